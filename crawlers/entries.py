@@ -1,0 +1,62 @@
+"""Entries: what a crawler hands to the pipeline, and how an entry gets its identity."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One article as a source delivered it, normalised.
+
+    ``identity`` is stable across crawls: ``guid``, else ``guid`` + link when the guid
+    repeats within one feed, else the canonical link, else a hash of title and content.
+    """
+
+    identity: str
+    title: str
+    url: str | None = None  # canonical link (tracking parameters and fragment dropped)
+    guid: str | None = None
+    summary: str = ""  # plain text
+    content: str = ""  # sanitised HTML
+    text: str = ""  # plain text of the content (or of the summary when there is no content)
+    author: str | None = None
+    published: datetime | None = None  # timezone-aware UTC, None when the feed gives none
+    language: str | None = None
+    categories: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def content_hash(self) -> str:
+        return content_hash(self.title, self.text)
+
+
+def content_hash(title: str, text: str) -> str:
+    return hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()[:32]
+
+
+def assign_identities(
+    raw: list[tuple[str | None, str | None, str, str]],
+) -> list[str]:
+    """Identities for a feed's entries, given (guid, canonical link, title, text) each.
+
+    Mirrors the best readers: a guid that occurs once is the identity; a guid that
+    repeats within the feed is combined with the link; without a guid the link is used;
+    without both, a hash of title and text.
+    """
+    counts: dict[str, int] = {}
+    for guid, _, _, _ in raw:
+        if guid:
+            counts[guid] = counts.get(guid, 0) + 1
+    out: list[str] = []
+    for guid, link, title, text in raw:
+        if guid and counts[guid] == 1:
+            out.append(f"guid:{guid}")
+        elif guid and link:
+            out.append(f"guid+link:{guid} {link}")
+        elif link:
+            out.append(f"link:{link}")
+        else:
+            out.append(f"hash:{content_hash(title, text)}")
+    return out
