@@ -1,0 +1,190 @@
+"""Matching articles against watchlist queries, with the reason why.
+
+Pure functions. Text is compared word by word, ignoring case and diacritics, and
+lemma-aware (simplemma, in the article's language): ``medewerker`` matches
+``medewerkers``, ``manager`` matches ``managers``, and a phrase matches its inflected
+forms. Every match says which terms matched (as they stand in the text), where (title
+or body) and a snippet around the first hit.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+import simplemma
+
+from pipeline.query import And, Lang, Node, Not, Or, Site, Term, parse_query
+
+_WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
+LEMMA_LANGS = frozenset({"nl", "en", "de", "fr"})
+
+
+def fold(word: str) -> str:
+    """Case- and diacritics-insensitive form: ``Één`` → ``een``."""
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=200_000)
+def lemma(folded: str, lang: str) -> str:
+    if lang not in LEMMA_LANGS:
+        return folded
+    return fold(simplemma.lemmatize(folded, lang=lang))
+
+
+@dataclass(frozen=True)
+class Token:
+    folded: str
+    lemma: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Field:
+    text: str
+    tokens: tuple[Token, ...]
+    keys: frozenset[str]  # folded forms and lemmas, for quick rejection
+
+
+def analyse(text: str, lang: str) -> Field:
+    tokens = []
+    for m in _WORD.finditer(text):
+        f = fold(m.group(0))
+        tokens.append(Token(f, lemma(f, lang), m.start(), m.end()))
+    keys = frozenset(k for t in tokens for k in (t.folded, t.lemma))
+    return Field(text, tuple(tokens), keys)
+
+
+@dataclass(frozen=True)
+class MatchDoc:
+    """An article prepared for matching against many queries."""
+
+    title: Field
+    body: Field
+    domain: str
+    language: str
+
+    @classmethod
+    def build(cls, title: str, body: str, url: str | None, language: str | None) -> MatchDoc:
+        lang = (language or "").lower()
+        host = (urlsplit(url).hostname or "") if url else ""
+        return cls(analyse(title, lang), analyse(body, lang), host.lower(), lang)
+
+
+@dataclass
+class Explanation:
+    terms: list[str] = field(default_factory=list)  # matched words as they stand in the text
+    location: str = ""  # "title", "body" or "title+body"
+    snippet: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        return {"terms": self.terms, "location": self.location, "snippet": self.snippet}
+
+
+@dataclass
+class _Hit:
+    field: str  # "title" | "body"
+    start: int
+    end: int
+    surface: str
+
+
+class CompiledQuery:
+    """A parsed query, ready to match many documents."""
+
+    def __init__(self, query: str) -> None:
+        self.query = query
+        self.tree = parse_query(query)
+
+    def match(self, doc: MatchDoc) -> Explanation | None:
+        hits: list[_Hit] = []
+        if not _eval(self.tree, doc, hits):
+            return None
+        return _explain(doc, hits)
+
+
+def _eval(node: Node, doc: MatchDoc, hits: list[_Hit]) -> bool:
+    if isinstance(node, Term):
+        found = _find(node, doc)
+        hits.extend(found)
+        return bool(found)
+    if isinstance(node, And):
+        return all(_eval(n, doc, hits) for n in node.nodes)
+    if isinstance(node, Or):
+        ok = False
+        for n in node.nodes:
+            ok = _eval(n, doc, hits) or ok
+        return ok
+    if isinstance(node, Not):
+        return not _eval(node.node, doc, [])
+    if isinstance(node, Site):
+        return doc.domain == node.domain or doc.domain.endswith("." + node.domain)
+    if isinstance(node, Lang):
+        return doc.language == node.code
+    raise TypeError(node)
+
+
+def _term_keys(word: str, lang: str) -> tuple[str, str]:
+    f = fold(word)
+    return f, lemma(f, lang)
+
+
+def _token_matches(tok: Token, keys: tuple[str, str]) -> bool:
+    folded, lem = keys
+    return tok.folded == folded or tok.lemma == lem or tok.lemma == folded or tok.folded == lem
+
+
+def _find(term: Term, doc: MatchDoc) -> list[_Hit]:
+    keys = [_term_keys(w, doc.language) for w in term.words]
+    fields = (
+        (("title", doc.title),) if term.in_title else (("title", doc.title), ("body", doc.body))
+    )
+    hits: list[_Hit] = []
+    for name, fld in fields:
+        first = keys[0]
+        if first[0] not in fld.keys and first[1] not in fld.keys:
+            continue
+        toks = fld.tokens
+        n = len(keys)
+        for i in range(len(toks) - n + 1):
+            if all(_token_matches(toks[i + k], keys[k]) for k in range(n)):
+                start, end = toks[i].start, toks[i + n - 1].end
+                hits.append(_Hit(name, start, end, fld.text[start:end]))
+    return hits
+
+
+def _explain(doc: MatchDoc, hits: list[_Hit]) -> Explanation:
+    terms: list[str] = []
+    seen: set[str] = set()
+    for h in hits:
+        key = fold(h.surface)
+        if key not in seen:
+            seen.add(key)
+            terms.append(h.surface)
+    places = sorted({h.field for h in hits}, key=("title", "body").index)
+    body_hits = [h for h in hits if h.field == "body"]
+    snippet = (
+        snippet_around(doc.body.text, body_hits[0].start, body_hits[0].end) if body_hits else ""
+    )
+    if not snippet:
+        snippet = doc.title.text
+    return Explanation(terms=terms, location="+".join(places), snippet=snippet)
+
+
+def snippet_around(text: str, start: int, end: int, width: int = 90) -> str:
+    """About ``width`` characters either side of text[start:end], cut at word edges."""
+    left = max(0, start - width)
+    right = min(len(text), end + width)
+    if left > 0:
+        space = text.find(" ", left)
+        left = space + 1 if 0 <= space < start else left
+    if right < len(text):
+        space = text.rfind(" ", end, right)
+        right = space if space > end else right
+    piece = " ".join(text[left:right].split())
+    return ("… " if left > 0 else "") + piece + (" …" if right < len(text) else "")

@@ -1,0 +1,629 @@
+"""The store: the only module that talks SQL.
+
+SQLite through sqlite-utils, in WAL mode with foreign keys and a busy timeout, so
+one-off commands stay safe beside a running scheduler. Schema changes are versioned
+migrations, applied one ``user_version`` step at a time. Every write is idempotent:
+writing the same entry or edition twice never creates a second row.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from crawlers.entries import Entry
+
+APPLICATION_ID = 0x54574348  # "TWCH"
+BUSY_TIMEOUT_MS = 10_000
+
+
+def iso(dt: datetime | None) -> str | None:
+    """UTC ISO-8601 text that sorts as it should."""
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        raise ValueError("naive datetime")
+    return dt.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def from_iso(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+# --- schema --------------------------------------------------------------------------
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE sources (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            type TEXT NOT NULL DEFAULT 'feed',
+            url TEXT NOT NULL,
+            language TEXT,
+            enabled INTEGER NOT NULL DEFAULT 1,
+            in_config INTEGER NOT NULL DEFAULT 1,
+            title TEXT,
+            etag TEXT,
+            last_modified TEXT,
+            last_fetched TEXT,
+            last_success TEXT,
+            last_error TEXT,
+            last_error_at TEXT,
+            consecutive_errors INTEGER NOT NULL DEFAULT 0,
+            warning TEXT,
+            next_poll TEXT,
+            created TEXT NOT NULL
+        );
+        CREATE TABLE articles (
+            id INTEGER PRIMARY KEY,
+            source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+            identity TEXT NOT NULL,
+            guid TEXT,
+            url TEXT,
+            title TEXT NOT NULL,
+            summary TEXT NOT NULL DEFAULT '',
+            content TEXT NOT NULL DEFAULT '',
+            text TEXT NOT NULL DEFAULT '',
+            author TEXT,
+            published TEXT,
+            fetched TEXT NOT NULL,
+            updated TEXT NOT NULL,
+            language TEXT,
+            categories TEXT NOT NULL DEFAULT '[]',
+            content_hash TEXT NOT NULL,
+            processed_at TEXT,
+            UNIQUE (source_id, identity)
+        );
+        CREATE INDEX articles_url ON articles(url);
+        CREATE INDEX articles_published ON articles(published);
+        CREATE INDEX articles_fetched ON articles(fetched);
+        CREATE INDEX articles_unprocessed ON articles(processed_at) WHERE processed_at IS NULL;
+        CREATE TABLE watchlists (
+            name TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            query TEXT NOT NULL,
+            matched_through INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE matches (
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            watchlist TEXT NOT NULL REFERENCES watchlists(name) ON DELETE CASCADE,
+            terms TEXT NOT NULL DEFAULT '[]',
+            location TEXT NOT NULL DEFAULT '',
+            snippet TEXT NOT NULL DEFAULT '',
+            created TEXT NOT NULL,
+            PRIMARY KEY (article_id, watchlist)
+        );
+        CREATE INDEX matches_watchlist ON matches(watchlist);
+        CREATE TABLE editions (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            slug TEXT NOT NULL,
+            title TEXT NOT NULL,
+            language TEXT NOT NULL,
+            period_start TEXT NOT NULL,
+            period_end TEXT NOT NULL,
+            year INTEGER NOT NULL,
+            week INTEGER NOT NULL,
+            watchlists TEXT NOT NULL,
+            item_count INTEGER NOT NULL,
+            archive_path TEXT NOT NULL,
+            data TEXT NOT NULL,
+            built_at TEXT NOT NULL
+        );
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            edition_id INTEGER NOT NULL REFERENCES editions(id) ON DELETE CASCADE,
+            subscriber TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'sending', 'sent', 'failed')),
+            transport TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            message_id TEXT,
+            last_error TEXT,
+            next_attempt TEXT,
+            created TEXT NOT NULL,
+            sent_at TEXT,
+            UNIQUE (edition_id, subscriber)
+        );
+        CREATE INDEX deliveries_status ON deliveries(status);
+        """
+    )
+
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
+    ("initial schema", _v1),
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class StoreError(Exception):
+    """The database cannot be used (newer schema, not a trendwatch database...)."""
+
+
+# --- rows handed to callers --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    id: int
+    name: str
+    type: str
+    url: str
+    language: str | None
+    enabled: bool
+    etag: str | None
+    last_modified: str | None
+    last_success: str | None
+    last_error: str | None
+    last_error_at: str | None
+    consecutive_errors: int
+    warning: str | None
+    next_poll: str | None
+    in_config: bool
+    article_count: int = 0
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+# --- the store ---------------------------------------------------------------------
+
+
+class Store:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000)
+        self.db = sqlite_utils.Database(conn, execute_plugins=False)
+        self._configure()
+        self._migrate()
+
+    # lifecycle
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _configure(self) -> None:
+        x = self.db.execute
+        x(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        x("PRAGMA foreign_keys = ON")
+        if x("PRAGMA journal_mode").fetchone()[0] != "wal":
+            x("PRAGMA journal_mode = WAL")
+        x("PRAGMA synchronous = NORMAL")
+
+    def _migrate(self) -> None:
+        app_id = self.db.execute("PRAGMA application_id").fetchone()[0]
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if app_id not in (0, APPLICATION_ID):
+            raise StoreError(f"{self.path} is not a trendwatch database")
+        if app_id == 0 and version == 0 and self.db.table_names():
+            raise StoreError(f"{self.path} holds tables but is not a trendwatch database")
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has schema version {version}; this trendwatch knows up to "
+                f"{SCHEMA_VERSION}. Upgrade trendwatch."
+            )
+        for number in range(version + 1, SCHEMA_VERSION + 1):
+            _, migrate = MIGRATIONS[number - 1]
+            with self.db.atomic():
+                migrate(self.db)
+                problems = self.db.execute("PRAGMA foreign_key_check").fetchall()
+                if problems:
+                    raise StoreError(f"migration {number} broke foreign keys: {problems[:3]}")
+                self.db.execute(f"PRAGMA user_version = {number}")
+                self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.db.atomic():
+            yield
+
+    def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict]:
+        return list(self.db.query(sql, params))
+
+    def _one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> dict | None:
+        rows = self._rows(sql, params)
+        return rows[0] if rows else None
+
+    # --- sources -------------------------------------------------------------------
+
+    def sync_sources(self, sources: Iterable[Any], now: datetime) -> None:
+        """Make the sources table follow the config (by name). Sources that left the
+        config keep their articles but are marked ``in_config = 0``."""
+        names = []
+        with self.transaction():
+            for s in sources:
+                names.append(s.name)
+                existing = self._one("SELECT id, url FROM sources WHERE name = ?", [s.name])
+                if existing is None:
+                    self.db.execute(
+                        "INSERT INTO sources (name, type, url, language, enabled, created)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        [s.name, s.type, s.url, s.language, int(s.enabled), iso(now)],
+                    )
+                else:
+                    reset = existing["url"] != s.url
+                    self.db.execute(
+                        "UPDATE sources SET type = ?, url = ?, language = ?, enabled = ?,"
+                        " in_config = 1"
+                        + (", etag = NULL, last_modified = NULL" if reset else "")
+                        + " WHERE id = ?",
+                        [s.type, s.url, s.language, int(s.enabled), existing["id"]],
+                    )
+            placeholders = ",".join("?" * len(names)) or "''"
+            self.db.execute(
+                f"UPDATE sources SET in_config = 0 WHERE name NOT IN ({placeholders})", names
+            )
+
+    def sources(self, *, configured_only: bool = True) -> list[SourceRow]:
+        where = "WHERE s.in_config = 1" if configured_only else ""
+        rows = self._rows(
+            "SELECT s.*, (SELECT count(*) FROM articles a WHERE a.source_id = s.id)"
+            f" AS article_count FROM sources s {where} ORDER BY s.name"
+        )
+        return [_source_row(r) for r in rows]
+
+    def source(self, name: str) -> SourceRow | None:
+        for row in self.sources(configured_only=False):
+            if row.name == name:
+                return row
+        return None
+
+    def record_fetch_success(
+        self,
+        source_id: int,
+        now: datetime,
+        *,
+        etag: str | None,
+        last_modified: str | None,
+        warning: str | None,
+        title: str | None = None,
+        next_poll: datetime | None = None,
+    ) -> None:
+        with self.transaction():
+            self.db.execute(
+                "UPDATE sources SET etag = ?, last_modified = ?, last_fetched = ?,"
+                " last_success = ?, consecutive_errors = 0, warning = ?,"
+                " title = coalesce(?, title), next_poll = ? WHERE id = ?",
+                [
+                    etag,
+                    last_modified,
+                    iso(now),
+                    iso(now),
+                    warning,
+                    title,
+                    iso(next_poll),
+                    source_id,
+                ],
+            )
+
+    def record_fetch_error(
+        self, source_id: int, now: datetime, error: str, *, next_poll: datetime | None = None
+    ) -> None:
+        with self.transaction():
+            self.db.execute(
+                "UPDATE sources SET last_fetched = ?, last_error = ?, last_error_at = ?,"
+                " consecutive_errors = consecutive_errors + 1, next_poll = ? WHERE id = ?",
+                [iso(now), error, iso(now), iso(next_poll), source_id],
+            )
+
+    # --- articles ------------------------------------------------------------------
+
+    def save_entries(self, source_id: int, entries: Iterable[Entry], now: datetime) -> SaveResult:
+        """Insert new entries, update changed ones (and queue them for processing again);
+        the (source, identity) pair is unique, so repeating a save adds nothing."""
+        new = updated = unchanged = 0
+        with self.transaction():
+            for e in entries:
+                digest = e.content_hash
+                row = self._one(
+                    "SELECT id, content_hash, published FROM articles"
+                    " WHERE source_id = ? AND identity = ?",
+                    [source_id, e.identity],
+                )
+                values = {
+                    "guid": e.guid,
+                    "url": e.url,
+                    "title": e.title,
+                    "summary": e.summary,
+                    "content": e.content,
+                    "text": e.text,
+                    "author": e.author,
+                    "published": iso(e.published),
+                    "language": e.language,
+                    "categories": json.dumps(list(e.categories), ensure_ascii=False),
+                    "content_hash": digest,
+                }
+                if row is None:
+                    self.db.execute(
+                        "INSERT INTO articles (source_id, identity, guid, url, title, summary,"
+                        " content, text, author, published, fetched, updated, language,"
+                        " categories, content_hash) VALUES (:source_id, :identity, :guid,"
+                        " :url, :title, :summary, :content, :text, :author, :published,"
+                        " :now, :now, :language, :categories, :content_hash)",
+                        {**values, "source_id": source_id, "identity": e.identity, "now": iso(now)},
+                    )
+                    new += 1
+                elif row["content_hash"] != digest:
+                    self.db.execute(
+                        "UPDATE articles SET guid = :guid, url = :url, title = :title,"
+                        " summary = :summary, content = :content, text = :text,"
+                        " author = :author, published = coalesce(:published, published),"
+                        " language = :language, categories = :categories,"
+                        " content_hash = :content_hash, updated = :now, processed_at = NULL"
+                        " WHERE id = :id",
+                        {**values, "id": row["id"], "now": iso(now)},
+                    )
+                    updated += 1
+                else:
+                    if values["published"] and values["published"] != row["published"]:
+                        self.db.execute(
+                            "UPDATE articles SET published = ? WHERE id = ?",
+                            [values["published"], row["id"]],
+                        )
+                    unchanged += 1
+        return SaveResult(new=new, updated=updated, unchanged=unchanged)
+
+    def article_count(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM articles").fetchone()[0])
+
+    def articles_to_process(self, limit: int = 1000) -> list[dict]:
+        return self._rows(
+            "SELECT a.*, s.name AS source_name, s.url AS source_url FROM articles a"
+            " JOIN sources s ON s.id = a.source_id"
+            " WHERE a.processed_at IS NULL ORDER BY a.id LIMIT ?",
+            [limit],
+        )
+
+    def max_processed_id(self) -> int:
+        return int(
+            self.db.execute(
+                "SELECT coalesce(max(id), 0) FROM articles WHERE processed_at IS NOT NULL"
+            ).fetchone()[0]
+        )
+
+    def processed_articles(self, after_id: int, through_id: int, limit: int = 1000) -> list[dict]:
+        """Processed articles with after_id < id <= through_id, in id order."""
+        return self._rows(
+            "SELECT a.*, s.name AS source_name, s.url AS source_url FROM articles a"
+            " JOIN sources s ON s.id = a.source_id WHERE a.id > ? AND a.id <= ?"
+            " AND a.processed_at IS NOT NULL ORDER BY a.id LIMIT ?",
+            [after_id, through_id, limit],
+        )
+
+    # --- watchlists and matches ----------------------------------------------------
+
+    def sync_watchlists(self, watchlists: Iterable[Any]) -> list[str]:
+        """Store the configured watchlists; a new or changed query drops its old matches
+        so stored articles are matched again. Returns the names that need (re)matching."""
+        stale: list[str] = []
+        names: list[str] = []
+        with self.transaction():
+            for w in watchlists:
+                names.append(w.name)
+                row = self._one("SELECT query FROM watchlists WHERE name = ?", [w.name])
+                if row is None:
+                    self.db.execute(
+                        "INSERT INTO watchlists (name, title, query) VALUES (?, ?, ?)",
+                        [w.name, w.title, w.query],
+                    )
+                elif row["query"] != w.query:
+                    self.db.execute("DELETE FROM matches WHERE watchlist = ?", [w.name])
+                    self.db.execute(
+                        "UPDATE watchlists SET title = ?, query = ?, matched_through = 0"
+                        " WHERE name = ?",
+                        [w.title, w.query, w.name],
+                    )
+                else:
+                    self.db.execute(
+                        "UPDATE watchlists SET title = ? WHERE name = ?", [w.title, w.name]
+                    )
+            placeholders = ",".join("?" * len(names)) or "''"
+            self.db.execute(f"DELETE FROM watchlists WHERE name NOT IN ({placeholders})", names)
+            top = self.max_processed_id()
+            for row in self._rows("SELECT name, matched_through FROM watchlists"):
+                if row["matched_through"] < top:
+                    stale.append(row["name"])
+        return stale
+
+    def watchlist_progress(self) -> dict[str, int]:
+        return {r["name"]: r["matched_through"] for r in self._rows("SELECT * FROM watchlists")}
+
+    def save_matches(
+        self,
+        results: Iterable[tuple[int, str, dict[str, Any] | None]],
+        *,
+        processed_ids: Iterable[int] = (),
+        progress: dict[str, int] | None = None,
+        now: datetime,
+    ) -> int:
+        """Store match results ``(article_id, watchlist, explanation or None)`` in one
+        transaction, mark articles processed and advance each watchlist's progress."""
+        count = 0
+        with self.transaction():
+            for article_id, watchlist, why in results:
+                if why is None:
+                    self.db.execute(
+                        "DELETE FROM matches WHERE article_id = ? AND watchlist = ?",
+                        [article_id, watchlist],
+                    )
+                    continue
+                self.db.execute(
+                    "INSERT INTO matches (article_id, watchlist, terms, location, snippet,"
+                    " created) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (article_id, watchlist)"
+                    " DO UPDATE SET terms = excluded.terms, location = excluded.location,"
+                    " snippet = excluded.snippet",
+                    [
+                        article_id,
+                        watchlist,
+                        json.dumps(why.get("terms", []), ensure_ascii=False),
+                        why.get("location", ""),
+                        why.get("snippet", ""),
+                        iso(now),
+                    ],
+                )
+                count += 1
+            ids = list(processed_ids)
+            for chunk_start in range(0, len(ids), 500):
+                chunk = ids[chunk_start : chunk_start + 500]
+                marks = ",".join("?" * len(chunk))
+                self.db.execute(
+                    f"UPDATE articles SET processed_at = ? WHERE id IN ({marks})",
+                    [iso(now), *chunk],
+                )
+            for name, through in (progress or {}).items():
+                self.db.execute(
+                    "UPDATE watchlists SET matched_through = max(matched_through, ?)"
+                    " WHERE name = ?",
+                    [through, name],
+                )
+        return count
+
+    def matched_articles(
+        self, watchlist: str, start: datetime, end: datetime, *, max_backdate_days: int = 30
+    ) -> list[dict]:
+        """Articles matched by ``watchlist`` whose date (publication, else first seen)
+        falls in [start, end); entries published more than ``max_backdate_days`` before
+        they were first seen are left out. Newest first."""
+        return self._rows(
+            "SELECT a.id, a.title, a.url, a.summary, a.text, a.published, a.fetched,"
+            " a.language, s.name AS source_name, m.terms, m.location, m.snippet,"
+            " coalesce(a.published, a.fetched) AS date"
+            " FROM matches m JOIN articles a ON a.id = m.article_id"
+            " JOIN sources s ON s.id = a.source_id"
+            " WHERE m.watchlist = ? AND coalesce(a.published, a.fetched) >= ?"
+            " AND coalesce(a.published, a.fetched) < ?"
+            " AND (a.published IS NULL OR julianday(a.fetched) - julianday(a.published) <= ?)"
+            " ORDER BY date DESC, a.id DESC",
+            [watchlist, iso(start), iso(end), max_backdate_days],
+        )
+
+    def match_count(self, since: datetime | None = None) -> int:
+        if since is None:
+            return int(self.db.execute("SELECT count(*) FROM matches").fetchone()[0])
+        return int(
+            self.db.execute(
+                "SELECT count(*) FROM matches WHERE created >= ?", [iso(since)]
+            ).fetchone()[0]
+        )
+
+    # --- editions and deliveries ---------------------------------------------------
+
+    def edition(self, key: str) -> dict | None:
+        return self._one("SELECT * FROM editions WHERE key = ?", [key])
+
+    def add_edition(self, row: dict[str, Any]) -> int:
+        """Insert an edition unless one with the same key exists; returns its id either
+        way (the first build of a period wins, so a re-run sends the same content)."""
+        with self.transaction():
+            existing = self._one("SELECT id FROM editions WHERE key = ?", [row["key"]])
+            if existing:
+                return int(existing["id"])
+            cursor = self.db.execute(
+                "INSERT INTO editions (key, slug, title, language, period_start, period_end,"
+                " year, week, watchlists, item_count, archive_path, data, built_at) VALUES"
+                " (:key, :slug, :title, :language, :period_start, :period_end, :year, :week,"
+                " :watchlists, :item_count, :archive_path, :data, :built_at)",
+                row,
+            )
+            return int(cursor.lastrowid)
+
+    def editions(self) -> list[dict]:
+        return self._rows("SELECT * FROM editions ORDER BY period_end DESC, key")
+
+    def ensure_delivery(self, edition_id: int, subscriber: str, now: datetime) -> dict:
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO deliveries (edition_id, subscriber, created) VALUES (?, ?, ?)"
+                " ON CONFLICT (edition_id, subscriber) DO NOTHING",
+                [edition_id, subscriber, iso(now)],
+            )
+        row = self._one(
+            "SELECT * FROM deliveries WHERE edition_id = ? AND subscriber = ?",
+            [edition_id, subscriber],
+        )
+        assert row is not None
+        return row
+
+    def claim_delivery(self, delivery_id: int, transport: str, message_id: str) -> bool:
+        """Move a pending delivery to 'sending'. False when someone else has it or it is
+        already done: the row is the lock, so two runs never send the same message."""
+        with self.transaction():
+            cursor = self.db.execute(
+                "UPDATE deliveries SET status = 'sending', transport = ?, message_id = ?,"
+                " attempts = attempts + 1 WHERE id = ? AND status = 'pending'",
+                [transport, message_id, delivery_id],
+            )
+            return cursor.rowcount == 1
+
+    def finish_delivery(
+        self,
+        delivery_id: int,
+        status: str,
+        now: datetime,
+        *,
+        error: str | None = None,
+        next_attempt: datetime | None = None,
+    ) -> None:
+        with self.transaction():
+            self.db.execute(
+                "UPDATE deliveries SET status = ?, last_error = ?, next_attempt = ?,"
+                " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE id = ?",
+                [status, error, iso(next_attempt), status, iso(now), delivery_id],
+            )
+
+    def delivery(self, delivery_id: int) -> dict | None:
+        return self._one("SELECT * FROM deliveries WHERE id = ?", [delivery_id])
+
+    def deliveries(self, edition_id: int | None = None) -> list[dict]:
+        if edition_id is None:
+            return self._rows("SELECT * FROM deliveries ORDER BY id")
+        return self._rows("SELECT * FROM deliveries WHERE edition_id = ? ORDER BY id", [edition_id])
+
+    def delivery_counts(self) -> dict[str, int]:
+        rows = self._rows("SELECT status, count(*) AS n FROM deliveries GROUP BY status")
+        return {r["status"]: r["n"] for r in rows}
+
+
+def _source_row(r: dict) -> SourceRow:
+    return SourceRow(
+        id=r["id"],
+        name=r["name"],
+        type=r["type"],
+        url=r["url"],
+        language=r["language"],
+        enabled=bool(r["enabled"]),
+        etag=r["etag"],
+        last_modified=r["last_modified"],
+        last_success=r["last_success"],
+        last_error=r["last_error"],
+        last_error_at=r["last_error_at"],
+        consecutive_errors=r["consecutive_errors"],
+        warning=r["warning"],
+        next_poll=r["next_poll"],
+        in_config=bool(r["in_config"]),
+        article_count=r.get("article_count", 0),
+    )
