@@ -1,0 +1,760 @@
+"""The one settings loader: read ``trendwatch.toml`` and validate it.
+
+Every problem found is collected and reported at once, as a :class:`ConfigError`
+whose :class:`ConfigProblem` entries name the file, the key path (e.g.
+``sources[2].url``) and what was expected, in plain English.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any, NamedTuple, TypeVar
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, available_timezones
+
+from email_validator import EmailNotValidError, validate_email
+
+from pipeline.query import QuerySyntaxError, parse_query
+
+__all__ = [
+    "ConfigError",
+    "ConfigProblem",
+    "Schedule",
+    "Settings",
+    "SmtpSettings",
+    "Source",
+    "Subscriber",
+    "Watchlist",
+    "default_config_path",
+    "load_settings",
+    "validate_settings_data",
+]
+
+T = TypeVar("T")
+D = TypeVar("D")
+
+DEFAULT_CONFIG_PATH = Path("config/trendwatch.toml")
+DEFAULT_TIMEZONE = "Europe/Amsterdam"
+DEFAULT_SENDER = "Trendwatch <trendwatch@localhost>"
+DEFAULT_TITLE = "Trendwatch"
+SENDER_EXAMPLE = "a sender such as 'Trendwatch <digest@example.org>' or a bare address"
+SOURCE_TYPES = ("feed", "alert", "blog")
+SUBSCRIBER_LANGUAGES = ("nl", "en")
+
+TOP_KEYS = (
+    *("data_dir", "base_url", "digest_title", "from", "allow_private_networks"),
+    *("schedule", "smtp", "sources", "watchlists", "subscribers"),
+)
+SCHEDULE_KEYS = ("timezone", "crawl_every", "digest")
+SMTP_KEYS = ("host", "port", "starttls", "ssl", "username", "password_env", "from", "timeout")
+SOURCE_KEYS = ("name", "type", "url", "language", "enabled")
+WATCHLIST_KEYS = ("name", "title", "query")
+SUBSCRIBER_KEYS = ("email", "name", "language", "watchlists", "timezone")
+# Keys people plausibly write instead of the real one.
+KEY_HINTS = {"sender": "from", "tz": "timezone", "time_zone": "timezone"}
+
+_WEEKDAY_NAMES = (
+    ("mon", "monday", "ma", "maandag"),
+    ("tue", "tuesday", "di", "dinsdag"),
+    ("wed", "wednesday", "wo", "woensdag"),
+    ("thu", "thursday", "do", "donderdag"),
+    ("fri", "friday", "vr", "vrijdag"),
+    ("sat", "saturday", "za", "zaterdag"),
+    ("sun", "sunday", "zo", "zondag"),
+)
+WEEKDAYS = {name: day for day, names in enumerate(_WEEKDAY_NAMES) for name in names}
+
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION_RE = re.compile(r"(\d+)\s*([smhd])")
+_DIGEST_RE = re.compile(r"([a-z]+)\s+(\d{1,2}):(\d{2})")
+_SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
+_LANGUAGE_RE = re.compile(r"[a-z]{2}")
+_ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_HOST_RE = re.compile(r"[A-Za-z0-9._\[\]:-]+")
+_BARE_KEY_RE = re.compile(r"[A-Za-z0-9_-]+")
+_MAILBOX_RE = re.compile(r"(?:(?P<name>[^<>]*?)\s*<(?P<addr>[^<>\s]+)>|(?P<bare>[^<>\s]+))")
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class ConfigProblem(NamedTuple):
+    """One problem in a config file; ``key`` is ``""`` for the file as a whole."""
+
+    file: str
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        if self.key:
+            return f"{self.file}: {self.key}: {self.message}"
+        return f"{self.file}: {self.message}"
+
+
+class ConfigError(Exception):
+    """The config could not be loaded; ``problems`` lists every reason."""
+
+    def __init__(self, problems: Iterable[ConfigProblem]) -> None:
+        self.problems: list[ConfigProblem] = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class _Invalid(ValueError):
+    """A value failed a check; the message says what was expected."""
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When to crawl and when to send the digest."""
+
+    timezone: str = DEFAULT_TIMEZONE
+    crawl_every: timedelta = timedelta(minutes=30)
+    digest_weekday: int = 0  # 0 = Monday
+    digest_time: time = time(7, 0)
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """How to reach the mail server."""
+
+    host: str
+    port: int
+    starttls: bool
+    ssl: bool
+    username: str | None
+    password_env: str | None
+    sender: str
+    timeout: float = 30.0
+
+    def password(self) -> str | None:
+        """The password from the environment variable named by ``password_env``."""
+        if not self.password_env:
+            return None
+        return os.environ.get(self.password_env)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A feed, alert or blog to crawl."""
+
+    name: str
+    type: str
+    url: str
+    language: str | None = None
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Watchlist:
+    """A named query whose matches form one digest section."""
+
+    name: str
+    title: str
+    query: str
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """Someone who receives the digest."""
+
+    email: str
+    name: str
+    language: str
+    watchlists: tuple[str, ...]
+    timezone: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validated configuration."""
+
+    path: Path
+    data_dir: Path
+    base_url: str | None
+    digest_title: str
+    sender: str
+    allow_private_networks: bool
+    schedule: Schedule
+    smtp: SmtpSettings | None
+    sources: tuple[Source, ...]
+    watchlists: tuple[Watchlist, ...]
+    subscribers: tuple[Subscriber, ...]
+
+    def watchlist(self, name: str) -> Watchlist:
+        """The watchlist called ``name``; KeyError if there is none."""
+        for watchlist in self.watchlists:
+            if watchlist.name == name:
+                return watchlist
+        raise KeyError(name)
+
+    def subscriber_timezone(self, subscriber: Subscriber) -> str:
+        """The subscriber's own time zone, else the schedule's."""
+        return subscriber.timezone or self.schedule.timezone
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "trendwatch.db"
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.data_dir / "archive"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
+
+
+# --------------------------------------------------------------------------- value checks
+
+
+def _describe(value: object) -> str:
+    """A short plain-English rendering of a TOML value for error messages."""
+    if isinstance(value, bool):
+        return f"boolean {'true' if value else 'false'}"
+    if isinstance(value, int):
+        return f"integer {value}"
+    if isinstance(value, float):
+        return f"number {value}"
+    if isinstance(value, str):
+        return _quote(value)
+    if isinstance(value, list):
+        return f"an array of {len(value)} item{'' if len(value) == 1 else 's'}"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, datetime):
+        return f"date-time {value.isoformat()}"
+    if isinstance(value, date):
+        return f"date {value.isoformat()}"
+    if isinstance(value, time):
+        return f"time {value.isoformat()}"
+    return type(value).__name__
+
+
+def _quote(text: str, limit: int = 60) -> str:
+    """``repr`` of a string, shortened when long."""
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
+def _text(value: object, expected: str = "") -> str:
+    """A non-empty string with surrounding blanks removed."""
+    if not isinstance(value, str):
+        raise _Invalid(f"expected {expected or 'a string'}, got {_describe(value)}")
+    text = value.strip()
+    if not text:
+        raise _Invalid(f"expected {expected or 'a non-empty string'}, got an empty string")
+    return text
+
+
+def _query(value: object) -> str:
+    """A watchlist query in Google Alerts syntax."""
+    text = _text(value)
+    try:
+        parse_query(text)
+    except QuerySyntaxError as exc:
+        raise _Invalid(
+            f"{exc} in {_quote(text)}; expected Google Alerts syntax: words, "
+            '"exact phrase", OR, -exclusion, (groups), site:, intitle:, lang:'
+        ) from None
+    return text
+
+
+def _string(value: object) -> str:
+    """Any string (may be empty), stripped."""
+    if not isinstance(value, str):
+        raise _Invalid(f"expected a string, got {_describe(value)}")
+    return value.strip()
+
+
+def _boolean(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid(f"expected true or false, got {_describe(value)}")
+    return value
+
+
+def _port(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise _Invalid(f"expected an integer from 1 to 65535, got {_describe(value)}")
+    return value
+
+
+def _seconds(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise _Invalid(f"expected a number of seconds greater than 0, got {_describe(value)}")
+    return float(value)
+
+
+def _choice(options: Sequence[str]) -> Callable[[object], str]:
+    """A check accepting exactly one of ``options``."""
+
+    def check(value: object) -> str:
+        if value not in options:
+            raise _Invalid(f"expected one of: {', '.join(options)}, got {_describe(value)}")
+        return str(value)
+
+    return check
+
+
+def _http_url(value: object) -> str:
+    """An absolute http(s) URL with a host."""
+    problem = _Invalid(f"expected an absolute http(s) URL, got {_describe(value)}")
+    if not isinstance(value, str) or re.search(r"\s", value.strip()):
+        raise problem
+    url = value.strip()
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        raise problem from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise problem
+    return url
+
+
+def _base_url(value: object) -> str:
+    url = _http_url(value)
+    parts = urlsplit(url)
+    if parts.query or parts.fragment:
+        raise _Invalid(f"expected an http(s) URL without '?' or '#' parts, got {_quote(url)}")
+    return url.rstrip("/")
+
+
+def _language(value: object) -> str:
+    if not isinstance(value, str) or not _LANGUAGE_RE.fullmatch(value):
+        raise _Invalid(
+            f"expected a 2-letter lowercase language code such as 'nl', got {_describe(value)}"
+        )
+    return value
+
+
+def _slug(value: object) -> str:
+    text = _text(value)
+    if not _SLUG_RE.fullmatch(text):
+        raise _Invalid(
+            "expected lowercase letters, digits and '-' (starting with a letter or digit), "
+            f"such as 'social-media-werk', got {_quote(text)}"
+        )
+    return text
+
+
+def _env_name(value: object) -> str:
+    text = _text(value, "an environment variable name")
+    if not _ENV_NAME_RE.fullmatch(text):
+        raise _Invalid(
+            "expected an environment variable name (letters, digits and '_', not starting "
+            f"with a digit) such as 'TRENDWATCH_SMTP_PASSWORD', got {_quote(text)}"
+        )
+    return text
+
+
+def _host(value: object) -> str:
+    text = _text(value, "a host name")
+    if "://" in text or not _HOST_RE.fullmatch(text):
+        raise _Invalid(f"expected a host name such as 'smtp.example.org', got {_quote(text)}")
+    return text
+
+
+@cache
+def _known_timezones() -> tuple[str, ...]:
+    return tuple(sorted(available_timezones()))
+
+
+def _timezone(value: object) -> str:
+    """An IANA time zone name that zoneinfo can load."""
+    name = _text(value, f"a time zone name such as '{DEFAULT_TIMEZONE}'")
+    try:
+        ZoneInfo(name)
+    except (ValueError, OSError, KeyError):
+        message = (
+            f"unknown time zone {_quote(name)}; expected an IANA name such as '{DEFAULT_TIMEZONE}'"
+        )
+        close = difflib.get_close_matches(name, _known_timezones(), n=1, cutoff=0.8)
+        raise _Invalid(message + (f"; did you mean '{close[0]}'?" if close else "")) from None
+    return name
+
+
+def _duration(value: object) -> timedelta:
+    """A duration like ``"30m"``, at least one minute."""
+    expected = "a duration such as '30m', '2h' or '1d' (a whole number followed by s, m, h or d)"
+    match = _DURATION_RE.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        raise _Invalid(f"expected {expected}, got {_describe(value)}")
+    try:
+        duration = timedelta(seconds=int(match[1]) * DURATION_UNITS[match[2]])
+    except OverflowError:
+        raise _Invalid(f"duration {_quote(str(value))} is too long") from None
+    if duration < timedelta(minutes=1):
+        raise _Invalid(f"expected a duration of at least 1 minute, got {_quote(str(value))}")
+    return duration
+
+
+def _digest_moment(value: object) -> tuple[int, time]:
+    """A weekday and 24-hour time like ``"mon 07:00"``."""
+    expected = "a weekday and a 24-hour time such as 'mon 07:00' or 'ma 07:00'"
+    match = _DIGEST_RE.fullmatch(value.strip().lower()) if isinstance(value, str) else None
+    if match is None:
+        raise _Invalid(f"expected {expected}, got {_describe(value)}")
+    day, hour, minute = match[1], int(match[2]), int(match[3])
+    if day not in WEEKDAYS:
+        raise _Invalid(
+            f"unknown weekday {_quote(day)}; expected mon, tue, wed, thu, fri, sat, sun "
+            "(or Dutch ma, di, wo, do, vr, za, zo)"
+        )
+    if hour > 23 or minute > 59:
+        raise _Invalid(f"invalid time '{match[2]}:{match[3]}'; expected HH:MM from 00:00 to 23:59")
+    return WEEKDAYS[day], time(hour, minute)
+
+
+def _email(value: object) -> str:
+    """A subscriber address, normalised by email-validator."""
+    text = _text(value, "an e-mail address")
+    try:
+        return validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise _Invalid(f"invalid e-mail address {_quote(text)}: {exc}") from None
+
+
+def _mailbox(value: object) -> str:
+    """A sender: ``"Name <addr>"`` or a bare address; ``localhost`` domains allowed."""
+    text = _text(value, SENDER_EXAMPLE)
+    match = _MAILBOX_RE.fullmatch(text)
+    if match is None or any(ord(ch) < 32 for ch in text):
+        raise _Invalid(f"expected {SENDER_EXAMPLE}, got {_quote(text)}")
+    address = match["addr"] or match["bare"]
+    local, _, domain = address.rpartition("@")
+    probe = f"{local}@example.org" if domain.lower() == "localhost" else address
+    try:
+        validate_email(probe, check_deliverability=False, globally_deliverable=False)
+    except EmailNotValidError as exc:
+        raise _Invalid(f"invalid e-mail address {_quote(address)}: {exc}") from None
+    return text
+
+
+# --------------------------------------------------------------------------- the reader
+
+
+def _key_path(prefix: str, key: str | int) -> str:
+    """``prefix.key`` or ``prefix[key]``; odd keys are quoted."""
+    if isinstance(key, int):
+        return f"{prefix}[{key}]"
+    shown = key if _BARE_KEY_RE.fullmatch(key) else f'"{key}"'
+    return f"{prefix}.{shown}" if prefix else shown
+
+
+class _Reader:
+    """Collects problems while pulling checked values out of TOML tables."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[ConfigProblem] = []
+
+    def add(self, key: str, message: str) -> None:
+        self.problems.append(ConfigProblem(self.file, key, message))
+
+    def known_keys(self, table: dict[str, Any], prefix: str, allowed: Sequence[str]) -> None:
+        """Report every key of ``table`` not in ``allowed``."""
+        for key in table:
+            if key not in allowed:
+                self.add(_key_path(prefix, key), _unknown_key_message(key, allowed))
+
+    def required(
+        self,
+        table: dict[str, Any],
+        prefix: str,
+        key: str,
+        check: Callable[[object], T],
+        expected: str = "",
+    ) -> T | None:
+        """The checked value of a required key; None (and a problem) if bad."""
+        if key not in table:
+            hint = f"; expected {expected}" if expected else ""
+            self.add(_key_path(prefix, key), "missing required key" + hint)
+            return None
+        return self.checked(table[key], _key_path(prefix, key), check)
+
+    def optional(
+        self, table: dict[str, Any], prefix: str, key: str, check: Callable[[object], T], default: D
+    ) -> T | D:
+        """The checked value of an optional key; ``default`` if absent or bad."""
+        if key not in table:
+            return default
+        value = self.checked(table[key], _key_path(prefix, key), check)
+        return default if value is None else value
+
+    def checked(self, value: object, key: str, check: Callable[[object], T]) -> T | None:
+        """``check(value)``, or None with the problem recorded under ``key``."""
+        try:
+            return check(value)
+        except _Invalid as exc:
+            self.add(key, str(exc))
+            return None
+
+    def table(self, data: dict[str, Any], key: str) -> dict[str, Any] | None:
+        """An optional sub-table: empty when absent, None (and a problem) if not a table."""
+        value = data.get(key, {})
+        if not isinstance(value, dict):
+            self.add(key, f"expected a table ([{key}] section), got {_describe(value)}")
+            return None
+        return value
+
+    def tables(self, data: dict[str, Any], key: str) -> list[tuple[str, dict[str, Any]]]:
+        """An optional array of tables as ``(key path, table)`` pairs."""
+        value = data.get(key, [])
+        if not isinstance(value, list):
+            self.add(
+                key, f"expected an array of tables ([[{key}]] sections), got {_describe(value)}"
+            )
+            return []
+        items = []
+        for index, item in enumerate(value):
+            path = _key_path(key, index)
+            if isinstance(item, dict):
+                items.append((path, item))
+            else:
+                self.add(path, f"expected a table, got {_describe(item)}")
+        return items
+
+    def unique(self, entries: Iterable[tuple[str, str | None]], what: str, field: str = "") -> None:
+        """Report case-insensitive repeats among ``(item path, value)`` pairs.
+
+        A repeat is reported at ``item path.field`` and names the first item.
+        """
+        seen: dict[str, str] = {}
+        for path, value in entries:
+            if not value:
+                continue
+            first = seen.setdefault(value.casefold(), path)
+            if first != path:
+                key = _key_path(path, field) if field else path
+                self.add(key, f"duplicate {what} {_quote(value)} (also {first})")
+
+
+def _unknown_key_message(key: str, allowed: Sequence[str]) -> str:
+    message = f"unknown key; expected one of: {', '.join(allowed)}"
+    hint = KEY_HINTS.get(key)
+    if hint not in allowed:
+        close = difflib.get_close_matches(key, allowed, n=1)
+        hint = close[0] if close else None
+    return message + (f"; did you mean '{hint}'?" if hint else "")
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _schedule(reader: _Reader, data: dict[str, Any]) -> Schedule:
+    table = reader.table(data, "schedule") or {}
+    reader.known_keys(table, "schedule", SCHEDULE_KEYS)
+    default = Schedule()
+    weekday, at = reader.optional(
+        table, "schedule", "digest", _digest_moment, (default.digest_weekday, default.digest_time)
+    )
+    return Schedule(
+        timezone=reader.optional(table, "schedule", "timezone", _timezone, default.timezone),
+        crawl_every=reader.optional(
+            table, "schedule", "crawl_every", _duration, default.crawl_every
+        ),
+        digest_weekday=weekday,
+        digest_time=at,
+    )
+
+
+def _smtp(reader: _Reader, data: dict[str, Any]) -> SmtpSettings | None:
+    table = reader.table(data, "smtp") if "smtp" in data else None
+    if table is None:
+        return None
+    reader.known_keys(table, "smtp", SMTP_KEYS)
+    starttls = reader.optional(table, "smtp", "starttls", _boolean, False)
+    ssl = reader.optional(table, "smtp", "ssl", _boolean, False)
+    if starttls and ssl:
+        reader.add(
+            "smtp",
+            "starttls and ssl cannot both be true; use starttls = true (usually port 587) "
+            "or ssl = true (usually port 465)",
+        )
+    default_port = 587 if starttls else 465 if ssl else 25
+    return SmtpSettings(
+        host=reader.optional(table, "smtp", "host", _host, "localhost"),
+        port=reader.optional(table, "smtp", "port", _port, default_port),
+        starttls=starttls,
+        ssl=ssl,
+        username=reader.optional(table, "smtp", "username", _text, None),
+        password_env=reader.optional(table, "smtp", "password_env", _env_name, None),
+        sender=reader.required(table, "smtp", "from", _mailbox, SENDER_EXAMPLE) or "",
+        timeout=reader.optional(table, "smtp", "timeout", _seconds, 30.0),
+    )
+
+
+def _source(reader: _Reader, path: str, table: dict[str, Any]) -> Source:
+    reader.known_keys(table, path, SOURCE_KEYS)
+    return Source(
+        name=reader.required(table, path, "name", _text) or "",
+        type=reader.optional(table, path, "type", _choice(SOURCE_TYPES), "feed"),
+        url=reader.required(table, path, "url", _http_url, "an absolute http(s) URL") or "",
+        language=reader.optional(table, path, "language", _language, None),
+        enabled=reader.optional(table, path, "enabled", _boolean, True),
+    )
+
+
+def _sources(reader: _Reader, data: dict[str, Any]) -> tuple[Source, ...]:
+    entries = [
+        (path, _source(reader, path, table)) for path, table in reader.tables(data, "sources")
+    ]
+    reader.unique(((path, s.name) for path, s in entries), "name", "name")
+    return tuple(source for _, source in entries)
+
+
+def _watchlist(reader: _Reader, path: str, table: dict[str, Any]) -> Watchlist:
+    reader.known_keys(table, path, WATCHLIST_KEYS)
+    return Watchlist(
+        name=reader.required(table, path, "name", _slug) or "",
+        title=reader.required(table, path, "title", _text) or "",
+        query=reader.required(table, path, "query", _query) or "",
+    )
+
+
+def _watchlists(reader: _Reader, data: dict[str, Any]) -> tuple[tuple[Watchlist, ...], set[str]]:
+    """The watchlists, and every name given (valid or not) for reference checks."""
+    tables = reader.tables(data, "watchlists")
+    entries = [(path, _watchlist(reader, path, table)) for path, table in tables]
+    reader.unique(((path, w.name) for path, w in entries), "name", "name")
+    given = {t["name"].strip() for _, t in tables if isinstance(t.get("name"), str)}
+    return tuple(w for _, w in entries), given
+
+
+class _Names(NamedTuple):
+    """Watchlist names for reference checks: all given, and the valid ones in order."""
+
+    given: set[str]
+    valid: list[str]
+
+    @property
+    def listing(self) -> str:
+        return f"defined: {', '.join(self.valid)}" if self.valid else "no watchlists are defined"
+
+
+def _subscriber_watchlists(
+    reader: _Reader, path: str, table: dict[str, Any], names: _Names
+) -> tuple[str, ...]:
+    """The subscriber's watchlist names, each checked against the defined ones."""
+    key = _key_path(path, "watchlists")
+    if "watchlists" not in table:
+        reader.add(key, "missing required key; expected an array of watchlist names")
+        return ()
+    value = table["watchlists"]
+    if not isinstance(value, list) or not value:
+        reader.add(key, f"expected a non-empty array of watchlist names, got {_describe(value)}")
+        return ()
+    wanted = [reader.checked(item, _key_path(key, i), _text) for i, item in enumerate(value)]
+    for index, name in enumerate(wanted):
+        if name is not None and name not in names.given:
+            reader.add(_key_path(key, index), f"no watchlist named {_quote(name)}; {names.listing}")
+    reader.unique(((_key_path(key, i), n) for i, n in enumerate(wanted)), "watchlist")
+    return tuple(name for name in wanted if name is not None)
+
+
+def _subscriber(reader: _Reader, path: str, table: dict[str, Any], names: _Names) -> Subscriber:
+    reader.known_keys(table, path, SUBSCRIBER_KEYS)
+    return Subscriber(
+        email=reader.required(table, path, "email", _email, "an e-mail address") or "",
+        name=reader.optional(table, path, "name", _string, ""),
+        language=reader.optional(table, path, "language", _choice(SUBSCRIBER_LANGUAGES), "nl"),
+        watchlists=_subscriber_watchlists(reader, path, table, names),
+        timezone=reader.optional(table, path, "timezone", _timezone, None),
+    )
+
+
+def _subscribers(reader: _Reader, data: dict[str, Any], names: _Names) -> tuple[Subscriber, ...]:
+    tables = reader.tables(data, "subscribers")
+    entries = [(path, _subscriber(reader, path, table, names)) for path, table in tables]
+    reader.unique(((path, s.email) for path, s in entries), "e-mail address", "email")
+    return tuple(subscriber for _, subscriber in entries)
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def validate_settings_data(
+    data: dict[str, Any], file: str, base_dir: Path, *, path: Path | None = None
+) -> Settings:
+    """Validate parsed TOML ``data``; ``file`` names it in problems.
+
+    Relative paths resolve against ``base_dir``; ``path`` (default
+    ``base_dir / name of file``) becomes :attr:`Settings.path`.
+    """
+    reader = _Reader(file)
+    reader.known_keys(data, "", TOP_KEYS)
+    data_dir = reader.optional(data, "", "data_dir", _text, "data")
+    base_url = reader.optional(data, "", "base_url", _base_url, None)
+    title = reader.optional(data, "", "digest_title", _text, DEFAULT_TITLE)
+    sender = reader.optional(data, "", "from", _mailbox, DEFAULT_SENDER)
+    private = reader.optional(data, "", "allow_private_networks", _boolean, False)
+    schedule = _schedule(reader, data)
+    smtp = _smtp(reader, data)
+    sources = _sources(reader, data)
+    watchlists, given = _watchlists(reader, data)
+    valid = list(dict.fromkeys(w.name for w in watchlists if w.name))
+    subscribers = _subscribers(reader, data, _Names(given, valid))
+    if reader.problems:
+        raise ConfigError(reader.problems)
+    base_dir = Path(base_dir)
+    return Settings(
+        path=(path or base_dir / Path(file).name).resolve(),
+        data_dir=(base_dir / Path(data_dir).expanduser()).resolve(),
+        base_url=base_url,
+        digest_title=title,
+        sender=smtp.sender if smtp else sender,
+        allow_private_networks=private,
+        schedule=schedule,
+        smtp=smtp,
+        sources=sources,
+        watchlists=watchlists,
+        subscribers=subscribers,
+    )
+
+
+def _read_toml(path: Path, file: str) -> dict[str, Any]:
+    """Parse the TOML file, turning every failure into a ConfigError."""
+
+    def fail(message: str) -> ConfigError:
+        return ConfigError([ConfigProblem(file, "", message)])
+
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise fail("file not found (start from config/trendwatch.example.toml)") from None
+    except IsADirectoryError:
+        raise fail("is a directory, expected a TOML file") from None
+    except OSError as exc:
+        raise fail(f"cannot read file: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise fail(f"not UTF-8 text (bad byte at offset {exc.start})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise fail(f"invalid TOML: {exc}") from None
+
+
+def load_settings(path: str | Path) -> Settings:
+    """Read and validate the config file; raise ConfigError listing every problem."""
+    config = Path(path)
+    data = _read_toml(config, str(path))
+    absolute = config.resolve()
+    return validate_settings_data(data, str(path), absolute.parent, path=absolute)
+
+
+def default_config_path() -> Path:
+    """``$TRENDWATCH_CONFIG`` if set, else ``config/trendwatch.toml``."""
+    value = os.environ.get("TRENDWATCH_CONFIG", "").strip()
+    return Path(value).expanduser() if value else DEFAULT_CONFIG_PATH

@@ -1,0 +1,668 @@
+"""Tests for the settings loader: defaults, helpers and every kind of config problem."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import time, timedelta
+from pathlib import Path
+
+import pytest
+
+from pipeline.settings import (
+    ConfigError,
+    ConfigProblem,
+    Settings,
+    default_config_path,
+    load_settings,
+    validate_settings_data,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "config" / "trendwatch.example.toml"
+
+BASE = """
+[[sources]]
+name = "Werk en Leven"
+url = "https://example.org/feed.xml"
+
+[[watchlists]]
+name = "social-media-werk"
+title = "Social media op het werk"
+query = '"social media" werk'
+
+[[watchlists]]
+name = "thuiswerken"
+title = "Thuiswerken"
+query = "thuiswerken"
+
+[[subscribers]]
+email = "lezer@example.org"
+watchlists = ["social-media-werk"]
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "trendwatch.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def load(tmp_path: Path, text: str) -> Settings:
+    return load_settings(write(tmp_path, text))
+
+
+def problems(tmp_path: Path, text: str) -> list[ConfigProblem]:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    assert all(p.file == str(path) for p in info.value.problems)
+    return info.value.problems
+
+
+def only(tmp_path: Path, text: str) -> ConfigProblem:
+    found = problems(tmp_path, text)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def by_key(found: list[ConfigProblem]) -> dict[str, str]:
+    return {p.key: p.message for p in found}
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def test_example_config_loads() -> None:
+    settings = load_settings(EXAMPLE)
+    assert settings.path == EXAMPLE
+    assert settings.data_dir == REPO / "data"
+    assert settings.smtp is not None
+    assert settings.sender == settings.smtp.sender
+    assert settings.sources and settings.watchlists and settings.subscribers
+    for subscriber in settings.subscribers:
+        for name in subscriber.watchlists:
+            assert settings.watchlist(name).name == name
+
+
+def test_defaults_applied(tmp_path: Path) -> None:
+    settings = load(tmp_path, "")
+    assert settings.data_dir == (tmp_path / "data").resolve()
+    assert settings.base_url is None
+    assert settings.digest_title == "Trendwatch"
+    assert settings.sender == "Trendwatch <trendwatch@localhost>"
+    assert settings.allow_private_networks is False
+    assert settings.schedule.timezone == "Europe/Amsterdam"
+    assert settings.schedule.crawl_every == timedelta(minutes=30)
+    assert settings.schedule.digest_weekday == 0
+    assert settings.schedule.digest_time == time(7, 0)
+    assert settings.smtp is None
+    assert settings.sources == settings.watchlists == settings.subscribers == ()
+
+
+def test_item_defaults_applied(tmp_path: Path) -> None:
+    settings = load(tmp_path, BASE)
+    source = settings.sources[0]
+    assert (source.type, source.language, source.enabled) == ("feed", None, True)
+    subscriber = settings.subscribers[0]
+    assert (subscriber.name, subscriber.language, subscriber.timezone) == ("", "nl", None)
+    assert subscriber.watchlists == ("social-media-werk",)
+
+
+def test_values_read(tmp_path: Path) -> None:
+    settings = load(
+        tmp_path,
+        """
+        base_url = "https://digest.example.org/archief/"
+        digest_title = "Werk en Leven"
+        allow_private_networks = true
+        [schedule]
+        timezone = "Europe/London"
+        crawl_every = "2h"
+        digest = "vr 16:30"
+        """,
+    )
+    assert settings.base_url == "https://digest.example.org/archief"
+    assert settings.digest_title == "Werk en Leven"
+    assert settings.allow_private_networks is True
+    assert settings.schedule.timezone == "Europe/London"
+    assert settings.schedule.crawl_every == timedelta(hours=2)
+    assert settings.schedule.digest_weekday == 4
+    assert settings.schedule.digest_time == time(16, 30)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("90s", timedelta(seconds=90)), ("1m", timedelta(minutes=1)), ("1d", timedelta(days=1))],
+)
+def test_durations(tmp_path: Path, text: str, expected: timedelta) -> None:
+    settings = load(tmp_path, f'[schedule]\ncrawl_every = "{text}"\n')
+    assert settings.schedule.crawl_every == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "weekday"), [("sun 23:59", 6), ("zo 00:00", 6), ("WO 8:05", 2), ("tue 12:00", 1)]
+)
+def test_digest_weekdays(tmp_path: Path, text: str, weekday: int) -> None:
+    settings = load(tmp_path, f'[schedule]\ndigest = "{text}"\n')
+    assert settings.schedule.digest_weekday == weekday
+
+
+def test_data_dir_resolved_relative_to_config_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    config_dir = tmp_path / "etc"
+    config_dir.mkdir()
+    path = write(config_dir, 'data_dir = "../var/trendwatch"\n')
+    settings = load_settings(path)
+    assert settings.path == path.resolve()
+    assert settings.data_dir == (tmp_path / "var" / "trendwatch").resolve()
+    assert settings.db_path == settings.data_dir / "trendwatch.db"
+    assert settings.archive_dir == settings.data_dir / "archive"
+    assert settings.outbox_dir == settings.data_dir / "outbox"
+
+
+def test_data_dir_absolute_kept(tmp_path: Path) -> None:
+    target = (tmp_path / "abs").resolve()
+    settings = load(tmp_path, f"data_dir = '{target}'\n")
+    assert settings.data_dir == target
+
+
+def test_relative_config_path_reported_as_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config").mkdir()
+    write(tmp_path / "config", "x = 1\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings("config/trendwatch.toml")
+    assert str(info.value) == (
+        "config/trendwatch.toml: x: unknown key; expected one of: data_dir, base_url, "
+        "digest_title, from, allow_private_networks, schedule, smtp, sources, watchlists, "
+        "subscribers"
+    )
+
+
+def test_password_reads_env_var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = load(
+        tmp_path,
+        """
+        [smtp]
+        host = "smtp.example.org"
+        username = "digest"
+        password_env = "TW_TEST_SMTP_PASSWORD"
+        from = "digest@example.org"
+        """,
+    )
+    assert settings.smtp is not None
+    monkeypatch.delenv("TW_TEST_SMTP_PASSWORD", raising=False)
+    assert settings.smtp.password() is None
+    monkeypatch.setenv("TW_TEST_SMTP_PASSWORD", "geheim")
+    assert settings.smtp.password() == "geheim"
+
+
+def test_password_none_without_password_env(tmp_path: Path) -> None:
+    settings = load(tmp_path, '[smtp]\nfrom = "digest@example.org"\n')
+    assert settings.smtp is not None
+    assert settings.smtp.password() is None
+    assert settings.smtp.host == "localhost"
+    assert settings.smtp.timeout == 30.0
+
+
+@pytest.mark.parametrize(
+    ("extra", "port"),
+    [("", 25), ("starttls = true", 587), ("ssl = true", 465), ("port = 2525", 2525)],
+)
+def test_smtp_default_port(tmp_path: Path, extra: str, port: int) -> None:
+    settings = load(tmp_path, f'[smtp]\nfrom = "digest@example.org"\n{extra}\n')
+    assert settings.smtp is not None
+    assert settings.smtp.port == port
+
+
+def test_sender_top_level_and_smtp_wins(tmp_path: Path) -> None:
+    settings = load(tmp_path, 'from = "Werk en Leven <digest@localhost>"\n')
+    assert settings.sender == "Werk en Leven <digest@localhost>"
+    settings = load(
+        tmp_path,
+        """
+        from = "Werk en Leven <digest@localhost>"
+        [smtp]
+        from = "Trendwatch <digest@example.org>"
+        """,
+    )
+    assert settings.sender == "Trendwatch <digest@example.org>"
+
+
+def test_helpers(tmp_path: Path) -> None:
+    text = BASE + 'timezone = "America/New_York"\n'
+    settings = load(tmp_path, text)
+    assert settings.watchlist("thuiswerken").title == "Thuiswerken"
+    with pytest.raises(KeyError):
+        settings.watchlist("onbekend")
+    subscriber = settings.subscribers[0]
+    assert settings.subscriber_timezone(subscriber) == "America/New_York"
+    settings = load(tmp_path, BASE)
+    assert settings.subscriber_timezone(settings.subscribers[0]) == "Europe/Amsterdam"
+
+
+def test_settings_are_frozen(tmp_path: Path) -> None:
+    settings = load(tmp_path, BASE)
+    with pytest.raises(AttributeError):
+        settings.digest_title = "x"  # type: ignore[misc]
+
+
+def test_validate_settings_data_from_dict(tmp_path: Path) -> None:
+    settings = validate_settings_data({"data_dir": "d"}, "demo.toml", tmp_path)
+    assert settings.data_dir == (tmp_path / "d").resolve()
+    assert settings.path == (tmp_path / "demo.toml").resolve()
+    with pytest.raises(ConfigError) as info:
+        validate_settings_data({"data_dir": 5}, "demo.toml", tmp_path)
+    assert info.value.problems == [
+        ConfigProblem("demo.toml", "data_dir", "expected a string, got integer 5")
+    ]
+
+
+def test_default_config_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TRENDWATCH_CONFIG", raising=False)
+    assert default_config_path() == Path("config/trendwatch.toml")
+    monkeypatch.setenv("TRENDWATCH_CONFIG", "/etc/trendwatch.toml")
+    assert default_config_path() == Path("/etc/trendwatch.toml")
+
+
+def test_problem_and_error_text() -> None:
+    with_key = ConfigProblem("c.toml", "smtp.port", "bad")
+    whole = ConfigProblem("c.toml", "", "file not found")
+    assert str(with_key) == "c.toml: smtp.port: bad"
+    assert str(whole) == "c.toml: file not found"
+    error = ConfigError([with_key, whole])
+    assert str(error) == "c.toml: smtp.port: bad\nc.toml: file not found"
+    assert error.problems == [with_key, whole]
+
+
+# --------------------------------------------------------------------------- problems
+
+
+def test_unknown_top_level_key(tmp_path: Path) -> None:
+    problem = only(tmp_path, 'sender = "x@example.org"\n')
+    assert problem.key == "sender"
+    assert problem.message.startswith("unknown key; expected one of: data_dir, base_url,")
+    assert problem.message.endswith("did you mean 'from'?")
+
+
+def test_unknown_nested_key(tmp_path: Path) -> None:
+    problem = only(tmp_path, BASE.replace('name = "Werk en Leven"', 'name = "W"\ncolour = "red"'))
+    assert problem.key == "sources[0].colour"
+    assert problem.message == "unknown key; expected one of: name, type, url, language, enabled"
+
+
+def test_unknown_key_in_tables(tmp_path: Path) -> None:
+    found = by_key(
+        problems(
+            tmp_path,
+            """
+            [schedule]
+            tz = "Europe/Amsterdam"
+            [smtp]
+            from = "digest@example.org"
+            sender = "digest@example.org"
+            [[watchlists]]
+            name = "a"
+            title = "A"
+            query = "a"
+            querry = "b"
+            """,
+        )
+    )
+    assert set(found) == {"schedule.tz", "smtp.sender", "watchlists[0].querry"}
+    assert found["schedule.tz"].endswith("did you mean 'timezone'?")
+    assert found["smtp.sender"].endswith("did you mean 'from'?")
+    assert found["watchlists[0].querry"].endswith("did you mean 'query'?")
+
+
+SMTP = "[smtp]\nfrom = 'a@example.org'\n"
+WRONG_TYPES = [
+    ("digest_title = 5", "digest_title", "expected a string, got integer 5"),
+    ('digest_title = " "', "digest_title", "expected a non-empty string, got an empty string"),
+    (
+        'allow_private_networks = "yes"',
+        "allow_private_networks",
+        "expected true or false, got 'yes'",
+    ),
+    ("data_dir = ['a']", "data_dir", "expected a string, got an array of 1 item"),
+    ("schedule = 3", "schedule", "expected a table ([schedule] section), got integer 3"),
+    (
+        "[sources]\nname = 'x'",
+        "sources",
+        "expected an array of tables ([[sources]] sections), got a table",
+    ),
+    ("sources = [1]", "sources[0]", "expected a table, got integer 1"),
+    (
+        SMTP + "timeout = 'lang'",
+        "smtp.timeout",
+        "expected a number of seconds greater than 0, got 'lang'",
+    ),
+    (SMTP + "starttls = 1", "smtp.starttls", "expected true or false, got integer 1"),
+    (
+        "[schedule]\ntimezone = 2024-01-01",
+        "schedule.timezone",
+        "expected a time zone name such as 'Europe/Amsterdam', got date 2024-01-01",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "key", "message"), WRONG_TYPES)
+def test_wrong_type(tmp_path: Path, text: str, key: str, message: str) -> None:
+    assert only(tmp_path, text + "\n")[1:] == (key, message)
+
+
+def test_wrong_type_in_array_item(tmp_path: Path) -> None:
+    problem = only(tmp_path, BASE.replace('query = "thuiswerken"', "query = 5"))
+    assert problem[1:] == ("watchlists[1].query", "expected a string, got integer 5")
+
+
+@pytest.mark.parametrize("url", ["ftp://x", "example.org/feed", "https://", "http://exa mple.org/"])
+def test_bad_source_url(tmp_path: Path, url: str) -> None:
+    problem = only(tmp_path, BASE.replace("https://example.org/feed.xml", url))
+    assert problem.key == "sources[0].url"
+    assert problem.message == f"expected an absolute http(s) URL, got {url!r}"
+
+
+def test_bad_base_url(tmp_path: Path) -> None:
+    problem = only(tmp_path, 'base_url = "digest.example.org"\n')
+    assert problem[1:] == ("base_url", "expected an absolute http(s) URL, got 'digest.example.org'")
+
+
+def test_bad_source_type_and_language(tmp_path: Path) -> None:
+    text = BASE.replace('name = "Werk en Leven"', 'name = "W"\ntype = "rss"\nlanguage = "NL"')
+    assert by_key(problems(tmp_path, text)) == {
+        "sources[0].type": "expected one of: feed, alert, blog, got 'rss'",
+        "sources[0].language": "expected a 2-letter lowercase language code such as 'nl', got 'NL'",
+    }
+
+
+@pytest.mark.parametrize("email", ["lezer", "lezer@@example.org", "lezer@example"])
+def test_bad_email(tmp_path: Path, email: str) -> None:
+    problem = only(tmp_path, BASE.replace("lezer@example.org", email))
+    assert problem.key == "subscribers[0].email"
+    assert problem.message.startswith(f"invalid e-mail address {email!r}: ")
+
+
+def test_bad_sender(tmp_path: Path) -> None:
+    found = by_key(problems(tmp_path, 'from = "Trendwatch <nobody>"\n[smtp]\nfrom = "a b c"\n'))
+    assert found["from"].startswith("invalid e-mail address 'nobody': ")
+    assert found["smtp.from"].startswith("expected a sender such as 'Trendwatch <digest@")
+
+
+def test_subscriber_names_missing_watchlist(tmp_path: Path) -> None:
+    text = BASE.replace('watchlists = ["social-media-werk"]', 'watchlists = ["thuiswerken", "foo"]')
+    problem = only(tmp_path, text)
+    assert problem.key == "subscribers[0].watchlists[1]"
+    assert problem.message == "no watchlist named 'foo'; defined: social-media-werk, thuiswerken"
+
+
+def test_subscriber_watchlists_empty_or_missing(tmp_path: Path) -> None:
+    text = BASE + '[[subscribers]]\nemail = "b@example.org"\nwatchlists = []\n'
+    text += '[[subscribers]]\nemail = "c@example.org"\n'
+    found = by_key(problems(tmp_path, text))
+    assert found == {
+        "subscribers[1].watchlists": "expected a non-empty array of watchlist names, "
+        "got an array of 0 items",
+        "subscribers[2].watchlists": "missing required key; expected an array of watchlist names",
+    }
+
+
+def test_missing_required_keys(tmp_path: Path) -> None:
+    found = by_key(problems(tmp_path, "[[sources]]\n[[watchlists]]\n[[subscribers]]\n[smtp]\n"))
+    assert set(found) == {
+        "smtp.from",
+        "sources[0].name",
+        "sources[0].url",
+        "watchlists[0].name",
+        "watchlists[0].title",
+        "watchlists[0].query",
+        "subscribers[0].email",
+        "subscribers[0].watchlists",
+    }
+    assert all(message.startswith("missing required key") for message in found.values())
+
+
+def test_bad_watchlist_slug(tmp_path: Path) -> None:
+    text = BASE.replace('name = "thuiswerken"', 'name = "Thuis werken"')
+    problem = only(tmp_path, text)
+    assert problem.key == "watchlists[1].name"
+    assert "lowercase letters, digits and '-'" in problem.message
+    assert problem.message.endswith("got 'Thuis werken'")
+
+
+def test_bad_time_zone(tmp_path: Path) -> None:
+    text = '[schedule]\ntimezone = "Europe/Amsterdan"\n' + BASE.replace(
+        'email = "lezer@example.org"', 'email = "lezer@example.org"\ntimezone = "Mars/Olympus"'
+    )
+    found = by_key(problems(tmp_path, text))
+    assert found["schedule.timezone"].startswith(
+        "unknown time zone 'Europe/Amsterdan'; expected an IANA name such as 'Europe/Amsterdam'"
+    )
+    assert found["subscribers[0].timezone"].startswith("unknown time zone 'Mars/Olympus'")
+    assert len(found) == 2
+
+
+def test_duplicate_source_names(tmp_path: Path) -> None:
+    text = BASE + '[[sources]]\nname = "werk en leven"\nurl = "https://example.org/2.xml"\n'
+    problem = only(tmp_path, text)
+    assert problem[1:] == ("sources[1].name", "duplicate name 'werk en leven' (also sources[0])")
+
+
+def test_duplicate_watchlist_names(tmp_path: Path) -> None:
+    text = BASE + '[[watchlists]]\nname = "thuiswerken"\ntitle = "Nog eens"\nquery = "x"\n'
+    problem = only(tmp_path, text)
+    assert problem[1:] == (
+        "watchlists[2].name",
+        "duplicate name 'thuiswerken' (also watchlists[1])",
+    )
+
+
+def test_duplicate_subscriber_emails(tmp_path: Path) -> None:
+    text = BASE + '[[subscribers]]\nemail = "Lezer@Example.org"\nwatchlists = ["thuiswerken"]\n'
+    problem = only(tmp_path, text)
+    assert problem.key == "subscribers[1].email"
+    assert problem.message == "duplicate e-mail address 'Lezer@example.org' (also subscribers[0])"
+
+
+def test_duplicate_watchlist_in_subscriber(tmp_path: Path) -> None:
+    text = BASE.replace('["social-media-werk"]', '["social-media-werk", "social-media-werk"]')
+    problem = only(tmp_path, text)
+    assert problem.key == "subscribers[0].watchlists[1]"
+    assert problem.message.startswith("duplicate watchlist 'social-media-werk'")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('"30"', "expected a duration such as '30m', '2h' or '1d'"),
+        ('"30 minutes"', "expected a duration such as '30m', '2h' or '1d'"),
+        ('"1w"', "expected a duration such as '30m', '2h' or '1d'"),
+        ("30", "expected a duration such as '30m', '2h' or '1d'"),
+        ('"30s"', "expected a duration of at least 1 minute, got '30s'"),
+        ('"0m"', "expected a duration of at least 1 minute, got '0m'"),
+    ],
+)
+def test_bad_duration(tmp_path: Path, value: str, message: str) -> None:
+    problem = only(tmp_path, f"[schedule]\ncrawl_every = {value}\n")
+    assert problem.key == "schedule.crawl_every"
+    assert problem.message.startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('"monday"', "expected a weekday and a 24-hour time such as 'mon 07:00'"),
+        ('"07:00"', "expected a weekday and a 24-hour time such as 'mon 07:00'"),
+        ('"mon 7am"', "expected a weekday and a 24-hour time such as 'mon 07:00'"),
+        ('"mnd 07:00"', "unknown weekday 'mnd'; expected mon, tue, wed, thu, fri, sat, sun"),
+        ('"mon 24:00"', "invalid time '24:00'; expected HH:MM from 00:00 to 23:59"),
+        ('"ma 07:60"', "invalid time '07:60'"),
+        ("1", "expected a weekday and a 24-hour time such as 'mon 07:00'"),
+    ],
+)
+def test_bad_digest_schedule(tmp_path: Path, value: str, message: str) -> None:
+    problem = only(tmp_path, f"[schedule]\ndigest = {value}\n")
+    assert problem.key == "schedule.digest"
+    assert problem.message.startswith(message)
+
+
+def test_starttls_and_ssl_both_set(tmp_path: Path) -> None:
+    text = '[smtp]\nfrom = "digest@example.org"\nstarttls = true\nssl = true\n'
+    problem = only(tmp_path, text)
+    assert problem.key == "smtp"
+    assert problem.message.startswith("starttls and ssl cannot both be true")
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"), [('"abc"', "'abc'"), ("0", "integer 0"), ("70000", "integer 70000")]
+)
+def test_bad_smtp_port(tmp_path: Path, value: str, shown: str) -> None:
+    problem = only(tmp_path, f'[smtp]\nfrom = "digest@example.org"\nport = {value}\n')
+    assert problem[1:] == ("smtp.port", f"expected an integer from 1 to 65535, got {shown}")
+
+
+def test_bad_smtp_host_and_password_env(tmp_path: Path) -> None:
+    text = (
+        '[smtp]\nfrom = "d@example.org"\nhost = "smtp://mail.example.org"\npassword_env = "MY-PW"\n'
+    )
+    found = by_key(problems(tmp_path, text))
+    assert found["smtp.host"] == (
+        "expected a host name such as 'smtp.example.org', got 'smtp://mail.example.org'"
+    )
+    assert found["smtp.password_env"].startswith("expected an environment variable name")
+
+
+def test_toml_syntax_error(tmp_path: Path) -> None:
+    problem = only(tmp_path, 'digest_title = "Trendwatch\n[schedule]\n')
+    assert problem.key == ""
+    assert problem.message.startswith("invalid TOML: ")
+    assert "line 1" in problem.message and "column" in problem.message
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "nope.toml"
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    assert info.value.problems == [
+        ConfigProblem(str(path), "", "file not found (start from config/trendwatch.example.toml)")
+    ]
+    assert str(info.value).startswith(f"{path}: file not found")
+
+
+def test_directory_instead_of_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(tmp_path)
+    assert info.value.problems[0].message == "is a directory, expected a TOML file"
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.toml"
+    path.write_bytes('digest_title = "Caf\u00e9"\n'.encode("latin-1"))
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    assert info.value.problems[0].message.startswith("not UTF-8 text")
+
+
+def test_all_problems_reported_at_once(tmp_path: Path) -> None:
+    text = """
+    colour = "blue"
+    [schedule]
+    timezone = "Europe/Amsterdan"
+    crawl_every = "soon"
+    [smtp]
+    port = "abc"
+    starttls = true
+    ssl = true
+    from = "digest@example.org"
+
+    [[sources]]
+    name = "A"
+    url = "https://example.org/a.xml"
+    [[sources]]
+    name = "B"
+    url = 5
+    [[sources]]
+    name = "a"
+    url = "ftp://x"
+
+    [[watchlists]]
+    name = "x"
+    title = "X"
+    query = "x"
+    [[watchlists]]
+    name = "x"
+    title = ""
+    query = "y"
+
+    [[subscribers]]
+    email = "not-an-address"
+    watchlists = ["foo", "x"]
+    [[subscribers]]
+    email = "b@example.org"
+    language = "de"
+    watchlists = ["x", 3]
+    """
+    found = problems(tmp_path, text)
+    assert by_key(found) == {
+        "colour": (
+            "unknown key; expected one of: data_dir, base_url, digest_title, from, "
+            "allow_private_networks, schedule, smtp, sources, watchlists, subscribers"
+        ),
+        "schedule.timezone": (
+            "unknown time zone 'Europe/Amsterdan'; expected an IANA name such as "
+            "'Europe/Amsterdam'; did you mean 'Europe/Amsterdam'?"
+        ),
+        "schedule.crawl_every": (
+            "expected a duration such as '30m', '2h' or '1d' "
+            "(a whole number followed by s, m, h or d), got 'soon'"
+        ),
+        "smtp": (
+            "starttls and ssl cannot both be true; use starttls = true (usually port 587) "
+            "or ssl = true (usually port 465)"
+        ),
+        "smtp.port": "expected an integer from 1 to 65535, got 'abc'",
+        "sources[1].url": "expected an absolute http(s) URL, got integer 5",
+        "sources[2].url": "expected an absolute http(s) URL, got 'ftp://x'",
+        "sources[2].name": "duplicate name 'a' (also sources[0])",
+        "watchlists[1].title": "expected a non-empty string, got an empty string",
+        "watchlists[1].name": "duplicate name 'x' (also watchlists[0])",
+        "subscribers[0].email": (
+            "invalid e-mail address 'not-an-address': An email address must have an @-sign."
+        ),
+        "subscribers[0].watchlists[0]": "no watchlist named 'foo'; defined: x",
+        "subscribers[1].language": "expected one of: nl, en, got 'de'",
+        "subscribers[1].watchlists[1]": "expected a string, got integer 3",
+    }
+    assert len(found) == 14
+    text_form = str(ConfigError(found))
+    assert f"{tmp_path / 'trendwatch.toml'}: sources[2].url: expected an absolute" in text_form
+    assert "type=" not in text_form and "Input should" not in text_form
+
+
+@pytest.mark.parametrize(
+    ("query", "position", "what"),
+    [
+        ('"social media werk', 1, "unbalanced quote"),
+        ("(thuiswerken OR hybride", 1, "unbalanced '('"),
+        ("werk OR", 6, "'OR' needs a term on its right"),
+        ("werk - media", 6, "'-' must be followed by a term or phrase"),
+    ],
+)
+def test_malformed_watchlist_query_names_watchlist_and_position(
+    tmp_path: Path, query: str, position: int, what: str
+) -> None:
+    path = tmp_path / "trendwatch.toml"
+    path.write_text(
+        f"[[watchlists]]\nname = 'w'\ntitle = 'W'\nquery = '{query}'\n", encoding="utf-8"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    [problem] = info.value.problems
+    assert problem.key == "watchlists[0].query"
+    assert what in problem.message
+    assert f"at position {position}" in problem.message
