@@ -393,7 +393,11 @@ def write_archive_index(settings: Settings, store: Store) -> str:
     ]
     language = settings.subscribers[0].language if settings.subscribers else "nl"
     path = write_index(
-        settings.archive_dir, entries, title=settings.digest_title, language=language
+        settings.archive_dir,
+        entries,
+        title=settings.digest_title,
+        language=language,
+        timezone=settings.schedule.timezone,
     )
     return str(path)
 
