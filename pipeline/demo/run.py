@@ -11,10 +11,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline.demo.server import DemoServer
 from rich.console import Console
 
 from pipeline import jobs
+from pipeline.demo.server import DemoServer
 from pipeline.resources import config_file
 from pipeline.settings import Settings, load_settings
 from pipeline.store import Store

@@ -1,0 +1,151 @@
+"""The command line, end to end, as a user runs it (child processes, real files)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests_support import REPO
+
+COMMANDS = ["init", "check", "demo", "crawl", "process", "digest", "archive", "status"]
+
+
+def trendwatch(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200", "NO_COLOR": "1"}
+    env.pop("TRENDWATCH_CONFIG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def db_count(db: Path, sql: str) -> int:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql).fetchone()[0]
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command: str, tmp_path: Path) -> None:
+    result = trendwatch(command, "--help", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Usage: trendwatch" in result.stdout
+    top = trendwatch("--help", cwd=tmp_path)
+    assert command in top.stdout
+
+
+def test_unknown_command_is_bad_usage(tmp_path: Path) -> None:
+    assert trendwatch("fly", cwd=tmp_path).returncode == 2
+
+
+def test_demo_runs_end_to_end_and_again_without_duplicates(tmp_path: Path) -> None:
+    first = trendwatch("demo", "demo", cwd=tmp_path)
+    assert first.returncode == 0, first.stdout + first.stderr
+    data = tmp_path / "demo" / "data"
+    db = data / "trendwatch.db"
+    articles = db_count(db, "SELECT count(*) FROM articles")
+    assert articles >= 40
+    assert db_count(db, "SELECT count(*) FROM matches") > 0
+    outbox = sorted((data / "outbox").glob("*.eml"))
+    assert len(outbox) == 3  # one per demo subscriber
+    index = data / "archive" / "index.html"
+    assert index.is_file()
+    assert "Where to look" in first.stdout and str(index.name) in first.stdout
+
+    # every mail is a proper multipart/alternative digest with content this week
+    for path in outbox:
+        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        assert msg.get_content_type() == "multipart/alternative"
+        text = msg.get_body(("plain",)).get_content()
+        html = msg.get_body(("html",)).get_content()
+        assert msg["To"] and msg["Subject"] and msg["Message-ID"]
+        assert "http" in text and "<table" in html
+
+    # the archive index links to existing edition pages
+    page_links = [p for p in index.read_text("utf-8").split('href="')[1:]]
+    targets = [link.split('"', 1)[0] for link in page_links]
+    edition_pages = [t for t in targets if t.endswith(".html") and "://" not in t]
+    assert edition_pages and all((index.parent / t).is_file() for t in edition_pages)
+
+    second = trendwatch("demo", "demo", cwd=tmp_path)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert db_count(db, "SELECT count(*) FROM articles") == articles
+    assert db_count(db, "SELECT count(*) FROM deliveries") == 3
+    assert db_count(db, "SELECT count(*) FROM editions") == len(edition_pages)
+    assert sorted((data / "outbox").glob("*.eml")) == outbox
+    assert "already delivered" in second.stdout
+
+    status = trendwatch("--config", "demo/trendwatch.toml", "status", "--json", cwd=tmp_path)
+    assert status.returncode == 0, status.stderr
+    info = json.loads(status.stdout)
+    assert info["articles"] == articles
+    assert all(s["health"] == "ok" for s in info["sources"])
+    assert info["deliveries"] == {"sent": 3}
+
+
+def test_check_reports_every_problem_and_exits_2(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(
+        """
+colour = "blue"
+[schedule]
+timezone = "Europe/Amsterdan"
+[[sources]]
+name = "A"
+url = "ftp://example.org/feed"
+[[watchlists]]
+name = "w"
+title = "W"
+query = '"unbalanced'
+[[subscribers]]
+email = "not-an-address"
+watchlists = ["missing"]
+""",
+        encoding="utf-8",
+    )
+    result = trendwatch("--config", str(config), "check", cwd=tmp_path)
+    assert result.returncode == 2
+    out = result.stderr
+    for key in (
+        "colour",
+        "schedule.timezone",
+        "sources[0].url",
+        "watchlists[0].query",
+        "subscribers[0].email",
+        "subscribers[0].watchlists[0]",
+    ):
+        assert f"bad.toml: {key}:" in out, (key, out)
+    # every other command refuses to start on the same config
+    for command in ("crawl", "process", "digest", "archive", "status"):
+        assert trendwatch("--config", str(config), command, cwd=tmp_path).returncode == 2
+
+
+def test_missing_config_is_a_config_error(tmp_path: Path) -> None:
+    result = trendwatch("check", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "config/trendwatch.toml" in result.stderr
+
+
+def test_init_writes_a_config_that_checks(tmp_path: Path) -> None:
+    assert trendwatch("init", "site", cwd=tmp_path).returncode == 0
+    config = tmp_path / "site" / "config" / "trendwatch.toml"
+    assert config.is_file()
+    checked = trendwatch("--config", str(config), "check", cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    assert "OK" in checked.stdout
+    again = trendwatch("init", "site", cwd=tmp_path)
+    assert again.returncode == 2  # never overwrites without --force
