@@ -33,9 +33,9 @@ class Audience:
 
     @property
     def slug(self) -> str:
-        slug = f"{self.language}-{'+'.join(self.watchlists)}"
+        slug = f"{self.language}-{'_'.join(self.watchlists)}"
         if len(slug) > 80:
-            digest = hashlib.sha1("+".join(self.watchlists).encode()).hexdigest()[:10]
+            digest = hashlib.sha1("_".join(self.watchlists).encode()).hexdigest()[:10]
             slug = (
                 f"{self.language}-{self.watchlists[0][:40]}-and-{len(self.watchlists) - 1}-{digest}"
             )

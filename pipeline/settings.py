@@ -415,11 +415,26 @@ def _digest_moment(value: object) -> tuple[int, time]:
     return WEEKDAYS[day], time(hour, minute)
 
 
+# Reserved top-level names (RFC 2606/6761) that tests, demos and intranets use; mail to
+# them is fine to configure, so they are checked as if they were ordinary domains.
+_RESERVED_TLDS = ("test", "invalid", "localhost", "local", "example")
+
+
+def _address(address: str) -> str:
+    """An e-mail address checked (not delivered to) by email-validator; normalised."""
+    local, _, domain = address.rpartition("@")
+    low = domain.lower()
+    reserved = low == "localhost" or ("." in low and low.rsplit(".", 1)[-1] in _RESERVED_TLDS)
+    probe = f"{local}@{domain.lower().replace('.', '-')}.example.org" if reserved else address
+    result = validate_email(probe, check_deliverability=False)
+    return f"{result.local_part}@{domain.lower()}" if reserved else result.normalized
+
+
 def _email(value: object) -> str:
     """A subscriber address, normalised by email-validator."""
     text = _text(value, "an e-mail address")
     try:
-        return validate_email(text, check_deliverability=False).normalized
+        return _address(text)
     except EmailNotValidError as exc:
         raise _Invalid(f"invalid e-mail address {_quote(text)}: {exc}") from None
 
@@ -431,10 +446,8 @@ def _mailbox(value: object) -> str:
     if match is None or any(ord(ch) < 32 for ch in text):
         raise _Invalid(f"expected {SENDER_EXAMPLE}, got {_quote(text)}")
     address = match["addr"] or match["bare"]
-    local, _, domain = address.rpartition("@")
-    probe = f"{local}@example.org" if domain.lower() == "localhost" else address
     try:
-        validate_email(probe, check_deliverability=False, globally_deliverable=False)
+        _address(address)
     except EmailNotValidError as exc:
         raise _Invalid(f"invalid e-mail address {_quote(address)}: {exc}") from None
     return text

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
+
+from smtp_support import Recorder, free_port
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -33,3 +37,16 @@ def make_settings(tmp_path: Path):
         return load_settings(write_config(tmp_path, 'data_dir = "data"\n' + body))
 
     return make
+
+
+@pytest.fixture
+def smtpd() -> Iterator[tuple[Recorder, int]]:
+    """A real SMTP server on 127.0.0.1: (recorder of what arrived, port)."""
+    recorder = Recorder()
+    port = free_port()
+    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield recorder, port
+    finally:
+        controller.stop()
