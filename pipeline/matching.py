@@ -23,17 +23,31 @@ _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
 LEMMA_LANGS = frozenset({"nl", "en", "de", "fr"})
 
 
+def lower(word: str) -> str:
+    """Lower case with one kind of apostrophe (``KPN’s`` → ``kpn's``), accents kept."""
+    return word.casefold().replace("’", "'")
+
+
 def fold(word: str) -> str:
     """Case- and diacritics-insensitive form: ``Één`` → ``een``."""
-    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    decomposed = unicodedata.normalize("NFKD", lower(word))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 @lru_cache(maxsize=200_000)
-def lemma(folded: str, lang: str) -> str:
+def lemma(word: str, lang: str) -> str:
+    """The word's lemma in ``lang``, or the word itself.
+
+    A lemma that does not start with the word's first letter is refused: suppletive
+    forms are rare in watchlists, while a short word or acronym mistaken for one
+    (English ``AI`` → ``be``) would make ``AI`` match every ``is`` and ``was``.
+    """
+    folded = fold(word)
     if lang not in LEMMA_LANGS:
         return folded
-    return fold(simplemma.lemmatize(folded, lang=lang))
+    # lemmatise with accents on: the dictionaries know "technologieën", not "technologieen"
+    found = fold(simplemma.lemmatize(lower(word), lang=lang))
+    return found if found[:1] == folded[:1] else folded
 
 
 @dataclass(frozen=True)
@@ -54,8 +68,8 @@ class Field:
 def analyse(text: str, lang: str) -> Field:
     tokens = []
     for m in _WORD.finditer(text):
-        f = fold(m.group(0))
-        tokens.append(Token(f, lemma(f, lang), m.start(), m.end()))
+        word = m.group(0)
+        tokens.append(Token(fold(word), lemma(lower(word), lang), m.start(), m.end()))
     keys = frozenset(k for t in tokens for k in (t.folded, t.lemma))
     return Field(text, tuple(tokens), keys)
 
@@ -113,13 +127,18 @@ def _eval(node: Node, doc: MatchDoc, hits: list[_Hit]) -> bool:
         found = _find(node, doc)
         hits.extend(found)
         return bool(found)
-    if isinstance(node, And):
-        return all(_eval(n, doc, hits) for n in node.nodes)
-    if isinstance(node, Or):
-        ok = False
+    if isinstance(node, And | Or):
+        # each branch collects its own hits; only branches that held explain the match
+        results = []
         for n in node.nodes:
-            ok = _eval(n, doc, hits) or ok
-        return ok
+            own: list[_Hit] = []
+            ok = _eval(n, doc, own)
+            results.append(ok)
+            if ok:
+                hits.extend(own)
+            elif isinstance(node, And):
+                return False
+        return any(results)
     if isinstance(node, Not):
         return not _eval(node.node, doc, [])
     if isinstance(node, Site):
@@ -130,8 +149,7 @@ def _eval(node: Node, doc: MatchDoc, hits: list[_Hit]) -> bool:
 
 
 def _term_keys(word: str, lang: str) -> tuple[str, str]:
-    f = fold(word)
-    return f, lemma(f, lang)
+    return fold(word), lemma(lower(word), lang)
 
 
 def _token_matches(tok: Token, keys: tuple[str, str]) -> bool:

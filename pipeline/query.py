@@ -160,7 +160,13 @@ class _Parser:
     def parse(self) -> Node:
         if not self.toks:
             raise QuerySyntaxError("empty query", 1)
+        if self.toks[0].kind == "RPAREN":
+            raise QuerySyntaxError("unbalanced ')'", self.toks[0].pos + 1)
         node = self.conj()
+        if isinstance(node, Not) or (
+            isinstance(node, And) and all(isinstance(n, Not) for n in node.nodes)
+        ):
+            raise QuerySyntaxError("a query needs at least one term that is not excluded", 1)
         tok = self.peek()
         if tok is not None:
             assert tok.kind == "RPAREN"
@@ -174,8 +180,6 @@ class _Parser:
         if not nodes:
             tok = self.peek()
             raise QuerySyntaxError("empty group", tok.pos + 1 if tok else len(self.query))
-        if all(isinstance(n, Not) for n in nodes):
-            raise QuerySyntaxError("a query needs at least one term that is not excluded", 1)
         return nodes[0] if len(nodes) == 1 else And(tuple(nodes))
 
     def disj(self) -> Node:

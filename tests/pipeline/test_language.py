@@ -1,0 +1,120 @@
+"""Tests for guessing an article's language (Dutch or English) from its text."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.language import guess_language
+
+DUTCH = [
+    "De werkgevers in de zorg zoeken dringend nieuwe medewerkers, maar het tekort wordt "
+    "niet kleiner.",
+    "Steeds meer werknemers willen vaker thuiswerken. Dat blijkt uit onderzoek van het CBS "
+    "onder ruim tweeduizend mensen met een kantoorbaan.",
+    "Het kabinet wil dat zzp'ers die langer dan een jaar voor dezelfde opdrachtgever werken "
+    "in dienst worden genomen.",
+    "Eén op de drie medewerkers overweegt een andere baan als de werkgever geen ruimte "
+    "geeft voor hybride werken.",
+]
+
+ENGLISH = [
+    "Employers in the care sector are looking for new staff, but the shortage is not "
+    "getting any smaller.",
+    "More and more employees want to work from home. That is the finding of a survey of "
+    "over two thousand office workers.",
+    "The government wants freelancers who have worked for the same client for more than "
+    "a year to be taken on as employees.",
+    "Managers say that a four-day week could help them keep their best people, but many "
+    "are still waiting for the results of the pilot.",
+]
+
+
+@pytest.mark.parametrize("text", DUTCH)
+def test_dutch_text_is_dutch(text: str) -> None:
+    assert guess_language(text) == "nl"
+    assert guess_language(text, fallback="en") == "nl"
+
+
+@pytest.mark.parametrize("text", ENGLISH)
+def test_english_text_is_english(text: str) -> None:
+    assert guess_language(text) == "en"
+    assert guess_language(text, fallback="nl") == "en"
+
+
+def test_upper_case_text_is_recognised() -> None:
+    assert guess_language(DUTCH[0].upper()) == "nl"
+    assert guess_language(ENGLISH[0].upper()) == "en"
+
+
+def test_dutch_article_quoting_some_english_is_still_dutch() -> None:
+    text = (
+        'De directeur noemde het een "work hard, play hard"-cultuur. Volgens de vakbond is '
+        "dat een excuus voor te veel overwerk, want de werkdruk is in deze sector al jaren "
+        "te hoog."
+    )
+    assert guess_language(text) == "nl"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Werkgevers zoeken personeel",  # headline: no stop words at all
+        "Thuiswerken blijft populair",
+        "Layoffs hit tech sector",
+        "Hybrid work: here to stay",
+        "De baan",  # a single stop word
+        "The job",
+    ],
+)
+def test_short_text_falls_back(text: str) -> None:
+    assert guess_language(text) is None
+    assert guess_language(text, fallback="nl") == "nl"
+    assert guess_language(text, fallback="en") == "en"
+
+
+@pytest.mark.parametrize("text", ["", " ", "\n\t", "2026", "€ 3.500 bruto", "🙂👍", "!!!", "\x00"])
+def test_empty_or_wordless_text_falls_back(text: str) -> None:
+    assert guess_language(text) is None
+    assert guess_language(text, fallback="nl") == "nl"
+
+
+def test_evenly_mixed_text_falls_back() -> None:
+    # four Dutch and four English stop words ('in' and 'is' count for both)
+    text = "De manager said that het team in Amsterdam is the best."
+    assert guess_language(text, fallback="nl") == "nl"
+    assert guess_language(text, fallback="en") == "en"
+    assert guess_language(text) is None
+
+
+def test_min_votes_can_be_raised_and_lowered() -> None:
+    text = "Werkgevers zoeken personeel voor de zorg"  # 'voor' and 'de': two Dutch votes
+    assert guess_language(text) is None
+    assert guess_language(text, min_votes=2) == "nl"
+    assert guess_language(DUTCH[0], min_votes=100, fallback="en") == "en"
+
+
+def test_only_the_start_of_a_long_text_counts() -> None:
+    # a long Dutch article followed by an English appendix is judged by its start
+    dutch = " ".join(DUTCH) + " "
+    text = dutch * (5000 // len(dutch) + 1) + " ".join(ENGLISH) * 50
+    assert guess_language(text) == "nl"
+
+
+def test_dutch_with_diacritics_and_apostrophes() -> None:
+    text = "Één op de vier zzp'ers in België heeft geen pensioen, en dat is een probleem."
+    assert guess_language(text) == "nl"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a" * 100_000,
+        "de " * 100_000,
+        "\u200b".join(["werk"] * 100),
+        "<p>De werkgever is <b>niet</b> aansprakelijk</p>",
+        "ÀÉÎÕÜ ß ĳ Ÿ",
+        "\ud7ff\ue000",
+    ],
+)
+def test_never_raises(text: str) -> None:
+    assert guess_language(text, fallback="nl") in ("nl", "en")
