@@ -102,6 +102,7 @@ class Explanation:
 
 @dataclass
 class _Hit:
+    term: str  # the query term that hit
     field: str  # "title" | "body"
     start: int
     end: int
@@ -172,18 +173,18 @@ def _find(term: Term, doc: MatchDoc) -> list[_Hit]:
         for i in range(len(toks) - n + 1):
             if all(_token_matches(toks[i + k], keys[k]) for k in range(n)):
                 start, end = toks[i].start, toks[i + n - 1].end
-                hits.append(_Hit(name, start, end, fld.text[start:end]))
+                hits.append(_Hit(term.text, name, start, end, fld.text[start:end]))
     return hits
 
 
 def _explain(doc: MatchDoc, hits: list[_Hit]) -> Explanation:
-    terms: list[str] = []
-    seen: set[str] = set()
+    # one word per query term, in query order: how it first stands in the text
+    first: dict[str, _Hit] = {}
     for h in hits:
-        key = fold(h.surface)
-        if key not in seen:
-            seen.add(key)
-            terms.append(h.surface)
+        best = first.get(h.term)
+        if best is None or (h.field != "title", h.start) < (best.field != "title", best.start):
+            first[h.term] = h
+    terms = [h.surface for h in first.values()]
     places = sorted({h.field for h in hits}, key=("title", "body").index)
     body_hits = [h for h in hits if h.field == "body"]
     snippet = (

@@ -460,6 +460,7 @@ def test_demo_config_sources_cover_every_feed():
 
 def test_demo_config_is_accepted_by_the_settings_loader(tmp_path):
     from pipeline import settings
+
     path = tmp_path / "trendwatch.toml"
     template = DEMO_CONFIG.read_text("utf-8")
     path.write_text(template.replace("{feeds}", "http://127.0.0.1:8123/feeds"), "utf-8")
@@ -537,6 +538,7 @@ def test_server_serves_the_demo_config_sources():
 
 def test_the_real_matcher_finds_at_least_the_literal_matches():
     from pipeline import matching
+
     for watchlist in _demo_config()["watchlists"]:
         query = matching.CompiledQuery(watchlist["query"])
         for article in ARTICLES:

@@ -454,14 +454,22 @@ def test_explanation_location_when_word_is_in_both() -> None:
     assert why.snippet == "Thuiswerken is de norm."  # snippets come from the body
 
 
-def test_explanation_lists_each_form_once() -> None:
+def test_explanation_gives_one_word_per_query_term() -> None:
+    """Each query term is explained once, by its first occurrence (title first)."""
     why = match(
         "medewerker",
         "Medewerker van het jaar",
         "De medewerker en alle medewerkers van de afdeling; MEDEWERKERS vieren feest.",
     )
     assert why is not None
-    assert why.terms == ["Medewerker", "medewerkers"]
+    assert why.terms == ["Medewerker"]
+    why = match(
+        'werkgever "social media"',
+        "Regels voor social media",
+        "Werkgevers en hun medewerkers; de werkgever beslist over Social Media.",
+    )
+    assert why is not None
+    assert why.terms == ["Werkgevers", "social media"]  # query order, text spelling
 
 
 def test_explanation_lists_the_matched_alternatives_only() -> None:
