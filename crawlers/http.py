@@ -6,7 +6,10 @@ enforced while streaming (after decompression) all live here.
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
+import ipaddress
+import socket
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -30,6 +33,7 @@ class HttpOptions:
     max_bytes: int = DEFAULT_MAX_BYTES
     max_connections: int = 20
     user_agent: str = USER_AGENT
+    allow_private_networks: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,44 @@ class BodyTooLarge(Exception):
     pass
 
 
+class PrivateAddressRefused(httpx.RequestError):
+    """The URL's host resolves to a loopback, private, link-local, multicast or
+    unspecified address, and the config does not allow private networks."""
+
+
+def is_public_address(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return not (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_unspecified
+        or ip.is_reserved
+    )
+
+
+async def _refuse_private(request: httpx.Request) -> None:
+    """Request hook (runs for the first request and for every redirect): resolve the
+    host and refuse non-public addresses."""
+    host = request.url.host
+    port = request.url.port or (443 if request.url.scheme == "https" else 80)
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        return  # let the connection attempt report the DNS failure itself
+    for info in infos:
+        address = str(info[4][0])
+        if not is_public_address(address):
+            raise PrivateAddressRefused(
+                f"refused {host} ({address}): a private or local network address; "
+                "set allow_private_networks = true to allow it",
+                request=request,
+            )
+
+
 def make_client(options: HttpOptions | None = None) -> httpx.AsyncClient:
     """The client every crawler uses: timeouts, redirect limit, User-Agent."""
     o = options or HttpOptions()
@@ -68,6 +110,7 @@ def make_client(options: HttpOptions | None = None) -> httpx.AsyncClient:
         headers={"User-Agent": o.user_agent},
         limits=httpx.Limits(max_connections=o.max_connections, max_keepalive_connections=10),
         trust_env=False,
+        event_hooks={} if o.allow_private_networks else {"request": [_refuse_private]},
     )
 
 
@@ -118,6 +161,8 @@ async def fetch(
             )
     except BodyTooLarge:
         return FetchResult(url=url, error=f"response body larger than {max_bytes} bytes, cut off")
+    except PrivateAddressRefused as exc:
+        return FetchResult(url=url, error=str(exc))
     except httpx.TooManyRedirects:
         return FetchResult(url=url, error=f"more than {MAX_REDIRECTS} redirects")
     except httpx.TimeoutException as exc:

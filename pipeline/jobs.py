@@ -92,7 +92,8 @@ async def _crawl_rows(
 ) -> list[SourceReport]:
     limit = asyncio.Semaphore(CRAWL_CONCURRENCY)
     reports: list[SourceReport] = []
-    async with make_client(HttpOptions()) as client:
+    options = HttpOptions(allow_private_networks=settings.allow_private_networks)
+    async with make_client(options) as client:
 
         async def one(row: SourceRow) -> None:
             async with limit:

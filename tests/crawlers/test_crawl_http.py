@@ -139,3 +139,44 @@ def test_changed_entry_updates_row_instead_of_adding_one(
         assert store.article_count() == 3
         titles = [r["title"] for r in store.articles_to_process()]
         assert titles == ["Thuiswerken blijft heel populair"]  # queued for matching again
+
+
+def test_private_network_guard_refuses_local_addresses_unless_allowed(
+    httpserver: HTTPServer, make_settings, fixture_bytes
+) -> None:
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        fixture_bytes("feeds", "rss2.xml"), content_type="application/rss+xml"
+    )
+    url = httpserver.url_for("/feed.xml")
+    guarded = make_settings(f'[[sources]]\nname = "Local"\nurl = "{url}"\n')
+    assert guarded.allow_private_networks is False
+    with Store(guarded.db_path) as store:
+        [report] = jobs.crawl(guarded, store)
+        assert report.status == "error"
+        assert "private or local network address" in (report.error or "")
+        assert store.article_count() == 0
+    assert httpserver.log == []  # not even a request reached the server
+    allowed = make_settings(sources_toml(("Local", url)))
+    with Store(allowed.db_path) as store:
+        [report] = jobs.crawl(allowed, store)
+        assert report.status == "ok" and report.new == 3
+
+
+def test_address_classification_for_the_guard() -> None:
+    from crawlers.http import is_public_address
+
+    for address in (
+        "127.0.0.1",
+        "10.1.2.3",
+        "192.168.0.1",
+        "169.254.1.1",
+        "::1",
+        "fe80::1",
+        "224.0.0.1",
+        "0.0.0.0",
+        "::ffff:127.0.0.1",
+        "172.16.0.1",
+    ):
+        assert not is_public_address(address), address
+    for address in ("93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"):
+        assert is_public_address(address), address
