@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
@@ -317,17 +318,25 @@ def status(obj: Context, as_json: bool) -> None:
         if as_json:
             click.echo(json.dumps(data, indent=2, ensure_ascii=False))
             return EXIT_OK
-        table = Table(title="Sources", title_justify="left")
+        tz = ZoneInfo(settings.schedule.timezone)
+
+        def local(stamp: str | None) -> str:
+            if not stamp:
+                return "-"
+            return datetime.fromisoformat(stamp).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+        table = Table(title=f"Sources (times in {tz.key})", title_justify="left")
         for col in ("source", "health", "articles", "last success", "last error", "next poll"):
-            table.add_column(col)
+            table.add_column(col, overflow="fold")
         for s in data["sources"]:
+            error = f"{local(s['last_error_at'])} {s['last_error']}" if s["last_error"] else "-"
             table.add_row(
                 s["name"],
                 s["health"],
                 str(s["articles"]),
-                s["last_success"] or "-",
-                s["last_error"] or "-",
-                s["next_poll"] or "-",
+                local(s["last_success"]),
+                error,
+                local(s["next_poll"]),
             )
         console.print(table)
         console.print(
