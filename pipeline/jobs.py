@@ -330,11 +330,8 @@ def _deliver(
                 row = store.ensure_delivery(edition_id, email, utcnow())
                 label = f"{edition.key} -> {email}"
                 delivery_key = f"{edition.key}/{email}"
-                if row["status"] == "sending" and kind == "outbox":
-                    # a run died between writing the file and recording it
-                    done = transport.already_delivered(delivery_key)  # type: ignore[union-attr]
-                    store.finish_delivery(row["id"], "sent" if done else "pending", utcnow())
-                    row = store.delivery(row["id"]) or row
+                if row["status"] == "sending":
+                    row = _recover_interrupted(store, row, transport, delivery_key, label)
                 if row["status"] != "pending":
                     report.skipped.append(label)
                     continue
@@ -358,6 +355,26 @@ def _deliver(
                 store.finish_delivery(row["id"], "sent", utcnow())
                 report.sent.append(label)
                 log.info("delivery %s: sent via %s", label, kind)
+
+
+def _recover_interrupted(
+    store: Store,
+    row: dict,
+    transport: OutboxTransport | SmtpTransport,
+    delivery_key: str,
+    label: str,
+) -> dict:
+    """A delivery left in 'sending' by a run that died mid-message. An outbox file
+    tells whether it was written. For SMTP nobody knows whether the server accepted it
+    in the instant before the crash: it is sent again, with the same Message-ID, because
+    losing a digest silently is worse than a duplicate that mail systems can recognise."""
+    if isinstance(transport, OutboxTransport) and transport.already_delivered(delivery_key):
+        store.finish_delivery(row["id"], "sent", utcnow())
+        log.warning("delivery %s: found written by an interrupted run; recorded", label)
+    else:
+        store.finish_delivery(row["id"], "pending", utcnow(), error="interrupted while sending")
+        log.warning("delivery %s: interrupted while sending; sending again", label)
+    return store.delivery(row["id"]) or row
 
 
 def _edition_subscribers(settings: Settings, edition: Edition) -> list[str]:

@@ -271,3 +271,21 @@ def test_backdated_entries_are_left_out(make_settings) -> None:
     with Store(settings.db_path) as store:
         seed(settings, store, [entry], NOW)
         assert store.matched_articles("thuiswerken", NOW - timedelta(days=60), NOW) == []
+
+
+def test_smtp_delivery_interrupted_mid_send_is_sent_on_the_next_run(make_settings, smtpd) -> None:
+    recorder, port = smtpd
+    settings = make_settings(smtp_toml(port) + WATCHLISTS)
+    with Store(settings.db_path) as store:
+        seed(settings, store)
+        jobs.digest(settings, store, now=NOW)
+        assert len(recorder.received) == 3
+        # a run that claimed tom's delivery and died before the server answered
+        tom = next(d for d in store.deliveries() if d["subscriber"] == "tom@example.nl")
+        store.db.execute("UPDATE deliveries SET status = 'sending' WHERE id = ?", [tom["id"]])
+        store.db.conn.commit()
+        report = jobs.digest(settings, store, now=NOW + timedelta(hours=1))
+        assert [s.split(" -> ")[1] for s in report.sent] == ["tom@example.nl"]
+        assert store.delivery_counts() == {"sent": 3}
+    resent = [parse(r.content) for r in recorder.received if r.rcpt_tos == ["tom@example.nl"]]
+    assert len(resent) == 2 and resent[0]["Message-ID"] == resent[1]["Message-ID"]
