@@ -99,7 +99,10 @@ def _prepare(e: dict[str, Any], base: str) -> dict[str, Any]:
         content_html = summary_html
     content = sanitize_html(content_html)
     text = html_to_text(content)
-    summary = html_to_text(sanitize_html(summary_html)) if summary_html else ""
+    if summary_html and summary_html != content_html:
+        summary = html_to_text(sanitize_html(summary_html))
+    else:
+        summary = text
     if not summary:
         summary = text
     if not title:

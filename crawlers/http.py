@@ -138,6 +138,9 @@ async def fetch(
                 "permanent_redirect": moved,
                 "headers": dict(response.headers),
             }
+            if response.status_code == 304 or response.status_code >= 400:
+                # drain the (small) body so the connection can be reused
+                await _read_capped(response, 64 * 1024)
             if response.status_code == 304:
                 return FetchResult(
                     **base,

@@ -28,6 +28,7 @@ def lower(word: str) -> str:
     return word.casefold().replace("’", "'")
 
 
+@lru_cache(maxsize=200_000)
 def fold(word: str) -> str:
     """Case- and diacritics-insensitive form: ``Één`` → ``een``."""
     decomposed = unicodedata.normalize("NFKD", lower(word))
@@ -158,8 +159,13 @@ def _token_matches(tok: Token, keys: tuple[str, str]) -> bool:
     return tok.folded == folded or tok.lemma == lem or tok.lemma == folded or tok.folded == lem
 
 
+@lru_cache(maxsize=50_000)
+def _keys_for(words: tuple[str, ...], lang: str) -> tuple[tuple[str, str], ...]:
+    return tuple(_term_keys(w, lang) for w in words)
+
+
 def _find(term: Term, doc: MatchDoc) -> list[_Hit]:
-    keys = [_term_keys(w, doc.language) for w in term.words]
+    keys = _keys_for(term.words, doc.language)
     fields = (
         (("title", doc.title),) if term.in_title else (("title", doc.title), ("body", doc.body))
     )
