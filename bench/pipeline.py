@@ -53,13 +53,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
-from xml.sax.saxutils import escape, quoteattr
 
 import feedparser
 
@@ -70,6 +68,7 @@ if sys.path and Path(sys.path[0] or ".").resolve() == _BENCH_DIR:
     sys.path[0] = str(_BENCH_DIR.parent)
 
 from pipeline import jobs  # noqa: E402
+from pipeline.demo.feeds import DemoArticle, DemoFeed, render_feed  # noqa: E402
 from pipeline.settings import Settings, load_settings  # noqa: E402
 from pipeline.store import Store  # noqa: E402
 
@@ -307,67 +306,38 @@ def _entry_fields(
     return title, first, second, published, [w[1] for w in chosen]
 
 
-def _rss(index: int, language: str, base: str, rng: random.Random, entries: int) -> str:
+def _render(
+    index: int, language: str, fmt: str, base: str, rng: random.Random, entries: int
+) -> bytes:
+    """One generated feed, written by the demo's feed renderer (RSS 2.0 or Atom 1.0)."""
     now = datetime.now(UTC)
-    site = f"https://news{index:04d}.example.com"
-    title = f"{rng.choice(OUTLETS[language])} {index}"
-    items = []
+    feed = DemoFeed(
+        slug=f"{index:04d}",
+        title=f"{rng.choice(OUTLETS[language])} {index}",
+        format=fmt,
+        language=language,
+        site=f"https://news{index:04d}.example.com/",
+        description="nieuws over werk" if language == "nl" else "news about work",
+    )
+    articles = []
     for j in range(entries):
         head, first, second, published, categories = _entry_fields(rng, language, now)
-        link = f"{site}/{published:%Y/%m/%d}/artikel-{index}-{j}"
-        body = f"<p>{escape(first)}</p>\n<p>{escape(second)}</p>"
-        items.append(
-            "<item>"
-            f"<title>{escape(head)}</title>"
-            f"<link>{escape(link)}</link>"
-            f'<guid isPermaLink="false">urn:trendwatch-bench:{index}:{j}</guid>'
-            f"<pubDate>{format_datetime(published, usegmt=True)}</pubDate>"
-            + "".join(f"<category>{escape(c)}</category>" for c in categories)
-            + f"<description>{escape(body)}</description>"
-            "</item>"
+        articles.append(
+            DemoArticle(
+                feed=feed.slug,
+                id=f"bench-{index}-{j}",
+                hours_ago=(now - published).total_seconds() / 3600,
+                title=head,
+                author=f"Redactie {index}",
+                summary=first.split(". ")[0] + ".",
+                content=f"{first}\n\n{second}",
+                categories=tuple(categories),
+                html=False,
+                guid=True,
+                link=f"{feed.site}{published:%Y/%m/%d}/artikel-{index}-{j}",
+            )
         )
-    return (
-        '<?xml version="1.0" encoding="utf-8"?>\n'
-        '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel>'
-        f"<title>{escape(title)}</title><link>{site}/</link>"
-        f'<atom:link rel="self" type="application/rss+xml" href="{base}/feeds/{index:04d}.xml"/>'
-        f"<description>{escape(title)}: nieuws over werk</description>"
-        f"<language>{language}</language>"
-        f"<lastBuildDate>{format_datetime(now, usegmt=True)}</lastBuildDate>\n"
-        + "\n".join(items)
-        + "\n</channel></rss>\n"
-    )
-
-
-def _atom(index: int, language: str, base: str, rng: random.Random, entries: int) -> str:
-    now = datetime.now(UTC)
-    site = f"https://news{index:04d}.example.com"
-    title = f"{rng.choice(OUTLETS[language])} {index}"
-    items = []
-    for j in range(entries):
-        head, first, second, published, categories = _entry_fields(rng, language, now)
-        link = f"{site}/{published:%Y/%m/%d}/article-{index}-{j}"
-        body = f"<p>{escape(first)}</p>\n<p>{escape(second)}</p>"
-        items.append(
-            "<entry>"
-            f"<title>{escape(head)}</title>"
-            f"<id>urn:trendwatch-bench:{index}:{j}</id>"
-            f'<link rel="alternate" href={quoteattr(link)}/>'
-            f"<published>{published.isoformat()}</published>"
-            f"<updated>{published.isoformat()}</updated>"
-            f"<author><name>Redactie {index}</name></author>"
-            + "".join(f"<category term={quoteattr(c)}/>" for c in categories)
-            + f'<content type="html">{escape(body)}</content>'
-            "</entry>"
-        )
-    return (
-        '<?xml version="1.0" encoding="utf-8"?>\n'
-        f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{language}">'
-        f"<title>{escape(title)}</title><id>urn:trendwatch-bench:{index}</id>"
-        f"<updated>{now.replace(microsecond=0).isoformat()}</updated>"
-        f'<link rel="self" href="{base}/feeds/{index:04d}.xml"/>'
-        f'<link rel="alternate" href="{site}/"/>\n' + "\n".join(items) + "\n</feed>\n"
-    )
+    return render_feed(feed, articles, now, self_url=f"{base}/feeds/{index:04d}.xml")
 
 
 def generate_feeds(count: int, entries: int, base: str) -> dict[str, Feed]:
@@ -378,8 +348,7 @@ def generate_feeds(count: int, entries: int, base: str) -> dict[str, Feed]:
     for i in range(count):
         language = "nl" if (i // 2) % 2 == 0 else "en"
         fmt = "rss" if i % 2 == 0 else "atom"
-        render = _rss if fmt == "rss" else _atom
-        body = render(i, language, base, rng, entries).encode("utf-8")
+        body = _render(i, language, fmt, base, rng, entries)
         path = f"/feeds/{i:04d}.xml"
         feeds[path] = Feed(
             index=i,
