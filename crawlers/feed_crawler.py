@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import httpx
 
@@ -73,6 +73,4 @@ async def crawl_feed(
 
 
 def _with_language(entry: Entry, language: str) -> Entry:
-    from dataclasses import replace
-
     return replace(entry, language=language)

@@ -248,7 +248,7 @@ def digest(
     tz = settings.schedule.timezone
     period = period_ending(now, tz)
     titles = {w.name: w.title for w in settings.watchlists}
-    editions: list[tuple[int, Edition]] = []
+    editions: list[tuple[int, Edition, tuple[str, ...]]] = []
     for audience in audiences(settings.subscribers):
         key = period.key(audience.slug)
         row = store.edition(key)
@@ -272,7 +272,7 @@ def digest(
         page = settings.archive_dir / edition.archive_path
         if row is None or not page.exists():
             report.archive_pages.append(write_page(settings, edition))
-        editions.append((edition_id, edition))
+        editions.append((edition_id, edition, audience.emails))
     write_archive_index(settings, store)
     if dry_run:
         return report
@@ -301,7 +301,7 @@ def _edition_row(edition: Edition) -> dict:
 def _deliver(
     settings: Settings,
     store: Store,
-    editions: list[tuple[int, Edition]],
+    editions: list[tuple[int, Edition, tuple[str, ...]]],
     report: DigestReport,
 ) -> None:
     subscribers = {s.email: s for s in settings.subscribers}
@@ -324,8 +324,8 @@ def _deliver(
         kind = "smtp"
     domain = settings.sender.rsplit("@", 1)[-1].strip("> ") or "localhost"
     with transport:
-        for edition_id, edition in editions:
-            for email in _edition_subscribers(settings, edition):
+        for edition_id, edition, emails in editions:
+            for email in emails:
                 sub = subscribers[email]
                 row = store.ensure_delivery(edition_id, email, utcnow())
                 label = f"{edition.key} -> {email}"
@@ -375,13 +375,6 @@ def _recover_interrupted(
         store.finish_delivery(row["id"], "pending", utcnow(), error="interrupted while sending")
         log.warning("delivery %s: interrupted while sending; sending again", label)
     return store.delivery(row["id"]) or row
-
-
-def _edition_subscribers(settings: Settings, edition: Edition) -> list[str]:
-    for audience in audiences(settings.subscribers):
-        if audience.slug == edition.slug:
-            return list(audience.emails)
-    return []
 
 
 # --- archive -----------------------------------------------------------------------
