@@ -41,17 +41,18 @@ def assign_identities(
 ) -> list[str]:
     """Identities for a feed's entries, given (guid, canonical link, title, text) each.
 
-    Mirrors the best readers: a guid that occurs once is the identity; a guid that
-    repeats within the feed is combined with the link; without a guid the link is used;
-    without both, a hash of title and text.
+    Mirrors the best readers: a guid that occurs once is the identity; a guid shared by
+    entries with different links is combined with the link; without a guid the link is
+    used; without both, a hash of title and text. An exact repeat (same guid, same
+    link) gets the same identity as the first: :func:`unique_by_identity` drops it.
     """
-    counts: dict[str, int] = {}
-    for guid, _, _, _ in raw:
+    links: dict[str, set[str | None]] = {}
+    for guid, link, _, _ in raw:
         if guid:
-            counts[guid] = counts.get(guid, 0) + 1
+            links.setdefault(guid, set()).add(link)
     out: list[str] = []
     for guid, link, title, text in raw:
-        if guid and counts[guid] == 1:
+        if guid and len(links[guid]) == 1:
             out.append(f"guid:{guid}")
         elif guid and link:
             out.append(f"guid+link:{guid} {link}")
@@ -59,4 +60,15 @@ def assign_identities(
             out.append(f"link:{link}")
         else:
             out.append(f"hash:{content_hash(title, text)}")
+    return out
+
+
+def unique_by_identity(entries: list[Entry]) -> list[Entry]:
+    """The entries with the first of each identity kept (feeds list newest first)."""
+    seen: set[str] = set()
+    out: list[Entry] = []
+    for entry in entries:
+        if entry.identity not in seen:
+            seen.add(entry.identity)
+            out.append(entry)
     return out

@@ -10,8 +10,10 @@ from typing import Any
 
 import feedparser
 
-from crawlers.discover import discover_feed_links, looks_like_html
-from crawlers.entries import Entry, assign_identities
+from crawlers.alerts import unwrap_link
+from crawlers.entries import Entry, assign_identities, unique_by_identity
+from crawlers.html_links import discover_feed_links, looks_like_html
+from crawlers.jsonfeed import JsonFeedError, looks_like_json, parse_json_feed
 from crawlers.sanitize import html_to_text, plain_line, sanitize_html
 from crawlers.urls import canonical_url, is_web_url
 
@@ -21,6 +23,9 @@ feedparser.SANITIZE_HTML = False
 feedparser.RESOLVE_RELATIVE_URIS = False
 
 _LANG = re.compile(r"^[a-zA-Z]{2,3}")
+_CHARSET = re.compile(r";\s*charset\s*=\s*[\"']?[^;\"']*[\"']?", re.I)
+# sy:updatePeriod in minutes (RSS 1.0 syndication module)
+_SY_PERIODS = {"hourly": 60, "daily": 1440, "weekly": 10080, "monthly": 43200, "yearly": 525600}
 
 
 class FeedParseError(Exception):
@@ -34,6 +39,7 @@ class ParsedFeed:
     language: str | None
     entries: list[Entry] = field(default_factory=list)
     warning: str | None = None  # set when the feed was malformed but entries were salvaged
+    ttl: int | None = None  # minutes: RSS <ttl>, else sy:updatePeriod / sy:updateFrequency
 
 
 def parse_feed(
@@ -43,12 +49,25 @@ def parse_feed(
     content_type: str | None = None,
     default_language: str | None = None,
 ) -> ParsedFeed:
-    """Parse feed bytes fetched from ``url``.
+    """Parse feed bytes fetched from ``url``: RSS 0.9x/1.0/2.0, Atom or JSON Feed.
 
-    Malformed feeds keep every entry feedparser salvaged and carry a warning; bytes
+    Malformed feeds keep every entry that could be salvaged and carry a warning; bytes
     that hold no feed at all raise :class:`FeedParseError`.
     """
-    headers = {"content-location": url, "content-type": content_type or "application/xml"}
+    if looks_like_json(content, content_type):
+        try:
+            doc = parse_json_feed(content, url)
+        except JsonFeedError as exc:
+            raise FeedParseError(str(exc)) from exc
+        language = _language(doc.language) or default_language
+        return ParsedFeed(
+            title=doc.title,
+            link=doc.link,
+            language=language,
+            entries=_entries(doc.items, language),
+            warning=doc.warning,
+        )
+    headers = {"content-location": url, "content-type": _content_type(content, content_type)}
     parsed = feedparser.parse(
         content, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
     )
@@ -65,32 +84,77 @@ def parse_feed(
         raise FeedParseError(f"not a feed ({_describe(reason)})" if reason else "not a feed")
 
     language = _language(feed.get("language")) or default_language
-    prepared = [_prepare(e, url) for e in entries_raw]
-    identities = assign_identities([(p["guid"], p["url"], p["title"], p["text"]) for p in prepared])
-    entries = [
-        Entry(identity=ident, language=_language(p.pop("language")) or language, **p)
-        for ident, p in zip(identities, prepared, strict=True)
-    ]
+    entries = _entries([_prepare(e, url) for e in entries_raw], language)
     warning = None
     if bozo:
-        problem = _describe(parsed.get("bozo_exception"))
-        warning = f"malformed feed, {len(entries)} entries salvaged: {problem}"
+        problem = parsed.get("bozo_exception")
+        if isinstance(problem, feedparser.CharacterEncodingOverride):
+            warning = f"wrong charset declaration: {_describe(problem)}"
+        else:
+            warning = f"malformed feed, {len(entries)} entries salvaged: {_describe(problem)}"
     return ParsedFeed(
         title=plain_line(feed.get("title", "")),
         link=feed.get("link"),
         language=language,
         entries=entries,
         warning=warning,
+        ttl=_ttl(feed),
     )
+
+
+def _entries(prepared: list[dict[str, Any]], language: str | None) -> list[Entry]:
+    identities = assign_identities([(p["guid"], p["url"], p["title"], p["text"]) for p in prepared])
+    return unique_by_identity(
+        [
+            Entry(identity=ident, language=_language(p.pop("language")) or language, **p)
+            for ident, p in zip(identities, prepared, strict=True)
+        ]
+    )
+
+
+def _content_type(content: bytes, content_type: str | None) -> str:
+    """The Content-Type to hand feedparser.
+
+    * Bytes that are valid UTF-8 (and not plain ASCII) are UTF-8, whatever the header or
+      the XML declaration claim: text in a single-byte charset is practically never
+      valid UTF-8.
+    * ``text/xml`` without a charset lets the XML declaration decide (RFC 7303), not
+      RFC 3023's us-ascii, which feedparser still applies.
+    """
+    value = content_type or "application/xml"
+    if not content.isascii():
+        try:
+            content.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            return _CHARSET.sub("", value) + "; charset=utf-8"
+    media = value.split(";", 1)[0].strip().lower()
+    if media.startswith("text/") and media.endswith("xml") and not _CHARSET.search(value):
+        return "application/xml"
+    return value
+
+
+def _ttl(feed: dict[str, Any]) -> int | None:
+    """How long the feed says it stays fresh, in minutes."""
+    ttl = str(feed.get("ttl") or "").strip()
+    if ttl.isdigit() and int(ttl) > 0:
+        return int(ttl)
+    period = _SY_PERIODS.get(str(feed.get("sy_updateperiod") or "").strip().lower())
+    if period is None:
+        return None
+    frequency = str(feed.get("sy_updatefrequency") or "1").strip()
+    per = int(frequency) if frequency.isdigit() and int(frequency) > 0 else 1
+    return max(1, period // per)
 
 
 def _prepare(e: dict[str, Any], base: str) -> dict[str, Any]:
     link = e.get("link")
-    link = canonical_url(link, base) if link else None
+    link = canonical_url(unwrap_link(link), base) if link else None
     if link and not is_web_url(link):
         link = None
     guid = (e.get("id") or "").strip() or None
-    title = plain_line(e.get("title", ""))
+    title = _without_source_suffix(plain_line(e.get("title", "")), e.get("source"))
     summary_html = e.get("summary", "") or ""
     content_html = ""
     if e.get("content"):
@@ -120,6 +184,15 @@ def _prepare(e: dict[str, Any], base: str) -> dict[str, Any]:
         "language": e.get("language"),
         "categories": tuple(t.get("term", "") for t in e.get("tags", []) if t.get("term")),
     }
+
+
+def _without_source_suffix(title: str, source: Any) -> str:
+    """ "Headline - Publisher" → "Headline" when the entry names that publisher as its
+    <source> (news aggregators such as Google News append it)."""
+    name = source.get("title") if isinstance(source, dict) else None
+    if name and title.endswith(f" - {name}") and len(title) > len(name) + 3:
+        return title[: -len(name) - 3].rstrip()
+    return title
 
 
 def _date(e: dict[str, Any]) -> datetime | None:

@@ -87,3 +87,23 @@ def test_canonical_url(url: str, expected: str) -> None:
 
 def test_canonical_url_resolves_relative_links() -> None:
     assert canonical_url("/x?utm_medium=m", "https://site.test/feed") == "https://site.test/x"
+
+
+@pytest.mark.parametrize(
+    ("channel", "ttl"),
+    [
+        ("<ttl>90</ttl>", 90),
+        ("<ttl>0</ttl>", None),
+        ("<sy:updatePeriod>hourly</sy:updatePeriod><sy:updateFrequency>2</sy:updateFrequency>", 30),
+        ("<sy:updatePeriod>daily</sy:updatePeriod>", 1440),
+        ("<ttl>15</ttl><sy:updatePeriod>daily</sy:updatePeriod>", 15),
+        ("", None),
+    ],
+)
+def test_feed_ttl_in_minutes(channel: str, ttl: int | None) -> None:
+    body = (
+        '<?xml version="1.0"?><rss version="2.0" '
+        'xmlns:sy="http://purl.org/rss/1.0/modules/syndication/"><channel><title>T</title>'
+        f"{channel}<item><title>x</title></item></channel></rss>"
+    ).encode()
+    assert parse_feed(body, "https://x.test.invalid/").ttl == ttl
