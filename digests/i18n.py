@@ -29,15 +29,37 @@ STRINGS: dict[str, dict[str, str]] = {
         "intro.none": "Deze week niets nieuws.",
         "matched": "Gevonden op: {words}",
         "more": "+{count} meer in het archief",
-        "quiet": "Deze week niets nieuws over {title}.",
-        "footer.reason": "Je ontvangt deze mail omdat {email} geabonneerd is op: {watchlists}.",
+        "quiet": "Geen nieuws over {title} deze week.",
+        "also_in": "Ook bij",
+        "related": "Lees ook",
+        "trends.title": "Stijgend deze week",
+        "trends.ratio": "{ratio}× zo vaak als gewoonlijk",
+        "trends.new": "nieuw",
+        "trends.in": "in {title}",
+        "footer.reason": (
+            "Je ontvangt deze mail omdat je je hebt aangemeld voor {digest} ({watchlists}) "
+            "met {email}."
+        ),
         "footer.web": "Deze editie gaat over: {watchlists}.",
         "footer.view_online": "Bekijk deze mail in je browser",
+        "footer.manage": "Je abonnement beheren",
+        "footer.unsubscribe": "Afmelden",
+        "footer.unsubscribe_mailto": "Afmelden kan ook met een mail aan {address}.",
         "footer.sent_by": "Verzonden door {sender}",
         "archive.all": "Alle edities",
         "index.intro": "Alle edities, de nieuwste bovenaan.",
         "index.empty": "Er zijn nog geen edities.",
         "index.count": "{count} {noun}",
+        "index.years": "Per jaar",
+        "index.watchlists": "Per onderwerp",
+        "index.feed": "Atom-feed met alle edities",
+        "year.title": "{title} · {year}",
+        "year.intro": "Alle edities van {year}, de nieuwste bovenaan.",
+        "watchlist.title": "{title} · {watchlist}",
+        "watchlist.intro": "Alle edities over {watchlist}, de nieuwste bovenaan.",
+        "watchlist.quiet": "geen nieuws",
+        "edition.one": "editie",
+        "edition.other": "edities",
     },
     "en": {
         "week": "Week {week}",
@@ -51,16 +73,36 @@ STRINGS: dict[str, dict[str, str]] = {
         "matched": "Matched: {words}",
         "more": "+{count} more in the archive",
         "quiet": "Nothing new on {title} this week.",
+        "also_in": "Also in",
+        "related": "Read also",
+        "trends.title": "Rising this week",
+        "trends.ratio": "{ratio}× usual",
+        "trends.new": "new",
+        "trends.in": "in {title}",
         "footer.reason": (
-            "You are receiving this e-mail because {email} is subscribed to: {watchlists}."
+            "You are receiving this e-mail because you signed up for {digest} ({watchlists}) "
+            "with {email}."
         ),
         "footer.web": "This edition covers: {watchlists}.",
         "footer.view_online": "View this e-mail in your browser",
+        "footer.manage": "Manage your subscription",
+        "footer.unsubscribe": "Unsubscribe",
+        "footer.unsubscribe_mailto": "You can also unsubscribe by e-mailing {address}.",
         "footer.sent_by": "Sent by {sender}",
         "archive.all": "All editions",
         "index.intro": "All editions, newest first.",
         "index.empty": "There are no editions yet.",
         "index.count": "{count} {noun}",
+        "index.years": "By year",
+        "index.watchlists": "By topic",
+        "index.feed": "Atom feed of all editions",
+        "year.title": "{title} · {year}",
+        "year.intro": "All editions of {year}, newest first.",
+        "watchlist.title": "{title} · {watchlist}",
+        "watchlist.intro": "All editions on {watchlist}, newest first.",
+        "watchlist.quiet": "nothing new",
+        "edition.one": "edition",
+        "edition.other": "editions",
     },
 }
 
@@ -79,6 +121,11 @@ def t(language: str, key: str, /, **values: object) -> str:
 def number(value: int | float, language: str) -> str:
     """A number formatted for the language: 1234 -> "1.234" (nl), "1,234" (en)."""
     return format_decimal(value, locale=language_of(language))
+
+
+def ratio(value: float, language: str) -> str:
+    """A "times as often" factor with at most one decimal: 3.24 -> "3,2" (nl), "3.2" (en)."""
+    return format_decimal(value, format="#,##0.#", locale=language_of(language))
 
 
 def plural(language: str, key: str, count: int) -> str:

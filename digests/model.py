@@ -1,7 +1,9 @@
 """Plain data that ``pipeline`` prepares and ``digests`` renders and delivers.
 
 Nothing here does I/O. Datetimes are timezone-aware. Text fields are plain text
-(never HTML): the templates escape them.
+(never HTML): the templates escape them. Every field is a str, int, float, bool,
+datetime, None or a tuple of these dataclasses, so ``dataclasses.asdict`` + JSON
+round-trips an :class:`Edition` (see ``pipeline/editions.py``).
 """
 
 from __future__ import annotations
@@ -11,8 +13,25 @@ from datetime import datetime
 
 
 @dataclass(frozen=True)
+class SourceLink:
+    """Another source that carries the same story ("ook bij" / "also in")."""
+
+    source: str  # the source's name, e.g. "NOS"
+    url: str  # that source's article
+
+
+@dataclass(frozen=True)
+class RelatedLink:
+    """A related article ("Lees ook" / "Read also")."""
+
+    title: str
+    url: str
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class DigestItem:
-    """One article shown in a section."""
+    """One article shown in a section (the lead article of its story)."""
 
     title: str
     url: str
@@ -20,6 +39,10 @@ class DigestItem:
     published: datetime
     teaser: str
     matched: tuple[str, ...] = ()  # the words that made the watchlist match, as in the text
+    also_in: tuple[SourceLink, ...] = ()  # other sources of the same story
+    related: tuple[RelatedLink, ...] = ()  # a few related items
+    story_id: int | None = None  # the story cluster this article leads, if any
+    story_size: int = 1  # articles in that story (this one included)
 
 
 @dataclass(frozen=True)
@@ -30,6 +53,28 @@ class DigestSection:
     title: str  # the watchlist's human title
     items: tuple[DigestItem, ...] = ()
     more: int = 0  # matched items left out of the e-mail by the per-section quota
+
+    @property
+    def count(self) -> int:
+        """Matched items in the period: shown + left out."""
+        return len(self.items) + self.more
+
+    @property
+    def quiet(self) -> bool:
+        """Nothing new this week: the section says so in one line."""
+        return self.count == 0
+
+
+@dataclass(frozen=True)
+class TrendItem:
+    """A term or entity that rose this week ("Stijgend deze week" / "Rising this week")."""
+
+    term: str  # as shown, e.g. "thuiswerken"
+    count: int  # articles this period that mention it
+    kind: str = "term"  # "term" or "entity"
+    ratio: float | None = None  # times its usual rate (3.2 = 3.2× as often); None: unknown
+    new: bool = False  # not seen in the baseline period at all
+    watchlist: str | None = None  # the watchlist it rose in; None: across everything
 
 
 @dataclass(frozen=True)
@@ -52,6 +97,7 @@ class Edition:
     sections: tuple[DigestSection, ...] = ()
     built_at: datetime | None = None
     base_url: str | None = None  # where the archive is published, if anywhere
+    trends: tuple[TrendItem, ...] = ()  # "Rising this week", strongest first
 
     @property
     def archive_path(self) -> str:
@@ -60,22 +106,41 @@ class Edition:
 
     @property
     def item_count(self) -> int:
-        return sum(len(s.items) + s.more for s in self.sections)
+        return sum(s.count for s in self.sections)
 
 
 @dataclass(frozen=True)
 class Recipient:
-    """A subscriber as the mail needs them."""
+    """A subscriber as the mail needs them.
+
+    The links are personal (they carry a signed token): they go into the e-mail only,
+    never into the archive page. See :func:`digests.tokens.with_links`.
+    """
 
     email: str
     name: str
     language: str
     watchlists: tuple[str, ...] = ()
+    manage_url: str | None = None  # <base_url>/manage/<token>
+    unsubscribe_url: str | None = None  # <base_url>/unsubscribe/<token> (one-click POST)
+    unsubscribe_mailto: str | None = None  # an address that unsubscribes the sender
+
+
+@dataclass(frozen=True)
+class SectionCount:
+    """How many items one watchlist had in an archived edition."""
+
+    watchlist: str
+    title: str
+    count: int
 
 
 @dataclass(frozen=True)
 class ArchiveEntry:
-    """One edition as listed on the archive index."""
+    """One edition as listed on the archive index pages and in the feed.
+
+    :func:`digests.archive.archive_entry` makes one from an :class:`Edition`.
+    """
 
     title: str
     language: str
@@ -86,3 +151,5 @@ class ArchiveEntry:
     path: str  # relative to the archive root, as Edition.archive_path
     item_count: int
     watchlists: tuple[str, ...] = field(default_factory=tuple)
+    sections: tuple[SectionCount, ...] = ()  # per watchlist, in the edition's order
+    built_at: datetime | None = None  # the feed's <updated>; default: period_end

@@ -62,3 +62,10 @@ def test_language_fallback_and_same_keys() -> None:
     assert i18n.language_of("en-GB") == "en"
     assert i18n.language_of("fr") == i18n.DEFAULT_LANGUAGE
     assert set(i18n.STRINGS["nl"]) == set(i18n.STRINGS["en"])
+
+
+def test_ratio() -> None:
+    assert i18n.ratio(3.24, "nl") == "3,2"
+    assert i18n.ratio(3.24, "en") == "3.2"
+    assert i18n.ratio(2.0, "nl") == "2"
+    assert i18n.ratio(1234.5, "en") == "1,234.5"

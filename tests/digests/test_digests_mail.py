@@ -86,3 +86,115 @@ def test_make_message_id_is_deterministic() -> None:
     assert re.fullmatch(r"<[0-9a-f]{64}@trends\.example\.nl>", first)
     with pytest.raises(ValueError):
         make_message_id("k", "bad domain>")
+
+
+# --- List-Unsubscribe (RFC 2369, RFC 8058) -------------------------------------------
+
+UNSUB = "https://trends.example.nl/unsubscribe/YW5uZS5kZXZyaWVzQGV4YW1wbGUubmw.mac-_123"
+
+
+def with_unsubscribe(recipient: Recipient, **kw: str | None) -> Recipient:
+    values: dict[str, str | None] = {
+        "unsubscribe_url": UNSUB,
+        "unsubscribe_mailto": "unsubscribe@trends.example.nl",
+        "manage_url": "https://trends.example.nl/manage/abc.def",
+    }
+    values.update(kw)
+    return replace(recipient, **values)
+
+
+def raw_headers(msg: EmailMessage) -> str:
+    return msg.as_bytes().split(b"\n\n", 1)[0].decode("ascii")
+
+
+def test_list_unsubscribe_one_click(edition: Edition, recipient: Recipient) -> None:
+    built = build(edition, with_unsubscribe(recipient))
+    msg = roundtrip(built)
+    assert msg["List-Unsubscribe"] == (
+        f"<mailto:unsubscribe@trends.example.nl?subject=unsubscribe>, <{UNSUB}>"
+    )
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # the URIs are never RFC 2047-encoded, however long (a client could not use them)
+    head = raw_headers(built)
+    assert "=?" not in head.split("List-Unsubscribe:", 1)[1].split("MIME-Version")[0]
+    assert f"<{UNSUB}>" in head
+    # the rest of the message is as before
+    assert msg.get_content_type() == "multipart/alternative"
+    assert msg["Message-ID"] == "<x@y>"
+    assert msg["Date"].datetime == DATE
+    plain, html = list(msg.iter_parts())
+    assert UNSUB in plain.get_content()
+    assert UNSUB in html.get_content()
+    assert "https://trends.example.nl/manage/abc.def" in plain.get_content()
+
+
+def test_list_unsubscribe_smtp_serialisation(edition: Edition, recipient: Recipient) -> None:
+    """smtplib flattens with the message's policy and CRLF: same header, one URI a line."""
+    import io
+    from email.generator import BytesGenerator
+
+    buf = io.BytesIO()
+    msg = build(edition, with_unsubscribe(recipient))
+    BytesGenerator(buf, policy=msg.policy.clone(linesep="\r\n")).flatten(msg)
+    head = buf.getvalue().split(b"\r\n\r\n", 1)[0].decode("ascii")
+    assert (
+        "List-Unsubscribe: <mailto:unsubscribe@trends.example.nl?subject=unsubscribe>,\r\n"
+        f" <{UNSUB}>\r\n"
+    ) in head
+    assert all(len(line) <= 998 for line in head.split("\r\n"))
+
+
+def test_no_one_click_without_https(edition: Edition, recipient: Recipient) -> None:
+    mail_only = roundtrip(build(edition, with_unsubscribe(recipient, unsubscribe_url=None)))
+    assert mail_only["List-Unsubscribe"] == (
+        "<mailto:unsubscribe@trends.example.nl?subject=unsubscribe>"
+    )
+    assert mail_only["List-Unsubscribe-Post"] is None
+    plain_http = with_unsubscribe(
+        recipient, unsubscribe_url="http://trends.example.nl/unsubscribe/t", unsubscribe_mailto=None
+    )
+    msg = roundtrip(build(edition, plain_http))
+    assert msg["List-Unsubscribe"] == "<http://trends.example.nl/unsubscribe/t>"
+    assert msg["List-Unsubscribe-Post"] is None
+    https_only = roundtrip(build(edition, with_unsubscribe(recipient, unsubscribe_mailto=None)))
+    assert https_only["List-Unsubscribe"] == f"<{UNSUB}>"
+    assert https_only["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_no_list_unsubscribe_without_links(edition: Edition, recipient: Recipient) -> None:
+    msg = roundtrip(build(edition, recipient))
+    assert msg["List-Unsubscribe"] is None
+    assert msg["List-Unsubscribe-Post"] is None
+
+
+def test_unsafe_unsubscribe_values_are_left_out(edition: Edition, recipient: Recipient) -> None:
+    bad = with_unsubscribe(
+        recipient,
+        unsubscribe_url="javascript:alert(1)",
+        unsubscribe_mailto="x>, <https://evil.example/@x",
+    )
+    msg = roundtrip(build(edition, bad))
+    assert msg["List-Unsubscribe"] is None
+    assert msg["List-Unsubscribe-Post"] is None
+    injected = with_unsubscribe(recipient, unsubscribe_url="https://a.example/u>\r\nBcc: x@y")
+    msg = roundtrip(build(edition, injected))
+    assert msg["Bcc"] is None
+    assert msg["List-Unsubscribe"].count("<") == 2  # the URL is percent-encoded, not split
+
+
+def test_tokens_end_to_end(edition: Edition, recipient: Recipient) -> None:
+    from digests.tokens import UNSUBSCRIBE, verify_token, with_links
+
+    secret = b"0123456789abcdef0123456789abcdef"
+    linked = with_links(
+        recipient,
+        secret=secret,
+        base_url="https://trends.example.nl",
+        unsubscribe_mailto="Trendwatch <unsubscribe@trends.example.nl>",
+    )
+    msg = roundtrip(build(edition, linked))
+    header = msg["List-Unsubscribe"]
+    url = re.search(r"<(https://[^>]+)>", header).group(1)
+    assert url.startswith("https://trends.example.nl/unsubscribe/")
+    assert verify_token(secret, url.rsplit("/", 1)[1], UNSUBSCRIBE) == recipient.email
+    assert "<mailto:unsubscribe@trends.example.nl?subject=unsubscribe>" in header

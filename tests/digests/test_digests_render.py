@@ -12,7 +12,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from digests.model import DigestItem, DigestSection, Edition, Recipient
+from digests.model import (
+    DigestItem,
+    DigestSection,
+    Edition,
+    Recipient,
+    RelatedLink,
+    SourceLink,
+    TrendItem,
+)
 from digests.render import render_edition, safe_url
 
 WEB_URL = "https://trends.example.nl/archive/2026/W48/nl-social-media-werk.html"
@@ -121,7 +129,9 @@ def test_item_dates_in_edition_timezone(make_edition: EditionFactory) -> None:
 
 
 def test_quiet_section_line(make_edition: EditionFactory) -> None:
-    assert "Deze week niets nieuws over Thuiswerken." in render_edition(make_edition()).html
+    out = render_edition(make_edition())
+    assert out.html.count("Geen nieuws over Thuiswerken deze week.") == 1
+    assert out.text.count("Geen nieuws over Thuiswerken deze week.") == 1
     out_en = render_edition(make_edition(language="en"))
     assert "Nothing new on Thuiswerken this week." in out_en.html
     assert "Nothing new on Thuiswerken this week." in out_en.text
@@ -155,8 +165,8 @@ def test_more_without_base_url_is_plain_text(make_edition: EditionFactory) -> No
 def test_footer_with_recipient(edition: Edition, recipient: Recipient) -> None:
     out = render_edition(edition, recipient, sender="Trendwatch <digest@trends.example.nl>")
     reason = (
-        "Je ontvangt deze mail omdat anne.devries@example.nl geabonneerd is op: "
-        "Social media op het werk en Thuiswerken."
+        "Je ontvangt deze mail omdat je je hebt aangemeld voor Trendwatch Werk en Leven "
+        "(Social media op het werk en Thuiswerken) met anne.devries@example.nl."
     )
     assert reason in out.html
     assert " ".join(out.text.split()).count(reason) == 1
@@ -321,3 +331,238 @@ def test_clean_text_drops_controls_and_bidi_overrides() -> None:
     assert clean_text("Nieuws\u202e gpj.exe\x00\n\t over  werk 👩\u200d💻") == (
         "Nieuws gpj.exe over werk 👩\u200d💻"
     )
+
+
+# --- stories: also in, read also; lead article ------------------------------------------
+
+
+def story_edition(make_edition: EditionFactory, **kw: object) -> Edition:
+    edition = make_edition(**kw)
+    lead = replace(
+        edition.sections[0].items[0],
+        also_in=(
+            SourceLink("NOS", "https://nos.example/linkedin"),
+            SourceLink("RTL Nieuws", "https://rtl.example/linkedin?a=1&b=2"),
+            SourceLink("Bad <b>", "javascript:alert(1)"),
+        ),
+        related=(
+            RelatedLink("Zo gebruik je LinkedIn slim", "https://trouw.example/slim", "Trouw"),
+            RelatedLink("Zonder bron", "https://x.example/zonder"),
+        ),
+        story_id=7,
+        story_size=4,
+    )
+    section = replace(edition.sections[0], items=(lead, *edition.sections[0].items[1:]))
+    return replace(edition, sections=(section, *edition.sections[1:]))
+
+
+def test_also_in_line_links_other_sources(make_edition: EditionFactory) -> None:
+    out = render_edition(story_edition(make_edition))
+    assert re.search(
+        r'<p class="also"[^>]*>Ook bij: <a [^>]*href="https://nos.example/linkedin"[^>]*>NOS</a>, '
+        r'<a [^>]*href="https://rtl.example/linkedin\?a=1&amp;b=2"[^>]*>RTL Nieuws</a>, '
+        r"Bad &lt;b&gt;</p>",
+        out.html,
+    )
+    lines = [line.strip() for line in out.text.splitlines()]
+    assert "Ook bij:" in lines
+    assert "- NOS: https://nos.example/linkedin" in lines
+    assert "- RTL Nieuws: https://rtl.example/linkedin?a=1&b=2" in lines
+    assert "- Bad <b>" in lines
+    assert "javascript" not in out.text
+    out_en = render_edition(story_edition(make_edition, language="en"))
+    assert "Also in: " in out_en.html
+    assert "Also in:" in out_en.text
+
+
+def test_read_also_list(make_edition: EditionFactory) -> None:
+    out = render_edition(story_edition(make_edition))
+    assert ">Lees ook</p>" in out.html
+    assert re.search(
+        r'<a [^>]*href="https://trouw.example/slim"[^>]*>Zo gebruik je LinkedIn slim</a> '
+        r"<span[^>]*>· Trouw</span>",
+        out.html,
+    )
+    assert re.search(r'href="https://x.example/zonder"[^>]*>Zonder bron</a></p>', out.html)
+    lines = [line.strip() for line in out.text.splitlines()]
+    i = lines.index("Lees ook:")
+    assert lines[i + 1 : i + 5] == [
+        "- Zo gebruik je LinkedIn slim (Trouw)",
+        "https://trouw.example/slim",
+        "- Zonder bron",
+        "https://x.example/zonder",
+    ]
+    assert "Read also" in render_edition(story_edition(make_edition, language="en")).html
+
+
+def test_lead_article_is_marked(edition: Edition) -> None:
+    h3 = [a.get("class") or "" for tag, a in tags(render_edition(edition).html) if tag == "h3"]
+    assert ["item-lead" in c for c in h3] == [True, False, False]
+
+
+# --- trends ----------------------------------------------------------------------------
+
+
+def trend_edition(make_edition: EditionFactory, **kw: object) -> Edition:
+    return make_edition(
+        trends=(
+            TrendItem("thuiswerken", 12, ratio=3.24),
+            TrendItem("Rutte <script>", 4, kind="entity", new=True, watchlist="thuiswerken"),
+            TrendItem("cao", 1234, ratio=2.0, watchlist="onbekend"),
+        ),
+        **kw,
+    )
+
+
+def test_rising_this_week_nl(make_edition: EditionFactory) -> None:
+    out = render_edition(trend_edition(make_edition))
+    assert "Stijgend deze week</h2>" in out.html
+    assert re.search(
+        r">thuiswerken</strong> 12 artikelen, 3,2× zo vaak als gewoonlijk</p>", out.html
+    )
+    assert re.search(
+        r">Rutte &lt;script&gt;</strong> 4 artikelen <span[^>]*>nieuw</span> "
+        r"<span[^>]*>· in Thuiswerken</span>",
+        out.html,
+    )
+    assert ">cao</strong> 1.234 artikelen, 2× zo vaak als gewoonlijk" in out.html
+    lines = [line.strip() for line in out.text.splitlines()]
+    assert "Stijgend deze week" in lines
+    assert "* thuiswerken: 12 artikelen, 3,2× zo vaak als gewoonlijk" in lines
+    assert "* Rutte <script>: 4 artikelen (nieuw) · in Thuiswerken" in lines
+    assert "* cao: 1.234 artikelen, 2× zo vaak als gewoonlijk · in onbekend" in lines
+    # after the watchlist sections, before the footer
+    assert out.html.index("Thuiswerken</h2>") < out.html.index("Stijgend deze week")
+    assert out.html.index("Stijgend deze week") < out.html.index("Deze editie gaat over")
+
+
+def test_rising_this_week_en(make_edition: EditionFactory) -> None:
+    out = render_edition(trend_edition(make_edition, language="en"))
+    assert "Rising this week</h2>" in out.html
+    assert ">thuiswerken</strong> 12 articles, 3.2× usual</p>" in out.html
+    assert "* cao: 1,234 articles, 2× usual · in onbekend" in out.text
+    assert "* Rutte <script>: 4 articles (new) · in Thuiswerken" in out.text
+
+
+def test_no_rising_section_without_trends(edition: Edition) -> None:
+    out = render_edition(edition)
+    assert "Stijgend" not in out.html
+    assert "Stijgend" not in out.text
+
+
+@pytest.mark.parametrize("ratio", [None, 0.0, -1.0, float("inf"), float("nan")])
+def test_trend_without_a_usable_ratio_shows_the_count(
+    make_edition: EditionFactory, ratio: float | None
+) -> None:
+    out = render_edition(make_edition(trends=(TrendItem("x", 3, ratio=ratio),)))
+    assert "* x: 3 artikelen" in out.text.splitlines()
+
+
+# --- personal footer -------------------------------------------------------------------
+
+MANAGE = "https://trends.example.nl/manage/YW5uZQ.mac1"
+UNSUB = "https://trends.example.nl/unsubscribe/YW5uZQ.mac2"
+
+
+def personal(recipient: Recipient, **kw: str | None) -> Recipient:
+    values: dict[str, str | None] = {
+        "manage_url": MANAGE,
+        "unsubscribe_url": UNSUB,
+        "unsubscribe_mailto": "unsubscribe@trends.example.nl",
+    }
+    values.update(kw)
+    return replace(recipient, **values)
+
+
+def test_footer_manage_and_unsubscribe_links(edition: Edition, recipient: Recipient) -> None:
+    out = render_edition(edition, personal(recipient), sender="digest@trends.example.nl")
+    assert re.search(
+        rf'<a [^>]*href="{re.escape(MANAGE)}"[^>]*>Je abonnement beheren</a>', out.html
+    )
+    assert re.search(rf'<a [^>]*href="{re.escape(UNSUB)}"[^>]*>Afmelden</a>', out.html)
+    assert WEB_URL in hrefs(out.html)
+    lines = out.text.splitlines()
+    for label, url in [
+        ("Je abonnement beheren:", MANAGE),
+        ("Afmelden:", UNSUB),
+        ("Bekijk deze mail in je browser:", WEB_URL),
+    ]:
+        assert lines[lines.index(url) - 1] == label
+    assert "Verzonden door digest@trends.example.nl" in lines
+    out_en = render_edition(
+        make_en(edition), personal(recipient), sender="digest@trends.example.nl"
+    )
+    assert ">Manage your subscription</a>" in out_en.html
+    assert ">Unsubscribe</a>" in out_en.html
+    assert "Unsubscribe:" in out_en.text.splitlines()
+    assert (
+        "You are receiving this e-mail because you signed up for Trendwatch Werk en Leven "
+        "(Social media op het werk and Thuiswerken) with anne.devries@example.nl."
+    ) in out_en.html
+
+
+def make_en(edition: Edition) -> Edition:
+    return replace(edition, language="en")
+
+
+def test_footer_mailto_only(edition: Edition, recipient: Recipient) -> None:
+    out = render_edition(edition, personal(recipient, unsubscribe_url=None, manage_url=None))
+    assert "mailto:unsubscribe@trends.example.nl?subject=unsubscribe" in hrefs(out.html)
+    text = "Afmelden kan ook met een mail aan unsubscribe@trends.example.nl."
+    assert text in out.html
+    assert text in " ".join(out.text.split())
+
+
+def test_unsafe_personal_links_are_dropped(edition: Edition, recipient: Recipient) -> None:
+    out = render_edition(
+        edition,
+        personal(recipient, manage_url="javascript:alert(1)", unsubscribe_url="data:x"),
+    )
+    assert "javascript" not in out.html + out.text
+    assert "data:x" not in out.html + out.text
+    assert "Je abonnement beheren" not in out.html
+
+
+def test_web_version_never_has_personal_links(edition: Edition, recipient: Recipient) -> None:
+    """The archive page is rendered without a recipient: nothing personal can leak."""
+    web = render_edition(edition, None, sender="digest@trends.example.nl")
+    for part in (web.html, web.text):
+        assert "/manage/" not in part
+        assert "/unsubscribe/" not in part
+        assert "Afmelden" not in part
+        assert "mailto:" not in part
+    assert "Content-Security-Policy" in web.html
+    mail = render_edition(edition, personal(recipient))
+    assert "Content-Security-Policy" not in mail.html
+
+
+# --- template_dir: partial overrides and extending the packaged templates ---------------
+
+
+def test_override_one_partial_keeps_the_others(
+    make_edition: EditionFactory, tmp_path: Path
+) -> None:
+    (tmp_path / "_item.html.j2").write_text(
+        '<p class="my-item">{{ item.title }}{% if item.lead %} (LEAD){% endif %}</p>\n',
+        encoding="utf-8",
+    )
+    edition = trend_edition(make_edition)
+    out = render_edition(edition, template_dir=tmp_path)
+    assert "LinkedIn-gebruik op kantoor verdubbeld (LEAD)" in out.html
+    assert "Mag je baas je TikTok volgen?</p>" in out.html
+    assert "Social media op het werk</h2>" in out.html  # packaged _section.html.j2
+    assert "Rutte &lt;script&gt;" in out.html  # packaged _trends.html.j2, still escaped
+    assert "<script" not in out.html
+    assert out.text == render_edition(edition).text  # packaged text template
+
+
+def test_override_can_extend_the_packaged_template(edition: Edition, tmp_path: Path) -> None:
+    (tmp_path / "edition.html.j2").write_text(
+        '{% extends "digests/edition.html.j2" %}\n'
+        '{% block intro %}<tr><td class="mine">{{ "<b>" }} {{ intro }}</td></tr>{% endblock %}\n',
+        encoding="utf-8",
+    )
+    out = render_edition(edition, template_dir=tmp_path)
+    assert "&lt;b&gt; Deze week: 5 artikelen over Social media op het werk." in out.html
+    assert "Social media op het werk</h2>" in out.html
+    assert "intro-text" not in out.html
