@@ -22,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from pipeline import jobs
+from pipeline.jsonl import ImportError_, iter_export, write_jsonl
 from pipeline.settings import ConfigError, Settings, default_config_path, load_settings
 from pipeline.store import Store, StoreError
 
@@ -179,22 +180,104 @@ def crawl(obj: Context) -> None:
 
 
 @cli.command()
+@click.option(
+    "--reprocess",
+    is_flag=True,
+    help="Forget all NLP results (tags, matches, duplicates, stories, trends) and start over.",
+)
 @click.pass_obj
-def process(obj: Context) -> None:
-    """Match new articles against the watchlists (and re-match changed watchlists)."""
+def process(obj: Context, reprocess: bool) -> None:
+    """Analyse new articles: language, tags, watchlist matches, duplicates, stories, trends."""
 
     def body() -> int:
         settings = obj.settings()
-        with _open(settings) as store, errors.status("Processing articles…"):
-            report = jobs.process(settings, store)
+        with _open(settings) as store:
+            if reprocess:
+                count = store.reset_processing()
+                console.print(f"Processing all {count} articles again.")
+            with Progress(
+                TextColumn("[bold]Processing"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=errors,
+                transient=True,
+            ) as progress:
+                task = progress.add_task("", total=store.unprocessed_count())
+                report = jobs.process(
+                    settings, store, on_batch=lambda n: progress.update(task, advance=n)
+                )
         _print_process(report)
         return EXIT_OK
 
     _run(body)
 
 
+@cli.command("import")
+@click.option(
+    "--jsonl",
+    "path",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="JSON Lines file: id, title, text, url, published, optional lang and source.",
+)
+@click.pass_obj
+def import_cmd(obj: Context, path: Path) -> None:
+    """Load articles from a JSON Lines file (run `trendwatch process` next)."""
+
+    def body() -> int:
+        settings = obj.settings()
+        with _open(settings) as store:
+            try:
+                report = jobs.import_jsonl(store, path)
+            except ImportError_ as exc:
+                errors.print(f"[bold red]Cannot import[/] ({len(exc.problems)} problem(s)):")
+                errors.print(str(exc), markup=False)
+                errors.print("Nothing was imported.")
+                return EXIT_USAGE
+        console.print(
+            f"Read {report.articles} articles: {report.new} new, {report.updated} updated,"
+            f" {report.unchanged} unchanged (sources: {', '.join(report.sources) or '-'})."
+        )
+        return EXIT_OK
+
+    _run(body)
+
+
+@cli.command("export")
+@click.option(
+    "--jsonl",
+    "path",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+    help="Where to write the JSON Lines ('-' for standard output).",
+)
+@click.pass_obj
+def export_cmd(obj: Context, path: Path) -> None:
+    """Write every article with language, entities, keyphrases, matches, story id."""
+
+    def body() -> int:
+        settings = obj.settings()
+        with _open(settings) as store:
+            rows = iter_export(store.export_rows())
+            if str(path) == "-":
+                count = write_jsonl(rows, sys.stdout)
+            else:
+                tmp = path.with_name(path.name + ".part")
+                with tmp.open("w", encoding="utf-8") as out:
+                    count = write_jsonl(rows, out)
+                tmp.replace(path)
+        errors.print(f"Exported {count} articles to {path}.")
+        return EXIT_OK
+
+    _run(body)
+
+
 def _print_process(report: jobs.ProcessReport) -> None:
-    console.print(f"Processed {report.articles} articles; {report.matches} watchlist matches.")
+    console.print(
+        f"Processed {report.articles} articles: {report.matches} watchlist matches,"
+        f" {report.duplicates} near duplicates, {report.new_stories} new stories."
+    )
     if report.rematched:
         console.print(f"Re-matched changed watchlists: {', '.join(report.rematched)}")
 
@@ -268,6 +351,7 @@ def status_data(settings: Settings, store: Store, now: datetime) -> dict[str, An
         "schema_version": store.schema_version,
         "articles": store.article_count(),
         "matches_this_week": store.match_count(week_ago),
+        "stories_this_week": store.story_count(week_ago),
         "sources": [
             {
                 "name": r.name,
@@ -340,7 +424,8 @@ def status(obj: Context, as_json: bool) -> None:
             )
         console.print(table)
         console.print(
-            f"{data['articles']} articles; {data['matches_this_week']} matches this week."
+            f"{data['articles']} articles; {data['matches_this_week']} matches and"
+            f" {data['stories_this_week']} stories this week."
         )
         for e in data["editions"]:
             counts = ", ".join(f"{k}: {v}" for k, v in sorted(e["deliveries"].items())) or "none"

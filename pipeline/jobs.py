@@ -7,11 +7,13 @@ scheduled run behave alike. Each job is idempotent: running it again does no har
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from crawlers.feed_crawler import CrawlOutcome, FetchState, crawl_feed
 from crawlers.http import HttpOptions, make_client
@@ -31,7 +33,8 @@ from pipeline.editions import (
     edition_to_json,
     period_ending,
 )
-from pipeline.language import guess_language
+from pipeline.features import ArticleFeatures, Entity
+from pipeline.jsonl import read_jsonl
 from pipeline.matching import CompiledQuery, MatchDoc
 from pipeline.settings import Settings
 from pipeline.store import SourceRow, Store, iso
@@ -164,56 +167,126 @@ class ProcessReport:
     articles: int = 0
     matches: int = 0
     rematched: tuple[str, ...] = ()
+    duplicates: int = 0
+    new_stories: int = 0
+    trend_weeks: tuple[str, ...] = ()
 
 
-def _doc(row: dict) -> MatchDoc:
-    body = row.get("text") or row.get("summary") or ""
-    language = row.get("language") or guess_language(f"{row['title']} {body}")
-    return MatchDoc.build(row["title"], body, row.get("url"), language)
+def _stored_features(row: dict) -> ArticleFeatures:
+    entities = tuple(Entity(**e) for e in json.loads(row.get("entities") or "[]"))
+    lang = row.get("detected_language") or row.get("language") or "und"
+    return ArticleFeatures(id=row["id"], lang=lang, published=None, entities=entities)
 
 
-def process(settings: Settings, store: Store, *, now: datetime | None = None) -> ProcessReport:
-    """Match new and changed articles against every watchlist; re-match stored articles
-    for watchlists that are new or whose query changed."""
+def process(
+    settings: Settings,
+    store: Store,
+    *,
+    now: datetime | None = None,
+    on_batch: Callable[[int], None] | None = None,
+) -> ProcessReport:
+    """Analyse new and changed articles (language, spaCy tags, keyphrases), match them
+    against every watchlist, mark near duplicates, assign stories and update the week's
+    trends; re-match stored articles for watchlists that are new or whose query changed."""
+    # spaCy, numpy and datasketch load here, not when the CLI starts
+    from pipeline.processing import (
+        Analyser,
+        Processor,
+        article_input,
+        match_watchlist,
+        worker_config,
+    )
+    from pipeline.trend_job import update_trends
+
     now = now or utcnow()
-    queries = {w.name: CompiledQuery(w.query) for w in settings.watchlists}
+    config = worker_config(settings)
+    specs = {w.name: w for w in config.watchlists}
     stale = store.sync_watchlists(settings.watchlists)
     matches = 0
     # 1. watchlists that are new or changed catch up on already processed articles
     through = store.max_processed_id()
     progress = store.watchlist_progress()
     for name in stale:
+        query = CompiledQuery(specs[name].query) if specs[name].query.strip() else None
         after = progress.get(name, 0)
         while rows := store.processed_articles(after, through, PROCESS_BATCH):
-            results = [(r["id"], name, _match(queries[name], _doc(r))) for r in rows]
+            results = []
+            for r in rows:
+                feats = _stored_features(r)
+                doc = MatchDoc.build(r["title"], r.get("text") or "", r.get("url"), feats.lang)
+                results.append((r["id"], name, match_watchlist(query, specs[name], doc, feats)))
             after = rows[-1]["id"]
             matches += store.save_matches(results, progress={name: after}, now=now)
         store.save_matches([], progress={name: through}, now=now)
         log.info("watchlist %r: matched again against stored articles", name)
-    # 2. new and changed articles against every watchlist
-    processed = 0
-    while rows := store.articles_to_process(PROCESS_BATCH):
-        results = []
-        for r in rows:
-            doc = _doc(r)
-            for name, q in queries.items():
-                results.append((r["id"], name, _match(q, doc)))
-        top = max(r["id"] for r in rows)
-        matches += store.save_matches(
-            results,
-            processed_ids=[r["id"] for r in rows],
-            progress={name: top for name in queries},
-            now=now,
-        )
-        processed += len(rows)
+    # 2. new and changed articles: analyse, match, dedup, cluster; one transaction a batch
+    processed = duplicates = new_stories = 0
+    dates: set[str] = set()
+    processor: Processor | None = None
+    with Analyser(config, settings.nlp.n_process) as analyser:
+        while rows := store.articles_to_process(PROCESS_BATCH):
+            processor = processor or Processor(settings, store, now)
+            analysed = analyser([article_input(r) for r in rows])
+            clustered = {r["id"] for r in rows if r.get("story_id") is not None}
+            batch = processor.run(analysed, clustered)
+            results = [(a.features.id, n, why) for a in analysed for n, why in a.matches.items()]
+            top = max(r["id"] for r in rows)
+            matches += store.save_processed(
+                batch.articles,
+                matches=results,
+                progress={name: top for name in specs},
+                stories=batch.stories,
+                state=processor.state(),
+                repoint=batch.repoint,
+                now=now,
+            )
+            processed += len(rows)
+            duplicates += batch.duplicates
+            new_stories += batch.new_stories
+            dates.update(r.get("published") or r["fetched"] for r in rows)
+            if on_batch:
+                on_batch(len(rows))
+    weeks: tuple[str, ...] = ()
     if processed:
-        log.info("processed %d articles, %d watchlist matches", processed, matches)
-    return ProcessReport(articles=processed, matches=matches, rematched=tuple(stale))
+        weeks = update_trends(settings, store, dates, now)
+        log.info(
+            "processed %d articles: %d watchlist matches, %d near duplicates, %d new stories",
+            processed,
+            matches,
+            duplicates,
+            new_stories,
+        )
+    return ProcessReport(processed, matches, tuple(stale), duplicates, new_stories, weeks)
 
 
-def _match(query: CompiledQuery, doc: MatchDoc) -> dict | None:
-    why = query.match(doc)
-    return why.as_dict() if why else None
+@dataclass(frozen=True)
+class ImportReport:
+    articles: int
+    new: int
+    updated: int
+    unchanged: int
+    sources: tuple[str, ...]
+
+
+def import_jsonl(store: Store, path: Path, *, now: datetime | None = None) -> ImportReport:
+    """Store the articles of a JSON Lines file (checked whole before anything is
+    stored) under their ``source`` (default "import"); importing again adds nothing."""
+    now = now or utcnow()
+    articles = read_jsonl(path)
+    by_source: dict[str, list] = {}
+    for a in articles:
+        by_source.setdefault(a.source, []).append(a.entry)
+    new = updated = unchanged = 0
+    for name, entries in sorted(by_source.items()):
+        source_id = store.ensure_source(name, "import", f"import:{name}", now)
+        saved = store.save_entries(source_id, entries, now)
+        new, updated, unchanged = (
+            new + saved.new,
+            updated + saved.updated,
+            unchanged + saved.unchanged,
+        )
+        log.info("import %r: %d new, %d updated from %s", name, saved.new, saved.updated, path)
+    return ImportReport(len(articles), new, updated, unchanged, tuple(sorted(by_source)))
 
 
 # --- digest ------------------------------------------------------------------------

@@ -1,12 +1,17 @@
-"""Language of an article: the source's configured language, else a guess from text.
+"""Language of an article: detected from its text, with the source's language as hint.
 
-A small stop-word vote between Dutch and English; short or mixed texts fall back to
-the source's language or the default, and never raise.
+Long texts go to py3langid (97 languages, about 0.2 ms per article here). Headlines and
+other short texts fool it (nlp-notes: 80 % on headlines), so below ``SHORT_WORDS`` words
+a stop-word vote between Dutch and English decides, then the source's language. Short,
+empty or mixed texts never raise.
 """
 
 from __future__ import annotations
 
 import re
+from functools import cache
+
+import py3langid.langid as _langid
 
 _WORD = re.compile(r"[a-zà-ÿ]+")
 _STOP = {
@@ -32,3 +37,28 @@ def guess_language(text: str, fallback: str | None = None, min_votes: int = 3) -
     if votes[best] < min_votes or votes[best] <= max(others, default=0):
         return fallback
     return best
+
+
+UNDETERMINED = "und"
+SHORT_WORDS = 12
+MIN_PROBABILITY = 0.6
+
+
+@cache
+def _identifier() -> _langid.LanguageIdentifier:
+    return _langid.LanguageIdentifier.from_modelpath(
+        _langid.MODEL_DIR / _langid.MODEL_FILE, norm_probs=True
+    )
+
+
+def detect_language(text: str, hint: str | None = None) -> str:
+    """ISO 639-1 code of ``text``'s language, ``hint`` when the text cannot tell, else
+    ``"und"``. Dutch and English are favoured where the text is short."""
+    words = _WORD.findall(text.lower()[:5000])
+    if len(words) < SHORT_WORDS:
+        return guess_language(text, fallback=hint, min_votes=2) or hint or UNDETERMINED
+    # the first 1,500 characters decide: as accurate on articles, a fraction of the time
+    lang, probability = _identifier().classify(text[:1500])
+    if probability >= MIN_PROBABILITY:
+        return str(lang)
+    return guess_language(text, fallback=hint) or hint or str(lang)

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import simplemma
@@ -35,6 +36,12 @@ def fold(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+@lru_cache(maxsize=300_000)
+def _keys(word: str, lang: str) -> tuple[str, str]:
+    """A word as it stands -> (folded form, lemma): one cache lookup per token."""
+    return fold(word), lemma(lower(word), lang)
+
+
 @lru_cache(maxsize=200_000)
 def lemma(word: str, lang: str) -> str:
     """The word's lemma in ``lang``, or the word itself.
@@ -51,8 +58,7 @@ def lemma(word: str, lang: str) -> str:
     return found if found[:1] == folded[:1] else folded
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):  # a tuple: cheap to create, ~400 per article
     folded: str
     lemma: str
     start: int
@@ -63,16 +69,21 @@ class Token:
 class Field:
     text: str
     tokens: tuple[Token, ...]
-    keys: frozenset[str]  # folded forms and lemmas, for quick rejection
+    # folded form or lemma -> positions of the tokens that have it: a term is looked up,
+    # not searched for, so matching 50 watchlists costs little more than matching one
+    positions: dict[str, tuple[int, ...]]
 
 
 def analyse(text: str, lang: str) -> Field:
     tokens = []
-    for m in _WORD.finditer(text):
-        word = m.group(0)
-        tokens.append(Token(fold(word), lemma(lower(word), lang), m.start(), m.end()))
-    keys = frozenset(k for t in tokens for k in (t.folded, t.lemma))
-    return Field(text, tuple(tokens), keys)
+    positions: dict[str, list[int]] = {}
+    for i, m in enumerate(_WORD.finditer(text)):
+        folded, lem = _keys(m.group(0), lang)
+        tokens.append(Token(folded, lem, m.start(), m.end()))
+        positions.setdefault(folded, []).append(i)
+        if lem != folded:
+            positions.setdefault(lem, []).append(i)
+    return Field(text, tuple(tokens), {k: tuple(v) for k, v in positions.items()})
 
 
 @dataclass(frozen=True)
@@ -170,14 +181,17 @@ def _find(term: Term, doc: MatchDoc) -> list[_Hit]:
         (("title", doc.title),) if term.in_title else (("title", doc.title), ("body", doc.body))
     )
     hits: list[_Hit] = []
+    n = len(keys)
+    folded, lem = keys[0]
     for name, fld in fields:
-        first = keys[0]
-        if first[0] not in fld.keys and first[1] not in fld.keys:
-            continue
+        starts = fld.positions.get(folded, ())
+        if lem != folded:
+            starts = sorted({*starts, *fld.positions.get(lem, ())})
         toks = fld.tokens
-        n = len(keys)
-        for i in range(len(toks) - n + 1):
-            if all(_token_matches(toks[i + k], keys[k]) for k in range(n)):
+        for i in starts:
+            if i + n <= len(toks) and all(
+                _token_matches(toks[i + k], keys[k]) for k in range(1, n)
+            ):
                 start, end = toks[i].start, toks[i + n - 1].end
                 hits.append(_Hit(term.text, name, start, end, fld.text[start:end]))
     return hits

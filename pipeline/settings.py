@@ -51,12 +51,14 @@ SUBSCRIBER_LANGUAGES = ("nl", "en")
 
 TOP_KEYS = (
     *("data_dir", "base_url", "digest_title", "from", "allow_private_networks"),
-    *("schedule", "smtp", "sources", "watchlists", "subscribers"),
+    *("schedule", "smtp", "nlp", "sources", "watchlists", "subscribers"),
 )
+NLP_KEYS = ("models", "n_process", "batch_size", "story_window", "entities")
+ENTITY_KEYS = ("name", "label", "aliases")
 SCHEDULE_KEYS = ("timezone", "crawl_every", "digest")
 SMTP_KEYS = ("host", "port", "starttls", "ssl", "username", "password_env", "from", "timeout")
-SOURCE_KEYS = ("name", "type", "url", "language", "enabled")
-WATCHLIST_KEYS = ("name", "title", "query")
+SOURCE_KEYS = ("name", "type", "url", "language", "enabled", "preferred")
+WATCHLIST_KEYS = ("name", "title", "query", "entities")
 SUBSCRIBER_KEYS = ("email", "name", "language", "watchlists", "timezone")
 # Keys people plausibly write instead of the real one.
 KEY_HINTS = {"sender": "from", "tz": "timezone", "time_zone": "timezone"}
@@ -153,6 +155,27 @@ class Source:
     url: str
     language: str | None = None
     enabled: bool = True
+    preferred: bool = False  # its copy of a syndicated story is the one shown
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    """A person or organisation to tag, with the other names it goes by."""
+
+    name: str
+    label: str = "ENTITY"
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NlpSettings:
+    """The ``[nlp]`` section: trained pipelines, parallelism, gazetteer entities."""
+
+    models: tuple[tuple[str, str], ...] = ()  # (language, installed spaCy pipeline)
+    n_process: int = 1
+    batch_size: int = 64
+    story_window: timedelta = timedelta(days=7)
+    entities: tuple[EntitySpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -161,7 +184,8 @@ class Watchlist:
 
     name: str
     title: str
-    query: str
+    query: str  # may be empty when the watchlist names entities only
+    entities: tuple[EntitySpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -187,6 +211,7 @@ class Settings:
     allow_private_networks: bool
     schedule: Schedule
     smtp: SmtpSettings | None
+    nlp: NlpSettings
     sources: tuple[Source, ...]
     watchlists: tuple[Watchlist, ...]
     subscribers: tuple[Subscriber, ...]
@@ -615,6 +640,7 @@ def _source(reader: _Reader, path: str, table: dict[str, Any]) -> Source:
         url=reader.required(table, path, "url", _http_url, "an absolute http(s) URL") or "",
         language=reader.optional(table, path, "language", _language, None),
         enabled=reader.optional(table, path, "enabled", _boolean, True),
+        preferred=reader.optional(table, path, "preferred", _boolean, False),
     )
 
 
@@ -628,10 +654,102 @@ def _sources(reader: _Reader, data: dict[str, Any]) -> tuple[Source, ...]:
 
 def _watchlist(reader: _Reader, path: str, table: dict[str, Any]) -> Watchlist:
     reader.known_keys(table, path, WATCHLIST_KEYS)
+    entities = _entity_list(reader, table, path, strings_allowed=True)
+    if "query" not in table and entities:
+        query = ""
+    else:
+        expected = "a query in Google Alerts syntax (or entities = [...])"
+        query = reader.required(table, path, "query", _query, expected) or ""
     return Watchlist(
         name=reader.required(table, path, "name", _slug) or "",
         title=reader.required(table, path, "title", _text) or "",
-        query=reader.required(table, path, "query", _query) or "",
+        query=query,
+        entities=entities,
+    )
+
+
+def _entity_list(
+    reader: _Reader, table: dict[str, Any], path: str, *, strings_allowed: bool
+) -> tuple[EntitySpec, ...]:
+    """``entities = ["Name", {name = ..., label = ..., aliases = [...]}, ...]``."""
+    key = _key_path(path, "entities")
+    value = table.get("entities", [])
+    if not isinstance(value, list):
+        reader.add(key, f"expected an array of entities, got {_describe(value)}")
+        return ()
+    specs = []
+    for index, item in enumerate(value):
+        item_path = _key_path(key, index)
+        if isinstance(item, str) and strings_allowed:
+            name = reader.checked(item, item_path, _text)
+            if name:
+                specs.append(EntitySpec(name))
+        elif isinstance(item, dict):
+            reader.known_keys(item, item_path, ENTITY_KEYS)
+            name = reader.required(item, item_path, "name", _text)
+            label = reader.optional(item, item_path, "label", _entity_label, "ENTITY")
+            aliases = reader.optional(item, item_path, "aliases", _text_list, ())
+            if name:
+                specs.append(EntitySpec(name, label, aliases))
+        else:
+            what = "a name or a table" if strings_allowed else "a table"
+            reader.add(
+                item_path, f"expected {what} with name, label and aliases, got {_describe(item)}"
+            )
+    reader.unique(((_key_path(key, i), e.name) for i, e in enumerate(specs)), "entity", "name")
+    return tuple(specs)
+
+
+def _entity_label(value: object) -> str:
+    text = _text(value)
+    if not re.fullmatch(r"[A-Z][A-Z_]{1,19}", text):
+        raise _Invalid(
+            f"expected an upper-case label such as 'PERSON' or 'ORG', got {_quote(text)}"
+        )
+    return text
+
+
+def _text_list(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise _Invalid(f"expected an array of non-empty strings, got {_describe(value)}")
+    return tuple(v.strip() for v in value)
+
+
+def _positive_int(limit: int) -> Callable[[object], int]:
+    def check(value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= limit:
+            raise _Invalid(f"expected a whole number from 1 to {limit}, got {_describe(value)}")
+        return value
+
+    return check
+
+
+def _models(value: object) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, dict):
+        raise _Invalid(
+            "expected a table of language = spaCy pipeline, such as"
+            f' {{ nl = "nl_core_news_sm" }}, got {_describe(value)}'
+        )
+    models = []
+    for lang, name in value.items():
+        _language(lang)
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
+            raise _Invalid(f"expected a spaCy pipeline name for {lang!r}, got {_describe(name)}")
+        models.append((lang, name))
+    return tuple(sorted(models))
+
+
+def _nlp(reader: _Reader, data: dict[str, Any]) -> NlpSettings:
+    table = reader.table(data, "nlp")
+    if not table:
+        return NlpSettings()
+    reader.known_keys(table, "nlp", NLP_KEYS)
+    return NlpSettings(
+        models=reader.optional(table, "nlp", "models", _models, ()),
+        n_process=reader.optional(table, "nlp", "n_process", _positive_int(32), 1),
+        batch_size=reader.optional(table, "nlp", "batch_size", _positive_int(10_000), 64),
+        story_window=reader.optional(table, "nlp", "story_window", _duration, timedelta(days=7)),
+        entities=_entity_list(reader, table, "nlp", strings_allowed=False),
     )
 
 
@@ -713,6 +831,7 @@ def validate_settings_data(
     private = reader.optional(data, "", "allow_private_networks", _boolean, False)
     schedule = _schedule(reader, data)
     smtp = _smtp(reader, data)
+    nlp = _nlp(reader, data)
     sources = _sources(reader, data)
     watchlists, given = _watchlists(reader, data)
     valid = list(dict.fromkeys(w.name for w in watchlists if w.name))
@@ -729,6 +848,7 @@ def validate_settings_data(
         allow_private_networks=private,
         schedule=schedule,
         smtp=smtp,
+        nlp=nlp,
         sources=sources,
         watchlists=watchlists,
         subscribers=subscribers,

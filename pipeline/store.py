@@ -140,8 +140,56 @@ def _v1(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v2(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE stories (
+            id INTEGER PRIMARY KEY,
+            label TEXT NOT NULL DEFAULT '',
+            representative_id INTEGER REFERENCES articles(id) ON DELETE SET NULL,
+            first_seen TEXT,
+            last_seen TEXT,
+            size INTEGER NOT NULL DEFAULT 0,
+            updated TEXT NOT NULL
+        );
+        CREATE INDEX stories_last_seen ON stories(last_seen);
+        ALTER TABLE articles ADD COLUMN duplicate_of INTEGER
+            REFERENCES articles(id) ON DELETE SET NULL;
+        ALTER TABLE articles ADD COLUMN story_id INTEGER
+            REFERENCES stories(id) ON DELETE SET NULL;
+        CREATE INDEX articles_story ON articles(story_id);
+        CREATE INDEX articles_duplicate_of ON articles(duplicate_of);
+        CREATE TABLE article_features (
+            article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+            language TEXT NOT NULL,
+            entities TEXT NOT NULL DEFAULT '[]',
+            keyphrases TEXT NOT NULL DEFAULT '[]',
+            terms TEXT NOT NULL DEFAULT '{}',
+            numbers TEXT NOT NULL DEFAULT '[]',
+            links TEXT NOT NULL DEFAULT '[]',
+            minhash BLOB,
+            analysed_at TEXT NOT NULL
+        );
+        CREATE TABLE state (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        CREATE TABLE trends (
+            week TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            term TEXT NOT NULL,
+            rank INTEGER NOT NULL,
+            data TEXT NOT NULL,
+            PRIMARY KEY (week, scope, kind, term)
+        );
+        """
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("initial schema", _v1),
+    ("features, duplicates, stories, trends", _v2),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -171,6 +219,32 @@ class SourceRow:
     next_poll: str | None
     in_config: bool
     article_count: int = 0
+
+
+@dataclass(frozen=True)
+class ProcessedArticle:
+    """One article's NLP results, as ``save_processed`` stores them."""
+
+    id: int
+    language: str
+    entities: list[dict[str, str]]
+    keyphrases: list[str]
+    terms: dict[str, int]
+    numbers: list[str]
+    links: list[str]
+    minhash: bytes | None
+    duplicate_of: int | None
+    story_id: int | None  # None keeps the story the article already has
+
+
+@dataclass(frozen=True)
+class StoryRow:
+    id: int
+    label: str
+    representative_id: int
+    first: datetime | None
+    last: datetime | None
+    size: int
 
 
 @dataclass(frozen=True)
@@ -390,9 +464,17 @@ class Store:
     def article_count(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM articles").fetchone()[0])
 
+    def unprocessed_count(self) -> int:
+        return int(
+            self.db.execute("SELECT count(*) FROM articles WHERE processed_at IS NULL").fetchone()[
+                0
+            ]
+        )
+
     def articles_to_process(self, limit: int = 1000) -> list[dict]:
         return self._rows(
-            "SELECT a.*, s.name AS source_name, s.url AS source_url FROM articles a"
+            "SELECT a.*, s.name AS source_name, s.url AS source_url,"
+            " s.language AS source_language FROM articles a"
             " JOIN sources s ON s.id = a.source_id"
             " WHERE a.processed_at IS NULL ORDER BY a.id LIMIT ?",
             [limit],
@@ -408,8 +490,10 @@ class Store:
     def processed_articles(self, after_id: int, through_id: int, limit: int = 1000) -> list[dict]:
         """Processed articles with after_id < id <= through_id, in id order."""
         return self._rows(
-            "SELECT a.*, s.name AS source_name, s.url AS source_url FROM articles a"
-            " JOIN sources s ON s.id = a.source_id WHERE a.id > ? AND a.id <= ?"
+            "SELECT a.*, s.name AS source_name, s.url AS source_url,"
+            " f.language AS detected_language, f.entities FROM articles a"
+            " JOIN sources s ON s.id = a.source_id"
+            " LEFT JOIN article_features f ON f.article_id = a.id WHERE a.id > ? AND a.id <= ?"
             " AND a.processed_at IS NOT NULL ORDER BY a.id LIMIT ?",
             [after_id, through_id, limit],
         )
@@ -462,45 +546,52 @@ class Store:
     ) -> int:
         """Store match results ``(article_id, watchlist, explanation or None)`` in one
         transaction, mark articles processed and advance each watchlist's progress."""
-        count = 0
         with self.transaction():
-            for article_id, watchlist, why in results:
-                if why is None:
-                    self.db.execute(
-                        "DELETE FROM matches WHERE article_id = ? AND watchlist = ?",
-                        [article_id, watchlist],
-                    )
-                    continue
-                self.db.execute(
-                    "INSERT INTO matches (article_id, watchlist, terms, location, snippet,"
-                    " created) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (article_id, watchlist)"
-                    " DO UPDATE SET terms = excluded.terms, location = excluded.location,"
-                    " snippet = excluded.snippet",
-                    [
-                        article_id,
-                        watchlist,
-                        json.dumps(why.get("terms", []), ensure_ascii=False),
-                        why.get("location", ""),
-                        why.get("snippet", ""),
-                        iso(now),
-                    ],
-                )
-                count += 1
-            ids = list(processed_ids)
-            for chunk_start in range(0, len(ids), 500):
-                chunk = ids[chunk_start : chunk_start + 500]
-                marks = ",".join("?" * len(chunk))
-                self.db.execute(
-                    f"UPDATE articles SET processed_at = ? WHERE id IN ({marks})",
-                    [iso(now), *chunk],
-                )
-            for name, through in (progress or {}).items():
-                self.db.execute(
-                    "UPDATE watchlists SET matched_through = max(matched_through, ?)"
-                    " WHERE name = ?",
-                    [through, name],
-                )
+            count = self._save_matches(results, now)
+            self._mark_processed(list(processed_ids), progress or {}, now)
         return count
+
+    def _save_matches(
+        self, results: Iterable[tuple[int, str, dict[str, Any] | None]], now: datetime
+    ) -> int:
+        count = 0
+        for article_id, watchlist, why in results:
+            if why is None:
+                self.db.execute(
+                    "DELETE FROM matches WHERE article_id = ? AND watchlist = ?",
+                    [article_id, watchlist],
+                )
+                continue
+            self.db.execute(
+                "INSERT INTO matches (article_id, watchlist, terms, location, snippet,"
+                " created) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (article_id, watchlist)"
+                " DO UPDATE SET terms = excluded.terms, location = excluded.location,"
+                " snippet = excluded.snippet",
+                [
+                    article_id,
+                    watchlist,
+                    json.dumps(why.get("terms", []), ensure_ascii=False),
+                    why.get("location", ""),
+                    why.get("snippet", ""),
+                    iso(now),
+                ],
+            )
+            count += 1
+        return count
+
+    def _mark_processed(self, ids: list[int], progress: dict[str, int], now: datetime) -> None:
+        for chunk_start in range(0, len(ids), 500):
+            chunk = ids[chunk_start : chunk_start + 500]
+            marks = ",".join("?" * len(chunk))
+            self.db.execute(
+                f"UPDATE articles SET processed_at = ? WHERE id IN ({marks})",
+                [iso(now), *chunk],
+            )
+        for name, through in progress.items():
+            self.db.execute(
+                "UPDATE watchlists SET matched_through = max(matched_through, ?) WHERE name = ?",
+                [through, name],
+            )
 
     def matched_articles(
         self, watchlist: str, start: datetime, end: datetime, *, max_backdate_days: int = 30
@@ -529,6 +620,230 @@ class Store:
                 "SELECT count(*) FROM matches WHERE created >= ?", [iso(since)]
             ).fetchone()[0]
         )
+
+    # --- NLP results: features, duplicates, stories, state ---------------------------
+
+    def state(self, key: str) -> str | None:
+        row = self._one("SELECT value FROM state WHERE key = ?", [key])
+        return row["value"] if row else None
+
+    def save_processed(
+        self,
+        articles: Iterable[ProcessedArticle],
+        *,
+        matches: Iterable[tuple[int, str, dict[str, Any] | None]],
+        progress: dict[str, int],
+        stories: Iterable[StoryRow],
+        state: dict[str, str],
+        repoint: Iterable[tuple[int, int]] = (),
+        now: datetime,
+    ) -> int:
+        """Store one processed batch in one transaction: features, duplicate and story
+        links, watchlist matches, the stories touched and the clusterer's state. A crash
+        part-way leaves the batch unprocessed, to be done again from the same state."""
+        with self.transaction():
+            for story in stories:
+                self.db.execute(
+                    "INSERT INTO stories (id, label, representative_id, first_seen, last_seen,"
+                    " size, updated) VALUES (?, ?, NULL, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE"
+                    " SET label = excluded.label, first_seen = excluded.first_seen,"
+                    " last_seen = excluded.last_seen, size = excluded.size,"
+                    " updated = excluded.updated",
+                    [
+                        story.id,
+                        story.label,
+                        iso(story.first),
+                        iso(story.last),
+                        story.size,
+                        iso(now),
+                    ],
+                )
+            ids = []
+            for a in articles:
+                ids.append(a.id)
+                self.db.execute(
+                    "INSERT OR REPLACE INTO article_features (article_id, language, entities,"
+                    " keyphrases, terms, numbers, links, minhash, analysed_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        a.id,
+                        a.language,
+                        _json(a.entities),
+                        _json(a.keyphrases),
+                        _json(a.terms),
+                        _json(a.numbers),
+                        _json(a.links),
+                        a.minhash,
+                        iso(now),
+                    ],
+                )
+                self.db.execute(
+                    "UPDATE articles SET duplicate_of = ?, story_id = coalesce(?, story_id)"
+                    " WHERE id = ?",
+                    [a.duplicate_of, a.story_id, a.id],
+                )
+            for old, new in repoint:  # a better canonical copy arrived
+                self.db.execute(
+                    "UPDATE articles SET duplicate_of = ? WHERE duplicate_of = ? OR id = ?",
+                    [new, old, old],
+                )
+                self.db.execute("UPDATE articles SET duplicate_of = NULL WHERE id = ?", [new])
+            # representatives last: they may be articles of this very batch
+            for story in stories:
+                self.db.execute(
+                    "UPDATE stories SET representative_id = ? WHERE id = ?",
+                    [story.representative_id, story.id],
+                )
+            count = self._save_matches(matches, now)
+            self._mark_processed(ids, progress, now)
+            for key, value in state.items():
+                self.db.execute(
+                    "INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key)"
+                    " DO UPDATE SET value = excluded.value",
+                    [key, value],
+                )
+        return count
+
+    def dedup_candidates(self, since: datetime) -> list[dict]:
+        """Processed articles first seen since ``since`` with their MinHash signature,
+        oldest first, for the near-duplicate index."""
+        return self._rows(
+            "SELECT a.id, a.duplicate_of, a.story_id, coalesce(a.published, a.fetched) AS date,"
+            " s.name AS source_name, f.minhash FROM articles a"
+            " JOIN article_features f ON f.article_id = a.id JOIN sources s ON s.id = a.source_id"
+            " WHERE a.fetched >= ? AND f.minhash IS NOT NULL ORDER BY a.id",
+            [iso(since)],
+        )
+
+    def features(self, article_id: int) -> dict | None:
+        return self._one("SELECT * FROM article_features WHERE article_id = ?", [article_id])
+
+    def article_story(self, article_id: int) -> int | None:
+        row = self._one("SELECT story_id FROM articles WHERE id = ?", [article_id])
+        return row["story_id"] if row else None
+
+    def reset_processing(self) -> int:
+        """Forget every NLP result so ``process`` starts again from the first article."""
+        with self.transaction():
+            self.db.execute(
+                "UPDATE articles SET processed_at = NULL, duplicate_of = NULL, story_id = NULL"
+            )
+            for table in ("article_features", "matches", "stories", "state", "trends"):
+                self.db.execute(f"DELETE FROM {table}")
+            self.db.execute("UPDATE watchlists SET matched_through = 0")
+        return self.article_count()
+
+    def story_count(self, since: datetime | None = None) -> int:
+        if since is None:
+            return int(self.db.execute("SELECT count(*) FROM stories").fetchone()[0])
+        return int(
+            self.db.execute(
+                "SELECT count(*) FROM stories WHERE last_seen >= ?", [iso(since)]
+            ).fetchone()[0]
+        )
+
+    # --- trends ----------------------------------------------------------------------
+
+    def tagged_articles(self, start: datetime, end: datetime) -> list[dict]:
+        """Canonical (non-duplicate) processed articles dated in [start, end), with their
+        keyphrases, entities and the watchlists they matched."""
+        return self._rows(
+            "SELECT a.id, a.story_id, f.keyphrases, f.entities,"
+            " coalesce(a.published, a.fetched) AS date,"
+            " (SELECT json_group_array(m.watchlist) FROM matches m WHERE m.article_id = a.id)"
+            " AS watchlists FROM articles a JOIN article_features f ON f.article_id = a.id"
+            " WHERE a.duplicate_of IS NULL AND coalesce(a.published, a.fetched) >= ?"
+            " AND coalesce(a.published, a.fetched) < ?",
+            [iso(start), iso(end)],
+        )
+
+    def has_articles_before(self, when: datetime) -> bool:
+        row = self._one(
+            "SELECT 1 AS x FROM articles WHERE coalesce(published, fetched) < ? LIMIT 1",
+            [iso(when)],
+        )
+        return row is not None
+
+    def stories_by_id(self, ids: Iterable[int]) -> dict[int, dict]:
+        wanted = sorted(set(ids))
+        found: dict[int, dict] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self._rows(f"SELECT * FROM stories WHERE id IN ({marks})", chunk):
+                found[r["id"]] = r
+        return found
+
+    def entity_seen_before(self, keys: Iterable[str], before: datetime) -> set[str]:
+        """Which of ``keys`` occur in an article dated before ``before``."""
+        wanted = sorted(set(keys))
+        if not wanted:
+            return set()
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._rows(
+                "SELECT DISTINCT json_extract(e.value, '$.key') AS key"
+                " FROM articles a JOIN article_features f ON f.article_id = a.id,"
+                " json_each(f.entities) e WHERE coalesce(a.published, a.fetched) < ?"
+                f" AND json_extract(e.value, '$.key') IN ({marks})",
+                [iso(before), *chunk],
+            )
+            found.update(r["key"] for r in rows)
+        return found
+
+    def save_trends(self, week: str, scope: str, trends: Iterable[dict[str, Any]]) -> None:
+        with self.transaction():
+            self.db.execute("DELETE FROM trends WHERE week = ? AND scope = ?", [week, scope])
+            for rank, t in enumerate(trends):
+                self.db.execute(
+                    "INSERT INTO trends (week, scope, kind, term, rank, data)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    [week, scope, t["kind"], t["term"], rank, _json(t)],
+                )
+
+    def trends(self, week: str, scope: str = "*") -> list[dict]:
+        rows = self._rows(
+            "SELECT data FROM trends WHERE week = ? AND scope = ? ORDER BY kind, rank",
+            [week, scope],
+        )
+        return [json.loads(r["data"]) for r in rows]
+
+    # --- import and export -----------------------------------------------------------
+
+    def ensure_source(self, name: str, type_: str, url: str, now: datetime) -> int:
+        """The id of a source that is not crawled (an import), created if needed."""
+        row = self._one("SELECT id FROM sources WHERE name = ?", [name])
+        if row:
+            return int(row["id"])
+        with self.transaction():
+            cur = self.db.execute(
+                "INSERT INTO sources (name, type, url, enabled, in_config, created)"
+                " VALUES (?, ?, ?, 0, 0, ?)",
+                [name, type_, url, iso(now)],
+            )
+        return int(cur.lastrowid)
+
+    def export_rows(self, batch: int = 1000) -> Iterator[dict]:
+        """Every article with its source, features and matches, in id order."""
+        after = 0
+        while True:
+            rows = self._rows(
+                "SELECT a.*, s.name AS source_name, s.type AS source_type,"
+                " f.language AS detected_language, f.entities, f.keyphrases,"
+                " (SELECT json_group_array(json_object('watchlist', m.watchlist,"
+                " 'terms', json(m.terms), 'location', m.location, 'snippet', m.snippet))"
+                " FROM matches m WHERE m.article_id = a.id) AS matches"
+                " FROM articles a JOIN sources s ON s.id = a.source_id"
+                " LEFT JOIN article_features f ON f.article_id = a.id"
+                " WHERE a.id > ? ORDER BY a.id LIMIT ?",
+                [after, batch],
+            )
+            if not rows:
+                return
+            yield from rows
+            after = rows[-1]["id"]
 
     # --- editions and deliveries ---------------------------------------------------
 
@@ -627,3 +942,7 @@ def _source_row(r: dict) -> SourceRow:
         in_config=bool(r["in_config"]),
         article_count=r.get("article_count", 0),
     )
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=isinstance(value, dict))

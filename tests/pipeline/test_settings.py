@@ -179,7 +179,7 @@ def test_relative_config_path_reported_as_given(
         load_settings("config/trendwatch.toml")
     assert str(info.value) == (
         "config/trendwatch.toml: x: unknown key; expected one of: data_dir, base_url, "
-        "digest_title, from, allow_private_networks, schedule, smtp, sources, watchlists, "
+        "digest_title, from, allow_private_networks, schedule, smtp, nlp, sources, watchlists, "
         "subscribers"
     )
 
@@ -293,7 +293,10 @@ def test_unknown_top_level_key(tmp_path: Path) -> None:
 def test_unknown_nested_key(tmp_path: Path) -> None:
     problem = only(tmp_path, BASE.replace('name = "Werk en Leven"', 'name = "W"\ncolour = "red"'))
     assert problem.key == "sources[0].colour"
-    assert problem.message == "unknown key; expected one of: name, type, url, language, enabled"
+    assert (
+        problem.message
+        == "unknown key; expected one of: name, type, url, language, enabled, preferred"
+    )
 
 
 def test_unknown_key_in_tables(tmp_path: Path) -> None:
@@ -611,7 +614,7 @@ def test_all_problems_reported_at_once(tmp_path: Path) -> None:
     assert by_key(found) == {
         "colour": (
             "unknown key; expected one of: data_dir, base_url, digest_title, from, "
-            "allow_private_networks, schedule, smtp, sources, watchlists, subscribers"
+            "allow_private_networks, schedule, smtp, nlp, sources, watchlists, subscribers"
         ),
         "schedule.timezone": (
             "unknown time zone 'Europe/Amsterdan'; expected an IANA name such as "

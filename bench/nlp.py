@@ -1,0 +1,236 @@
+"""Benchmark of the process stage: language, spaCy, 50 watchlists, dedup, clustering.
+
+Generates ``--articles`` articles (default 20,000; about 400 words each, half Dutch, half
+English, written from our own word lists by a seeded RNG): a few hundred "events", each
+with its own names, places and numbers, reported by several sources, plus syndicated
+copies (about 5 %). They are imported through ``jobs.import_jsonl`` into a fresh SQLite
+file and pushed through ``jobs.process`` (the job the CLI and the scheduler call) with
+50 watchlists in the config. Printed per run:
+
+* end-to-end throughput of ``process`` (articles/s), with ``[nlp] n_process``;
+* the clustering cost per article in the first and the last tenth of the articles
+  (it must not grow with the number of stored articles);
+* bare spaCy tokenisation throughput on the same texts (``nlp.tokenizer.pipe`` on a
+  blank pipeline, one process) as the ceiling, and the ratio;
+* peak resident memory of this process and of its worker processes.
+
+Run from the repository root::
+
+    python bench/nlp.py                      # 20,000 articles, 3 runs
+    python bench/nlp.py --articles 2000 --runs 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pipeline import jobs
+from pipeline.settings import load_settings
+from pipeline.store import Store
+
+NL_WORDS = (
+    "werkgever werknemer medewerker organisatie afdeling team leidinggevende manager"
+    " salaris loon cao vakbond overleg personeel vacature sollicitatie thuiswerken kantoor"
+    " verzuim burn-out werkdruk gezondheid pensioen scholing opleiding talent flexibel"
+    " contract ontslag reorganisatie groei omzet kosten investering klant markt sector"
+    " zorg onderwijs bouw industrie logistiek overheid gemeente provincie regio onderzoek"
+).split()
+EN_WORDS = (
+    "employer employee staff organisation department team manager leader salary wage"
+    " union agreement talks workforce vacancy applicant remote office absence burnout"
+    " workload health pension training education talent flexible contract layoff"
+    " restructuring growth revenue costs investment customer market sector care schools"
+    " construction industry logistics government council region research survey"
+).split()
+NL_GLUE = "de het een van in op met voor dat is zijn wordt naar bij om ook niet maar en".split()
+EN_GLUE = "the a of in on with for that is are was to at also not but and by from".split()
+SYLLABLES = "ka lo mi ne ro sa te vi du ber gen hof dam wijk stad ton ley ford ham ville".split()
+ORG_SUFFIX = ("Groep", "Holding", "Partners", "Zorg", "Logistics", "Bank", "Tech")
+
+
+def _name(rng: random.Random, parts: int = 2) -> str:
+    return "".join(rng.choice(SYLLABLES) for _ in range(parts)).capitalize()
+
+
+def _event(rng: random.Random) -> dict:
+    return {
+        "org": f"{_name(rng, 3)} {rng.choice(ORG_SUFFIX)}",
+        "person": f"{_name(rng)} {_name(rng, 3)}",
+        "place": _name(rng, 3),
+        "numbers": [str(rng.randint(11, 9999)) for _ in range(3)],
+        "topic_nl": rng.sample(NL_WORDS, 6),
+        "topic_en": rng.sample(EN_WORDS, 6),
+    }
+
+
+def _sentence(rng: random.Random, lang: str, event: dict) -> str:
+    words, glue = (NL_WORDS, NL_GLUE) if lang == "nl" else (EN_WORDS, EN_GLUE)
+    topic = event["topic_nl"] if lang == "nl" else event["topic_en"]
+    out = []
+    for _ in range(rng.randint(12, 20)):
+        roll = rng.random()
+        if roll < 0.35:
+            out.append(rng.choice(glue))
+        elif roll < 0.6:
+            out.append(rng.choice(topic))
+        elif roll < 0.66:
+            out.append(rng.choice((event["org"], event["person"], event["place"])))
+        elif roll < 0.69:
+            out.append(rng.choice(event["numbers"]))
+        else:
+            out.append(rng.choice(words))
+    return out[0].capitalize() + " " + " ".join(out[1:]) + "."
+
+
+def generate(count: int, seed: int = 7) -> list[dict]:
+    rng = random.Random(seed)
+    events = [_event(rng) for _ in range(max(10, count // 25))]
+    start = datetime(2026, 10, 1, tzinfo=UTC)
+    span = timedelta(days=56)
+    articles: list[dict] = []
+    for i in range(count):
+        if articles and rng.random() < 0.05:  # a syndicated copy of a recent article
+            original = articles[-rng.randint(1, min(20, len(articles)))]
+            copy = dict(original, id=str(i), source=f"syndicate{i % 7}")
+            copy["title"] = "Ook: " + original["title"]
+            articles.append(copy)
+            continue
+        k = min(len(events) - 1, int(i / count * len(events)) + rng.randint(-3, 3))
+        event = events[max(0, k)]
+        lang = "nl" if i % 2 == 0 else "en"
+        words = 0
+        sentences = []
+        while words < 400:
+            sentence = _sentence(rng, lang, event)
+            sentences.append(sentence)
+            words += sentence.count(" ") + 1
+        when = start + span * (i / count) + timedelta(minutes=rng.randint(0, 600))
+        articles.append(
+            {
+                "id": str(i),
+                "title": sentences[0][:90],
+                "text": " ".join(sentences[1:]),
+                "url": f"https://news{i % 40}.example/{lang}/{i}",
+                "published": when.isoformat(),
+                "source": f"source{i % 40}",
+            }
+        )
+    return articles
+
+
+def write_config(directory: Path, watchlists: int = 50) -> Path:
+    rng = random.Random(3)
+    lines = ['data_dir = "data"', "[nlp]", "n_process = {n_process}"]
+    for w in range(watchlists):
+        nl, en = rng.sample(NL_WORDS, 2), rng.sample(EN_WORDS, 2)
+        query = f'{nl[0]} {nl[1]} OR {en[0]} -"{en[1]} {rng.choice(EN_WORDS)}"'
+        lines += [
+            "[[watchlists]]",
+            f'name = "w{w}"',
+            f'title = "W{w}"',
+            f"query = {json.dumps(query)}",
+        ]
+    path = directory / "trendwatch.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def tokenizer_ceiling(articles: list[dict]) -> float:
+    import spacy
+
+    start = time.perf_counter()
+    for lang in ("nl", "en"):
+        nlp = spacy.blank(lang)
+        texts = [f"{a['title']}\n\n{a['text']}" for a in articles[lang == "en" :: 2]]
+        for _ in nlp.tokenizer.pipe(texts, batch_size=256):
+            pass
+    return len(articles) / (time.perf_counter() - start)
+
+
+def one_run(articles: list[dict], n_process: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        config = write_config(directory)
+        config.write_text(config.read_text().replace("{n_process}", str(n_process)))
+        settings = load_settings(config)
+        source = directory / "articles.jsonl"
+        source.write_text("".join(json.dumps(a) + "\n" for a in articles), encoding="utf-8")
+        with Store(settings.db_path) as store:
+            jobs.import_jsonl(store, source)
+            batches: list[tuple[int, float]] = []
+            last = [time.perf_counter()]
+
+            def tick(n: int) -> None:
+                now = time.perf_counter()
+                batches.append((n, now - last[0]))
+                last[0] = now
+
+            start = time.perf_counter()
+            report = jobs.process(settings, store, on_batch=tick)
+            seconds = time.perf_counter() - start
+            stories = store.story_count()
+        tenth = max(1, len(batches) // 10)
+        first = sum(t for _, t in batches[:tenth]) / sum(n for n, _ in batches[:tenth])
+        final = sum(t for _, t in batches[-tenth:]) / sum(n for n, _ in batches[-tenth:])
+    return {
+        "rate": report.articles / seconds,
+        "seconds": seconds,
+        "first_ms": first * 1000,
+        "last_ms": final * 1000,
+        "duplicates": report.duplicates,
+        "stories": stories,
+        "matches": report.matches,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--articles", type=int, default=20_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--n-process", type=int, default=2)
+    args = parser.parse_args(argv)
+    articles = generate(args.articles)
+    words = statistics.mean(a["text"].count(" ") + 1 for a in articles[:500])
+    print(f"{len(articles)} articles, about {words:.0f} words each; n_process={args.n_process}")
+    runs = []
+    for number in range(1, args.runs + 1):
+        result = one_run(articles, args.n_process)
+        runs.append(result)
+        print(
+            f"run {number}: {result['rate']:.0f} articles/s ({result['seconds']:.1f} s),"
+            f" per article {result['first_ms']:.2f} ms in the first tenth,"
+            f" {result['last_ms']:.2f} ms in the last; {result['stories']} stories,"
+            f" {result['duplicates']} duplicates, {result['matches']} matches"
+        )
+    ceiling = statistics.median(tokenizer_ceiling(articles) for _ in range(args.runs))
+    rate = statistics.median(r["rate"] for r in runs)
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"median process throughput : {rate:.0f} articles/s")
+    print(
+        f"median cost per article   : {statistics.median(r['first_ms'] for r in runs):.2f} ms"
+        f" (first tenth) vs {statistics.median(r['last_ms'] for r in runs):.2f} ms (last tenth)"
+    )
+    print(
+        f"bare spaCy tokenisation   : {ceiling:.0f} articles/s (1 process);"
+        f" ratio {rate / ceiling:.2f}"
+    )
+    print(
+        f"peak RSS                  : {own:.0f} MB main process, {children:.0f} MB largest worker"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,176 @@
+"""JSON Lines import and export of articles.
+
+Import: one object per line with ``id``, ``title``, ``text``, ``url``, ``published``
+and optional ``lang`` and ``source``. The whole file is checked before anything is
+stored, and every problem names the line and the field. Export: every article with its
+language, entities, keyphrases, watchlist matches with their reasons, duplicate-of and
+story id, so clustering can be scored against labelled data (bench/cluster_eval.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from crawlers.entries import Entry
+from crawlers.sanitize import plain_line
+from crawlers.urls import canonical_url
+
+IMPORT_PREFIX = "import:"
+DEFAULT_SOURCE = "import"
+REQUIRED = ("id", "title", "text")
+
+
+class ImportError_(ValueError):
+    """The file cannot be imported; ``problems`` are ``(line, message)`` pairs."""
+
+    def __init__(self, path: str, problems: list[tuple[int, str]]) -> None:
+        self.path = path
+        self.problems = problems
+        shown = "\n".join(f"{path}:{line}: {message}" for line, message in problems[:20])
+        more = f"\n... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        super().__init__(shown + more)
+
+
+@dataclass(frozen=True)
+class ImportedArticle:
+    source: str
+    entry: Entry
+
+
+def read_jsonl(path: Path) -> list[ImportedArticle]:
+    """Parse and check every line; raise ImportError_ listing all problems."""
+    problems: list[tuple[int, str]] = []
+    articles: list[ImportedArticle] = []
+    seen: dict[tuple[str, str], int] = {}
+    try:
+        handle: IO[str] = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise ImportError_(str(path), [(0, f"cannot read the file: {exc.strerror}")]) from exc
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as exc:
+                problems.append((number, f"not valid JSON ({exc.msg} at column {exc.colno})"))
+                continue
+            try:
+                article = _article(data)
+            except ValueError as exc:
+                problems.append((number, str(exc)))
+                continue
+            key = (article.source, article.entry.identity)
+            if key in seen:
+                problems.append((number, f"id {data['id']!r} repeats line {seen[key]}"))
+                continue
+            seen[key] = number
+            articles.append(article)
+    if problems:
+        raise ImportError_(str(path), problems)
+    return articles
+
+
+def _article(data: Any) -> ImportedArticle:
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object with id, title and text")
+    missing = [k for k in REQUIRED if k not in data]
+    if missing:
+        raise ValueError(f"missing {', '.join(missing)}; expected id, title, text (url, ...)")
+    if not isinstance(data["id"], str | int) or isinstance(data["id"], bool):
+        raise ValueError("id: expected a string or a whole number")
+    for key in ("title", "text"):
+        if not isinstance(data[key], str):
+            raise ValueError(f"{key}: expected a string")
+    if not data["title"].strip() and not data["text"].strip():
+        raise ValueError("title and text are both empty")
+    url = _optional_str(data, "url")
+    if url:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"url: expected an absolute http(s) URL, got {url!r}")
+        url = canonical_url(url)
+    lang = _optional_str(data, "lang")
+    if lang is not None and not (len(lang) in (2, 3) and lang.isalpha() and lang.islower()):
+        raise ValueError(f"lang: expected a language code such as 'nl' or 'en', got {lang!r}")
+    source = _optional_str(data, "source") or DEFAULT_SOURCE
+    text = data["text"].strip()
+    title = plain_line(data["title"]) or plain_line(text.split("\n", 1)[0])[:200]
+    entry = Entry(
+        identity=f"{IMPORT_PREFIX}{data['id']}",
+        title=title,
+        url=url,
+        guid=str(data["id"]),
+        summary="",
+        content="",
+        text=text,
+        published=_published(data.get("published")),
+        language=lang,
+    )
+    return ImportedArticle(source, entry)
+
+
+def _optional_str(data: dict, key: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"{key}: expected a string")
+    return value.strip() or None
+
+
+def _published(value: object) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValueError("published: expected an ISO 8601 date such as 2026-11-23T09:30:00Z")
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"published: expected an ISO 8601 date such as 2026-11-23T09:30:00Z, got {value!r}"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+# --- export ----------------------------------------------------------------------------
+
+
+def export_record(row: dict) -> dict[str, Any]:
+    """One exported line, from a row of ``Store.export_rows``."""
+    identity = row["identity"] or ""
+    matches = [m for m in json.loads(row.get("matches") or "[]") if m]
+    return {
+        "id": row["id"],
+        "import_id": identity[len(IMPORT_PREFIX) :] if identity.startswith(IMPORT_PREFIX) else None,
+        "source": row["source_name"],
+        "url": row["url"],
+        "title": row["title"],
+        "published": row["published"],
+        "fetched": row["fetched"],
+        "lang": row.get("detected_language") or row.get("language"),
+        "entities": json.loads(row.get("entities") or "[]"),
+        "keyphrases": json.loads(row.get("keyphrases") or "[]"),
+        "matches": sorted(matches, key=lambda m: m["watchlist"]),
+        "duplicate_of": row.get("duplicate_of"),
+        "story_id": row.get("story_id"),
+        "processed": row.get("processed_at") is not None,
+    }
+
+
+def write_jsonl(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
+    count = 0
+    for record in records:
+        out.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+        count += 1
+    return count
+
+
+def iter_export(rows: Iterable[dict]) -> Iterator[dict[str, Any]]:
+    return (export_record(r) for r in rows)

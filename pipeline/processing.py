@@ -1,0 +1,303 @@
+"""The process stage, article by article: analyse, match, mark duplicates, cluster.
+
+Two halves. :func:`analyse_articles` is pure and parallel: language, spaCy features,
+MinHash signature and watchlist matches for a batch of articles, in worker processes
+when ``[nlp] n_process`` asks for them. :class:`Processor` is sequential and stateful:
+near-duplicate decisions and story assignment depend on arrival order, so they run in
+the main process, in article id order, and each batch is stored in one transaction
+together with the clusterer's state: a crash part-way redoes the batch from the same
+state, and re-processing everything gives the same stories.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cache
+
+from pipeline import dedup
+from pipeline.analysis import ArticleInput, analyse
+from pipeline.features import ArticleFeatures
+from pipeline.matching import CompiledQuery, Explanation, MatchDoc, snippet_around
+from pipeline.nlp import GazetteerEntry, NlpConfig, entity_key
+from pipeline.settings import Settings
+from pipeline.store import ProcessedArticle, Store, StoryRow, from_iso
+from pipeline.stories import ClusterConfig, Story, StoryClusterer
+
+log = logging.getLogger("trendwatch.process")
+
+STATE_KEY = "stories"
+
+
+# --- configuration handed to workers (picklable, hashable) ---------------------------
+
+
+@dataclass(frozen=True)
+class WatchlistSpec:
+    name: str
+    query: str
+    entity_keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    nlp: NlpConfig
+    watchlists: tuple[WatchlistSpec, ...]
+
+
+def worker_config(settings: Settings) -> WorkerConfig:
+    """What the analysis needs from the settings: pipelines, gazetteer, watchlists."""
+    gazetteer: dict[str, GazetteerEntry] = {}
+    for spec in settings.nlp.entities:
+        gazetteer[entity_key(spec.name)] = GazetteerEntry(spec.name, spec.label, spec.aliases)
+    for w in settings.watchlists:
+        for spec in w.entities:
+            key = entity_key(spec.name)
+            known = gazetteer.get(key)
+            aliases = tuple(dict.fromkeys((*(known.aliases if known else ()), *spec.aliases)))
+            label = spec.label if spec.label != "ENTITY" or not known else known.label
+            gazetteer[key] = GazetteerEntry(spec.name, label, aliases)
+    nlp = NlpConfig(
+        models=settings.nlp.models,
+        gazetteer=tuple(gazetteer[k] for k in sorted(gazetteer)),
+        batch_size=settings.nlp.batch_size,
+    )
+    watchlists = tuple(
+        WatchlistSpec(w.name, w.query, tuple(entity_key(e.name) for e in w.entities))
+        for w in settings.watchlists
+    )
+    return WorkerConfig(nlp, watchlists)
+
+
+# --- the pure, parallel half ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Analysed:
+    features: ArticleFeatures
+    minhash: bytes
+    matches: dict[str, dict | None]
+
+
+def article_input(row: dict) -> ArticleInput:
+    """An article row from the store as the analysis takes it."""
+    return ArticleInput(
+        id=row["id"],
+        title=row["title"],
+        text=row.get("text") or row.get("summary") or "",
+        url=row.get("url"),
+        html=row.get("content") or "",
+        language=row.get("language") or row.get("source_language"),
+        published=from_iso(row.get("published") or row.get("fetched")),
+        source=row.get("source_name", ""),
+    )
+
+
+@cache
+def _queries(watchlists: tuple[WatchlistSpec, ...]) -> tuple[CompiledQuery | None, ...]:
+    return tuple(CompiledQuery(w.query) if w.query.strip() else None for w in watchlists)
+
+
+def analyse_articles(articles: Sequence[ArticleInput], config: WorkerConfig) -> list[Analysed]:
+    features = analyse(articles, config.nlp)
+    queries = _queries(config.watchlists)
+    out = []
+    for article, feats in zip(articles, features, strict=True):
+        doc = MatchDoc.build(article.title, article.text, article.url, feats.lang)
+        matches = {
+            w.name: match_watchlist(q, w, doc, feats)
+            for w, q in zip(config.watchlists, queries, strict=True)
+        }
+        signature = dedup.signature(f"{article.title}\n{article.text}")
+        out.append(Analysed(feats, dedup.signature_to_bytes(signature), matches))
+    return out
+
+
+def match_watchlist(
+    query: CompiledQuery | None, watchlist: WatchlistSpec, doc: MatchDoc, feats: ArticleFeatures
+) -> dict | None:
+    """The watchlist's verdict on one article: its query, or one of its entities as
+    tagged in the article, with the reason why (matched words as they stand)."""
+    why = query.match(doc) if query else None
+    wanted = set(watchlist.entity_keys)
+    hits = [e for e in feats.entities if e.key in wanted]
+    if not hits:
+        return why.as_dict() if why else None
+    entity_why = _entity_explanation(doc, [e.text for e in hits])
+    if why is None:
+        return entity_why.as_dict()
+    terms = list(dict.fromkeys([*why.terms, *entity_why.terms]))
+    return Explanation(terms, why.location, why.snippet).as_dict()
+
+
+def _entity_explanation(doc: MatchDoc, names: list[str]) -> Explanation:
+    title, body = doc.title.text, doc.body.text
+    where = []
+    snippet = ""
+    for name in names:
+        in_title = name.casefold() in title.casefold()
+        at = body.casefold().find(name.casefold())
+        if in_title and "title" not in where:
+            where.append("title")
+        if at >= 0:
+            if "body" not in where:
+                where.append("body")
+            if not snippet:
+                snippet = snippet_around(body, at, at + len(name))
+    location = "+".join(sorted(where, key=["title", "body"].index)) or "body"
+    return Explanation(list(dict.fromkeys(names)), location, snippet or title)
+
+
+class Analyser:
+    """Runs :func:`analyse_articles` in the main process or in worker processes."""
+
+    def __init__(self, config: WorkerConfig, n_process: int = 1) -> None:
+        self.config = config
+        self.n_process = n_process
+        self._pool: Executor | None = None
+
+    def __enter__(self) -> Analyser:
+        if self.n_process > 1:
+            context = multiprocessing.get_context("forkserver")
+            self._pool = ProcessPoolExecutor(self.n_process, mp_context=context)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool:
+            self._pool.shutdown(cancel_futures=True)
+
+    def __call__(self, articles: Sequence[ArticleInput]) -> list[Analysed]:
+        if not self._pool or len(articles) < 2 * self.n_process:
+            return analyse_articles(articles, self.config)
+        size = -(-len(articles) // (self.n_process * 2))
+        chunks = [articles[i : i + size] for i in range(0, len(articles), size)]
+        results = self._pool.map(analyse_articles, chunks, [self.config] * len(chunks))
+        return [a for chunk in results for a in chunk]
+
+
+# --- the sequential, stateful half ---------------------------------------------------
+
+
+@dataclass
+class _Known:
+    """What the dedup step needs to know about an already processed article."""
+
+    date: datetime | None
+    source: str
+    duplicate_of: int | None
+
+
+@dataclass
+class BatchResult:
+    articles: list[ProcessedArticle] = field(default_factory=list)
+    stories: list[StoryRow] = field(default_factory=list)
+    repoint: list[tuple[int, int]] = field(default_factory=list)  # (old canonical, new)
+    duplicates: int = 0
+    new_stories: int = 0
+
+
+class Processor:
+    """Near-duplicates and stories, one article at a time in id order."""
+
+    def __init__(self, settings: Settings, store: Store, now: datetime) -> None:
+        window = settings.nlp.story_window
+        state = store.state(STATE_KEY)
+        config = ClusterConfig(window=window)
+        self.clusterer = (
+            StoryClusterer.load(json.loads(state), config) if state else StoryClusterer(config)
+        )
+        self.preferred = frozenset(s.name for s in settings.sources if s.preferred)
+        self.index = dedup.NearDuplicateIndex()
+        self.known: dict[int, _Known] = {}
+        for row in store.dedup_candidates(now - max(window, timedelta(days=7)) * 2):
+            self._remember(
+                row["id"], from_iso(row["date"]), row["source_name"], row["duplicate_of"]
+            )
+            self.index.add(row["id"], dedup.signature_from_bytes(row["minhash"]))
+
+    def _remember(self, id_: int, date: datetime | None, source: str, dup: int | None) -> None:
+        self.known[id_] = _Known(date, source, dup)
+
+    def run(self, analysed: Iterable[Analysed], already_clustered: set[int]) -> BatchResult:
+        result = BatchResult()
+        touched: dict[int, Story] = {}
+        for a in sorted(analysed, key=lambda x: x.features.id):
+            f = a.features
+            duplicate_of = self._dedup(f, a.minhash, result)
+            story_id = None
+            if f.id not in already_clustered:
+                assignment = self.clusterer.add(f)
+                story_id = assignment.story_id
+                summary = self.clusterer.story(story_id)
+                if summary is not None:  # a summary now: the story may close later on
+                    touched[story_id] = summary
+                result.new_stories += assignment.is_new
+            result.articles.append(_processed(a, duplicate_of, story_id))
+        for story_id in sorted(touched):
+            story = self.clusterer.story(story_id) or touched[story_id]
+            result.stories.append(
+                StoryRow(
+                    story.id,
+                    ", ".join(story.label),
+                    story.representative,
+                    story.first,
+                    story.last,
+                    story.size,
+                )
+            )
+        return result
+
+    def _dedup(self, f: ArticleFeatures, minhash: bytes, result: BatchResult) -> int | None:
+        signature = dedup.signature_from_bytes(minhash)
+        found = [i for i, _ in self.index.find(signature) if i != f.id and i in self.known]
+        self.index.add(f.id, signature)
+        self._remember(f.id, f.published, f.source, None)
+        if not found:
+            return None
+        first = self.known[found[0]]
+        canonical = first.duplicate_of or found[0]
+        current = self.known.get(canonical, first)
+        result.duplicates += 1
+        if self._better(f.id, f.published, f.source, canonical, current):
+            # the newcomer takes over: earlier, or from a preferred source
+            result.repoint.append((canonical, f.id))
+            for known in self.known.values():
+                if known.duplicate_of == canonical:
+                    known.duplicate_of = f.id
+            current.duplicate_of = f.id
+            return None
+        self.known[f.id].duplicate_of = canonical
+        return canonical
+
+    def _better(
+        self, id_: int, date: datetime | None, source: str, other_id: int, other: _Known
+    ) -> bool:
+        """Whether the newcomer should be the canonical copy: from a preferred source,
+        else published earlier, else the lower id (dedup.choose_canonical)."""
+        mine = dedup.Candidate(id_, date, source, source in self.preferred)
+        theirs = dedup.Candidate(other_id, other.date, other.source, other.source in self.preferred)
+        return dedup.choose_canonical([mine, theirs]) == id_
+
+    def state(self) -> dict[str, str]:
+        return {STATE_KEY: json.dumps(self.clusterer.dump(), sort_keys=True)}
+
+
+def _processed(a: Analysed, duplicate_of: int | None, story_id: int | None) -> ProcessedArticle:
+    f = a.features
+    return ProcessedArticle(
+        id=f.id,
+        language=f.lang,
+        entities=[{"text": e.text, "key": e.key, "label": e.label} for e in f.entities],
+        keyphrases=list(f.keyphrases),
+        terms=f.terms,
+        numbers=sorted(f.numbers),
+        links=sorted(f.links),
+        minhash=a.minhash,
+        duplicate_of=duplicate_of,
+        story_id=story_id,
+    )

@@ -1,0 +1,640 @@
+"""Incremental story clustering: which articles tell the same story.
+
+Pure logic, no I/O. Articles arrive one at a time, in the order the pipeline processes
+them; each joins the most similar *open* story when it is similar enough, or starts a new
+one. A story is open while its latest article lies within ``window`` of the newest article
+seen; older stories are closed and never compared again, so the work per article depends
+on how many stories are open (bounded by the window), never on how many articles have
+ever been stored.
+
+How similar an article is to a story is a weighted mix of four comparisons, each the
+average over the story's members of a cosine between TF-IDF weighted vectors (a mean
+vector stands in for all members, so one dot product gives average linkage):
+
+* ``terms``: content lemmas, compared only with members in the article's language,
+  because Dutch and English lemmas do not overlap;
+* ``entities``: names (people, organisations, places), language-neutral, so a Dutch and
+  an English article about the same event still meet on "Ahold Delhaize" or "Zaandam";
+* ``numbers`` and ``links``: "7.1", "2500", a shared URL: what tells two earthquakes or
+  two rounds of layoffs apart when their words are alike.
+
+Inverse document frequencies are learnt as articles arrive (document counts kept in the
+state), so common words and names weigh little. Candidate stories come from an inverted
+index over each open story's strongest keys, and each story's mean vectors are cut to
+their top keys, which keeps both the lookup and the comparison bounded.
+
+The state (open stories, document frequencies, next story id, clock) is plain JSON-able
+data: :meth:`StoryClusterer.dump` and :meth:`StoryClusterer.load` let the pipeline keep it
+between runs; a loaded clusterer continues exactly as an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from pipeline.features import ArticleFeatures
+
+STATE_VERSION = 1
+DIGITS = 6  # stored weights are rounded, so a dumped state reloads to the same numbers
+Vector = dict[str, float]
+# Feature spaces. Term spaces are per language ("t:en", "t:nl"); the others are shared.
+ENTITIES, NUMBERS, LINKS = "e", "n", "l"
+SHARED_SPACES = (ENTITIES, NUMBERS, LINKS)
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """Tuning knobs. The defaults were tuned on the ECB+ development topics."""
+
+    window: timedelta = timedelta(days=7)
+    threshold: float = 0.15  # minimum combined similarity for joining a story
+    merge_threshold: float | None = None  # two open stories this similar become one
+    term_weight: float = 1.0
+    entity_weight: float = 1.5
+    number_weight: float = 0.5
+    link_weight: float = 0.5
+    half_life: timedelta | None = timedelta(days=3)  # similarity halves per this much gap
+    doc_terms: int = 300  # heaviest terms kept in one article's vector
+    story_terms: int = 300  # heaviest terms kept in a story's mean vector, per language
+    story_keys: int = 100  # heaviest entities / numbers / links kept per story
+    probe_keys: int = 30  # an article's heaviest keys used to look up candidate stories
+    max_candidates: int = 30  # stories fully compared per article
+    max_posting: int = 2000  # keys shared by more open stories than this find nothing
+    entity_parts: float = 0.5  # weight of single words of multi-word names ("reid")
+    binary_tf: bool = True
+    skip_padded_numbers: bool = True  # "07", "04": clock times and dates, not facts
+    mix: str = "mean"
+    label_size: int = 3
+    max_df_keys: int = 200_000  # per feature space; the rarest keys are forgotten beyond
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Where :meth:`StoryClusterer.add` put an article.
+
+    ``similarity`` is the best similarity to any open story, whether or not it was high
+    enough to join (0.0 when no candidate shared a key with the article). ``merged``
+    lists open stories that this article bridged and that were folded into ``story_id``:
+    the pipeline must move their articles to ``story_id``.
+    """
+
+    story_id: int
+    is_new: bool
+    similarity: float
+    merged: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Story:
+    """A read-only summary of one story, as the pipeline stores and shows it."""
+
+    id: int
+    label: tuple[str, ...]
+    representative: int  # article id
+    size: int
+    first: datetime | None
+    last: datetime | None
+    langs: tuple[str, ...]
+
+
+@dataclass
+class _Rep:
+    """The story's representative article and its vectors (to re-check it as it grows)."""
+
+    id: int
+    lang: str
+    vectors: dict[str, Vector]
+
+
+@dataclass
+class _Story:
+    id: int
+    first: datetime | None
+    last: datetime | None
+    size: int = 0
+    langs: dict[str, int] = field(default_factory=dict)
+    sums: dict[str, Vector] = field(default_factory=dict)  # space -> sum of unit vectors
+    names: dict[str, list[Any]] = field(default_factory=dict)  # key -> [count, text]
+    phrases: dict[str, int] = field(default_factory=dict)
+    rep: _Rep | None = None
+    indexed: set[str] = field(default_factory=set)
+
+
+class StoryClusterer:
+    """Assigns articles to stories one at a time; see the module docstring."""
+
+    def __init__(self, config: ClusterConfig | None = None) -> None:
+        self.config = config or ClusterConfig()
+        self.next_id = 1
+        self.clock: datetime | None = None  # newest effective time seen
+        self.prev_time: datetime | None = None  # effective time of the previous article
+        self.docs: dict[str, int] = {}  # language -> articles seen
+        self.df: dict[str, dict[str, int]] = {}  # space -> key -> articles with it
+        self._open: dict[int, _Story] = {}
+        self._index: dict[str, set[int]] = {}
+        self._expiry: list[tuple[datetime, int]] = []  # lazy heap of (last, story id)
+        self.comparisons = 0  # full similarity computations, for tests and benchmarks
+        self.postings_scanned = 0
+
+    # --- public API ---------------------------------------------------------------
+
+    def add(self, article: ArticleFeatures) -> Assignment:
+        """Assign ``article`` to an open story or start a new one."""
+        when = article.published or self.prev_time
+        self.prev_time = when
+        if when is not None and (self.clock is None or when > self.clock):
+            self.clock = when
+            self._expire(when - self.config.window)
+        self._count(article)
+        probe = self._singleton(article, when)
+        best, score = self._best_match(probe)
+        is_new = best is None or score < self.config.threshold
+        if best is None or is_new:
+            best = self._new_story()
+        self._absorb(best, probe)
+        merged: list[int] = []
+        if self.config.merge_threshold is not None:
+            best = self._merge_neighbours(best, merged)
+        return Assignment(best.id, is_new, round(score, 6), tuple(sorted(merged)))
+
+    def stories(self) -> list[Story]:
+        """Summaries of the open stories, by id."""
+        return [self._summary(self._open[sid]) for sid in sorted(self._open)]
+
+    def story(self, story_id: int) -> Story | None:
+        found = self._open.get(story_id)
+        return self._summary(found) if found else None
+
+    def close_before(self, when: datetime) -> list[Story]:
+        """Close the open stories whose latest article is older than ``when``; their final
+        summaries, by id.
+
+        :meth:`add` also closes stories on its own, as soon as the newest article puts
+        them outside the window, without reporting them: a story never changes after its
+        last article joined, so the summary taken then (:meth:`story`) is final. Calling
+        this before :meth:`dump` just keeps the stored state small.
+        """
+        return sorted(self._expire(when), key=lambda s: s.id)
+
+    def dump(self) -> dict[str, Any]:
+        """The whole state as JSON-able data (see :meth:`load`)."""
+        return {
+            "version": STATE_VERSION,
+            "next_id": self.next_id,
+            "clock": _iso(self.clock),
+            "prev_time": _iso(self.prev_time),
+            "docs": dict(self.docs),
+            "df": {space: dict(counts) for space, counts in self.df.items()},
+            "stories": [_dump_story(self._open[sid]) for sid in sorted(self._open)],
+        }
+
+    @classmethod
+    def load(cls, state: Mapping[str, Any], config: ClusterConfig | None = None) -> StoryClusterer:
+        """Rebuild a clusterer from :meth:`dump` output (the index is derived, not stored)."""
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(f"unsupported story state version: {state.get('version')!r}")
+        self = cls(config)
+        self.next_id = int(state["next_id"])
+        self.clock = _parse(state["clock"])
+        self.prev_time = _parse(state["prev_time"])
+        self.docs = {k: int(v) for k, v in state["docs"].items()}
+        self.df = {space: dict(counts) for space, counts in state["df"].items()}
+        for raw in state["stories"]:
+            story = _load_story(raw)
+            self._open[story.id] = story
+            self._reindex(story)
+            if story.last is not None:
+                heapq.heappush(self._expiry, (story.last, story.id))
+        return self
+
+    # --- vectors ------------------------------------------------------------------
+
+    def _count(self, article: ArticleFeatures) -> None:
+        """Update document counts first, so an article's own keys count (as in batch IDF)."""
+        self.docs[article.lang] = self.docs.get(article.lang, 0) + 1
+        for space, keys in self._raw_keys(article).items():
+            counts = self.df.setdefault(space, {})
+            for key in keys:
+                counts[key] = counts.get(key, 0) + 1
+            if len(counts) > self.config.max_df_keys:
+                self.df[space] = _prune(counts, self.config.max_df_keys)
+
+    def _idf(self, space: str, key: str) -> float:
+        total = self.docs.get(space[2:], 0) if space.startswith("t:") else sum(self.docs.values())
+        return math.log((1 + total) / (1 + self.df.get(space, {}).get(key, 0))) + 1.0
+
+    def _raw_keys(self, article: ArticleFeatures) -> dict[str, dict[str, float]]:
+        cfg = self.config
+        return _raw_keys(article, cfg.entity_parts, cfg.skip_padded_numbers)
+
+    def _vectorise(self, article: ArticleFeatures) -> dict[str, Vector]:
+        """Unit TF-IDF vectors per space, terms cut to ``doc_terms``."""
+        out: dict[str, Vector] = {}
+        binary = self.config.binary_tf
+        for space, counts in self._raw_keys(article).items():
+            vec = {k: _tf(c, binary) * self._idf(space, k) for k, c in counts.items() if c > 0}
+            if space.startswith("t:"):
+                vec = _top(vec, self.config.doc_terms)
+            vec = _unit(vec)
+            if vec:
+                out[space] = vec
+        return out
+
+    def _singleton(self, article: ArticleFeatures, when: datetime | None) -> _Story:
+        """The article as a one-member story (id 0): comparing and joining are then the
+        same operations for an article and for a whole story."""
+        vectors = self._vectorise(article)
+        story = _Story(0, when, when, size=1, langs={article.lang: 1}, sums=vectors)
+        for entity in article.entities:
+            story.names.setdefault(entity.key, [0, entity.text])[0] = 1
+        story.phrases = dict.fromkeys(article.keyphrases[:5], 1)
+        story.rep = _Rep(article.id, article.lang, vectors)
+        return story
+
+    # --- candidates and similarity ------------------------------------------------
+
+    def _best_match(self, probe: _Story) -> tuple[_Story | None, float]:
+        """The open story most similar to ``probe`` (ties: lowest id) and its similarity."""
+        best: _Story | None = None
+        best_score = 0.0
+        for story in self._candidates(probe):
+            self.comparisons += 1
+            score = self._similarity(probe, story)
+            if score > best_score or (score == best_score and best and story.id < best.id):
+                best, best_score = story, score
+        return best, best_score
+
+    def _candidates(self, probe: _Story) -> list[_Story]:
+        """Open stories in the window sharing a strong key with ``probe``, most overlap first."""
+        overlap: dict[int, float] = {}
+        for key, weight in _probes(probe.sums, self.config.probe_keys):
+            posting = self._index.get(key)
+            if not posting or len(posting) > self.config.max_posting:
+                continue
+            self.postings_scanned += len(posting)
+            for sid in posting:
+                overlap[sid] = overlap.get(sid, 0.0) + weight
+        overlap.pop(probe.id, None)
+        found = []
+        for sid in sorted(overlap, key=lambda sid: (-overlap[sid], sid)):
+            story = self._open[sid]
+            if _gap(story, probe) <= self.config.window:
+                found.append(story)
+                if len(found) == self.config.max_candidates:
+                    break
+        return found
+
+    def _similarity(self, a: _Story, b: _Story) -> float:
+        """Weighted mean of the average-link cosines of the spaces both stories have."""
+        cfg = self.config
+        weights = {
+            "t": cfg.term_weight,
+            ENTITIES: cfg.entity_weight,
+            NUMBERS: cfg.number_weight,
+            LINKS: cfg.link_weight,
+        }
+        components = _components(a, b)
+        total = sum(weights[space] * value for space, value in components.items())
+        norm = sum(weights[space] for space in components)
+        if cfg.mix == "fixed":
+            norm = sum(w for k, w in weights.items() if k != "t")
+            if "t" in components or set(a.langs) & set(b.langs):
+                norm += weights["t"]
+        if norm == 0.0:
+            return 0.0
+        return total / norm * self._decay(a, b)
+
+    def _decay(self, a: _Story, b: _Story) -> float:
+        half_life = self.config.half_life
+        if half_life is None:
+            return 1.0
+        return 0.5 ** (_gap(a, b) / half_life)
+
+    # --- story bookkeeping ----------------------------------------------------------
+
+    def _new_story(self) -> _Story:
+        story = _Story(self.next_id, None, None)
+        self.next_id += 1
+        self._open[story.id] = story
+        return story
+
+    def _absorb(self, story: _Story, other: _Story) -> None:
+        """Add ``other`` (an article's singleton or a whole story) to ``story``."""
+        cfg = self.config
+        story.size += other.size
+        for lang, n in other.langs.items():
+            story.langs[lang] = story.langs.get(lang, 0) + n
+        for space, vec in other.sums.items():
+            limit = cfg.story_terms if space.startswith("t:") else cfg.story_keys
+            story.sums[space] = _top(_add(story.sums.get(space, {}), vec), limit)
+        for key, (count, text) in other.names.items():
+            story.names.setdefault(key, [0, text])[0] += count
+        story.names = dict(_top_items(story.names, lambda v: v[0], cfg.story_keys))
+        for phrase, count in other.phrases.items():
+            story.phrases[phrase] = story.phrases.get(phrase, 0) + count
+        story.phrases = dict(_top_items(story.phrases, lambda v: v, cfg.story_keys))
+        for when in (other.first, other.last):
+            if when is not None:
+                story.first = when if story.first is None else min(story.first, when)
+                story.last = when if story.last is None else max(story.last, when)
+        if story.last is not None:
+            heapq.heappush(self._expiry, (story.last, story.id))
+        story.rep = self._better_rep(story, story.rep, other.rep)
+        self._reindex(story)
+
+    def _better_rep(self, story: _Story, a: _Rep | None, b: _Rep | None) -> _Rep | None:
+        """Of two representatives, the one closer to the story now; ties: lower id."""
+        if a is None or b is None:
+            return a or b
+        score_a = self._similarity(_rep_story(a), story)
+        score_b = self._similarity(_rep_story(b), story)
+        if score_b > score_a or (score_b == score_a and b.id < a.id):
+            return b
+        return a
+
+    def _merge_neighbours(self, story: _Story, merged: list[int]) -> _Story:
+        """Fold open stories that ``story`` has grown similar to into one (lowest id)."""
+        threshold = self.config.merge_threshold
+        assert threshold is not None
+        for _ in range(3):
+            other, score = self._best_match(story)
+            if other is None or score < threshold:
+                break
+            keep, gone = (story, other) if story.id < other.id else (other, story)
+            self._drop(gone)
+            self._absorb(keep, gone)
+            merged.append(gone.id)
+            story = keep
+        return story
+
+    def _drop(self, story: _Story) -> None:
+        for key in story.indexed:
+            posting = self._index[key]
+            posting.discard(story.id)
+            if not posting:
+                del self._index[key]
+        story.indexed = set()
+        del self._open[story.id]
+
+    def _reindex(self, story: _Story) -> None:
+        keys = {_index_key(space, k) for space, vec in story.sums.items() for k in vec}
+        for key in story.indexed - keys:
+            posting = self._index[key]
+            posting.discard(story.id)
+            if not posting:
+                del self._index[key]
+        for key in keys - story.indexed:
+            self._index.setdefault(key, set()).add(story.id)
+        story.indexed = keys
+
+    def _expire(self, before: datetime) -> list[Story]:
+        closed = []
+        while self._expiry and self._expiry[0][0] < before:
+            last, sid = heapq.heappop(self._expiry)
+            story = self._open.get(sid)
+            if story is None or story.last != last:
+                continue  # stale heap entry: the story grew, merged or closed since
+            self._drop(story)
+            closed.append(self._summary(story))
+        return closed
+
+    # --- summaries --------------------------------------------------------------------
+
+    def _summary(self, story: _Story) -> Story:
+        assert story.rep is not None
+        return Story(
+            id=story.id,
+            label=self._label(story),
+            representative=story.rep.id,
+            size=story.size,
+            first=story.first,
+            last=story.last,
+            langs=tuple(sorted(story.langs, key=lambda k: (-story.langs[k], k))),
+        )
+
+    def _label(self, story: _Story) -> tuple[str, ...]:
+        """Most telling names (count × IDF), then keyphrases, without repeats."""
+
+        def name_score(item: tuple[str, list[Any]]) -> tuple[float, str]:
+            key, (count, _text) = item
+            return (-count * self._idf(ENTITIES, key), key)
+
+        label: list[str] = []
+        seen: set[str] = set()
+        for key, (_count, text) in sorted(story.names.items(), key=name_score):
+            if len(label) < self.config.label_size:
+                label.append(text)
+                seen.add(key)
+        for phrase, _ in sorted(story.phrases.items(), key=lambda kv: (-kv[1], kv[0])):
+            if len(label) >= self.config.label_size:
+                break
+            if phrase not in seen:
+                label.append(phrase)
+                seen.add(phrase)
+        return tuple(label)
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def _rep_story(rep: _Rep) -> _Story:
+    return _Story(0, None, None, size=1, langs={rep.lang: 1}, sums=rep.vectors)
+
+
+def _components(a: _Story, b: _Story) -> dict[str, float]:
+    """Average-link cosine per space, for the spaces both stories have.
+
+    With unit member vectors, the mean cosine over all member pairs equals the dot product
+    of the two sums divided by the number of pairs. Terms only pair members of the same
+    language.
+    """
+    out: dict[str, float] = {}
+    dot = pairs = 0.0
+    for lang in sorted(set(a.langs) & set(b.langs)):
+        space = f"t:{lang}"
+        if space in a.sums and space in b.sums:
+            dot += _dot(a.sums[space], b.sums[space])
+            pairs += a.langs[lang] * b.langs[lang]
+    if pairs:
+        out["t"] = dot / pairs
+    for space in SHARED_SPACES:
+        if a.sums.get(space) and b.sums.get(space):
+            out[space] = _dot(a.sums[space], b.sums[space]) / (a.size * b.size)
+    return out
+
+
+def _gap(a: _Story, b: _Story) -> timedelta:
+    """Time between two stories' spans (zero when they overlap or a date is unknown)."""
+    if a.first is None or a.last is None or b.first is None or b.last is None:
+        return timedelta(0)
+    return max(timedelta(0), b.first - a.last, a.first - b.last)
+
+
+def _raw_keys(
+    article: ArticleFeatures, entity_parts: float, skip_padded: bool
+) -> dict[str, dict[str, float]]:
+    """Counts per space; entity words of multi-word names count ``entity_parts`` each."""
+    out: dict[str, dict[str, float]] = {}
+    if article.terms:
+        out[f"t:{article.lang}"] = {k: float(c) for k, c in article.terms.items() if c > 0}
+    names: dict[str, float] = {}
+    for entity in article.entities:
+        names[entity.key] = names.get(entity.key, 0.0) + 1.0
+    if entity_parts > 0:
+        for entity in article.entities:
+            parts = entity.key.split()
+            if len(parts) > 1:
+                for part in parts:
+                    if len(part) > 2 and part not in names:
+                        names[part] = entity_parts
+    if names:
+        out[ENTITIES] = names
+    numbers = [n for n in article.numbers if not (skip_padded and _padded(n))]
+    if numbers:
+        out[NUMBERS] = dict.fromkeys(numbers, 1.0)
+    if article.links:
+        out[LINKS] = dict.fromkeys(article.links, 1.0)
+    return out
+
+
+def _padded(number: str) -> bool:
+    return len(number) > 1 and number[0] == "0" and number[1].isdigit()
+
+
+def _tf(count: float, binary: bool) -> float:
+    if binary:
+        return min(count, 1.0)
+    return 1 + math.log(count) if count >= 1 else count
+
+
+def _probes(vectors: dict[str, Vector], limit: int) -> list[tuple[str, float]]:
+    """The heaviest ``limit`` keys of each space, so that terms, whose weight is spread
+    over many words, find candidates as well as names and numbers do."""
+    out = []
+    for space in sorted(vectors):
+        top = sorted(vectors[space].items(), key=lambda kw: (-kw[1], kw[0]))[:limit]
+        out.extend((_index_key(space, k), w) for k, w in top)
+    return out
+
+
+def _index_key(space: str, key: str) -> str:
+    return f"{space}\x1f{key}"
+
+
+def _top(vec: Mapping[str, float], limit: int) -> Vector:
+    if len(vec) <= limit:
+        return dict(vec)
+    return dict(sorted(vec.items(), key=lambda kv: (-kv[1], kv[0]))[:limit])
+
+
+def _top_items(items: Mapping[str, Any], score, limit: int) -> list[tuple[str, Any]]:
+    if len(items) <= limit:
+        return list(items.items())
+    return sorted(items.items(), key=lambda kv: (-score(kv[1]), kv[0]))[:limit]
+
+
+def _prune(counts: dict[str, int], limit: int) -> dict[str, int]:
+    """Forget the rarest keys until at most ``limit // 2`` remain (halving keeps pruning
+    rare). A forgotten key counts as unseen, whose IDF differs little from a key seen in a
+    handful of articles; without this the table would grow with every new name and link."""
+    keep = limit // 2
+    floor = 1
+    while sum(1 for c in counts.values() if c > floor) > keep:
+        floor += 1
+    return {k: c for k, c in counts.items() if c > floor}
+
+
+def _unit(vec: Vector) -> Vector:
+    norm = math.sqrt(sum(w * w for w in vec.values()))
+    return {k: round(w / norm, DIGITS) for k, w in vec.items()} if norm > 0 else {}
+
+
+def _dot(a: Mapping[str, float], b: Mapping[str, float]) -> float:
+    return sum(a[k] * b[k] for k in a.keys() & b.keys())
+
+
+def _add(a: Mapping[str, float], b: Mapping[str, float]) -> Vector:
+    out = dict(a)
+    for k, w in b.items():
+        out[k] = round(out.get(k, 0.0) + w, DIGITS)
+    return out
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when is not None else None
+
+
+def _parse(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _dump_story(story: _Story) -> dict[str, Any]:
+    rep = story.rep
+    assert rep is not None
+    return {
+        "id": story.id,
+        "first": _iso(story.first),
+        "last": _iso(story.last),
+        "size": story.size,
+        "langs": story.langs,
+        "sums": story.sums,
+        "names": story.names,
+        "phrases": story.phrases,
+        # a one-article story's representative vectors are its sums: not stored twice
+        "rep": {
+            "id": rep.id,
+            "lang": rep.lang,
+            "vectors": None if rep.vectors == story.sums else rep.vectors,
+        },
+    }
+
+
+def _load_story(raw: Mapping[str, Any]) -> _Story:
+    sums = {space: dict(vec) for space, vec in raw["sums"].items()}
+    rep = raw["rep"]
+    vectors = {s: dict(v) for s, v in (rep["vectors"] or sums).items()}
+    return _Story(
+        id=int(raw["id"]),
+        first=_parse(raw["first"]),
+        last=_parse(raw["last"]),
+        size=int(raw["size"]),
+        langs=dict(raw["langs"]),
+        sums=sums,
+        names={k: list(v) for k, v in raw["names"].items()},
+        phrases=dict(raw["phrases"]),
+        rep=_Rep(int(rep["id"]), rep["lang"], vectors),
+    )
+
+
+def bcubed(predicted: Mapping[Any, Any], gold: Mapping[Any, Any]) -> tuple[float, float, float]:
+    """B-cubed precision, recall and F1 of a clustering against gold labels.
+
+    Both map item -> cluster label; only items present in both are scored. For each item,
+    precision is the share of its predicted cluster that shares its gold label, recall the
+    share of its gold cluster that shares its predicted cluster; both are averaged over
+    items (Bagga and Baldwin 1998), and F1 is their harmonic mean.
+    """
+    items = [i for i in predicted if i in gold]
+    if not items:
+        return 0.0, 0.0, 0.0
+    pred_sizes = _sizes(predicted[i] for i in items)
+    gold_sizes = _sizes(gold[i] for i in items)
+    both = _sizes((predicted[i], gold[i]) for i in items)
+    precision = sum(both[(predicted[i], gold[i])] / pred_sizes[predicted[i]] for i in items)
+    recall = sum(both[(predicted[i], gold[i])] / gold_sizes[gold[i]] for i in items)
+    precision /= len(items)
+    recall /= len(items)
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def _sizes(labels: Iterable[Any]) -> dict[Any, int]:
+    out: dict[Any, int] = {}
+    for label in labels:
+        out[label] = out.get(label, 0) + 1
+    return out

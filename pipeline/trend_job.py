@@ -1,0 +1,143 @@
+"""Compute and store each week's trends from the stored article tags.
+
+For every week that received articles (and the weeks after it, up to now, whose
+baseline it is part of), per scope (``*`` for everything, and each watchlist): rising
+keyphrases and entities against the previous four weeks, entities never seen before,
+and the stories that grew. The statistics are in :mod:`pipeline.trends`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from pipeline.settings import Settings
+from pipeline.store import Store, from_iso
+from pipeline.trends import (
+    HISTORY_WEEKS,
+    StorySize,
+    Trend,
+    WeekCounts,
+    new_entities,
+    previous_weeks,
+    rising,
+    story_sizes,
+    week_bounds,
+    week_key,
+)
+
+MAX_WEEKS_BACK = 5  # older weeks are history; their trends were shown long ago
+LIMIT = 15
+ALL = "*"
+
+
+def weeks_to_update(dates: Iterable[str], now: datetime, tz: str) -> list[str]:
+    """The weeks whose trends the new articles change: their own weeks and every later
+    week up to now (they are part of those weeks' baseline), at most five weeks back."""
+    current = week_key(now, tz)
+    recent = [current, *previous_weeks(current, MAX_WEEKS_BACK - 1)]
+    touched = {week_key(d, tz) for d in (from_iso(x) for x in dates) if d}
+    oldest = min((w for w in touched if w in recent), key=recent.index, default=None)
+    if oldest is None:
+        return []
+    return list(reversed(recent[: recent.index(oldest) + 1]))
+
+
+def update_trends(
+    settings: Settings, store: Store, dates: Iterable[str], now: datetime
+) -> tuple[str, ...]:
+    tz = settings.schedule.timezone
+    weeks = weeks_to_update(dates, now, tz)
+    for week in weeks:
+        for scope, trends in week_trends(store, week, tz, [w.name for w in settings.watchlists]):
+            store.save_trends(week, scope, trends)
+    return tuple(weeks)
+
+
+def week_trends(
+    store: Store, week: str, tz: str, watchlists: list[str]
+) -> list[tuple[str, list[dict]]]:
+    history_keys = previous_weeks(week, HISTORY_WEEKS)
+    start, _ = week_bounds(history_keys[-1], tz)
+    week_start, end = week_bounds(week, tz)
+    rows = store.tagged_articles(start, end)
+    docs: dict[str, list[dict]] = defaultdict(list)
+    surface: dict[str, Counter[str]] = defaultdict(Counter)
+    for row in rows:
+        entities = json.loads(row["entities"])
+        for e in entities:
+            surface[e["key"]][e["text"]] += 1
+        doc = {
+            "week": week_key(from_iso(row["date"]), tz),
+            "terms": json.loads(row["keyphrases"]),
+            "entities": [e["key"] for e in entities],
+            "watchlists": json.loads(row["watchlists"] or "[]"),
+            "story": row["story_id"],
+        }
+        docs[doc["week"]].append(doc)
+    has_history = store.has_articles_before(week_start - timedelta(weeks=HISTORY_WEEKS))
+    out = []
+    for scope in [ALL, *watchlists]:
+
+        def in_scope(d: dict, scope: str = scope) -> bool:
+            return scope == ALL or scope in d["watchlists"]
+
+        current = [d for d in docs.get(week, []) if in_scope(d)]
+        history = {k: [d for d in docs.get(k, []) if in_scope(d)] for k in history_keys}
+        trends = _scope_trends(store, week, week_start, current, history, has_history)
+        for t in trends:
+            if t["kind"] == "entity":
+                t["label"] = (
+                    surface[t["term"]].most_common(1)[0][0] if surface[t["term"]] else t["term"]
+                )
+            else:
+                t["label"] = t["term"]
+        trends += _stories(store, current)
+        out.append((scope, trends))
+    return out
+
+
+def _scope_trends(
+    store: Store,
+    week: str,
+    week_start: datetime,
+    current: list[dict],
+    history: dict[str, list[dict]],
+    has_history: bool,
+) -> list[dict]:
+    trends: list[Trend] = []
+    for kind, field in (("term", "terms"), ("entity", "entities")):
+        now_counts = WeekCounts.from_documents(week, (d[field] for d in current))
+        past = [WeekCounts.from_documents(k, (d[field] for d in ds)) for k, ds in history.items()]
+        found = rising(now_counts, past, kind=kind, limit=LIMIT)
+        if not any(p.docs for p in past):
+            found = []  # without a baseline "rising" means nothing
+        if kind == "entity" and has_history:
+            seen = store.entity_seen_before(now_counts.counts, week_start)
+            fresh = new_entities(now_counts, seen, limit=LIMIT)
+            known = {t.term for t in found}
+            found = [
+                Trend(**{**t.as_dict(), "new": True}) if t.term not in seen else t for t in found
+            ] + [t for t in fresh if t.term not in known]
+        trends.extend(found)
+    return [t.as_dict() for t in trends]
+
+
+def _stories(store: Store, current: list[dict]) -> list[dict]:
+    this_week = Counter(d["story"] for d in current if d["story"] is not None)
+    if not this_week:
+        return []
+    info = store.stories_by_id(this_week)
+    sizes = [
+        StorySize(
+            sid, info[sid]["label"], n, max(n, info[sid]["size"]), from_iso(info[sid]["first_seen"])
+        )
+        for sid, n in this_week.items()
+        if sid in info
+    ]
+    return [
+        {**s.as_dict(), "kind": "story", "term": str(s.story_id)}
+        for s in story_sizes(sizes, min_this_week=2, limit=LIMIT)
+    ]

@@ -1,0 +1,215 @@
+"""spaCy pipelines and our components on blank Dutch and English pipelines."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.analysis import ArticleInput, analyse, normalise_number
+from pipeline.language import detect_language
+from pipeline.nlp import GazetteerEntry, NlpConfig, analyse_docs, build_pipeline, entity_key
+
+PLAIN = NlpConfig()
+SZW = GazetteerEntry(
+    "Ministerie van SZW", "ORG", ("SZW", "ministerie van Sociale Zaken en Werkgelegenheid")
+)
+
+NL_TEXT = (
+    "Het ministerie van Sociale Zaken en Werkgelegenheid wil dat werkgevers meer ruimte geven"
+    " voor thuiswerken. Minister Karin van der Berg zei dinsdag in Den Haag dat 2.000 banen en"
+    " 7,1 procent van de medewerkers ermee te maken hebben. Volgens FNV en VNO-NCW blijft"
+    " thuiswerken belangrijk voor medewerkers met kinderen. Thuiswerken is populair."
+)
+EN_TEXT = (
+    "The Bank of England raised interest rates on Thursday. Governor Andrew Bailey said"
+    " inflation of 4.6% remained too high for comfort. Managers at Tesco said 2,000 jobs were"
+    " at risk as remote work changed how offices are used. Remote work is here to stay,"
+    " analysts at Goldman Sachs wrote."
+)
+
+
+def _doc(lang: str, title: str, body: str, config: NlpConfig = PLAIN):
+    return analyse_docs(lang, [(title, body)], config)[0]
+
+
+def _names(doc) -> set[str]:
+    return {e.text for e in doc.ents}
+
+
+def test_blank_pipeline_has_our_components_and_the_lookup_table() -> None:
+    nlp = build_pipeline("nl", PLAIN)
+    assert nlp.pipe_names == [
+        "sentencizer",
+        "trendwatch_lemmas",
+        "trendwatch_names",
+        "trendwatch_keyphrases",
+    ]
+    assert nlp.get_pipe("trendwatch_lemmas").table is not None  # spacy-lookups-data
+    assert "entity_ruler" in build_pipeline("nl", NlpConfig(gazetteer=(SZW,))).pipe_names
+
+
+def test_a_configured_pipeline_that_is_not_installed_falls_back_to_blank(caplog) -> None:
+    config = NlpConfig(models=(("nl", "nl_core_news_sm"),))
+    nlp = build_pipeline("nl", config)
+    assert "trendwatch_names" in nlp.pipe_names  # no NER: the rule-based names run
+    assert "not installed" in caplog.text
+
+
+def test_our_components_compose_with_a_pipeline_that_has_ner() -> None:
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    ruler = nlp.add_pipe("entity_ruler", name="ner")  # stands in for a trained NER
+    ruler.add_patterns([{"label": "ORG", "pattern": "Tesco"}])
+    nlp.add_pipe("trendwatch_lemmas")
+    nlp.add_pipe("trendwatch_keyphrases")
+    doc = nlp("Managers at Tesco said remote work is here. Remote work stays.")
+    assert [(e.text, e.label_) for e in doc.ents] == [("Tesco", "ORG")]
+    assert doc[0].lemma_ == "manager"
+    assert "remote work" in doc._.keyphrases
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        (
+            "nl",
+            "De werkgevers zoeken banen voor kinderen in organisaties",
+            {
+                "werkgevers": "werkgever",
+                "banen": "baan",
+                "kinderen": "kind",
+                "organisaties": "organisatie",
+            },
+        ),
+        ("nl", "Medewerkers en teams", {"medewerkers": "medewerker", "teams": "team"}),
+        ("en", "Managers were running teams", {"managers": "manager", "running": "run"}),
+    ],
+)
+def test_lemmas_fill_in_where_the_lookup_table_has_none(lang, text, expected) -> None:
+    doc = _doc(lang, text, "")
+    lemmas = {t.lower_: t.lemma_ for t in doc}
+    for word, lemma in expected.items():
+        assert lemmas[word] == lemma
+
+
+def test_acronyms_are_not_lemmatised_into_other_words() -> None:
+    doc = _doc("en", "AI is changing work", "")
+    assert doc[0].lemma_ == "ai"
+
+
+def test_dutch_names_with_connectors_and_titles() -> None:
+    doc = _doc("nl", "Kabinet wil thuiswerken stimuleren", NL_TEXT)
+    names = _names(doc)
+    assert "Karin van der Berg" in names  # "Minister" is a title, not part of the name
+    assert "Den Haag" in names  # a capitalised stop word mid-sentence belongs to the name
+    assert "FNV" in names  # "Volgens" starts the sentence and is trimmed
+    assert "VNO-NCW" in names
+    assert "Kabinet" not in names  # a capitalised first word only
+    assert not any(n.startswith(("Het", "Volgens", "Minister")) for n in names)
+
+
+def test_english_names() -> None:
+    doc = _doc("en", "Bank of England raises rates", EN_TEXT)
+    names = _names(doc)
+    assert {"Bank of England", "Andrew Bailey", "Tesco", "Goldman Sachs"} <= names
+    assert "The Bank of England" not in names
+    assert "Remote" not in names and "Managers" not in names  # sentence-initial words
+    assert "Thursday" not in names
+
+
+def test_gazetteer_aliases_tag_the_canonical_entity() -> None:
+    config = NlpConfig(gazetteer=(SZW,))
+    doc = _doc("nl", "SZW komt met plan", NL_TEXT, config)
+    tagged = [(e.text, e.label_, e.ent_id_) for e in doc.ents if e.label_ == "ORG"]
+    assert ("SZW", "ORG", "ministerie van szw") in tagged
+    assert ("ministerie van Sociale Zaken en Werkgelegenheid", "ORG", "ministerie van szw") in [
+        (t, label, i) for t, label, i in tagged
+    ]
+
+
+def test_keyphrases_are_lemma_based_and_skip_stop_words() -> None:
+    doc = _doc("nl", "Kabinet wil thuiswerken stimuleren", NL_TEXT)
+    phrases = doc._.keyphrases
+    assert phrases[0] == "thuiswerken"
+    assert "medewerker" in phrases  # lemma of "medewerkers"
+    assert not {"de", "het", "van", "en", "volgens"} & set(phrases)
+    assert len(phrases) <= 10
+
+
+def test_english_keyphrases_prefer_repeated_multiword_phrases() -> None:
+    doc = _doc("en", "Bank of England raises rates", EN_TEXT)
+    assert "remote work" in doc._.keyphrases
+    assert "the" not in doc._.keyphrases
+
+
+def test_entity_key_folds_case_accents_and_possessives() -> None:
+    assert entity_key("Café  Noir’s") == "cafe noir"
+    assert entity_key("KPN's") == "kpn"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        ("2.000", "nl", "2000"),
+        ("2,000", "en", "2000"),
+        ("7,1", "nl", "7.1"),
+        ("7.1", "en", "7.1"),
+        ("4.6%", "en", "4.6"),
+        ("€1.250", "nl", "1250"),
+        ("3", "en", None),
+        ("2026", "nl", "2026"),
+        ("12:30", "en", None),
+    ],
+)
+def test_numbers_have_one_spelling_across_languages(text, lang, expected) -> None:
+    assert normalise_number(text, lang) == expected
+
+
+def test_analyse_gives_features_per_article_in_input_order() -> None:
+    articles = [
+        ArticleInput(
+            7,
+            "Bank of England raises rates",
+            EN_TEXT,
+            url="https://news.example/a?utm_source=x",
+            html='<p><a href="https://www.bankofengland.co.uk/report#s1">report</a></p>',
+        ),
+        ArticleInput(3, "Kabinet wil thuiswerken stimuleren", NL_TEXT, language="nl"),
+        ArticleInput(5, "Kort", "", language="en"),
+    ]
+    en, nl, short = analyse(articles, PLAIN)
+    assert (en.id, nl.id, short.id) == (7, 3, 5)
+    assert (en.lang, nl.lang, short.lang) == ("en", "nl", "en")
+    assert {"4.6", "2000"} <= en.numbers and {"7.1", "2000"} <= nl.numbers
+    assert en.links == {"https://news.example/a", "https://www.bankofengland.co.uk/report"}
+    assert en.terms["rate"] == 2 and "the" not in en.terms
+    assert nl.terms["medewerker"] == 2
+    assert any(e.key == "andrew bailey" for e in en.entities)
+    assert short.terms == {"kort": 1}
+
+
+@pytest.mark.parametrize(
+    ("text", "hint", "expected"),
+    [
+        (NL_TEXT, None, "nl"),
+        (EN_TEXT, "nl", "en"),  # the text wins over the source's language
+        ("", "nl", "nl"),
+        ("", None, "und"),
+        ("CBS", "en", "en"),
+        ("Het kabinet en de bonden zijn het eens", None, "nl"),
+        (
+            "Der Vorstand hat heute beschlossen, dass die Mitarbeiter künftig an zwei Tagen"
+            " pro Woche von zu Hause aus arbeiten dürfen, wie das Unternehmen mitteilte.",
+            "nl",
+            "de",
+        ),
+    ],
+)
+def test_detect_language(text, hint, expected) -> None:
+    assert detect_language(text, hint) == expected
+
+
+def test_detection_never_raises_on_odd_text() -> None:
+    for text in ("🙂🙂🙂", "1234 5678", "a" * 50_000, "nl en nl en", "\x00\x01"):
+        assert isinstance(detect_language(text, None), str)

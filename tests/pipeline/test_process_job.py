@@ -1,0 +1,356 @@
+"""The process job on real SQLite files: tags, matches (also by entity), near duplicates,
+stories, trends, import/export, re-processing and a crash half-way."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from pipeline import jobs
+from pipeline.jsonl import ImportError_, iter_export
+from pipeline.store import Store
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+JUMBO_NL = (
+    "Supermarktketen Jumbo schrapt 300 banen op het hoofdkantoor in Veghel. Dat heeft het"
+    " bedrijf woensdag bekendgemaakt. Volgens Jumbo is de reorganisatie nodig omdat de"
+    " kosten sneller stijgen dan de omzet. De ondernemingsraad van Jumbo is geschrokken en"
+    " vakbond FNV wil snel met de directie om tafel. Medewerkers in Veghel hoorden het"
+    " nieuws tijdens een personeelsbijeenkomst. Het bedrijf wil gedwongen ontslagen zoveel"
+    " mogelijk voorkomen en biedt begeleiding naar ander werk. De banen verdwijnen vooral bij"
+    " ondersteunende afdelingen zoals financiën, inkoop en personeelszaken."
+)
+JUMBO_COPY = JUMBO_NL.replace("woensdag", "op woensdag").replace(
+    "De banen verdwijnen", "Volgens ingewijden verdwijnen de banen"
+)
+JUMBO_EN = (
+    "Dutch supermarket chain Jumbo will cut 300 jobs at its head office in Veghel, the"
+    " company said on Wednesday. Jumbo said the reorganisation was needed because costs were"
+    " rising faster than sales. The works council at Jumbo was shocked and the FNV union"
+    " wants talks with management soon. Staff in Veghel heard the news at a meeting."
+)
+AHOLD_NL = (
+    "Ahold Delhaize opent dit jaar twintig nieuwe winkels in België. Het concern uit"
+    " Zaandam investeert 45 miljoen euro in de uitbreiding, zei topman Frans Muller. De"
+    " winkels komen vooral in Vlaanderen. Ahold Delhaize verwacht 600 nieuwe medewerkers"
+    " aan te nemen. De vakbonden zijn positief over de uitbreiding in België."
+)
+BURNOUT_EN = (
+    "Burnout among young employees keeps rising, a survey by the research firm Cedar Insight"
+    " shows. Almost one in five workers under thirty reported symptoms of burnout last year."
+    " Employers are urged to talk about workload and to offer flexible hours. Cedar Insight"
+    " interviewed 4,200 people across twelve sectors for the study."
+)
+
+
+def _line(id_, title, text, source, published, lang=None, url=None) -> str:
+    record = {"id": id_, "title": title, "text": text, "source": source, "published": published}
+    if lang:
+        record["lang"] = lang
+    if url:
+        record["url"] = url
+    return json.dumps(record)
+
+
+def _write(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    return _write(
+        tmp_path / "articles.jsonl",
+        [
+            _line(
+                "a",
+                "Jumbo schrapt 300 banen in Veghel",
+                JUMBO_NL,
+                "nos",
+                "2026-11-25T09:00:00Z",
+                url="https://nos.example/jumbo",
+            ),
+            _line(
+                "b",
+                "Honderden banen weg bij Jumbo",
+                JUMBO_COPY,
+                "regio",
+                "2026-11-25T11:00:00Z",
+                url="https://regio.example/jumbo-banen",
+            ),
+            _line("c", "Jumbo to cut 300 jobs in Veghel", JUMBO_EN, "wire", "2026-11-25T13:00:00Z"),
+            _line(
+                "d",
+                "Ahold Delhaize opent twintig winkels in België",
+                AHOLD_NL,
+                "nos",
+                "2026-11-24T08:00:00Z",
+            ),
+            _line(
+                "e", "Burnout among young workers rises", BURNOUT_EN, "wire", "2026-11-23T10:00:00Z"
+            ),
+        ],
+    )
+
+
+CONFIG = """
+[schedule]
+timezone = "Europe/Amsterdam"
+
+[[watchlists]]
+name = "jumbo"
+title = "Jumbo"
+entities = [{ name = "Jumbo", label = "ORG", aliases = ["Jumbo Supermarkten"] }]
+
+[[watchlists]]
+name = "banen"
+title = "Banen"
+query = "banen OR jobs"
+
+[[watchlists]]
+name = "burnout"
+title = "Burn-out"
+query = "burnout"
+"""
+
+
+def _run(settings, corpus: Path, now: datetime = NOW) -> list[dict]:
+    with Store(settings.db_path) as store:
+        jobs.import_jsonl(store, corpus, now=now)
+        jobs.process(settings, store, now=now)
+        return list(iter_export(store.export_rows()))
+
+
+def _by_import_id(records: list[dict]) -> dict[str, dict]:
+    return {r["import_id"]: r for r in records}
+
+
+def test_duplicates_stories_and_entity_matches(make_settings, corpus: Path) -> None:
+    settings = make_settings(CONFIG)
+    out = _by_import_id(_run(settings, corpus))
+    a, b, c, d, e = (out[k] for k in "abcde")
+    # the syndicated copy with a new headline points at the earlier original
+    assert b["duplicate_of"] == a["id"] and a["duplicate_of"] is None
+    assert c["duplicate_of"] is None and d["duplicate_of"] is None
+    # the Dutch and English reports of the same event form one story; others their own
+    assert a["story_id"] == b["story_id"] == c["story_id"]
+    assert len({a["story_id"], d["story_id"], e["story_id"]}) == 3
+    # languages, entities, keyphrases
+    assert (a["lang"], c["lang"], e["lang"]) == ("nl", "en", "en")
+    assert {"jumbo", "veghel"} <= {x["key"] for x in a["entities"]}
+    assert any(x["label"] == "ORG" and x["key"] == "jumbo" for x in c["entities"])
+    assert "baan" in a["keyphrases"] or "banen" in a["keyphrases"]
+    # the entity watchlist matched through the tags, with the words as they stand
+    jumbo = {
+        r["import_id"] for r in out.values() for m in r["matches"] if m["watchlist"] == "jumbo"
+    }
+    assert jumbo == {"a", "b", "c"}
+    why = next(m for m in c["matches"] if m["watchlist"] == "jumbo")
+    assert why["terms"] == ["Jumbo"] and why["location"] == "title+body"
+    assert "Jumbo" in why["snippet"]
+    # the query watchlist matched lemma-aware in both languages
+    banen = {
+        r["import_id"] for r in out.values() for m in r["matches"] if m["watchlist"] == "banen"
+    }
+    assert banen == {"a", "b", "c"}
+
+
+def test_preferred_source_copy_becomes_canonical(make_settings, corpus: Path) -> None:
+    settings = make_settings(
+        CONFIG
+        + '\n[[sources]]\nname = "regio"\nurl = "https://regio.example/feed"\npreferred = true\n'
+    )
+    out = _by_import_id(_run(settings, corpus))
+    assert out["b"]["duplicate_of"] is None
+    assert out["a"]["duplicate_of"] == out["b"]["id"]
+
+
+def test_earlier_copy_arriving_later_takes_over(make_settings, tmp_path: Path) -> None:
+    settings = make_settings(CONFIG)
+    late = _write(
+        tmp_path / "late.jsonl",
+        [
+            _line(
+                "copy", "Honderden banen weg bij Jumbo", JUMBO_COPY, "regio", "2026-11-25T11:00:00Z"
+            ),
+        ],
+    )
+    early = _write(
+        tmp_path / "early.jsonl",
+        [
+            _line("orig", "Jumbo schrapt 300 banen", JUMBO_NL, "nos", "2026-11-25T09:00:00Z"),
+        ],
+    )
+    _run(settings, late)
+    out = _by_import_id(_run(settings, early))
+    assert out["orig"]["duplicate_of"] is None
+    assert out["copy"]["duplicate_of"] == out["orig"]["id"]
+
+
+def test_different_articles_on_the_same_topic_are_not_duplicates(make_settings, tmp_path) -> None:
+    settings = make_settings(CONFIG)
+    other = JUMBO_EN.replace("300", "120").replace("Veghel", "Utrecht")
+    path = _write(
+        tmp_path / "two.jsonl",
+        [
+            _line("x", "Jumbo to cut 300 jobs", JUMBO_EN, "wire", "2026-11-25T09:00:00Z"),
+            _line(
+                "y",
+                "Jumbo staff protest",
+                BURNOUT_EN + " " + other[:120],
+                "wire",
+                "2026-11-25T10:00:00Z",
+            ),
+        ],
+    )
+    out = _by_import_id(_run(settings, path))
+    assert out["y"]["duplicate_of"] is None
+
+
+def test_reprocessing_everything_gives_the_same_result(make_settings, corpus: Path) -> None:
+    settings = make_settings(CONFIG)
+    first = _run(settings, corpus)
+    with Store(settings.db_path) as store:
+        store.reset_processing()
+        assert store.unprocessed_count() == 5
+        jobs.process(settings, store, now=NOW)
+        second = list(iter_export(store.export_rows()))
+    assert first == second
+
+
+def test_a_crash_half_way_leaves_a_consistent_store(make_settings, corpus, monkeypatch) -> None:
+    settings = make_settings(CONFIG)
+    expected = _run(settings, corpus)  # an uninterrupted run, for reference
+    for leftover in settings.db_path.parent.glob("trendwatch.db*"):
+        leftover.unlink()
+    monkeypatch.setattr(jobs, "PROCESS_BATCH", 2)
+    calls = {"n": 0}
+    original = Store.save_processed
+
+    def flaky(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("disk full")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "save_processed", flaky)
+    with Store(settings.db_path) as store:
+        jobs.import_jsonl(store, corpus, now=NOW)
+        with pytest.raises(RuntimeError):
+            jobs.process(settings, store, now=NOW)
+        # the first batch is stored whole, nothing of the second
+        assert store.unprocessed_count() == 3
+        assert store.story_count() >= 1
+    with Store(settings.db_path) as store:
+        jobs.process(settings, store, now=NOW)
+        after = list(iter_export(store.export_rows()))
+    assert after == expected
+
+
+def test_a_new_entity_watchlist_matches_stored_articles(make_settings, corpus: Path) -> None:
+    settings = make_settings(CONFIG)
+    _run(settings, corpus)
+    more = make_settings(
+        CONFIG
+        + '\n[[watchlists]]\nname = "ahold"\ntitle = "Ahold"\nentities = ["Ahold Delhaize"]\n'
+    )
+    with Store(more.db_path) as store:
+        report = jobs.process(more, store, now=NOW)
+        out = _by_import_id(list(iter_export(store.export_rows())))
+    assert report.rematched == ("ahold",)
+    ahold = {k for k, r in out.items() if any(m["watchlist"] == "ahold" for m in r["matches"])}
+    assert ahold == {"d"}
+
+
+HOT = [
+    "Steeds meer bedrijven proberen de vierdaagse werkweek uit.",
+    "De vierdaagse werkweek is volgens onderzoekers geen hype.",
+    "Vakbonden willen de vierdaagse werkweek in de cao.",
+    "Een proef met de vierdaagse werkweek bij gemeenten loopt goed.",
+    "Jonge werknemers vragen vaker naar de vierdaagse werkweek.",
+    "Ook in de zorg wordt de vierdaagse werkweek besproken.",
+]
+QUIET = [
+    "Kantoorplanten zorgen voor een betere sfeer.",
+    "Een nieuwe koffieautomaat blijkt populair op de afdeling.",
+    "De kantine gaat na de verbouwing weer open.",
+    "Fietsen naar het werk wordt beloond met een bonus.",
+    "Het parkeerterrein krijgt laadpalen voor elektrische auto's.",
+    "De bedrijfsbibliotheek leent nu ook e-boeken uit.",
+    "Medewerkers organiseren een sponsorloop voor het goede doel.",
+    "De lift op de derde verdieping is eindelijk gerepareerd.",
+]
+
+
+def test_trends_are_stored_per_week(make_settings, tmp_path: Path) -> None:
+    settings = make_settings(CONFIG)
+    lines = []
+    start = datetime(2026, 10, 26, 10, tzinfo=UTC)  # Monday of week 44
+    for week in range(5):
+        for i in range(8):
+            day = start + timedelta(weeks=week, days=i % 5, hours=i)
+            hot = week == 4 and i < 6
+            topic = f"Vierdaagse werkweek in regio {i}" if hot else f"Kantoornieuws {week}-{i}"
+            body = (
+                f"{HOT[i % len(HOT)]} Werkgevers in regio {i} zien de vierdaagse werkweek"
+                f" als manier om personeel te binden; {10 + i} bedrijven doen mee."
+                if hot
+                else f"{QUIET[(week + i) % len(QUIET)]} Het gaat om kantoor nummer {week}{i}."
+            )
+            lines.append(_line(f"{week}-{i}", topic, body, f"bron{i % 3}", day.isoformat(), "nl"))
+    path = _write(tmp_path / "weeks.jsonl", lines)
+    now = start + timedelta(weeks=4, days=5)
+    _run(settings, path, now=now)
+    with Store(settings.db_path) as store:
+        trends = store.trends("2026-W48", "*")
+        earlier = store.trends("2026-W46", "*")
+    rising = [t for t in trends if t["kind"] == "term"]
+    week_terms = [t for t in rising if "werkweek" in t["term"]]
+    assert week_terms, rising
+    top = week_terms[0]
+    assert top["count"] == 6 and top["new"] and top["score"] > 6.63
+    assert top["baseline"] == 0 and top["baseline_docs"] > 0
+    assert all(t["score"] >= 6.63 for t in rising)
+    assert not any("werkweek" in t["term"] for t in earlier)
+
+
+def test_import_rejects_a_bad_file_and_stores_nothing(make_settings, tmp_path: Path) -> None:
+    settings = make_settings(CONFIG)
+    path = tmp_path / "bad.jsonl"
+    path.write_text(
+        _line("ok", "Goed", "Tekst", "x", "2026-11-25T09:00:00Z")
+        + "\n{not json\n"
+        + json.dumps({"id": "2", "title": "Geen tekst"})
+        + "\n"
+        + json.dumps({"id": "3", "title": "t", "text": "x", "published": "gisteren"})
+        + "\n"
+        + json.dumps({"id": "4", "title": "t", "text": "x", "url": "ftp://x"})
+        + "\n"
+        + _line("ok", "Goed", "Tekst", "x", "2026-11-25T09:00:00Z")
+        + "\n",
+        encoding="utf-8",
+    )
+    with Store(settings.db_path) as store, pytest.raises(ImportError_) as info:
+        jobs.import_jsonl(store, path, now=NOW)
+    lines = [line for line, _ in info.value.problems]
+    assert lines == [2, 3, 4, 5, 6]
+    message = str(info.value)
+    assert f"{path}:3: missing text" in message
+    assert "published: expected an ISO 8601 date" in message
+    assert "url: expected an absolute http(s) URL" in message
+    assert "repeats line 1" in message
+    with Store(settings.db_path) as store:
+        assert store.article_count() == 0
+
+
+def test_import_twice_adds_nothing(make_settings, corpus: Path) -> None:
+    settings = make_settings(CONFIG)
+    with Store(settings.db_path) as store:
+        first = jobs.import_jsonl(store, corpus, now=NOW)
+        second = jobs.import_jsonl(store, corpus, now=NOW)
+        assert (first.new, second.new, second.unchanged) == (5, 0, 5)
+        assert store.article_count() == 5
