@@ -59,6 +59,21 @@ SYLLABLES = "ka lo mi ne ro sa te vi du ber gen hof dam wijk stad ton ley ford h
 ORG_SUFFIX = ("Groep", "Holding", "Partners", "Zorg", "Logistics", "Bank", "Tech")
 
 
+def _vocabulary(rng: random.Random, size: int) -> list[str]:
+    """Pseudo-words, so the texts have a realistic number of distinct word forms (the
+    tokenizer and the lemma caches must not get an easy ride on a tiny word list)."""
+    words: set[str] = set()
+    while len(words) < size:
+        words.add("".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))))
+    return sorted(words)
+
+
+def _zipf_pick(rng: random.Random, words: list[str]) -> str:
+    # rank ~ 1/u: a few frequent words, a long tail of rare ones, as in real text
+    rank = int(len(words) ** rng.random()) - 1
+    return words[rank]
+
+
 def _name(rng: random.Random, parts: int = 2) -> str:
     return "".join(rng.choice(SYLLABLES) for _ in range(parts)).capitalize()
 
@@ -74,7 +89,7 @@ def _event(rng: random.Random) -> dict:
     }
 
 
-def _sentence(rng: random.Random, lang: str, event: dict) -> str:
+def _sentence(rng: random.Random, lang: str, event: dict, tail: list[str]) -> str:
     words, glue = (NL_WORDS, NL_GLUE) if lang == "nl" else (EN_WORDS, EN_GLUE)
     topic = event["topic_nl"] if lang == "nl" else event["topic_en"]
     out = []
@@ -88,13 +103,16 @@ def _sentence(rng: random.Random, lang: str, event: dict) -> str:
             out.append(rng.choice((event["org"], event["person"], event["place"])))
         elif roll < 0.69:
             out.append(rng.choice(event["numbers"]))
-        else:
+        elif roll < 0.8:
             out.append(rng.choice(words))
+        else:
+            out.append(_zipf_pick(rng, tail))
     return out[0].capitalize() + " " + " ".join(out[1:]) + "."
 
 
 def generate(count: int, seed: int = 7) -> list[dict]:
     rng = random.Random(seed)
+    tails = {"nl": _vocabulary(rng, 20_000), "en": _vocabulary(rng, 20_000)}
     events = [_event(rng) for _ in range(max(10, count // 25))]
     start = datetime(2026, 10, 1, tzinfo=UTC)
     span = timedelta(days=56)
@@ -112,7 +130,7 @@ def generate(count: int, seed: int = 7) -> list[dict]:
         words = 0
         sentences = []
         while words < 400:
-            sentence = _sentence(rng, lang, event)
+            sentence = _sentence(rng, lang, event, tails[lang])
             sentences.append(sentence)
             words += sentence.count(" ") + 1
         when = start + span * (i / count) + timedelta(minutes=rng.randint(0, 600))

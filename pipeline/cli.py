@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -24,7 +25,7 @@ from rich.table import Table
 from pipeline import jobs
 from pipeline.jsonl import ImportError_, iter_export, write_jsonl
 from pipeline.settings import ConfigError, Settings, default_config_path, load_settings
-from pipeline.store import Store, StoreError
+from pipeline.store import Store, StoreError, iso
 
 console = Console(stderr=False, highlight=False)
 errors = Console(stderr=True, highlight=False)
@@ -125,8 +126,13 @@ def _open(settings: Settings) -> Store:
     return Store(settings.db_path)
 
 
-def _crawl_with_progress(settings: Settings, store: Store) -> list[jobs.SourceReport]:
-    enabled = [s for s in settings.sources if s.enabled]
+def _crawl_with_progress(
+    settings: Settings,
+    store: Store,
+    *,
+    force: bool = False,
+    names: list[str] | None = None,
+) -> list[jobs.SourceReport]:
     with Progress(
         TextColumn("[bold]Crawling"),
         BarColumn(),
@@ -136,12 +142,15 @@ def _crawl_with_progress(settings: Settings, store: Store) -> list[jobs.SourceRe
         console=errors,
         transient=True,
     ) as progress:
-        task = progress.add_task("", total=len(enabled))
+        task = progress.add_task("", total=None)
+
+        def start(total: int) -> None:
+            progress.update(task, total=total)
 
         def done(report: jobs.SourceReport) -> None:
             progress.update(task, advance=1, description=report.name)
 
-        return jobs.crawl(settings, store, on_done=done)
+        return jobs.crawl(settings, store, force=force, names=names, on_start=start, on_done=done)
 
 
 def _print_crawl(reports: list[jobs.SourceReport]) -> None:
@@ -157,23 +166,71 @@ def _print_crawl(reports: list[jobs.SourceReport]) -> None:
             str(r.new),
             str(r.updated),
             f"{r.seconds:.2f}",
-            r.error or r.warning or "",
+            r.note,
         )
     console.print(table)
     failed = sum(r.status == "error" for r in reports)
     new = sum(r.new for r in reports)
-    console.print(f"{len(reports)} sources, {new} new articles, {failed} failed.")
+    extra = [
+        f"{n} {what}"
+        for n, what in (
+            (sum(r.moved_to is not None for r in reports), "moved permanently"),
+            (sum(r.gone for r in reports), "gone (410) and disabled"),
+            (sum(r.retry_after is not None for r in reports), "rate limited"),
+        )
+        if n
+    ]
+    console.print(
+        f"{len(reports)} sources, {new} new articles, {failed} failed"
+        + (f" ({', '.join(extra)})" if extra else "")
+        + "."
+    )
 
 
 @cli.command()
+@click.option(
+    "--all",
+    "crawl_all",
+    is_flag=True,
+    help="Crawl every enabled source now, also those not due yet (sources disabled after"
+    " 410 Gone, or asked to wait by Retry-After, are still skipped).",
+)
+@click.option(
+    "--source",
+    "names",
+    metavar="NAME",
+    multiple=True,
+    help="Crawl only this source, due or not (repeatable).",
+)
 @click.pass_obj
-def crawl(obj: Context) -> None:
-    """Fetch every enabled source once and store new articles."""
+def crawl(obj: Context, crawl_all: bool, names: tuple[str, ...]) -> None:
+    """Fetch every source that is due and store new articles."""
 
     def body() -> int:
         settings = obj.settings()
+        known = {s.name for s in settings.sources}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            errors.print(
+                f"No source named {', '.join(repr(n) for n in unknown)}; configured:"
+                f" {', '.join(sorted(known)) or 'none'}",
+                markup=False,
+            )
+            return EXIT_USAGE
         with _open(settings) as store:
-            _print_crawl(_crawl_with_progress(settings, store))
+            reports = _crawl_with_progress(
+                settings, store, force=crawl_all, names=list(names) if names else None
+            )
+            if not reports:
+                upcoming = sorted(
+                    r.next_poll for r in store.sources() if r.next_poll and not r.disabled_reason
+                )
+                tz = ZoneInfo(settings.schedule.timezone)
+                first = datetime.fromisoformat(upcoming[0]).astimezone(tz) if upcoming else None
+                when = f"; the next is due at {first:%Y-%m-%d %H:%M} ({tz.key})" if first else ""
+                console.print(f"No source is due{when}. Use --all to crawl every source now.")
+                return EXIT_OK
+            _print_crawl(reports)
         return EXIT_OK
 
     _run(body)
@@ -284,12 +341,36 @@ def _print_process(report: jobs.ProcessReport) -> None:
 
 @cli.command()
 @click.option("--dry-run", is_flag=True, help="Render and write the archive; send nothing.")
+@click.option(
+    "--preview",
+    "preview",
+    metavar="SUBSCRIBER",
+    help="Write the HTML and text of this subscriber's next edition; record and send nothing.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder for --preview files (default: DATA_DIR/preview).",
+)
 @click.pass_obj
-def digest(obj: Context, dry_run: bool) -> None:
+def digest(obj: Context, dry_run: bool, preview: str | None, out_dir: Path | None) -> None:
     """Build this week's edition for each subscriber and deliver it (once)."""
 
     def body() -> int:
         settings = obj.settings()
+        if preview:
+            with _open(settings) as store:
+                try:
+                    html, text = jobs.preview(
+                        settings, store, preview, out_dir or settings.data_dir / "preview"
+                    )
+                except KeyError as exc:
+                    errors.print(f"[bold red]Cannot preview:[/] {exc.args[0]}")
+                    return EXIT_USAGE
+            console.print(f"Preview (nothing recorded or sent):\n  {html}\n  {text}")
+            return EXIT_OK
         with _open(settings) as store:
             report = jobs.digest(settings, store, dry_run=dry_run)
         _print_digest(settings, report, dry_run)
@@ -308,6 +389,8 @@ def _print_digest(settings: Settings, report: jobs.DigestReport, dry_run: bool) 
         console.print(f"  sent {line}")
     for line in report.skipped:
         console.print(f"  already delivered {line}")
+    for line in report.empty:
+        console.print(f"  nothing new, not sent {line}")
     for line in report.failed:
         errors.print(f"  [red]failed[/] {line}")
     if report.outbox and report.sent:
@@ -333,14 +416,48 @@ def archive(obj: Context) -> None:
 # --- status ------------------------------------------------------------------------
 
 
-def _health(row: Any) -> str:
+def _health(row: Any, now: datetime) -> str:
+    if row.disabled_reason:
+        return "gone, disabled"
+    if not row.enabled:
+        return "disabled in config"
     if row.last_success is None and row.last_error is None:
         return "never fetched"
+    if row.consecutive_errors and row.retry_after and row.retry_after > iso(now):
+        return "rate limited"
     if row.consecutive_errors:
         return f"failing ({row.consecutive_errors}x)"
     if row.warning:
         return "ok, with warning"
     return "ok"
+
+
+def _duration_text(seconds: int) -> str:
+    """Like "1d", "6h", "72m": whole days or hours when exact, else minutes."""
+    for unit, size in (("d", 86400), ("h", 3600)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{round(seconds / 60)}m" if seconds >= 60 else f"{seconds}s"
+
+
+def _source_notes(row: Any, now: datetime) -> list[str]:
+    """What else a person should know about a source, one short phrase each."""
+    notes = []
+    if row.disabled_reason:
+        notes.append(
+            f"{row.disabled_reason}; not polled any more. Change its url in the config or"
+            f" run `trendwatch sources enable {row.name!r}`"
+        )
+    if row.retry_after and row.retry_after > iso(now):
+        notes.append(f"rate limited: no poll before {row.retry_after}")
+    if row.moved_from:
+        notes.append(
+            f"moved permanently on {(row.url_changed_at or '')[:10]} from {row.moved_from};"
+            f" now polled at {row.url} (the config still says {row.config_url})"
+        )
+    if row.warning:
+        notes.append(row.warning)
+    return notes
 
 
 def status_data(settings: Settings, store: Store, now: datetime) -> dict[str, Any]:
@@ -355,16 +472,26 @@ def status_data(settings: Settings, store: Store, now: datetime) -> dict[str, An
         "sources": [
             {
                 "name": r.name,
+                "type": r.type,
                 "url": r.url,
+                "config_url": r.config_url,
                 "enabled": r.enabled,
-                "health": _health(r),
+                "health": _health(r, now),
                 "articles": r.article_count,
                 "last_success": r.last_success,
                 "last_error": r.last_error,
                 "last_error_at": r.last_error_at,
+                "last_status": r.last_status,
                 "consecutive_errors": r.consecutive_errors,
                 "warning": r.warning,
-                "next_poll": r.next_poll,
+                "next_poll": None if r.disabled_reason else r.next_poll,
+                "poll_interval": r.poll_interval,
+                "retry_after": r.retry_after,
+                "moved_from": r.moved_from,
+                "url_changed_at": r.url_changed_at,
+                "disabled_reason": r.disabled_reason,
+                "disabled_at": r.disabled_at,
+                "notes": _source_notes(r, now),
             }
             for r in store.sources()
         ],
@@ -410,17 +537,28 @@ def status(obj: Context, as_json: bool) -> None:
             return datetime.fromisoformat(stamp).astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
         table = Table(title=f"Sources (times in {tz.key})", title_justify="left")
-        for col in ("source", "health", "articles", "last success", "last error", "next poll"):
+        columns = ("source", "type", "health", "articles", "last success", "last error")
+        for col in (*columns, "errors", "next poll", "notes"):
             table.add_column(col, overflow="fold")
         for s in data["sources"]:
             error = f"{local(s['last_error_at'])} {s['last_error']}" if s["last_error"] else "-"
+            poll = local(s["next_poll"])
+            if s["next_poll"] and s["poll_interval"]:
+                poll += f" (every {_duration_text(s['poll_interval'])})"
+            notes = [
+                n.replace(s["retry_after"], local(s["retry_after"])) if s["retry_after"] else n
+                for n in s["notes"]
+            ]
             table.add_row(
                 s["name"],
+                s["type"],
                 s["health"],
                 str(s["articles"]),
                 local(s["last_success"]),
                 error,
-                local(s["next_poll"]),
+                str(s["consecutive_errors"]),
+                poll,
+                "; ".join(notes) or "-",
             )
         console.print(table)
         console.print(
@@ -430,6 +568,142 @@ def status(obj: Context, as_json: bool) -> None:
         for e in data["editions"]:
             counts = ", ".join(f"{k}: {v}" for k, v in sorted(e["deliveries"].items())) or "none"
             console.print(f"Edition {e['key']}: {e['items']} items; deliveries {counts}")
+        return EXIT_OK
+
+    _run(body)
+
+
+# --- sources -----------------------------------------------------------------------
+
+
+@cli.group()
+def sources() -> None:
+    """Add sources to the config (site URL or OPML), export them as OPML, re-enable one."""
+
+
+@sources.command("add")
+@click.argument("url")
+@click.option("--name", default=None, help="The source's name (default: the feed's title).")
+@click.option("--language", default=None, help="2-letter language code, such as nl or en.")
+@click.option("--category", "categories", multiple=True, help="A category (repeatable).")
+@click.option("--full-text", is_flag=True, help="Fetch article pages for teaser-only entries.")
+@click.pass_obj
+def sources_add(
+    obj: Context,
+    url: str,
+    name: str | None,
+    language: str | None,
+    categories: tuple[str, ...],
+    full_text: bool,
+) -> None:
+    """Find the feed of the site at URL and append it to the config as a source."""
+    from pipeline.source_config import SourceConfigError, add_source
+
+    def body() -> int:
+        settings = obj.settings()
+        if language is not None and not re.fullmatch(r"[a-z]{2}", language):
+            errors.print(f"--language: expected a 2-letter code such as nl, got {language!r}")
+            return EXIT_USAGE
+        try:
+            new, found = add_source(
+                settings,
+                url,
+                name=name,
+                language=language,
+                categories=categories,
+                full_text=full_text,
+            )
+        except SourceConfigError as exc:
+            errors.print(f"Not added: {exc}", markup=False)
+            return EXIT_USAGE
+        console.print(f"Added to {settings.path}:", markup=False)
+        console.print(new.toml(), markup=False, end="")
+        if found.others:
+            console.print("The site offers more feeds; add one with `trendwatch sources add URL`:")
+            for other in found.others:
+                console.print(f"  {other}", markup=False)
+        return EXIT_OK
+
+    _run(body)
+
+
+@sources.command("import")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.pass_obj
+def sources_import(obj: Context, path: Path) -> None:
+    """Append every feed of an OPML file to the config (categories kept, duplicates skipped)."""
+    from crawlers.opml import OpmlError
+    from pipeline.source_config import import_opml
+
+    def body() -> int:
+        settings = obj.settings()
+        try:
+            result = import_opml(settings, path.read_bytes(), path.name)
+        except OpmlError as exc:
+            errors.print(f"Cannot import {path}: {exc}", markup=False)
+            return EXIT_USAGE
+        for new in result.added:
+            cats = f" [{', '.join(new.categories)}]" if new.categories else ""
+            console.print(f"  added {new.name}: {new.url}{cats}", markup=False)
+        for url, why in result.skipped:
+            console.print(f"  skipped {url}: {why}", markup=False)
+        console.print(
+            f"Imported {len(result.added)} sources from {path} into {settings.path};"
+            f" skipped {len(result.skipped)}.",
+            markup=False,
+        )
+        return EXIT_OK
+
+    _run(body)
+
+
+@sources.command("export")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+    default=None,
+    help="Where to write the OPML (default: standard output).",
+)
+@click.pass_obj
+def sources_export(obj: Context, output: Path | None) -> None:
+    """Write the feed and alert sources as OPML 2.0, with their categories."""
+    from pipeline.source_config import export_opml
+
+    def body() -> int:
+        settings = obj.settings()
+        doc, left_out = export_opml(settings)
+        if output is None or str(output) == "-":
+            sys.stdout.buffer.write(doc)
+            sys.stdout.flush()
+        else:
+            tmp = output.with_name(output.name + ".part")
+            tmp.write_bytes(doc)
+            tmp.replace(output)
+            errors.print(f"Exported {len(settings.sources) - len(left_out)} sources to {output}.")
+        if left_out:
+            names = ", ".join(s.name for s in left_out)
+            errors.print(f"Left out (blogs have no feed to subscribe to): {names}", markup=False)
+        return EXIT_OK
+
+    _run(body)
+
+
+@sources.command("enable")
+@click.argument("name")
+@click.pass_obj
+def sources_enable(obj: Context, name: str) -> None:
+    """Poll a source again that was disabled after 410 Gone (or is rate limited)."""
+
+    def body() -> int:
+        settings = obj.settings()
+        if name not in {s.name for s in settings.sources}:
+            errors.print(f"No source named {name!r} in {settings.path}.", markup=False)
+            return EXIT_USAGE
+        with _open(settings) as store:
+            store.sync_sources(settings.sources, datetime.now(UTC))
+            store.enable_source(name)
+        console.print(f"Source {name!r} is enabled and due at the next crawl.", markup=False)
         return EXIT_OK
 
     _run(body)

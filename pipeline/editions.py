@@ -6,19 +6,32 @@ and keeps the built edition frozen, so a re-run delivers exactly what was built.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
+import types
+import typing
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from digests.model import DigestItem, DigestSection, Edition
+from digests.model import (
+    DigestItem,
+    DigestSection,
+    Edition,
+    RelatedLink,
+    SourceLink,
+    TrendItem,
+)
 
 DEFAULT_PERIOD = timedelta(days=7)
 SECTION_QUOTA = 5
+MAX_ALSO_IN = 5
+MAX_RELATED = 3
 TEASER_CHARS = 320
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[A-Z0-9À-Ý\"'‘“(])")
 
@@ -85,6 +98,18 @@ def teaser(text: str, max_sentences: int = 3, max_chars: int = TEASER_CHARS) -> 
     return out
 
 
+@dataclass(frozen=True)
+class EditionData:
+    """What the store supplies for one edition (see ``jobs.digest``)."""
+
+    rows_for: Callable[[str], Sequence[dict[str, Any]]]  # matched rows per watchlist
+    members_for: Callable[[Iterable[int]], Sequence[dict[str, Any]]]  # story members
+    sent_before: dict[int, int] = field(default_factory=dict)  # story id -> size when sent
+    trends: tuple[TrendItem, ...] = ()
+    # canonical articles of the period (any watchlist or none), for "Lees ook"
+    related_pool: Sequence[dict[str, Any]] = ()
+
+
 def build_edition(
     audience: Audience,
     period: Period,
@@ -92,23 +117,43 @@ def build_edition(
     title: str,
     timezone: str,
     watchlist_titles: dict[str, str],
-    rows_for: Callable[[str], Sequence[dict[str, Any]]],
+    data: EditionData,
     built_at: datetime,
     base_url: str | None = None,
     quota: int = SECTION_QUOTA,
 ) -> Edition:
-    """Assemble an edition; ``rows_for(watchlist)`` gives that watchlist's matched
-    article rows for the period, newest first (see ``Store.matched_articles``)."""
+    """Assemble an edition. Per watchlist, matched articles are grouped into stories;
+    each story is shown once, led by its canonical article, with the other sources that
+    carried it ("ook bij") and a few related stories ("Lees ook"). Stories sent in an
+    earlier edition of this audience come back only if they grew since."""
+    rows = {name: list(data.rows_for(name)) for name in audience.watchlists}
+    groups = {name: _stories(rs) for name, rs in rows.items()}
+    story_ids = {g.story_id for gs in groups.values() for g in gs if g.story_id is not None}
+    members: dict[int, list[dict[str, Any]]] = {}
+    for m in data.members_for(story_ids) if story_ids else ():
+        members.setdefault(m["story_id"], []).append(m)
+    chosen: dict[str, tuple[list[_Group], int]] = {}
+    for name in audience.watchlists:
+        fresh = [
+            g
+            for g in groups[name]
+            if g.story_id is None
+            or data.sent_before.get(g.story_id, 0) < len(members.get(g.story_id, [g.lead]))
+        ]
+        # bigger stories first; otherwise the store's order (newest first)
+        fresh.sort(key=lambda g: -len(members.get(g.story_id, [g.lead])))
+        chosen[name] = (fresh[:quota], max(0, len(fresh) - quota))
+    shown = {g.story_id or ("article", g.id) for leads, _ in chosen.values() for g in leads}
+    pool = [
+        g for g in _stories(data.related_pool) if (g.story_id or ("article", g.id)) not in shown
+    ]
     sections = []
     for name in audience.watchlists:
-        rows = list(rows_for(name))
-        items = tuple(_item(r) for r in rows[:quota])
+        leads, more = chosen[name]
+        items = tuple(_item(g, members.get(g.story_id, []), pool) for g in leads)
         sections.append(
             DigestSection(
-                watchlist=name,
-                title=watchlist_titles.get(name, name),
-                items=items,
-                more=max(0, len(rows) - quota),
+                watchlist=name, title=watchlist_titles.get(name, name), items=items, more=more
             )
         )
     return Edition(
@@ -124,20 +169,141 @@ def build_edition(
         sections=tuple(sections),
         built_at=built_at,
         base_url=base_url,
+        trends=data.trends,
     )
 
 
-def _item(row: dict[str, Any]) -> DigestItem:
-    terms = row.get("terms") or "[]"
+@dataclass
+class _Group:
+    """The matched articles of one story within one watchlist."""
+
+    id: int  # the lead article's id
+    story_id: int | None
+    lead: dict[str, Any]
+    rows: list[dict[str, Any]]
+    keys: frozenset[str]  # entity keys and keyphrases, for "related"
+
+
+def _stories(rows: Sequence[dict[str, Any]]) -> list[_Group]:
+    by_story: dict[Any, list[dict[str, Any]]] = {}
+    for r in rows:
+        key = r.get("story_id") or ("article", r["id"])
+        by_story.setdefault(key, []).append(r)
+    groups = []
+    for key, rs in by_story.items():
+        # the lead: a canonical copy (not a duplicate), the earliest, the lowest id
+        lead = min(rs, key=lambda r: (r.get("duplicate_of") is not None, r["date"], r["id"]))
+        keys = frozenset(k for r in rs for k in _keys(r))
+        story_id = key if isinstance(key, int) else None
+        groups.append(_Group(lead["id"], story_id, lead, rs, keys))
+    return groups
+
+
+def _keys(row: dict[str, Any]) -> list[str]:
+    entities = json.loads(row.get("entities") or "[]")
+    phrases = json.loads(row.get("keyphrases") or "[]")
+    return [f"e:{e['key']}" for e in entities] + [f"k:{p}" for p in phrases[:5]]
+
+
+def _item(group: _Group, members: list[dict[str, Any]], others: list[_Group]) -> DigestItem:
+    lead = group.lead
+    terms = lead.get("terms") or "[]"
     matched = tuple(json.loads(terms) if isinstance(terms, str) else terms)
+    also: dict[str, SourceLink] = {}
+    for m in sorted(members or group.rows, key=lambda m: (m["date"], m["id"])):
+        source = m["source_name"]
+        if m["id"] != lead["id"] and source != lead["source_name"] and source not in also:
+            also[source] = SourceLink(source, m.get("url") or "")
     return DigestItem(
-        title=row["title"],
-        url=row.get("url") or "",
-        source=row["source_name"],
-        published=datetime.fromisoformat(row["date"]),
-        teaser=teaser(row.get("summary") or row.get("text") or ""),
+        title=lead["title"],
+        url=lead.get("url") or "",
+        source=lead["source_name"],
+        published=datetime.fromisoformat(lead["date"]),
+        teaser=teaser(lead.get("summary") or lead.get("text") or ""),
         matched=matched,
+        also_in=tuple(list(also.values())[:MAX_ALSO_IN]),
+        related=_related(group, others),
+        story_id=group.story_id,
+        story_size=max(1, len(members) or len(group.rows)),
     )
+
+
+def _related(group: _Group, others: list[_Group]) -> tuple[RelatedLink, ...]:
+    """Other stories of this edition that share names (or two keyphrases) with this
+    one, most shared first."""
+    scored: dict[Any, tuple[int, _Group]] = {}
+    for other in others:
+        if other.id == group.id or (other.story_id and other.story_id == group.story_id):
+            continue
+        shared = group.keys & other.keys
+        names = sum(k.startswith("e:") for k in shared)
+        score = names * 2 + (len(shared) - names)
+        if names or len(shared) >= 2:
+            key = other.story_id or other.id
+            if key not in scored or scored[key][0] < score:
+                scored[key] = (score, other)
+    best = sorted(scored.values(), key=lambda x: (-x[0], x[1].id))[:MAX_RELATED]
+    return tuple(
+        RelatedLink(g.lead["title"], g.lead.get("url") or "", g.lead["source_name"])
+        for _, g in best
+    )
+
+
+def trend_items(
+    overall: Sequence[dict[str, Any]],
+    per_watchlist: dict[str, Sequence[dict[str, Any]]],
+    *,
+    top: int = 6,
+    per_list: int = 3,
+) -> tuple[TrendItem, ...]:
+    """ "Rising this week" from the stored trends: the strongest overall, then the
+    strongest per watchlist that are not already shown."""
+    items: list[TrendItem] = []
+    shown: set[tuple[str, str]] = set()
+
+    def add(rows: Sequence[dict[str, Any]], limit: int, watchlist: str | None) -> None:
+        count = 0
+        for t in rows:
+            if t.get("kind") not in ("term", "entity") or (t["kind"], t["term"]) in shown:
+                continue
+            if not t.get("new") and float(t.get("score") or 0) <= 0:
+                continue  # no baseline: nothing to say it rose
+            shown.add((t["kind"], t["term"]))
+            ratio = None if t.get("new") else round(float(t["ratio"]), 1)
+            items.append(
+                TrendItem(
+                    term=t.get("label") or t["term"],
+                    count=int(t["count"]),
+                    kind=t["kind"],
+                    ratio=ratio,
+                    new=bool(t.get("new")),
+                    watchlist=watchlist,
+                )
+            )
+            count += 1
+            if count == limit:
+                return
+
+    add(_ranked(overall), top, None)
+    for name, rows in per_watchlist.items():
+        add(_ranked(rows), per_list, name)
+    return tuple(items)
+
+
+def _ranked(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    words = [t for t in rows if t.get("kind") in ("term", "entity")]
+    return sorted(words, key=lambda t: (-float(t.get("score") or 0), -int(t["count"]), t["term"]))
+
+
+def sent_story_sizes(editions: Iterable[Edition]) -> dict[int, int]:
+    """Story id -> the largest size at which an earlier edition showed it."""
+    sizes: dict[int, int] = {}
+    for edition in editions:
+        for section in edition.sections:
+            for item in section.items:
+                if item.story_id is not None:
+                    sizes[item.story_id] = max(sizes.get(item.story_id, 0), item.story_size)
+    return sizes
 
 
 # --- freezing an edition in the store --------------------------------------------
@@ -148,40 +314,34 @@ def edition_to_json(edition: Edition) -> str:
 
 
 def edition_from_json(text: str) -> Edition:
-    d = json.loads(text)
-    sections = tuple(
-        DigestSection(
-            watchlist=s["watchlist"],
-            title=s["title"],
-            more=s["more"],
-            items=tuple(
-                DigestItem(
-                    title=i["title"],
-                    url=i["url"],
-                    source=i["source"],
-                    published=datetime.fromisoformat(i["published"]),
-                    teaser=i["teaser"],
-                    matched=tuple(i["matched"]),
-                )
-                for i in s["items"]
-            ),
-        )
-        for s in d["sections"]
-    )
-    return Edition(
-        key=d["key"],
-        slug=d["slug"],
-        title=d["title"],
-        language=d["language"],
-        timezone=d["timezone"],
-        period_start=datetime.fromisoformat(d["period_start"]),
-        period_end=datetime.fromisoformat(d["period_end"]),
-        year=d["year"],
-        week=d["week"],
-        sections=sections,
-        built_at=datetime.fromisoformat(d["built_at"]) if d.get("built_at") else None,
-        base_url=d.get("base_url"),
-    )
+    """The frozen edition; fields added since it was stored take their defaults."""
+    return _decode(Edition, json.loads(text))
+
+
+def _decode(tp: Any, value: Any) -> Any:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None:
+            return None
+        (inner,) = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _decode(inner, value)
+    if origin is tuple:
+        inner = typing.get_args(tp)[0]
+        return tuple(_decode(inner, v) for v in value)
+    if dataclasses.is_dataclass(tp):
+        hints = _hints(tp)
+        known = {f.name for f in dataclasses.fields(tp)}
+        return tp(**{k: _decode(hints[k], v) for k, v in value.items() if k in known})
+    if tp is datetime:
+        return datetime.fromisoformat(value)
+    if tp is float and isinstance(value, int):
+        return float(value)
+    return value
+
+
+@cache
+def _hints(tp: type) -> dict[str, Any]:
+    return typing.get_type_hints(tp)
 
 
 def _default(value: object) -> str:

@@ -6,43 +6,48 @@ scheduled run behave alike. Each job is idempotent: running it again does no har
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import time
-from collections.abc import Callable
+import os
+import secrets
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from email.utils import parseaddr
 from pathlib import Path
+from typing import Any
 
-from crawlers.feed_crawler import CrawlOutcome, FetchState, crawl_feed
-from crawlers.http import HttpOptions, make_client
-from digests.archive import write_edition_page, write_index
+from digests.archive import archive_entry, write_edition_page, write_indexes
 from digests.deliver import (
     DeliveryError,
     OutboxTransport,
     SmtpTransport,
 )
 from digests.mail import build_message, make_message_id
-from digests.model import ArchiveEntry, Edition, Recipient
+from digests.model import Edition, Recipient
 from digests.render import render_edition
+from digests.tokens import with_links
+from pipeline import crawl_job
 from pipeline.editions import (
+    Audience,
+    EditionData,
     audiences,
     build_edition,
     edition_from_json,
     edition_to_json,
     period_ending,
+    sent_story_sizes,
+    trend_items,
 )
 from pipeline.features import ArticleFeatures, Entity
 from pipeline.jsonl import read_jsonl
 from pipeline.matching import CompiledQuery, MatchDoc
-from pipeline.settings import Settings
-from pipeline.store import SourceRow, Store, iso
+from pipeline.settings import ConfigError, ConfigProblem, Settings
+from pipeline.store import Store, iso
 
 log = logging.getLogger("trendwatch")
 
-MAX_BACKOFF = timedelta(hours=24)
-CRAWL_CONCURRENCY = 16
 PROCESS_BATCH = 500
 
 
@@ -51,112 +56,13 @@ def utcnow() -> datetime:
 
 
 # --- crawl -------------------------------------------------------------------------
+# The crawl job lives in pipeline.crawl_job (due sources, polling, source health);
+# jobs.crawl stays the entry point that the CLI, the demo and the scheduler call.
 
-
-@dataclass(frozen=True)
-class SourceReport:
-    name: str
-    status: str  # "ok", "not modified", "error"
-    new: int = 0
-    updated: int = 0
-    entries: int = 0
-    error: str | None = None
-    warning: str | None = None
-    seconds: float = 0.0
-
-
-def next_poll_after(success: bool, errors: int, every: timedelta, now: datetime) -> datetime:
-    """When to poll again: the interval after a success, exponential back-off
-    (interval x 2^(errors-1), at most a day) after consecutive failures."""
-    if success or errors <= 0:
-        return now + every
-    return now + min(every * (2 ** min(errors - 1, 16)), max(MAX_BACKOFF, every))
-
-
-def crawl(
-    settings: Settings,
-    store: Store,
-    *,
-    now: datetime | None = None,
-    on_done: Callable[[SourceReport], None] | None = None,
-) -> list[SourceReport]:
-    """Fetch every enabled source once, store new entries and each source's health."""
-    now = now or utcnow()
-    store.sync_sources(settings.sources, now)
-    rows = [r for r in store.sources() if r.enabled and r.type in ("feed", "alert")]
-    return asyncio.run(_crawl_rows(settings, store, rows, on_done))
-
-
-async def _crawl_rows(
-    settings: Settings,
-    store: Store,
-    rows: list[SourceRow],
-    on_done: Callable[[SourceReport], None] | None,
-) -> list[SourceReport]:
-    limit = asyncio.Semaphore(CRAWL_CONCURRENCY)
-    reports: list[SourceReport] = []
-    options = HttpOptions(allow_private_networks=settings.allow_private_networks)
-    async with make_client(options) as client:
-
-        async def one(row: SourceRow) -> None:
-            async with limit:
-                started = time.monotonic()
-                state = FetchState(row.url, row.etag, row.last_modified, row.language)
-                outcome = await crawl_feed(client, row.name, state)
-                report = _record(settings, store, row, outcome, time.monotonic() - started)
-                reports.append(report)
-                if on_done:
-                    on_done(report)
-
-        await asyncio.gather(*(one(r) for r in rows))
-    reports.sort(key=lambda r: r.name)
-    return reports
-
-
-def _record(
-    settings: Settings, store: Store, row: SourceRow, outcome: CrawlOutcome, seconds: float
-) -> SourceReport:
-    now = utcnow()
-    every = settings.schedule.crawl_every
-    if outcome.error:
-        errors = row.consecutive_errors + 1
-        store.record_fetch_error(
-            row.id, now, outcome.error, next_poll=next_poll_after(False, errors, every, now)
-        )
-        log.warning("source %r: %s (failure %d in a row)", row.name, outcome.error, errors)
-        return SourceReport(row.name, "error", error=outcome.error, seconds=seconds)
-    saved = store.save_entries(row.id, outcome.entries, now)
-    store.record_fetch_success(
-        row.id,
-        now,
-        etag=outcome.fetch.etag,
-        last_modified=outcome.fetch.last_modified,
-        warning=outcome.warning,
-        title=outcome.feed_title,
-        next_poll=next_poll_after(True, 0, every, now),
-    )
-    if outcome.not_modified:
-        log.info("source %r: not modified (%.2f s)", row.name, seconds)
-        return SourceReport(row.name, "not modified", seconds=seconds)
-    if outcome.warning:
-        log.warning("source %r: %s", row.name, outcome.warning)
-    log.info(
-        "source %r: %d entries, %d new, %d updated (%.2f s)",
-        row.name,
-        len(outcome.entries),
-        saved.new,
-        saved.updated,
-        seconds,
-    )
-    return SourceReport(
-        row.name,
-        "ok",
-        new=saved.new,
-        updated=saved.updated,
-        entries=len(outcome.entries),
-        warning=outcome.warning,
-        seconds=seconds,
-    )
+SourceReport = crawl_job.SourceReport
+crawl = crawl_job.crawl
+crawl_async = crawl_job.crawl_async
+next_poll_after = crawl_job.next_poll_after
 
 
 # --- process -----------------------------------------------------------------------
@@ -224,12 +130,17 @@ def process(
     dates: set[str] = set()
     processor: Processor | None = None
     with Analyser(config, settings.nlp.n_process) as analyser:
-        while rows := store.articles_to_process(PROCESS_BATCH):
+        # the workers analyse the next batch while this process stores the current one
+        rows = store.articles_to_process(PROCESS_BATCH)
+        pending = analyser.submit([article_input(r) for r in rows]) if rows else None
+        while rows and pending is not None:
+            following = store.articles_to_process(PROCESS_BATCH, after_id=rows[-1]["id"])
+            ahead = analyser.submit([article_input(r) for r in following]) if following else None
             processor = processor or Processor(settings, store, now)
-            analysed = analyser([article_input(r) for r in rows])
+            analysed = pending.result()
             clustered = {r["id"] for r in rows if r.get("story_id") is not None}
             batch = processor.run(analysed, clustered)
-            results = [(a.features.id, n, why) for a in analysed for n, why in a.matches.items()]
+            results = [(a.features.id, n, a.matches.get(n)) for a in analysed for n in specs]
             top = max(r["id"] for r in rows)
             matches += store.save_processed(
                 batch.articles,
@@ -246,6 +157,7 @@ def process(
             dates.update(r.get("published") or r["fetched"] for r in rows)
             if on_batch:
                 on_batch(len(rows))
+            rows, pending = following, ahead
     weeks: tuple[str, ...] = ()
     if processed:
         weeks = update_trends(settings, store, dates, now)
@@ -298,6 +210,7 @@ class DigestReport:
     built: list[str] = field(default_factory=list)
     sent: list[str] = field(default_factory=list)  # "edition key -> subscriber"
     skipped: list[str] = field(default_factory=list)  # already delivered
+    empty: list[str] = field(default_factory=list)  # nothing new: not sent
     failed: list[str] = field(default_factory=list)
     archive_pages: list[str] = field(default_factory=list)
     outbox: str | None = None
@@ -318,30 +231,15 @@ def digest(
     and deliver it to each subscriber exactly once."""
     now = now or utcnow()
     report = DigestReport()
-    tz = settings.schedule.timezone
-    period = period_ending(now, tz)
-    titles = {w.name: w.title for w in settings.watchlists}
     editions: list[tuple[int, Edition, tuple[str, ...]]] = []
-    for audience in audiences(settings.subscribers):
-        key = period.key(audience.slug)
-        row = store.edition(key)
+    for audience, edition, row in _editions(settings, store, now):
         if row is None:
-            edition = build_edition(
-                audience,
-                period,
-                title=settings.digest_title,
-                timezone=tz,
-                watchlist_titles=titles,
-                rows_for=lambda name: store.matched_articles(name, period.start, period.end),
-                built_at=now,
-                base_url=settings.base_url,
-            )
             edition_id = store.add_edition(_edition_row(edition))
-            report.built.append(key)
-            log.info("edition %s: built with %d articles", key, edition.item_count)
+            report.built.append(edition.key)
+            log.info("edition %s: built with %d articles", edition.key, edition.item_count)
         else:
-            edition_id, edition = row["id"], edition_from_json(row["data"])
-        report.editions.append(key)
+            edition_id = row["id"]
+        report.editions.append(edition.key)
         page = settings.archive_dir / edition.archive_path
         if row is None or not page.exists():
             report.archive_pages.append(write_page(settings, edition))
@@ -351,6 +249,116 @@ def digest(
         return report
     _deliver(settings, store, editions, report)
     return report
+
+
+def _editions(
+    settings: Settings, store: Store, now: datetime
+) -> Iterator[tuple[Audience, Edition, dict | None]]:
+    """This period's edition of every audience: the frozen one if it was built, else a
+    new one built from the store (not yet stored)."""
+    tz = settings.schedule.timezone
+    period = period_ending(now, tz)
+    titles = {w.name: w.title for w in settings.watchlists}
+    week = f"{period.year}-W{period.week:02d}"
+    for audience in audiences(settings.subscribers):
+        row = store.edition(period.key(audience.slug))
+        if row is not None:
+            yield audience, edition_from_json(row["data"]), row
+            continue
+        earlier = [
+            edition_from_json(r["data"]) for r in store.editions_for(audience.slug, iso(now))
+        ]
+        trends = trend_items(
+            store.trends(week, "*"),
+            {name: store.trends(week, name) for name in audience.watchlists},
+        )
+        data = EditionData(
+            rows_for=lambda name: store.matched_articles(name, period.start, period.end),
+            members_for=store.story_members,
+            sent_before=sent_story_sizes(earlier),
+            trends=trends,
+            related_pool=store.period_articles(period.start, period.end),
+        )
+        edition = build_edition(
+            audience,
+            period,
+            title=settings.digest_title,
+            timezone=tz,
+            watchlist_titles=titles,
+            data=data,
+            built_at=now,
+            base_url=settings.base_url,
+        )
+        yield audience, edition, None
+
+
+def preview(
+    settings: Settings, store: Store, email: str, out_dir: Path, *, now: datetime | None = None
+) -> tuple[Path, Path]:
+    """Write the HTML and text of ``email``'s next edition to ``out_dir``; nothing is
+    recorded, archived or sent."""
+    now = now or utcnow()
+    subscriber = next(
+        (s for s in settings.subscribers if s.email.casefold() == email.casefold()), None
+    )
+    if subscriber is None:
+        known = ", ".join(s.email for s in settings.subscribers) or "none"
+        raise KeyError(f"no subscriber {email!r} in {settings.path} (subscribers: {known})")
+    for audience, edition, _ in _editions(settings, store, now):
+        if subscriber.email in audience.emails:
+            rendered = render_edition(
+                edition,
+                _recipient(settings, subscriber),
+                sender=settings.sender,
+                template_dir=settings.template_dir,
+            )
+            out_dir.mkdir(parents=True, exist_ok=True)
+            stem = f"{edition.year}-W{edition.week:02d}-{edition.slug}"
+            html_path, text_path = out_dir / f"{stem}.html", out_dir / f"{stem}.txt"
+            html_path.write_text(rendered.html, encoding="utf-8")
+            text_path.write_text(rendered.text, encoding="utf-8")
+            return html_path, text_path
+    raise KeyError(email)  # every subscriber belongs to an audience
+
+
+def _recipient(settings: Settings, sub: Any) -> Recipient:
+    recipient = Recipient(sub.email, sub.name, sub.language, tuple(sub.watchlists))
+    return with_links(
+        recipient,
+        secret=token_secret(settings),
+        base_url=settings.base_url,
+        unsubscribe_mailto=settings.unsubscribe_mailto or _address(settings.sender),
+    )
+
+
+def _address(mailbox: str) -> str:
+    return parseaddr(mailbox)[1] or mailbox
+
+
+def token_secret(settings: Settings) -> bytes:
+    """The secret that signs unsubscribe and manage links: from the environment
+    variable ``secret_env`` names, else a random one kept in the data folder."""
+    if settings.secret_env:
+        value = os.environ.get(settings.secret_env, "")
+        if len(value.encode()) < 16:
+            raise ConfigError(
+                [
+                    ConfigProblem(
+                        str(settings.path),
+                        "secret_env",
+                        f"environment variable {settings.secret_env} must hold a secret of"
+                        " at least 16 characters",
+                    )
+                ]
+            )
+        return value.encode()
+    path = settings.data_dir / "secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()
 
 
 def _edition_row(edition: Edition) -> dict:
@@ -400,6 +408,9 @@ def _deliver(
         for edition_id, edition, emails in editions:
             for email in emails:
                 sub = subscribers[email]
+                if edition.item_count == 0 and not sub.send_empty:
+                    report.empty.append(f"{edition.key} -> {email}")
+                    continue  # nothing at all this period: not sent unless asked for
                 row = store.ensure_delivery(edition_id, email, utcnow())
                 label = f"{edition.key} -> {email}"
                 delivery_key = f"{edition.key}/{email}"
@@ -412,8 +423,10 @@ def _deliver(
                 if not store.claim_delivery(row["id"], kind, message_id):
                     report.skipped.append(label)
                     continue
-                recipient = Recipient(sub.email, sub.name, sub.language, tuple(sub.watchlists))
-                rendered = render_edition(edition, recipient, sender=settings.sender)
+                recipient = _recipient(settings, sub)
+                rendered = render_edition(
+                    edition, recipient, sender=settings.sender, template_dir=settings.template_dir
+                )
                 msg = build_message(
                     edition, recipient, rendered, sender=settings.sender, message_id=message_id
                 )
@@ -455,35 +468,25 @@ def _recover_interrupted(
 
 def write_page(settings: Settings, edition: Edition) -> str:
     """The edition's web version (no personal data) as a standalone archive page."""
-    html = render_edition(edition).html
+    html = render_edition(edition, template_dir=settings.template_dir).html
     return str(write_edition_page(settings.archive_dir, edition, html))
 
 
 def write_archive_index(settings: Settings, store: Store) -> str:
-    """Rewrite the archive index from every edition in the store."""
-    entries = [
-        ArchiveEntry(
-            title=r["title"],
-            language=r["language"],
-            year=r["year"],
-            week=r["week"],
-            period_start=datetime.fromisoformat(r["period_start"]),
-            period_end=datetime.fromisoformat(r["period_end"]),
-            path=r["archive_path"],
-            item_count=r["item_count"],
-            watchlists=tuple(w for w in r["watchlists"].split(",") if w),
-        )
-        for r in store.editions()
-    ]
-    language = settings.subscribers[0].language if settings.subscribers else "nl"
-    path = write_index(
+    """Rewrite every archive index (overall, per year, per watchlist) and the Atom feed
+    from the editions in the store."""
+    entries = [archive_entry(edition_from_json(r["data"])) for r in store.editions()]
+    languages = Counter(s.language for s in settings.subscribers)
+    paths = write_indexes(
         settings.archive_dir,
         entries,
         title=settings.digest_title,
-        language=language,
+        language=languages.most_common(1)[0][0] if languages else "nl",
+        base_url=settings.base_url,
+        template_dir=settings.template_dir,
         timezone=settings.schedule.timezone,
     )
-    return str(path)
+    return str(paths[0])
 
 
 def rebuild_archive(settings: Settings, store: Store) -> list[str]:

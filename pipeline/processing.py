@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -81,7 +81,7 @@ def worker_config(settings: Settings) -> WorkerConfig:
 class Analysed:
     features: ArticleFeatures
     minhash: bytes
-    matches: dict[str, dict | None]
+    matches: dict[str, dict]  # watchlist -> why, for the watchlists that matched
 
 
 def article_input(row: dict) -> ArticleInput:
@@ -109,10 +109,11 @@ def analyse_articles(articles: Sequence[ArticleInput], config: WorkerConfig) -> 
     out = []
     for article, feats in zip(articles, features, strict=True):
         doc = MatchDoc.build(article.title, article.text, article.url, feats.lang)
-        matches = {
-            w.name: match_watchlist(q, w, doc, feats)
-            for w, q in zip(config.watchlists, queries, strict=True)
-        }
+        matches = {}  # only the hits: less to send back from a worker process
+        for w, q in zip(config.watchlists, queries, strict=True):
+            why = match_watchlist(q, w, doc, feats)
+            if why is not None:
+                matches[w.name] = why
         signature = dedup.signature(f"{article.title}\n{article.text}")
         out.append(Analysed(feats, dedup.signature_to_bytes(signature), matches))
     return out
@@ -172,12 +173,28 @@ class Analyser:
             self._pool.shutdown(cancel_futures=True)
 
     def __call__(self, articles: Sequence[ArticleInput]) -> list[Analysed]:
+        return self.submit(articles).result()
+
+    def submit(self, articles: Sequence[ArticleInput]) -> Pending:
+        """Start analysing ``articles``; ``.result()`` waits for them, in input order."""
         if not self._pool or len(articles) < 2 * self.n_process:
-            return analyse_articles(articles, self.config)
+            return Pending(lambda: analyse_articles(articles, self.config))
         size = -(-len(articles) // (self.n_process * 2))
-        chunks = [articles[i : i + size] for i in range(0, len(articles), size)]
-        results = self._pool.map(analyse_articles, chunks, [self.config] * len(chunks))
-        return [a for chunk in results for a in chunk]
+        futures = [
+            self._pool.submit(analyse_articles, articles[i : i + size], self.config)
+            for i in range(0, len(articles), size)
+        ]
+        return Pending(lambda: [a for f in futures for a in f.result()])
+
+
+class Pending:
+    """Analysis results to come: computed in workers, or on demand in this process."""
+
+    def __init__(self, compute: Callable[[], list[Analysed]]) -> None:
+        self._compute = compute
+
+    def result(self) -> list[Analysed]:
+        return self._compute()
 
 
 # --- the sequential, stateful half ---------------------------------------------------

@@ -12,7 +12,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
@@ -51,15 +51,35 @@ SUBSCRIBER_LANGUAGES = ("nl", "en")
 
 TOP_KEYS = (
     *("data_dir", "base_url", "digest_title", "from", "allow_private_networks"),
+    *("template_dir", "secret_env", "unsubscribe_mailto"),
     *("schedule", "smtp", "nlp", "sources", "watchlists", "subscribers"),
+    *("crawl",),
 )
 NLP_KEYS = ("models", "n_process", "batch_size", "story_window", "entities")
 ENTITY_KEYS = ("name", "label", "aliases")
 SCHEDULE_KEYS = ("timezone", "crawl_every", "digest")
 SMTP_KEYS = ("host", "port", "starttls", "ssl", "username", "password_env", "from", "timeout")
-SOURCE_KEYS = ("name", "type", "url", "language", "enabled", "preferred")
+# Source keys: every type has the common ones; the others belong to one or two types.
+COMMON_SOURCE_KEYS = (
+    *("name", "type", "url", "language", "enabled", "preferred"),
+    *("categories", "min_interval", "max_interval"),
+)
+ALERT_ONLY_KEYS = ("watchlist", "provider", "region", "endpoint")
+BLOG_ONLY_KEYS = ("sitemap", "allow", "deny", "max_pages", "max_depth", "delay", "timeout")
+SOURCE_TYPE_KEYS = {
+    "feed": (*COMMON_SOURCE_KEYS, "full_text"),
+    "alert": (*COMMON_SOURCE_KEYS, "full_text", *ALERT_ONLY_KEYS),
+    "blog": (*COMMON_SOURCE_KEYS, *BLOG_ONLY_KEYS),
+}
+SOURCE_KEYS = (*COMMON_SOURCE_KEYS, "full_text", *ALERT_ONLY_KEYS, *BLOG_ONLY_KEYS)
+CRAWL_KEYS = ("per_host", "per_host_delay", "timeout", "max_bytes", "user_agent", "concurrency")
+ALERT_PROVIDERS = ("google-news", "bing-news")
+DEFAULT_MIN_INTERVAL = timedelta(minutes=15)
+DEFAULT_MAX_INTERVAL = timedelta(days=1)
+DEFAULT_BLOG_MIN_INTERVAL = timedelta(hours=2)  # a blog crawl fetches up to max_pages pages
+DEFAULT_MAX_BYTES = 15 * 1024 * 1024
 WATCHLIST_KEYS = ("name", "title", "query", "entities")
-SUBSCRIBER_KEYS = ("email", "name", "language", "watchlists", "timezone")
+SUBSCRIBER_KEYS = ("email", "name", "language", "watchlists", "timezone", "send_empty")
 # Keys people plausibly write instead of the real one.
 KEY_HINTS = {"sender": "from", "tz": "timezone", "time_zone": "timezone"}
 
@@ -147,15 +167,50 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
+class BlogOptions:
+    """How far a ``type = "blog"`` source's spider goes (see crawlers.blog.BlogConfig)."""
+
+    sitemap: str | None = None
+    allow: tuple[str, ...] = ()  # regular expressions on absolute URLs (re.search)
+    deny: tuple[str, ...] = ()
+    max_pages: int = 50
+    max_depth: int = 2
+    delay: float = 1.0  # seconds between requests (AutoThrottle may wait longer)
+    timeout: float = 300.0  # seconds for the whole crawl; the child process is killed then
+
+
+@dataclass(frozen=True)
 class Source:
     """A feed, alert or blog to crawl."""
 
     name: str
     type: str
-    url: str
+    url: str  # for an alert built from a watchlist: the provider's search-feed URL
     language: str | None = None
     enabled: bool = True
     preferred: bool = False  # its copy of a syndicated story is the one shown
+    full_text: bool = False  # fetch article pages for entries that carry only a teaser
+    min_interval: timedelta = DEFAULT_MIN_INTERVAL  # bounds for adaptive polling
+    max_interval: timedelta = DEFAULT_MAX_INTERVAL
+    categories: tuple[str, ...] = ()  # OPML folders and categories
+    watchlist: str | None = None  # alert: built from this watchlist's query...
+    provider: str | None = None  # ...at this provider (google-news, bing-news)
+    region: str | None = None  # ...for this country (upper case, e.g. "NL")
+    endpoint: str | None = None  # ...at this address instead of the provider's own
+    blog: BlogOptions | None = None  # type = "blog" only
+    key: str = field(default="", compare=False)  # where it is in the file: "sources[2]"
+
+
+@dataclass(frozen=True)
+class CrawlSettings:
+    """The ``[crawl]`` section: how politely and how fast to fetch."""
+
+    per_host: int = 2  # requests in flight per host
+    per_host_delay: float = 1.0  # seconds between request starts to one host
+    timeout: float = 20.0  # seconds for one fetch, redirects and body included
+    max_bytes: int = DEFAULT_MAX_BYTES  # decoded body size cap
+    user_agent: str | None = None  # None: trendwatch's own
+    concurrency: int = 32  # sources (and connections) in flight at once
 
 
 @dataclass(frozen=True)
@@ -197,6 +252,7 @@ class Subscriber:
     language: str
     watchlists: tuple[str, ...]
     timezone: str | None = None
+    send_empty: bool = False  # also mail an edition with nothing in it
 
 
 @dataclass(frozen=True)
@@ -209,9 +265,13 @@ class Settings:
     digest_title: str
     sender: str
     allow_private_networks: bool
+    template_dir: Path | None
+    secret_env: str | None  # environment variable holding the token secret
+    unsubscribe_mailto: str | None
     schedule: Schedule
     smtp: SmtpSettings | None
     nlp: NlpSettings
+    crawl: CrawlSettings
     sources: tuple[Source, ...]
     watchlists: tuple[Watchlist, ...]
     subscribers: tuple[Subscriber, ...]
@@ -423,6 +483,66 @@ def _duration(value: object) -> timedelta:
     return duration
 
 
+def _show_duration(value: timedelta) -> str:
+    """A duration the way the config writes it: "90s", "15m", "2h", "1d"."""
+    seconds = int(value.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _delay(value: object) -> float:
+    """Seconds to wait, 0 or more (at most an hour)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 3600:
+        raise _Invalid(f"expected a number of seconds from 0 to 3600, got {_describe(value)}")
+    return float(value)
+
+
+def _whole_number(low: int, high: int) -> Callable[[object], int]:
+    def check(value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise _Invalid(f"expected a whole number from {low} to {high}, got {_describe(value)}")
+        return value
+
+    return check
+
+
+def _region(value: object) -> str:
+    """A country code for news search, such as "NL"; stored upper case."""
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{2}", value.strip()):
+        raise _Invalid(f"expected a 2-letter country code such as 'NL', got {_describe(value)}")
+    return value.strip().upper()
+
+
+_SIZE_UNITS = {"": 1, "b": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": 1024**2}
+_SIZE_RE = re.compile(r"(\d+)\s*([a-z]*)")
+
+
+def _byte_size(value: object) -> int:
+    """A size in bytes: a whole number, or a string such as "15MiB" or "500 KB"."""
+    expected = "a size in bytes such as 15728640, '15MiB' or '500KB' (at least 1KiB)"
+    if isinstance(value, bool):
+        raise _Invalid(f"expected {expected}, got {_describe(value)}")
+    if isinstance(value, int):
+        size = value
+    else:
+        match = _SIZE_RE.fullmatch(value.strip().lower()) if isinstance(value, str) else None
+        if match is None or match[2] not in _SIZE_UNITS:
+            raise _Invalid(f"expected {expected}, got {_describe(value)}")
+        size = int(match[1]) * _SIZE_UNITS[match[2]]
+    if not 1024 <= size <= 1024**3:
+        raise _Invalid(f"expected {expected} and at most 1GiB, got {_describe(value)}")
+    return size
+
+
+def _user_agent(value: object) -> str:
+    text = _text(value, "a User-Agent string")
+    if any(ord(ch) < 32 or ord(ch) > 126 for ch in text):
+        raise _Invalid(f"expected printable ASCII for a User-Agent header, got {_quote(text)}")
+    return text
+
+
 def _digest_moment(value: object) -> tuple[int, time]:
     """A weekday and 24-hour time like ``"mon 07:00"``."""
     expected = "a weekday and a 24-hour time such as 'mon 07:00' or 'ma 07:00'"
@@ -632,16 +752,142 @@ def _smtp(reader: _Reader, data: dict[str, Any]) -> SmtpSettings | None:
     )
 
 
+def _crawl(reader: _Reader, data: dict[str, Any]) -> CrawlSettings:
+    table = reader.table(data, "crawl") or {}
+    reader.known_keys(table, "crawl", CRAWL_KEYS)
+    d = CrawlSettings()
+    return CrawlSettings(
+        per_host=reader.optional(table, "crawl", "per_host", _positive_int(1000), d.per_host),
+        per_host_delay=reader.optional(table, "crawl", "per_host_delay", _delay, d.per_host_delay),
+        timeout=reader.optional(table, "crawl", "timeout", _seconds, d.timeout),
+        max_bytes=reader.optional(table, "crawl", "max_bytes", _byte_size, d.max_bytes),
+        user_agent=reader.optional(table, "crawl", "user_agent", _user_agent, None),
+        concurrency=reader.optional(
+            table, "crawl", "concurrency", _positive_int(1000), d.concurrency
+        ),
+    )
+
+
 def _source(reader: _Reader, path: str, table: dict[str, Any]) -> Source:
-    reader.known_keys(table, path, SOURCE_KEYS)
+    kind = table.get("type", "feed")
+    allowed = SOURCE_TYPE_KEYS.get(kind, SOURCE_KEYS) if isinstance(kind, str) else SOURCE_KEYS
+    for key in table:
+        if key in allowed:
+            continue
+        if key in SOURCE_KEYS:
+            types = [t for t, keys in SOURCE_TYPE_KEYS.items() if key in keys]
+            only = " or ".join(f'"{t}"' for t in types)
+            reader.add(
+                _key_path(path, key), f'only for sources of type {only}; this one is "{kind}"'
+            )
+        else:
+            reader.add(_key_path(path, key), _unknown_key_message(key, allowed))
+    kind = reader.optional(table, path, "type", _choice(SOURCE_TYPES), "feed")
+    watchlist = reader.optional(table, path, "watchlist", _text, None)
+    if kind == "alert" and "url" in table and "watchlist" in table:
+        reader.add(
+            path,
+            "give either url (a pasted alert or search feed) or watchlist (a feed built from"
+            " a watchlist's query at provider), not both",
+        )
+    if kind == "alert" and "url" not in table and "watchlist" not in table:
+        reader.add(
+            _key_path(path, "url"),
+            "missing required key; expected url = an alert or search feed URL, or"
+            " watchlist = the name of a watchlist (with provider = 'google-news' or 'bing-news')",
+        )
+        url: str | None = ""
+    elif kind == "alert" and "url" not in table:
+        url = ""  # built from the watchlist once the watchlists are read
+    else:
+        url = reader.required(table, path, "url", _http_url, "an absolute http(s) URL") or ""
+    provider = reader.optional(table, path, "provider", _choice(ALERT_PROVIDERS), None)
+    if kind == "alert" and "watchlist" in table and "url" not in table and "provider" not in table:
+        reader.add(
+            _key_path(path, "provider"),
+            "missing required key; expected 'google-news' or 'bing-news': where the search"
+            " feed for the watchlist's query is built",
+        )
+    if kind == "alert" and "watchlist" not in table:
+        for key in ("provider", "region", "endpoint"):
+            if key in table:
+                reader.add(
+                    _key_path(path, key),
+                    "only for an alert built from a watchlist (watchlist = ...); a pasted"
+                    " url is used as it is",
+                )
+    default_min = DEFAULT_BLOG_MIN_INTERVAL if kind == "blog" else DEFAULT_MIN_INTERVAL
+    min_interval = reader.optional(table, path, "min_interval", _duration, default_min)
+    max_interval = reader.optional(table, path, "max_interval", _duration, DEFAULT_MAX_INTERVAL)
+    if min_interval > max_interval:
+        reader.add(
+            _key_path(path, "min_interval"),
+            f"expected at most max_interval ({_show_duration(max_interval)}),"
+            f" got {_show_duration(min_interval)}",
+        )
     return Source(
         name=reader.required(table, path, "name", _text) or "",
-        type=reader.optional(table, path, "type", _choice(SOURCE_TYPES), "feed"),
-        url=reader.required(table, path, "url", _http_url, "an absolute http(s) URL") or "",
+        type=kind,
+        url=url or "",
         language=reader.optional(table, path, "language", _language, None),
         enabled=reader.optional(table, path, "enabled", _boolean, True),
         preferred=reader.optional(table, path, "preferred", _boolean, False),
+        full_text=reader.optional(table, path, "full_text", _boolean, False),
+        min_interval=min_interval,
+        max_interval=max(min_interval, max_interval),
+        categories=reader.optional(table, path, "categories", _text_list, ()),
+        watchlist=watchlist,
+        provider=provider,
+        region=reader.optional(table, path, "region", _region, None),
+        endpoint=reader.optional(table, path, "endpoint", _base_url, None),
+        blog=_blog_options(reader, path, table) if kind == "blog" else None,
+        key=path,
     )
+
+
+def _blog_options(reader: _Reader, path: str, table: dict[str, Any]) -> BlogOptions:
+    default = BlogOptions()
+    return BlogOptions(
+        sitemap=reader.optional(table, path, "sitemap", _http_url, None),
+        allow=_patterns(reader, path, table, "allow"),
+        deny=_patterns(reader, path, table, "deny"),
+        max_pages=reader.optional(table, path, "max_pages", _positive_int(100_000), 50),
+        max_depth=reader.optional(table, path, "max_depth", _whole_number(0, 100), 2),
+        delay=reader.optional(table, path, "delay", _delay, default.delay),
+        timeout=reader.optional(table, path, "timeout", _seconds, default.timeout),
+    )
+
+
+def _patterns(reader: _Reader, path: str, table: dict[str, Any], key: str) -> tuple[str, ...]:
+    """An array of regular expressions, each compiled to check it."""
+    if key not in table:
+        return ()
+    value = table[key]
+    if isinstance(value, str):
+        value = [value]
+    where = _key_path(path, key)
+    if not isinstance(value, list):
+        reader.add(where, f"expected an array of regular expressions, got {_describe(value)}")
+        return ()
+    out = []
+    for index, item in enumerate(value):
+        if not isinstance(item, str) or not item:
+            reader.add(
+                _key_path(where, index),
+                f"expected a regular expression (a non-empty string), got {_describe(item)}",
+            )
+            continue
+        try:
+            re.compile(item)
+        except re.error as exc:
+            reader.add(
+                _key_path(where, index),
+                f"not a regular expression ({exc}): {_quote(item)}; expected Python syntax"
+                r" such as '/blog/\d{4}/'",
+            )
+            continue
+        out.append(item)
+    return tuple(out)
 
 
 def _sources(reader: _Reader, data: dict[str, Any]) -> tuple[Source, ...]:
@@ -650,6 +896,40 @@ def _sources(reader: _Reader, data: dict[str, Any]) -> tuple[Source, ...]:
     ]
     reader.unique(((path, s.name) for path, s in entries), "name", "name")
     return tuple(source for _, source in entries)
+
+
+def _alert_sources(
+    reader: _Reader, sources: tuple[Source, ...], watchlists: tuple[Watchlist, ...], given: set[str]
+) -> tuple[Source, ...]:
+    """Alerts built from a watchlist get the provider's search-feed URL for its query."""
+    from crawlers.alerts import search_feed_url  # pure string building; no network
+
+    queries = {w.name: w.query for w in watchlists}
+    valid = list(dict.fromkeys(w.name for w in watchlists if w.name))
+    names = _Names(given, valid)
+    out = []
+    for s in sources:
+        if s.type != "alert" or not s.watchlist or s.url:
+            out.append(s)
+            continue
+        key = _key_path(s.key, "watchlist")
+        if s.watchlist not in given:
+            reader.add(key, f"no watchlist named {_quote(s.watchlist)}; {names.listing}")
+        elif s.watchlist in queries and not queries[s.watchlist].strip():
+            reader.add(
+                key,
+                f"watchlist {_quote(s.watchlist)} has no query (it names entities only);"
+                " an alert feed needs a query to search for",
+            )
+        elif s.watchlist in queries and s.provider:
+            url = search_feed_url(
+                s.provider, queries[s.watchlist], s.language or "", s.region or ""
+            )
+            if s.endpoint:
+                url = s.endpoint + "?" + urlsplit(url).query
+            s = replace(s, url=url)
+        out.append(s)
+    return tuple(out)
 
 
 def _watchlist(reader: _Reader, path: str, table: dict[str, Any]) -> Watchlist:
@@ -801,6 +1081,7 @@ def _subscriber(reader: _Reader, path: str, table: dict[str, Any], names: _Names
         language=reader.optional(table, path, "language", _choice(SUBSCRIBER_LANGUAGES), "nl"),
         watchlists=_subscriber_watchlists(reader, path, table, names),
         timezone=reader.optional(table, path, "timezone", _timezone, None),
+        send_empty=reader.optional(table, path, "send_empty", _boolean, False),
     )
 
 
@@ -829,13 +1110,23 @@ def validate_settings_data(
     title = reader.optional(data, "", "digest_title", _text, DEFAULT_TITLE)
     sender = reader.optional(data, "", "from", _mailbox, DEFAULT_SENDER)
     private = reader.optional(data, "", "allow_private_networks", _boolean, False)
+    template_dir = reader.optional(data, "", "template_dir", _text, None)
+    secret_env = reader.optional(data, "", "secret_env", _env_name, None)
+    unsubscribe_mailto = reader.optional(data, "", "unsubscribe_mailto", _email, None)
     schedule = _schedule(reader, data)
     smtp = _smtp(reader, data)
     nlp = _nlp(reader, data)
+    crawl = _crawl(reader, data)
     sources = _sources(reader, data)
     watchlists, given = _watchlists(reader, data)
+    sources = _alert_sources(reader, sources, watchlists, given)
     valid = list(dict.fromkeys(w.name for w in watchlists if w.name))
     subscribers = _subscribers(reader, data, _Names(given, valid))
+    if template_dir and not (Path(base_dir) / Path(template_dir).expanduser()).is_dir():
+        reader.add(
+            "template_dir",
+            f"expected a folder of jinja2 templates; {_quote(template_dir)} is not a folder",
+        )
     if reader.problems:
         raise ConfigError(reader.problems)
     base_dir = Path(base_dir)
@@ -846,9 +1137,15 @@ def validate_settings_data(
         digest_title=title,
         sender=smtp.sender if smtp else sender,
         allow_private_networks=private,
+        template_dir=(base_dir / Path(template_dir).expanduser()).resolve()
+        if template_dir
+        else None,
+        secret_env=secret_env,
+        unsubscribe_mailto=unsubscribe_mailto,
         schedule=schedule,
         smtp=smtp,
         nlp=nlp,
+        crawl=crawl,
         sources=sources,
         watchlists=watchlists,
         subscribers=subscribers,

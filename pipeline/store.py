@@ -187,9 +187,33 @@ def _v2(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v3(db: sqlite_utils.Database) -> None:
+    """Source health for polite crawling: where the config points and where the feed
+    moved to, why a source was switched off, the server's hints and the poll interval."""
+    for column in (
+        "config_url TEXT",  # the URL in the config; url differs after a 301/308
+        "moved_from TEXT",  # the URL before the last permanent redirect
+        "url_changed_at TEXT",
+        "disabled_reason TEXT",  # set when the crawler switched the source off (410 Gone)
+        "disabled_at TEXT",
+        "retry_after TEXT",  # 429/503 Retry-After: no poll before this time
+        "cache_max_age INTEGER",  # seconds, from Cache-Control max-age
+        "feed_ttl INTEGER",  # minutes, from the feed's <ttl> or sy:updatePeriod
+        "poll_interval INTEGER",  # seconds: the adaptive interval chosen last time
+        "last_status INTEGER",  # HTTP status of the last fetch (0: no response)
+        "last_duration REAL",  # seconds the last crawl of the source took
+    ):
+        db.execute(f"ALTER TABLE sources ADD COLUMN {column}")
+    db.execute("UPDATE sources SET config_url = url")
+    db.execute(
+        "CREATE INDEX articles_source_date ON articles(source_id, coalesce(published, fetched))"
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("initial schema", _v1),
     ("features, duplicates, stories, trends", _v2),
+    ("source health: moves, 410, Retry-After, adaptive polling", _v3),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -219,6 +243,40 @@ class SourceRow:
     next_poll: str | None
     in_config: bool
     article_count: int = 0
+    title: str | None = None
+    last_fetched: str | None = None
+    config_url: str | None = None
+    moved_from: str | None = None
+    url_changed_at: str | None = None
+    disabled_reason: str | None = None
+    disabled_at: str | None = None
+    retry_after: str | None = None
+    cache_max_age: int | None = None
+    feed_ttl: int | None = None
+    poll_interval: int | None = None
+    last_status: int | None = None
+    last_duration: float | None = None
+
+
+@dataclass(frozen=True)
+class CrawlRecord:
+    """What one crawl leaves on its source's row; see :meth:`Store.record_crawl`."""
+
+    ok: bool  # something usable arrived (entries, or 304 Not Modified)
+    next_poll: datetime
+    status: int = 0
+    error: str | None = None
+    warning: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    title: str | None = None
+    poll_interval: int | None = None  # seconds
+    cache_max_age: int | None = None  # seconds
+    feed_ttl: int | None = None  # minutes; None keeps the stored one
+    retry_after: datetime | None = None
+    moved_to: str | None = None  # a permanent redirect: the source's new URL
+    gone: bool = False  # 410 Gone: switch the source off
+    duration: float | None = None
 
 
 @dataclass(frozen=True)
@@ -252,6 +310,7 @@ class SaveResult:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    known: int = 0  # an alert's entries already stored from another source: not stored again
 
 
 # --- the store ---------------------------------------------------------------------
@@ -326,26 +385,41 @@ class Store:
 
     def sync_sources(self, sources: Iterable[Any], now: datetime) -> None:
         """Make the sources table follow the config (by name). Sources that left the
-        config keep their articles but are marked ``in_config = 0``."""
+        config keep their articles but are marked ``in_config = 0``.
+
+        The config's URL is kept in ``config_url``; ``url`` is where the crawler goes,
+        which differs once the feed moved permanently (301/308). Only a change of the
+        configured URL (or type) resets ``url`` and the fetch state, and switches a
+        source that was disabled (410 Gone) back on."""
         names = []
         with self.transaction():
             for s in sources:
                 names.append(s.name)
-                existing = self._one("SELECT id, url FROM sources WHERE name = ?", [s.name])
+                existing = self._one(
+                    "SELECT id, type, coalesce(config_url, url) AS config_url FROM sources"
+                    " WHERE name = ?",
+                    [s.name],
+                )
                 if existing is None:
                     self.db.execute(
-                        "INSERT INTO sources (name, type, url, language, enabled, created)"
-                        " VALUES (?, ?, ?, ?, ?, ?)",
-                        [s.name, s.type, s.url, s.language, int(s.enabled), iso(now)],
+                        "INSERT INTO sources (name, type, url, config_url, language, enabled,"
+                        " created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [s.name, s.type, s.url, s.url, s.language, int(s.enabled), iso(now)],
                     )
-                else:
-                    reset = existing["url"] != s.url
+                    continue
+                self.db.execute(
+                    "UPDATE sources SET type = ?, language = ?, enabled = ?, in_config = 1"
+                    " WHERE id = ?",
+                    [s.type, s.language, int(s.enabled), existing["id"]],
+                )
+                if existing["config_url"] != s.url or existing["type"] != s.type:
                     self.db.execute(
-                        "UPDATE sources SET type = ?, url = ?, language = ?, enabled = ?,"
-                        " in_config = 1"
-                        + (", etag = NULL, last_modified = NULL" if reset else "")
-                        + " WHERE id = ?",
-                        [s.type, s.url, s.language, int(s.enabled), existing["id"]],
+                        "UPDATE sources SET url = ?, config_url = ?, etag = NULL,"
+                        " last_modified = NULL, moved_from = NULL, url_changed_at = ?,"
+                        " disabled_reason = NULL, disabled_at = NULL, retry_after = NULL,"
+                        " consecutive_errors = 0, next_poll = NULL, poll_interval = NULL,"
+                        " cache_max_age = NULL, feed_ttl = NULL WHERE id = ?",
+                        [s.url, s.url, iso(now), existing["id"]],
                     )
             placeholders = ",".join("?" * len(names)) or "''"
             self.db.execute(
@@ -361,56 +435,125 @@ class Store:
         return [_source_row(r) for r in rows]
 
     def source(self, name: str) -> SourceRow | None:
-        for row in self.sources(configured_only=False):
-            if row.name == name:
-                return row
-        return None
+        row = self._one(
+            "SELECT s.*, (SELECT count(*) FROM articles a WHERE a.source_id = s.id)"
+            " AS article_count FROM sources s WHERE s.name = ?",
+            [name],
+        )
+        return _source_row(row) if row else None
 
-    def record_fetch_success(
-        self,
-        source_id: int,
-        now: datetime,
-        *,
-        etag: str | None,
-        last_modified: str | None,
-        warning: str | None,
-        title: str | None = None,
-        next_poll: datetime | None = None,
-    ) -> None:
-        with self.transaction():
-            self.db.execute(
-                "UPDATE sources SET etag = ?, last_modified = ?, last_fetched = ?,"
-                " last_success = ?, consecutive_errors = 0, warning = ?,"
-                " title = coalesce(?, title), next_poll = ? WHERE id = ?",
-                [
-                    etag,
-                    last_modified,
-                    iso(now),
-                    iso(now),
-                    warning,
-                    title,
-                    iso(next_poll),
-                    source_id,
-                ],
-            )
+    def due_sources(
+        self, now: datetime, *, force: bool = False, names: Iterable[str] | None = None
+    ) -> list[SourceRow]:
+        """Configured, enabled sources whose next poll has come (all of them with
+        ``force``), by name. Never those switched off (410 Gone) or asked to wait by a
+        Retry-After that has not passed yet, forced or not."""
+        sql = (
+            "SELECT * FROM sources WHERE in_config = 1 AND enabled = 1"
+            " AND disabled_reason IS NULL AND (retry_after IS NULL OR retry_after <= :now)"
+        )
+        if not force:
+            sql += " AND (next_poll IS NULL OR next_poll <= :now)"
+        rows = [_source_row(r) for r in self._rows(sql + " ORDER BY name", {"now": iso(now)})]
+        if names is not None:
+            wanted = set(names)
+            rows = [r for r in rows if r.name in wanted]
+        return rows
 
-    def record_fetch_error(
-        self, source_id: int, now: datetime, error: str, *, next_poll: datetime | None = None
-    ) -> None:
+    def recent_entry_times(self, source_id: int, limit: int = 100) -> list[datetime]:
+        """The dates of a source's newest articles (publication, else first seen)."""
+        rows = self.db.execute(
+            "SELECT coalesce(published, fetched) FROM articles WHERE source_id = ?"
+            " ORDER BY coalesce(published, fetched) DESC LIMIT ?",
+            [source_id, limit],
+        ).fetchall()
+        return [datetime.fromisoformat(r[0]) for r in rows if r[0]]
+
+    def record_crawl(self, source_id: int, now: datetime, record: CrawlRecord) -> None:
+        """Store one crawl's outcome on the source: fetch state and health, a permanent
+        move (the crawler goes to the new URL from now on; the config's URL is kept in
+        ``config_url``), 410 Gone (the source is switched off) and Retry-After."""
         with self.transaction():
-            self.db.execute(
-                "UPDATE sources SET last_fetched = ?, last_error = ?, last_error_at = ?,"
-                " consecutive_errors = consecutive_errors + 1, next_poll = ? WHERE id = ?",
-                [iso(now), error, iso(now), iso(next_poll), source_id],
+            if record.ok:
+                self.db.execute(
+                    "UPDATE sources SET etag = ?, last_modified = ?, last_fetched = ?,"
+                    " last_success = ?, consecutive_errors = 0, warning = ?,"
+                    " title = coalesce(?, title), next_poll = ?, poll_interval = ?,"
+                    " cache_max_age = ?, feed_ttl = coalesce(?, feed_ttl), retry_after = NULL,"
+                    " last_status = ?, last_duration = ? WHERE id = ?",
+                    [
+                        record.etag,
+                        record.last_modified,
+                        iso(now),
+                        iso(now),
+                        record.warning,
+                        record.title,
+                        iso(record.next_poll),
+                        record.poll_interval,
+                        record.cache_max_age,
+                        record.feed_ttl,
+                        record.status,
+                        record.duration,
+                        source_id,
+                    ],
+                )
+            else:
+                self.db.execute(
+                    "UPDATE sources SET last_fetched = ?, last_error = ?, last_error_at = ?,"
+                    " consecutive_errors = consecutive_errors + 1, next_poll = ?,"
+                    " retry_after = ?, last_status = ?, last_duration = ? WHERE id = ?",
+                    [
+                        iso(now),
+                        record.error or "failed",
+                        iso(now),
+                        iso(record.next_poll),
+                        iso(record.retry_after),
+                        record.status,
+                        record.duration,
+                        source_id,
+                    ],
+                )
+            if record.moved_to:
+                self.db.execute(
+                    "UPDATE sources SET moved_from = url, url = ?, url_changed_at = ?"
+                    " WHERE id = ? AND url != ?",
+                    [record.moved_to, iso(now), source_id, record.moved_to],
+                )
+            if record.gone:
+                self.db.execute(
+                    "UPDATE sources SET disabled_reason = ?, disabled_at = ? WHERE id = ?",
+                    [f"410 Gone on {now.date().isoformat()}", iso(now), source_id],
+                )
+
+    def enable_source(self, name: str) -> bool:
+        """Switch a source that the crawler disabled (410 Gone) back on, due at once;
+        also forgets a Retry-After and the error count. False if there is no such source."""
+        with self.transaction():
+            cursor = self.db.execute(
+                "UPDATE sources SET disabled_reason = NULL, disabled_at = NULL,"
+                " retry_after = NULL, consecutive_errors = 0, next_poll = NULL WHERE name = ?",
+                [name],
             )
+        return cursor.rowcount == 1
 
     # --- articles ------------------------------------------------------------------
 
     def save_entries(self, source_id: int, entries: Iterable[Entry], now: datetime) -> SaveResult:
         """Insert new entries, update changed ones (and queue them for processing again);
-        the (source, identity) pair is unique, so repeating a save adds nothing."""
-        new = updated = unchanged = 0
+        the (source, identity) pair is unique, so repeating a save adds nothing.
+
+        One article, one row, across an alert and the publisher's own feed (their links
+        are unwrapped to the same canonical URL): an alert's new entry whose URL is
+        stored already, from any other source, is not stored again (``known``); a
+        feed's new entry whose URL only an alert has brought in takes over that row
+        (the feed's fuller copy replaces the alert's snippet, and is processed again)."""
+        new = updated = unchanged = known = 0
         with self.transaction():
+            kind = self._one("SELECT type FROM sources WHERE id = ?", [source_id])
+            is_alert = bool(kind) and kind["type"] == "alert"
+            alerts_exist = is_alert or bool(
+                self._one("SELECT 1 AS x FROM sources WHERE type = 'alert' LIMIT 1")
+            )
             for e in entries:
                 digest = e.content_hash
                 row = self._one(
@@ -431,6 +574,42 @@ class Store:
                     "categories": json.dumps(list(e.categories), ensure_ascii=False),
                     "content_hash": digest,
                 }
+                if row is None and e.url and alerts_exist:
+                    if is_alert:
+                        if self._one(
+                            "SELECT id FROM articles WHERE url = ? AND source_id != ? LIMIT 1",
+                            [e.url, source_id],
+                        ):
+                            known += 1
+                            continue
+                    else:
+                        held = self._one(
+                            "SELECT a.id FROM articles a JOIN sources s ON s.id = a.source_id"
+                            " WHERE a.url = ? AND s.type = 'alert' AND NOT EXISTS (SELECT 1"
+                            " FROM articles b JOIN sources t ON t.id = b.source_id"
+                            " WHERE b.url = a.url AND t.type != 'alert') LIMIT 1",
+                            [e.url],
+                        )
+                        if held:
+                            self.db.execute(
+                                "UPDATE articles SET source_id = :source_id,"
+                                " identity = :identity, guid = :guid, url = :url,"
+                                " title = :title, summary = :summary, content = :content,"
+                                " text = :text, author = :author,"
+                                " published = coalesce(:published, published),"
+                                " language = :language, categories = :categories,"
+                                " content_hash = :content_hash, updated = :now,"
+                                " processed_at = NULL WHERE id = :id",
+                                {
+                                    **values,
+                                    "source_id": source_id,
+                                    "identity": e.identity,
+                                    "id": held["id"],
+                                    "now": iso(now),
+                                },
+                            )
+                            new += 1
+                            continue
                 if row is None:
                     self.db.execute(
                         "INSERT INTO articles (source_id, identity, guid, url, title, summary,"
@@ -459,7 +638,21 @@ class Store:
                             [values["published"], row["id"]],
                         )
                     unchanged += 1
-        return SaveResult(new=new, updated=updated, unchanged=unchanged)
+        return SaveResult(new=new, updated=updated, unchanged=unchanged, known=known)
+
+    def known_identities(self, source_id: int, identities: Iterable[str]) -> set[str]:
+        """Which of ``identities`` the source has stored already."""
+        wanted = sorted(set(identities))
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT identity FROM articles WHERE source_id = ? AND identity IN ({marks})",
+                [source_id, *chunk],
+            ).fetchall()
+            found.update(r[0] for r in rows)
+        return found
 
     def article_count(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM articles").fetchone()[0])
@@ -471,13 +664,13 @@ class Store:
             ]
         )
 
-    def articles_to_process(self, limit: int = 1000) -> list[dict]:
+    def articles_to_process(self, limit: int = 1000, after_id: int = 0) -> list[dict]:
         return self._rows(
             "SELECT a.*, s.name AS source_name, s.url AS source_url,"
             " s.language AS source_language FROM articles a"
             " JOIN sources s ON s.id = a.source_id"
-            " WHERE a.processed_at IS NULL ORDER BY a.id LIMIT ?",
-            [limit],
+            " WHERE a.processed_at IS NULL AND a.id > ? ORDER BY a.id LIMIT ?",
+            [after_id, limit],
         )
 
     def max_processed_id(self) -> int:
@@ -601,16 +794,47 @@ class Store:
         they were first seen are left out. Newest first."""
         return self._rows(
             "SELECT a.id, a.title, a.url, a.summary, a.text, a.published, a.fetched,"
-            " a.language, s.name AS source_name, m.terms, m.location, m.snippet,"
-            " coalesce(a.published, a.fetched) AS date"
+            " a.language, a.story_id, a.duplicate_of, s.name AS source_name, m.terms,"
+            " m.location, m.snippet, coalesce(a.published, a.fetched) AS date,"
+            " f.entities, f.keyphrases"
             " FROM matches m JOIN articles a ON a.id = m.article_id"
             " JOIN sources s ON s.id = a.source_id"
+            " LEFT JOIN article_features f ON f.article_id = a.id"
             " WHERE m.watchlist = ? AND coalesce(a.published, a.fetched) >= ?"
             " AND coalesce(a.published, a.fetched) < ?"
             " AND (a.published IS NULL OR julianday(a.fetched) - julianday(a.published) <= ?)"
             " ORDER BY date DESC, a.id DESC",
             [watchlist, iso(start), iso(end), max_backdate_days],
         )
+
+    def period_articles(self, start: datetime, end: datetime, limit: int = 2000) -> list[dict]:
+        """Canonical processed articles dated in [start, end), newest first, with their
+        entities and keyphrases (candidates for "Lees ook")."""
+        return self._rows(
+            "SELECT a.id, a.title, a.url, a.story_id, a.duplicate_of, s.name AS source_name,"
+            " coalesce(a.published, a.fetched) AS date, f.entities, f.keyphrases"
+            " FROM articles a JOIN sources s ON s.id = a.source_id"
+            " JOIN article_features f ON f.article_id = a.id"
+            " WHERE a.duplicate_of IS NULL AND coalesce(a.published, a.fetched) >= ?"
+            " AND coalesce(a.published, a.fetched) < ? ORDER BY date DESC, a.id DESC LIMIT ?",
+            [iso(start), iso(end), limit],
+        )
+
+    def story_members(self, story_ids: Iterable[int]) -> list[dict]:
+        """Every article of the given stories: id, story, source, URL, title, date."""
+        wanted = sorted(set(story_ids))
+        rows: list[dict] = []
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows += self._rows(
+                "SELECT a.id, a.story_id, a.duplicate_of, a.url, a.title,"
+                " coalesce(a.published, a.fetched) AS date, s.name AS source_name"
+                f" FROM articles a JOIN sources s ON s.id = a.source_id"
+                f" WHERE a.story_id IN ({marks}) ORDER BY a.id",
+                chunk,
+            )
+        return rows
 
     def match_count(self, since: datetime | None = None) -> int:
         if since is None:
@@ -866,6 +1090,13 @@ class Store:
             )
             return int(cursor.lastrowid)
 
+    def editions_for(self, slug: str, before: str) -> list[dict]:
+        """Earlier editions of one audience (by slug), built before ``before`` (ISO)."""
+        return self._rows(
+            "SELECT * FROM editions WHERE slug = ? AND built_at < ? ORDER BY built_at",
+            [slug, before],
+        )
+
     def editions(self) -> list[dict]:
         return self._rows("SELECT * FROM editions ORDER BY period_end DESC, key")
 
@@ -941,6 +1172,19 @@ def _source_row(r: dict) -> SourceRow:
         next_poll=r["next_poll"],
         in_config=bool(r["in_config"]),
         article_count=r.get("article_count", 0),
+        title=r.get("title"),
+        last_fetched=r.get("last_fetched"),
+        config_url=r.get("config_url"),
+        moved_from=r.get("moved_from"),
+        url_changed_at=r.get("url_changed_at"),
+        disabled_reason=r.get("disabled_reason"),
+        disabled_at=r.get("disabled_at"),
+        retry_after=r.get("retry_after"),
+        cache_max_age=r.get("cache_max_age"),
+        feed_ttl=r.get("feed_ttl"),
+        poll_interval=r.get("poll_interval"),
+        last_status=r.get("last_status"),
+        last_duration=r.get("last_duration"),
     )
 
 

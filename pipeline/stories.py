@@ -7,25 +7,35 @@ seen; older stories are closed and never compared again, so the work per article
 on how many stories are open (bounded by the window), never on how many articles have
 ever been stored.
 
-How similar an article is to a story is a weighted mix of four comparisons, each the
-average over the story's members of a cosine between TF-IDF weighted vectors (a mean
-vector stands in for all members, so one dot product gives average linkage):
+How similar an article is to a story is a weighted mean of up to four comparisons, each
+the average over all member pairs of a cosine between TF-IDF vectors. Summing the
+members' unit vectors per story makes that average one dot product (average linkage, as
+in the batch baseline, without keeping the members):
 
-* ``terms``: content lemmas, compared only with members in the article's language,
-  because Dutch and English lemmas do not overlap;
-* ``entities``: names (people, organisations, places), language-neutral, so a Dutch and
-  an English article about the same event still meet on "Ahold Delhaize" or "Zaandam";
-* ``numbers`` and ``links``: "7.1", "2500", a shared URL: what tells two earthquakes or
-  two rounds of layoffs apart when their words are alike.
+* terms: content lemmas, compared only with members in the article's language, because
+  Dutch and English lemmas do not overlap;
+* entities: names, language-neutral, plus the single words of multi-word names ("Reid"
+  meets "Tara Reid"), so a Dutch and an English article about the same event still meet
+  on "Philips", "Roy Jakobs" or "Elazig";
+* numbers and links: "6.8", "4000", a shared URL. With the names, they are what tells two
+  earthquakes or two rounds of layoffs apart when their words are alike.
 
-Inverse document frequencies are learnt as articles arrive (document counts kept in the
-state), so common words and names weigh little. Candidate stories come from an inverted
-index over each open story's strongest keys, and each story's mean vectors are cut to
-their top keys, which keeps both the lookup and the comparison bounded.
+The mean leaves out what one side lacks (terms across languages, numbers in an article
+without any; links unless one is shared), and fades with the time between article and
+story (``half_life``). Inverse document frequencies are learnt as articles arrive, so
+common words and names weigh little.
 
-The state (open stories, document frequencies, next story id, clock) is plain JSON-able
-data: :meth:`StoryClusterer.dump` and :meth:`StoryClusterer.load` let the pipeline keep it
-between runs; a loaded clusterer continues exactly as an uninterrupted one would.
+A story that an article has just grown may now resemble another open story as much as an
+article would need to join it: the two are merged into the older one (``merge_threshold``),
+which repairs a story that began as two fragments. :attr:`Assignment.merged` reports the
+folded story ids; the pipeline must move their articles to the surviving id.
+
+Candidate stories come from an inverted index over each open story's strongest keys, and
+story vectors are cut to their top keys, so lookup and comparison cost stay bounded.
+Everything is deterministic: the same articles in the same order give the same stories
+and ids, ties go to the lower id, and the state (:meth:`StoryClusterer.dump`) is plain
+JSON data from which :meth:`StoryClusterer.load` continues exactly like an uninterrupted
+run.
 """
 
 from __future__ import annotations
@@ -40,6 +50,7 @@ from typing import Any
 from pipeline.features import ArticleFeatures
 
 STATE_VERSION = 1
+MAX_MERGE_ROUNDS = 3  # merges one article may cause (each costs one more candidate lookup)
 DIGITS = 6  # stored weights are rounded, so a dumped state reloads to the same numbers
 Vector = dict[str, float]
 # Feature spaces. Term spaces are per language ("t:en", "t:nl"); the others are shared.
@@ -49,28 +60,28 @@ SHARED_SPACES = (ENTITIES, NUMBERS, LINKS)
 
 @dataclass(frozen=True)
 class ClusterConfig:
-    """Tuning knobs. The defaults were tuned on the ECB+ development topics."""
+    """Tuning knobs. Weights and thresholds were tuned on the ECB+ development topics
+    (``bench/cluster_eval.py``); the results are stable within about ±0.02 of them."""
 
-    window: timedelta = timedelta(days=7)
-    threshold: float = 0.15  # minimum combined similarity for joining a story
-    merge_threshold: float | None = None  # two open stories this similar become one
+    window: timedelta = timedelta(days=7)  # stories idle this long close
+    threshold: float = 0.16  # minimum similarity for an article to join a story
+    merge_threshold: float | None = 0.18  # two open stories this similar become one (None: never)
+    half_life: timedelta | None = timedelta(days=3)  # similarity halves per this much time apart
     term_weight: float = 1.0
-    entity_weight: float = 1.5
-    number_weight: float = 0.5
-    link_weight: float = 0.5
-    half_life: timedelta | None = timedelta(days=3)  # similarity halves per this much gap
-    doc_terms: int = 300  # heaviest terms kept in one article's vector
-    story_terms: int = 300  # heaviest terms kept in a story's mean vector, per language
-    story_keys: int = 100  # heaviest entities / numbers / links kept per story
-    probe_keys: int = 30  # an article's heaviest keys used to look up candidate stories
-    max_candidates: int = 30  # stories fully compared per article
-    max_posting: int = 2000  # keys shared by more open stories than this find nothing
-    entity_parts: float = 0.5  # weight of single words of multi-word names ("reid")
-    binary_tf: bool = True
+    entity_weight: float = 1.5  # names carry the most weight: they tell same-kind events apart
+    number_weight: float = 1.0
+    link_weight: float = 1.0  # only counts when a link is shared
+    entity_parts: float = 0.5  # weight of the single words of multi-word names ("reid")
+    binary_tf: bool = True  # a word's presence, not its repetition (measured: +0.01 F1)
     skip_padded_numbers: bool = True  # "07", "04": clock times and dates, not facts
-    mix: str = "mean"
+    doc_terms: int = 300  # heaviest terms kept per article vector
+    story_terms: int = 300  # heaviest terms kept per story and language
+    story_keys: int = 100  # heaviest names / numbers / links kept per story
+    probe_keys: int = 10  # heaviest keys per feature space used to look up candidates
+    max_candidates: int = 30  # stories fully compared per lookup
+    max_posting: int = 2000  # a key shared by more open stories than this finds none
+    max_df_keys: int = 200_000  # per feature space; beyond it the rarest keys are forgotten
     label_size: int = 3
-    max_df_keys: int = 200_000  # per feature space; the rarest keys are forgotten beyond
 
 
 @dataclass(frozen=True)
@@ -130,6 +141,13 @@ class StoryClusterer:
 
     def __init__(self, config: ClusterConfig | None = None) -> None:
         self.config = config or ClusterConfig()
+        cfg = self.config
+        self._weights = {
+            "t": cfg.term_weight,
+            ENTITIES: cfg.entity_weight,
+            NUMBERS: cfg.number_weight,
+            LINKS: cfg.link_weight,
+        }
         self.next_id = 1
         self.clock: datetime | None = None  # newest effective time seen
         self.prev_time: datetime | None = None  # effective time of the previous article
@@ -152,21 +170,24 @@ class StoryClusterer:
             self._expire(when - self.config.window)
         self._count(article)
         probe = self._singleton(article, when)
-        best, score = self._best_match(probe)
-        is_new = best is None or score < self.config.threshold
-        if best is None or is_new:
-            best = self._new_story()
-        self._absorb(best, probe)
+        story, score = self._best_match(probe)
+        is_new = story is None or score < self.config.threshold
+        if story is None or is_new:
+            story = self._new_story()
+        joined = story.id
+        self._absorb(story, probe)
         merged: list[int] = []
         if self.config.merge_threshold is not None:
-            best = self._merge_neighbours(best, merged)
-        return Assignment(best.id, is_new, round(score, 6), tuple(sorted(merged)))
+            story = self._merge_neighbours(story, merged)
+        is_new = is_new and story.id == joined  # a new story folded into an older one is not
+        return Assignment(story.id, is_new, round(score, 6), tuple(sorted(merged)))
 
     def stories(self) -> list[Story]:
         """Summaries of the open stories, by id."""
         return [self._summary(self._open[sid]) for sid in sorted(self._open)]
 
     def story(self, story_id: int) -> Story | None:
+        """The summary of an open story; None once it closed or was merged away."""
         found = self._open.get(story_id)
         return self._summary(found) if found else None
 
@@ -182,7 +203,16 @@ class StoryClusterer:
         return sorted(self._expire(when), key=lambda s: s.id)
 
     def dump(self) -> dict[str, Any]:
-        """The whole state as JSON-able data (see :meth:`load`)."""
+        """The whole state as JSON-able data (see :meth:`load`).
+
+        ``{"version": 1, "next_id": int, "clock": iso|null, "prev_time": iso|null,
+        "docs": {lang: articles seen}, "df": {space: {key: articles}}, "stories": [...]}``
+        where each open story is ``{"id", "first", "last", "size", "langs": {lang: n},
+        "sums": {space: {key: weight}}, "names": {key: [count, text]}, "phrases":
+        {phrase: count}, "rep": {"id", "lang", "vectors": {...} or null when equal to
+        "sums"}}``. Spaces are ``t:<lang>`` (terms), ``e`` (names), ``n`` (numbers) and
+        ``l`` (links). The configuration is not part of the state.
+        """
         return {
             "version": STATE_VERSION,
             "next_id": self.next_id,
@@ -290,23 +320,22 @@ class StoryClusterer:
         return found
 
     def _similarity(self, a: _Story, b: _Story) -> float:
-        """Weighted mean of the average-link cosines of the spaces both stories have."""
-        cfg = self.config
-        weights = {
-            "t": cfg.term_weight,
-            ENTITIES: cfg.entity_weight,
-            NUMBERS: cfg.number_weight,
-            LINKS: cfg.link_weight,
-        }
+        """Weighted mean of the average-link cosines of the spaces both stories have,
+        faded by the time between them.
+
+        A space only one side has is left out rather than counted as zero: a Dutch and an
+        English article have no terms in common by construction, and an article without
+        numbers says nothing about numbers. Links only count when some are shared: every
+        article links to itself, so "no shared link" is the normal case, not evidence.
+        """
+        weights = self._weights
         components = _components(a, b)
-        total = sum(weights[space] * value for space, value in components.items())
+        if not components.get(LINKS):
+            components.pop(LINKS, None)
         norm = sum(weights[space] for space in components)
-        if cfg.mix == "fixed":
-            norm = sum(w for k, w in weights.items() if k != "t")
-            if "t" in components or set(a.langs) & set(b.langs):
-                norm += weights["t"]
         if norm == 0.0:
             return 0.0
+        total = sum(weights[space] * value for space, value in components.items())
         return total / norm * self._decay(a, b)
 
     def _decay(self, a: _Story, b: _Story) -> float:
@@ -361,7 +390,7 @@ class StoryClusterer:
         """Fold open stories that ``story`` has grown similar to into one (lowest id)."""
         threshold = self.config.merge_threshold
         assert threshold is not None
-        for _ in range(3):
+        for _ in range(MAX_MERGE_ROUNDS):
             other, score = self._best_match(story)
             if other is None or score < threshold:
                 break
@@ -494,11 +523,12 @@ def _raw_keys(
                         names[part] = entity_parts
     if names:
         out[ENTITIES] = names
-    numbers = [n for n in article.numbers if not (skip_padded and _padded(n))]
+    # sets are sorted: their order would change with the interpreter's string hashing
+    numbers = sorted(n for n in article.numbers if not (skip_padded and _padded(n)))
     if numbers:
         out[NUMBERS] = dict.fromkeys(numbers, 1.0)
     if article.links:
-        out[LINKS] = dict.fromkeys(article.links, 1.0)
+        out[LINKS] = dict.fromkeys(sorted(article.links), 1.0)
     return out
 
 
@@ -550,12 +580,14 @@ def _prune(counts: dict[str, int], limit: int) -> dict[str, int]:
 
 
 def _unit(vec: Vector) -> Vector:
-    norm = math.sqrt(sum(w * w for w in vec.values()))
+    norm = math.sqrt(math.fsum(w * w for w in vec.values()))
     return {k: round(w / norm, DIGITS) for k, w in vec.items()} if norm > 0 else {}
 
 
 def _dot(a: Mapping[str, float], b: Mapping[str, float]) -> float:
-    return sum(a[k] * b[k] for k in a.keys() & b.keys())
+    """fsum is exact, so the result does not depend on the order of the shared keys
+    (a set, whose order changes with the interpreter's string hashing)."""
+    return math.fsum(a[k] * b[k] for k in a.keys() & b.keys())
 
 
 def _add(a: Mapping[str, float], b: Mapping[str, float]) -> Vector:

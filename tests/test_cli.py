@@ -15,7 +15,7 @@ import pytest
 
 from tests_support import REPO
 
-COMMANDS = ["init", "check", "demo", "crawl", "process", "digest", "archive", "status"]
+COMMANDS = ["init", "check", "demo", "crawl", "process", "digest", "archive", "status", "sources"]
 
 
 def trendwatch(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -78,8 +78,10 @@ def test_demo_runs_end_to_end_and_again_without_duplicates(tmp_path: Path) -> No
     # the archive index links to existing edition pages
     page_links = [p for p in index.read_text("utf-8").split('href="')[1:]]
     targets = [link.split('"', 1)[0] for link in page_links]
-    edition_pages = [t for t in targets if t.endswith(".html") and "://" not in t]
-    assert edition_pages and all((index.parent / t).is_file() for t in edition_pages)
+    local = [t for t in targets if "://" not in t and not t.startswith("#")]
+    assert local and all((index.parent / t).is_file() for t in local)
+    edition_pages = [t for t in local if "/W" in t]  # 2026/W48/<audience>.html
+    assert (index.parent / "feed.xml").is_file()
 
     second = trendwatch("demo", "demo", cwd=tmp_path)
     assert second.returncode == 0, second.stdout + second.stderr

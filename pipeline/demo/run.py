@@ -53,7 +53,8 @@ def run_demo(
     with Store(settings.db_path) as store:
         processed = jobs.process(settings, store)
         console.print(
-            f"Processed {processed.articles} articles: {processed.matches} watchlist matches."
+            f"Processed {processed.articles} articles: {processed.matches} watchlist matches,"
+            f" {processed.duplicates} near duplicates, {processed.new_stories} stories."
         )
         report = jobs.digest(settings, store)
         total = store.article_count()

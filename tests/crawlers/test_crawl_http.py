@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -29,7 +31,7 @@ def conditional_feed(body: bytes, seen: list[dict]):
 
 
 def sources_toml(*pairs: tuple[str, str]) -> str:
-    return "allow_private_networks = true\n" + "".join(
+    return "allow_private_networks = true\n[crawl]\nper_host_delay = 0\n" + "".join(
         f'[[sources]]\nname = "{name}"\nurl = "{url}"\n' for name, url in pairs
     )
 
@@ -45,7 +47,7 @@ def test_second_crawl_revalidates_and_gets_304(
     with Store(settings.db_path) as store:
         first = jobs.crawl(settings, store)
         assert [(r.status, r.new) for r in first] == [("ok", 3)]
-        second = jobs.crawl(settings, store)
+        second = jobs.crawl(settings, store, force=True)
         assert [(r.status, r.new) for r in second] == [("not modified", 0)]
         assert store.article_count() == 3
         [source] = store.sources()
@@ -81,13 +83,18 @@ def test_failing_source_is_recorded_and_others_still_crawled(
         assert reports["Broken"].status == "error" and "HTTP 500" in (reports["Broken"].error or "")
         assert "HTML page instead of a feed" in (reports["Page"].error or "")
         assert httpserver.url_for("/feed.xml") in (reports["Page"].error or "")
-        jobs.crawl(settings, store)
+        jobs.crawl(settings, store, force=True)
         rows = {s.name: s for s in store.sources()}
         assert rows["Broken"].consecutive_errors == 2
         assert rows["Broken"].last_error == "HTTP 500 INTERNAL SERVER ERROR"
         assert rows["Broken"].last_success is None
         assert rows["Good"].consecutive_errors == 0
-        assert rows["Broken"].next_poll > rows["Good"].next_poll  # backed off
+        broken = rows["Broken"]
+        waited = datetime.fromisoformat(broken.next_poll) - datetime.fromisoformat(
+            broken.last_error_at
+        )
+        assert waited == timedelta(hours=1)  # backed off: 30 min x 2 after two failures
+        assert rows["Good"].poll_interval == 86400  # a quiet feed: polled daily
         assert store.article_count() == 3
 
 
@@ -102,7 +109,7 @@ def test_source_that_recovers_resets_its_error_count(
         httpserver.expect_request("/feed.xml").respond_with_data(
             fixture_bytes("feeds", "rss2.xml"), content_type="application/rss+xml"
         )
-        [report] = jobs.crawl(settings, store)
+        [report] = jobs.crawl(settings, store, force=True)
         assert report.status == "ok" and report.new == 3
         [source] = store.sources()
         assert source.consecutive_errors == 0
@@ -134,7 +141,7 @@ def test_changed_entry_updates_row_instead_of_adding_one(
         jobs.crawl(settings, store)
         jobs.process(settings, store)
         httpserver.expect_oneshot_request("/feed.xml").respond_with_data(changed)
-        [report] = jobs.crawl(settings, store)
+        [report] = jobs.crawl(settings, store, force=True)
         assert (report.new, report.updated) == (0, 1)
         assert store.article_count() == 3
         titles = [r["title"] for r in store.articles_to_process()]
@@ -158,7 +165,7 @@ def test_private_network_guard_refuses_local_addresses_unless_allowed(
     assert httpserver.log == []  # not even a request reached the server
     allowed = make_settings(sources_toml(("Local", url)))
     with Store(allowed.db_path) as store:
-        [report] = jobs.crawl(allowed, store)
+        [report] = jobs.crawl(allowed, store, force=True)
         assert report.status == "ok" and report.new == 3
 
 

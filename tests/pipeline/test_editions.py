@@ -17,6 +17,7 @@ from pipeline.editions import (
     SECTION_QUOTA,
     TEASER_CHARS,
     Audience,
+    EditionData,
     Period,
     audiences,
     build_edition,
@@ -284,7 +285,8 @@ def build(audience: Audience, rows: dict[str, Sequence[dict[str, Any]]], **kw: A
         "watchlist_titles", {"thuiswerken": "Thuiswerken", "ontslag": "Ontslag en reorganisatie"}
     )
     kw.setdefault("built_at", BUILT)
-    return build_edition(audience, PERIOD, rows_for=lambda name: rows.get(name, []), **kw)
+    data = EditionData(rows_for=lambda name: rows.get(name, []), members_for=lambda ids: [])
+    return build_edition(audience, PERIOD, data=data, **kw)
 
 
 AUD = Audience("nl", ("ontslag", "thuiswerken"), ("anne@example.nl",))
@@ -325,7 +327,7 @@ def test_rows_are_asked_per_watchlist_in_order() -> None:
         title="T",
         timezone="Europe/Amsterdam",
         watchlist_titles={},
-        rows_for=rows_for,
+        data=EditionData(rows_for=rows_for, members_for=lambda ids: []),
         built_at=BUILT,
     )
     assert asked == ["ontslag", "thuiswerken"]

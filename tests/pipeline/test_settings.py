@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.settings import (
+    TOP_KEYS,
     ConfigError,
     ConfigProblem,
     Settings,
@@ -178,10 +179,9 @@ def test_relative_config_path_reported_as_given(
     with pytest.raises(ConfigError) as info:
         load_settings("config/trendwatch.toml")
     assert str(info.value) == (
-        "config/trendwatch.toml: x: unknown key; expected one of: data_dir, base_url, "
-        "digest_title, from, allow_private_networks, schedule, smtp, nlp, sources, watchlists, "
-        "subscribers"
+        f"config/trendwatch.toml: x: unknown key; expected one of: {', '.join(TOP_KEYS)}"
     )
+    assert TOP_KEYS[:3] == ("data_dir", "base_url", "digest_title")
 
 
 def test_password_reads_env_var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -293,9 +293,9 @@ def test_unknown_top_level_key(tmp_path: Path) -> None:
 def test_unknown_nested_key(tmp_path: Path) -> None:
     problem = only(tmp_path, BASE.replace('name = "Werk en Leven"', 'name = "W"\ncolour = "red"'))
     assert problem.key == "sources[0].colour"
-    assert (
-        problem.message
-        == "unknown key; expected one of: name, type, url, language, enabled, preferred"
+    assert problem.message == (
+        "unknown key; expected one of: name, type, url, language, enabled, preferred,"
+        " categories, min_interval, max_interval, full_text"
     )
 
 
@@ -612,10 +612,7 @@ def test_all_problems_reported_at_once(tmp_path: Path) -> None:
     """
     found = problems(tmp_path, text)
     assert by_key(found) == {
-        "colour": (
-            "unknown key; expected one of: data_dir, base_url, digest_title, from, "
-            "allow_private_networks, schedule, smtp, nlp, sources, watchlists, subscribers"
-        ),
+        "colour": f"unknown key; expected one of: {', '.join(TOP_KEYS)}",
         "schedule.timezone": (
             "unknown time zone 'Europe/Amsterdan'; expected an IANA name such as "
             "'Europe/Amsterdam'; did you mean 'Europe/Amsterdam'?"
@@ -669,3 +666,366 @@ def test_malformed_watchlist_query_names_watchlist_and_position(
     assert problem.key == "watchlists[0].query"
     assert what in problem.message
     assert f"at position {position}" in problem.message
+
+
+# --------------------------------------------------------------------------- nlp, entities, digest
+
+
+def test_nlp_section_and_entity_watchlists(tmp_path: Path) -> None:
+    settings = load(
+        tmp_path,
+        """
+        [nlp]
+        models = { nl = "nl_core_news_sm" }
+        n_process = 2
+        story_window = "5d"
+        [[nlp.entities]]
+        name = "Ministerie van SZW"
+        label = "ORG"
+        aliases = ["SZW"]
+        [[watchlists]]
+        name = "jumbo"
+        title = "Jumbo"
+        entities = ["Jumbo", { name = "Frits Muller", label = "PERSON", aliases = ["F. Muller"] }]
+        """,
+    )
+    assert settings.nlp.models == (("nl", "nl_core_news_sm"),)
+    assert settings.nlp.n_process == 2 and settings.nlp.story_window == timedelta(days=5)
+    assert settings.nlp.entities[0].aliases == ("SZW",)
+    jumbo = settings.watchlist("jumbo")
+    assert jumbo.query == ""
+    assert [e.name for e in jumbo.entities] == ["Jumbo", "Frits Muller"]
+    assert jumbo.entities[1].label == "PERSON"
+
+
+def test_nlp_and_entity_errors_name_key_and_expectation(tmp_path: Path) -> None:
+    found = by_key(
+        problems(
+            tmp_path,
+            """
+            [nlp]
+            models = { nl = 3 }
+            n_process = 0
+            colour = 1
+            [[nlp.entities]]
+            label = "org"
+            aliases = [""]
+            [[watchlists]]
+            name = "a"
+            title = "A"
+            [[watchlists]]
+            name = "b"
+            title = "B"
+            entities = [1]
+            """,
+        )
+    )
+    assert found["nlp.models"].startswith("expected a spaCy pipeline name for 'nl'")
+    assert found["nlp.n_process"] == "expected a whole number from 1 to 32, got integer 0"
+    assert found["nlp.colour"].startswith("unknown key; expected one of: models")
+    assert found["nlp.entities[0].name"].startswith("missing required key")
+    assert found["nlp.entities[0].label"].startswith("expected an upper-case label")
+    assert found["nlp.entities[0].aliases"].startswith("expected an array of non-empty strings")
+    assert found["watchlists[0].query"].startswith("missing required key; expected a query")
+    assert found["watchlists[1].entities[0]"].startswith("expected a name or a table")
+
+
+def test_digest_settings(tmp_path: Path) -> None:
+    (tmp_path / "mine").mkdir()
+    settings = load(
+        tmp_path,
+        """
+        template_dir = "mine"
+        secret_env = "TW_SECRET"
+        unsubscribe_mailto = "afmelden@example.org"
+        [[watchlists]]
+        name = "a"
+        title = "A"
+        query = "a"
+        [[subscribers]]
+        email = "x@example.org"
+        watchlists = ["a"]
+        send_empty = true
+        """,
+    )
+    assert settings.template_dir == (tmp_path / "mine").resolve()
+    assert settings.secret_env == "TW_SECRET"
+    assert settings.unsubscribe_mailto == "afmelden@example.org"
+    assert settings.subscribers[0].send_empty is True
+
+
+def test_digest_setting_errors(tmp_path: Path) -> None:
+    found = by_key(
+        problems(
+            tmp_path,
+            """
+            template_dir = "missing"
+            secret_env = "not a name"
+            unsubscribe_mailto = "nobody"
+            """,
+        )
+    )
+    assert "'missing' is not a folder" in found["template_dir"]
+    assert "secret_env" in found and "unsubscribe_mailto" in found
+
+
+# --------------------------------------------------------------------------- crawling
+
+
+def test_crawl_section_defaults_and_values(tmp_path: Path) -> None:
+    crawl = load(tmp_path, "").crawl
+    assert (crawl.per_host, crawl.per_host_delay, crawl.timeout) == (2, 1.0, 20.0)
+    assert (crawl.max_bytes, crawl.user_agent, crawl.concurrency) == (15 * 1024**2, None, 32)
+    crawl = load(
+        tmp_path,
+        """
+        [crawl]
+        per_host = 4
+        per_host_delay = 0
+        timeout = 7.5
+        max_bytes = "500KB"
+        user_agent = "mijnbot/1.0 (+https://example.org/bot)"
+        concurrency = 64
+        """,
+    ).crawl
+    assert (crawl.per_host, crawl.per_host_delay, crawl.timeout) == (4, 0.0, 7.5)
+    assert (crawl.max_bytes, crawl.concurrency) == (500_000, 64)
+    assert crawl.user_agent == "mijnbot/1.0 (+https://example.org/bot)"
+    assert load(tmp_path, "[crawl]\nmax_bytes = 2048\n").crawl.max_bytes == 2048
+    assert load(tmp_path, "[crawl]\nmax_bytes = '15MiB'\n").crawl.max_bytes == 15 * 1024**2
+
+
+def test_crawl_section_problems(tmp_path: Path) -> None:
+    found = by_key(
+        problems(
+            tmp_path,
+            """
+            [crawl]
+            per_host = 0
+            per_host_delay = -1
+            timeout = 0
+            max_bytes = "lots"
+            user_agent = "bot\\nX-Evil: 1"
+            concurrency = true
+            per_hots = 3
+            """,
+        )
+    )
+    assert found == {
+        "crawl.per_host": "expected a whole number from 1 to 1000, got integer 0",
+        "crawl.per_host_delay": "expected a number of seconds from 0 to 3600, got integer -1",
+        "crawl.timeout": "expected a number of seconds greater than 0, got integer 0",
+        "crawl.max_bytes": (
+            "expected a size in bytes such as 15728640, '15MiB' or '500KB' (at least 1KiB),"
+            " got 'lots'"
+        ),
+        "crawl.user_agent": (
+            "expected printable ASCII for a User-Agent header, got 'bot\\nX-Evil: 1'"
+        ),
+        "crawl.concurrency": "expected a whole number from 1 to 1000, got boolean true",
+        "crawl.per_hots": (
+            "unknown key; expected one of: per_host, per_host_delay, timeout, max_bytes,"
+            " user_agent, concurrency; did you mean 'per_host'?"
+        ),
+    }
+
+
+def test_source_defaults_per_type(tmp_path: Path) -> None:
+    settings = load(
+        tmp_path,
+        """
+        [[sources]]
+        name = "Feed"
+        url = "https://example.org/feed.xml"
+        full_text = true
+        categories = ["HR", "Werk"]
+        min_interval = "1h"
+        max_interval = "12h"
+        [[sources]]
+        name = "Blog"
+        type = "blog"
+        url = "https://example.org/blog/"
+        sitemap = "https://example.org/sitemap.xml"
+        allow = ['/blog/\\d{4}/', '/blog/page/']
+        deny = '/tag/'
+        max_pages = 20
+        max_depth = 0
+        delay = 0
+        timeout = 120
+        """,
+    )
+    feed, blog = settings.sources
+    assert (feed.full_text, feed.categories) == (True, ("HR", "Werk"))
+    assert (feed.min_interval, feed.max_interval) == (timedelta(hours=1), timedelta(hours=12))
+    assert feed.blog is None and feed.key == "sources[0]"
+    assert blog.min_interval == timedelta(hours=2)  # a blog crawl is heavier: polled less
+    assert blog.max_interval == timedelta(days=1)
+    assert blog.blog is not None
+    assert blog.blog.sitemap == "https://example.org/sitemap.xml"
+    assert blog.blog.allow == (r"/blog/\d{4}/", "/blog/page/")
+    assert blog.blog.deny == ("/tag/",)
+    assert (blog.blog.max_pages, blog.blog.max_depth, blog.blog.delay) == (20, 0, 0.0)
+    assert blog.blog.timeout == 120.0
+    default = load(tmp_path, BASE).sources[0]
+    assert (default.min_interval, default.max_interval) == (timedelta(minutes=15), timedelta(1))
+    assert (default.full_text, default.categories) == (False, ())
+
+
+ALERTS = """
+[[watchlists]]
+name = "thuiswerken"
+title = "Thuiswerken"
+query = 'thuiswerken OR "hybride werken" lang:nl'
+[[watchlists]]
+name = "personen"
+title = "Personen"
+entities = ["Jan Jansen"]
+"""
+
+
+def test_alert_built_from_a_watchlist(tmp_path: Path) -> None:
+    settings = load(
+        tmp_path,
+        ALERTS
+        + """
+        [[sources]]
+        name = "Google News NL"
+        type = "alert"
+        watchlist = "thuiswerken"
+        provider = "google-news"
+        language = "nl"
+        region = "nl"
+        [[sources]]
+        name = "Bing"
+        type = "alert"
+        watchlist = "thuiswerken"
+        provider = "bing-news"
+        [[sources]]
+        name = "Lokaal"
+        type = "alert"
+        watchlist = "thuiswerken"
+        provider = "google-news"
+        endpoint = "http://127.0.0.1:8080/rss/search"
+        [[sources]]
+        name = "Geplakt"
+        type = "alert"
+        url = "https://www.google.com/alerts/feeds/123/456"
+        """,
+    )
+    google, bing, local, pasted = settings.sources
+    assert google.url == (
+        "https://news.google.com/rss/search?q=thuiswerken+OR+%22hybride+werken%22"
+        "&hl=nl&gl=NL&ceid=NL:nl"
+    )
+    assert (google.watchlist, google.provider, google.region) == (
+        "thuiswerken",
+        "google-news",
+        "NL",
+    )
+    assert bing.url == (
+        "https://www.bing.com/news/search?q=thuiswerken+OR+%22hybride+werken%22"
+        "&format=rss&setlang=nl&cc=NL"
+    )
+    assert local.url.startswith("http://127.0.0.1:8080/rss/search?q=thuiswerken+OR+")
+    assert pasted.url == "https://www.google.com/alerts/feeds/123/456" and pasted.watchlist is None
+
+
+def test_alert_problems(tmp_path: Path) -> None:
+    def alert(name: str, body: str) -> str:
+        return f'[[sources]]\nname = "{name}"\ntype = "alert"\n{body}\n'
+
+    found = by_key(
+        problems(
+            tmp_path,
+            ALERTS
+            + alert("both", 'url = "https://x.org/f"\nwatchlist = "thuiswerken"')
+            + alert("neither", 'language = "nl"')
+            + alert("no provider", 'watchlist = "thuiswerken"')
+            + alert("bad provider", 'watchlist = "thuiswerken"\nprovider = "yahoo"')
+            + alert("unknown", 'watchlist = "verzuim"\nprovider = "google-news"')
+            + alert("entities", 'watchlist = "personen"\nprovider = "bing-news"')
+            + alert("region", 'watchlist = "thuiswerken"\nprovider = "bing-news"\nregion = "NLD"')
+            + alert("pasted", 'url = "https://x.org/g"\nregion = "NL"\nprovider = "bing-news"'),
+        )
+    )
+    assert found == {
+        "sources[0]": (
+            "give either url (a pasted alert or search feed) or watchlist (a feed built from"
+            " a watchlist's query at provider), not both"
+        ),
+        "sources[1].url": (
+            "missing required key; expected url = an alert or search feed URL, or"
+            " watchlist = the name of a watchlist (with provider = 'google-news' or 'bing-news')"
+        ),
+        "sources[2].provider": (
+            "missing required key; expected 'google-news' or 'bing-news': where the search"
+            " feed for the watchlist's query is built"
+        ),
+        "sources[3].provider": "expected one of: google-news, bing-news, got 'yahoo'",
+        "sources[4].watchlist": "no watchlist named 'verzuim'; defined: thuiswerken, personen",
+        "sources[5].watchlist": (
+            "watchlist 'personen' has no query (it names entities only); an alert feed needs"
+            " a query to search for"
+        ),
+        "sources[6].region": "expected a 2-letter country code such as 'NL', got 'NLD'",
+        "sources[7].region": (
+            "only for an alert built from a watchlist (watchlist = ...); a pasted url is used"
+            " as it is"
+        ),
+        "sources[7].provider": (
+            "only for an alert built from a watchlist (watchlist = ...); a pasted url is used"
+            " as it is"
+        ),
+    }
+
+
+def test_source_keys_of_another_type_and_blog_problems(tmp_path: Path) -> None:
+    found = by_key(
+        problems(
+            tmp_path,
+            """
+            [[sources]]
+            name = "Feed"
+            url = "https://example.org/feed.xml"
+            sitemap = "https://example.org/sitemap.xml"
+            watchlist = "x"
+            min_interval = "2d"
+            categories = "HR"
+            [[sources]]
+            name = "Blog"
+            type = "blog"
+            url = "https://example.org/"
+            full_text = true
+            allow = ["/blog/", "(unclosed"]
+            deny = [3]
+            max_pages = 0
+            max_depth = -1
+            delay = "even"
+            sitemap = "sitemap.xml"
+            """,
+        )
+    )
+    assert found == {
+        "sources[0].sitemap": 'only for sources of type "blog"; this one is "feed"',
+        "sources[0].watchlist": 'only for sources of type "alert"; this one is "feed"',
+        "sources[0].min_interval": "expected at most max_interval (1d), got 2d",
+        "sources[0].categories": "expected an array of non-empty strings, got 'HR'",
+        "sources[1].full_text": 'only for sources of type "feed" or "alert"; this one is "blog"',
+        "sources[1].allow[1]": (
+            "not a regular expression (missing ), unterminated subpattern at position 0):"
+            " '(unclosed'; expected Python syntax such as '/blog/\\d{4}/'"
+        ),
+        "sources[1].deny[0]": "expected a regular expression (a non-empty string), got integer 3",
+        "sources[1].max_pages": "expected a whole number from 1 to 100000, got integer 0",
+        "sources[1].max_depth": "expected a whole number from 0 to 100, got integer -1",
+        "sources[1].delay": "expected a number of seconds from 0 to 3600, got 'even'",
+        "sources[1].sitemap": "expected an absolute http(s) URL, got 'sitemap.xml'",
+    }
+
+
+def test_demo_config_validates_with_no_per_host_delay(tmp_path: Path) -> None:
+    text = (REPO / "config" / "demo.toml").read_text("utf-8")
+    settings = load(tmp_path, text.replace("{feeds}", "http://127.0.0.1:8123/feeds"))
+    assert settings.allow_private_networks is True
+    assert settings.crawl.per_host_delay == 0.0
+    assert len(settings.sources) == 5

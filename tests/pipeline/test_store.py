@@ -178,3 +178,51 @@ def test_edition_key_is_unique_and_delivery_claimed_once(store: Store) -> None:
     store.finish_delivery(d["id"], "sent", NOW)
     assert store.delivery(d["id"])["status"] == "sent"
     assert store.delivery_counts() == {"sent": 1}
+
+
+def test_v3_migration_keeps_sources_and_records_their_config_url(tmp_path: Path) -> None:
+    import sqlite_utils
+
+    from pipeline.store import APPLICATION_ID, MIGRATIONS
+
+    path = tmp_path / "old.db"
+    db = sqlite_utils.Database(path)
+    for _, migrate in MIGRATIONS[:2]:
+        migrate(db)
+    db.execute(
+        "INSERT INTO sources (name, type, url, etag, created) VALUES (?, ?, ?, ?, ?)",
+        ["Bron", "feed", "https://x.test/feed", '"e1"', NOW.isoformat()],
+    )
+    db.execute("PRAGMA user_version = 2")
+    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    db.conn.commit()
+    db.close()
+    with Store(path) as store:
+        assert store.schema_version == SCHEMA_VERSION >= 3
+        [row] = store.sources()
+        assert (row.url, row.config_url, row.etag) == ("https://x.test/feed", row.url, '"e1"')
+        assert row.disabled_reason is None and row.poll_interval is None
+        # the same config again keeps the fetch state; a moved feed keeps its new URL
+        store.sync_sources([Src("Bron", "https://x.test/feed")], NOW)
+        assert store.sources()[0].etag == '"e1"'
+
+
+def test_an_alert_never_stores_an_article_twice(tmp_path: Path) -> None:
+    with Store(tmp_path / "tw.db") as store:
+        store.sync_sources(
+            [Src("Uitgever", "https://x.test/feed"), Src("Alert", "https://a.test/", "alert")], NOW
+        )
+        ids = {r.name: r.id for r in store.sources()}
+        alert_first = entry(1, identity="guid:alert-1", text="Kort.")
+        saved = store.save_entries(ids["Alert"], [alert_first, entry(2, identity="a-2")], NOW)
+        assert (saved.new, saved.known) == (2, 0)
+        # the publisher's copy of article 1 takes over the alert's row
+        saved = store.save_entries(ids["Uitgever"], [entry(1, text="Het hele verhaal.")], NOW)
+        assert saved.new == 1 and store.article_count() == 2
+        [row] = store.db.execute(
+            "SELECT source_id, text FROM articles WHERE url = 'https://x.test/1'"
+        ).fetchall()
+        assert row == (ids["Uitgever"], "Het hele verhaal.")
+        # the alert brings it again: known, not stored
+        again = store.save_entries(ids["Alert"], [alert_first], NOW)
+        assert (again.new, again.known) == (0, 1) and store.article_count() == 2

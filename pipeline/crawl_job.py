@@ -1,0 +1,461 @@
+"""The crawl job: every due source once (feeds, alerts and blogs) into the store.
+
+All fetch scheduling decisions live here, in one place: which sources are due, when a
+source is polled next (adaptive interval on success, exponential back-off on failure,
+never before a Retry-After), and what a permanent redirect (the stored URL follows it)
+or 410 Gone (the source is switched off) does to a source. The CLI's ``crawl`` and the
+scheduler call :func:`crawl` (or :func:`crawl_async`); ``pipeline.jobs.crawl`` is the
+same function.
+
+One HTTP client (:func:`crawlers.http.make_client`) carries every request of a crawl,
+so the per-host limit and delay hold across sources, full-text pages and robots.txt.
+Blogs are crawled by a Scrapy spider in a child process each. Every source's entries
+and health are saved in one transaction of their own, so a crash half-way leaves each
+source either fully recorded or untouched, and a failing source never stops the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from crawlers.blog import BlogConfig, crawl_blog_async
+from crawlers.blog.config import BLOG_USER_AGENT
+from crawlers.entries import Entry
+from crawlers.feed_crawler import CrawlOutcome, FeedParser, FetchState, crawl_feed, parse_inline
+from crawlers.fulltext import FullTextError, apply_full_text, fetch_full_text, needs_full_text
+from crawlers.http import USER_AGENT, CrawlClient, HttpOptions, make_client
+from crawlers.parsing_pool import ParsingPool
+from crawlers.polling import next_interval
+from crawlers.robots import RobotsCache
+from pipeline.settings import BlogOptions, Settings, Source
+from pipeline.store import CrawlRecord, SaveResult, SourceRow, Store
+
+log = logging.getLogger("trendwatch")
+
+MAX_BACKOFF = timedelta(hours=24)  # longest wait after repeated failures
+MAX_RETRY_AFTER = timedelta(days=7)  # a Retry-After further ahead is cut to this
+FULL_TEXT_CONCURRENCY = 8  # article pages in flight at once (per-host limits apply too)
+BLOG_CONCURRENCY = 2  # spider child processes at once
+# With more feed sources due than this, feeds are parsed in a process pool, so parsing
+# (feedparser, the sanitizer) runs beside the event loop instead of stalling it.
+POOL_THRESHOLD = 50
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class SourceReport:
+    """What crawling one source did; ``status`` is "ok", "not modified" or "error"."""
+
+    name: str
+    status: str
+    new: int = 0
+    updated: int = 0
+    entries: int = 0
+    error: str | None = None
+    warning: str | None = None
+    seconds: float = 0.0
+    type: str = "feed"
+    known: int = 0  # alert entries already stored from another source
+    full_text: int = 0  # entries whose teaser was replaced by the article page's text
+    moved_to: str | None = None  # permanent redirect: the source's new URL
+    gone: bool = False  # 410 Gone: the source is switched off
+    retry_after: datetime | None = None  # rate limited: no poll before this
+    next_poll: datetime | None = None
+
+    @property
+    def note(self) -> str:
+        """One line for people: the error, else what changed about the source."""
+        parts = []
+        if self.gone:
+            parts.append("gone (410), disabled")
+        elif self.retry_after is not None:
+            parts.append(f"rate limited, retry after {self.retry_after:%Y-%m-%d %H:%M} UTC")
+        if self.error and not self.gone:
+            parts.append(self.error)
+        if self.moved_to:
+            parts.append(f"moved permanently to {self.moved_to}")
+        if self.warning:
+            parts.append(self.warning)
+        return "; ".join(parts)
+
+
+def next_poll_after(success: bool, errors: int, every: timedelta, now: datetime) -> datetime:
+    """When to poll again: the interval after a success, exponential back-off
+    (interval x 2^(errors-1), at most a day) after consecutive failures."""
+    if success or errors <= 0:
+        return now + every
+    return now + min(every * (2 ** min(errors - 1, 16)), max(MAX_BACKOFF, every))
+
+
+def crawl(
+    settings: Settings,
+    store: Store,
+    *,
+    now: datetime | None = None,
+    force: bool = False,
+    names: Iterable[str] | None = None,
+    on_start: Callable[[int], None] | None = None,
+    on_done: Callable[[SourceReport], None] | None = None,
+    parse_pool: bool | None = None,
+) -> list[SourceReport]:
+    """Crawl every source that is due, store new entries and each source's health.
+
+    ``force`` crawls every enabled source whether due or not (``trendwatch crawl
+    --all``); ``names`` crawls just those sources, due or not. Sources switched off
+    after 410 Gone, and those asked to wait by a Retry-After, are skipped either way.
+    ``on_start`` gets the number of sources about to be crawled, ``on_done`` each
+    report as it comes in. ``parse_pool`` forces the process pool for feed parsing on
+    or off (default: on with more than ``POOL_THRESHOLD`` feeds due, on a multi-core
+    machine). Returns one report per source, by name.
+    """
+    return asyncio.run(
+        crawl_async(
+            settings,
+            store,
+            now=now,
+            force=force,
+            names=names,
+            on_start=on_start,
+            on_done=on_done,
+            parse_pool=parse_pool,
+        )
+    )
+
+
+async def crawl_async(
+    settings: Settings,
+    store: Store,
+    *,
+    now: datetime | None = None,
+    force: bool = False,
+    names: Iterable[str] | None = None,
+    on_start: Callable[[int], None] | None = None,
+    on_done: Callable[[SourceReport], None] | None = None,
+    parse_pool: bool | None = None,
+) -> list[SourceReport]:
+    """:func:`crawl` for a caller that runs an event loop already (the scheduler)."""
+    now = now or utcnow()
+    store.sync_sources(settings.sources, now)
+    wanted = None if names is None else list(names)
+    rows = store.due_sources(now, force=force or wanted is not None, names=wanted)
+    if on_start:
+        on_start(len(rows))
+    if not rows:
+        return []
+    feeds = sum(r.type != "blog" for r in rows)
+    if parse_pool is None:
+        parse_pool = feeds > POOL_THRESHOLD and (os.cpu_count() or 1) > 1
+    pool = ParsingPool(min(os.cpu_count() or 1, 4)) if parse_pool and feeds else None
+    try:
+        async with make_client(http_options(settings)) as client:
+            run = _Crawl(settings, store, client, pool.parse if pool else parse_inline)
+            reports = await run.all(rows, on_done)
+    finally:
+        if pool is not None:
+            pool.close()
+    reports.sort(key=lambda r: r.name)
+    return reports
+
+
+def http_options(settings: Settings) -> HttpOptions:
+    """The HTTP client's options from the ``[crawl]`` section."""
+    c = settings.crawl
+    return HttpOptions(
+        timeout=c.timeout,
+        max_bytes=c.max_bytes,
+        max_connections=c.concurrency,
+        per_host=c.per_host,
+        per_host_delay=c.per_host_delay,
+        user_agent=c.user_agent or USER_AGENT,
+        allow_private_networks=settings.allow_private_networks,
+    )
+
+
+@dataclass
+class _Result:
+    """A crawl's outcome in the terms the store records, whatever the source type."""
+
+    entries: list[Entry] = field(default_factory=list)
+    error: str | None = None
+    warning: str | None = None
+    status: int = 0
+    etag: str | None = None
+    last_modified: str | None = None
+    title: str | None = None
+    not_modified: bool = False
+    cache_max_age: int | None = None
+    ttl: int | None = None  # minutes
+    retry_after: datetime | None = None
+    moved_to: str | None = None
+    gone: bool = False
+    full_text: int = 0
+    keep: int = 0  # entries left as stored (full-text sources do not overwrite them)
+
+    @classmethod
+    def of(cls, outcome: CrawlOutcome) -> _Result:
+        f = outcome.fetch
+        return cls(
+            entries=list(outcome.entries),
+            error=outcome.error,
+            warning=outcome.warning,
+            status=f.status,
+            etag=f.etag,
+            last_modified=f.last_modified,
+            title=outcome.feed_title,
+            not_modified=outcome.not_modified,
+            cache_max_age=f.cache_max_age,
+            ttl=outcome.ttl,
+            retry_after=f.retry_after,
+            moved_to=f.moved_to,
+            gone=f.gone,
+        )
+
+
+class _Crawl:
+    """One crawl run: the shared client, robots cache and limits."""
+
+    def __init__(
+        self, settings: Settings, store: Store, client: CrawlClient, parse: FeedParser
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.client = client
+        self.parse = parse
+        self.sources = {s.name: s for s in settings.sources}
+        self.feed_limit = asyncio.Semaphore(settings.crawl.concurrency)
+        self.blog_limit = asyncio.Semaphore(BLOG_CONCURRENCY)
+        self.page_limit = asyncio.Semaphore(FULL_TEXT_CONCURRENCY)
+        self.robots = RobotsCache(client)
+
+    async def all(
+        self, rows: list[SourceRow], on_done: Callable[[SourceReport], None] | None
+    ) -> list[SourceReport]:
+        reports: list[SourceReport] = []
+
+        async def one(row: SourceRow) -> None:
+            report = await self.one(row)
+            reports.append(report)
+            if on_done:
+                on_done(report)
+
+        await asyncio.gather(*(one(r) for r in rows))
+        return reports
+
+    async def one(self, row: SourceRow) -> SourceReport:
+        source = self.sources.get(row.name) or Source(row.name, row.type, row.url)
+        started = time.monotonic()
+        try:
+            if row.type == "blog":
+                async with self.blog_limit:
+                    started = time.monotonic()
+                    result = await self.blog(row, source)
+            else:
+                async with self.feed_limit:
+                    started = time.monotonic()
+                    result = await self.feed(row, source)
+        except Exception as exc:  # a bug with one source must not stop the others
+            log.exception("source %r: crawl failed", row.name)
+            result = _Result(error=f"internal error: {type(exc).__name__}: {exc}"[:500])
+        return self.record(row, source, result, time.monotonic() - started)
+
+    # --- feeds and alerts ------------------------------------------------------------
+
+    async def feed(self, row: SourceRow, source: Source) -> _Result:
+        state = FetchState(row.url, row.etag, row.last_modified, row.language)
+        outcome = await crawl_feed(self.client, row.name, state, parse=self.parse)
+        result = _Result.of(outcome)
+        if source.full_text and result.entries and not result.error:
+            await self.full_text(row, result)
+        return result
+
+    async def full_text(self, row: SourceRow, result: _Result) -> None:
+        """Replace teasers by the article pages' text, for entries not stored yet
+        (stored ones keep the text fetched before: no page is fetched twice)."""
+        known = self.store.known_identities(row.id, (e.identity for e in result.entries))
+        fresh = [e for e in result.entries if e.identity not in known]
+        result.keep = len(result.entries) - len(fresh)
+        wanted = [i for i, e in enumerate(fresh) if needs_full_text(e)]
+        problems: dict[str, int] = {}
+
+        async def page(index: int) -> None:
+            entry = fresh[index]
+            assert entry.url is not None  # needs_full_text wants a link
+            async with self.page_limit:
+                got = await fetch_full_text(self.client, entry.url, self.robots.allowed)
+            if isinstance(got, FullTextError):
+                problems[got.kind] = problems.get(got.kind, 0) + 1
+                log.info("source %r: no full text for %s: %s", row.name, entry.url, got.error)
+                return
+            fresh[index] = apply_full_text(entry, got)
+            result.full_text += 1
+
+        await asyncio.gather(*(page(i) for i in wanted))
+        result.entries = fresh
+        if problems:
+            kinds = ", ".join(f"{kind}: {n}" for kind, n in sorted(problems.items()))
+            note = f"full text: {sum(problems.values())} of {len(wanted)} pages not used ({kinds})"
+            result.warning = f"{result.warning}; {note}" if result.warning else note
+
+    # --- blogs -----------------------------------------------------------------------
+
+    async def blog(self, row: SourceRow, source: Source) -> _Result:
+        opts = source.blog or BlogOptions()
+        c = self.settings.crawl
+        config = BlogConfig(
+            start_url=row.url,
+            sitemap_url=opts.sitemap,
+            allow=opts.allow,
+            deny=opts.deny,
+            max_pages=opts.max_pages,
+            max_depth=opts.max_depth,
+            name=row.name,
+            language=row.language,
+            delay=opts.delay,
+            download_timeout=c.timeout,
+            max_bytes=c.max_bytes,
+            user_agent=c.user_agent or BLOG_USER_AGENT,
+        )
+        found = await crawl_blog_async(
+            config,
+            timeout=opts.timeout,
+            allow_private_networks=self.settings.allow_private_networks,
+        )
+        if found.robots_refused:
+            log.info("source %r: robots.txt kept %d pages out", row.name, len(found.robots_refused))
+        if found.fatal and not found.entries:
+            return _Result(error=found.fatal)
+        warning = found.fatal
+        if warning is None and found.errors:
+            more = f" (and {len(found.errors) - 1} more)" if len(found.errors) > 1 else ""
+            warning = f"{found.errors[0]}{more}"
+        return _Result(entries=found.entries, warning=warning, status=200)
+
+    # --- recording -------------------------------------------------------------------
+
+    def record(
+        self, row: SourceRow, source: Source, result: _Result, seconds: float
+    ) -> SourceReport:
+        now = utcnow()
+        base = self.settings.schedule.crawl_every
+        name = row.name
+        if result.error:
+            errors = row.consecutive_errors + 1
+            next_poll = next_poll_after(False, errors, base, now)
+            retry_after = None
+            if result.retry_after is not None:
+                retry_after = min(result.retry_after, now + MAX_RETRY_AFTER)
+                next_poll = max(next_poll, retry_after)
+            self.store.record_crawl(
+                row.id,
+                now,
+                CrawlRecord(
+                    ok=False,
+                    next_poll=next_poll,
+                    status=result.status,
+                    error=result.error,
+                    retry_after=retry_after,
+                    gone=result.gone,
+                    duration=seconds,
+                ),
+            )
+            if result.gone:
+                log.warning("source %r: gone (410), disabled: %s", name, row.url)
+            elif retry_after is not None:
+                log.warning(
+                    "source %r: rate limited (%s), retry after %s",
+                    name,
+                    result.error,
+                    f"{retry_after:%Y-%m-%d %H:%M:%S} UTC",
+                )
+            else:
+                log.warning("source %r: %s (failure %d in a row)", name, result.error, errors)
+            return SourceReport(
+                name,
+                "error",
+                error=result.error,
+                seconds=seconds,
+                type=row.type,
+                gone=result.gone,
+                retry_after=retry_after,
+                next_poll=None if result.gone else next_poll,
+            )
+        with self.store.transaction():  # the entries and the health, together or not at all
+            saved = (
+                self.store.save_entries(row.id, result.entries, now)
+                if result.entries
+                else SaveResult()
+            )
+            interval = next_interval(
+                self.store.recent_entry_times(row.id),
+                now,
+                base,
+                source.min_interval,
+                source.max_interval,
+                cache_max_age=result.cache_max_age,
+                feed_ttl_minutes=result.ttl or row.feed_ttl,
+                new_entries=saved.new,
+            )
+            next_poll = now + interval
+            self.store.record_crawl(
+                row.id,
+                now,
+                CrawlRecord(
+                    ok=True,
+                    next_poll=next_poll,
+                    status=result.status,
+                    warning=result.warning,
+                    etag=result.etag,
+                    last_modified=result.last_modified,
+                    title=result.title,
+                    poll_interval=int(interval.total_seconds()),
+                    cache_max_age=result.cache_max_age,
+                    feed_ttl=result.ttl,
+                    moved_to=result.moved_to,
+                    duration=seconds,
+                ),
+            )
+        if result.moved_to and result.moved_to != row.url:
+            log.warning(
+                "source %r moved permanently: %s → %s (update the config when convenient)",
+                name,
+                row.url,
+                result.moved_to,
+            )
+        if result.warning:
+            log.warning("source %r: %s", name, result.warning)
+        entries = len(result.entries) + result.keep
+        if result.not_modified:
+            log.info("source %r: not modified (%.2f s)", name, seconds)
+        else:
+            log.info(
+                "source %r: %d entries, %d new, %d updated%s (%.2f s)",
+                name,
+                entries,
+                saved.new,
+                saved.updated,
+                f", {saved.known} already stored from other sources" if saved.known else "",
+                seconds,
+            )
+        return SourceReport(
+            name,
+            "not modified" if result.not_modified else "ok",
+            new=saved.new,
+            updated=saved.updated,
+            entries=entries,
+            warning=result.warning,
+            seconds=seconds,
+            type=row.type,
+            known=saved.known,
+            full_text=result.full_text,
+            moved_to=result.moved_to if result.moved_to != row.url else None,
+            next_poll=next_poll,
+        )

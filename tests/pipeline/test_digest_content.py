@@ -1,0 +1,289 @@
+"""What a digest holds, built from a processed store: stories led once with "ook bij"
+and "Lees ook", stories not repeated unless they grew, the quiet-week rule, rising
+terms, personal unsubscribe links (RFC 8058), preview, template_dir and the archive."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from digests.tokens import verify_token
+from pipeline import jobs
+from pipeline.store import Store
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # Thursday of ISO week 48
+
+JUMBO = (
+    "Supermarktketen Jumbo schrapt 300 banen op het hoofdkantoor in Veghel. Dat heeft het"
+    " bedrijf woensdag bekendgemaakt. Volgens Jumbo is de reorganisatie nodig omdat de"
+    " kosten sneller stijgen dan de omzet. De ondernemingsraad van Jumbo is geschrokken en"
+    " vakbond FNV wil snel met de directie om tafel. Medewerkers in Veghel hoorden het"
+    " nieuws tijdens een personeelsbijeenkomst. Het bedrijf wil gedwongen ontslagen zoveel"
+    " mogelijk voorkomen en biedt begeleiding naar ander werk."
+)
+JUMBO_REWRITE = (
+    "In Veghel verdwijnen bij Jumbo 300 banen. De supermarktketen wil met de reorganisatie"
+    " de stijgende kosten beteugelen, zo liet Jumbo woensdag weten. FNV noemt het nieuws"
+    " een klap voor de medewerkers in Veghel en wil overleg met de directie van Jumbo."
+)
+JUMBO_FNV = (
+    "Vakbond FNV eist garanties voor de medewerkers van Jumbo in Veghel. De bond wil dat"
+    " niemand gedwongen vertrekt bij de reorganisatie waarbij 300 banen verdwijnen."
+)
+PLUS = (  # matches no watchlist: it can only appear under "Lees ook"
+    "Supermarkt Plus opent een nieuw distributiecentrum in Ede en neemt 150 mensen"
+    " aan. Ook Jumbo zoekt in de regio personeel voor de winkels."
+)
+
+CONFIG = """
+base_url = "https://digest.example.org"
+secret_env = "TW_TEST_SECRET"
+[[watchlists]]
+name = "banen"
+title = "Banen en ontslag"
+query = "banen OR medewerkers"
+[[watchlists]]
+name = "burnout"
+title = "Burn-out"
+query = "burnout OR burn-out"
+[[subscribers]]
+email = "sanne@example.nl"
+name = "Sanne"
+language = "nl"
+watchlists = ["banen", "burnout"]
+[[subscribers]]
+email = "stil@example.nl"
+language = "nl"
+watchlists = ["burnout"]
+[[subscribers]]
+email = "altijd@example.nl"
+language = "nl"
+watchlists = ["burnout"]
+send_empty = true
+"""
+SECRET = "a-secret-of-at-least-16-bytes"
+
+
+def _jsonl(path: Path, rows: list[tuple[str, str, str, str, datetime]]) -> Path:
+    lines = [
+        json.dumps(
+            {
+                "id": id_,
+                "title": title,
+                "text": text,
+                "source": source,
+                "url": f"https://{source.lower()}.example/{id_}",
+                "published": when.isoformat(),
+                "lang": "nl",
+            }
+        )
+        for id_, title, text, source, when in rows
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _seed(settings, tmp_path: Path, rows, now: datetime = NOW) -> None:
+    with Store(settings.db_path) as store:
+        jobs.import_jsonl(store, _jsonl(tmp_path / f"in-{now:%j}.jsonl", rows), now=now)
+        jobs.process(settings, store, now=now)
+
+
+def _mails(recorder) -> dict[str, email.message.EmailMessage]:
+    out = {}
+    for m in recorder.received:
+        msg = email.message_from_bytes(m.content, policy=email.policy.default)
+        out[str(msg["To"]).split("<")[-1].rstrip(">")] = msg
+    return out
+
+
+def _smtp(port: int) -> str:
+    return f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nfrom = "Digest <digest@example.org>"\n'
+
+
+WEEK = [
+    ("j1", "Jumbo schrapt 300 banen in Veghel", JUMBO, "NOS", NOW - timedelta(days=2)),
+    ("j2", "Jumbo: 300 banen weg in Veghel", JUMBO_REWRITE, "Omroep", NOW - timedelta(days=2)),
+    ("j3", "FNV eist garanties bij Jumbo", JUMBO_FNV, "Vakblad", NOW - timedelta(days=1)),
+    ("p1", "Plus opent distributiecentrum in Ede", PLUS, "Regio", NOW - timedelta(days=1)),
+]
+
+
+def test_a_story_is_led_once_with_its_other_sources_and_related_items(
+    make_settings, tmp_path, smtpd, monkeypatch
+) -> None:
+    monkeypatch.setenv("TW_TEST_SECRET", SECRET)
+    recorder, port = smtpd
+    settings = make_settings(CONFIG + _smtp(port))
+    _seed(settings, tmp_path, WEEK)
+    with Store(settings.db_path) as store:
+        report = jobs.digest(settings, store, now=NOW)
+        stories = {r["import_id"]: r["story_id"] for r in jobs_export(store)}
+    assert report.ok
+    assert stories["j1"] == stories["j2"] == stories["j3"] != stories["p1"]
+    mail = _mails(recorder)["sanne@example.nl"]
+    html = mail.get_body(("html",)).get_content()
+    text = mail.get_body(("plain",)).get_content()
+    # one item for the Jumbo story, led by the earliest canonical article (NOS); the
+    # other reports are named under "Ook bij", not shown as items of their own
+    assert "<https://nos.example/j1>" not in text  # (sanity: plain URLs in the text part)
+    assert text.count("* ") == 1 and "* Jumbo schrapt 300 banen in Veghel" in text
+    assert "Jumbo: 300 banen weg in Veghel" not in text and "FNV eist" not in text
+    assert "Ook bij" in text and "Omroep" in text and "Vakblad" in text
+    assert html.count('href="https://omroep.example/j2"') == 1
+    assert "https://omroep.example/j2" in text and "https://vakblad.example/j3" in text
+    # the Plus article shares a name (Jumbo) with the story: "Lees ook" links it
+    assert "Lees ook" in text and "https://regio.example/p1" in text
+    assert "Plus opent distributiecentrum in Ede (Regio)" in text
+    # the quiet watchlist says so in one line
+    assert "Geen nieuws over Burn-out deze week" in text
+
+
+def jobs_export(store: Store) -> list[dict]:
+    from pipeline.jsonl import iter_export
+
+    return list(iter_export(store.export_rows()))
+
+
+YESTERDAY = [(*row[:4], NOW - timedelta(days=1)) for row in WEEK[:2]]
+MONDAY = NOW + timedelta(days=4)  # week 49; its period reaches back over Thursday
+
+
+def test_a_story_sent_last_week_is_not_repeated(make_settings, tmp_path, smtpd, monkeypatch):
+    monkeypatch.setenv("TW_TEST_SECRET", SECRET)
+    recorder, port = smtpd
+    assert not recorder.received
+    settings = make_settings(CONFIG + _smtp(port))
+    _seed(settings, tmp_path, YESTERDAY)
+    with Store(settings.db_path) as store:
+        first = jobs.digest(settings, store, now=NOW)
+        second = jobs.digest(settings, store, now=MONDAY)
+    assert any("sanne@example.nl" in line for line in first.sent)
+    assert any("sanne@example.nl" in line for line in second.empty)  # nothing new to say
+
+
+def test_a_story_that_grew_comes_back(make_settings, tmp_path, smtpd, monkeypatch) -> None:
+    monkeypatch.setenv("TW_TEST_SECRET", SECRET)
+    recorder, port = smtpd
+    settings = make_settings(CONFIG + _smtp(port))
+    _seed(settings, tmp_path, YESTERDAY)
+    with Store(settings.db_path) as store:
+        jobs.digest(settings, store, now=NOW)
+    grown = ("j9", "Jumbo-medewerkers in Veghel voeren actie", JUMBO_FNV, "Krant", NOW)
+    _seed(settings, tmp_path, [grown], now=NOW + timedelta(hours=6))
+    with Store(settings.db_path) as store:
+        stories = {r["import_id"]: r["story_id"] for r in jobs_export(store)}
+        again = jobs.digest(settings, store, now=MONDAY)
+    assert stories["j9"] == stories["j1"]  # it grew the story, it did not start one
+    assert any("sanne@example.nl" in line for line in again.sent)
+    week49 = [
+        email.message_from_bytes(m.content, policy=email.policy.default)
+        for m in recorder.received
+        if b"Week 49" in m.content and b"sanne@example.nl" in m.content
+    ]
+    text = week49[0].get_body(("plain",)).get_content()
+    assert "Ook bij" in text and "https://krant.example/j9" in text
+
+
+def test_an_empty_digest_is_sent_only_to_who_asked(
+    make_settings, tmp_path, smtpd, monkeypatch
+) -> None:
+    monkeypatch.setenv("TW_TEST_SECRET", SECRET)
+    recorder, port = smtpd
+    settings = make_settings(CONFIG + _smtp(port))
+    _seed(settings, tmp_path, WEEK)
+    with Store(settings.db_path) as store:
+        report = jobs.digest(settings, store, now=NOW)
+    received = set(_mails(recorder))
+    assert received == {"sanne@example.nl", "altijd@example.nl"}
+    assert any("stil@example.nl" in line for line in report.empty)
+    lone = _mails(recorder)["altijd@example.nl"].get_body(("plain",)).get_content()
+    assert "Geen nieuws over Burn-out deze week" in lone
+
+
+def test_unsubscribe_headers_and_personal_links(
+    make_settings, tmp_path, smtpd, monkeypatch
+) -> None:
+    monkeypatch.setenv("TW_TEST_SECRET", SECRET)
+    recorder, port = smtpd
+    settings = make_settings(CONFIG + _smtp(port))
+    _seed(settings, tmp_path, WEEK)
+    with Store(settings.db_path) as store:
+        jobs.digest(settings, store, now=NOW)
+    mail = _mails(recorder)["sanne@example.nl"]
+    header = " ".join(str(mail["List-Unsubscribe"]).split())
+    assert "<mailto:digest@example.org?subject=unsubscribe>" in header
+    url = header.split("<https://", 1)[1].split(">", 1)[0]
+    assert url.startswith("digest.example.org/unsubscribe/")
+    token = url.rsplit("/", 1)[1]
+    assert verify_token(SECRET.encode(), token) == "sanne@example.nl"
+    assert verify_token(b"another-secret-of-16-bytes", token) is None
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    text = mail.get_body(("plain",)).get_content()
+    assert f"https://{url}" in text and "https://digest.example.org/manage/" in text
+    # the archive page (web version) carries no token and no address
+    page = (settings.archive_dir / "2026" / "W48").glob("*.html")
+    for p in page:
+        body = p.read_text("utf-8")
+        assert token not in body and "sanne@example.nl" not in body
+
+
+def test_without_secret_env_a_secret_is_kept_in_the_data_folder(
+    make_settings, tmp_path, smtpd
+) -> None:
+    recorder, port = smtpd
+    settings = make_settings(CONFIG.replace('secret_env = "TW_TEST_SECRET"\n', "") + _smtp(port))
+    _seed(settings, tmp_path, WEEK)
+    with Store(settings.db_path) as store:
+        jobs.digest(settings, store, now=NOW)
+    key = settings.data_dir / "secret.key"
+    assert key.stat().st_mode & 0o777 == 0o600
+    header = str(_mails(recorder)["sanne@example.nl"]["List-Unsubscribe"])
+    token = " ".join(header.split()).split("/unsubscribe/")[1].split(">")[0]
+    assert verify_token(key.read_text().strip().encode(), token) == "sanne@example.nl"
+
+
+def test_preview_writes_files_and_records_nothing(make_settings, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("TW_TEST_SECRET", SECRET)
+    settings = make_settings(CONFIG)
+    _seed(settings, tmp_path, WEEK)
+    with Store(settings.db_path) as store:
+        html, text = jobs.preview(settings, store, "Sanne@example.nl", tmp_path / "preview")
+        assert store.editions() == [] and store.deliveries() == []
+    assert "Jumbo schrapt 300 banen in Veghel" in html.read_text("utf-8")
+    assert "/unsubscribe/" in text.read_text("utf-8")
+    assert not settings.outbox_dir.exists() and not settings.archive_dir.exists()
+
+
+def test_template_dir_overrides_a_template(make_settings, tmp_path, smtpd, monkeypatch) -> None:
+    monkeypatch.setenv("TW_TEST_SECRET", SECRET)
+    recorder, port = smtpd
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "edition.txt.j2").write_text(
+        "EIGEN SJABLOON {{ title }}\n{% for s in sections %}{{ s.title }}\n{% endfor %}",
+        encoding="utf-8",
+    )
+    settings = make_settings(f'template_dir = "{templates}"\n' + CONFIG + _smtp(port))
+    _seed(settings, tmp_path, WEEK)
+    with Store(settings.db_path) as store:
+        jobs.digest(settings, store, now=NOW)
+    mail = _mails(recorder)["sanne@example.nl"]
+    assert mail.get_body(("plain",)).get_content().startswith("EIGEN SJABLOON")
+    assert "<table" in mail.get_body(("html",)).get_content()  # the packaged HTML
+
+
+def test_archive_indexes_and_feed_are_written(make_settings, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("TW_TEST_SECRET", SECRET)
+    settings = make_settings(CONFIG)
+    _seed(settings, tmp_path, WEEK)
+    with Store(settings.db_path) as store:
+        jobs.digest(settings, store, now=NOW, dry_run=True)
+    archive = settings.archive_dir
+    assert (archive / "index.html").is_file() and (archive / "2026" / "index.html").is_file()
+    assert (archive / "watchlists" / "banen.html").is_file()
+    feed = (archive / "feed.xml").read_text("utf-8")
+    assert "<feed" in feed and "https://digest.example.org/archive/2026/W48/" in feed
