@@ -143,12 +143,13 @@ def process(
             results = [(a.features.id, n, a.matches.get(n)) for a in analysed for n in specs]
             top = max(r["id"] for r in rows)
             matches += store.save_processed(
-                batch.articles,
+                batch.processed,
                 matches=results,
                 progress={name: top for name in specs},
                 stories=batch.stories,
                 state=processor.state(),
                 repoint=batch.repoint,
+                merges=batch.merges,
                 now=now,
             )
             processed += len(rows)

@@ -211,9 +211,11 @@ class _Known:
 
 @dataclass
 class BatchResult:
-    articles: list[ProcessedArticle] = field(default_factory=list)
+    articles: list[tuple[Analysed, int | None]] = field(default_factory=list)
+    processed: list[ProcessedArticle] = field(default_factory=list)
     stories: list[StoryRow] = field(default_factory=list)
     repoint: list[tuple[int, int]] = field(default_factory=list)  # (old canonical, new)
+    merges: list[tuple[int, int]] = field(default_factory=list)  # (merged story, into)
     duplicates: int = 0
     new_stories: int = 0
 
@@ -243,18 +245,28 @@ class Processor:
     def run(self, analysed: Iterable[Analysed], already_clustered: set[int]) -> BatchResult:
         result = BatchResult()
         touched: dict[int, Story] = {}
+        assigned: dict[int, int] = {}  # article id -> story id, for this batch
         for a in sorted(analysed, key=lambda x: x.features.id):
             f = a.features
             duplicate_of = self._dedup(f, a.minhash, result)
-            story_id = None
             if f.id not in already_clustered:
                 assignment = self.clusterer.add(f)
-                story_id = assignment.story_id
-                summary = self.clusterer.story(story_id)
-                if summary is not None:  # a summary now: the story may close later on
-                    touched[story_id] = summary
+                assigned[f.id] = assignment.story_id
                 result.new_stories += assignment.is_new
-            result.articles.append(_processed(a, duplicate_of, story_id))
+                for old in assignment.merged:  # two fragments of one story became one
+                    result.merges.append((old, assignment.story_id))
+                    touched.pop(old, None)
+                    for article_id, story_id in assigned.items():
+                        if story_id == old:
+                            assigned[article_id] = assignment.story_id
+                summary = self.clusterer.story(assignment.story_id)
+                if summary is not None:  # a summary now: the story may close later on
+                    touched[assignment.story_id] = summary
+            result.articles.append((a, duplicate_of))
+        result.processed = [
+            _processed(a, duplicate_of, assigned.get(a.features.id))
+            for a, duplicate_of in result.articles
+        ]
         for story_id in sorted(touched):
             story = self.clusterer.story(story_id) or touched[story_id]
             result.stories.append(

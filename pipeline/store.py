@@ -860,6 +860,7 @@ class Store:
         stories: Iterable[StoryRow],
         state: dict[str, str],
         repoint: Iterable[tuple[int, int]] = (),
+        merges: Iterable[tuple[int, int]] = (),
         now: datetime,
     ) -> int:
         """Store one processed batch in one transaction: features, duplicate and story
@@ -906,6 +907,9 @@ class Store:
                     " WHERE id = ?",
                     [a.duplicate_of, a.story_id, a.id],
                 )
+            for old, new in merges:  # two stories turned out to be one
+                self.db.execute("UPDATE articles SET story_id = ? WHERE story_id = ?", [new, old])
+                self.db.execute("DELETE FROM stories WHERE id = ?", [old])
             for old, new in repoint:  # a better canonical copy arrived
                 self.db.execute(
                     "UPDATE articles SET duplicate_of = ? WHERE duplicate_of = ? OR id = ?",
