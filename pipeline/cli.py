@@ -289,7 +289,7 @@ def import_cmd(obj: Context, path: Path) -> None:
                 report = jobs.import_jsonl(store, path)
             except ImportError_ as exc:
                 errors.print(f"[bold red]Cannot import[/] ({len(exc.problems)} problem(s)):")
-                errors.print(str(exc), markup=False)
+                errors.print(str(exc), markup=False, soft_wrap=True)
                 errors.print("Nothing was imported.")
                 return EXIT_USAGE
         console.print(
