@@ -7,14 +7,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 
 from spacy.attrs import IS_ALPHA, IS_PUNCT, IS_SPACE, IS_STOP, LEMMA, LENGTH, LOWER
 from spacy.tokens import Doc
 
 from crawlers.urls import canonical_url
-from pipeline.features import ArticleFeatures, Entity
+from pipeline.features import ArticleFeatures, ArticleInput, Entity
 from pipeline.language import detect_language
 from pipeline.matching import fold
 from pipeline.nlp import NlpConfig, analyse_docs, entity_key
@@ -23,18 +21,6 @@ MAX_TERMS = 200  # the terms kept per article: enough for TF-IDF, bounded for st
 MAX_ENTITIES = 40
 _HREF = re.compile(r"""href\s*=\s*["']([^"'<>\s]+)["']""", re.IGNORECASE)
 _DIGITS = re.compile(r"\d")
-
-
-@dataclass(frozen=True)
-class ArticleInput:
-    id: int
-    title: str
-    text: str
-    url: str | None = None
-    html: str = ""  # sanitised content HTML, for the links it holds
-    language: str | None = None  # the source's language, a hint
-    published: datetime | None = None
-    source: str = ""
 
 
 def analyse(articles: Sequence[ArticleInput], config: NlpConfig) -> list[ArticleFeatures]:

@@ -55,7 +55,6 @@ from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
-from datasketch import MinHash
 
 __all__ = [
     "NUM_PERM",
@@ -170,6 +169,8 @@ def _shingle_hashes(text: str, k: int) -> list[int]:
 @lru_cache(maxsize=8)
 def _permutations(num_perm: int, seed: int) -> npt.NDArray[np.uint32]:
     """datasketch's permutation parameters, generated once per process, not per article."""
+    from datasketch import MinHash  # with scipy: loaded only where signatures are made
+
     permutations: npt.NDArray[np.uint32] = MinHash(
         num_perm=num_perm, seed=seed, scheme=_SCHEME
     ).permutations
@@ -188,6 +189,8 @@ def signature(
     defaults for anything that is stored or indexed. A text without words gives the
     empty signature (see :func:`is_empty`), which is never a duplicate of anything.
     """
+    from datasketch import MinHash
+
     minhash = MinHash(
         num_perm=num_perm,
         seed=seed,

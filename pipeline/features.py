@@ -1,13 +1,17 @@
-"""What the NLP stage extracts from one article: plain, picklable data.
+"""The NLP stage's plain, picklable data: what goes in (ArticleInput, NlpConfig) and
+what comes out of one article (ArticleFeatures).
 
 ``pipeline.analysis`` fills these in (language, spaCy, lemmas, entities, keyphrases);
-dedup, story clustering and trends read them. Nothing here does any work.
+dedup, story clustering and trends read them. Nothing here imports spaCy, so the main
+process of ``trendwatch process`` does not load it when worker processes do the work.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from pipeline.matching import fold
 
 
 @dataclass(frozen=True)
@@ -31,3 +35,43 @@ class ArticleFeatures:
     numbers: frozenset[str] = frozenset()  # normalised numbers: "7,1" -> "7.1", "2.000" -> "2000"
     links: frozenset[str] = frozenset()  # canonical URLs the article is or links to
     source: str = ""  # source name, for "also in" and preferred-source rules
+
+
+@dataclass(frozen=True)
+class ArticleInput:
+    id: int
+    title: str
+    text: str
+    url: str | None = None
+    html: str = ""  # sanitised content HTML, for the links it holds
+    language: str | None = None  # the source's language, a hint
+    published: datetime | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class GazetteerEntry:
+    """A configured entity: canonical name, label and aliases."""
+
+    name: str
+    label: str = "ENTITY"
+    aliases: tuple[str, ...] = ()
+
+
+def entity_key(text: str) -> str:
+    """Comparable form of an entity name: folded, single-spaced, without a trailing
+    possessive (``KPN’s`` → ``kpn``)."""
+    words = [fold(w) for w in text.split()]
+    if words and words[-1].endswith("'s"):
+        words[-1] = words[-1][:-2]
+    return " ".join(w for w in words if w)
+
+
+@dataclass(frozen=True)
+class NlpConfig:
+    models: tuple[tuple[str, str], ...] = ()  # (lang, installed pipeline name)
+    gazetteer: tuple[GazetteerEntry, ...] = ()
+    batch_size: int = 64
+
+    def model_for(self, lang: str) -> str | None:
+        return dict(self.models).get(lang)

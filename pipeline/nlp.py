@@ -20,7 +20,6 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 
 import simplemma
@@ -43,6 +42,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans, is_package
 
+from pipeline.features import GazetteerEntry, NlpConfig, entity_key
 from pipeline.matching import fold
 
 log = logging.getLogger("trendwatch.nlp")
@@ -53,24 +53,6 @@ LOOKUP_LANGS = frozenset({"nl", "en", "de", "fr", "es", "it", "pt", "da", "sv", 
 
 if not Doc.has_extension("keyphrases"):
     Doc.set_extension("keyphrases", default=())
-
-
-@dataclass(frozen=True)
-class GazetteerEntry:
-    """A configured entity: canonical name, label and aliases."""
-
-    name: str
-    label: str = "ENTITY"
-    aliases: tuple[str, ...] = ()
-
-
-def entity_key(text: str) -> str:
-    """Comparable form of an entity name: folded, single-spaced, without a trailing
-    possessive (``KPN’s`` → ``kpn``)."""
-    words = [fold(w) for w in text.split()]
-    if words and words[-1].endswith("'s"):
-        words[-1] = words[-1][:-2]
-    return " ".join(w for w in words if w)
 
 
 # --- components ----------------------------------------------------------------------
@@ -379,16 +361,6 @@ class KeyphraseExtractor:
 
 
 # --- loading -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NlpConfig:
-    models: tuple[tuple[str, str], ...] = ()  # (lang, installed pipeline name)
-    gazetteer: tuple[GazetteerEntry, ...] = ()
-    batch_size: int = 64
-
-    def model_for(self, lang: str) -> str | None:
-        return dict(self.models).get(lang)
 
 
 _PIPELINES: dict[tuple[str, NlpConfig], Language] = {}

@@ -21,10 +21,14 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from pipeline import dedup
-from pipeline.analysis import ArticleInput, analyse
-from pipeline.features import ArticleFeatures
+from pipeline.features import (
+    ArticleFeatures,
+    ArticleInput,
+    GazetteerEntry,
+    NlpConfig,
+    entity_key,
+)
 from pipeline.matching import CompiledQuery, Explanation, MatchDoc, snippet_around
-from pipeline.nlp import GazetteerEntry, NlpConfig, entity_key
 from pipeline.settings import Settings
 from pipeline.store import ProcessedArticle, Store, StoryRow, from_iso
 from pipeline.stories import ClusterConfig, Story, StoryClusterer
@@ -104,6 +108,8 @@ def _queries(watchlists: tuple[WatchlistSpec, ...]) -> tuple[CompiledQuery | Non
 
 
 def analyse_articles(articles: Sequence[ArticleInput], config: WorkerConfig) -> list[Analysed]:
+    from pipeline.analysis import analyse  # spaCy loads where the analysis runs
+
     features = analyse(articles, config.nlp)
     queries = _queries(config.watchlists)
     out = []
