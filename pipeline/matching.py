@@ -29,20 +29,20 @@ def lower(word: str) -> str:
     return word.casefold().replace("’", "'")
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=100_000)
 def fold(word: str) -> str:
     """Case- and diacritics-insensitive form: ``Één`` → ``een``."""
     decomposed = unicodedata.normalize("NFKD", lower(word))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-@lru_cache(maxsize=300_000)
+@lru_cache(maxsize=100_000)
 def _keys(word: str, lang: str) -> tuple[str, str]:
     """A word as it stands -> (folded form, lemma): one cache lookup per token."""
     return fold(word), lemma(lower(word), lang)
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=100_000)
 def lemma(word: str, lang: str) -> str:
     """The word's lemma in ``lang``, or the word itself.
 

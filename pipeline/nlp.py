@@ -58,12 +58,12 @@ if not Doc.has_extension("keyphrases"):
 # --- components ----------------------------------------------------------------------
 
 
-@lru_cache(maxsize=300_000)
+@lru_cache(maxsize=100_000)
 def _simplemma(word: str, lang: str) -> str:
     return simplemma.lemmatize(word, lang=lang).lower()
 
 
-@lru_cache(maxsize=300_000)
+@lru_cache(maxsize=100_000)
 def _folded(text: str) -> str:
     return fold(text)
 
@@ -100,7 +100,7 @@ class LemmaFiller:
         arr = doc.to_array([ORTH, LOWER, LEMMA, IS_ALPHA])
         out = arr[:, 2].copy()
         cache = self.cache
-        if len(cache) > 500_000:
+        if len(cache) > 200_000:
             cache.clear()
         for i, (orth, low, lem, alpha) in enumerate(arr.tolist()):
             if not alpha:

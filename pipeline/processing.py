@@ -171,6 +171,7 @@ class Analyser:
     def __enter__(self) -> Analyser:
         if self.n_process > 1:
             context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["pipeline.worker_warmup"])
             self._pool = ProcessPoolExecutor(self.n_process, mp_context=context)
         return self
 

@@ -1,0 +1,26 @@
+"""Preloaded into the forkserver that starts ``trendwatch process``'s worker processes.
+
+The large read-only data every worker needs (spaCy's modules, the Dutch and English
+lemma tables of spacy-lookups-data and simplemma, the language identifier's model,
+datasketch) is loaded once here; workers forked from this process share those pages
+copy-on-write instead of each loading its own copy.
+"""
+
+from __future__ import annotations
+
+import gc
+
+import datasketch  # noqa: F401 - imported for its side effect: the module is loaded
+import simplemma
+import spacy.lang.en
+import spacy.lang.nl  # noqa: F401
+
+from pipeline import analysis  # noqa: F401
+from pipeline.language import _identifier
+from pipeline.nlp import _lookup_table
+
+for _lang in ("nl", "en"):
+    simplemma.lemmatize("werken", lang=_lang)
+    _lookup_table(_lang)
+_identifier()
+gc.freeze()  # keep the garbage collector from writing to the shared pages
