@@ -354,3 +354,13 @@ def test_import_twice_adds_nothing(make_settings, corpus: Path) -> None:
         second = jobs.import_jsonl(store, corpus, now=NOW)
         assert (first.new, second.new, second.unchanged) == (5, 0, 5)
         assert store.article_count() == 5
+
+
+def test_worker_processes_give_the_same_result(make_settings, corpus: Path, monkeypatch) -> None:
+    """[nlp] n_process = 2 analyses in worker processes; the stored result is the same."""
+    monkeypatch.setattr(jobs, "PROCESS_BATCH", 4)  # several batches, analysed ahead
+    inline = _run(make_settings(CONFIG), corpus)
+    for leftover in make_settings(CONFIG).db_path.parent.glob("trendwatch.db*"):
+        leftover.unlink()
+    parallel = _run(make_settings(CONFIG + "\n[nlp]\nn_process = 2\n"), corpus)
+    assert parallel == inline
