@@ -1,0 +1,468 @@
+"""Benchmark of the digest stage: personalised rendering and SMTP delivery.
+
+The store: ``--articles`` generated articles (default 20,000; bench/nlp.py's generator:
+half Dutch, half English, about 400 words each, dated over eight weeks) imported with
+``jobs.import_jsonl`` and analysed and matched by ``jobs.process`` against bench/nlp.py's
+50 watchlists, so the digest is built from real stored, processed data (stories,
+matches with their reasons, trends). That preparation runs once, in a child process (so
+its memory does not count below), and takes a few minutes for 20,000 articles; with
+``--workdir`` it is kept and reused by later invocations.
+
+The config has ``--subscribers`` subscribers (default 10,000) spread round-robin over
+``--audiences`` distinct (language, watchlists) combinations (default 100, one to four
+watchlists each), a ``base_url`` (so every mail carries signed manage and unsubscribe
+links) and a sender. The editions of the week ending ``NOW`` are built once by the real
+job (``jobs.digest(..., dry_run=True)``), then, per run:
+
+* **render**: for every subscriber, the personalised message exactly as the digest job
+  builds it: the recipient with its signed links (``digests.tokens.with_links``, via
+  the job's own helper where it has one), ``digests.render.render_edition`` (HTML with
+  CSS inlined, plain text) and ``digests.mail.build_message`` (MIME, headers,
+  List-Unsubscribe), serialised with ``as_bytes()`` as the transport would. Digests/s.
+* **send**: ``--send`` (default 1,000) of those messages through
+  ``digests.deliver.SmtpTransport`` (one connection for the batch, as the job uses it)
+  to an aiosmtpd server on 127.0.0.1. The server runs in a child process, so on two
+  cores client and server each get one and do not share a GIL; it counts what it
+  received, and the count is checked. Messages/s.
+* **end to end** (``--e2e``, default 1,000 subscribers; 0 skips it): ``jobs.digest`` on
+  a fresh copy of the processed store with that many subscribers and ``[smtp]`` pointing
+  at the same server: builds the editions from the stored articles, writes the archive
+  pages and index, records and sends every delivery. Messages/s.
+
+Printed: each run's figures, the medians over ``--runs`` and the peak RSS of this
+process (rendering and sending only; the preparation ran in a child) and of the server.
+
+Run from the repository root::
+
+    python bench/digest.py                                # 20,000 articles, 3 runs
+    python bench/digest.py --articles 2000 --subscribers 1000 --runs 1   # quick check
+    python bench/digest.py --workdir /tmp/tw-bench        # keep the store for next time
+
+Only 127.0.0.1 is contacted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import random
+import resource
+import shutil
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any
+
+# Run as a script, this folder comes first on sys.path and "pipeline" would import
+# bench/pipeline.py. Put the repository root there instead.
+_BENCH_DIR = Path(__file__).resolve().parent
+if sys.path and Path(sys.path[0] or ".").resolve() == _BENCH_DIR:
+    sys.path[0] = str(_BENCH_DIR.parent)
+
+from bench.nlp import generate  # noqa: E402
+from bench.nlp import write_config as write_watchlists  # noqa: E402
+from digests.deliver import SmtpTransport  # noqa: E402
+from digests.mail import build_message, make_message_id  # noqa: E402
+from digests.model import Edition, Recipient  # noqa: E402
+from digests.render import render_edition  # noqa: E402
+from digests.tokens import with_links  # noqa: E402
+from pipeline import jobs  # noqa: E402
+from pipeline.editions import audiences, edition_from_json, period_ending  # noqa: E402
+from pipeline.settings import Settings, load_settings  # noqa: E402
+from pipeline.store import Store  # noqa: E402
+
+HOST = "127.0.0.1"
+NOW = datetime(2026, 11, 27, 0, 0, tzinfo=UTC)  # the generated articles end on 26 Nov
+SENDER = "Trendwatch <digest@bench.example.org>"
+WATCHLISTS = 50  # bench/nlp.py's config
+SNAPSHOT = "processed.db"  # the store after import + process, before any digest
+
+
+# --- the store ----------------------------------------------------------------------
+
+
+def config_text(
+    directory: Path,
+    subscribers: int,
+    audience_count: int,
+    *,
+    port: int | None = None,
+    n_process: int = 2,
+) -> str:
+    """bench/nlp.py's watchlists, plus sender, base_url, subscribers and maybe SMTP."""
+    directory.mkdir(parents=True, exist_ok=True)
+    watchlists = write_watchlists(directory, WATCHLISTS).read_text(encoding="utf-8")
+    head, nlp, rest = watchlists.partition("[nlp]")  # top-level keys stay before [nlp]
+    lines = [
+        head.rstrip(),
+        'base_url = "https://digest.bench.example.org"',
+        'digest_title = "Trendwatch Werk en Leven"',
+    ]
+    if port is None:
+        lines.append(f"from = {json.dumps(SENDER)}")
+    lines.append((nlp + rest).replace("{n_process}", str(n_process)).rstrip())
+    if port is not None:
+        lines += ["[smtp]", f'host = "{HOST}"', f"port = {port}", f"from = {json.dumps(SENDER)}"]
+    rng = random.Random(11)
+    combos: list[tuple[str, tuple[str, ...]]] = []
+    while len(combos) < audience_count:
+        lang = "nl" if len(combos) % 2 == 0 else "en"
+        names = sorted(rng.sample(range(WATCHLISTS), rng.randint(1, 4)))
+        combo = (lang, tuple(f"w{n}" for n in names))
+        if combo not in combos:
+            combos.append(combo)
+    for i in range(subscribers):
+        lang, names = combos[i % len(combos)]
+        lines += [
+            "[[subscribers]]",
+            f'email = "reader{i}@{lang}.bench.example.org"',
+            f'name = "Reader {i}"',
+            f'language = "{lang}"',
+            f"watchlists = {json.dumps(list(names))}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def write_config(directory: Path, text: str) -> Settings:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "trendwatch.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_settings(path)
+
+
+def prepare_store(workdir: str, articles: int) -> None:
+    """(In a child process.) Import and process the articles; save a snapshot."""
+    directory = Path(workdir) / "prepare"
+    settings = write_config(directory, config_text(directory, 0, 1))
+    source = directory / "articles.jsonl"
+    with source.open("w", encoding="utf-8") as out:
+        for article in generate(articles):
+            out.write(json.dumps(article) + "\n")
+    started = time.perf_counter()
+    with Store(settings.db_path) as store:
+        imported = jobs.import_jsonl(store, source)
+        processed = jobs.process(settings, store, now=NOW)
+    seconds = time.perf_counter() - started
+    shutil.copyfile(settings.db_path, Path(workdir) / SNAPSHOT)  # closed: WAL checkpointed
+    info = {
+        "articles": imported.articles,
+        "matches": processed.matches,
+        "stories": processed.new_stories,
+        "seconds": seconds,
+    }
+    (Path(workdir) / "prepared.json").write_text(json.dumps(info), encoding="utf-8")
+
+
+def ensure_store(workdir: Path, articles: int) -> dict[str, Any]:
+    marker = workdir / "prepared.json"
+    if marker.exists() and (workdir / SNAPSHOT).exists():
+        info = json.loads(marker.read_text(encoding="utf-8"))
+        if info["articles"] == articles:
+            info["reused"] = True
+            return info
+    # not a Pool: jobs.process starts worker processes, which a daemon may not
+    process = multiprocessing.get_context("spawn").Process(
+        target=prepare_store, args=(str(workdir), articles)
+    )
+    process.start()
+    process.join()
+    if process.exitcode != 0:
+        raise SystemExit(f"preparing the store failed (exit {process.exitcode})")
+    info = json.loads(marker.read_text(encoding="utf-8"))
+    info["reused"] = False
+    return info
+
+
+def fresh_copy(workdir: Path, name: str, text_for) -> Settings:
+    """A data folder with a copy of the processed store and the config ``text_for``."""
+    directory = workdir / name
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    settings = write_config(directory, text_for(directory))
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(workdir / SNAPSHOT, settings.db_path)
+    return settings
+
+
+# --- the SMTP server (child process) -------------------------------------------------
+
+
+class Counter:
+    """aiosmtpd handler: counts messages and bytes; keeps nothing."""
+
+    def __init__(self) -> None:
+        self.messages = 0
+        self.bytes = 0
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.messages += len(envelope.rcpt_tos)
+        self.bytes += len(envelope.content)
+        return "250 OK"
+
+
+def serve(conn) -> None:
+    """(In a child process.) Run aiosmtpd on 127.0.0.1; answer "count" requests on
+    ``conn`` with (messages, bytes, peak RSS in MB) until "stop"."""
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:  # a free port (aiosmtpd's ready check needs one)
+        probe.bind((HOST, 0))
+        port = probe.getsockname()[1]
+    handler = Counter()
+    controller = Controller(handler, hostname=HOST, port=port)
+    controller.start()
+    conn.send(port)
+    try:
+        while (request := conn.recv()) != "stop":
+            assert request == "count"
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            conn.send((handler.messages, handler.bytes, rss))
+    finally:
+        controller.stop()
+
+
+class Server:
+    def __enter__(self) -> Server:
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._process = ctx.Process(target=serve, args=(child,), daemon=True)
+        self._process.start()
+        self.port: int = self._conn.recv()
+        return self
+
+    def count(self) -> tuple[int, int, float]:
+        self._conn.send("count")
+        return self._conn.recv()
+
+    def __exit__(self, *exc: object) -> None:
+        self._conn.send("stop")
+        self._process.join(10)
+
+
+# --- rendering and sending -----------------------------------------------------------
+
+
+def _recipient(settings: Settings, sub: Any) -> Recipient:
+    """The recipient with its links, exactly as the digest job makes it."""
+    own = getattr(jobs, "_recipient", None)
+    if own is not None:
+        return own(settings, sub)
+    recipient = Recipient(sub.email, sub.name, sub.language, tuple(sub.watchlists))
+    return with_links(
+        recipient,
+        secret=jobs.token_secret(settings),
+        base_url=settings.base_url,
+        unsubscribe_mailto=parseaddr(settings.sender)[1],
+    )
+
+
+def stored_editions(settings: Settings, store: Store) -> list[tuple[Edition, tuple[str, ...]]]:
+    """This week's editions (built by the job) with the subscribers of each."""
+    period = period_ending(NOW, settings.schedule.timezone)
+    out = []
+    for audience in audiences(settings.subscribers):
+        row = store.edition(period.key(audience.slug))
+        assert row is not None, f"edition {audience.slug} was not built"
+        out.append((edition_from_json(row["data"]), audience.emails))
+    return out
+
+
+@dataclass
+class RenderRun:
+    seconds: float = 0.0
+    count: int = 0
+    parts: dict[str, float] = field(
+        default_factory=lambda: dict.fromkeys(("links", "render", "build"), 0.0)
+    )
+    kept: list[tuple[str, EmailMessage]] = field(default_factory=list)
+
+
+def render_all(
+    settings: Settings, editions: list[tuple[Edition, tuple[str, ...]]], keep: int
+) -> RenderRun:
+    """Render and build every subscriber's message as the job does (serialising is
+    left to the transport, as in the job); keep ``keep`` of them, spread over all
+    audiences, for sending. Also times the three steps of each message."""
+    subscribers = {s.email: s for s in settings.subscribers}
+    template_dir = getattr(settings, "template_dir", None)
+    domain = settings.sender.rsplit("@", 1)[-1].strip("> ")
+    stride = max(1, len(subscribers) // max(1, keep))
+    run = RenderRun()
+    clock = time.perf_counter
+    started = clock()
+    for edition, emails in editions:
+        for email in emails:
+            t0 = clock()
+            recipient = _recipient(settings, subscribers[email])
+            t1 = clock()
+            rendered = render_edition(
+                edition, recipient, sender=settings.sender, template_dir=template_dir
+            )
+            t2 = clock()
+            key = f"{edition.key}/{email}"
+            msg = build_message(
+                edition,
+                recipient,
+                rendered,
+                sender=settings.sender,
+                message_id=make_message_id(key, domain),
+            )
+            t3 = clock()
+            run.parts["links"] += t1 - t0
+            run.parts["render"] += t2 - t1
+            run.parts["build"] += t3 - t2
+            if run.count % stride == 0 and len(run.kept) < keep:
+                run.kept.append((key, msg))
+            run.count += 1
+    run.seconds = clock() - started
+    return run
+
+
+def send_all(messages: list[tuple[str, EmailMessage]], port: int) -> tuple[float, int]:
+    started = time.perf_counter()
+    with SmtpTransport(HOST, port, timeout=60) as transport:
+        for key, msg in messages:
+            transport.send(msg, key)
+        connections = transport.connections
+    return time.perf_counter() - started, connections
+
+
+def end_to_end(workdir: Path, args: argparse.Namespace, port: int) -> dict[str, Any]:
+    settings = fresh_copy(
+        workdir,
+        "e2e",
+        lambda d: config_text(d, args.e2e, args.audiences, port=port),
+    )
+    with Store(settings.db_path) as store:
+        started = time.perf_counter()
+        report = jobs.digest(settings, store, now=NOW)
+        seconds = time.perf_counter() - started
+    assert report.ok, report.failed[:3]
+    return {
+        "seconds": seconds,
+        "editions": len(report.built),
+        "sent": len(report.sent),
+        "empty": len(getattr(report, "empty", [])),
+    }
+
+
+# --- main ----------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--articles", type=int, default=20_000)
+    parser.add_argument("--subscribers", type=int, default=10_000)
+    parser.add_argument("--audiences", type=int, default=100)
+    parser.add_argument("--send", type=int, default=1_000)
+    parser.add_argument("--e2e", type=int, default=1_000, help="subscribers; 0: skip")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workdir", type=Path, help="keep (and reuse) the store here")
+    args = parser.parse_args(argv)
+    logging_quiet()
+
+    temporary = None
+    if args.workdir is None:
+        temporary = tempfile.TemporaryDirectory(prefix="tw-bench-digest-")
+        workdir = Path(temporary.name)
+    else:
+        workdir = args.workdir.resolve()
+        workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        info = ensure_store(workdir, args.articles)
+        how = "reused" if info["reused"] else f"prepared in {info['seconds']:.0f} s"
+        print(
+            f"store: {info['articles']} articles, {info['matches']} watchlist matches,"
+            f" {info['stories']} stories ({how}, not timed below)"
+        )
+        settings = fresh_copy(
+            workdir,
+            "render",
+            lambda d: config_text(d, args.subscribers, args.audiences),
+        )
+        with Store(settings.db_path) as store:
+            started = time.perf_counter()
+            built = jobs.digest(settings, store, now=NOW, dry_run=True)
+            build_seconds = time.perf_counter() - started
+            editions = stored_editions(settings, store)
+        items = [e.item_count for e, _ in editions]
+        print(
+            f"{len(settings.subscribers)} subscribers in {len(editions)} audiences;"
+            f" {len(built.built)} editions built by the job in {build_seconds:.1f} s"
+            f" (items per edition: median {statistics.median(items):.0f},"
+            f" min {min(items)}, max {max(items)})"
+        )
+        renders: list[float] = []
+        parts: list[dict[str, float]] = []
+        sends: list[float] = []
+        e2es: list[float] = []
+        with Server() as server:
+            print(f"SMTP server: aiosmtpd on {HOST}:{server.port} in a child process")
+            for number in range(1, args.runs + 1):
+                run = render_all(settings, editions, args.send)
+                seconds, count, kept = run.seconds, run.count, run.kept
+                renders.append(count / seconds)
+                parts.append({k: v / count * 1000 for k, v in run.parts.items()})
+                size = statistics.median(len(m.as_bytes()) for _, m in kept) / 1024
+                before = server.count()[0]
+                send_seconds, connections = send_all(kept, server.port)
+                arrived = server.count()[0] - before
+                assert arrived == len(kept), f"server got {arrived} of {len(kept)}"
+                sends.append(len(kept) / send_seconds)
+                line = (
+                    f"run {number}: rendered {count} digests in {seconds:.1f} s"
+                    f" = {renders[-1]:.0f}/s (median message {size:.0f} KB); sent {len(kept)}"
+                    f" in {send_seconds:.2f} s = {sends[-1]:.0f}/s over {connections} connection(s)"
+                )
+                if args.e2e:
+                    before = server.count()[0]
+                    e2e = end_to_end(workdir, args, server.port)
+                    arrived = server.count()[0] - before
+                    assert arrived == e2e["sent"], f"server got {arrived} of {e2e['sent']}"
+                    e2es.append(e2e["sent"] / e2e["seconds"])
+                    line += (
+                        f"; jobs.digest end to end: {e2e['editions']} editions built,"
+                        f" {e2e['sent']} sent ({e2e['empty']} empty, not sent)"
+                        f" in {e2e['seconds']:.1f} s = {e2es[-1]:.0f} messages/s"
+                    )
+                print(line)
+                del kept
+            server_rss = server.count()[2]
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"median render      : {statistics.median(renders):.0f} digests/s (target 200)")
+        print(
+            "  per digest, median: "
+            + ", ".join(
+                f"{name} {statistics.median(p[name] for p in parts):.2f} ms"
+                for name in ("links", "render", "build")
+            )
+            + " (with_links, render_edition, build_message)"
+        )
+        print(f"median send        : {statistics.median(sends):.0f} messages/s (target 100)")
+        if e2es:
+            print(f"median end to end  : {statistics.median(e2es):.0f} messages/s (jobs.digest)")
+        print(f"peak RSS           : {own:.0f} MB this process, {server_rss:.0f} MB SMTP server")
+    finally:
+        if temporary is not None:
+            temporary.cleanup()
+    return 0
+
+
+def logging_quiet() -> None:
+    """The jobs log every delivery at INFO; keep the benchmark's output readable."""
+    import logging
+
+    logging.getLogger("trendwatch").setLevel(logging.WARNING)
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
