@@ -40,6 +40,14 @@ class PermanentDeliveryError(DeliveryError):
     temporary = False
 
 
+class SessionDeliveryError(DeliveryError):
+    """The server refused the session, not a recipient: a greeting, STARTTLS or login
+    refused, or our sender address refused. Nothing can be sent until that is fixed, so
+    the deliveries stay pending and the batch stops (``code`` tells 4xx from 5xx)."""
+
+    temporary = True
+
+
 # --- outbox --------------------------------------------------------------------------
 
 
@@ -166,7 +174,7 @@ class SmtpTransport:
             else:
                 conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         except smtplib.SMTPResponseException as exc:  # e.g. a 421/554 greeting
-            raise _by_code(exc.smtp_code, exc.smtp_error, "connect") from exc
+            raise _session(exc, f"connect to {self.host}:{self.port}") from exc
         except (smtplib.SMTPException, OSError) as exc:
             raise TemporaryDeliveryError(f"connect to {self.host}:{self.port}: {exc}") from exc
         try:
@@ -178,7 +186,7 @@ class SmtpTransport:
                 conn.login(self.username, self.password or "")
         except smtplib.SMTPResponseException as exc:  # refused STARTTLS / AUTH
             conn.close()
-            raise _by_code(exc.smtp_code, exc.smtp_error, "session setup") from exc
+            raise _session(exc, f"session setup with {self.host}") from exc
         except (smtplib.SMTPException, OSError) as exc:
             conn.close()
             raise TemporaryDeliveryError(f"session setup with {self.host}: {exc}") from exc
@@ -246,7 +254,14 @@ class SmtpTransport:
             conn.close()
 
 
+def _session(exc: smtplib.SMTPResponseException, what: str) -> SessionDeliveryError:
+    text = _decode(exc.smtp_error)
+    return SessionDeliveryError(f"{what}: {exc.smtp_code} {text}", code=exc.smtp_code, reply=text)
+
+
 def _classify(exc: smtplib.SMTPResponseException, delivery_key: str) -> DeliveryError:
+    if isinstance(exc, smtplib.SMTPSenderRefused) and exc.smtp_code >= 500:
+        return _session(exc, f"{delivery_key}: sender refused")  # our MAIL FROM, not the reader
     what = {
         smtplib.SMTPSenderRefused: "sender refused",
         smtplib.SMTPDataError: "message refused",

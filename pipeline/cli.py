@@ -391,6 +391,10 @@ def _print_digest(settings: Settings, report: jobs.DigestReport, dry_run: bool) 
         console.print(f"  already delivered {line}")
     for line in report.empty:
         console.print(f"  nothing new, not sent {line}")
+    for line in report.deferred:
+        console.print(f"  waiting to retry {line}")
+    if report.busy:
+        console.print("  another trendwatch run is delivering; nothing sent by this one")
     for line in report.failed:
         errors.print(f"  [red]failed[/] {line}")
     if report.outbox and report.sent:

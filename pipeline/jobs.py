@@ -6,14 +6,16 @@ scheduled run behave alike. Each job is idempotent: running it again does no har
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
 import secrets
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from digests.archive import archive_entry, write_edition_page, write_indexes
 from digests.deliver import (
     DeliveryError,
     OutboxTransport,
+    SessionDeliveryError,
     SmtpTransport,
 )
 from digests.mail import build_message, make_message_id
@@ -44,7 +47,7 @@ from pipeline.features import ArticleFeatures, Entity
 from pipeline.jsonl import read_jsonl
 from pipeline.matching import CompiledQuery, MatchDoc
 from pipeline.settings import ConfigError, ConfigProblem, Settings
-from pipeline.store import Store, iso
+from pipeline.store import Store, from_iso, iso
 
 log = logging.getLogger("trendwatch")
 
@@ -212,6 +215,8 @@ class DigestReport:
     sent: list[str] = field(default_factory=list)  # "edition key -> subscriber"
     skipped: list[str] = field(default_factory=list)  # already delivered
     empty: list[str] = field(default_factory=list)  # nothing new: not sent
+    deferred: list[str] = field(default_factory=list)  # pending, waiting for its retry time
+    busy: bool = False  # another run was delivering
     failed: list[str] = field(default_factory=list)
     archive_pages: list[str] = field(default_factory=list)
     outbox: str | None = None
@@ -248,7 +253,7 @@ def digest(
     write_archive_index(settings, store)
     if dry_run:
         return report
-    _deliver(settings, store, editions, report)
+    _deliver(settings, store, editions, report, now)
     return report
 
 
@@ -380,68 +385,166 @@ def _edition_row(edition: Edition) -> dict:
     }
 
 
+RETRY_FIRST = timedelta(minutes=5)
+RETRY_MAX = timedelta(hours=6)
+PENDING_GIVE_UP = timedelta(days=7)
+
+
+def retry_after(attempts: int) -> timedelta:
+    """Back-off after a temporary failure: 5 minutes, doubling per attempt, at most 6 h."""
+    return min(RETRY_FIRST * (2 ** max(0, attempts - 1)), RETRY_MAX)
+
+
+@contextmanager
+def delivery_lock(settings: Settings) -> Iterator[bool]:
+    """One delivering run per data folder at a time (the scheduler's and a manual one may
+    overlap): yields False when another process holds the lock."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.data_dir / "delivery.lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _earlier_pending(
+    settings: Settings, store: Store, current: set[int], now: datetime
+) -> list[tuple[int, Edition, tuple[str, ...]]]:
+    """Deliveries of earlier editions still pending (a temporary failure at the end of
+    a period): delivered late within PENDING_GIVE_UP of the edition, else given up."""
+    subscribers = {s.email for s in settings.subscribers}
+    out: dict[int, tuple[Edition, list[str]]] = {}
+    for row in store.unfinished_deliveries():
+        if row["edition_id"] in current:
+            continue
+        built = datetime.fromisoformat(row["built_at"])
+        if now - built > PENDING_GIVE_UP or row["subscriber"] not in subscribers:
+            why = (
+                "given up: not delivered within 7 days of the edition"
+                if row["subscriber"] in subscribers
+                else "given up: no longer a subscriber"
+            )
+            store.finish_delivery(row["id"], "failed", now, error=why)
+            log.warning("delivery %s -> %s: %s", row["edition_key"], row["subscriber"], why)
+            continue
+        if row["edition_id"] not in out:
+            out[row["edition_id"]] = (edition_from_json(row["data"]), [])
+        out[row["edition_id"]][1].append(row["subscriber"])
+    return [(eid, edition, tuple(emails)) for eid, (edition, emails) in out.items()]
+
+
+def _transport(settings: Settings, report: DigestReport) -> tuple[Any, str]:
+    smtp = settings.smtp
+    if smtp is None:
+        report.outbox = str(settings.outbox_dir)
+        return OutboxTransport(settings.outbox_dir), "outbox"
+    transport = SmtpTransport(
+        smtp.host,
+        smtp.port,
+        starttls=smtp.starttls,
+        ssl=smtp.ssl,
+        username=smtp.username,
+        password=smtp.password(),
+        timeout=smtp.timeout,
+    )
+    return transport, "smtp"
+
+
 def _deliver(
     settings: Settings,
     store: Store,
     editions: list[tuple[int, Edition, tuple[str, ...]]],
     report: DigestReport,
+    now: datetime,
+) -> None:
+    with delivery_lock(settings) as mine:
+        if not mine:
+            report.busy = True
+            log.warning("delivery: another trendwatch run is delivering; left to it")
+            return
+        current = {edition_id for edition_id, _, _ in editions}
+        batch = editions + _earlier_pending(settings, store, current, now)
+        transport, kind = _transport(settings, report)
+        with transport:
+            _deliver_batch(settings, store, batch, report, transport, kind, now)
+
+
+def _deliver_batch(
+    settings: Settings,
+    store: Store,
+    batch: list[tuple[int, Edition, tuple[str, ...]]],
+    report: DigestReport,
+    transport: Any,
+    kind: str,
+    now: datetime,
 ) -> None:
     subscribers = {s.email: s for s in settings.subscribers}
-    smtp = settings.smtp
-    transport: OutboxTransport | SmtpTransport
-    if smtp is None:
-        transport = OutboxTransport(settings.outbox_dir)
-        report.outbox = str(settings.outbox_dir)
-        kind = "outbox"
-    else:
-        transport = SmtpTransport(
-            smtp.host,
-            smtp.port,
-            starttls=smtp.starttls,
-            ssl=smtp.ssl,
-            username=smtp.username,
-            password=smtp.password(),
-            timeout=smtp.timeout,
-        )
-        kind = "smtp"
     domain = settings.sender.rsplit("@", 1)[-1].strip("> ") or "localhost"
-    with transport:
-        for edition_id, edition, emails in editions:
-            for email in emails:
-                sub = subscribers[email]
-                if edition.item_count == 0 and not sub.send_empty:
-                    report.empty.append(f"{edition.key} -> {email}")
-                    continue  # nothing at all this period: not sent unless asked for
-                row = store.ensure_delivery(edition_id, email, utcnow())
-                label = f"{edition.key} -> {email}"
-                delivery_key = f"{edition.key}/{email}"
-                if row["status"] == "sending":
-                    row = _recover_interrupted(store, row, transport, delivery_key, label)
-                if row["status"] != "pending":
-                    report.skipped.append(label)
-                    continue
-                message_id = make_message_id(delivery_key, domain)
-                if not store.claim_delivery(row["id"], kind, message_id):
-                    report.skipped.append(label)
-                    continue
-                recipient = _recipient(settings, sub)
-                rendered = render_edition(
-                    edition, recipient, sender=settings.sender, template_dir=settings.template_dir
+    for edition_id, edition, emails in batch:
+        for email in emails:
+            sub = subscribers[email]
+            if edition.item_count == 0 and not sub.send_empty:
+                report.empty.append(f"{edition.key} -> {email}")
+                continue  # nothing at all this period: not sent unless asked for
+            row = store.ensure_delivery(edition_id, email, now)
+            label = f"{edition.key} -> {email}"
+            delivery_key = f"{edition.key}/{email}"
+            if row["status"] == "sending":
+                row = _recover_interrupted(store, row, transport, delivery_key, label)
+            if row["status"] != "pending":
+                report.skipped.append(label)
+                continue
+            due = from_iso(row["next_attempt"])
+            if due is not None and due > now:
+                report.deferred.append(f"{label}: retry after {row['next_attempt']}")
+                continue
+            # the Message-ID stays the same across attempts, so a resent copy is known
+            message_id = row["message_id"] or make_message_id(delivery_key, domain)
+            recipient = _recipient(settings, sub)
+            rendered = render_edition(
+                edition, recipient, sender=settings.sender, template_dir=settings.template_dir
+            )
+            msg = build_message(
+                edition, recipient, rendered, sender=settings.sender, message_id=message_id
+            )
+            if not store.claim_delivery(row["id"], kind, message_id):
+                report.skipped.append(label)
+                continue
+            try:
+                transport.send(msg, delivery_key)
+            except SessionDeliveryError as exc:
+                # the server refused us, not this reader: keep it pending and stop here
+                attempts = row["attempts"] + 1
+                store.finish_delivery(
+                    row["id"],
+                    "pending",
+                    now,
+                    error=str(exc),
+                    next_attempt=now + retry_after(attempts),
                 )
-                msg = build_message(
-                    edition, recipient, rendered, sender=settings.sender, message_id=message_id
-                )
-                try:
-                    transport.send(msg, delivery_key)
-                except DeliveryError as exc:
-                    status = "pending" if exc.temporary else "failed"
-                    store.finish_delivery(row["id"], status, utcnow(), error=str(exc))
-                    report.failed.append(f"{label}: {exc}")
-                    log.error("delivery %s: %s", label, exc)
-                    continue
-                store.finish_delivery(row["id"], "sent", utcnow())
-                report.sent.append(label)
-                log.info("delivery %s: sent via %s", label, kind)
+                report.failed.append(f"{label}: {exc}")
+                log.error("delivery stopped: %s; everything left stays pending", exc)
+                return
+            except DeliveryError as exc:
+                attempts = row["attempts"] + 1
+                if exc.temporary:
+                    wait = now + retry_after(attempts)
+                    store.finish_delivery(
+                        row["id"], "pending", now, error=str(exc), next_attempt=wait
+                    )
+                else:
+                    store.finish_delivery(row["id"], "failed", now, error=str(exc))
+                report.failed.append(f"{label}: {exc}")
+                log.error("delivery %s: %s", label, exc)
+                continue
+            store.finish_delivery(row["id"], "sent", now)
+            report.sent.append(label)
+            log.info("delivery %s: sent via %s", label, kind)
 
 
 def _recover_interrupted(

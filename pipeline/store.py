@@ -1118,6 +1118,14 @@ class Store:
         assert row is not None
         return row
 
+    def unfinished_deliveries(self) -> list[dict]:
+        """Deliveries still pending or left 'sending', with their edition, oldest first."""
+        return self._rows(
+            "SELECT d.*, e.key AS edition_key, e.built_at, e.data FROM deliveries d"
+            " JOIN editions e ON e.id = d.edition_id"
+            " WHERE d.status IN ('pending', 'sending') ORDER BY e.built_at, d.id"
+        )
+
     def claim_delivery(self, delivery_id: int, transport: str, message_id: str) -> bool:
         """Move a pending delivery to 'sending'. False when someone else has it or it is
         already done: the row is the lock, so two runs never send the same message."""

@@ -196,14 +196,18 @@ def test_4xx_keeps_deliveries_pending_and_the_next_run_sends_them_once(
         for e in refused:
             assert rows[e]["status"] == "pending" and rows[e]["attempts"] == 1
             assert code in rows[e]["last_error"]
-            # Gap (reported): _deliver stores no next_attempt after a temporary failure
-            # and never reads it, so there is no backoff: the very next run retries.
-            assert rows[e]["next_attempt"] is None
+            # retried with back-off: not before next_attempt (5 minutes after attempt 1)
+            due = datetime.fromisoformat(rows[e]["next_attempt"])
+            assert due == NOW + jobs.retry_after(1) == NOW + timedelta(minutes=5)
         # one connection for the whole batch: a 4xx reply does not cost the connection
         assert handler.connections_seen == 1
 
-        # the next run, at the same moment (no backoff to wait for), sends exactly those
-        second = jobs.digest(settings, store, now=NOW)
+        # a run at the same moment leaves them alone ...
+        early = jobs.digest(settings, store, now=NOW)
+        assert early.sent == [] and recipients(early.deferred) == refused
+        # ... the next run after the back-off sends exactly those
+        later = NOW + timedelta(minutes=6)
+        second = jobs.digest(settings, store, now=later)
         assert recipients(second.sent) == refused and second.failed == []
         assert sorted(recipients(second.skipped)) == sorted(set(ORDER) - set(refused))
         rows = rows_by_subscriber(store)
@@ -217,10 +221,6 @@ def test_4xx_keeps_deliveries_pending_and_the_next_run_sends_them_once(
     assert_each_got_one(handler, settings)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gap: jobs._deliver ignores deliveries.next_attempt (no backoff after a 4xx)",
-)
 def test_4xx_is_retried_with_backoff(make_settings, server, monkeypatch) -> None:
     """Issue 6: temporary failures are retried *with backoff* on the next run."""
     handler, port = server
@@ -241,11 +241,6 @@ def test_4xx_is_retried_with_backoff(make_settings, server, monkeypatch) -> None
     assert_each_got_one(handler, settings)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gap: jobs.digest only delivers the current period's editions, so a delivery "
-    "still pending when the period ends is never retried and stays 'pending' for good",
-)
 def test_a_delivery_left_pending_is_not_lost_when_the_week_ends(make_settings, server) -> None:
     """With a weekly schedule the next run after a 4xx is in the next ISO week. The
     week-48 delivery must then be sent late or be recorded as given up, not forgotten."""
@@ -330,11 +325,6 @@ def test_5xx_for_one_recipient_is_recorded_failed_and_never_retried(
     assert by_edition[key] == {"sent": 2, "failed": 1}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gap: a 5xx that refuses the session (MAIL FROM, AUTH, greeting) is recorded as "
-    "a permanent failure of every subscriber it happens to, who then never get this edition",
-)
 def test_a_5xx_for_the_sender_does_not_fail_every_subscriber_for_good(
     make_settings, server
 ) -> None:
@@ -652,11 +642,6 @@ def test_outbox_cli_killed_mid_batch(make_settings, tmp_path: Path, where: str) 
 # --- two runs at once -------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: _recover_interrupted takes every 'sending' row for a dead run, so a run "
-    "started while another is still sending resends the message in flight",
-)
 def test_a_second_run_while_the_first_is_sending_does_not_resend(make_settings, server) -> None:
     """The scheduler's run and a manual ``trendwatch digest`` can overlap. The second run
     must leave the first run's message in flight alone."""
