@@ -143,7 +143,7 @@ def process(
             analysed = pending.result()
             clustered = {r["id"] for r in rows if r.get("story_id") is not None}
             batch = processor.run(analysed, clustered)
-            results = [(a.features.id, n, a.matches.get(n)) for a in analysed for n in specs]
+            results = [(a.features.id, n, why) for a in analysed for n, why in a.matches.items()]
             top = max(r["id"] for r in rows)
             matches += store.save_processed(
                 batch.processed,

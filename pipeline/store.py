@@ -922,7 +922,12 @@ class Store:
                     "UPDATE stories SET representative_id = ? WHERE id = ?",
                     [story.representative_id, story.id],
                 )
-            count = self._save_matches(matches, now)
+            # every watchlist was evaluated for these articles: clear theirs, store the hits
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                self.db.execute(f"DELETE FROM matches WHERE article_id IN ({marks})", chunk)
+            count = self._save_matches((m for m in matches if m[2] is not None), now)
             self._mark_processed(ids, progress, now)
             for key, value in state.items():
                 self.db.execute(
