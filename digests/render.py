@@ -9,13 +9,17 @@ XML templates autoescape, and only ``http(s)`` URLs ever become links.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import math
 import re
+import secrets
 import textwrap
+import threading
 import unicodedata
 import uuid
-from collections.abc import Iterable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parseaddr
@@ -30,8 +34,11 @@ from jinja2 import (
     FileSystemLoader,
     PrefixLoader,
     StrictUndefined,
+    TemplateNotFound,
     select_autoescape,
 )
+from jinja2 import meta as jinja_meta
+from markupsafe import escape as markupsafe_escape
 
 from digests import i18n, layout
 from digests.model import (
@@ -215,7 +222,7 @@ def _environment(template_dir: str | None) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["wrap"] = wrap
+    env.filters["wrap"] = _wrap_filter
     env.filters["underline"] = lambda text, char="=": char * len(text)
     return env
 
@@ -331,68 +338,167 @@ def _trend_view(trend: TrendItem, lang: str, titles: dict[str, str]) -> TrendVie
     )
 
 
-def _watchlist_titles(edition: Edition, recipient: Recipient | None) -> list[str]:
-    titles = {s.watchlist: clean_text(s.title) for s in edition.sections}
-    if recipient is not None and recipient.watchlists:
-        return [titles.get(name, clean_text(name)) for name in recipient.watchlists]
-    return list(titles.values())
+class _IdentityCache:
+    """A small LRU of values made from an object, keyed by the object's identity (plus
+    ``extra``). An entry keeps its object alive, so the id cannot be reused while cached.
+
+    For frozen objects only (an :class:`Edition`): a value is never recomputed while
+    its entry lives.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[tuple[int, Any], tuple[object, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, obj: object, extra: Any, make: Callable[[], Any]) -> Any:
+        key = (id(obj), extra)
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None and hit[0] is obj:
+                self._entries.move_to_end(key)
+                return hit[1]
+        value = make()
+        with self._lock:
+            self._entries[key] = (obj, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return value
+
+
+class _EditionViews:
+    """The recipient-independent part of an edition's template context (every
+    article's view, heading, intro, trends...), built once per edition."""
+
+    def __init__(self, edition: Edition) -> None:
+        lang = i18n.language_of(edition.language)
+        online = web_url(edition)
+        self.edition = edition
+        self.lang = lang
+        self.online = online
+        self.title = clean_text(edition.title)
+        self.subject = make_subject(edition)
+        self.heading = i18n.week_period(
+            edition.week, edition.period_start, edition.period_end, lang, edition.timezone
+        )
+        self.intro = intro(edition)
+        self.sections = tuple(
+            _section_view(s, lang, edition.timezone, online) for s in edition.sections
+        )
+        self.section_titles = {s.watchlist: clean_text(s.title) for s in edition.sections}
+        trends = (_trend_view(t, lang, self.section_titles) for t in edition.trends)
+        self.trends = tuple(t for t in trends if t is not None)
+        self._watchlists: dict[tuple[str, ...] | None, str] = {}
+
+    def watchlists(self, recipient: Recipient | None) -> str:
+        """ "A, B en C": the recipient's watchlists; all the edition's sections without a
+        recipient (or without watchlists)."""
+        key = None
+        if recipient is not None and recipient.watchlists:
+            key = tuple(recipient.watchlists)
+        joined = self._watchlists.get(key)
+        if joined is None:
+            if key is None:
+                titles = list(self.section_titles.values())
+            else:
+                titles = [self.section_titles.get(name, clean_text(name)) for name in key]
+            joined = i18n.join_list(titles, self.lang)
+            if len(self._watchlists) >= 256:
+                self._watchlists.clear()
+            self._watchlists[key] = joined
+        return joined
+
+
+_VIEWS = _IdentityCache(8)
+
+
+def _views(edition: Edition) -> _EditionViews:
+    return _VIEWS.get(edition, None, lambda: _EditionViews(edition))
+
+
+# The context values that differ per recipient (all str or None). Everything else in
+# the context is the same for every recipient of an edition (see edition_context).
+_PERSONAL_TEXT = ("reason", "unsubscribe_mailto_text")  # shown as text
+_PERSONAL_ATTR = ("manage_href", "unsubscribe_href", "unsubscribe_mailto")  # href values
+_PERSONAL = _PERSONAL_TEXT + _PERSONAL_ATTR
+
+
+def _personal(views: _EditionViews, recipient: Recipient | None) -> dict[str, str | None]:
+    lang = views.lang
+    watchlists = views.watchlists(recipient)
+    if recipient is None:
+        return {
+            **dict.fromkeys(_PERSONAL),
+            "reason": i18n.t(lang, "footer.web", watchlists=watchlists),
+        }
+    reason = i18n.t(
+        lang,
+        "footer.reason",
+        digest=views.title,
+        email=clean_text(recipient.email),
+        watchlists=watchlists,
+    )
+    manage_href = safe_url(recipient.manage_url)
+    unsubscribe_href = safe_url(recipient.unsubscribe_url)
+    mailto = unsubscribe_mailto(recipient.unsubscribe_mailto)
+    mailto_text = None
+    if mailto and not unsubscribe_href:
+        address = parseaddr(recipient.unsubscribe_mailto or "")[1]
+        mailto_text = i18n.t(lang, "footer.unsubscribe_mailto", address=address)
+    return {
+        "reason": reason,
+        "manage_href": manage_href,
+        "unsubscribe_href": unsubscribe_href,
+        "unsubscribe_mailto": mailto if not unsubscribe_href else None,
+        "unsubscribe_mailto_text": mailto_text,
+    }
+
+
+def _sent_by(lang: str, sender: str) -> str | None:
+    sender_address = clean_text(parseaddr(sender)[1] or sender)
+    return i18n.t(lang, "footer.sent_by", sender=sender_address) if sender_address else None
+
+
+def _context(
+    views: _EditionViews,
+    recipient: Recipient | None,
+    sent_by: str | None,
+    personal: dict[str, str | None],
+) -> dict[str, Any]:
+    lang = views.lang
+    return {
+        "lang": lang,
+        "s": i18n.STRINGS[lang],
+        "is_web": recipient is None,
+        "edition": views.edition,
+        "recipient": recipient,
+        "title": views.title,
+        "subject": views.subject,
+        "heading": views.heading,
+        "intro": views.intro,
+        "sections": list(views.sections),
+        "trends": list(views.trends),
+        "web_url": None if recipient is None else views.online,
+        "view_online": i18n.t(lang, "footer.view_online"),
+        "index_href": "../../index.html" if recipient is None else None,
+        "index_label": i18n.t(lang, "archive.all"),
+        **personal,
+        "sent_by": sent_by,
+    }
 
 
 def edition_context(
     edition: Edition, recipient: Recipient | None = None, *, sender: str = ""
 ) -> dict[str, Any]:
     """Everything the edition templates use. ``recipient`` None: the web version, which
-    has no personal data (no address, no manage or unsubscribe links)."""
-    lang = i18n.language_of(edition.language)
-    online = web_url(edition)
-    watchlists = i18n.join_list(_watchlist_titles(edition, recipient), lang)
-    title = clean_text(edition.title)
-    manage_href = unsubscribe_href = mailto = mailto_text = None
-    if recipient is None:
-        reason = i18n.t(lang, "footer.web", watchlists=watchlists)
-    else:
-        reason = i18n.t(
-            lang,
-            "footer.reason",
-            digest=title,
-            email=clean_text(recipient.email),
-            watchlists=watchlists,
-        )
-        manage_href = safe_url(recipient.manage_url)
-        unsubscribe_href = safe_url(recipient.unsubscribe_url)
-        mailto = unsubscribe_mailto(recipient.unsubscribe_mailto)
-        if mailto and not unsubscribe_href:
-            address = parseaddr(recipient.unsubscribe_mailto or "")[1]
-            mailto_text = i18n.t(lang, "footer.unsubscribe_mailto", address=address)
-    sender_address = clean_text(parseaddr(sender)[1] or sender)
-    sent_by = i18n.t(lang, "footer.sent_by", sender=sender_address) if sender_address else None
-    section_titles = {s.watchlist: clean_text(s.title) for s in edition.sections}
-    trends = [_trend_view(t, lang, section_titles) for t in edition.trends]
-    return {
-        "lang": lang,
-        "s": i18n.STRINGS[lang],
-        "is_web": recipient is None,
-        "edition": edition,
-        "recipient": recipient,
-        "title": title,
-        "subject": make_subject(edition),
-        "heading": i18n.week_period(
-            edition.week, edition.period_start, edition.period_end, lang, edition.timezone
-        ),
-        "intro": intro(edition),
-        "sections": [_section_view(s, lang, edition.timezone, online) for s in edition.sections],
-        "trends": [t for t in trends if t is not None],
-        "web_url": None if recipient is None else online,
-        "view_online": i18n.t(lang, "footer.view_online"),
-        "index_href": "../../index.html" if recipient is None else None,
-        "index_label": i18n.t(lang, "archive.all"),
-        "reason": reason,
-        "manage_href": manage_href,
-        "unsubscribe_href": unsubscribe_href,
-        "unsubscribe_mailto": mailto if not unsubscribe_href else None,
-        "unsubscribe_mailto_text": mailto_text,
-        "sent_by": sent_by,
-    }
+    has no personal data (no address, no manage or unsubscribe links).
+
+    Only the values named in ``_PERSONAL`` (and ``recipient``) depend on the recipient;
+    the rest is built once per edition and shared (see :class:`EditionRenderer`).
+    """
+    views = _views(edition)
+    return _context(views, recipient, _sent_by(views.lang, sender), _personal(views, recipient))
 
 
 def render_edition(
@@ -402,17 +508,335 @@ def render_edition(
     template_dir: Path | None = None,
     sender: str = "",
 ) -> Rendered:
-    """HTML (CSS inlined) and plain text of ``edition``; ``recipient`` None: web version."""
-    env = environment(template_dir)
-    context = edition_context(edition, recipient, sender=sender)
-    html = env.get_template("edition.html.j2").render(context)
-    text = env.get_template("edition.txt.j2").render(context)
-    return Rendered(html=_INLINER.inline(html), text=_tidy_text(text))
+    """HTML (CSS inlined) and plain text of ``edition``; ``recipient`` None: web version.
+
+    The same as ``EditionRenderer(edition, template_dir=..., sender=...).render(recipient)``;
+    the renderer of the last few (edition, template_dir, sender) is kept, so rendering
+    one edition for many recipients in a row does the edition's work once.
+    """
+    renderer = _RENDERERS.get(
+        edition,
+        (_template_key(template_dir), sender),
+        lambda: EditionRenderer(edition, template_dir=template_dir, sender=sender),
+    )
+    return renderer.render(recipient)
+
+
+def _template_key(template_dir: Path | None) -> str | None:
+    return str(Path(template_dir).resolve()) if template_dir else None
 
 
 def _tidy_text(text: str) -> str:
     lines = [line.rstrip() for line in text.splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n") + "\n"
+
+
+def _render_context(env: Environment, context: dict[str, Any]) -> Rendered:
+    """The straightforward rendering: both templates with ``context``, CSS inlined."""
+    html = env.get_template(EDITION_HTML).render(context)
+    text = env.get_template(EDITION_TEXT).render(context)
+    return Rendered(html=_INLINER.inline(html), text=_tidy_text(text))
+
+
+# --- one edition, many recipients ----------------------------------------------------
+#
+# A recipient's e-mail differs from the next one's only in the footer (``_PERSONAL``).
+# So the edition is rendered (and its CSS inlined) once per "shape" (which personal
+# values are set) with a unique placeholder token for each personal value; per recipient
+# the tokens are replaced by the values, escaped as the inliner's HTML serialiser would
+# have written them (text or attribute value). Only for the packaged edition templates:
+# with an override of any template the edition uses, every recipient is rendered in
+# full (the edition-level views are still shared). The result is byte-identical to the
+# full rendering (tests/digests/test_digests_render_cache.py).
+
+EDITION_HTML = "edition.html.j2"
+EDITION_TEXT = "edition.txt.j2"
+_MARK, _END = "\ue000", "\ue001"  # private use: clean_text drops these from feed text
+# Characters a personal value must not contain for the token route: controls (the HTML
+# parser drops or rewrites some, the text part's line handling others), line separators,
+# surrogates, private use (the tokens) and non-characters. Such a recipient is rendered
+# in full.
+_NOT_SUBSTITUTABLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ue000-\uf8ff\ufdd0-\ufdef\ufffe\uffff"
+    + "".join(f"{chr(p << 16 | 0xFFFE)}{chr(p << 16 | 0xFFFF)}" for p in range(1, 17))
+    + "\U000f0000-\U0010ffff]"
+)
+# Inside these elements text is written unescaped: no personal text may go there.
+_RAW_TEXT_ELEMENTS = ("style", "script", "xmp", "iframe", "noembed", "noframes", "noscript")
+
+
+def _escape_html_text(value: str) -> str:
+    """``value`` as css_inline (html5ever's serialiser) writes it in a text node."""
+    return (
+        value.replace("&", "&amp;")
+        .replace("\xa0", "&nbsp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+    )
+
+
+def _escape_html_attr(value: str) -> str:
+    """``value`` as css_inline (html5ever's serialiser) writes it in a quoted attribute."""
+    return value.replace("&", "&amp;").replace("\xa0", "&nbsp;").replace('"', "&quot;")
+
+
+_ESCAPE: dict[str, Callable[[str], str]] = {
+    "text": _escape_html_text,
+    "attr": _escape_html_attr,
+    "raw": str,
+}
+
+
+@functools.cache
+def _escapes_match_inliner() -> bool:
+    """Whether the inliner serialises text and attribute values as the two functions
+    above do (checked once, so a css_inline upgrade cannot silently change the output:
+    the token route is then simply not used)."""
+    probe = "<b>\"&'\xa0 &lt;é€ ><"
+    escaped = str(markupsafe_escape(probe))
+    page = (
+        '<!DOCTYPE html><html><head><title>t</title></head><body><p class="x">'
+        f'{escaped}</p><a href="{escaped}">x</a></body></html>'
+    )
+    out = _INLINER.inline(page)
+    return (
+        f'<p class="x">{_escape_html_text(probe)}</p>' in out
+        and f'<a href="{_escape_html_attr(probe)}">' in out
+    )
+
+
+@functools.lru_cache(maxsize=32)
+def _packaged_template_info(filename: str) -> tuple[tuple[str | None, ...], frozenset[str]]:
+    """(templates it includes/extends/imports, variables it reads) of a packaged file."""
+    source = Path(filename).read_text(encoding="utf-8")
+    ast = _environment(None).parse(source)
+    refs = tuple(jinja_meta.find_referenced_templates(ast))
+    return refs, frozenset(jinja_meta.find_undeclared_variables(ast))
+
+
+def _uses_packaged_edition_templates(env: Environment) -> bool:
+    """True when every template the edition is rendered with is a packaged one (no
+    override in template_dir) and none reads ``recipient`` itself."""
+    if not _escapes_match_inliner():
+        return False
+    seen: set[str] = set()
+    todo = [EDITION_HTML, EDITION_TEXT]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            template = env.get_template(name)
+        except TemplateNotFound:
+            return False
+        if template.filename is None or Path(template.filename).resolve().parent != _PACKAGED:
+            return False
+        refs, names = _packaged_template_info(template.filename)
+        if None in refs or "recipient" in names:
+            return False
+        todo.extend(ref for ref in refs if ref is not None)
+    return True
+
+
+_PACKAGED = PACKAGED_TEMPLATES.resolve()
+
+
+class _Deferred:
+    """While a skeleton is rendered: ``wrap`` calls on text that holds a token, kept to
+    be done per recipient (the wrapping depends on the value's length)."""
+
+    def __init__(self, nonce: str) -> None:
+        self.nonce = nonce
+        self.wraps: list[tuple[str, int, str, str | None]] = []
+
+    def add(self, text: str, width: int, indent: str, first: str | None) -> str:
+        self.wraps.append((text, width, indent, first))
+        return f"{_MARK}{self.nonce}:wrap{len(self.wraps) - 1}{_END}"
+
+
+_DEFERRED: contextvars.ContextVar[_Deferred | None] = contextvars.ContextVar(
+    "trendwatch_deferred_wraps", default=None
+)
+
+
+def _wrap_filter(
+    text: str, width: int = TEXT_WIDTH, indent: str = "", first: str | None = None
+) -> str:
+    """The templates' ``wrap`` filter (see :func:`wrap`)."""
+    deferred = _DEFERRED.get()
+    if deferred is not None and isinstance(text, str) and _MARK in text:
+        return deferred.add(text, width, indent, first)
+    return wrap(text, width, indent, first)
+
+
+_Segments = tuple[str | tuple[str, str], ...]  # literal text or (field, escaping)
+
+
+class _Skeleton:
+    """An edition rendered with tokens for the personal values; ``fill`` makes one
+    recipient's :class:`Rendered` from it."""
+
+    def __init__(
+        self,
+        html: _Segments,
+        text: _Segments,
+        wraps: tuple[tuple[_Segments, int, str, str | None], ...],
+    ) -> None:
+        self._html = html
+        self._text = text
+        self._wraps = wraps
+
+    @classmethod
+    def build(
+        cls, nonce: str, html: str, text: str, deferred: _Deferred, fields: set[str]
+    ) -> _Skeleton | None:
+        """None if a token is where it cannot be filled in exactly (then the edition's
+        recipients are rendered in full)."""
+        token = re.compile(rf"{_MARK}{re.escape(nonce)}:(\w+){_END}")
+        wrap_fields = {f"wrap{n}" for n in range(len(deferred.wraps))}
+
+        def split(source: str, kind: Callable[[str, int, int], str | None]) -> _Segments | None:
+            segments: list[str | tuple[str, str]] = []
+            pos = 0
+            for match in token.finditer(source):
+                escaping = kind(match.group(1), match.start(), match.end())
+                if escaping is None:
+                    return None
+                segments += [source[pos : match.start()], (match.group(1), escaping)]
+                pos = match.end()
+            segments.append(source[pos:])
+            literals = (s for s in segments if isinstance(s, str))
+            if any(_MARK in s or _END in s for s in literals):
+                return None  # a token was changed (a filter touched it)
+            return tuple(s for s in segments if s != "")
+
+        def in_html(field: str, start: int, end: int) -> str | None:
+            if field in _PERSONAL_ATTR and field in fields:
+                # the whole value of a double-quoted attribute, inside a start tag
+                inside_tag = html.rfind("<", 0, start) > html.rfind(">", 0, start)
+                whole = html.endswith('="', 0, start) and html.startswith('"', end)
+                return "attr" if inside_tag and whole else None
+            if field in _PERSONAL_TEXT and field in fields:
+                in_text = html.rfind(">", 0, start) > html.rfind("<", 0, start)
+                lower = html[:start].lower()
+                raw = any(
+                    lower.rfind(f"<{name}") > lower.rfind(f"</{name}")
+                    for name in _RAW_TEXT_ELEMENTS
+                )
+                comment = lower.rfind("<!--") > lower.rfind("-->")
+                return "text" if in_text and not raw and not comment else None
+            return None
+
+        def in_text(field: str, start: int, end: int) -> str | None:
+            return "raw" if field in fields or field in wrap_fields else None
+
+        def in_wrap(field: str, start: int, end: int) -> str | None:
+            return "raw" if field in fields else None
+
+        html_segments = split(html, in_html)
+        text_segments = split(text, in_text)
+        wraps = []
+        for source, width, indent, first in deferred.wraps:
+            segments = split(source, in_wrap)
+            if segments is None:
+                return None
+            wraps.append((segments, width, indent, first))
+        if html_segments is None or text_segments is None:
+            return None
+        return cls(html_segments, text_segments, tuple(wraps))
+
+    def fill(self, values: dict[str, str | None]) -> Rendered:
+        """One recipient's rendering; ``values``: its personal values (see _personal)."""
+        html = _join(self._html, values, _ESCAPE)
+        if self._wraps:
+            values = dict(values)
+            for n, (segments, width, indent, first) in enumerate(self._wraps):
+                values[f"wrap{n}"] = wrap(_join(segments, values, _ESCAPE), width, indent, first)
+        return Rendered(html=html, text=_tidy_text(_join(self._text, values, _ESCAPE)))
+
+
+def _join(
+    segments: _Segments,
+    values: dict[str, str | None],
+    escape: dict[str, Callable[[str], str]],
+) -> str:
+    parts = []
+    for segment in segments:
+        if isinstance(segment, str):
+            parts.append(segment)
+        else:
+            field, escaping = segment
+            parts.append(escape[escaping](values[field] or ""))
+    return "".join(parts)
+
+
+class EditionRenderer:
+    """Renders one edition for many recipients; what does not depend on the recipient
+    is done once. ``render(recipient)`` returns exactly what :func:`render_edition`
+    would (``recipient`` None: the web version)::
+
+        renderer = EditionRenderer(edition, template_dir=template_dir, sender=sender)
+        for recipient in recipients:
+            rendered = renderer.render(recipient)
+
+    It keeps the edition's rendered skeleton: use one per edition (and drop it after).
+    """
+
+    def __init__(
+        self, edition: Edition, *, template_dir: Path | None = None, sender: str = ""
+    ) -> None:
+        self.edition = edition
+        self.sender = sender
+        self._env = environment(template_dir)
+        self._views = _views(edition)
+        self._sent_by = _sent_by(self._views.lang, sender)
+        self._tokens = _uses_packaged_edition_templates(self._env)
+        self._web: Rendered | None = None
+        self._skeletons: dict[tuple[Any, ...], _Skeleton | None] = {}
+        self._lock = threading.Lock()
+
+    def context(self, recipient: Recipient | None) -> dict[str, Any]:
+        """The template context for ``recipient`` (see :func:`edition_context`)."""
+        return _context(self._views, recipient, self._sent_by, _personal(self._views, recipient))
+
+    def render(self, recipient: Recipient | None = None) -> Rendered:
+        if recipient is None:  # nothing personal: the same for every call
+            if self._web is None:
+                self._web = _render_context(self._env, self.context(None))
+            return self._web
+        personal = _personal(self._views, recipient)
+        if self._tokens and not any(v and _NOT_SUBSTITUTABLE.search(v) for v in personal.values()):
+            skeleton = self._skeleton(personal)
+            if skeleton is not None:
+                return skeleton.fill(personal)
+        return _render_context(self._env, _context(self._views, recipient, self._sent_by, personal))
+
+    def _skeleton(self, personal: dict[str, str | None]) -> _Skeleton | None:
+        # which values are set (and the unset ones' values) decides the markup
+        shape = tuple((k, v if not v else True) for k, v in personal.items())
+        with self._lock:
+            if shape in self._skeletons:
+                return self._skeletons[shape]
+        nonce = secrets.token_hex(8)
+        tokens = {k: f"{_MARK}{nonce}:{k}{_END}" if v else v for k, v in personal.items()}
+        context = _context(self._views, _NOBODY, self._sent_by, tokens)
+        deferred = _Deferred(nonce)
+        reset = _DEFERRED.set(deferred)
+        try:
+            html = self._env.get_template(EDITION_HTML).render(context)
+            text = self._env.get_template(EDITION_TEXT).render(context)
+        finally:
+            _DEFERRED.reset(reset)
+        fields = {k for k, v in personal.items() if v}
+        skeleton = _Skeleton.build(nonce, _INLINER.inline(html), text, deferred, fields)
+        with self._lock:
+            self._skeletons[shape] = skeleton
+        return skeleton
+
+
+_RENDERERS = _IdentityCache(8)
+_NOBODY = Recipient(email="", name="", language="")  # the skeleton's (unused) recipient
 
 
 # --- archive pages -------------------------------------------------------------------

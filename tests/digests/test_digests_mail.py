@@ -198,3 +198,58 @@ def test_tokens_end_to_end(edition: Edition, recipient: Recipient) -> None:
     assert url.startswith("https://trends.example.nl/unsubscribe/")
     assert verify_token(secret, url.rsplit("/", 1)[1], UNSUBSCRIBE) == recipient.email
     assert "<mailto:unsubscribe@trends.example.nl?subject=unsubscribe>" in header
+
+
+# --- encoding and shared headers -------------------------------------------------------
+
+
+def test_parts_decode_to_the_rendered_text_and_html(edition: Edition, recipient: Recipient) -> None:
+    rendered = render_edition(edition, recipient, sender=SENDER)
+    built = build_message(
+        edition, recipient, rendered, sender=SENDER, message_id="<x@y>", date=DATE
+    )
+    raw = built.as_bytes()
+    assert all(len(line) <= 78 for line in raw.split(b"\n"))
+    msg = roundtrip(built)
+    plain, html = list(msg.iter_parts())
+    assert plain["Content-Transfer-Encoding"] == "quoted-printable"
+    assert html["Content-Transfer-Encoding"] == "base64"
+    assert plain.get_content() == rendered.text
+    assert html.get_content() == rendered.html + ("" if rendered.html.endswith("\n") else "\n")
+    assert raw.count(f"--{msg.get_boundary()}".encode()) == 3  # two parts and the end
+
+
+def test_line_ends_are_normalised_as_before(edition: Edition, recipient: Recipient) -> None:
+    from digests.render import Rendered
+
+    rendered = Rendered(html="<p>a</p>\r\n<p>b</p>\r<p>c</p>", text="a\r\nb\rc é " + "x" * 200)
+    msg = roundtrip(build_message(edition, recipient, rendered, sender=SENDER, message_id="i"))
+    plain, html = list(msg.iter_parts())
+    assert html.get_content() == "<p>a</p>\n<p>b</p>\n<p>c</p>\n"
+    assert plain.get_content() == "a\nb\nc é " + "x" * 200 + "\n"
+
+
+def test_messages_of_one_edition_share_only_what_is_shared(
+    make_edition: Callable[..., Edition], recipient: Recipient
+) -> None:
+    edition = make_edition()
+    other = Recipient(email="bob@example.nl", name="Bob", language="nl")
+    first = roundtrip(build(edition, with_unsubscribe(recipient), message_id="<1@x>"))
+    second = roundtrip(build(edition, other, message_id="<2@x>"))
+    assert first["To"] == "Anne de Vries <anne.devries@example.nl>"
+    assert second["To"] == "Bob <bob@example.nl>"
+    assert first["List-Unsubscribe"] and second["List-Unsubscribe"] is None
+    assert (first["Message-ID"], second["Message-ID"]) == ("<1@x>", "<2@x>")
+    assert "anne.devries@example.nl" not in second.as_string()
+    assert first["Subject"] == second["Subject"]
+    english = roundtrip(build(make_edition(language="en"), other))
+    assert english["Subject"] == "Trendwatch Werk en Leven · week 48: 5 articles"
+    assert english["Content-Language"] == "en"
+    other_sender = build_message(
+        edition,
+        other,
+        render_edition(edition, other),
+        sender="Other <o@example.org>",
+        message_id="<3@x>",
+    )
+    assert roundtrip(other_sender)["From"] == "Other <o@example.org>"
