@@ -77,7 +77,12 @@ def week_trends(
             "story": row["story_id"],
         }
         docs[doc["week"]].append(doc)
-    has_history = store.has_articles_before(week_start - timedelta(weeks=HISTORY_WEEKS))
+    # which of the week's entities appeared before it: asked once for the whole week,
+    # every scope's entities are among them (None: no history, so nothing is "new")
+    seen: set[str] | None = None
+    if store.has_articles_before(week_start - timedelta(weeks=HISTORY_WEEKS)):
+        week_entities = {e for d in docs.get(week, []) for e in d["entities"]}
+        seen = store.entity_seen_before(week_entities, week_start)
     out = []
     for scope in [ALL, *watchlists]:
 
@@ -86,7 +91,7 @@ def week_trends(
 
         current = [d for d in docs.get(week, []) if in_scope(d)]
         history = {k: [d for d in docs.get(k, []) if in_scope(d)] for k in history_keys}
-        trends = _scope_trends(store, week, week_start, current, history, has_history)
+        trends = _scope_trends(week, current, history, seen)
         for t in trends:
             if t["kind"] == "entity":
                 t["label"] = (
@@ -100,12 +105,10 @@ def week_trends(
 
 
 def _scope_trends(
-    store: Store,
     week: str,
-    week_start: datetime,
     current: list[dict],
     history: dict[str, list[dict]],
-    has_history: bool,
+    seen: set[str] | None,
 ) -> list[dict]:
     trends: list[Trend] = []
     for kind, field in (("term", "terms"), ("entity", "entities")):
@@ -114,8 +117,7 @@ def _scope_trends(
         found = rising(now_counts, past, kind=kind, limit=LIMIT)
         if not any(p.docs for p in past):
             found = []  # without a baseline "rising" means nothing
-        if kind == "entity" and has_history:
-            seen = store.entity_seen_before(now_counts.counts, week_start)
+        if kind == "entity" and seen is not None:
             fresh = new_entities(now_counts, seen, limit=LIMIT)
             known = {t.term for t in found}
             found = [
