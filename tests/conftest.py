@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from pytest_httpserver import HTTPServer
 
 from smtp_support import Recorder, free_port
 
@@ -50,3 +51,16 @@ def smtpd() -> Iterator[tuple[Recorder, int]]:
         yield recorder, port
     finally:
         controller.stop()
+
+
+@pytest.fixture(scope="module")
+def threaded_server() -> Iterator[HTTPServer]:
+    """A server that answers requests concurrently (slow handlers block nobody)."""
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.clear()
+        if server.is_running():
+            server.stop()

@@ -98,27 +98,14 @@ def status_of(settings, store: Store, name: str) -> dict:
     return next(s for s in data["sources"] if s["name"] == name)
 
 
-@pytest.fixture(scope="module")
-def threaded() -> Iterator[HTTPServer]:
-    """A server answering requests concurrently, so a slow handler blocks nobody."""
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.clear()
-        if server.is_running():
-            server.stop()
-
-
 @pytest.fixture
-def site(threaded: HTTPServer) -> Iterator[HTTPServer]:
-    threaded.clear()
-    previous = threaded.no_handler_status_code
-    threaded.no_handler_status_code = 404
-    yield threaded
-    threaded.no_handler_status_code = previous
-    threaded.clear()
+def site(threaded_server: HTTPServer) -> Iterator[HTTPServer]:
+    threaded_server.clear()
+    previous = threaded_server.no_handler_status_code
+    threaded_server.no_handler_status_code = 404
+    yield threaded_server
+    threaded_server.no_handler_status_code = previous
+    threaded_server.clear()
 
 
 # --- redirects, 410, 429, 5xx -------------------------------------------------------
