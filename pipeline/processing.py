@@ -16,7 +16,7 @@ import logging
 import multiprocessing
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -208,15 +208,6 @@ class Pending:
 
 
 @dataclass
-class _Known:
-    """What the dedup step needs to know about an already processed article."""
-
-    date: datetime | None
-    source: str
-    duplicate_of: int | None
-
-
-@dataclass
 class BatchResult:
     articles: list[tuple[Analysed, int | None]] = field(default_factory=list)
     processed: list[ProcessedArticle] = field(default_factory=list)
@@ -239,15 +230,24 @@ class Processor:
         )
         self.preferred = frozenset(s.name for s in settings.sources if s.preferred)
         self.index = dedup.NearDuplicateIndex()
-        self.known: dict[int, _Known] = {}
-        for row in store.dedup_candidates(now - max(window, timedelta(days=7)) * 2):
-            self._remember(
-                row["id"], from_iso(row["date"]), row["source_name"], row["duplicate_of"]
-            )
+        self.known: dict[int, dedup.Candidate] = {}
+        rows = store.dedup_candidates(now - max(window, timedelta(days=7)) * 2)
+        for row in rows:
+            self._remember(row)
             self.index.add(row["id"], dedup.signature_from_bytes(row["minhash"]))
+        # the canonical copies those point at, even when they are older than the window
+        canonicals = {r["duplicate_of"] for r in rows} - set(self.known) - {None}
+        for row in store.article_infos(canonicals):
+            self._remember(row)
 
-    def _remember(self, id_: int, date: datetime | None, source: str, dup: int | None) -> None:
-        self.known[id_] = _Known(date, source, dup)
+    def _remember(self, row: dict) -> None:
+        self.known[row["id"]] = dedup.Candidate(
+            row["id"],
+            from_iso(row["date"]),
+            row["source_name"],
+            row["source_name"] in self.preferred,
+            row["duplicate_of"],
+        )
 
     def run(self, analysed: Iterable[Analysed], already_clustered: set[int]) -> BatchResult:
         result = BatchResult()
@@ -289,35 +289,23 @@ class Processor:
         return result
 
     def _dedup(self, f: ArticleFeatures, minhash: bytes, result: BatchResult) -> int | None:
+        """Record the article in the near-duplicate index and return the canonical
+        article it duplicates; an article that should lead its group instead (preferred
+        source, earlier) takes over, and the group is pointed at it (``repoint``)."""
         signature = dedup.signature_from_bytes(minhash)
-        found = [i for i, _ in self.index.find(signature) if i != f.id and i in self.known]
+        new = dedup.Candidate(f.id, f.published, f.source, f.source in self.preferred)
+        decision = dedup.duplicate_of(new, signature, self.index, self.known.__getitem__)
         self.index.add(f.id, signature)
-        self._remember(f.id, f.published, f.source, None)
-        if not found:
-            return None
-        first = self.known[found[0]]
-        canonical = first.duplicate_of or found[0]
-        current = self.known.get(canonical, first)
-        result.duplicates += 1
-        if self._better(f.id, f.published, f.source, canonical, current):
-            # the newcomer takes over: earlier, or from a preferred source
-            result.repoint.append((canonical, f.id))
-            for known in self.known.values():
-                if known.duplicate_of == canonical:
-                    known.duplicate_of = f.id
-            current.duplicate_of = f.id
-            return None
-        self.known[f.id].duplicate_of = canonical
-        return canonical
-
-    def _better(
-        self, id_: int, date: datetime | None, source: str, other_id: int, other: _Known
-    ) -> bool:
-        """Whether the newcomer should be the canonical copy: from a preferred source,
-        else published earlier, else the lower id (dedup.choose_canonical)."""
-        mine = dedup.Candidate(id_, date, source, source in self.preferred)
-        theirs = dedup.Candidate(other_id, other.date, other.source, other.source in self.preferred)
-        return dedup.choose_canonical([mine, theirs]) == id_
+        self.known[f.id] = replace(new, duplicate_of=decision.duplicate_of)
+        if decision.replaces is not None:
+            old = decision.replaces
+            result.repoint.append((old, f.id))
+            for id_, known in self.known.items():
+                if id_ == old or known.duplicate_of == old:
+                    self.known[id_] = replace(known, duplicate_of=f.id)
+        if decision.duplicate_of is not None or decision.replaces is not None:
+            result.duplicates += 1
+        return decision.duplicate_of
 
     def state(self) -> dict[str, str]:
         return {STATE_KEY: json.dumps(self.clusterer.dump(), sort_keys=True)}

@@ -948,6 +948,21 @@ class Store:
             [iso(since)],
         )
 
+    def article_infos(self, ids: Iterable[int]) -> list[dict]:
+        """Date, source and duplicate-of of the given articles (no signature)."""
+        wanted = sorted(set(ids))
+        rows: list[dict] = []
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows += self._rows(
+                "SELECT a.id, a.duplicate_of, coalesce(a.published, a.fetched) AS date,"
+                " s.name AS source_name FROM articles a JOIN sources s ON s.id = a.source_id"
+                f" WHERE a.id IN ({marks})",
+                chunk,
+            )
+        return rows
+
     def features(self, article_id: int) -> dict | None:
         return self._one("SELECT * FROM article_features WHERE article_id = ?", [article_id])
 
