@@ -644,9 +644,7 @@ class Store:
         """Which of ``identities`` the source has stored already."""
         wanted = sorted(set(identities))
         found: set[str] = set()
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _chunks(wanted):
             rows = self.db.execute(
                 f"SELECT identity FROM articles WHERE source_id = ? AND identity IN ({marks})",
                 [source_id, *chunk],
@@ -773,9 +771,7 @@ class Store:
         return count
 
     def _mark_processed(self, ids: list[int], progress: dict[str, int], now: datetime) -> None:
-        for chunk_start in range(0, len(ids), 500):
-            chunk = ids[chunk_start : chunk_start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _chunks(ids):
             self.db.execute(
                 f"UPDATE articles SET processed_at = ? WHERE id IN ({marks})",
                 [iso(now), *chunk],
@@ -824,9 +820,7 @@ class Store:
         """Every article of the given stories: id, story, source, URL, title, date."""
         wanted = sorted(set(story_ids))
         rows: list[dict] = []
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _chunks(wanted):
             rows += self._rows(
                 "SELECT a.id, a.story_id, a.duplicate_of, a.url, a.title,"
                 " coalesce(a.published, a.fetched) AS date, s.name AS source_name"
@@ -923,9 +917,7 @@ class Store:
                     [story.representative_id, story.id],
                 )
             # every watchlist was evaluated for these articles: clear theirs, store the hits
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                marks = ",".join("?" * len(chunk))
+            for chunk, marks in _chunks(ids):
                 self.db.execute(f"DELETE FROM matches WHERE article_id IN ({marks})", chunk)
             count = self._save_matches((m for m in matches if m[2] is not None), now)
             self._mark_processed(ids, progress, now)
@@ -952,9 +944,7 @@ class Store:
         """Date, source and duplicate-of of the given articles (no signature)."""
         wanted = sorted(set(ids))
         rows: list[dict] = []
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _chunks(wanted):
             rows += self._rows(
                 "SELECT a.id, a.duplicate_of, coalesce(a.published, a.fetched) AS date,"
                 " s.name AS source_name FROM articles a JOIN sources s ON s.id = a.source_id"
@@ -1015,9 +1005,7 @@ class Store:
     def stories_by_id(self, ids: Iterable[int]) -> dict[int, dict]:
         wanted = sorted(set(ids))
         found: dict[int, dict] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _chunks(wanted):
             for r in self._rows(f"SELECT * FROM stories WHERE id IN ({marks})", chunk):
                 found[r["id"]] = r
         return found
@@ -1028,9 +1016,7 @@ class Store:
         if not wanted:
             return set()
         found: set[str] = set()
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _chunks(wanted):
             rows = self._rows(
                 "SELECT DISTINCT json_extract(e.value, '$.key') AS key"
                 " FROM articles a JOIN article_features f ON f.article_id = a.id,"
@@ -1222,3 +1208,10 @@ def _source_row(r: dict) -> SourceRow:
 
 def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=isinstance(value, dict))
+
+
+def _chunks(values: Sequence[Any], size: int = 500) -> Iterator[tuple[list[Any], str]]:
+    """``values`` in pieces within SQLite's limit on parameters, each with its "?,?,…"."""
+    for start in range(0, len(values), size):
+        chunk = list(values[start : start + size])
+        yield chunk, ",".join("?" * len(chunk))
