@@ -209,7 +209,6 @@ class Pending:
 
 @dataclass
 class BatchResult:
-    articles: list[tuple[Analysed, int | None]] = field(default_factory=list)
     processed: list[ProcessedArticle] = field(default_factory=list)
     stories: list[StoryRow] = field(default_factory=list)
     repoint: list[tuple[int, int]] = field(default_factory=list)  # (old canonical, new)
@@ -253,6 +252,7 @@ class Processor:
         result = BatchResult()
         touched: dict[int, Story] = {}
         assigned: dict[int, int] = {}  # article id -> story id, for this batch
+        done: list[tuple[Analysed, int | None]] = []  # stored once merges are known
         for a in sorted(analysed, key=lambda x: x.features.id):
             f = a.features
             duplicate_of = self._dedup(f, a.minhash, result)
@@ -269,10 +269,9 @@ class Processor:
                 summary = self.clusterer.story(assignment.story_id)
                 if summary is not None:  # a summary now: the story may close later on
                     touched[assignment.story_id] = summary
-            result.articles.append((a, duplicate_of))
+            done.append((a, duplicate_of))
         result.processed = [
-            _processed(a, duplicate_of, assigned.get(a.features.id))
-            for a, duplicate_of in result.articles
+            _processed(a, duplicate_of, assigned.get(a.features.id)) for a, duplicate_of in done
         ]
         for story_id in sorted(touched):
             story = self.clusterer.story(story_id) or touched[story_id]
