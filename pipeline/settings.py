@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from email_validator import EmailNotValidError, validate_email
 
 from pipeline.query import QuerySyntaxError, parse_query
+from pipeline.schedule import DigestTime
 
 __all__ = [
     "ConfigError",
@@ -57,7 +58,7 @@ TOP_KEYS = (
 )
 NLP_KEYS = ("models", "n_process", "batch_size", "story_window", "entities")
 ENTITY_KEYS = ("name", "label", "aliases")
-SCHEDULE_KEYS = ("timezone", "crawl_every", "digest")
+SCHEDULE_KEYS = ("timezone", "crawl_every", "digest", "digest_grace")
 SMTP_KEYS = ("host", "port", "starttls", "ssl", "username", "password_env", "from", "timeout")
 # Source keys: every type has the common ones; the others belong to one or two types.
 COMMON_SOURCE_KEYS = (
@@ -79,7 +80,7 @@ DEFAULT_MAX_INTERVAL = timedelta(days=1)
 DEFAULT_BLOG_MIN_INTERVAL = timedelta(hours=2)  # a blog crawl fetches up to max_pages pages
 DEFAULT_MAX_BYTES = 15 * 1024 * 1024
 WATCHLIST_KEYS = ("name", "title", "query", "entities")
-SUBSCRIBER_KEYS = ("email", "name", "language", "watchlists", "timezone", "send_empty")
+SUBSCRIBER_KEYS = ("email", "name", "language", "watchlists", "timezone", "send_empty", "digest")
 # Keys people plausibly write instead of the real one.
 KEY_HINTS = {"sender": "from", "tz": "timezone", "time_zone": "timezone"}
 
@@ -144,6 +145,7 @@ class Schedule:
     crawl_every: timedelta = timedelta(minutes=30)
     digest_weekday: int = 0  # 0 = Monday
     digest_time: time = time(7, 0)
+    digest_grace: timedelta = timedelta(hours=24)  # a digest due longer ago is skipped
 
 
 @dataclass(frozen=True)
@@ -253,6 +255,8 @@ class Subscriber:
     watchlists: tuple[str, ...]
     timezone: str | None = None
     send_empty: bool = False  # also mail an edition with nothing in it
+    digest_weekday: int | None = None  # own digest moment; None: the schedule's
+    digest_time: time | None = None
 
 
 @dataclass(frozen=True)
@@ -286,6 +290,17 @@ class Settings:
     def subscriber_timezone(self, subscriber: Subscriber) -> str:
         """The subscriber's own time zone, else the schedule's."""
         return subscriber.timezone or self.schedule.timezone
+
+    def digest_time(self, subscriber: Subscriber) -> DigestTime:
+        """When the subscriber's digest goes out, in :meth:`subscriber_timezone`.
+
+        The subscriber's own ``digest`` if given, else the schedule's.
+        """
+        if subscriber.digest_weekday is not None and subscriber.digest_time is not None:
+            weekday, at = subscriber.digest_weekday, subscriber.digest_time
+        else:
+            weekday, at = self.schedule.digest_weekday, self.schedule.digest_time
+        return DigestTime(weekday, at, self.subscriber_timezone(subscriber))
 
     @property
     def db_path(self) -> Path:
@@ -469,7 +484,7 @@ def _timezone(value: object) -> str:
 
 
 def _duration(value: object) -> timedelta:
-    """A duration like ``"30m"``, at least one minute."""
+    """A duration like ``"30m"``: a whole number of seconds, at least one."""
     expected = "a duration such as '30m', '2h' or '1d' (a whole number followed by s, m, h or d)"
     match = _DURATION_RE.fullmatch(value.strip()) if isinstance(value, str) else None
     if match is None:
@@ -478,12 +493,12 @@ def _duration(value: object) -> timedelta:
         duration = timedelta(seconds=int(match[1]) * DURATION_UNITS[match[2]])
     except OverflowError:
         raise _Invalid(f"duration {_quote(str(value))} is too long") from None
-    if duration < timedelta(minutes=1):
-        raise _Invalid(f"expected a duration of at least 1 minute, got {_quote(str(value))}")
+    if duration < timedelta(seconds=1):
+        raise _Invalid(f"expected a duration of at least 1 second, got {_quote(str(value))}")
     return duration
 
 
-def _show_duration(value: timedelta) -> str:
+def show_duration(value: timedelta) -> str:
     """A duration the way the config writes it: "90s", "15m", "2h", "1d"."""
     seconds = int(value.total_seconds())
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
@@ -723,6 +738,9 @@ def _schedule(reader: _Reader, data: dict[str, Any]) -> Schedule:
         ),
         digest_weekday=weekday,
         digest_time=at,
+        digest_grace=reader.optional(
+            table, "schedule", "digest_grace", _duration, default.digest_grace
+        ),
     )
 
 
@@ -822,8 +840,8 @@ def _source(reader: _Reader, path: str, table: dict[str, Any]) -> Source:
     if min_interval > max_interval:
         reader.add(
             _key_path(path, "min_interval"),
-            f"expected at most max_interval ({_show_duration(max_interval)}),"
-            f" got {_show_duration(min_interval)}",
+            f"expected at most max_interval ({show_duration(max_interval)}),"
+            f" got {show_duration(min_interval)}",
         )
     return Source(
         name=reader.required(table, path, "name", _text) or "",
@@ -1075,13 +1093,22 @@ def _subscriber_watchlists(
 
 def _subscriber(reader: _Reader, path: str, table: dict[str, Any], names: _Names) -> Subscriber:
     reader.known_keys(table, path, SUBSCRIBER_KEYS)
+    email = reader.required(table, path, "email", _email, "an e-mail address") or ""
+    name = reader.optional(table, path, "name", _string, "")
+    language = reader.optional(table, path, "language", _choice(SUBSCRIBER_LANGUAGES), "nl")
+    watchlists = _subscriber_watchlists(reader, path, table, names)
+    timezone = reader.optional(table, path, "timezone", _timezone, None)
+    send_empty = reader.optional(table, path, "send_empty", _boolean, False)
+    weekday, at = reader.optional(table, path, "digest", _digest_moment, (None, None))
     return Subscriber(
-        email=reader.required(table, path, "email", _email, "an e-mail address") or "",
-        name=reader.optional(table, path, "name", _string, ""),
-        language=reader.optional(table, path, "language", _choice(SUBSCRIBER_LANGUAGES), "nl"),
-        watchlists=_subscriber_watchlists(reader, path, table, names),
-        timezone=reader.optional(table, path, "timezone", _timezone, None),
-        send_empty=reader.optional(table, path, "send_empty", _boolean, False),
+        email=email,
+        name=name,
+        language=language,
+        watchlists=watchlists,
+        timezone=timezone,
+        send_empty=send_empty,
+        digest_weekday=weekday,
+        digest_time=at,
     )
 
 

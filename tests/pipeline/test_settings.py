@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.schedule import DigestTime
 from pipeline.settings import (
     TOP_KEYS,
     ConfigError,
@@ -133,7 +134,14 @@ def test_values_read(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("90s", timedelta(seconds=90)), ("1m", timedelta(minutes=1)), ("1d", timedelta(days=1))],
+    [
+        ("1s", timedelta(seconds=1)),
+        ("2s", timedelta(seconds=2)),
+        ("30s", timedelta(seconds=30)),
+        ("90s", timedelta(seconds=90)),
+        ("1m", timedelta(minutes=1)),
+        ("1d", timedelta(days=1)),
+    ],
 )
 def test_durations(tmp_path: Path, text: str, expected: timedelta) -> None:
     settings = load(tmp_path, f'[schedule]\ncrawl_every = "{text}"\n')
@@ -486,8 +494,11 @@ def test_duplicate_watchlist_in_subscriber(tmp_path: Path) -> None:
         ('"30 minutes"', "expected a duration such as '30m', '2h' or '1d'"),
         ('"1w"', "expected a duration such as '30m', '2h' or '1d'"),
         ("30", "expected a duration such as '30m', '2h' or '1d'"),
-        ('"30s"', "expected a duration of at least 1 minute, got '30s'"),
-        ('"0m"', "expected a duration of at least 1 minute, got '0m'"),
+        ('"0s"', "expected a duration of at least 1 second, got '0s'"),
+        ('"0m"', "expected a duration of at least 1 second, got '0m'"),
+        ('"0d"', "expected a duration of at least 1 second, got '0d'"),
+        ('"1.5s"', "expected a duration such as '30m', '2h' or '1d'"),
+        ('"-1s"', "expected a duration such as '30m', '2h' or '1d'"),
     ],
 )
 def test_bad_duration(tmp_path: Path, value: str, message: str) -> None:
@@ -1029,3 +1040,127 @@ def test_demo_config_validates_with_no_per_host_delay(tmp_path: Path) -> None:
     assert settings.allow_private_networks is True
     assert settings.crawl.per_host_delay == 0.0
     assert len(settings.sources) == 5
+
+
+# --------------------------------------------------------------------------- scheduler keys
+
+
+def test_second_durations_for_a_fast_scheduler(tmp_path: Path) -> None:
+    settings = load(
+        tmp_path,
+        BASE.replace(
+            'url = "https://example.org/feed.xml"',
+            'url = "https://example.org/feed.xml"\nmin_interval = "1s"\nmax_interval = "3s"',
+        )
+        + '[schedule]\ncrawl_every = "2s"\ndigest_grace = "5s"\n',
+    )
+    assert settings.schedule.crawl_every == timedelta(seconds=2)
+    assert settings.schedule.digest_grace == timedelta(seconds=5)
+    source = settings.sources[0]
+    assert (source.min_interval, source.max_interval) == (
+        timedelta(seconds=1),
+        timedelta(seconds=3),
+    )
+
+
+def test_min_interval_zero_refused(tmp_path: Path) -> None:
+    text = BASE.replace(
+        'url = "https://example.org/feed.xml"',
+        'url = "https://example.org/feed.xml"\nmin_interval = "0s"',
+    )
+    problem = only(tmp_path, text)
+    assert problem[1:] == (
+        "sources[0].min_interval",
+        "expected a duration of at least 1 second, got '0s'",
+    )
+
+
+def test_digest_grace_default_and_value(tmp_path: Path) -> None:
+    assert load(tmp_path, BASE).schedule.digest_grace == timedelta(hours=24)
+    settings = load(tmp_path, '[schedule]\ndigest_grace = "2h"\n')
+    assert settings.schedule.digest_grace == timedelta(hours=2)
+    assert 'digest_grace = "24h"' in EXAMPLE.read_text(encoding="utf-8")
+    assert load_settings(EXAMPLE).schedule.digest_grace == timedelta(hours=24)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            "24",
+            "expected a duration such as '30m', '2h' or '1d' (a whole number followed by"
+            " s, m, h or d), got integer 24",
+        ),
+        ('"a day"', "expected a duration such as '30m', '2h' or '1d'"),
+        ('"0h"', "expected a duration of at least 1 second, got '0h'"),
+    ],
+)
+def test_bad_digest_grace(tmp_path: Path, value: str, message: str) -> None:
+    problem = only(tmp_path, f"[schedule]\ndigest_grace = {value}\n")
+    assert problem.key == "schedule.digest_grace"
+    assert problem.message.startswith(message)
+    assert str(problem).startswith(f"{tmp_path / 'trendwatch.toml'}: schedule.digest_grace: ")
+
+
+def test_subscriber_digest_override(tmp_path: Path) -> None:
+    text = (
+        '[schedule]\ntimezone = "Europe/London"\ndigest = "wo 09:15"\n'
+        + BASE
+        + 'digest = "fri 16:00"\ntimezone = "America/New_York"\n'
+        + '[[subscribers]]\nemail = "b@example.org"\nwatchlists = ["thuiswerken"]\n'
+        + 'digest = "Vr 8:05"\n'
+        + '[[subscribers]]\nemail = "c@example.org"\nwatchlists = ["thuiswerken"]\n'
+    )
+    settings = load(tmp_path, text)
+    own, dutch, default = settings.subscribers
+    assert (own.digest_weekday, own.digest_time) == (4, time(16, 0))
+    assert settings.digest_time(own) == DigestTime(4, time(16, 0), "America/New_York")
+    assert (dutch.digest_weekday, dutch.digest_time) == (4, time(8, 5))
+    assert settings.digest_time(dutch) == DigestTime(4, time(8, 5), "Europe/London")
+    assert (default.digest_weekday, default.digest_time) == (None, None)
+    assert settings.digest_time(default) == DigestTime(2, time(9, 15), "Europe/London")
+
+
+def test_subscriber_digest_defaults(tmp_path: Path) -> None:
+    settings = load(tmp_path, BASE)
+    subscriber = settings.subscribers[0]
+    assert (subscriber.digest_weekday, subscriber.digest_time) == (None, None)
+    assert settings.digest_time(subscriber) == DigestTime(0, time(7, 0), "Europe/Amsterdam")
+    example = load_settings(EXAMPLE)
+    reader = next(s for s in example.subscribers if s.email == "reader@example.org")
+    assert example.digest_time(reader) == DigestTime(4, time(16, 0), "Europe/London")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            "5",
+            "expected a weekday and a 24-hour time such as 'mon 07:00' or 'ma 07:00',"
+            " got integer 5",
+        ),
+        ('"friday"', "expected a weekday and a 24-hour time such as 'mon 07:00'"),
+        ('"fry 16:00"', "unknown weekday 'fry'; expected mon, tue, wed, thu, fri, sat, sun"),
+        ('"fri 25:00"', "invalid time '25:00'; expected HH:MM from 00:00 to 23:59"),
+    ],
+)
+def test_bad_subscriber_digest(tmp_path: Path, value: str, message: str) -> None:
+    problem = only(tmp_path, BASE + f"digest = {value}\n")
+    assert problem.key == "subscribers[0].digest"
+    assert problem.message.startswith(message)
+    assert str(problem).startswith(f"{tmp_path / 'trendwatch.toml'}: subscribers[0].digest: ")
+
+
+def test_subscriber_digest_problem_among_others(tmp_path: Path) -> None:
+    text = (
+        BASE
+        + 'digest = "someday"\n'
+        + '[[subscribers]]\nemail = "b@example.org"\nwatchlists = ["thuiswerken"]\n'
+        + 'digest = "zo 07:00"\ndigst = "x"\n'
+    )
+    found = by_key(problems(tmp_path, text))
+    assert set(found) == {"subscribers[0].digest", "subscribers[1].digst"}
+    assert found["subscribers[1].digst"] == (
+        "unknown key; expected one of: email, name, language, watchlists, timezone,"
+        " send_empty, digest; did you mean 'digest'?"
+    )
