@@ -9,7 +9,10 @@ writing the same entry or edition twice never creates a second row.
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +27,8 @@ from crawlers.entries import Entry
 APPLICATION_ID = 0x54574348  # "TWCH"
 BUSY_TIMEOUT_MS = 10_000
 
+log = logging.getLogger(__name__)
+
 
 def iso(dt: datetime | None) -> str | None:
     """UTC ISO-8601 text that sorts as it should."""
@@ -36,6 +41,26 @@ def iso(dt: datetime | None) -> str | None:
 
 def from_iso(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
+
+
+def backup_file_name(when: datetime, tag: str | None = None) -> str:
+    """``trendwatch-20261126-120000.db`` (UTC), or ``trendwatch-{tag}-20261126-120000.db``."""
+    stamp = when.astimezone(UTC).strftime("%Y%m%d-%H%M%S")
+    return f"trendwatch-{tag}-{stamp}.db" if tag else f"trendwatch-{stamp}.db"
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (best effort: not every system can)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 # --- schema --------------------------------------------------------------------------
@@ -355,6 +380,8 @@ class Store:
                 f"{self.path} has schema version {version}; this trendwatch knows up to "
                 f"{SCHEMA_VERSION}. Upgrade trendwatch."
             )
+        if 0 < version < SCHEMA_VERSION:
+            self._backup_before_migration(version)
         for number in range(version + 1, SCHEMA_VERSION + 1):
             _, migrate = MIGRATIONS[number - 1]
             with self.db.atomic():
@@ -380,6 +407,72 @@ class Store:
     def _one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> dict | None:
         rows = self._rows(sql, params)
         return rows[0] if rows else None
+
+    # --- backups -------------------------------------------------------------------
+
+    def backup(self, target: str | Path) -> Path:
+        """Copy the database to ``target`` with SQLite's online backup API; return the path.
+
+        Safe while other connections or processes write (WAL): the copy is read in one
+        step through a connection of its own, so it is one consistent snapshot with every
+        transaction committed before it started and nothing uncommitted. It is written to
+        a temporary file beside ``target``, must pass ``PRAGMA integrity_check``, and only
+        then is renamed to ``target`` (replacing an existing file atomically): a half or
+        failed backup never carries the final name. The copy is one self-contained file
+        (rollback journal, not WAL), so it can be copied like any other file.
+        """
+        target = Path(target)
+        live = self.path.resolve()
+        own_files = {live, *(live.with_name(live.name + s) for s in ("-wal", "-shm", "-journal"))}
+        if target.resolve() in own_files:
+            raise ValueError(f"cannot back up {self.path} onto itself ({target})")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        os.close(fd)
+        try:
+            source = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000)
+            try:
+                copy = sqlite3.connect(name)
+                try:
+                    source.backup(copy)
+                    copy.execute("PRAGMA journal_mode = DELETE")
+                    result = [row[0] for row in copy.execute("PRAGMA integrity_check")]
+                finally:
+                    copy.close()
+            finally:
+                source.close()
+            if result != ["ok"]:
+                raise StoreError(
+                    f"the backup of {self.path} failed its integrity check: {result[:3]}"
+                )
+            os.replace(name, target)
+        except sqlite3.Error as exc:
+            Path(name).unlink(missing_ok=True)
+            raise StoreError(f"could not back up {self.path} to {target}: {exc}") from exc
+        except BaseException:
+            Path(name).unlink(missing_ok=True)
+            raise
+        _fsync_dir(target.parent)
+        return target
+
+    def _backup_before_migration(self, version: int) -> Path:
+        """Back the database up into ``backups/`` beside it before migrating ``version``."""
+        name = backup_file_name(datetime.now(UTC), f"v{version}-before-v{SCHEMA_VERSION}")
+        try:
+            path = self.backup(self.path.parent / "backups" / name)
+        except (OSError, StoreError) as exc:
+            raise StoreError(
+                f"could not back up {self.path} before migrating it from schema version"
+                f" {version} to {SCHEMA_VERSION}: {exc}. Nothing was migrated."
+            ) from exc
+        log.warning(
+            "Database %s has schema version %d; backed up to %s before migrating it to %d.",
+            self.path,
+            version,
+            path,
+            SCHEMA_VERSION,
+        )
+        return path
 
     # --- sources -------------------------------------------------------------------
 
@@ -1170,6 +1263,60 @@ class Store:
     def delivery_counts(self) -> dict[str, int]:
         rows = self._rows("SELECT status, count(*) AS n FROM deliveries GROUP BY status")
         return {r["status"]: r["n"] for r in rows}
+
+    def delivered_to(self, edition_id: int) -> set[str]:
+        """Subscribers with a delivery of this edition in any state."""
+        rows = self.db.execute(
+            "SELECT subscriber FROM deliveries WHERE edition_id = ?", [edition_id]
+        ).fetchall()
+        return {r[0] for r in rows}
+
+    # --- scheduler bookkeeping -------------------------------------------------------
+
+    def set_state(self, key: str, value: str) -> None:
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key)"
+                " DO UPDATE SET value = excluded.value",
+                [key, value],
+            )
+
+    def next_polls(self) -> dict[str, datetime | None]:
+        """Each crawlable source's next poll (None: never polled), by name; sources
+        switched off are left out, and a pending Retry-After counts as the next poll."""
+        rows = self.db.execute(
+            "SELECT name, next_poll, retry_after FROM sources WHERE in_config = 1"
+            " AND enabled = 1 AND disabled_reason IS NULL"
+        ).fetchall()
+        out: dict[str, datetime | None] = {}
+        for name, next_poll, retry_after in rows:
+            times = [from_iso(t) for t in (next_poll, retry_after) if t]
+            out[name] = max((t for t in times if t is not None), default=None)
+        return out
+
+    def postpone_polls(self, polls: dict[str, datetime]) -> None:
+        """Move sources' next polls (the scheduler spreads overdue ones after a restart)."""
+        with self.transaction():
+            for name, when in polls.items():
+                self.db.execute(
+                    "UPDATE sources SET next_poll = ? WHERE name = ?", [iso(when), name]
+                )
+
+    def next_delivery_attempt(self) -> datetime | None:
+        """The earliest retry time of a pending delivery (None: nothing is waiting)."""
+        row = self.db.execute(
+            "SELECT min(coalesce(next_attempt, created)) FROM deliveries"
+            " WHERE status IN ('pending', 'sending')"
+        ).fetchone()
+        return from_iso(row[0]) if row and row[0] else None
+
+    def article_count_since(self, since: datetime) -> int:
+        """Articles first seen since ``since``."""
+        return int(
+            self.db.execute(
+                "SELECT count(*) FROM articles WHERE fetched >= ?", [iso(since)]
+            ).fetchone()[0]
+        )
 
 
 def _source_row(r: dict) -> SourceRow:
