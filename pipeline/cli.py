@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.handlers
 import re
 import sys
 from collections.abc import Callable
@@ -354,8 +355,16 @@ def _print_process(report: jobs.ProcessReport) -> None:
     default=None,
     help="Folder for --preview files (default: DATA_DIR/preview).",
 )
+@click.option(
+    "--due",
+    is_flag=True,
+    help="Only digests whose weekday and hour have come (within [schedule] digest_grace)"
+    " and were not sent yet: for cron.",
+)
 @click.pass_obj
-def digest(obj: Context, dry_run: bool, preview: str | None, out_dir: Path | None) -> None:
+def digest(
+    obj: Context, dry_run: bool, preview: str | None, out_dir: Path | None, due: bool
+) -> None:
     """Build this week's edition for each subscriber and deliver it (once)."""
 
     def body() -> int:
@@ -372,7 +381,9 @@ def digest(obj: Context, dry_run: bool, preview: str | None, out_dir: Path | Non
             console.print(f"Preview (nothing recorded or sent):\n  {html}\n  {text}")
             return EXIT_OK
         with _open(settings) as store:
-            report = jobs.digest(settings, store, dry_run=dry_run)
+            report = jobs.digest(settings, store, dry_run=dry_run, due=due)
+        if due and not report.editions and not report.sent:
+            console.print("No digest is due now.")
         _print_digest(settings, report, dry_run)
         return EXIT_OK if report.ok else EXIT_FAILURE
 
@@ -393,6 +404,8 @@ def _print_digest(settings: Settings, report: jobs.DigestReport, dry_run: bool) 
         console.print(f"  nothing new, not sent {line}")
     for line in report.deferred:
         console.print(f"  waiting to retry {line}")
+    for key in report.late:
+        console.print(f"  skipped {key}: due longer ago than the grace period")
     if report.busy:
         console.print("  another trendwatch run is delivering; nothing sent by this one")
     for line in report.failed:
@@ -415,6 +428,63 @@ def archive(obj: Context) -> None:
         return EXIT_OK
 
     _run(body)
+
+
+# --- run ---------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option(
+    "--watch-config", is_flag=True, help="Reload the config when its file changes (as SIGHUP)."
+)
+@click.option(
+    "--log-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Append the log to this file (default: standard error).",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+    default="info",
+    show_default=True,
+)
+@click.pass_obj
+def run(obj: Context, watch_config: bool, log_file: Path | None, log_level: str) -> None:
+    """Keep everything going: crawl sources when due, process what arrives, send each
+    subscriber's digest on its weekday and hour, refresh the archive. Stop with SIGTERM
+    or Ctrl-C; reload the config with SIGHUP."""
+    from pipeline import scheduler
+
+    def body() -> int:
+        settings = obj.settings()
+        _run_logging(log_file, log_level)
+        try:
+            with scheduler.run_lock(settings.data_dir):
+                return scheduler.Runner(settings, watch_config=watch_config).run()
+        except scheduler.RunLockHeld as exc:
+            errors.print(
+                f"[bold red]Already running:[/] {exc.holder} holds {exc.path}; "
+                "stop it first (one 'trendwatch run' per data folder)."
+            )
+            return EXIT_USAGE
+
+    _run(body)
+
+
+def _run_logging(log_file: Path | None, level: str) -> None:
+    """One plain line per event, with time and level: for journald or a log file."""
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.handlers.WatchedFileHandler(log_file, encoding="utf-8")
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%Y-%m-%d %H:%M:%S%z")
+    )
+    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
+    for noisy in ("httpx", "httpcore", "apscheduler", "scrapy", "spacy"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 # --- status ------------------------------------------------------------------------
@@ -465,12 +535,30 @@ def _source_notes(row: Any, now: datetime) -> list[str]:
 
 
 def status_data(settings: Settings, store: Store, now: datetime) -> dict[str, Any]:
+    from pipeline.schedule import next_slot
+    from pipeline.scheduler import lock_holder
+
     week_ago = now - timedelta(days=7)
+    polls = list(store.next_polls().values())
+    next_crawl = min((t or now for t in polls), default=None)
     return {
         "config": str(settings.path),
         "database": str(settings.db_path),
         "schema_version": store.schema_version,
+        "scheduler": lock_holder(settings.data_dir),
+        "next_crawl": iso(max(next_crawl, now)) if next_crawl else None,
+        "next_digests": [
+            {
+                "edition": a.slug,
+                "subscribers": list(a.emails),
+                "at": iso(next_slot(now, a.when)),
+                "timezone": a.when.timezone,
+            }
+            for a in jobs.digest_audiences(settings)
+        ],
+        "next_retry": iso(store.next_delivery_attempt()),
         "articles": store.article_count(),
+        "articles_this_week": store.article_count_since(week_ago),
         "matches_this_week": store.match_count(week_ago),
         "stories_this_week": store.story_count(week_ago),
         "sources": [
@@ -566,9 +654,21 @@ def status(obj: Context, as_json: bool) -> None:
             )
         console.print(table)
         console.print(
-            f"{data['articles']} articles; {data['matches_this_week']} matches and"
-            f" {data['stories_this_week']} stories this week."
+            f"{data['articles']} articles; this week {data['articles_this_week']} new articles,"
+            f" {data['matches_this_week']} matches and {data['stories_this_week']} stories."
         )
+        console.print(
+            f"Scheduler: {data['scheduler'] or 'not running (start it with: trendwatch run)'}"
+        )
+        console.print(f"Next crawl: {local(data['next_crawl'])}")
+        for d in data["next_digests"]:
+            when = datetime.fromisoformat(d["at"]).astimezone(ZoneInfo(d["timezone"]))
+            console.print(
+                f"Next digest {d['edition']}: {when:%a %Y-%m-%d %H:%M} {d['timezone']}"
+                f" ({len(d['subscribers'])} subscribers)"
+            )
+        if data["next_retry"]:
+            console.print(f"Next delivery retry: {local(data['next_retry'])}")
         for e in data["editions"]:
             counts = ", ".join(f"{k}: {v}" for k, v in sorted(e["deliveries"].items())) or "none"
             console.print(f"Edition {e['key']}: {e['items']} items; deliveries {counts}")
@@ -708,6 +808,56 @@ def sources_enable(obj: Context, name: str) -> None:
             store.sync_sources(settings.sources, datetime.now(UTC))
             store.enable_source(name)
         console.print(f"Source {name!r} is enabled and due at the next crawl.", markup=False)
+        return EXIT_OK
+
+    _run(body)
+
+
+# --- backup ------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path), required=False, default=None)
+@click.pass_obj
+def backup(obj: Context, path: Path | None) -> None:
+    """Copy the database safely, also while `trendwatch run` is writing to it.
+
+    PATH is a file or an existing folder (default: DATA_DIR/backups/, as
+    trendwatch-YYYYMMDD-HHMMSS.db in UTC). The copy is checked with PRAGMA
+    integrity_check before it gets its name; an existing file at PATH is replaced only
+    then.
+    """
+    from pipeline.store import backup_file_name
+
+    def body() -> int:
+        settings = obj.settings()
+        if not settings.db_path.is_file():
+            errors.print(f"No database at {settings.db_path}; nothing to back up.", markup=False)
+            return EXIT_FAILURE
+        name = backup_file_name(datetime.now(UTC))
+        if path is None:
+            target = settings.data_dir / "backups" / name
+        elif path.is_dir():
+            target = path / name
+        else:
+            target = path
+        with _open(settings) as store:
+            try:
+                written = store.backup(target)
+            except ValueError as exc:
+                errors.print(f"Not backed up: {exc}", markup=False)
+                return EXIT_USAGE
+            except (OSError, StoreError) as exc:
+                errors.print(f"Backup to {target} failed: {exc}", markup=False)
+                return EXIT_FAILURE
+            version = store.schema_version
+        size = written.stat().st_size / 1_000_000
+        console.print(
+            f"Backed up {settings.db_path} to {written} ({size:.1f} MB, schema version"
+            f" {version}, integrity check ok).",
+            markup=False,
+            soft_wrap=True,
+        )
         return EXIT_OK
 
     _run(body)

@@ -38,11 +38,14 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[A-Z0-9À-Ý\"'‘“(])")
 
 @dataclass(frozen=True)
 class Audience:
-    """Subscribers who share a language and the same watchlists share one edition."""
+    """Subscribers who share a language, the same watchlists and the same delivery
+    moment (weekday, time and time zone) share one edition."""
 
     language: str
     watchlists: tuple[str, ...]
     emails: tuple[str, ...]
+    when: Any = None  # pipeline.schedule.DigestTime; None: the config's default
+    variant: str = ""  # names a delivery moment other than the default, e.g. "fri-1600"
 
     @property
     def slug(self) -> str:
@@ -52,15 +55,40 @@ class Audience:
             slug = (
                 f"{self.language}-{self.watchlists[0][:40]}-and-{len(self.watchlists) - 1}-{digest}"
             )
-        return slug
+        return f"{slug}--{self.variant}" if self.variant else slug
 
 
-def audiences(subscribers: Iterable[Any]) -> list[Audience]:
-    """Group subscribers by (language, watchlists), keeping config order."""
-    groups: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+_WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def moment_variant(when: Any, default: Any) -> str:
+    """The slug part that tells a delivery moment apart from the default one: the
+    weekday and time and/or the time zone that differ ("" when none does)."""
+    if when is None or default is None or when == default:
+        return ""
+    parts = []
+    if (when.weekday, when.at) != (default.weekday, default.at):
+        parts.append(f"{_WEEKDAY_NAMES[when.weekday]}-{when.at:%H%M}")
+    if when.timezone != default.timezone:
+        parts.append(re.sub(r"[^a-z0-9]+", "-", when.timezone.lower()).strip("-"))
+    return "-".join(parts)
+
+
+def audiences(
+    subscribers: Iterable[Any],
+    when_for: Callable[[Any], Any] | None = None,
+    default: Any = None,
+) -> list[Audience]:
+    """Group subscribers by (language, watchlists, delivery moment), keeping config
+    order; ``when_for`` gives a subscriber's moment, ``default`` the config's."""
+    groups: dict[tuple[str, tuple[str, ...], Any], list[str]] = {}
     for s in subscribers:
-        groups.setdefault((s.language, tuple(s.watchlists)), []).append(s.email)
-    return [Audience(lang, wls, tuple(emails)) for (lang, wls), emails in groups.items()]
+        when = when_for(s) if when_for else None
+        groups.setdefault((s.language, tuple(s.watchlists), when), []).append(s.email)
+    return [
+        Audience(lang, wls, tuple(emails), when, moment_variant(when, default))
+        for (lang, wls, when), emails in groups.items()
+    ]
 
 
 @dataclass(frozen=True)

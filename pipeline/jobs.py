@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import secrets
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -46,7 +47,8 @@ from pipeline.editions import (
 from pipeline.features import ArticleFeatures, Entity
 from pipeline.jsonl import read_jsonl
 from pipeline.matching import CompiledQuery, MatchDoc
-from pipeline.settings import ConfigError, ConfigProblem, Settings
+from pipeline.schedule import Decision, digest_due
+from pipeline.settings import ConfigError, ConfigProblem, Settings, Subscriber, show_duration
 from pipeline.store import Store, from_iso, iso
 
 log = logging.getLogger("trendwatch")
@@ -93,10 +95,13 @@ def process(
     *,
     now: datetime | None = None,
     on_batch: Callable[[int], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> ProcessReport:
     """Analyse new and changed articles (language, spaCy tags, keyphrases), match them
     against every watchlist, mark near duplicates, assign stories and update the week's
-    trends; re-match stored articles for watchlists that are new or whose query changed."""
+    trends; re-match stored articles for watchlists that are new or whose query changed.
+    ``stop`` is asked after each batch (one transaction): when it says yes, the rest
+    waits for the next run."""
     # spaCy, numpy and datasketch load here, not when the CLI starts
     from pipeline.processing import (
         Analyser,
@@ -162,6 +167,9 @@ def process(
             if on_batch:
                 on_batch(len(rows))
             rows, pending = following, ahead
+            if stop is not None and stop() and rows:
+                log.warning("process: stopping; %d+ articles left for the next run", len(rows))
+                break
     weeks: tuple[str, ...] = ()
     if processed:
         weeks = update_trends(settings, store, dates, now)
@@ -216,7 +224,9 @@ class DigestReport:
     skipped: list[str] = field(default_factory=list)  # already delivered
     empty: list[str] = field(default_factory=list)  # nothing new: not sent
     deferred: list[str] = field(default_factory=list)  # pending, waiting for its retry time
+    late: list[str] = field(default_factory=list)  # came due too long ago (--due): skipped
     busy: bool = False  # another run was delivering
+    stopped: bool = False  # asked to stop part-way; the rest stays pending
     failed: list[str] = field(default_factory=list)
     archive_pages: list[str] = field(default_factory=list)
     outbox: str | None = None
@@ -232,13 +242,22 @@ def digest(
     *,
     now: datetime | None = None,
     dry_run: bool = False,
+    due: bool = False,
+    stop: Callable[[], bool] | None = None,
 ) -> DigestReport:
     """Build this period's edition for every audience (once), write it to the archive
-    and deliver it to each subscriber exactly once."""
+    and deliver it to each subscriber exactly once.
+
+    With ``due`` (the scheduler, ``trendwatch digest --due``) only audiences whose
+    weekday and hour have come, at most ``[schedule] digest_grace`` ago, and that did
+    not get that week's edition yet; each edition then covers the week up to its
+    scheduled moment. ``stop`` is asked between messages: when it says yes, the rest
+    stays pending for the next run."""
     now = now or utcnow()
     report = DigestReport()
+    at = _due_audiences(settings, store, now, report) if due else None
     editions: list[tuple[int, Edition, tuple[str, ...]]] = []
-    for audience, edition, row in _editions(settings, store, now):
+    for audience, edition, row in _editions(settings, store, now, at):
         if row is None:
             edition_id = store.add_edition(_edition_row(edition))
             report.built.append(edition.key)
@@ -250,27 +269,87 @@ def digest(
         if row is None or not page.exists():
             report.archive_pages.append(write_page(settings, edition))
         editions.append((edition_id, edition, audience.emails))
-    write_archive_index(settings, store)
+    if report.built or not due:
+        write_archive_index(settings, store)
     if dry_run:
         return report
-    _deliver(settings, store, editions, report, now)
+    _deliver(settings, store, editions, report, now, stop)
     return report
 
 
+def digest_audiences(settings: Settings) -> list[Audience]:
+    """The config's audiences, each with its delivery moment."""
+    return audiences(
+        settings.subscribers, settings.digest_time, settings.digest_time(_DEFAULT_SUBSCRIBER)
+    )
+
+
+_DEFAULT_SUBSCRIBER = Subscriber(email="", name="", language="", watchlists=())
+
+
+def _due_audiences(
+    settings: Settings, store: Store, now: datetime, report: DigestReport
+) -> dict[str, datetime]:
+    """The audiences whose digest is due now, each with its scheduled moment; those
+    that came due longer than the grace period ago are logged (once) and skipped."""
+    due: dict[str, datetime] = {}
+    for audience in digest_audiences(settings):
+        decision = digest_due(
+            now,
+            audience.when,
+            settings.schedule.digest_grace,
+            lambda week, a=audience: _handled(settings, store, a, week),
+        )
+        if decision.decision is Decision.SEND:
+            due[audience.slug] = decision.slot
+        elif decision.decision is Decision.LATE:
+            year, week = decision.week
+            key = f"{year}-W{week:02d}/{audience.slug}"
+            report.late.append(key)
+            if store.state(f"late:{key}") is None:
+                store.set_state(f"late:{key}", iso(now) or "")
+                log.warning(
+                    "edition %s: due at %s, more than %s ago; skipped (trendwatch was not"
+                    " running). Run 'trendwatch digest' to send it anyway.",
+                    key,
+                    f"{decision.slot:%Y-%m-%d %H:%M} UTC",
+                    show_duration(settings.schedule.digest_grace),
+                )
+    return due
+
+
+def _handled(settings: Settings, store: Store, audience: Audience, week: tuple[int, int]) -> bool:
+    """Whether ``audience``'s edition of ``week`` was built and every subscriber who
+    should get it has a delivery (sent, pending a retry or failed for good)."""
+    row = store.edition(f"{week[0]}-W{week[1]:02d}/{audience.slug}")
+    if row is None:
+        return False
+    subscribers = {s.email: s for s in settings.subscribers}
+    wanted = [
+        e
+        for e in audience.emails
+        if e in subscribers and (row["item_count"] > 0 or subscribers[e].send_empty)
+    ]
+    return set(wanted) <= store.delivered_to(row["id"])
+
+
 def _editions(
-    settings: Settings, store: Store, now: datetime
+    settings: Settings, store: Store, now: datetime, at: dict[str, datetime] | None = None
 ) -> Iterator[tuple[Audience, Edition, dict | None]]:
-    """This period's edition of every audience: the frozen one if it was built, else a
-    new one built from the store (not yet stored)."""
-    tz = settings.schedule.timezone
-    period = period_ending(now, tz)
+    """This period's edition of every audience (of those in ``at``, for the period up
+    to its moment there): the frozen one if it was built, else a new one built from the
+    store (not yet stored)."""
     titles = {w.name: w.title for w in settings.watchlists}
-    week = f"{period.year}-W{period.week:02d}"
-    for audience in audiences(settings.subscribers):
+    for audience in digest_audiences(settings):
+        if at is not None and audience.slug not in at:
+            continue
+        tz = audience.when.timezone
+        period = period_ending(at[audience.slug] if at is not None else now, tz)
         row = store.edition(period.key(audience.slug))
         if row is not None:
             yield audience, edition_from_json(row["data"]), row
             continue
+        week = f"{period.year}-W{period.week:02d}"
         earlier = [
             edition_from_json(r["data"]) for r in store.editions_for(audience.slug, iso(now))
         ]
@@ -279,7 +358,7 @@ def _editions(
             {name: store.trends(week, name) for name in audience.watchlists},
         )
         data = EditionData(
-            rows_for=lambda name: store.matched_articles(name, period.start, period.end),
+            rows_for=lambda name, p=period: store.matched_articles(name, p.start, p.end),
             members_for=store.story_members,
             sent_before=sent_story_sizes(earlier),
             trends=trends,
@@ -461,6 +540,7 @@ def _deliver(
     editions: list[tuple[int, Edition, tuple[str, ...]]],
     report: DigestReport,
     now: datetime,
+    stop: Callable[[], bool] | None = None,
 ) -> None:
     with delivery_lock(settings) as mine:
         if not mine:
@@ -471,7 +551,7 @@ def _deliver(
         batch = editions + _earlier_pending(settings, store, current, now)
         transport, kind = _transport(settings, report)
         with transport:
-            _deliver_batch(settings, store, batch, report, transport, kind, now)
+            _deliver_batch(settings, store, batch, report, transport, kind, now, stop)
 
 
 def _deliver_batch(
@@ -482,11 +562,16 @@ def _deliver_batch(
     transport: Any,
     kind: str,
     now: datetime,
+    stop: Callable[[], bool] | None = None,
 ) -> None:
     subscribers = {s.email: s for s in settings.subscribers}
     domain = settings.sender.rsplit("@", 1)[-1].strip("> ") or "localhost"
     for edition_id, edition, emails in batch:
         for email in emails:
+            if stop is not None and stop():
+                report.stopped = True
+                log.warning("delivery: stopping; what is left stays pending for the next run")
+                return
             sub = subscribers[email]
             if edition.item_count == 0 and not sub.send_empty:
                 report.empty.append(f"{edition.key} -> {email}")
@@ -515,6 +600,7 @@ def _deliver_batch(
             if not store.claim_delivery(row["id"], kind, message_id):
                 report.skipped.append(label)
                 continue
+            started = time.monotonic()
             try:
                 transport.send(msg, delivery_key)
             except SessionDeliveryError as exc:
@@ -544,7 +630,7 @@ def _deliver_batch(
                 continue
             store.finish_delivery(row["id"], "sent", now)
             report.sent.append(label)
-            log.info("delivery %s: sent via %s", label, kind)
+            log.info("delivery %s: sent via %s (%.2f s)", label, kind, time.monotonic() - started)
 
 
 def _recover_interrupted(

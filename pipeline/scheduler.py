@@ -1,0 +1,401 @@
+"""``trendwatch run``: APScheduler keeps crawling, processing, digests and the archive going.
+
+The scheduler holds no truth of its own. Every job asks the store what is due (next
+polls, unprocessed articles, editions and deliveries) and calls the same job functions
+as the CLI, so a restart neither repeats nor forgets work. What is due when comes from
+the pure functions in :mod:`pipeline.schedule`.
+
+Jobs run one at a time on one worker thread, each with its own store connection. The
+main thread waits for signals: SIGTERM/SIGINT stop taking work and give the running job
+``STOP_WAIT`` seconds to reach a safe point (between sources, batches, messages);
+SIGHUP, or a changed file with ``--watch-config``, reloads the config.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from pipeline import crawl_job, jobs
+from pipeline.schedule import next_slot, next_wakeup, spread_overdue
+from pipeline.settings import ConfigError, Settings, load_settings, show_duration
+from pipeline.store import Store
+
+log = logging.getLogger("trendwatch.run")
+
+RUN_LOCK = "run.lock"
+STOP_WAIT = 8.0  # seconds the running job gets to reach a safe point after SIGTERM
+CRAWL_FLOOR = timedelta(seconds=1)  # never wake the crawler sooner than this
+SPREAD_MAX = timedelta(minutes=10)  # overdue sources are spread over at most this
+ARCHIVE_EVERY = timedelta(hours=1)
+DIGEST_CEILING = timedelta(hours=6)  # look at the digests at least this often
+WATCH_EVERY = 1.0  # seconds between config file checks with --watch-config
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- one run per data folder --------------------------------------------------------
+
+
+class RunLockHeld(Exception):
+    """Another ``trendwatch run`` holds the data folder."""
+
+    def __init__(self, path: Path, holder: str) -> None:
+        self.path = path
+        self.holder = holder
+        super().__init__(f"{path} is held by {holder}")
+
+
+def _describe_holder(text: str) -> str:
+    fields = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+    if "pid" not in fields:
+        return "another trendwatch run"
+    since = f", running since {fields['started']}" if "started" in fields else ""
+    return f"trendwatch run (pid {fields['pid']}{since})"
+
+
+@contextmanager
+def run_lock(data_dir: Path) -> Iterator[Path]:
+    """Hold ``data_dir/run.lock`` (flock, released by the kernel when the process dies)
+    with this process's pid in it; RunLockHeld when another process holds it."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / RUN_LOCK
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            raise RunLockHeld(path, _describe_holder(handle.read())) from None
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid={os.getpid()}\nstarted={utcnow().isoformat(timespec='seconds')}\n")
+            handle.flush()
+            yield path
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def lock_holder(data_dir: Path) -> str | None:
+    """Who runs the scheduler for ``data_dir`` (None: nobody)."""
+    path = data_dir / RUN_LOCK
+    if not path.exists():
+        return None
+    with open(path) as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _describe_holder(handle.read())
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return None
+
+
+# --- the scheduler ------------------------------------------------------------------
+
+
+class Runner:
+    """The jobs of ``trendwatch run`` on an APScheduler BackgroundScheduler."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        watch_config: bool = False,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.watch_config = watch_config
+        self.clock = clock
+        self.stopping = threading.Event()
+        self.reload_requested = threading.Event()
+        self.idle = threading.Event()
+        self.idle.set()
+        self.current = ""  # the job running now, for the log on stop
+        self.scheduler = BackgroundScheduler(
+            timezone=UTC,
+            executors={"default": ThreadPoolExecutor(max_workers=1)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+        self._config_stamp = self._stamp()
+
+    # --- life cycle -------------------------------------------------------------
+
+    def run(self) -> int:
+        """Run until SIGTERM or SIGINT; returns the exit status."""
+        previous = {
+            sig: signal.signal(sig, self._on_signal)
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+        }
+        try:
+            self.start()
+            while not self.stopping.wait(WATCH_EVERY if self.watch_config else 0.5):
+                if self.watch_config and self._stamp() != self._config_stamp:
+                    log.info("config: %s changed", self.settings.path)
+                    self.reload_requested.set()
+                if self.reload_requested.is_set():
+                    self.reload_requested.clear()
+                    self.reload()
+            return self.stop()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def start(self) -> None:
+        s = self.settings
+        log.info(
+            "run: started (pid %d) with %s: %d sources, %d watchlists, %d subscribers",
+            os.getpid(),
+            s.path,
+            len(s.sources),
+            len(s.watchlists),
+            len(s.subscribers),
+        )
+        self.scheduler.start()
+        self.scheduler.add_job(self._job("startup", self.startup), id="startup")
+        self.scheduler.add_job(
+            self._job("archive", self.refresh_archive),
+            IntervalTrigger(seconds=ARCHIVE_EVERY.total_seconds(), timezone=UTC),
+            id="archive",
+        )
+
+    def stop(self) -> int:
+        """Take no new work; give the running job STOP_WAIT seconds to finish."""
+        self.stopping.set()
+        self.scheduler.shutdown(wait=False)
+        if not self.idle.wait(STOP_WAIT):
+            # a fetch or a message that does not end in time is abandoned: every write
+            # is a transaction, so the store keeps what was committed and nothing else
+            log.warning("run: stopped while %s was still busy; abandoned", self.current)
+            logging.shutdown()
+            os._exit(0)
+        log.info("run: stopped")
+        return 0
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if signum == signal.SIGHUP:
+            self.reload_requested.set()
+            return
+        if not self.stopping.is_set():
+            log.info("run: %s received; stopping", signal.Signals(signum).name)
+        self.stopping.set()
+
+    def reload(self) -> bool:
+        """Load the config again; keep the running one if the new one is invalid."""
+        path = self.settings.path
+        try:
+            fresh = load_settings(path)
+        except ConfigError as exc:
+            log.error("config: reload of %s rejected; still running the old config", path)
+            for problem in exc.problems:
+                log.error("config: %s", problem)
+            return False
+        finally:
+            self._config_stamp = self._stamp()
+        if fresh.data_dir != self.settings.data_dir:
+            log.error(
+                "config: reload rejected: data_dir changed from %s to %s; restart to switch",
+                self.settings.data_dir,
+                fresh.data_dir,
+            )
+            return False
+        self.settings = fresh
+        log.info(
+            "config: reloaded %s: %d sources, %d watchlists, %d subscribers",
+            path,
+            len(fresh.sources),
+            len(fresh.watchlists),
+            len(fresh.subscribers),
+        )
+        # new sources and new digest times count from now
+        self._schedule("crawl", self.crawl_cycle, self.clock())
+        self._schedule("digest", self.digest_check, self.clock())
+        return True
+
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            st = self.settings.path.stat()
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size
+
+    # --- jobs -------------------------------------------------------------------
+
+    def _job(self, name: str, fn: Callable[[], Any]) -> Callable[[], None]:
+        def run() -> None:
+            if self.stopping.is_set():
+                return
+            self.idle.clear()
+            self.current = name
+            started = time.monotonic()
+            try:
+                fn()
+            except Exception:  # a failing job is logged; the others go on
+                log.exception("%s: failed after %.1f s", name, time.monotonic() - started)
+            finally:
+                self.current = ""
+                self.idle.set()
+
+        return run
+
+    def _schedule(self, name: str, fn: Callable[[], None], when: datetime) -> None:
+        if self.stopping.is_set():
+            return
+        self.scheduler.add_job(
+            self._job(name, fn), DateTrigger(run_date=when), id=name, replace_existing=True
+        )
+        log.debug("%s: next at %s", name, when.isoformat(timespec="seconds"))
+
+    def _store(self) -> Store:
+        return Store(self.settings.db_path)
+
+    def startup(self) -> None:
+        """After a (re)start: spread overdue sources, finish processing left over from
+        a stopped run, send digests that came due within the grace period."""
+        try:
+            now = self.clock()
+            window = min(self.settings.schedule.crawl_every, SPREAD_MAX)
+            with self._store() as store:
+                store.sync_sources(self.settings.sources, now)
+                moved = spread_overdue(store.next_polls(), now, window)
+                if moved:
+                    store.postpone_polls(moved)
+                    log.info(
+                        "crawl: %d sources due, spread over the next %s",
+                        len(moved),
+                        show_duration(window),
+                    )
+                left = store.unprocessed_count()
+            if left:
+                log.info("process: %d articles left from before; processing", left)
+                self.process()
+        finally:
+            # the digests and the crawler are planned even when the catch-up failed
+            try:
+                self.digest_check()
+            finally:
+                self._schedule("crawl", self.crawl_cycle, self.clock())
+
+    def crawl_cycle(self) -> None:
+        """Crawl the sources that are due, process what arrived, plan the next cycle."""
+        settings = self.settings
+        started = time.monotonic()
+        try:
+            with self._store() as store:
+                reports = self._crawl(settings, store)
+                left = store.unprocessed_count()
+            if reports:
+                log.info(
+                    "crawl: %d sources polled, %d new articles, %d errors (%.1f s)",
+                    len(reports),
+                    sum(r.new for r in reports),
+                    sum(r.status == "error" for r in reports),
+                    time.monotonic() - started,
+                )
+            if left and not self.stopping.is_set():
+                self.process()
+        finally:
+            with self._store() as store:
+                polls = store.next_polls().values()
+            wake = next_wakeup(
+                polls, self.clock(), floor=CRAWL_FLOOR, ceiling=settings.schedule.crawl_every
+            )
+            self._schedule("crawl", self.crawl_cycle, wake)
+
+    def _crawl(self, settings: Settings, store: Store) -> list[crawl_job.SourceReport]:
+        """One crawl; SIGTERM cancels the fetches in flight (sources already stored stay
+        stored, the others stay due)."""
+
+        async def until_stopped() -> list[crawl_job.SourceReport]:
+            task = asyncio.ensure_future(crawl_job.crawl_async(settings, store))
+            while not task.done():
+                if self.stopping.is_set():
+                    task.cancel()
+                    break
+                await asyncio.wait({task}, timeout=0.2)
+            try:
+                return await task
+            except asyncio.CancelledError:
+                log.warning("crawl: stopped; sources not finished stay due for the next run")
+                return []
+
+        return asyncio.run(until_stopped())
+
+    def process(self) -> None:
+        started = time.monotonic()
+        with self._store() as store:
+            report = jobs.process(self.settings, store, stop=self.stopping.is_set)
+        if report.articles or report.rematched:
+            log.info(
+                "process: %d articles, %d matches, %d near duplicates, %d new stories (%.1f s)",
+                report.articles,
+                report.matches,
+                report.duplicates,
+                report.new_stories,
+                time.monotonic() - started,
+            )
+
+    def digest_check(self) -> None:
+        """Send the digests that are due (and retries whose time has come); plan the
+        next look at the next digest moment or retry."""
+        settings = self.settings
+        now = self.clock()
+        retry = None
+        try:
+            with self._store() as store:
+                report = jobs.digest(settings, store, now=now, due=True, stop=self.stopping.is_set)
+                retry = store.next_delivery_attempt()
+            for key in report.built:
+                log.info("digest: edition %s built", key)
+            if report.sent or report.failed or report.deferred:
+                log.info(
+                    "digest: %d sent, %d failed, %d waiting for a retry",
+                    len(report.sent),
+                    len(report.failed),
+                    len(report.deferred),
+                )
+        finally:
+            moments = [next_slot(now, a.when) for a in jobs.digest_audiences(settings)]
+            after = self.clock()
+            wake = next_wakeup(
+                [*moments, retry], after, floor=timedelta(seconds=1), ceiling=DIGEST_CEILING
+            )
+            self._schedule("digest", self.digest_check, wake)
+
+    def refresh_archive(self) -> None:
+        with self._store() as store:
+            jobs.write_archive_index(self.settings, store)
+
+    def next_runs(self) -> dict[str, str | None]:
+        """The next time of each scheduled job (UTC ISO), for the log and tests."""
+        out: dict[str, str | None] = {}
+        for job in self.scheduler.get_jobs():
+            when = job.next_run_time
+            out[job.id] = when.isoformat(timespec="seconds") if when else None
+        return out
+
+
+def run(path: Path, *, watch_config: bool = False) -> int:
+    """``trendwatch run``: hold the data folder and run until stopped (exit status)."""
+    settings = load_settings(path)
+    with run_lock(settings.data_dir):
+        return Runner(settings, watch_config=watch_config).run()
