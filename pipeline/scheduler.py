@@ -305,7 +305,7 @@ class Runner:
                 left = store.unprocessed_count()
             if reports:
                 log.info(
-                    "crawl: %d sources polled, %d new articles, %d errors (%.1f s)",
+                    "crawl: %d sources polled, %d new articles, %d failed (%.1f s)",
                     len(reports),
                     sum(r.new for r in reports),
                     sum(r.status == "error" for r in reports),
