@@ -308,6 +308,12 @@ def _due_audiences(
             report.late.append(key)
             if store.state(f"late:{key}") is None:
                 store.set_state(f"late:{key}", iso(now) or "")
+                if not store.editions_for(audience.slug, iso(now) or ""):
+                    # a new install or a new audience: nothing was missed
+                    log.info(
+                        "edition %s: the first digest comes at its next moment", audience.slug
+                    )
+                    continue
                 log.warning(
                     "edition %s: due at %s, more than %s ago; skipped (trendwatch was not"
                     " running). Run 'trendwatch digest' to send it anyway.",

@@ -15,7 +15,10 @@ import pytest
 
 from tests_support import REPO
 
-COMMANDS = ["init", "check", "demo", "crawl", "process", "digest", "archive", "status", "sources"]
+COMMANDS = [
+    *("init", "check", "demo", "crawl", "process", "digest", "archive", "status", "sources"),
+    *("run", "backup", "import", "export"),
+]
 
 
 def trendwatch(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
