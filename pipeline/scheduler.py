@@ -27,6 +27,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -42,6 +43,9 @@ log = logging.getLogger("trendwatch.run")
 RUN_LOCK = "run.lock"
 STOP_WAIT = 8.0  # seconds the running job gets to reach a safe point after SIGTERM
 CRAWL_FLOOR = timedelta(seconds=1)  # never wake the crawler sooner than this
+# ...nor later than this: every next poll is in the store, so this only catches sources
+# a one-off command made due (e.g. `sources enable`)
+CRAWL_CEILING = timedelta(minutes=10)
 SPREAD_MAX = timedelta(minutes=10)  # overdue sources are spread over at most this
 ARCHIVE_EVERY = timedelta(hours=1)
 DIGEST_CEILING = timedelta(hours=6)  # look at the digests at least this often
@@ -142,9 +146,11 @@ class Runner:
 
     def run(self) -> int:
         """Run until SIGTERM or SIGINT; returns the exit status."""
+        in_main = threading.current_thread() is threading.main_thread()
         previous = {
             sig: signal.signal(sig, self._on_signal)
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+            if in_main  # signals reach the main thread only (tests run it in another)
         }
         try:
             self.start()
@@ -154,7 +160,10 @@ class Runner:
                     self.reload_requested.set()
                 if self.reload_requested.is_set():
                     self.reload_requested.clear()
-                    self.reload()
+                    # on the job thread, so it never interleaves with a running job
+                    self.scheduler.add_job(
+                        self._job("reload", self.reload), id="reload", replace_existing=True
+                    )
             return self.stop()
         finally:
             for sig, handler in previous.items():
@@ -170,6 +179,7 @@ class Runner:
             len(s.watchlists),
             len(s.subscribers),
         )
+        self.scheduler.add_listener(self._on_skipped, EVENT_JOB_MAX_INSTANCES)
         self.scheduler.start()
         self.scheduler.add_job(self._job("startup", self.startup), id="startup")
         self.scheduler.add_job(
@@ -190,6 +200,14 @@ class Runner:
             os._exit(0)
         log.info("run: stopped")
         return 0
+
+    def _on_skipped(self, event: JobSubmissionEvent) -> None:
+        """A one-off run of a job that plans itself came while its previous run was
+        still finishing, so APScheduler dropped it: plan it again, or it would stop."""
+        jobs_planning_themselves = {"crawl": self.crawl_cycle, "digest": self.digest_check}
+        fn = jobs_planning_themselves.get(event.job_id)
+        if fn is not None and self.scheduler.get_job(event.job_id) is None:
+            self._schedule(event.job_id, fn, self.clock() + timedelta(seconds=1))
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         if signum == signal.SIGHUP:
@@ -316,9 +334,7 @@ class Runner:
         finally:
             with self._store() as store:
                 polls = store.next_polls().values()
-            wake = next_wakeup(
-                polls, self.clock(), floor=CRAWL_FLOOR, ceiling=settings.schedule.crawl_every
-            )
+            wake = next_wakeup(polls, self.clock(), floor=CRAWL_FLOOR, ceiling=CRAWL_CEILING)
             self._schedule("crawl", self.crawl_cycle, wake)
 
     def _crawl(self, settings: Settings, store: Store) -> list[crawl_job.SourceReport]:
