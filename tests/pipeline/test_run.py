@@ -19,7 +19,6 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
-from conftest import write_config
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -65,6 +64,12 @@ def site(threaded_server: HTTPServer) -> Iterator[HTTPServer]:
     threaded_server.no_handler_status_code = 404
     yield threaded_server
     threaded_server.clear()
+
+
+def write_config(directory: Path, body: str) -> Path:
+    path = directory / "trendwatch.toml"
+    path.write_text(body, encoding="utf-8")
+    return path
 
 
 def moment(delta: timedelta) -> str:
