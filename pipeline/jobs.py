@@ -310,9 +310,7 @@ def _due_audiences(
                 store.set_state(f"late:{key}", iso(now) or "")
                 if not store.editions_for(audience.slug, iso(now) or ""):
                     # a new install or a new audience: nothing was missed
-                    log.info(
-                        "edition %s: the first digest comes at its next moment", audience.slug
-                    )
+                    log.info("edition %s: the first digest comes at its next moment", audience.slug)
                     continue
                 log.warning(
                     "edition %s: due at %s, more than %s ago; skipped (trendwatch was not"
