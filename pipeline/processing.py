@@ -131,6 +131,8 @@ def match_watchlist(
     """The watchlist's verdict on one article: its query, or one of its entities as
     tagged in the article, with the reason why (matched words as they stand)."""
     why = query.match(doc) if query else None
+    if not watchlist.entity_keys:
+        return why.as_dict() if why else None
     wanted = set(watchlist.entity_keys)
     hits = [e for e in feats.entities if e.key in wanted]
     if not hits:
@@ -307,7 +309,7 @@ class Processor:
         return decision.duplicate_of
 
     def state(self) -> dict[str, str]:
-        return {STATE_KEY: json.dumps(self.clusterer.dump(), sort_keys=True)}
+        return {STATE_KEY: self.clusterer.dump_json()}
 
 
 def _processed(a: Analysed, duplicate_of: int | None, story_id: int | None) -> ProcessedArticle:

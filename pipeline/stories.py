@@ -41,6 +41,7 @@ run.
 from __future__ import annotations
 
 import heapq
+import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -119,7 +120,8 @@ class _Rep:
 
     id: int
     lang: str
-    vectors: dict[str, Vector]
+    vectors: dict[str, Vector]  # never changed once made
+    encoded: str | None = field(default=None, compare=False)  # vectors as JSON, once needed
 
 
 @dataclass
@@ -130,10 +132,13 @@ class _Story:
     size: int = 0
     langs: dict[str, int] = field(default_factory=dict)
     sums: dict[str, Vector] = field(default_factory=dict)  # space -> sum of unit vectors
-    names: dict[str, list[Any]] = field(default_factory=dict)  # key -> [count, text]
+    # key -> (count, text): tuples of plain values, which the garbage collector skips
+    names: dict[str, tuple[int, str]] = field(default_factory=dict)
     phrases: dict[str, int] = field(default_factory=dict)
     rep: _Rep | None = None
-    indexed: set[str] = field(default_factory=set)
+    indexed: dict[str, Vector] = field(default_factory=dict)  # space -> the sums indexed
+    bucket: int | None = None  # the time bucket the keys are indexed under
+    encoded: str | None = None  # the story's dump as JSON, until it changes
 
 
 class StoryClusterer:
@@ -154,7 +159,13 @@ class StoryClusterer:
         self.docs: dict[str, int] = {}  # language -> articles seen
         self.df: dict[str, dict[str, int]] = {}  # space -> key -> articles with it
         self._open: dict[int, _Story] = {}
-        self._index: dict[str, set[int]] = {}
+        # The inverted index: time bucket -> feature space -> key -> the open stories
+        # with that key, as one story id or, for several, the keys of a dict (a dict of
+        # ints is not tracked by the garbage collector, a set is). Most keys belong to
+        # one story; there is an entry for every key of every open story.
+        self._index: dict[int | None, dict[str, dict[str, int | dict[int, None]]]] = {}
+        self._sizes: dict[str, dict[str, int]] = {}  # space -> key -> open stories with it
+        self._bucket_days = max(1, math.ceil(self.config.window / timedelta(days=1)))
         self._expiry: list[tuple[datetime, int]] = []  # lazy heap of (last, story id)
         self.comparisons = 0  # full similarity computations, for tests and benchmarks
         self.postings_scanned = 0
@@ -168,8 +179,9 @@ class StoryClusterer:
         if when is not None and (self.clock is None or when > self.clock):
             self.clock = when
             self._expire(when - self.config.window)
-        self._count(article)
-        probe = self._singleton(article, when)
+        raw = self._raw_keys(article)
+        self._count(raw, article.lang)
+        probe = self._singleton(article, when, raw)
         story, score = self._best_match(probe)
         is_new = story is None or score < self.config.threshold
         if story is None or is_new:
@@ -223,6 +235,27 @@ class StoryClusterer:
             "stories": [_dump_story(self._open[sid]) for sid in sorted(self._open)],
         }
 
+    def dump_json(self) -> str:
+        """``json.dumps(self.dump(), sort_keys=True)``, the state as the pipeline stores
+        it after every batch, without encoding again the stories that did not change
+        since the last call (with many open stories, most of the work)."""
+        stories = []
+        for sid in sorted(self._open):
+            story = self._open[sid]
+            if story.encoded is None:
+                story.encoded = _story_json(story)
+            stories.append(story.encoded)
+        # the keys in sorted order, with json.dumps's default separators
+        return (
+            f'{{"clock": {json.dumps(_iso(self.clock))}'
+            f', "df": {json.dumps(self.df, sort_keys=True)}'
+            f', "docs": {json.dumps(self.docs, sort_keys=True)}'
+            f', "next_id": {json.dumps(self.next_id)}'
+            f', "prev_time": {json.dumps(_iso(self.prev_time))}'
+            f', "stories": [{", ".join(stories)}]'
+            f', "version": {json.dumps(STATE_VERSION)}}}'
+        )
+
     @classmethod
     def load(cls, state: Mapping[str, Any], config: ClusterConfig | None = None) -> StoryClusterer:
         """Rebuild a clusterer from :meth:`dump` output (the index is derived, not stored)."""
@@ -244,30 +277,52 @@ class StoryClusterer:
 
     # --- vectors ------------------------------------------------------------------
 
-    def _count(self, article: ArticleFeatures) -> None:
+    def _count(self, raw: dict[str, dict[str, float]], lang: str) -> None:
         """Update document counts first, so an article's own keys count (as in batch IDF)."""
-        self.docs[article.lang] = self.docs.get(article.lang, 0) + 1
-        for space, keys in self._raw_keys(article).items():
+        self.docs[lang] = self.docs.get(lang, 0) + 1
+        for space, keys in raw.items():
             counts = self.df.setdefault(space, {})
+            get = counts.get
             for key in keys:
-                counts[key] = counts.get(key, 0) + 1
+                counts[key] = get(key, 0) + 1
             if len(counts) > self.config.max_df_keys:
                 self.df[space] = _prune(counts, self.config.max_df_keys)
 
     def _idf(self, space: str, key: str) -> float:
-        total = self.docs.get(space[2:], 0) if space.startswith("t:") else sum(self.docs.values())
-        return math.log((1 + total) / (1 + self.df.get(space, {}).get(key, 0))) + 1.0
+        return math.log(self._idf_total(space) / (1 + self.df.get(space, {}).get(key, 0))) + 1.0
+
+    def _idf_total(self, space: str) -> int:
+        """The numerator of :meth:`_idf`: one more than the articles the space counts."""
+        return 1 + (
+            self.docs.get(space[2:], 0) if space.startswith("t:") else sum(self.docs.values())
+        )
 
     def _raw_keys(self, article: ArticleFeatures) -> dict[str, dict[str, float]]:
         cfg = self.config
         return _raw_keys(article, cfg.entity_parts, cfg.skip_padded_numbers)
 
-    def _vectorise(self, article: ArticleFeatures) -> dict[str, Vector]:
-        """Unit TF-IDF vectors per space, terms cut to ``doc_terms``."""
+    def _vectorise(self, raw: dict[str, dict[str, float]]) -> dict[str, Vector]:
+        """Unit TF-IDF vectors per space (from :meth:`_raw_keys`), terms cut to
+        ``doc_terms``."""
         out: dict[str, Vector] = {}
         binary = self.config.binary_tf
-        for space, counts in self._raw_keys(article).items():
-            vec = {k: _tf(c, binary) * self._idf(space, k) for k, c in counts.items() if c > 0}
+        log = math.log
+        for space, counts in raw.items():
+            # _tf(c, binary) * _idf(space, k), inlined: this runs for every key of every article
+            total = self._idf_total(space)
+            df = self.df.get(space, {}).get
+            if binary:
+                vec = {
+                    k: (c if c < 1.0 else 1.0) * (log(total / (1 + df(k, 0))) + 1.0)
+                    for k, c in counts.items()
+                    if c > 0
+                }
+            else:
+                vec = {
+                    k: _tf(c, binary) * (log(total / (1 + df(k, 0))) + 1.0)
+                    for k, c in counts.items()
+                    if c > 0
+                }
             if space.startswith("t:"):
                 vec = _top(vec, self.config.doc_terms)
             vec = _unit(vec)
@@ -275,13 +330,15 @@ class StoryClusterer:
                 out[space] = vec
         return out
 
-    def _singleton(self, article: ArticleFeatures, when: datetime | None) -> _Story:
+    def _singleton(
+        self, article: ArticleFeatures, when: datetime | None, raw: dict[str, dict[str, float]]
+    ) -> _Story:
         """The article as a one-member story (id 0): comparing and joining are then the
         same operations for an article and for a whole story."""
-        vectors = self._vectorise(article)
+        vectors = self._vectorise(raw)
         story = _Story(0, when, when, size=1, langs={article.lang: 1}, sums=vectors)
         for entity in article.entities:
-            story.names.setdefault(entity.key, [0, entity.text])[0] = 1
+            story.names[entity.key] = (1, story.names.get(entity.key, (0, entity.text))[1])
         story.phrases = dict.fromkeys(article.keyphrases[:5], 1)
         story.rep = _Rep(article.id, article.lang, vectors)
         return story
@@ -300,24 +357,72 @@ class StoryClusterer:
         return best, best_score
 
     def _candidates(self, probe: _Story) -> list[_Story]:
-        """Open stories in the window sharing a strong key with ``probe``, most overlap first."""
+        """Open stories in the window sharing a strong key with ``probe``, most overlap first.
+
+        Only the time buckets that can hold a story within the window of ``probe`` are
+        scanned (see :meth:`_bucket`): out-of-order input (an import, a backfill) leaves
+        stories open all over the calendar, and the work must not grow with them.
+        """
         overlap: dict[int, float] = {}
-        for key, weight in _probes(probe.sums, self.config.probe_keys):
-            posting = self._index.get(key)
-            if not posting or len(posting) > self.config.max_posting:
+        max_posting = self.config.max_posting
+        near = [self._index[bucket] for bucket in self._near_buckets(probe)]
+        for space, keys in _probes(probe.sums, self.config.probe_keys):
+            sizes = self._sizes.get(space)
+            if sizes is None:
                 continue
-            self.postings_scanned += len(posting)
-            for sid in posting:
-                overlap[sid] = overlap.get(sid, 0.0) + weight
+            indexes = [index[space] for index in near if space in index]
+            for key, weight in keys:
+                size = sizes.get(key, 0)
+                if not size or size > max_posting:
+                    continue
+                self.postings_scanned += size
+                for index in indexes:
+                    posting = index.get(key)
+                    if posting is None:
+                        continue
+                    if type(posting) is int:
+                        overlap[posting] = overlap.get(posting, 0.0) + weight
+                    else:
+                        for sid in posting:
+                            overlap[sid] = overlap.get(sid, 0.0) + weight
         overlap.pop(probe.id, None)
         found = []
-        for sid in sorted(overlap, key=lambda sid: (-overlap[sid], sid)):
+        window = self.config.window
+        for _, sid in sorted([(-score, sid) for sid, score in overlap.items()]):
             story = self._open[sid]
-            if _gap(story, probe) <= self.config.window:
+            if _gap(story, probe) <= window:
                 found.append(story)
                 if len(found) == self.config.max_candidates:
                     break
         return found
+
+    def _bucket(self, story: _Story) -> int | None:
+        """The time bucket a story is indexed under: its first day, in blocks of the
+        window's length, if it spans no more than a window; else (and without dates)
+        None, the bucket that every lookup scans."""
+        if story.first is None or story.last is None:
+            return None
+        if story.last - story.first > self.config.window:
+            return None
+        return story.first.toordinal() // self._bucket_days
+
+    def _near_buckets(self, probe: _Story) -> list[int | None]:
+        """The buckets holding every open story within the window of ``probe`` (and some
+        beyond it: :meth:`_candidates` checks the gap of each)."""
+        if probe.first is None or probe.last is None:
+            return list(self._index)
+        # a story in a dated bucket starts at most a window before its end, which is at
+        # most a window before the probe's start, and at most a window after the probe's
+        # end; three days spare for rounding and time zones (dates are compared as days)
+        days = self._bucket_days
+        low = (probe.first.toordinal() - 2 * days - 3) // days
+        high = (probe.last.toordinal() + days + 3) // days
+        if high - low + 1 > len(self._index):
+            return list(self._index)
+        near: list[int | None] = [b for b in range(low, high + 1) if b in self._index]
+        if None in self._index:
+            near.append(None)
+        return near
 
     def _similarity(self, a: _Story, b: _Story) -> float:
         """Weighted mean of the average-link cosines of the spaces both stories have,
@@ -355,14 +460,17 @@ class StoryClusterer:
     def _absorb(self, story: _Story, other: _Story) -> None:
         """Add ``other`` (an article's singleton or a whole story) to ``story``."""
         cfg = self.config
+        story.encoded = None
         story.size += other.size
         for lang, n in other.langs.items():
             story.langs[lang] = story.langs.get(lang, 0) + n
         for space, vec in other.sums.items():
             limit = cfg.story_terms if space.startswith("t:") else cfg.story_keys
             story.sums[space] = _top(_add(story.sums.get(space, {}), vec), limit)
+        names = story.names
         for key, (count, text) in other.names.items():
-            story.names.setdefault(key, [0, text])[0] += count
+            old = names.get(key)
+            names[key] = (old[0] + count, old[1]) if old else (count, text)
         story.names = dict(_top_items(story.names, lambda v: v[0], cfg.story_keys))
         for phrase, count in other.phrases.items():
             story.phrases[phrase] = story.phrases.get(phrase, 0) + count
@@ -402,24 +510,73 @@ class StoryClusterer:
         return story
 
     def _drop(self, story: _Story) -> None:
-        for key in story.indexed:
-            posting = self._index[key]
-            posting.discard(story.id)
-            if not posting:
-                del self._index[key]
-        story.indexed = set()
+        self._unindex_all(story)
         del self._open[story.id]
 
+    def _unindex_all(self, story: _Story) -> None:
+        for space, vec in story.indexed.items():
+            self._unindex(story.id, story.bucket, space, vec.keys())
+        story.indexed = {}
+
     def _reindex(self, story: _Story) -> None:
-        keys = {_index_key(space, k) for space, vec in story.sums.items() for k in vec}
-        for key in story.indexed - keys:
-            posting = self._index[key]
-            posting.discard(story.id)
-            if not posting:
-                del self._index[key]
-        for key in keys - story.indexed:
-            self._index.setdefault(key, set()).add(story.id)
-        story.indexed = keys
+        """Index the story under every key of its sums, in its time bucket. The sums
+        indexed are remembered (the dicts themselves: :meth:`_absorb` replaces them rather
+        than changing them), so that only the keys that came or went are re-indexed."""
+        bucket = self._bucket(story)
+        if bucket != story.bucket:
+            self._unindex_all(story)  # moved to another bucket: index it afresh
+            story.bucket = bucket
+        indexed = story.indexed
+        for space in [s for s in indexed if s not in story.sums]:
+            self._unindex(story.id, bucket, space, indexed.pop(space).keys())
+        for space, vec in story.sums.items():
+            before = indexed.get(space)
+            if before is vec:
+                continue
+            if before is not None:
+                self._unindex(story.id, bucket, space, before.keys() - vec.keys())
+                added: Iterable[str] = vec.keys() - before.keys()
+            else:
+                added = vec.keys()
+            if added:
+                index = self._index.setdefault(bucket, {}).setdefault(space, {})
+                sizes = self._sizes.setdefault(space, {})
+                sid = story.id
+                for key in added:
+                    posting = index.get(key)
+                    if posting is None:
+                        index[key] = sid
+                    elif type(posting) is int:
+                        index[key] = {posting: None, sid: None}
+                    else:
+                        posting[sid] = None
+                    sizes[key] = sizes.get(key, 0) + 1
+            indexed[space] = vec
+
+    def _unindex(self, story_id: int, bucket: int | None, space: str, keys: Iterable[str]) -> None:
+        if not keys:
+            return
+        by_space = self._index[bucket]
+        index = by_space[space]
+        sizes = self._sizes[space]
+        for key in keys:
+            posting = index[key]
+            if type(posting) is int:
+                del index[key]
+            else:
+                del posting[story_id]
+                if len(posting) == 1:
+                    index[key] = next(iter(posting))
+            if sizes[key] == 1:
+                del sizes[key]
+            else:
+                sizes[key] -= 1
+        if not index:
+            del by_space[space]
+            if not by_space:
+                del self._index[bucket]
+        if not sizes:
+            del self._sizes[space]
 
     def _expire(self, before: datetime) -> list[Story]:
         closed = []
@@ -449,9 +606,13 @@ class StoryClusterer:
     def _label(self, story: _Story) -> tuple[str, ...]:
         """Most telling names (count × IDF), then keyphrases, without repeats."""
 
-        def name_score(item: tuple[str, list[Any]]) -> tuple[float, str]:
-            key, (count, _text) = item
-            return (-count * self._idf(ENTITIES, key), key)
+        total = self._idf_total(ENTITIES)
+        df = self.df.get(ENTITIES, {}).get
+        log = math.log
+
+        def name_score(item: tuple[str, tuple[int, str]]) -> tuple[float, str]:
+            key, (count, _text) = item  # -count * self._idf(ENTITIES, key), inlined
+            return (-count * (log(total / (1 + df(key, 0))) + 1.0), key)
 
         label: list[str] = []
         seen: set[str] = set()
@@ -542,24 +703,31 @@ def _tf(count: float, binary: bool) -> float:
     return 1 + math.log(count) if count >= 1 else count
 
 
-def _probes(vectors: dict[str, Vector], limit: int) -> list[tuple[str, float]]:
-    """The heaviest ``limit`` keys of each space, so that terms, whose weight is spread
-    over many words, find candidates as well as names and numbers do."""
-    out = []
-    for space in sorted(vectors):
-        top = sorted(vectors[space].items(), key=lambda kw: (-kw[1], kw[0]))[:limit]
-        out.extend((_index_key(space, k), w) for k, w in top)
-    return out
+def _probes(vectors: dict[str, Vector], limit: int) -> list[tuple[str, list[tuple[str, float]]]]:
+    """The heaviest ``limit`` keys of each space (by space, heaviest first), so that
+    terms, whose weight is spread over many words, find candidates as well as names and
+    numbers do."""
+    return [(space, _heaviest(vectors[space], limit)) for space in sorted(vectors)]
 
 
-def _index_key(space: str, key: str) -> str:
-    return f"{space}\x1f{key}"
+def _by_weight(item: tuple[str, float]) -> tuple[float, str]:
+    return (-item[1], item[0])
+
+
+def _heaviest(vec: Mapping[str, float], limit: int) -> list[tuple[str, float]]:
+    """``sorted(vec.items(), key=_by_weight)[:limit]``, without sorting all of a long
+    vector: only the keys at least as heavy as the ``limit``-th heaviest weight can be
+    among them (ties at that weight are then decided by key, as in the full sort)."""
+    if len(vec) <= limit:
+        return sorted(vec.items(), key=_by_weight)
+    floor = heapq.nlargest(limit, vec.values())[-1]
+    return sorted([kw for kw in vec.items() if kw[1] >= floor], key=_by_weight)[:limit]
 
 
 def _top(vec: Mapping[str, float], limit: int) -> Vector:
     if len(vec) <= limit:
         return dict(vec)
-    return dict(sorted(vec.items(), key=lambda kv: (-kv[1], kv[0]))[:limit])
+    return dict(sorted(vec.items(), key=_by_weight)[:limit])
 
 
 def _top_items(items: Mapping[str, Any], score, limit: int) -> list[tuple[str, Any]]:
@@ -592,8 +760,9 @@ def _dot(a: Mapping[str, float], b: Mapping[str, float]) -> float:
 
 def _add(a: Mapping[str, float], b: Mapping[str, float]) -> Vector:
     out = dict(a)
+    get = out.get
     for k, w in b.items():
-        out[k] = round(out.get(k, 0.0) + w, DIGITS)
+        out[k] = round(get(k, 0.0) + w, DIGITS)
     return out
 
 
@@ -615,7 +784,7 @@ def _dump_story(story: _Story) -> dict[str, Any]:
         "size": story.size,
         "langs": story.langs,
         "sums": story.sums,
-        "names": story.names,
+        "names": {key: list(value) for key, value in story.names.items()},
         "phrases": story.phrases,
         # a one-article story's representative vectors are its sums: not stored twice
         "rep": {
@@ -624,6 +793,29 @@ def _dump_story(story: _Story) -> dict[str, Any]:
             "vectors": None if rep.vectors == story.sums else rep.vectors,
         },
     }
+
+
+def _story_json(story: _Story) -> str:
+    """``json.dumps(_dump_story(story), sort_keys=True)``, with the representative's
+    vectors encoded once per representative rather than whenever the story grows."""
+    rep = story.rep
+    assert rep is not None
+    if rep.vectors == story.sums:
+        vectors = "null"
+    else:
+        if rep.encoded is None:
+            rep.encoded = json.dumps(rep.vectors, sort_keys=True)
+        vectors = rep.encoded
+    dumps = json.dumps
+    # the keys in sorted order, with json.dumps's default separators
+    return (
+        f'{{"first": {dumps(_iso(story.first))}, "id": {dumps(story.id)}'
+        f', "langs": {dumps(story.langs, sort_keys=True)}, "last": {dumps(_iso(story.last))}'
+        f', "names": {dumps(story.names, sort_keys=True)}'
+        f', "phrases": {dumps(story.phrases, sort_keys=True)}'
+        f', "rep": {{"id": {dumps(rep.id)}, "lang": {dumps(rep.lang)}, "vectors": {vectors}}}'
+        f', "size": {dumps(story.size)}, "sums": {dumps(story.sums, sort_keys=True)}}}'
+    )
 
 
 def _load_story(raw: Mapping[str, Any]) -> _Story:
@@ -637,7 +829,7 @@ def _load_story(raw: Mapping[str, Any]) -> _Story:
         size=int(raw["size"]),
         langs=dict(raw["langs"]),
         sums=sums,
-        names={k: list(v) for k, v in raw["names"].items()},
+        names={k: (v[0], v[1]) for k, v in raw["names"].items()},
         phrases=dict(raw["phrases"]),
         rep=_Rep(int(rep["id"]), rep["lang"], vectors),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import random
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -391,3 +392,67 @@ def test_bcubed_textbook_example() -> None:
 def test_bcubed_scores_only_items_with_a_gold_label() -> None:
     assert bcubed({"a": 1, "b": 1, "z": 1}, {"a": 1, "b": 1}) == (1.0, 1.0, 1.0)
     assert bcubed({"z": 1}, {"a": 1}) == (0.0, 0.0, 0.0)
+
+
+# --- the index's time buckets and the stored state ------------------------------------------
+
+
+def scattered(n: int, seed: int) -> list[ArticleFeatures]:
+    """Overlapping articles on a few dozen events spread over three months, in shuffled
+    order (an import or a backfill): stories stay open all over the calendar."""
+    rng = random.Random(seed)
+    words = [f"w{i}" for i in range(200)]
+    out = []
+    for i in range(n):
+        event = rng.randrange(40)
+        terms = {w: rng.randint(1, 3) for w in rng.sample(words[event * 4 : event * 4 + 16], 8)}
+        names = tuple({f"Event{event} Person", f"Place{rng.randrange(60)}"})
+        day = T0 + timedelta(days=event * 2 + rng.random() * 6)
+        numbers = (str(1000 + event), str(rng.randrange(5000, 9000)))
+        out.append(article(i + 1, day, terms, names, numbers, lang=rng.choice(["en", "nl"])))
+    rng.shuffle(out)
+    return out
+
+
+def test_out_of_order_articles_find_the_same_candidates_as_a_scan_of_every_story(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stream = scattered(600, seed=11)
+    bucketed, ours = cluster(stream)
+    # the reference: every story in the one bucket that every lookup scans
+    monkeypatch.setattr(StoryClusterer, "_bucket", lambda self, story: None)
+    scanned, reference = cluster(stream)
+    assert bucketed == scanned
+    assert ours.dump() == reference.dump()
+    assert ours.comparisons == reference.comparisons
+    assert len(set(bucketed.values())) > 20  # it does cluster, and keeps events apart
+    assert ours.postings_scanned == reference.postings_scanned
+
+
+def test_out_of_order_lookups_skip_stories_far_away_in_time() -> None:
+    clusterer = StoryClusterer()
+    # a year of daily stories, newest first: the clock stays at the newest, so all stay open
+    for i in range(1, 366):
+        clusterer.add(unrelated(i, T0 + timedelta(days=366 - i)))
+    assert len(clusterer.stories()) == 365
+    probe = clusterer._singleton(unrelated(999, T0), T0, {})
+    assert 0 < len(clusterer._near_buckets(probe)) < 10  # a few weeks of buckets, not 52
+
+
+def test_the_stored_state_is_the_dump_as_json_after_every_article(
+    articles: list[ArticleFeatures],
+) -> None:
+    """``dump_json`` re-encodes only the stories that changed: after joins, merges,
+    new representatives, closings and a reload it must equal a full encoding."""
+    for stream, config in (
+        (articles, ClusterConfig()),
+        (scattered(300, seed=3), ClusterConfig(threshold=0.3, merge_threshold=0.3)),
+    ):
+        clusterer = StoryClusterer(config)
+        for i, a in enumerate(stream):
+            clusterer.add(a)
+            assert clusterer.dump_json() == json.dumps(clusterer.dump(), sort_keys=True)
+            if i == len(stream) // 2:
+                clusterer = StoryClusterer.load(json.loads(clusterer.dump_json()), config)
+        clusterer.close_before(max(a.published for a in stream if a.published))
+        assert clusterer.dump_json() == json.dumps(clusterer.dump(), sort_keys=True)
