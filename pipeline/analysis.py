@@ -7,15 +7,15 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from functools import lru_cache
 
-from spacy.attrs import IS_ALPHA, IS_PUNCT, IS_SPACE, IS_STOP, LEMMA, LENGTH, LOWER
+from spacy.attrs import IS_ALPHA, IS_PUNCT, IS_SPACE, IS_STOP, LEMMA, LENGTH, LOWER, ORTH
 from spacy.tokens import Doc
 
 from crawlers.urls import canonical_url
 from pipeline.features import ArticleFeatures, ArticleInput, Entity
 from pipeline.language import detect_language
-from pipeline.matching import fold
-from pipeline.nlp import NlpConfig, analyse_docs, entity_key
+from pipeline.nlp import NlpConfig, analyse_docs, entity_key, folded_by_hash, lemma_or_lower
 
 MAX_TERMS = 200  # the terms kept per article: enough for TF-IDF, bounded for storage
 MAX_ENTITIES = 40
@@ -40,20 +40,25 @@ def analyse(articles: Sequence[ArticleInput], config: NlpConfig) -> list[Article
     return [f for f in out if f is not None]
 
 
-_FEATURE_ATTRS = [IS_ALPHA, IS_STOP, IS_PUNCT, IS_SPACE, LENGTH, LEMMA, LOWER]
+_FEATURE_ATTRS = [IS_ALPHA, IS_STOP, IS_PUNCT, IS_SPACE, LENGTH, LEMMA, LOWER, ORTH]
 
 
 def features_from_doc(article: ArticleInput, lang: str, doc: Doc) -> ArticleFeatures:
-    terms: Counter[str] = Counter()
+    terms: dict[str, int] = {}
     numbers: set[str] = set()
-    strings = doc.vocab.strings
-    rows = doc.to_array(_FEATURE_ATTRS).tolist() if len(doc) else []
-    for i, (alpha, stop, punct, space, length, lem, low) in enumerate(rows):
-        if alpha:
-            if not stop and length > 1:
-                terms[fold(strings[lem] or strings[low])] += 1
-        elif not punct and not space:
-            text = doc[i].text
+    if len(doc):
+        strings = doc.vocab.strings
+        alpha, stop, punct, space, length, lem, low, orth = doc.to_array(_FEATURE_ATTRS).T
+        # content words: folded lemma (else lower case) counts, per distinct lemma first
+        content = (alpha != 0) & (stop == 0) & (length > 1)
+        per_hash = Counter(lemma_or_lower(lem[content], low[content]).tolist())
+        folded = folded_by_hash.lookup(list(per_hash), strings)
+        for key, n in zip(folded, per_hash.values(), strict=True):
+            terms[key] = terms.get(key, 0) + n
+        # numbers: among the other tokens that are neither punctuation nor space
+        for text in map(
+            strings.__getitem__, orth[(alpha == 0) & (punct == 0) & (space == 0)].tolist()
+        ):
             if _DIGITS.search(text):
                 number = normalise_number(text, lang)
                 if number:
@@ -62,7 +67,7 @@ def features_from_doc(article: ArticleInput, lang: str, doc: Doc) -> ArticleFeat
         id=article.id,
         lang=lang,
         published=article.published,
-        terms=dict(sorted(terms.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_TERMS]),
+        terms={k: -n for n, k in sorted([(-n, k) for k, n in terms.items()])[:MAX_TERMS]},
         entities=_entities(doc),
         keyphrases=tuple(doc._.keyphrases),
         numbers=frozenset(numbers),
@@ -71,11 +76,16 @@ def features_from_doc(article: ArticleInput, lang: str, doc: Doc) -> ArticleFeat
     )
 
 
+_entity_key = lru_cache(maxsize=100_000)(entity_key)
+
+
 def _entities(doc: Doc) -> tuple[Entity, ...]:
     seen: dict[str, Entity] = {}
+    whole = doc.user_data.get("text")  # as analyse_docs made the doc: doc.text, for free
     for ent in doc.ents:
-        text = ent.text.strip()
-        key = ent.ent_id_ or entity_key(text)
+        # Span.text and Doc.text join their tokens one by one: cut from the text instead
+        text = (whole[ent.start_char : ent.end_char] if whole is not None else ent.text).strip()
+        key = ent.ent_id_ or _entity_key(text)
         if key and key not in seen:
             seen[key] = Entity(text=text, key=key, label=ent.label_)
         if len(seen) >= MAX_ENTITIES:
@@ -96,6 +106,15 @@ def _links(article: ArticleInput) -> set[str]:
     return links
 
 
+_PLAIN_NUMBER = re.compile(r"\d+(\.\d+)?")
+
+
+@lru_cache(maxsize=4)
+def _grouped(thousands: str, decimal: str) -> re.Pattern[str]:
+    """A number written with thousands separators, such as ``2.000`` or ``1,250.5``."""
+    return re.compile(rf"\d{{1,3}}({re.escape(thousands)}\d{{3}})+({re.escape(decimal)}\d+)?")
+
+
 def normalise_number(text: str, lang: str) -> str | None:
     """One spelling per number: Dutch ``2.000`` and English ``2,000`` are ``2000``;
     Dutch ``7,1`` and English ``7.1`` are ``7.1``. Single digits say too little to
@@ -104,11 +123,10 @@ def normalise_number(text: str, lang: str) -> str | None:
     if not raw or not raw[0].isdigit():
         return None
     thousands, decimal = (".", ",") if lang == "nl" else (",", ".")
-    grouped = rf"\d{{1,3}}({re.escape(thousands)}\d{{3}})+({re.escape(decimal)}\d+)?"
-    if re.fullmatch(grouped, raw):
+    if _grouped(thousands, decimal).fullmatch(raw):
         raw = raw.replace(thousands, "")
     raw = raw.replace(decimal, ".")
-    if not re.fullmatch(r"\d+(\.\d+)?", raw):
+    if not _PLAIN_NUMBER.fullmatch(raw):
         return None
     if "." in raw:
         raw = raw.rstrip("0").rstrip(".")

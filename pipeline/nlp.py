@@ -19,9 +19,11 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
+from typing import NamedTuple
 
+import numpy as np
 import simplemma
 import spacy
 from spacy.attrs import (
@@ -39,6 +41,7 @@ from spacy.attrs import (
     SENT_START,
 )
 from spacy.language import Language
+from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans, is_package
 
@@ -58,14 +61,36 @@ if not Doc.has_extension("keyphrases"):
 # --- components ----------------------------------------------------------------------
 
 
-@lru_cache(maxsize=100_000)
 def _simplemma(word: str, lang: str) -> str:
+    # not cached here: LemmaFiller caches its lemmas, simplemma caches its own
     return simplemma.lemmatize(word, lang=lang).lower()
 
 
-@lru_cache(maxsize=100_000)
-def _folded(text: str) -> str:
-    return fold(text)
+class _FoldedByHash(dict[int, str]):
+    """String hash (spaCy's, the same in every vocab) -> the string's :func:`fold`, for
+    the lemma and lower-case attributes read as arrays: a dictionary lookup per token
+    instead of a string-store lookup and a cached call."""
+
+    limit = 200_000
+
+    def lookup(self, hashes: list[int], strings) -> list[str]:
+        missing = [h for h in dict.fromkeys(hashes) if h not in self]
+        if missing:
+            if len(self) + len(missing) > self.limit:
+                self.clear()
+                missing = list(dict.fromkeys(hashes))
+            for h in missing:
+                self[h] = fold.__wrapped__(strings[h])  # this is the cache
+        return list(map(self.__getitem__, hashes))
+
+
+folded_by_hash = _FoldedByHash()
+
+
+def lemma_or_lower(lemmas: np.ndarray, lowers: np.ndarray) -> np.ndarray:
+    """Per token, the hash of ``strings[lemma] or strings[lower]``: hash 0 is the empty
+    string, the only string that is false."""
+    return np.where(lemmas != 0, lemmas, lowers)
 
 
 def _hashes(vocab, words: Iterable[str]) -> frozenset[int]:
@@ -124,13 +149,51 @@ class LemmaFiller:
 
 
 @lru_cache(maxsize=16)
-def _lookup_table(lang: str):
+def _lookup_table(lang: str) -> LemmaTable | None:
     from spacy.lookups import load_lookups
 
     try:
-        return load_lookups(lang, ["lemma_lookup"]).get_table("lemma_lookup")
+        table = load_lookups(lang, ["lemma_lookup"]).get_table("lemma_lookup")
     except (ValueError, KeyError):  # no table for this language
         return None
+    return LemmaTable(table)
+
+
+class LemmaTable:
+    """A spacy-lookups-data lemma table (word -> lemma) packed into arrays.
+
+    spaCy's ``Table`` is an ordered dictionary of Python objects: the Dutch one takes
+    about 70 MB for 213,000 words. Here it takes about 5: the words' hashes, sorted, and
+    for each one its lemma's place in one string of all distinct lemmas. :meth:`get`
+    answers as ``Table.get`` does, with a binary search instead of a hash lookup, and
+    reading it writes to no shared memory page (a dictionary's values have reference
+    counts to update), so worker processes keep sharing it with their forkserver.
+    """
+
+    __slots__ = ("_hashes", "_lemma", "_starts", "_text")
+
+    def __init__(self, table: Mapping[int, str]) -> None:
+        lemmas: dict[str, int] = {}
+        which = [lemmas.setdefault(str(v), len(lemmas)) for v in table.values()]
+        hashes = np.fromiter(table.keys(), dtype=np.uint64, count=len(table))
+        order = np.argsort(hashes)
+        self._hashes = hashes[order]
+        self._lemma = np.array(which, dtype=np.int32)[order]
+        lengths = np.fromiter(map(len, lemmas), dtype=np.int64, count=len(lemmas))
+        self._starts = np.concatenate(([0], np.cumsum(lengths)))
+        self._text = "".join(lemmas)
+
+    def __len__(self) -> int:
+        return len(self._hashes)
+
+    def get(self, key: str | int, default: str | None = None) -> str | None:
+        """The lemma of ``key`` (a word, or its hash), else ``default``."""
+        h = get_string_id(key)
+        i = int(self._hashes.searchsorted(np.uint64(h)))
+        if i == len(self._hashes) or int(self._hashes[i]) != h:
+            return default
+        n = int(self._lemma[i])
+        return self._text[int(self._starts[n]) : int(self._starts[n + 1])]
 
 
 _CONNECTORS = {
@@ -150,8 +213,30 @@ _TITLES = (
     " professor king queen prince princess sir lord judge senator".split()
 )
 _WORDLIKE = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
-_NAME_ATTRS = [IS_TITLE, IS_UPPER, IS_ALPHA, IS_STOP, SENT_START, IS_SPACE, IS_QUOTE, LOWER]
-_TI, _UP, _AL, _ST, _SS, _SP, _QU, _LO = range(8)
+_NAME_ATTRS = [
+    IS_TITLE,
+    IS_UPPER,
+    IS_ALPHA,
+    IS_STOP,
+    SENT_START,
+    IS_SPACE,
+    IS_QUOTE,
+    LOWER,
+    LENGTH,
+    ORTH,
+]
+_TI, _UP, _AL, _ST, _SS, _SP, _QU, _LO, _LEN, _OR = range(10)
+
+
+class _Words(NamedTuple):
+    """Per-token attributes the name detector reads, one list per attribute."""
+
+    title: list[int]
+    upper: list[int]
+    stop: list[int]
+    lower: list[int]  # hash of the lower-case form
+    length: list[int]
+    starts: list[bool]  # sentence starts (see _sentence_starts)
 
 
 @Language.factory("trendwatch_names")
@@ -180,16 +265,22 @@ class NameDetector:
         n = len(doc)
         if not n:
             return doc
-        rows = doc.to_array(_NAME_ATTRS).tolist()
-        starts = _sentence_starts(rows)
-        caps = [self._capitalised(doc, i, r, starts[i]) for i, r in enumerate(rows)]
-        lowered = {r[_LO] for r in rows if r[_AL] and not r[_TI] and not r[_UP]}
-        mid_caps = {r[_LO] for i, r in enumerate(rows) if caps[i] and not starts[i]}
+        cols = doc.to_array(_NAME_ATTRS).T
+        starts = _sentence_starts(cols[_SS], cols[_SP], cols[_QU])
+        words = _Words(*(cols[c].tolist() for c in (_TI, _UP, _ST, _LO, _LEN)), starts=starts)
+        lower, alpha = words.lower, cols[_AL]
+        strings = doc.vocab.strings
+        # only title-case or upper-case words can be capitalised
+        candidates = np.flatnonzero((cols[_TI] != 0) | (cols[_UP] != 0)).tolist()
+        caps = [False] * n
+        for i in candidates:
+            caps[i] = self._capitalised(strings, cols[_OR], i, bool(alpha[i]), words)
+        lowered = set(cols[_LO][(alpha != 0) & (cols[_TI] == 0) & (cols[_UP] == 0)].tolist())
+        mid_caps = {lower[i] for i in candidates if caps[i] and not starts[i]}
         spans: list[Span] = []
-        i = 0
-        while i < n:
-            if not caps[i]:
-                i += 1
+        j = 0
+        for i in candidates:
+            if i < j or not caps[i]:  # inside the previous run, or not capitalised
                 continue
             j = i + 1
             while j < n:
@@ -197,102 +288,135 @@ class NameDetector:
                     j += 1
                     continue
                 k = j
-                while k < n and rows[k][_LO] in self.connectors:
+                while k < n and lower[k] in self.connectors:
                     k += 1
                 if k > j and k < n and caps[k]:
                     j = k + 1
                 else:
                     break
-            a, b = self._trim(rows, starts, i, j, lowered)
-            if b > a and self._is_name(doc, rows, starts, a, b, lowered, mid_caps):
+            a, b = self._trim(words, i, j, lowered)
+            if b > a and self._is_name(words, a, b, lowered, mid_caps):
                 spans.append(Span(doc, a, b, label="NAME"))
-            i = j
         if spans:
             doc.ents = filter_spans(list(doc.ents) + spans)
         return doc
 
     @staticmethod
-    def _capitalised(doc: Doc, i: int, row: list[int], starts: bool) -> bool:
-        if not (row[_TI] or row[_UP]):
+    def _capitalised(strings, orth: np.ndarray, i: int, alpha: bool, words: _Words) -> bool:
+        text = strings[int(orth[i])] if not alpha or words.length[i] == 1 else ""
+        if not alpha and not _WORDLIKE.fullmatch(text):
             return False
-        text = doc[i].text if not row[_AL] or len(doc[i]) == 1 else ""
-        if not row[_AL] and not _WORDLIKE.fullmatch(text):
-            return False
-        return not text or len(text) > 1 or not starts
+        return not text or len(text) > 1 or not words.starts[i]
 
-    def _trim(
-        self, rows: list[list[int]], starts: list[bool], i: int, j: int, lowered: set[int]
-    ) -> tuple[int, int]:
+    def _trim(self, words: _Words, i: int, j: int, lowered: set[int]) -> tuple[int, int]:
+        title, upper, stop, lower, starts = (
+            words.title,
+            words.upper,
+            words.stop,
+            words.lower,
+            words.starts,
+        )
         # a capitalised stop word mid-sentence belongs to the name ("in Den Haag")
         while i < j:
-            r = rows[i]
-            is_lower = not r[_TI] and not r[_UP]
+            is_lower = not title[i] and not upper[i]
             if (
-                (r[_ST] and (starts[i] or is_lower))
-                or r[_LO] in self.titles
+                (stop[i] and (starts[i] or is_lower))
+                or lower[i] in self.titles
                 or is_lower
-                or (r[_LO] in lowered and not r[_UP])
+                or (lower[i] in lowered and not upper[i])
             ):
                 i += 1
             else:
                 break
-        while j > i and rows[j - 1][_LO] in self.connectors:
+        while j > i and lower[j - 1] in self.connectors:
             j -= 1
         return i, j
 
     def _is_name(
-        self,
-        doc: Doc,
-        rows: list[list[int]],
-        starts: list[bool],
-        a: int,
-        b: int,
-        lowered: set[int],
-        mid_caps: set[int],
+        self, words: _Words, a: int, b: int, lowered: set[int], mid_caps: set[int]
     ) -> bool:
-        first = rows[a]
-        low = first[_LO]
+        low = words.lower[a]
         if b - a > 1:
             return True
-        if low in self.not_names or first[_ST] or len(doc[a]) < 2:
+        if low in self.not_names or words.stop[a] or words.length[a] < 2:
             return False
-        if first[_UP]:
+        if words.upper[a]:
             return True  # acronyms: FNV, SZW, CBS
-        if starts[a]:
+        if words.starts[a]:
             return low in mid_caps and low not in lowered
         return low not in lowered
 
 
-def _sentence_starts(rows: list[list[int]]) -> list[bool]:
+def _sentence_starts(sent_start: np.ndarray, space: np.ndarray, quote: np.ndarray) -> list[bool]:
     """Sentence starts as the sentencizer marks them, plus the first word after a line
     break or an opening quote at a sentence start (titles, list items)."""
-    out: list[bool] = []
-    for i, r in enumerate(rows):
-        start = i == 0 or r[_SS] == 1
-        if not start and i > 0:
-            before = rows[i - 1]
-            start = bool(before[_SP]) or bool(before[_QU] and out[i - 1])
-        out.append(start)
-    return out
+    starts = sent_start == 1
+    starts[0] = True
+    starts[1:] |= space[:-1] != 0
+    # after a quote that starts a sentence; in order, so that a run of quotes carries it
+    for i in (np.flatnonzero(quote[:-1]) + 1).tolist():
+        if not starts[i] and starts[i - 1]:
+            starts[i] = True
+    return starts.tolist()
 
 
-def _count_phrases(
-    run: list[str],
-    titled_upto: int,
-    scores: Counter[str],
-    counts: Counter[str],
-    in_title: set[str],
-) -> None:
-    for size in (1, 2, 3):
-        weight = 1.0 + 0.5 * (size - 1)
-        for k in range(len(run) - size + 1):
-            key = run[k] if size == 1 else " ".join(run[k : k + size])
+def _ranked_phrases(words: list[str], at: np.ndarray, title_end: int) -> list[str]:
+    """The candidate keyphrases, best first: phrases of up to three consecutive content
+    words, scored by frequency with a boost for the title and for longer phrases.
+
+    ``words`` are the folded content words in order and ``at`` their token indices: a
+    run of content words is a stretch of consecutive indices. A phrase of n words weighs
+    1 + 0.5 (n - 1) per occurrence, three times that where it starts in the title. A
+    multi-word phrase needs two occurrences or a place in the title. Ties go to the
+    alphabetically first phrase.
+    """
+    next_in_run = np.diff(at) == 1  # word j and word j + 1 are neighbours in the text
+    two = np.flatnonzero(next_in_run)
+    three = np.flatnonzero(next_in_run[:-1] & next_in_run[1:])
+    sizes = (
+        (1.0, words),
+        (1.5, [f"{words[j]} {words[j + 1]}" for j in two.tolist()]),
+        (2.0, [f"{words[j]} {words[j + 1]} {words[j + 2]}" for j in three.tolist()]),
+    )
+    # how many of each size's phrases start in the title (their starts ascend)
+    titled = [int(np.searchsorted(where, title_end)) for where in (at, at[two], at[three])]
+    if " " in "\x00".join(words):  # a lemma with a space: sizes are not told by spaces
+        return _ranked_phrases_slowly(sizes, titled)
+    in_title: Counter[str] = Counter()  # occurrences that start in the title
+    for (_, found), n in zip(sizes, titled, strict=True):
+        in_title.update(found[:n])
+    # the score per occurrence is exact in floating point (multiples of 0.5), so a
+    # phrase's score is its weight times its occurrences, the title's counted thrice
+    entries = [(-(n + 2 * in_title.get(key, 0)) * 1.0, key) for key, n in Counter(words).items()]
+    for weight, found in sizes[1:]:
+        entries.extend(
+            (-weight * (n + 2 * in_title.get(key, 0)), key)
+            for key, n in Counter(found).items()
+            if n >= 2 or key in in_title
+        )
+    entries.sort()
+    return [key for _, key in entries]
+
+
+def _ranked_phrases_slowly(sizes, titled: list[int]) -> list[str]:
+    """:func:`_ranked_phrases` where a phrase of one size may equal one of another."""
+    counts: Counter[str] = Counter()
+    scores: dict[str, float] = {}
+    in_title: set[str] = set()
+    for (weight, found), n in zip(sizes, titled, strict=True):
+        for i, key in enumerate(found):
             counts[key] += 1
-            if k < titled_upto:
+            if i < n:
                 in_title.add(key)
-                scores[key] += 3.0 * weight
+                scores[key] = scores.get(key, 0.0) + 3.0 * weight
             else:
-                scores[key] += weight
+                scores[key] = scores.get(key, 0.0) + weight
+    kept = [
+        (-score, key)
+        for key, score in scores.items()
+        if " " not in key or counts[key] >= 2 or key in in_title
+    ]
+    return [key for _, key in sorted(kept)]
 
 
 @Language.factory("trendwatch_keyphrases", default_config={"top": 10})
@@ -318,38 +442,22 @@ class KeyphraseExtractor:
     def __init__(self, nlp: Language, top: int) -> None:
         self.top = top
         self.weak = _hashes(nlp.vocab, _WEAK)
+        self.weak_array = np.array(sorted(self.weak), dtype=np.uint64)
 
     def __call__(self, doc: Doc) -> Doc:
         if not len(doc):
             doc._.keyphrases = ()
             return doc
         title_end = int(doc.user_data.get("title_end", 0))
-        strings = doc.vocab.strings
-        scores: Counter[str] = Counter()
-        counts: Counter[str] = Counter()
-        in_title: set[str] = set()
-        run: list[str] = []
-        titled_upto = 0  # how many words of the current run lie in the title
-        weak = self.weak
-        rows = doc.to_array(_PHRASE_ATTRS).tolist()
-        for i, (alpha, stop, length, ent, low, lem) in enumerate([*rows, [0] * 6]):
-            content = alpha and not stop and length > 2 and not ent
-            if content and low not in weak and lem not in weak:
-                run.append(_folded(strings[lem] or strings[low]))
-                if i < title_end:
-                    titled_upto = len(run)
-                continue
-            if run:
-                _count_phrases(run, titled_upto, scores, counts, in_title)
-            run = []
-            titled_upto = 0
-        ranked = [
-            key
-            for key, _ in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
-            if " " not in key or counts[key] >= 2 or key in in_title
-        ]
+        rows = doc.to_array(_PHRASE_ATTRS)
+        alpha, stop, length, ent, low, lem = rows.T
+        content = (alpha != 0) & (stop == 0) & (length > 2) & (ent == 0)
+        if self.weak_array.size:
+            content &= ~np.isin(low, self.weak_array) & ~np.isin(lem, self.weak_array)
+        at = np.flatnonzero(content)  # token index of each content word, in order
+        words = folded_by_hash.lookup(lemma_or_lower(lem[at], low[at]).tolist(), doc.vocab.strings)
         chosen: list[str] = []
-        for key in ranked:
+        for key in _ranked_phrases(words, at, title_end):
             # a phrase inside a chosen longer one adds nothing ("work" in "remote work")
             if any(f" {key} " in f" {c} " for c in chosen):
                 continue
@@ -413,8 +521,10 @@ def analyse_docs(lang: str, texts: Sequence[tuple[str, str]], config: NlpConfig)
     for title, body in texts:
         # a full stop after the title makes the body's first word start a sentence
         stop = "" if title.rstrip()[-1:] in (".", "!", "?", ":") else "."
-        doc = nlp.make_doc(f"{title}{stop}\n\n{body}" if body else title)
+        text = f"{title}{stop}\n\n{body}" if body else title
+        doc = nlp.make_doc(text)
         doc.user_data["title_end"] = _title_end(doc, len(title))
+        doc.user_data["text"] = text  # doc.text without rebuilding it from the tokens
         docs.append(doc)
     return list(nlp.pipe(docs, batch_size=config.batch_size))
 

@@ -213,3 +213,69 @@ def test_detect_language(text, hint, expected) -> None:
 def test_detection_never_raises_on_odd_text() -> None:
     for text in ("🙂🙂🙂", "1234 5678", "a" * 50_000, "nl en nl en", "\x00\x01"):
         assert isinstance(detect_language(text, None), str)
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_packed_lemma_table_answers_as_spacys_table_does(lang: str) -> None:
+    from spacy.lookups import load_lookups
+
+    from pipeline.nlp import LemmaTable
+
+    table = load_lookups(lang, ["lemma_lookup"]).get_table("lemma_lookup")
+    packed = LemmaTable(table)
+    assert len(packed) == len(table) > 10_000
+    assert all(packed.get(key) == lemma for key, lemma in table.items())
+    word = {"nl": "medewerkers", "en": "managers"}[lang]
+    assert packed.get(word) == table.get(word) and packed.get(word) != word
+    assert packed.get("qzxwvk-not-a-word") is None
+    assert packed.get("qzxwvk-not-a-word", "fallback") == "fallback"
+
+
+def _ranked_by_runs(words: list[str], at: list[int], title_end: int) -> list[str]:
+    """The ranking as specified, run by run: every phrase of one to three neighbouring
+    content words weighs 1 + 0.5 (n - 1), thrice in the title; a multi-word phrase
+    needs two occurrences or a place in the title; ties by phrase."""
+    from collections import Counter
+
+    scores: Counter[str] = Counter()
+    counts: Counter[str] = Counter()
+    in_title: set[str] = set()
+    runs: list[list[int]] = []
+    for j in range(len(words)):
+        if runs and at[j] == at[runs[-1][-1]] + 1:
+            runs[-1].append(j)
+        else:
+            runs.append([j])
+    for run in runs:
+        for size in (1, 2, 3):
+            for k in range(len(run) - size + 1):
+                key = " ".join(words[j] for j in run[k : k + size])
+                counts[key] += 1
+                titled = at[run[k]] < title_end
+                scores[key] += (3.0 if titled else 1.0) * (1.0 + 0.5 * (size - 1))
+                if titled:
+                    in_title.add(key)
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [k for k, _ in ranked if " " not in k or counts[k] >= 2 or k in in_title]
+
+
+def test_keyphrase_ranking_follows_its_definition() -> None:
+    import random
+
+    import numpy as np
+
+    from pipeline.nlp import _ranked_phrases
+
+    rng = random.Random(7)
+    vocabulary = [f"w{i}" for i in range(12)]
+    for _ in range(300):
+        n = rng.randint(1, 40)
+        words = [rng.choice(vocabulary) for _ in range(n)]
+        at = np.cumsum([rng.choice([1, 1, 1, 2, 5]) for _ in range(n)])
+        title_end = rng.choice([0, int(at[min(n - 1, 3)]), int(at[-1]) + 1])
+        expected = _ranked_by_runs(words, at.tolist(), title_end)
+        assert _ranked_phrases(words, at, title_end) == expected
+    # a lemma with a space in it ("in house") takes the general path, same definition
+    words = ["in house", "team", "in", "house", "team", "in house", "team"]
+    at = np.array([0, 1, 2, 3, 4, 6, 7])
+    assert _ranked_phrases(words, at, 2) == _ranked_by_runs(words, at.tolist(), 2)
