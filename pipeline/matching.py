@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
@@ -37,12 +38,6 @@ def fold(word: str) -> str:
 
 
 @lru_cache(maxsize=100_000)
-def _keys(word: str, lang: str) -> tuple[str, str]:
-    """A word as it stands -> (folded form, lemma): one cache lookup per token."""
-    return fold(word), lemma(lower(word), lang)
-
-
-@lru_cache(maxsize=100_000)
 def lemma(word: str, lang: str) -> str:
     """The word's lemma in ``lang``, or the word itself.
 
@@ -50,40 +45,103 @@ def lemma(word: str, lang: str) -> str:
     forms are rare in watchlists, while a short word or acronym mistaken for one
     (English ``AI`` → ``be``) would make ``AI`` match every ``is`` and ``was``.
     """
-    folded = fold(word)
+    return _lemma(word, lang, fold)
+
+
+def _lemma(word: str, lang: str, folding: Callable[[str], str] = fold.__wrapped__) -> str:
+    """:func:`lemma`, by default without filling the cache of :func:`fold`."""
+    folded = folding(word)
     if lang not in LEMMA_LANGS:
         return folded
     # lemmatise with accents on: the dictionaries know "technologieën", not "technologieen"
-    found = fold(simplemma.lemmatize(lower(word), lang=lang))
+    found = folding(simplemma.lemmatize(lower(word), lang=lang))
     return found if found[:1] == folded[:1] else folded
 
 
-class Token(NamedTuple):  # a tuple: cheap to create, ~400 per article
-    folded: str
-    lemma: str
-    start: int
-    end: int
+_KEY_CACHE_SIZE = 100_000
 
 
-@dataclass(frozen=True)
+class _KeyCache(dict[str, tuple[str, str]]):
+    """A word as it stands -> (folded form, lemma) in one language: a plain dictionary
+    lookup per token (an ``lru_cache`` on (word, lang) costs several times more). The
+    caches of :func:`fold` and :func:`lemma` are left alone: each worker process would
+    otherwise hold every word of the articles three times over."""
+
+    def __init__(self, lang: str) -> None:
+        super().__init__()
+        self.lang = lang
+
+    def __missing__(self, word: str) -> tuple[str, str]:
+        if len(self) >= _KEY_CACHE_SIZE:
+            self.clear()
+        found = self[word] = (fold.__wrapped__(word), _lemma(lower(word), self.lang))
+        return found
+
+
+_KEY_CACHES: dict[str, _KeyCache] = {}
+
+
+def _key_cache(lang: str) -> _KeyCache:
+    cache = _KEY_CACHES.get(lang)
+    if cache is None:
+        cache = _KEY_CACHES[lang] = _KeyCache(lang)
+    return cache
+
+
 class Field:
-    text: str
-    tokens: tuple[Token, ...]
-    # folded form or lemma -> positions of the tokens that have it: a term is looked up,
-    # not searched for, so matching 50 watchlists costs little more than matching one
-    positions: dict[str, tuple[int, ...]]
+    """One field (title or body) prepared for matching.
+
+    ``keys[i]`` is the (folded form, lemma) of the i-th word; ``positions`` maps a folded
+    form or lemma to the ascending positions of the words that have it: a term is looked
+    up, not searched for, so matching 50 watchlists costs little more than matching one.
+    Where a word stands in the text (:meth:`span`) is only worked out when a match is
+    explained.
+    """
+
+    __slots__ = ("_spans", "keys", "positions", "text")
+
+    def __init__(
+        self, text: str, keys: list[tuple[str, str]], positions: dict[str, list[int]]
+    ) -> None:
+        self.text = text
+        self.keys = keys
+        self.positions = positions
+        self._spans: list[tuple[int, int]] | None = None
+
+    def span(self, i: int) -> tuple[int, int]:
+        """(start, end) of the i-th word in :attr:`text`."""
+        spans = self._spans
+        if spans is None:
+            spans = self._spans = [m.span() for m in _WORD.finditer(self.text)]
+        return spans[i]
 
 
 def analyse(text: str, lang: str) -> Field:
-    tokens = []
+    words = _WORD.findall(text)
+    cache = _key_cache(lang)
+    keys = list(map(cache.__getitem__, words))
+    # the positions of each distinct word, then under its folded form and its lemma
+    by_word: dict[str, list[int]] = {}
+    for i, word in enumerate(words):
+        found = by_word.get(word)
+        if found is None:
+            by_word[word] = [i]
+        else:
+            found.append(i)
     positions: dict[str, list[int]] = {}
-    for i, m in enumerate(_WORD.finditer(text)):
-        folded, lem = _keys(m.group(0), lang)
-        tokens.append(Token(folded, lem, m.start(), m.end()))
-        positions.setdefault(folded, []).append(i)
-        if lem != folded:
-            positions.setdefault(lem, []).append(i)
-    return Field(text, tuple(tokens), {k: tuple(v) for k, v in positions.items()})
+    merged: set[str] = set()  # keys of several distinct words: their positions need sorting
+    for word, where in by_word.items():
+        folded, lem = cache[word]
+        for key in (folded, lem) if lem != folded else (folded,):
+            have = positions.get(key)
+            if have is None:
+                positions[key] = where
+            else:
+                positions[key] = have + where
+                merged.add(key)
+    for key in merged:
+        positions[key].sort()
+    return Field(text, keys, positions)
 
 
 @dataclass(frozen=True)
@@ -112,13 +170,14 @@ class Explanation:
         return {"terms": self.terms, "location": self.location, "snippet": self.snippet}
 
 
-@dataclass
-class _Hit:
+class _Hit(NamedTuple):  # a tuple: cheap to create
     term: str  # the query term that hit
     field: str  # "title" | "body"
-    start: int
-    end: int
-    surface: str
+    first: int  # position of its first word in the field
+    last: int  # position of its last word
+
+
+_Eval = Callable[["MatchDoc", list[_Hit]], bool]
 
 
 class CompiledQuery:
@@ -127,37 +186,56 @@ class CompiledQuery:
     def __init__(self, query: str) -> None:
         self.query = query
         self.tree = parse_query(query)
+        self._eval = _compile(self.tree)
 
     def match(self, doc: MatchDoc) -> Explanation | None:
         hits: list[_Hit] = []
-        if not _eval(self.tree, doc, hits):
+        if not self._eval(doc, hits):
             return None
         return _explain(doc, hits)
 
 
-def _eval(node: Node, doc: MatchDoc, hits: list[_Hit]) -> bool:
+def _compile(node: Node) -> _Eval:
+    """The query tree as nested closures: whether ``doc`` matches, collecting the hits
+    that explain it in ``hits``. Each And/Or branch collects its own hits and only the
+    branches that held explain the match; an And gives up at its first failing branch,
+    an Or tries every branch."""
     if isinstance(node, Term):
-        found = _find(node, doc)
-        hits.extend(found)
-        return bool(found)
-    if isinstance(node, And | Or):
-        # each branch collects its own hits; only branches that held explain the match
-        results = []
-        for n in node.nodes:
-            own: list[_Hit] = []
-            ok = _eval(n, doc, own)
-            results.append(ok)
-            if ok:
+        return _TermFinder(node).find
+    if isinstance(node, And):
+        branches = [_compile(n) for n in node.nodes]
+
+        def all_of(doc: MatchDoc, hits: list[_Hit]) -> bool:
+            for branch in branches:
+                own: list[_Hit] = []
+                if not branch(doc, own):
+                    return False
                 hits.extend(own)
-            elif isinstance(node, And):
-                return False
-        return any(results)
+            return bool(branches)
+
+        return all_of
+    if isinstance(node, Or):
+        branches = [_compile(n) for n in node.nodes]
+
+        def any_of(doc: MatchDoc, hits: list[_Hit]) -> bool:
+            held = False
+            for branch in branches:
+                own: list[_Hit] = []
+                if branch(doc, own):
+                    hits.extend(own)
+                    held = True
+            return held
+
+        return any_of
     if isinstance(node, Not):
-        return not _eval(node.node, doc, [])
+        inner = _compile(node.node)
+        return lambda doc, hits: not inner(doc, [])
     if isinstance(node, Site):
-        return doc.domain == node.domain or doc.domain.endswith("." + node.domain)
+        domain, dotted = node.domain, "." + node.domain
+        return lambda doc, hits: doc.domain == domain or doc.domain.endswith(dotted)
     if isinstance(node, Lang):
-        return doc.language == node.code
+        code = node.code
+        return lambda doc, hits: doc.language == code
     raise TypeError(node)
 
 
@@ -165,54 +243,85 @@ def _term_keys(word: str, lang: str) -> tuple[str, str]:
     return fold(word), lemma(lower(word), lang)
 
 
-def _token_matches(tok: Token, keys: tuple[str, str]) -> bool:
-    folded, lem = keys
-    return tok.folded == folded or tok.lemma == lem or tok.lemma == folded or tok.folded == lem
+def _token_matches(tok: tuple[str, str], keys: tuple[str, str]) -> bool:
+    # the word's folded form or lemma is the term word's folded form or lemma
+    return tok[0] in keys or tok[1] in keys
 
 
-@lru_cache(maxsize=50_000)
-def _keys_for(words: tuple[str, ...], lang: str) -> tuple[tuple[str, str], ...]:
-    return tuple(_term_keys(w, lang) for w in words)
+class _TermFinder:
+    """Finds one query term (a word or a phrase) in a document's fields."""
 
+    def __init__(self, term: Term) -> None:
+        self.term = term
+        self.text = term.text
+        self.names = ("title",) if term.in_title else ("title", "body")
+        self._keys: dict[str, tuple[tuple[str, str], ...]] = {}  # language -> word keys
 
-def _find(term: Term, doc: MatchDoc) -> list[_Hit]:
-    keys = _keys_for(term.words, doc.language)
-    fields = (
-        (("title", doc.title),) if term.in_title else (("title", doc.title), ("body", doc.body))
-    )
-    hits: list[_Hit] = []
-    n = len(keys)
-    folded, lem = keys[0]
-    for name, fld in fields:
-        starts = fld.positions.get(folded, ())
-        if lem != folded:
-            starts = sorted({*starts, *fld.positions.get(lem, ())})
-        toks = fld.tokens
-        for i in starts:
-            if i + n <= len(toks) and all(
-                _token_matches(toks[i + k], keys[k]) for k in range(1, n)
-            ):
-                start, end = toks[i].start, toks[i + n - 1].end
-                hits.append(_Hit(term.text, name, start, end, fld.text[start:end]))
-    return hits
+    def find(self, doc: MatchDoc, hits: list[_Hit]) -> bool:
+        """Whether the term occurs; where it first occurs in each field goes to ``hits``
+        (an explanation shows the first occurrence of a term, title before body)."""
+        lang = doc.language
+        keys = self._keys.get(lang)
+        if keys is None:
+            keys = self._keys[lang] = tuple(_term_keys(w, lang) for w in self.term.words)
+        n = len(keys)
+        folded, lem = keys[0]
+        text = self.text
+        found = False
+        for name in self.names:
+            fld = doc.title if name == "title" else doc.body
+            positions = fld.positions
+            starts = positions.get(folded)
+            more = positions.get(lem) if lem != folded else None
+            if n == 1:
+                if starts or more:
+                    first = min(starts[0], more[0]) if starts and more else (starts or more)[0]
+                    hits.append(_Hit(text, name, first, first))
+                    found = True
+                continue
+            if more:
+                starts = sorted({*starts, *more}) if starts else more
+            if not starts:
+                continue
+            toks = fld.keys
+            for i in starts:
+                if i + n <= len(toks) and all(
+                    _token_matches(toks[i + k], keys[k]) for k in range(1, n)
+                ):
+                    hits.append(_Hit(text, name, i, i + n - 1))
+                    found = True
+                    break
+        return found
 
 
 def _explain(doc: MatchDoc, hits: list[_Hit]) -> Explanation:
-    # one word per query term, in query order: how it first stands in the text
+    # one word per query term, in query order: how it first stands in the text (within a
+    # field, word positions order hits as their offsets do)
     first: dict[str, _Hit] = {}
     for h in hits:
         best = first.get(h.term)
-        if best is None or (h.field != "title", h.start) < (best.field != "title", best.start):
+        if best is None or (h.field != "title", h.first) < (best.field != "title", best.first):
             first[h.term] = h
-    terms = [h.surface for h in first.values()]
+    terms = [_surface(doc, h) for h in first.values()]
     places = sorted({h.field for h in hits}, key=("title", "body").index)
-    body_hits = [h for h in hits if h.field == "body"]
-    snippet = (
-        snippet_around(doc.body.text, body_hits[0].start, body_hits[0].end) if body_hits else ""
-    )
+    body_hit = next((h for h in hits if h.field == "body"), None)
+    snippet = ""
+    if body_hit is not None:
+        start, end = _offsets(doc.body, body_hit)
+        snippet = snippet_around(doc.body.text, start, end)
     if not snippet:
         snippet = doc.title.text
     return Explanation(terms=terms, location="+".join(places), snippet=snippet)
+
+
+def _offsets(fld: Field, hit: _Hit) -> tuple[int, int]:
+    return fld.span(hit.first)[0], fld.span(hit.last)[1]
+
+
+def _surface(doc: MatchDoc, hit: _Hit) -> str:
+    fld = doc.title if hit.field == "title" else doc.body
+    start, end = _offsets(fld, hit)
+    return fld.text[start:end]
 
 
 def snippet_around(text: str, start: int, end: int, width: int = 90) -> str:
