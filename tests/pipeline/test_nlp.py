@@ -279,3 +279,28 @@ def test_keyphrase_ranking_follows_its_definition() -> None:
     words = ["in house", "team", "in", "house", "team", "in house", "team"]
     at = np.array([0, 1, 2, 3, 4, 6, 7])
     assert _ranked_phrases(words, at, 2) == _ranked_by_runs(words, at.tolist(), 2)
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_sentences_are_split_as_spacys_sentencizer_splits_them(lang: str) -> None:
+    import spacy
+
+    texts = [
+        NL_TEXT,
+        EN_TEXT,
+        'Really?! "Yes." he said... and then: no. Ok',
+        "A.B. Smith went to the U.S. today. OK.",
+        "“Quote.” Next one. ) (x) . . y",
+        "...",
+        "Geen punt aan het eind",
+        "Wat nu？ Verder。 Klaar！",
+        "",
+    ]
+    theirs = spacy.blank(lang)
+    theirs.add_pipe("sentencizer")
+    ours = build_pipeline(lang, PLAIN)
+    assert ours.get_pipe("sentencizer").__class__.__name__ == "SentenceSplitter"
+    for text in texts:
+        expected = [t.is_sent_start for t in theirs(text)]
+        assert [t.is_sent_start for t in ours(text)] == expected, text
+    assert len(list(ours(NL_TEXT).sents)) == 4
