@@ -838,30 +838,35 @@ class Store:
     def _save_matches(
         self, results: Iterable[tuple[int, str, dict[str, Any] | None]], now: datetime
     ) -> int:
-        count = 0
-        for article_id, watchlist, why in results:
-            if why is None:
-                self.db.execute(
-                    "DELETE FROM matches WHERE article_id = ? AND watchlist = ?",
-                    [article_id, watchlist],
-                )
-                continue
-            self.db.execute(
+        # the last result per article and watchlist counts; then one statement each way
+        latest = {(article_id, watchlist): why for article_id, watchlist, why in results}
+        created = iso(now)
+        gone = [key for key, why in latest.items() if why is None]
+        found = [
+            (
+                article_id,
+                watchlist,
+                json.dumps(why.get("terms", []), ensure_ascii=False),
+                why.get("location", ""),
+                why.get("snippet", ""),
+                created,
+            )
+            for (article_id, watchlist), why in latest.items()
+            if why is not None
+        ]
+        if gone:
+            self.db.conn.executemany(
+                "DELETE FROM matches WHERE article_id = ? AND watchlist = ?", gone
+            )
+        if found:
+            self.db.conn.executemany(
                 "INSERT INTO matches (article_id, watchlist, terms, location, snippet,"
                 " created) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (article_id, watchlist)"
                 " DO UPDATE SET terms = excluded.terms, location = excluded.location,"
                 " snippet = excluded.snippet",
-                [
-                    article_id,
-                    watchlist,
-                    json.dumps(why.get("terms", []), ensure_ascii=False),
-                    why.get("location", ""),
-                    why.get("snippet", ""),
-                    iso(now),
-                ],
+                found,
             )
-            count += 1
-        return count
+        return len(found)
 
     def _mark_processed(self, ids: list[int], progress: dict[str, int], now: datetime) -> None:
         for chunk, marks in _chunks(ids):
@@ -934,7 +939,7 @@ class Store:
 
     # --- NLP results: features, duplicates, stories, state ---------------------------
 
-    def state(self, key: str) -> str | None:
+    def state(self, key: str) -> str | bytes | None:
         row = self._one("SELECT value FROM state WHERE key = ?", [key])
         return row["value"] if row else None
 
@@ -945,7 +950,7 @@ class Store:
         matches: Iterable[tuple[int, str, dict[str, Any] | None]],
         progress: dict[str, int],
         stories: Iterable[StoryRow],
-        state: dict[str, str],
+        state: dict[str, str | bytes],
         repoint: Iterable[tuple[int, int]] = (),
         merges: Iterable[tuple[int, int]] = (),
         now: datetime,
@@ -970,14 +975,15 @@ class Store:
                         iso(now),
                     ],
                 )
-            ids = []
-            for a in articles:
-                ids.append(a.id)
-                self.db.execute(
-                    "INSERT OR REPLACE INTO article_features (article_id, language, entities,"
-                    " keyphrases, terms, numbers, links, minhash, analysed_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
+            articles = list(articles)
+            ids = [a.id for a in articles]
+            analysed = iso(now)
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO article_features (article_id, language, entities,"
+                " keyphrases, terms, numbers, links, minhash, analysed_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
                         a.id,
                         a.language,
                         _json(a.entities),
@@ -986,14 +992,16 @@ class Store:
                         _json(a.numbers),
                         _json(a.links),
                         a.minhash,
-                        iso(now),
-                    ],
-                )
-                self.db.execute(
-                    "UPDATE articles SET duplicate_of = ?, story_id = coalesce(?, story_id)"
-                    " WHERE id = ?",
-                    [a.duplicate_of, a.story_id, a.id],
-                )
+                        analysed,
+                    )
+                    for a in articles
+                ],
+            )
+            self.db.conn.executemany(
+                "UPDATE articles SET duplicate_of = ?, story_id = coalesce(?, story_id)"
+                " WHERE id = ?",
+                [(a.duplicate_of, a.story_id, a.id) for a in articles],
+            )
             for old, new in merges:  # two stories turned out to be one
                 self.db.execute("UPDATE articles SET story_id = ? WHERE story_id = ?", [new, old])
                 self.db.execute("DELETE FROM stories WHERE id = ?", [old])
