@@ -11,7 +11,6 @@ state, and re-processing everything gives the same stories.
 
 from __future__ import annotations
 
-import json
 import logging
 import multiprocessing
 from collections.abc import Callable, Iterable, Sequence
@@ -227,7 +226,7 @@ class Processor:
         state = store.state(STATE_KEY)
         config = ClusterConfig(window=window)
         self.clusterer = (
-            StoryClusterer.load(json.loads(state), config) if state else StoryClusterer(config)
+            StoryClusterer.from_stored(state, config) if state else StoryClusterer(config)
         )
         self.preferred = frozenset(s.name for s in settings.sources if s.preferred)
         self.index = dedup.NearDuplicateIndex()
@@ -308,8 +307,8 @@ class Processor:
             result.duplicates += 1
         return decision.duplicate_of
 
-    def state(self) -> dict[str, str]:
-        return {STATE_KEY: self.clusterer.dump_json()}
+    def state(self) -> dict[str, str | bytes]:
+        return {STATE_KEY: self.clusterer.dump_bytes()}
 
 
 def _processed(a: Analysed, duplicate_of: int | None, story_id: int | None) -> ProcessedArticle:

@@ -439,11 +439,18 @@ def test_out_of_order_lookups_skip_stories_far_away_in_time() -> None:
     assert 0 < len(clusterer._near_buckets(probe)) < 10  # a few weeks of buckets, not 52
 
 
-def test_the_stored_state_is_the_dump_as_json_after_every_article(
+def test_the_stored_state_holds_the_whole_dump_after_every_article(
     articles: list[ArticleFeatures],
 ) -> None:
-    """``dump_json`` re-encodes only the stories that changed: after joins, merges,
-    new representatives, closings and a reload it must equal a full encoding."""
+    """``dump_bytes`` packs again only the stories that changed: after joins, merges,
+    new representatives, closings and a reload, what it stores must still read back as
+    the full state, and equal a packing made from scratch."""
+
+    def from_scratch(clusterer: StoryClusterer) -> bytes:
+        for story in clusterer._open.values():
+            story.packed = None
+        return clusterer.dump_bytes()
+
     for stream, config in (
         (articles, ClusterConfig()),
         (scattered(300, seed=3), ClusterConfig(threshold=0.3, merge_threshold=0.3)),
@@ -451,8 +458,37 @@ def test_the_stored_state_is_the_dump_as_json_after_every_article(
         clusterer = StoryClusterer(config)
         for i, a in enumerate(stream):
             clusterer.add(a)
-            assert clusterer.dump_json() == json.dumps(clusterer.dump(), sort_keys=True)
+            stored = clusterer.dump_bytes()
+            assert StoryClusterer.from_stored(stored, config).dump() == clusterer.dump()
+            assert stored == from_scratch(clusterer)
             if i == len(stream) // 2:
-                clusterer = StoryClusterer.load(json.loads(clusterer.dump_json()), config)
+                clusterer = StoryClusterer.from_stored(stored, config)
         clusterer.close_before(max(a.published for a in stream if a.published))
-        assert clusterer.dump_json() == json.dumps(clusterer.dump(), sort_keys=True)
+        assert StoryClusterer.from_stored(clusterer.dump_bytes()).dump() == clusterer.dump()
+
+
+def test_a_state_stored_as_json_by_an_earlier_version_still_loads(
+    articles: list[ArticleFeatures],
+) -> None:
+    whole = StoryClusterer()
+    expected = [whole.add(a) for a in articles]
+    cut = len(articles) // 2
+    before = StoryClusterer()
+    for a in articles[:cut]:
+        before.add(a)
+    after = StoryClusterer.from_stored(json.dumps(before.dump(), sort_keys=True))
+    assert [after.add(a) for a in articles[cut:]] == expected[cut:]
+    assert after.dump() == whole.dump()
+
+
+def test_skipping_the_merge_search_for_new_stories_changes_nothing(
+    articles: list[ArticleFeatures], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for stream in (articles, scattered(600, seed=5)):
+        fast, fast_clusterer = cluster(stream)
+        with monkeypatch.context() as patch:
+            patch.setattr(StoryClusterer, "_may_merge", lambda self, story, probe, new: True)
+            full, full_clusterer = cluster(stream)
+        assert fast == full
+        assert fast_clusterer.dump() == full_clusterer.dump()
+        assert fast_clusterer.comparisons < full_clusterer.comparisons
