@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
+import signal
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -173,7 +175,9 @@ class Analyser:
         if self.n_process > 1:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["pipeline.worker_warmup"])
-            self._pool = ProcessPoolExecutor(self.n_process, mp_context=context)
+            self._pool = ProcessPoolExecutor(
+                self.n_process, mp_context=context, initializer=_worker_start
+            )
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -193,6 +197,19 @@ class Analyser:
             for i in range(0, len(articles), size)
         ]
         return Pending(lambda: [a for f in futures for a in f.result()])
+
+
+WORKER_NICENESS = 5
+
+
+def _worker_start() -> None:
+    """Each analysis worker, as it starts: a lower CPU priority than the process that
+    feeds it, so that the sequential half (dedup, clustering, storing) never waits for
+    a core while the workers run ahead of it; and Ctrl-C in a terminal, which reaches
+    the whole process group, is left to the main process, which stops between batches.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.nice(WORKER_NICENESS)
 
 
 class Pending:

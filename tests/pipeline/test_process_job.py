@@ -364,3 +364,18 @@ def test_worker_processes_give_the_same_result(make_settings, corpus: Path, monk
         leftover.unlink()
     parallel = _run(make_settings(CONFIG + "\n[nlp]\nn_process = 2\n"), corpus)
     assert parallel == inline
+
+
+def test_workers_run_at_a_lower_priority_and_leave_ctrl_c_to_the_main_process() -> None:
+    import os
+    import signal
+
+    from pipeline.nlp import NlpConfig
+    from pipeline.processing import WORKER_NICENESS, Analyser, WorkerConfig
+
+    with Analyser(WorkerConfig(NlpConfig(), ()), n_process=2) as analyser:
+        assert analyser._pool is not None
+        niceness = analyser._pool.submit(os.nice, 0).result()
+        on_sigint = analyser._pool.submit(signal.getsignal, signal.SIGINT).result()
+    assert niceness == min(19, os.nice(0) + WORKER_NICENESS)
+    assert on_sigint == signal.SIG_IGN
