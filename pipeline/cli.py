@@ -587,17 +587,36 @@ def status_data(settings: Settings, store: Store, now: datetime) -> dict[str, An
             }
             for r in store.sources()
         ],
-        "editions": [
-            {
-                "key": e["key"],
-                "items": e["item_count"],
-                "built_at": e["built_at"],
-                "deliveries": _count_status(store.deliveries(e["id"])),
-            }
-            for e in store.editions()[:10]
-        ],
+        "editions": [_edition_status(store, e) for e in store.editions()[:10]],
         "deliveries": store.delivery_counts(),
     }
+
+
+def _edition_status(store: Store, edition: dict) -> dict[str, Any]:
+    rows = store.deliveries(edition["id"])
+    return {
+        "key": edition["key"],
+        "items": edition["item_count"],
+        "built_at": edition["built_at"],
+        "deliveries": _count_status(rows),
+        "problems": _delivery_problems(rows),
+    }
+
+
+def _delivery_problems(rows: list[dict]) -> list[dict[str, Any]]:
+    """The deliveries that failed for good, and those waiting to be retried after an
+    error: who, how often it was tried, the server's last answer, the next attempt."""
+    return [
+        {
+            "subscriber": r["subscriber"],
+            "status": "failed" if r["status"] == "failed" else "retrying",
+            "attempts": r["attempts"],
+            "last_error": r["last_error"] or "",
+            "next_attempt": r["next_attempt"] if r["status"] != "failed" else None,
+        }
+        for r in rows
+        if r["status"] == "failed" or (r["status"] in ("pending", "sending") and r["last_error"])
+    ]
 
 
 def _count_status(rows: list[dict]) -> dict[str, int]:
@@ -672,6 +691,15 @@ def status(obj: Context, as_json: bool) -> None:
         for e in data["editions"]:
             counts = ", ".join(f"{k}: {v}" for k, v in sorted(e["deliveries"].items())) or "none"
             console.print(f"Edition {e['key']}: {e['items']} items; deliveries {counts}")
+            for p in e["problems"]:
+                tries = f"{p['attempts']} attempt{'s' if p['attempts'] != 1 else ''}"
+                if p["next_attempt"]:
+                    tries += f", next {local(p['next_attempt'])}"
+                console.print(
+                    f"  {p['status']} {p['subscriber']} ({tries}): {p['last_error'] or '-'}",
+                    markup=False,
+                    highlight=False,
+                )
         return EXIT_OK
 
     _run(body)

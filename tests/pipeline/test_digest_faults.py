@@ -40,6 +40,7 @@ from aiosmtpd.controller import Controller
 from crawlers.entries import Entry
 from digests.mail import make_message_id
 from pipeline import jobs
+from pipeline.cli import status_data
 from pipeline.editions import audiences, period_ending
 from pipeline.store import Store
 from smtp_support import FaultyRecorder, free_port, message_ids_by_recipient
@@ -199,6 +200,11 @@ def test_4xx_keeps_deliveries_pending_and_the_next_run_sends_them_once(
             # retried with back-off: not before next_attempt (5 minutes after attempt 1)
             due = datetime.fromisoformat(rows[e]["next_attempt"])
             assert due == NOW + jobs.retry_after(1) == NOW + timedelta(minutes=5)
+        # `trendwatch status` lists them as retrying, with the next attempt
+        problems = [p for e in status_data(settings, store, NOW)["editions"] for p in e["problems"]]
+        assert sorted(p["subscriber"] for p in problems) == sorted(refused)
+        assert all(p["status"] == "retrying" and code in p["last_error"] for p in problems)
+        assert {p["next_attempt"] for p in problems} == {rows[refused[0]]["next_attempt"]}
         # one connection for the whole batch: a 4xx reply does not cost the connection
         assert handler.connections_seen == 1
 
@@ -321,8 +327,17 @@ def test_5xx_for_one_recipient_is_recorded_failed_and_never_retried(
     info = json.loads(status.stdout)
     assert info["deliveries"] == {"sent": 5, "failed": 1}
     key = delivery_keys(settings, NOW)[victim].rsplit("/", 1)[0]
-    by_edition = {e["key"]: e["deliveries"] for e in info["editions"]}
-    assert by_edition[key] == {"sent": 2, "failed": 1}
+    by_edition = {e["key"]: e for e in info["editions"]}
+    assert by_edition[key]["deliveries"] == {"sent": 2, "failed": 1}
+    # who failed and why: the server's answer as it came
+    [problem] = by_edition[key]["problems"]
+    assert problem["subscriber"] == victim and problem["status"] == "failed"
+    assert problem["attempts"] == 1 and reply in problem["last_error"]
+    assert all(e["problems"] == [] for k, e in by_edition.items() if k != key)
+    text = trendwatch("--config", str(settings.path), "status", cwd=tmp_path)
+    assert text.returncode == 0, text.stderr
+    [line] = [x for x in text.stdout.splitlines() if victim in x]
+    assert line.split()[:2] == ["failed", victim] and reply in line
 
 
 def test_a_5xx_for_the_sender_does_not_fail_every_subscriber_for_good(
