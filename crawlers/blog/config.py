@@ -27,7 +27,8 @@ class BlogConfig:
     decide which links are followed and which sitemap entries are fetched, as Scrapy's
     LinkExtractor does: with ``allow`` set, only matching URLs are requested (so include
     the listing pages that lead to articles); ``deny`` wins over ``allow``. The start
-    URL and the sitemap are always fetched. ``max_pages`` caps the HTML pages requested
+    URL and the sitemap (``sitemap_url``, else those the site's robots.txt lists)
+    are always fetched. ``max_pages`` caps the HTML pages requested
     (robots.txt and sitemaps not counted); ``max_depth`` caps link hops from the start
     page (a sitemap entry is one hop; two through a sitemap index).
     """

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import lxml.etree
 import scrapy
+from protego import Protego
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response, TextResponse
@@ -28,7 +29,7 @@ from twisted.python.failure import Failure
 from crawlers.blog.config import ROBOTS_TOKEN, BlogConfig
 from crawlers.fulltext import extract_article
 from crawlers.http import is_public_address
-from crawlers.urls import canonical_url
+from crawlers.urls import canonical_url, is_web_url
 
 Emit = Callable[[dict[str, Any]], None]
 
@@ -171,6 +172,15 @@ class BlogSpider(scrapy.Spider):
             yield first
         if self.config.sitemap_url:
             yield self._sitemap_request(self.config.sitemap_url)
+        else:  # the sitemaps the site's robots.txt lists, if any
+            parts = urlsplit(self.config.start_url)
+            yield Request(
+                f"{parts.scheme}://{parts.netloc}/robots.txt",
+                callback=self.parse_robots,
+                errback=self.no_robots,
+                meta={"dont_obey_robotstxt": True},
+                headers={"Accept": "text/plain, */*;q=0.5"},
+            )
 
     # --- pages ----------------------------------------------------------------------
 
@@ -265,6 +275,21 @@ class BlogSpider(scrapy.Spider):
             request = self._page_request(loc)
             if request is not None:
                 yield request
+
+    def parse_robots(self, response: Response) -> Iterator[Any]:
+        """``Sitemap:`` lines of robots.txt, on this site only (a robots.txt may name
+        sitemaps anywhere), up to :data:`MAX_SITEMAPS` documents in all."""
+        if not isinstance(response, TextResponse):
+            return
+        for url in Protego.parse(response.text).sitemaps:
+            if self.sitemaps_read >= MAX_SITEMAPS:
+                break
+            if is_web_url(url) and self._same_site(url):
+                yield self._sitemap_request(url)
+
+    def no_robots(self, failure: Failure) -> None:
+        """A site without robots.txt (404) or whose robots.txt fails simply lists no
+        sitemaps; Scrapy's robots.txt handling reports on it where it matters."""
 
     def _same_site(self, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()

@@ -138,6 +138,41 @@ def test_crawl_blog_finds_articles_and_obeys_robots(blog: HTTPServer) -> None:
     assert all("Cookie" not in h for h in headers)
 
 
+def test_without_a_configured_sitemap_the_ones_robots_txt_lists_on_the_site_are_read(
+    blog: HTTPServer,
+) -> None:
+    base = blog.url_for("/").rstrip("/")
+    robots = (BLOG / "robots.txt").read_text("utf-8").replace("{{BASE}}", base)
+    # a robots.txt may name sitemaps anywhere: one on another site is not ours to read
+    robots += "Sitemap: https://elders.example/sitemap.xml\nSitemap: not a url\n"
+    for _ in range(2):  # Scrapy's robots.txt handling asks for it, and so do we
+        blog.expect_oneshot_request("/robots.txt").respond_with_data(
+            robots, content_type="text/plain"
+        )
+    result = crawl_blog(
+        BlogConfig(start_url=base + "/", delay=0), timeout=60, allow_private_networks=True
+    )
+    assert "/2026/07/verlofregels-2027/" in by_path(result)  # linked from the sitemap only
+    paths = requested(blog)
+    assert paths.count("/sitemap.xml") == 1
+    assert not any("elders.example" in e or "not a url" in e for e in result.errors)
+    assert all("HTTP 404" in e for e in result.errors)  # only the site's broken links
+
+
+def test_a_site_without_robots_txt_is_crawled_without_a_sitemap(blog: HTTPServer) -> None:
+    base = blog.url_for("/").rstrip("/")
+    for _ in range(2):
+        blog.expect_oneshot_request("/robots.txt").respond_with_data("", status=404)
+    result = crawl_blog(
+        BlogConfig(start_url=base + "/", delay=0), timeout=60, allow_private_networks=True
+    )
+    assert result.ok, result.errors
+    assert "/2026/07/verlofregels-2027/" not in by_path(result)
+    assert "/2026/10/thuiswerken-na-de-pandemie/" in by_path(result)
+    assert "/sitemap.xml" not in requested(blog)
+    assert not any("robots.txt" in e for e in result.errors)
+
+
 def test_second_crawl_in_the_same_process_with_deny_and_max_pages(blog: HTTPServer) -> None:
     base = blog.url_for("/").rstrip("/")
     config = BlogConfig(
@@ -155,7 +190,7 @@ def test_second_crawl_in_the_same_process_with_deny_and_max_pages(blog: HTTPServ
     second = asyncio.run(crawl_blog_async(config, timeout=60, allow_private_networks=True))
     for result, paths in ((first, first_paths), (second, requested(blog))):
         assert result.ok, result.errors
-        pages = sorted(p for p in paths if p != "/robots.txt")
+        pages = sorted(p for p in paths if p not in ("/robots.txt", "/sitemap.xml"))
         assert pages == [
             "/",
             "/2026/10/thuiswerken-na-de-pandemie/",
