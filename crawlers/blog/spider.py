@@ -11,7 +11,7 @@ import asyncio
 import re
 import socket
 import zlib
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,10 +20,13 @@ import lxml.etree
 import scrapy
 from protego import Protego
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import CannotResolveHostError, IgnoreRequest
 from scrapy.http import Request, Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
+from scrapy.resolver import CachingThreadedResolver
 from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.defer import Deferred
+from twisted.internet.error import DNSLookupError
 from twisted.python.failure import Failure
 
 from crawlers.blog.config import ROBOTS_TOKEN, BlogConfig
@@ -87,6 +90,36 @@ async def _refusal(host: str, port: int) -> str | None:
     return None
 
 
+class PublicAddressResolver(CachingThreadedResolver):
+    """The DNS resolver of the crawler's own connections when private networks are not
+    allowed: a name that resolves to a private or local address fails to resolve.
+
+    :class:`PrivateNetworkGuard` checks each host before its first request, with its own
+    lookup. This closes the window between that lookup and the connection's, in which a
+    host could answer the first with a public address and the second with a private one
+    (DNS rebinding). Scrapy's DNS cache is checked the same way on every use."""
+
+    def getHostByName(self, name: str, timeout: Sequence[int] = ()) -> Deferred[str]:
+        found = super().getHostByName(name, timeout)
+        found.addCallback(_public_only, name)
+        return found
+
+
+# name -> why the resolver refused it. Twisted reports a refused name only as "no
+# results for hostname lookup"; the spider puts the reason back in its error.
+REFUSED_NAMES: dict[str, str] = {}
+
+
+def _public_only(address: str, name: str) -> str:
+    if not is_public_address(address):
+        reason = REFUSED_NAMES[name] = (
+            f"refused {name} ({address}): a private or local network address; "
+            "set allow_private_networks = true to allow it"
+        )
+        raise DNSLookupError(reason)
+    return address
+
+
 def scrapy_settings(
     config: BlogConfig, *, allow_private_networks: bool, time_limit: float | None = None
 ) -> dict[str, Any]:
@@ -132,6 +165,11 @@ def scrapy_settings(
         "DEFAULT_REQUEST_HEADERS": {"Accept": ACCEPT_HTML},
         "DOWNLOADER_MIDDLEWARES": {"crawlers.blog.spider.PrivateNetworkGuard": 40},
         "TRENDWATCH_ALLOW_PRIVATE_NETWORKS": allow_private_networks,
+        "TWISTED_DNS_RESOLVER": (
+            "scrapy.resolver.CachingThreadedResolver"
+            if allow_private_networks
+            else "crawlers.blog.spider.PublicAddressResolver"
+        ),
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
         "LOG_LEVEL": "INFO",
         "LOGSTATS_INTERVAL": 0,
@@ -308,6 +346,10 @@ class BlogSpider(scrapy.Spider):
             self._error(url, f"HTTP {response.status}", status=response.status, origin=origin)
         elif isinstance(exc, PrivateAddressRefused):
             self._error(url, str(exc), origin=origin)
+        elif isinstance(exc, DNSLookupError | CannotResolveHostError) and (
+            reason := REFUSED_NAMES.get(urlsplit(url).hostname or "")
+        ):
+            self._error(url, reason, origin=origin)
         elif isinstance(exc, IgnoreRequest):
             if "robots.txt" in str(exc):
                 self.emit({"kind": "refused", "url": url, "reason": "robots.txt"})

@@ -213,6 +213,55 @@ def test_private_networks_refused_unless_allowed(blog: HTTPServer) -> None:
     assert blog.log == []  # not even robots.txt
 
 
+# The child as crawl_blog starts it, but with a guard that saw a public address for
+# every host: what a host that rebinds its DNS name between two lookups achieves.
+REBOUND_CHILD = """
+import crawlers.blog.spider as spider
+
+async def fooled(self, request, spider=None):
+    return None
+
+spider.PrivateNetworkGuard.process_request = fooled
+from crawlers.blog.child import main
+raise SystemExit(main())
+"""
+
+
+def test_connections_to_private_addresses_are_refused_even_past_the_guard(
+    blog: HTTPServer,
+) -> None:
+    base = blog.url_for("/").rstrip("/")
+    config = BlogConfig(start_url=base + "/", sitemap_url=base + "/sitemap.xml", delay=0)
+    command = [sys.executable, "-c", REBOUND_CHILD]
+    result = crawl_blog(config, timeout=60, allow_private_networks=False, command=command)
+    assert not result.ok and result.entries == []
+    assert blog.log == []  # the connection itself was never made
+    messages = [result.fatal or "", *result.errors]
+    assert any("refused 127.0.0.1" in m and "private or local network" in m for m in messages)
+
+
+def test_the_public_address_resolver_checks_cached_answers_too() -> None:
+    from scrapy.resolver import dnscache
+
+    from crawlers.blog.spider import PublicAddressResolver
+
+    resolver = PublicAddressResolver(None, cache_size=10, timeout=1.0)  # type: ignore[arg-type]
+    dnscache["rebound.example"] = "10.0.0.7"
+    dnscache["open.example"] = "93.184.216.34"
+    try:
+        outcomes: dict[str, object] = {}
+        for name in ("rebound.example", "open.example"):
+            found = resolver.getHostByName(name)
+            found.addCallbacks(
+                lambda address, name=name: outcomes.__setitem__(name, address),
+                lambda failure, name=name: outcomes.__setitem__(name, failure.value),
+            )
+    finally:
+        del dnscache["rebound.example"], dnscache["open.example"]
+    assert outcomes["open.example"] == "93.184.216.34"
+    assert "refused rebound.example (10.0.0.7)" in str(outcomes["rebound.example"])
+
+
 def test_child_timeout_kills_the_crawl(blog: HTTPServer) -> None:
     """A page that never finishes: the child is killed at the time limit and what was
     already extracted is kept."""
