@@ -44,3 +44,31 @@ def test_pool_raises_feed_parse_error_across_processes() -> None:
 
     with ParsingPool(workers=1) as pool, pytest.raises(FeedParseError):
         asyncio.run(pool.parse(b"\x00 nothing", "https://x.test.invalid/"))
+
+
+def test_adaptive_parser_starts_its_pool_only_after_the_inline_limit(fixture_bytes) -> None:
+    import asyncio
+
+    from crawlers.parsing_pool import AdaptiveParser
+
+    content = fixture_bytes("feeds", "rss2.xml")
+    expected = parse_feed(content, "https://x.test/feed.xml")
+    parser = AdaptiveParser(workers=1, inline_limit=2)
+    try:
+
+        async def parse_three() -> list:
+            out = []
+            for _ in range(3):
+                out.append(await parser.parse(content, "https://x.test/feed.xml"))
+                out.append(parser.pool)  # whether a pool exists after this feed
+            return out
+
+        first, pool1, second, pool2, third, pool3 = asyncio.run(parse_three())
+        assert pool1 is None and pool2 is None  # two feeds: inline, no process
+        assert pool3 is not None and parser.parsed_inline == 2  # the third: in the pool
+        for parsed in (first, second, third):
+            assert [e.identity for e in parsed.entries] == [e.identity for e in expected.entries]
+        with pytest.raises(FeedParseError):  # errors cross from the pool as before
+            asyncio.run(parser.parse(b"\x00 nothing", "https://x.test.invalid/"))
+    finally:
+        parser.close()

@@ -594,6 +594,47 @@ def test_feeds_parsed_in_the_process_pool_are_stored_alike(site: HTTPServer, mak
         assert [(r.status, r.new, r.updated) for r in inline] == [("ok", 0, 0)] * 3
 
 
+def test_a_parsing_pool_starts_only_when_many_feeds_have_content(
+    site: HTTPServer, make_settings, monkeypatch
+) -> None:
+    """More than POOL_THRESHOLD feeds due: the first POOL_THRESHOLD feeds with content
+    are parsed inline, the rest in a worker process; a cycle in which every feed
+    answers 304 starts no process at all."""
+    from pipeline import crawl_job
+
+    n = crawl_job.POOL_THRESHOLD + 10
+    names = [f"f{i:02d}" for i in range(n)]
+    bodies = {name: rss(items(name, 2)) for name in names}
+
+    def feed(request: Request) -> Response:
+        name = request.path.strip("/").removesuffix(".xml")
+        if request.headers.get("If-None-Match") == f'"{name}"':
+            return Response(status=304, headers={"ETag": f'"{name}"'})
+        return Response(bodies[name], content_type=RSS, headers={"ETag": f'"{name}"'})
+
+    for name in names:
+        site.expect_request(f"/{name}.xml").respond_with_handler(feed)
+    parsers: list = []
+
+    class Recorded(crawl_job.AdaptiveParser):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            parsers.append(self)
+
+    monkeypatch.setattr(crawl_job, "AdaptiveParser", Recorded)
+    monkeypatch.setattr(crawl_job.os, "cpu_count", lambda: 2)
+    settings = make_settings(config(*(source(m, site.url_for(f"/{m}.xml")) for m in names)))
+    with Store(settings.db_path) as store:
+        fresh = jobs.crawl(settings, store)
+        assert [(r.status, r.new) for r in fresh] == [("ok", 2)] * n  # none lost either way
+        assert parsers[0].parsed_inline == crawl_job.POOL_THRESHOLD
+        assert parsers[0].pool is not None  # the other 10 went to the worker
+        revalidated = jobs.crawl(settings, store, force=True)
+        assert {r.status for r in revalidated} == {"not modified"}
+        assert parsers[1].parsed_inline == 0 and parsers[1].pool is None  # no process
+        assert store.article_count() == 2 * n
+
+
 def test_a_crash_in_one_source_rolls_it_back_and_spares_the_others(
     site: HTTPServer, make_settings, monkeypatch
 ) -> None:
