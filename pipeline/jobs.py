@@ -104,6 +104,7 @@ def process(
     waits for the next run."""
     # spaCy, numpy and datasketch load here, not when the CLI starts
     from pipeline.processing import (
+        STATE_KEY,
         Analyser,
         Processor,
         article_input,
@@ -150,16 +151,19 @@ def process(
             batch = processor.run(analysed, clustered)
             results = [(a.features.id, n, why) for a in analysed for n, why in a.matches.items()]
             top = max(r["id"] for r in rows)
+            state = processor.state()
             matches += store.save_processed(
                 batch.processed,
                 matches=results,
                 progress={name: top for name in specs},
                 stories=batch.stories,
-                state=processor.state(),
+                state={STATE_KEY: state.header},
+                cluster_stories=(state.changed, state.removed),
                 repoint=batch.repoint,
                 merges=batch.merges,
                 now=now,
             )
+            processor.stored()
             processed += len(rows)
             duplicates += batch.duplicates
             new_stories += batch.new_stories

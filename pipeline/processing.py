@@ -32,7 +32,7 @@ from pipeline.features import (
 from pipeline.matching import CompiledQuery, Explanation, MatchDoc, snippet_around
 from pipeline.settings import Settings
 from pipeline.store import ProcessedArticle, Store, StoryRow, from_iso
-from pipeline.stories import ClusterConfig, Story, StoryClusterer
+from pipeline.stories import ClusterConfig, StoredState, Story, StoryClusterer
 
 log = logging.getLogger("trendwatch.process")
 
@@ -243,7 +243,9 @@ class Processor:
         state = store.state(STATE_KEY)
         config = ClusterConfig(window=window)
         self.clusterer = (
-            StoryClusterer.from_stored(state, config) if state else StoryClusterer(config)
+            StoryClusterer.from_stored(state, store.cluster_stories(), config)
+            if state
+            else StoryClusterer(config)
         )
         self.preferred = frozenset(s.name for s in settings.sources if s.preferred)
         self.index = dedup.NearDuplicateIndex()
@@ -324,8 +326,13 @@ class Processor:
             result.duplicates += 1
         return decision.duplicate_of
 
-    def state(self) -> dict[str, str | bytes]:
-        return {STATE_KEY: self.clusterer.dump_bytes()}
+    def state(self) -> StoredState:
+        """The clusterer's state to store with the batch; call :meth:`stored` once it
+        is stored."""
+        return self.clusterer.dump_stored()
+
+    def stored(self) -> None:
+        self.clusterer.mark_stored()
 
 
 def _processed(a: Analysed, duplicate_of: int | None, story_id: int | None) -> ProcessedArticle:

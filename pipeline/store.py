@@ -235,10 +235,17 @@ def _v3(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v4(db: sqlite_utils.Database) -> None:
+    """The story clusterer's open stories, one row each, so that a batch writes only the
+    stories it changed (the rest of its state stays in ``state``)."""
+    db.execute("CREATE TABLE cluster_stories (id INTEGER PRIMARY KEY, state BLOB NOT NULL)")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("initial schema", _v1),
     ("features, duplicates, stories, trends", _v2),
     ("source health: moves, 410, Retry-After, adaptive polling", _v3),
+    ("the clusterer's open stories in rows", _v4),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -943,6 +950,11 @@ class Store:
         row = self._one("SELECT value FROM state WHERE key = ?", [key])
         return row["value"] if row else None
 
+    def cluster_stories(self) -> list[bytes]:
+        """The clusterer's stored open stories, by id (see ``save_processed``)."""
+        rows = self.db.execute("SELECT state FROM cluster_stories ORDER BY id").fetchall()
+        return [row[0] for row in rows]
+
     def save_processed(
         self,
         articles: Iterable[ProcessedArticle],
@@ -951,13 +963,16 @@ class Store:
         progress: dict[str, int],
         stories: Iterable[StoryRow],
         state: dict[str, str | bytes],
+        cluster_stories: tuple[dict[int, bytes], Iterable[int]] = ({}, ()),
         repoint: Iterable[tuple[int, int]] = (),
         merges: Iterable[tuple[int, int]] = (),
         now: datetime,
     ) -> int:
         """Store one processed batch in one transaction: features, duplicate and story
-        links, watchlist matches, the stories touched and the clusterer's state. A crash
-        part-way leaves the batch unprocessed, to be done again from the same state."""
+        links, watchlist matches, the stories touched and the clusterer's state (its
+        ``state`` rows, and ``cluster_stories``: the open stories to write, by id, and
+        the ids of those to delete). A crash part-way leaves the batch unprocessed, to
+        be done again from the same state."""
         with self.transaction():
             for story in stories:
                 self.db.execute(
@@ -1028,6 +1043,15 @@ class Store:
                     " DO UPDATE SET value = excluded.value",
                     [key, value],
                 )
+            changed, removed = cluster_stories
+            self.db.conn.executemany(
+                "DELETE FROM cluster_stories WHERE id = ?", [(i,) for i in removed]
+            )
+            self.db.conn.executemany(
+                "INSERT INTO cluster_stories (id, state) VALUES (?, ?) ON CONFLICT (id)"
+                " DO UPDATE SET state = excluded.state",
+                list(changed.items()),
+            )
         return count
 
     def dedup_candidates(self, since: datetime) -> list[dict]:
@@ -1067,7 +1091,14 @@ class Store:
             self.db.execute(
                 "UPDATE articles SET processed_at = NULL, duplicate_of = NULL, story_id = NULL"
             )
-            for table in ("article_features", "matches", "stories", "state", "trends"):
+            for table in (
+                "article_features",
+                "matches",
+                "stories",
+                "state",
+                "cluster_stories",
+                "trends",
+            ):
                 self.db.execute(f"DELETE FROM {table}")
             self.db.execute("UPDATE watchlists SET matched_through = 0")
         return self.article_count()

@@ -88,6 +88,16 @@ class ClusterConfig:
 
 
 @dataclass(frozen=True)
+class StoredState:
+    """What :meth:`StoryClusterer.dump_stored` hands to the store: the header, the
+    story rows to write (id -> packed story) and the ids of the rows to delete."""
+
+    header: bytes
+    changed: dict[int, bytes]
+    removed: list[int]
+
+
+@dataclass(frozen=True)
 class Assignment:
     """Where :meth:`StoryClusterer.add` put an article.
 
@@ -168,6 +178,8 @@ class StoryClusterer:
         self._sizes: dict[str, dict[str, int]] = {}  # space -> key -> open stories with it
         self._bucket_days = max(1, math.ceil(self.config.window / timedelta(days=1)))
         self._expiry: list[tuple[datetime, int]] = []  # lazy heap of (last, story id)
+        self._saved: set[int] = set()  # ids of the stories stored (see dump_stored)
+        self._unsaved: set[int] = set()  # ids of the stories changed since
         self.comparisons = 0  # full similarity computations, for tests and benchmarks
         self.postings_scanned = 0
 
@@ -239,29 +251,55 @@ class StoryClusterer:
             "df": {space: dict(counts) for space, counts in self.df.items()},
         }
 
-    def dump_bytes(self) -> bytes:
-        """The state of :meth:`dump` as the pipeline stores it after every batch
-        (:meth:`from_stored` reads it back): MessagePack, about six times faster than
-        JSON for the many floats of the story vectors, and each story packed on its
-        own and kept packed until it changes."""
+    def dump_stored(self) -> StoredState:
+        """The state of :meth:`dump` as the pipeline stores it after every batch, and
+        :meth:`from_stored` reads it back: a small header (counts, clock, document
+        frequencies) and one row per open story, of which only the stories changed,
+        created or gone since the last :meth:`mark_stored` are written. MessagePack,
+        about six times faster than JSON for the floats of the story vectors."""
         packer = msgpack.Packer(use_bin_type=True)  # one per call: making one costs more
-        stories = []
-        for sid in sorted(self._open):
-            story = self._open[sid]
+        changed = {}
+        for sid in sorted(self._unsaved):
+            story = self._open.get(sid)
+            if story is None:  # created and merged away or closed since: nothing to keep
+                continue
             if story.packed is None:
                 story.packed = packer.pack(_dump_story(story))
-            stories.append(story.packed)
-        return packer.pack({**self._header(), "stories": stories})
+            changed[sid] = story.packed
+        removed = sorted(self._saved - self._open.keys())
+        header = packer.pack({**self._header(), "stories": "rows"})
+        return StoredState(header, changed, removed)
+
+    def mark_stored(self) -> None:
+        """The last :meth:`dump_stored` is stored: later ones write only what changes
+        from here on."""
+        self._saved = set(self._open)
+        self._unsaved = set()
 
     @classmethod
-    def from_stored(cls, value: str | bytes, config: ClusterConfig | None = None) -> StoryClusterer:
-        """Rebuild a clusterer from :meth:`dump_bytes` output, or from the JSON text of
-        :meth:`dump` that earlier versions of trendwatch stored."""
+    def from_stored(
+        cls,
+        value: str | bytes,
+        rows: Iterable[bytes] = (),
+        config: ClusterConfig | None = None,
+    ) -> StoryClusterer:
+        """Rebuild a clusterer from the header and story rows of :meth:`dump_stored`,
+        or from the JSON text of :meth:`dump` (stories inline, no rows) that earlier
+        versions of trendwatch stored; its stories are all written at the next store."""
         if isinstance(value, str):
-            return cls.load(json.loads(value), config)
+            self = cls.load(json.loads(value), config)
+            self._unsaved = set(self._open)
+            return self
         state = msgpack.unpackb(value, raw=False)
-        state["stories"] = [msgpack.unpackb(packed, raw=False) for packed in state["stories"]]
-        return cls.load(state, config)
+        if state.pop("stories", None) != "rows":
+            raise ValueError("story state: expected a header with its stories in rows")
+        packed = list(rows)
+        state["stories"] = [msgpack.unpackb(row, raw=False) for row in packed]
+        self = cls.load(state, config)
+        for story, row in zip(self._open.values(), packed, strict=True):
+            story.packed = row  # as stored: unchanged until the story changes
+        self._saved = set(self._open)
+        return self
 
     @classmethod
     def load(cls, state: Mapping[str, Any], config: ClusterConfig | None = None) -> StoryClusterer:
@@ -468,6 +506,7 @@ class StoryClusterer:
         """Add ``other`` (an article's singleton or a whole story) to ``story``."""
         cfg = self.config
         story.packed = None
+        self._unsaved.add(story.id)
         story.size += other.size
         for lang, n in other.langs.items():
             story.langs[lang] = story.langs.get(lang, 0) + n

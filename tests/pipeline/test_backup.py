@@ -239,7 +239,8 @@ def test_an_old_database_is_backed_up_before_it_is_migrated(
         tables = {t for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         columns = {c[1] for c in conn.execute("PRAGMA table_info(sources)")}
     assert ("stories" in tables) == (old >= 2)
-    assert "config_url" not in columns  # added by v3: the copy is from before the migration
+    assert ("config_url" in columns) == (old >= 3)  # the copy is from before the migration
+    assert "cluster_stories" not in tables  # added by v4
     # the store can open the backup, and migrates a copy of it in turn
     restored = tmp_path / "restored" / "trendwatch.db"
     restored.parent.mkdir()

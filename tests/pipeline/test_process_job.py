@@ -251,6 +251,47 @@ def test_a_crash_half_way_leaves_a_consistent_store(make_settings, corpus, monke
     assert after == expected
 
 
+def test_stories_are_stored_a_row_each_and_a_json_state_of_an_earlier_version_continues(
+    make_settings, corpus: Path, monkeypatch
+) -> None:
+    """Two runs of process, the second over more articles. Between them, the state is
+    either left as this version stores it (a header and a row per open story) or
+    turned into what trendwatch 0.1 left (JSON, stories inline, no rows): the result
+    must be the same."""
+    from pipeline.stories import StoryClusterer
+
+    monkeypatch.setattr(jobs, "PROCESS_BATCH", 2)
+    settings = make_settings(CONFIG)
+    lines = sorted(corpus.read_text("utf-8").splitlines(), key=_published)
+    first = _write(corpus.with_name("first.jsonl"), lines[:2])
+    results = []
+    for legacy in (False, True):
+        for leftover in settings.db_path.parent.glob("trendwatch.db*"):
+            leftover.unlink()
+        with Store(settings.db_path) as store:
+            jobs.import_jsonl(store, first, now=NOW)
+            jobs.process(settings, store, now=NOW)
+            rows = store.cluster_stories()
+            clusterer = StoryClusterer.from_stored(store.state("stories"), rows)
+            assert len(rows) == len(clusterer.stories()) >= 1
+            if legacy:
+                store.set_state("stories", json.dumps(clusterer.dump(), sort_keys=True))
+                store.db.execute("DELETE FROM cluster_stories")
+                store.db.conn.commit()
+        results.append(_run(settings, corpus))
+        with Store(settings.db_path) as store:
+            assert isinstance(store.state("stories"), bytes)  # a header; stories in rows
+            rows = store.cluster_stories()
+            clusterer = StoryClusterer.from_stored(store.state("stories"), rows)
+            assert len(rows) == len(clusterer.stories()) >= 3
+    assert results[0] == results[1]
+    assert len({r["story_id"] for r in results[0]}) >= 3
+
+
+def _published(line: str) -> str:
+    return json.loads(line)["published"]
+
+
 def test_a_new_entity_watchlist_matches_stored_articles(make_settings, corpus: Path) -> None:
     settings = make_settings(CONFIG)
     _run(settings, corpus)
