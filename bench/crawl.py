@@ -46,7 +46,10 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
 from types import ModuleType
@@ -89,6 +92,71 @@ class Served:
     etag: bytes
     head_200: bytes
     head_304: bytes
+    last_modified: datetime | None = None  # when the 200 answer says Last-Modified
+
+
+def fresh(served: Served, tags: list[bytes] | None, since: bytes | None) -> bool:
+    """Whether a conditional GET gets 304 (RFC 9110): If-None-Match (its entity tags)
+    decides when present, else If-Modified-Since where the feed has a Last-Modified."""
+    if tags is not None:
+        return served.etag in tags or b"*" in tags
+    if since is not None and served.last_modified is not None:
+        try:
+            return parsedate_to_datetime(since.decode("latin-1")) >= served.last_modified
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+def feed_protocol(served_for: Callable[[bytes], Served | None], counts) -> type[asyncio.Protocol]:
+    """A minimal HTTP/1.1 keep-alive server for the feed benchmarks: GET a path, get its
+    :class:`Served` feed, 304 when :func:`fresh`, else 200; 404 for an unknown path.
+    Counts 200 answers in ``counts[0]`` and 304 answers in ``counts[1]``."""
+
+    class Feed(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            assert isinstance(transport, asyncio.Transport)
+            self.transport = transport
+            self.buffer = b""
+
+        def data_received(self, data: bytes) -> None:
+            self.buffer += data
+            while b"\r\n\r\n" in self.buffer:
+                head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
+                self.answer(head)
+
+        def answer(self, head: bytes) -> None:
+            lines = head.split(b"\r\n")
+            parts = lines[0].split(b" ")
+            path = parts[1].split(b"?", 1)[0] if len(parts) > 1 else b""
+            close = False
+            tags: list[bytes] | None = None
+            since: bytes | None = None
+            for line in lines[1:]:
+                key, _, value = line.partition(b":")
+                key = key.strip().lower()
+                if key == b"if-none-match":
+                    tags = (tags or []) + [t.strip().removeprefix(b"W/") for t in value.split(b",")]
+                elif key == b"if-modified-since":
+                    since = value.strip()
+                elif key == b"connection" and value.strip().lower() == b"close":
+                    close = True
+            served = served_for(path)
+            if served is None:
+                self.transport.write(
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 10\r\n\r\nnot found\n"
+                )
+            elif fresh(served, tags, since):
+                self.transport.write(served.head_304)
+                counts[1] += 1
+            else:
+                self.transport.write(served.head_200)
+                self.transport.write(served.body)
+                counts[0] += 1
+            if close:
+                self.transport.close()
+
+    return Feed
 
 
 def _addresses(hosts: int) -> list[str]:
@@ -110,45 +178,7 @@ async def _serve(
     addresses = _addresses(hosts)
     table: dict[bytes, Served] = {}
 
-    class Feed(asyncio.Protocol):
-        def connection_made(self, transport: asyncio.BaseTransport) -> None:
-            assert isinstance(transport, asyncio.Transport)
-            self.transport = transport
-            self.buffer = b""
-
-        def data_received(self, data: bytes) -> None:
-            self.buffer += data
-            while b"\r\n\r\n" in self.buffer:
-                head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
-                self.answer(head)
-
-        def answer(self, head: bytes) -> None:
-            lines = head.split(b"\r\n")
-            parts = lines[0].split(b" ")
-            path = parts[1].split(b"?", 1)[0] if len(parts) > 1 else b""
-            close = False
-            tags: list[bytes] = []
-            for line in lines[1:]:
-                key, _, value = line.partition(b":")
-                key = key.strip().lower()
-                if key == b"if-none-match":
-                    tags += [t.strip().removeprefix(b"W/") for t in value.split(b",")]
-                elif key == b"connection" and value.strip().lower() == b"close":
-                    close = True
-            feed = table.get(path)
-            if feed is None:
-                self.transport.write(
-                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 10\r\n\r\nnot found\n"
-                )
-            elif feed.etag in tags or b"*" in tags:
-                self.transport.write(feed.head_304)
-                counts[1] += 1
-            else:
-                self.transport.write(feed.head_200)
-                self.transport.write(feed.body)
-                counts[0] += 1
-            if close:
-                self.transport.close()
+    Feed = feed_protocol(table.get, counts)
 
     loop = asyncio.get_running_loop()
     first = await loop.create_server(Feed, addresses[0], 0, backlog=4096)

@@ -306,37 +306,57 @@ def _entry_fields(
     return title, first, second, published, [w[1] for w in chosen]
 
 
+def feed_meta(index: int, language: str, fmt: str, rng: random.Random, host: str) -> DemoFeed:
+    """The generated feed number ``index``, on ``https://<host><index>.example.com/``."""
+    return DemoFeed(
+        slug=f"{index:04d}",
+        title=f"{rng.choice(OUTLETS[language])} {index}",
+        format=fmt,
+        language=language,
+        site=f"https://{host}{index:04d}.example.com/",
+        description="nieuws over werk" if language == "nl" else "news about work",
+    )
+
+
+def entry_article(
+    feed: DemoFeed,
+    j: int,
+    fields: tuple[str, str, str, list[str]],
+    published: datetime,
+    hours_ago: float,
+    prefix: str,
+) -> DemoArticle:
+    """Entry ``j`` of ``feed`` from :func:`_entry_fields`' title, two paragraphs and
+    categories, published at ``published``."""
+    head, first, second, categories = fields
+    index = int(feed.slug)
+    return DemoArticle(
+        feed=feed.slug,
+        id=f"{prefix}-{index}-{j}",
+        hours_ago=hours_ago,
+        title=head,
+        author=f"Redactie {index}",
+        summary=first.split(". ")[0] + ".",
+        content=f"{first}\n\n{second}",
+        categories=tuple(categories),
+        html=False,
+        guid=True,
+        link=f"{feed.site}{published:%Y/%m/%d}/artikel-{index}-{j}",
+    )
+
+
 def _render(
     index: int, language: str, fmt: str, base: str, rng: random.Random, entries: int
 ) -> bytes:
     """One generated feed, written by the demo's feed renderer (RSS 2.0 or Atom 1.0)."""
     now = datetime.now(UTC)
-    feed = DemoFeed(
-        slug=f"{index:04d}",
-        title=f"{rng.choice(OUTLETS[language])} {index}",
-        format=fmt,
-        language=language,
-        site=f"https://news{index:04d}.example.com/",
-        description="nieuws over werk" if language == "nl" else "news about work",
-    )
+    feed = feed_meta(index, language, fmt, rng, "news")
     articles = []
     for j in range(entries):
         head, first, second, published, categories = _entry_fields(rng, language, now)
-        articles.append(
-            DemoArticle(
-                feed=feed.slug,
-                id=f"bench-{index}-{j}",
-                hours_ago=(now - published).total_seconds() / 3600,
-                title=head,
-                author=f"Redactie {index}",
-                summary=first.split(". ")[0] + ".",
-                content=f"{first}\n\n{second}",
-                categories=tuple(categories),
-                html=False,
-                guid=True,
-                link=f"{feed.site}{published:%Y/%m/%d}/artikel-{index}-{j}",
-            )
-        )
+        hours_ago = (now - published).total_seconds() / 3600
+        fields = (head, first, second, categories)
+        articles.append(entry_article(feed, j, fields, published, hours_ago, "bench"))
     return render_feed(feed, articles, now, self_url=f"{base}/feeds/{index:04d}.xml")
 
 

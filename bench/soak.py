@@ -63,9 +63,9 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import format_datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
 from types import ModuleType
@@ -120,8 +120,6 @@ class LiveFeed:
     entries: list[tuple[object, datetime]]  # (DemoArticle, published, whole seconds)
     next_id: int
     served: object = None  # crawl.Served
-    last_modified: datetime = field(default_factory=lambda: datetime.now(UTC))
-    lm_header: bytes = b""
 
 
 def _http_date(moment: datetime) -> str:
@@ -140,14 +138,7 @@ class FeedSet:
         for i in range(count):
             language = "nl" if (i // 2) % 2 == 0 else "en"
             fmt = "rss" if i % 2 == 0 else "atom"
-            meta = self.bp.DemoFeed(
-                slug=f"{i:04d}",
-                title=f"{self.rng.choice(self.bp.OUTLETS[language])} {i}",
-                format=fmt,
-                language=language,
-                site=f"https://soak{i:04d}.example.com/",
-                description="nieuws over werk" if language == "nl" else "news about work",
-            )
+            meta = self.bp.feed_meta(i, language, fmt, self.rng, "soak")
             path = f"/feeds/{i:04d}.xml"
             feed = LiveFeed(meta, path, base + path, language, [], 0)
             for _ in range(entries):
@@ -161,21 +152,11 @@ class FeedSet:
         head, first, second, published, categories = bp._entry_fields(self.rng, feed.language, now)
         if fresh:
             published = now - timedelta(seconds=1)
-        index, j = int(feed.meta.slug), feed.next_id
+        j = feed.next_id
         feed.next_id += 1
-        article = bp.DemoArticle(
-            feed=feed.meta.slug,
-            id=f"soak-{index}-{j}",
-            hours_ago=0.0,  # set from ``published`` at each rendering
-            title=head,
-            author=f"Redactie {index}",
-            summary=first.split(". ")[0] + ".",
-            content=f"{first}\n\n{second}",
-            categories=tuple(categories),
-            html=False,
-            guid=True,
-            link=f"{feed.meta.site}{published:%Y/%m/%d}/artikel-{index}-{j}",
-        )
+        fields = (head, first, second, categories)
+        # hours_ago is set from ``published`` at each rendering
+        article = bp.entry_article(feed.meta, j, fields, published, 0.0, "soak")
         return article, published.replace(microsecond=0)
 
     def _render(self, feed: LiveFeed, now: datetime) -> None:
@@ -187,7 +168,6 @@ class FeedSet:
         ]
         body = self.bp.render_feed(feed.meta, articles, now, self_url=feed.url)
         etag = '"' + format(hash((feed.path, feed.next_id, len(body))) & (2**64 - 1), "x") + '"'
-        feed.last_modified = now
         lm = _http_date(now)
         kind = f"application/{feed.meta.format}+xml; charset=utf-8"
         head = (
@@ -199,7 +179,7 @@ class FeedSet:
         not_modified = (
             f"HTTP/1.1 304 Not Modified\r\nETag: {etag}\r\nLast-Modified: {lm}\r\n\r\n"
         ).encode()
-        feed.served = Served(body, etag.encode(), head, not_modified)
+        feed.served = Served(body, etag.encode(), head, not_modified, now)
 
     def change(self, share: float) -> int:
         """One new entry (the oldest dropped) in ``share`` of the feeds; how many."""
@@ -229,59 +209,11 @@ async def _serve(
 ) -> None:
     table: dict[bytes, LiveFeed] = {}
 
-    class Feed(asyncio.Protocol):
-        def connection_made(self, transport: asyncio.BaseTransport) -> None:
-            assert isinstance(transport, asyncio.Transport)
-            self.transport = transport
-            self.buffer = b""
+    def served_for(path: bytes) -> object:
+        feed = table.get(path)
+        return feed.served if feed is not None else None
 
-        def data_received(self, data: bytes) -> None:
-            self.buffer += data
-            while b"\r\n\r\n" in self.buffer:
-                head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
-                self.answer(head)
-
-        def answer(self, head: bytes) -> None:
-            lines = head.split(b"\r\n")
-            parts = lines[0].split(b" ")
-            path = parts[1].split(b"?", 1)[0] if len(parts) > 1 else b""
-            close = False
-            tags: list[bytes] | None = None
-            since: bytes | None = None
-            for line in lines[1:]:
-                key, _, value = line.partition(b":")
-                key = key.strip().lower()
-                if key == b"if-none-match":
-                    tags = (tags or []) + [t.strip().removeprefix(b"W/") for t in value.split(b",")]
-                elif key == b"if-modified-since":
-                    since = value.strip()
-                elif key == b"connection" and value.strip().lower() == b"close":
-                    close = True
-            feed = table.get(path)
-            if feed is None:
-                self.transport.write(
-                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 10\r\n\r\nnot found\n"
-                )
-            elif fresh(feed, tags, since):
-                self.transport.write(feed.served.head_304)
-                counts[1] += 1
-            else:
-                self.transport.write(feed.served.head_200)
-                self.transport.write(feed.served.body)
-                counts[0] += 1
-            if close:
-                self.transport.close()
-
-    def fresh(feed: LiveFeed, tags: list[bytes] | None, since: bytes | None) -> bool:
-        """RFC 9110: If-None-Match decides when present, else If-Modified-Since."""
-        if tags is not None:
-            return feed.served.etag in tags or b"*" in tags
-        if since is not None:
-            try:
-                return parsedate_to_datetime(since.decode("latin-1")) >= feed.last_modified
-            except (TypeError, ValueError):
-                return False
-        return False
+    Feed = crawl_bench.feed_protocol(served_for, counts)
 
     loop = asyncio.get_running_loop()
     server = await loop.create_server(Feed, "127.0.0.1", 0, backlog=4096)
