@@ -479,8 +479,7 @@ class KeyphraseExtractor:
 
     def __init__(self, nlp: Language, top: int) -> None:
         self.top = top
-        self.weak = _hashes(nlp.vocab, _WEAK)
-        self.weak_array = np.array(sorted(self.weak), dtype=np.uint64)
+        self.weak = np.array(sorted(_hashes(nlp.vocab, _WEAK)), dtype=np.uint64)
 
     def __call__(self, doc: Doc) -> Doc:
         if not len(doc):
@@ -490,8 +489,8 @@ class KeyphraseExtractor:
         rows = doc.to_array(_PHRASE_ATTRS)
         alpha, stop, length, ent, low, lem = rows.T
         content = (alpha != 0) & (stop == 0) & (length > 2) & (ent == 0)
-        if self.weak_array.size:
-            content &= ~np.isin(low, self.weak_array) & ~np.isin(lem, self.weak_array)
+        if self.weak.size:
+            content &= ~np.isin(low, self.weak) & ~np.isin(lem, self.weak)
         at = np.flatnonzero(content)  # token index of each content word, in order
         words = folded_by_hash.lookup(lemma_or_lower(lem[at], low[at]).tolist(), doc.vocab.strings)
         chosen: list[str] = []

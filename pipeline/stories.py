@@ -356,18 +356,12 @@ class StoryClusterer:
             # _tf(c, binary) * _idf(space, k), inlined: this runs for every key of every article
             total = self._idf_total(space)
             df = self.df.get(space, {}).get
-            if binary:
-                vec = {
-                    k: (c if c < 1.0 else 1.0) * (log(total / (1 + df(k, 0))) + 1.0)
-                    for k, c in counts.items()
-                    if c > 0
-                }
-            else:
-                vec = {
-                    k: _tf(c, binary) * (log(total / (1 + df(k, 0))) + 1.0)
-                    for k, c in counts.items()
-                    if c > 0
-                }
+            vec = {
+                k: ((c if c < 1.0 else 1.0) if binary else _tf(c, binary))
+                * (log(total / (1 + df(k, 0))) + 1.0)
+                for k, c in counts.items()
+                if c > 0
+            }
             if space.startswith("t:"):
                 vec = _top(vec, self.config.doc_terms)
             vec = _unit(vec)
@@ -664,13 +658,9 @@ class StoryClusterer:
     def _label(self, story: _Story) -> tuple[str, ...]:
         """Most telling names (count × IDF), then keyphrases, without repeats."""
 
-        total = self._idf_total(ENTITIES)
-        df = self.df.get(ENTITIES, {}).get
-        log = math.log
-
         def name_score(item: tuple[str, tuple[int, str]]) -> tuple[float, str]:
-            key, (count, _text) = item  # -count * self._idf(ENTITIES, key), inlined
-            return (-count * (log(total / (1 + df(key, 0))) + 1.0), key)
+            key, (count, _text) = item
+            return (-count * self._idf(ENTITIES, key), key)
 
         label: list[str] = []
         seen: set[str] = set()
