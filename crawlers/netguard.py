@@ -38,7 +38,8 @@ def is_public_address(address: str) -> bool:
     )
 
 
-def _refusal(host: str, address: str) -> PrivateAddressRefused:
+def refusal(host: str, address: str) -> PrivateAddressRefused:
+    """The error for ``host``, which resolved to the private or local ``address``."""
     return PrivateAddressRefused(
         f"refused {host} ({address}): a private or local network address; "
         "set allow_private_networks = true to allow it"
@@ -53,7 +54,7 @@ async def public_addresses(host: str, port: int) -> list[str]:
         pass
     else:  # an IP literal: nothing to resolve
         if not is_public_address(host):
-            raise _refusal(host, host)
+            raise refusal(host, host)
         return [host]
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -62,7 +63,7 @@ async def public_addresses(host: str, port: int) -> list[str]:
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     for address in addresses:
         if not is_public_address(address):
-            raise _refusal(host, address)
+            raise refusal(host, address)
     return addresses
 
 

@@ -31,7 +31,7 @@ from twisted.python.failure import Failure
 
 from crawlers.blog.config import ROBOTS_TOKEN, BlogConfig
 from crawlers.fulltext import extract_article
-from crawlers.http import is_public_address
+from crawlers.netguard import is_public_address, refusal
 from crawlers.urls import canonical_url, is_web_url
 
 Emit = Callable[[dict[str, Any]], None]
@@ -83,10 +83,7 @@ async def _refusal(host: str, port: int) -> str | None:
     for info in infos:
         address = str(info[4][0])
         if not is_public_address(address):
-            return (
-                f"refused {host} ({address}): a private or local network address; "
-                "set allow_private_networks = true to allow it"
-            )
+            return str(refusal(host, address))
     return None
 
 
@@ -112,10 +109,7 @@ REFUSED_NAMES: dict[str, str] = {}
 
 def _public_only(address: str, name: str) -> str:
     if not is_public_address(address):
-        reason = REFUSED_NAMES[name] = (
-            f"refused {name} ({address}): a private or local network address; "
-            "set allow_private_networks = true to allow it"
-        )
+        reason = REFUSED_NAMES[name] = str(refusal(name, address))
         raise DNSLookupError(reason)
     return address
 
