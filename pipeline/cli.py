@@ -59,7 +59,29 @@ def _run(fn: Callable[..., int | None], *args: Any, **kwargs: Any) -> None:
     except StoreError as exc:
         errors.print(f"[bold red]Database problem:[/] {exc}")
         sys.exit(EXIT_FAILURE)
+    except ImportError as exc:
+        _fail_import(exc)
     sys.exit(code or EXIT_OK)
+
+
+def _fail_import(exc: ImportError) -> None:
+    """A package this command needs is missing or broken: say which, and how to repair
+    the install. Commands that do not need it (check, status, digest, archive) still work."""
+    missing = f" ({exc.name})" if exc.name else ""
+    errors.print(
+        f"[bold red]Cannot load a package this command needs{missing}:[/] {exc}\n"
+        "The installation is incomplete or broken; repair it with"
+        " `pip install --force-reinstall trendwatch` (or `pip install .` in the source folder).",
+        highlight=False,
+        soft_wrap=True,
+    )
+    sys.exit(EXIT_FAILURE)
+
+
+def _load_crawling() -> None:
+    """Import the crawling stack (httpx, feedparser, trafilatura, Scrapy) now, so a broken
+    piece stops the command at once with a clear message instead of halfway."""
+    import pipeline.crawl_job  # noqa: F401
 
 
 def _setup_logging(verbose: int) -> None:
@@ -209,6 +231,7 @@ def crawl(obj: Context, crawl_all: bool, names: tuple[str, ...]) -> None:
 
     def body() -> int:
         settings = obj.settings()
+        _load_crawling()
         known = {s.name for s in settings.sources}
         unknown = [n for n in names if n not in known]
         if unknown:
@@ -454,10 +477,12 @@ def run(obj: Context, watch_config: bool, log_file: Path | None, log_level: str)
     """Keep everything going: crawl sources when due, process what arrives, send each
     subscriber's digest on its weekday and hour, refresh the archive. Stop with SIGTERM
     or Ctrl-C; reload the config with SIGHUP."""
-    from pipeline import scheduler
 
     def body() -> int:
+        from pipeline import scheduler
+
         settings = obj.settings()
+        _load_crawling()
         _run_logging(log_file, log_level)
         try:
             with scheduler.run_lock(settings.data_dir):
@@ -729,9 +754,10 @@ def sources_add(
     full_text: bool,
 ) -> None:
     """Find the feed of the site at URL and append it to the config as a source."""
-    from pipeline.source_config import SourceConfigError, add_source
 
     def body() -> int:
+        from pipeline.source_config import SourceConfigError, add_source
+
         settings = obj.settings()
         if language is not None and not re.fullmatch(r"[a-z]{2}", language):
             errors.print(f"--language: expected a 2-letter code such as nl, got {language!r}")
@@ -764,10 +790,11 @@ def sources_add(
 @click.pass_obj
 def sources_import(obj: Context, path: Path) -> None:
     """Append every feed of an OPML file to the config (categories kept, duplicates skipped)."""
-    from crawlers.opml import OpmlError
-    from pipeline.source_config import import_opml
 
     def body() -> int:
+        from crawlers.opml import OpmlError
+        from pipeline.source_config import import_opml
+
         settings = obj.settings()
         try:
             result = import_opml(settings, path.read_bytes(), path.name)
@@ -800,9 +827,10 @@ def sources_import(obj: Context, path: Path) -> None:
 @click.pass_obj
 def sources_export(obj: Context, output: Path | None) -> None:
     """Write the feed and alert sources as OPML 2.0, with their categories."""
-    from pipeline.source_config import export_opml
 
     def body() -> int:
+        from pipeline.source_config import export_opml
+
         settings = obj.settings()
         doc, left_out = export_opml(settings)
         if output is None or str(output) == "-":
@@ -900,9 +928,11 @@ def backup(obj: Context, path: Path | None) -> None:
 )
 def demo(directory: Path) -> None:
     """Run the whole job offline on bundled demo feeds, in DIRECTORY."""
-    from pipeline.demo.run import run_demo
 
     def body() -> int:
+        from pipeline.demo.run import run_demo
+
+        _load_crawling()
         return run_demo(directory, console=console, crawl=_crawl_with_progress)
 
     _run(body)

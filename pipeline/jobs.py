@@ -32,7 +32,6 @@ from digests.mail import build_message, make_message_id
 from digests.model import Edition, Recipient
 from digests.render import render_edition
 from digests.tokens import with_links
-from pipeline import crawl_job
 from pipeline.editions import (
     Audience,
     EditionData,
@@ -64,10 +63,17 @@ def utcnow() -> datetime:
 # The crawl job lives in pipeline.crawl_job (due sources, polling, source health);
 # jobs.crawl stays the entry point that the CLI, the demo and the scheduler call.
 
-SourceReport = crawl_job.SourceReport
-crawl = crawl_job.crawl
-crawl_async = crawl_job.crawl_async
-next_poll_after = crawl_job.next_poll_after
+# It is imported on first use: commands that do not crawl (check, status, digest,
+# archive) never load the crawling stack (httpx, feedparser, trafilatura, Scrapy).
+_CRAWL_NAMES = frozenset({"SourceReport", "crawl", "crawl_async", "next_poll_after"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _CRAWL_NAMES:
+        from pipeline import crawl_job
+
+        return getattr(crawl_job, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --- process -----------------------------------------------------------------------

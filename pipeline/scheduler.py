@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -33,10 +33,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from pipeline import crawl_job, jobs
+from pipeline import jobs
 from pipeline.schedule import next_slot, next_wakeup, spread_overdue
 from pipeline.settings import ConfigError, Settings, load_settings, show_duration
 from pipeline.store import Store
+
+if TYPE_CHECKING:
+    from pipeline import crawl_job
 
 log = logging.getLogger("trendwatch.run")
 
@@ -339,7 +342,9 @@ class Runner:
 
     def _crawl(self, settings: Settings, store: Store) -> list[crawl_job.SourceReport]:
         """One crawl; SIGTERM cancels the fetches in flight (sources already stored stay
-        stored, the others stay due)."""
+        stored, the others stay due). The crawling stack is imported here, on first
+        use, so `status` (which reads the run lock from this module) never loads it."""
+        from pipeline import crawl_job
 
         async def until_stopped() -> list[crawl_job.SourceReport]:
             task = asyncio.ensure_future(crawl_job.crawl_async(settings, store))
