@@ -92,6 +92,16 @@ def test_weak_secret_and_bad_input_rejected() -> None:
         verify_token(b"", "x.y")
 
 
+def test_a_secret_of_16_bytes_is_enough_and_15_are_not() -> None:
+    sixteen, fifteen = b"0123456789abcdef", b"0123456789abcde"
+    token = make_token(sixteen, EMAIL)
+    assert verify_token(sixteen, token) == EMAIL
+    for use in (lambda: make_token(fifteen, EMAIL), lambda: verify_token(fifteen, token)):
+        with pytest.raises(ValueError) as info:
+            use()
+        assert str(info.value) == "the token secret must be at least 16 bytes"
+
+
 def test_with_links() -> None:
     anne = Recipient(EMAIL, "Anne", "nl", ("thuiswerken",))
     linked = with_links(
