@@ -229,10 +229,12 @@ def test_unsubscribe_headers_and_personal_links(
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     text = mail.get_body(("plain",)).get_content()
     assert f"https://{url}" in text and "https://digest.example.org/manage/" in text
-    # the archive page (web version) carries no token and no address
-    page = (settings.archive_dir / "2026" / "W48").glob("*.html")
-    for p in page:
-        body = p.read_text("utf-8")
+    # the archive pages (web versions) of both audiences carry no token and no address
+    week = settings.archive_dir / "2026" / "W48"
+    pages = {p.name: p.read_text("utf-8") for p in week.glob("*.html")}
+    assert sorted(pages) == ["nl-banen_burnout.html", "nl-burnout.html"]
+    assert "Jumbo schrapt 300 banen in Veghel" in pages["nl-banen_burnout.html"]  # Sanne's
+    for body in pages.values():
         assert token not in body and "sanne@example.nl" not in body
 
 
