@@ -42,6 +42,47 @@ def db_count(db: Path, sql: str) -> int:
         conn.close()
 
 
+def sections(text: str) -> dict[str, str]:
+    """The sections of a digest's plain text: each heading (a line underlined with "=")
+    with the text under it, white space folded (long titles wrap)."""
+    lines = text.splitlines()
+    found: dict[str, list[str]] = {}
+    current: list[str] = []
+    for line, below in zip(lines, [*lines[1:], ""], strict=True):
+        if below and set(below) == {"="}:
+            current = found.setdefault(line, [])
+        elif not set(line) <= {"="}:
+            current.append(line)
+    return {heading: " ".join(" ".join(body).split()) for heading, body in found.items()}
+
+
+# Articles of the last two days (pipeline/demo/articles.toml, dated relative to the
+# run) that each subscriber's watchlists (config/demo.toml) match, by section
+SOCIAL_MEDIA = ("Ontslag na TikTok-video over klanten: waar ligt de grens op social media?",)
+ABSENCE = ("ArboPunt: psychisch verzuim op hoogste niveau in tien jaar",)
+DEMO_DIGESTS = {
+    "hr-adviseur@demo.trendwatch.invalid": {
+        "Social media op het werk": SOCIAL_MEDIA,
+        "Verzuim en burn-out": ABSENCE,
+        "Lonen, cao's en arbeidsmarkt": ("Lonen & cao's: dit verandert er per 1 juli",),
+    },
+    "teamleider@demo.trendwatch.invalid": {
+        "Thuiswerken en hybride werken": (
+            "Kantoor blijft halfleeg: werkgevers zoeken nieuwe balans in hybride werken",
+        ),
+        "Verzuim en burn-out": ABSENCE,
+        "Social media op het werk": SOCIAL_MEDIA,
+    },
+    "editor@demo.trendwatch.invalid": {
+        "Remote and hybrid work": (
+            "Return to office mandates meet quiet resistance",
+            "Why hybrid work fails without clear team agreements",
+        ),
+        "AI at work": ("The manager's guide to AI: start with the team, not the tool",),
+    },
+}
+
+
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help(command: str, tmp_path: Path) -> None:
     result = trendwatch(command, "--help", cwd=tmp_path)
@@ -69,7 +110,9 @@ def test_demo_runs_end_to_end_and_again_without_duplicates(tmp_path: Path) -> No
     assert index.is_file()
     assert "Where to look" in first.stdout and str(index.name) in first.stdout
 
-    # every mail is a proper multipart/alternative digest with content this week
+    # every mail is a proper multipart/alternative digest with content this week: one
+    # section per watchlist of its subscriber, each with this week's articles that match
+    received = {}
     for path in outbox:
         msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         assert msg.get_content_type() == "multipart/alternative"
@@ -77,6 +120,13 @@ def test_demo_runs_end_to_end_and_again_without_duplicates(tmp_path: Path) -> No
         html = msg.get_body(("html",)).get_content()
         assert msg["To"] and msg["Subject"] and msg["Message-ID"]
         assert "http" in text and "<table" in html
+        received[msg["To"].addresses[0].addr_spec] = sections(text)
+    assert received.keys() == DEMO_DIGESTS.keys()
+    for address, expected in DEMO_DIGESTS.items():
+        assert received[address].keys() == expected.keys(), address
+        for heading, titles in expected.items():
+            for title in titles:
+                assert f"* {title}" in received[address][heading], (address, heading, title)
 
     # the archive index links to existing edition pages
     page_links = [p for p in index.read_text("utf-8").split('href="')[1:]]

@@ -80,6 +80,14 @@ def test_future_and_bogus_dates_are_ignored() -> None:
     assert interval(mixed) == interval(every(timedelta(days=1), 7))
 
 
+def test_an_entry_dated_one_hour_ahead_still_counts_and_one_a_moment_later_does_not() -> None:
+    # four entries dated exactly FUTURE_SLACK (one hour) ahead are usable: the span
+    # from the oldest to now is negative, so the one-day minimum applies: a day / 4
+    assert interval([NOW + H] * 4) == timedelta(hours=6)
+    # a microsecond further ahead they are impossible dates, as if there were none
+    assert interval([NOW + H + timedelta(microseconds=1)] * 4) == BASE
+
+
 def test_result_is_always_within_bounds() -> None:
     for times in ([], every(timedelta(seconds=1), 1000), every(timedelta(days=30), 3)):
         for hint in (None, 1, 10**9):

@@ -92,6 +92,42 @@ def test_weak_secret_and_bad_input_rejected() -> None:
         verify_token(b"", "x.y")
 
 
+def test_a_secret_of_16_bytes_is_enough_and_15_are_not() -> None:
+    sixteen, fifteen = b"0123456789abcdef", b"0123456789abcde"
+    token = make_token(sixteen, EMAIL)
+    assert verify_token(sixteen, token) == EMAIL
+    for use in (lambda: make_token(fifteen, EMAIL), lambda: verify_token(fifteen, token)):
+        with pytest.raises(ValueError) as info:
+            use()
+        assert str(info.value) == "the token secret must be at least 16 bytes"
+
+
+class _Probe(str):
+    """A token that notes whether verify_token looked inside it (split it at the dot)."""
+
+    parsed = False
+
+    def partition(self, sep: str) -> tuple[str, str, str]:  # type: ignore[override]
+        self.parsed = True
+        return super().partition(sep)
+
+
+def test_tokens_up_to_1024_characters_are_read_and_longer_ones_refused_unread() -> None:
+    # 735 bytes of address: 980 base64 characters, a dot and the 43 of the 32-byte MAC
+    at_limit = make_token(SECRET, "a" * 735)
+    assert len(at_limit) == 1024
+    probe = _Probe(at_limit)
+    assert verify_token(SECRET, probe) == "a" * 735 and probe.parsed
+    # one character more: no valid token is 1025 long (981 base64 characters encode
+    # nothing), so only the probe tells that it was refused before it was parsed
+    probe = _Probe(at_limit + "A")
+    assert verify_token(SECRET, probe) is None and not probe.parsed
+    # the next length a signed token can have, 1026 (736 bytes: 982 characters), is
+    # refused although its signature is good
+    over = make_token(SECRET, "a" * 736)
+    assert len(over) == 1026 and verify_token(SECRET, over) is None
+
+
 def test_with_links() -> None:
     anne = Recipient(EMAIL, "Anne", "nl", ("thuiswerken",))
     linked = with_links(

@@ -526,3 +526,26 @@ def test_max_gap_keeps_recurring_articles_apart() -> None:
     )
     # an unknown date is never too far
     assert store.process(cand(4, None), "nl_original", max_gap=timedelta(hours=1)).duplicate_of == 1
+
+
+def _at(article_id: int, published: datetime) -> Candidate:
+    return Candidate(article_id, published, source=f"source {article_id}", preferred=False)
+
+
+def test_max_gap_is_inclusive_to_the_microsecond() -> None:
+    gap = timedelta(days=3)
+    copy = DedupDecision(
+        duplicate_of=1, similarity=similarity(sig("nl_original"), sig("nl_syndicated"))
+    )
+    takeover = DedupDecision(replaces=1, similarity=copy.similarity)
+    for apart, later, earlier in (
+        (gap, copy, takeover),  # exactly max_gap apart: still compared
+        (gap + timedelta(microseconds=1), DedupDecision(), DedupDecision()),  # too far
+    ):
+        # the copy published after the existing article, then before it (an original
+        # polled late takes over)
+        for published, expected in ((NOW + apart, later), (NOW - apart, earlier)):
+            store = Store()
+            store.process(_at(1, NOW), "nl_original")
+            got = store.process(_at(2, published), "nl_syndicated", max_gap=gap)
+            assert got == expected, (apart, published)

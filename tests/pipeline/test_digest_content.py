@@ -10,8 +10,13 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
 from digests.tokens import verify_token
 from pipeline import jobs
+from pipeline.cli import cli
+from pipeline.settings import ConfigError, ConfigProblem
 from pipeline.store import Store
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # Thursday of ISO week 48
@@ -224,10 +229,12 @@ def test_unsubscribe_headers_and_personal_links(
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     text = mail.get_body(("plain",)).get_content()
     assert f"https://{url}" in text and "https://digest.example.org/manage/" in text
-    # the archive page (web version) carries no token and no address
-    page = (settings.archive_dir / "2026" / "W48").glob("*.html")
-    for p in page:
-        body = p.read_text("utf-8")
+    # the archive pages (web versions) of both audiences carry no token and no address
+    week = settings.archive_dir / "2026" / "W48"
+    pages = {p.name: p.read_text("utf-8") for p in week.glob("*.html")}
+    assert sorted(pages) == ["nl-banen_burnout.html", "nl-burnout.html"]
+    assert "Jumbo schrapt 300 banen in Veghel" in pages["nl-banen_burnout.html"]  # Sanne's
+    for body in pages.values():
         assert token not in body and "sanne@example.nl" not in body
 
 
@@ -244,6 +251,36 @@ def test_without_secret_env_a_secret_is_kept_in_the_data_folder(
     header = str(_mails(recorder)["sanne@example.nl"]["List-Unsubscribe"])
     token = " ".join(header.split()).split("/unsubscribe/")[1].split(">")[0]
     assert verify_token(key.read_text().strip().encode(), token) == "sanne@example.nl"
+
+
+def test_secret_env_needs_16_bytes_and_fewer_is_a_config_error(
+    make_settings, tmp_path, monkeypatch
+) -> None:
+    settings = make_settings(CONFIG)
+    monkeypatch.setenv("TW_TEST_SECRET", "0123456789abcdef")
+    assert jobs.token_secret(settings) == b"0123456789abcdef"
+    monkeypatch.setenv("TW_TEST_SECRET", "0123456789abcde")
+    problem = ConfigProblem(
+        str(settings.path),
+        "secret_env",
+        "environment variable TW_TEST_SECRET must hold a secret of at least 16 characters",
+    )
+    with pytest.raises(ConfigError) as info:
+        jobs.token_secret(settings)
+    assert info.value.problems == [problem]
+    # as the user meets it: the command stops with exit status 2 and names the problem
+    out = tmp_path / "preview"
+    argv = ["--config", str(settings.path), "digest", "--preview", "sanne@example.nl"]
+    argv += ["--out", str(out)]
+    refused = CliRunner().invoke(cli, argv)
+    assert refused.exit_code == 2 and not out.exists()
+    said = " ".join(refused.stderr.split())
+    assert said.startswith("Invalid configuration (1 problem(s)):")
+    assert f"secret_env: {problem.message}" in said
+    monkeypatch.setenv("TW_TEST_SECRET", "0123456789abcdef")
+    accepted = CliRunner().invoke(cli, argv)
+    assert accepted.exit_code == 0, accepted.output
+    assert len(list(out.iterdir())) == 2  # the HTML and the text
 
 
 def test_preview_writes_files_and_records_nothing(make_settings, tmp_path, monkeypatch) -> None:

@@ -202,7 +202,9 @@ def test_excluded_intitle() -> None:
     )
 
 
-@pytest.mark.parametrize("value,code", [("nl", "nl"), ("EN", "en"), ("Nl", "nl")])
+@pytest.mark.parametrize(
+    "value,code", [("nl", "nl"), ("EN", "en"), ("Nl", "nl"), ("nld", "nld"), ("ENG", "eng")]
+)
 def test_lang_operator(value: str, code: str) -> None:
     assert parse_query(f"thuiswerken lang:{value}") == And((t("thuiswerken"), Lang(code)))
 
@@ -291,6 +293,7 @@ def test_positive_terms_of_an_excluded_group_are_none() -> None:
         ("lang:", "'lang:' needs a value", 1),
         ("werk lang:dutch", "'lang:dutch' is not a language code", 6),
         ("werk lang:n", "'lang:n' is not a language code", 6),
+        ("werk lang:nlde", "'lang:nlde' is not a language code", 6),  # 2 or 3 letters
         ("werk lang:n1", "'lang:n1' is not a language code", 6),
         ("werk lang:nl-BE", "'lang:nl-BE' is not a language code", 6),
         # no word at all

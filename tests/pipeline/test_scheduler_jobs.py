@@ -34,6 +34,7 @@ class Blocking(Runner):
         self.release = threading.Event()
         self.started = threading.Event()
         self.runs = 0
+        self.finished = 0  # crawl runs that returned
 
     def crawl_cycle(self) -> None:
         self.runs += 1
@@ -42,6 +43,7 @@ class Blocking(Runner):
         # while APScheduler still counts this one as running
         self._schedule("crawl", self.crawl_cycle, self.clock())
         self.release.wait(10)
+        self.finished += 1
 
 
 def test_a_self_planned_run_that_comes_while_the_last_one_finishes_is_not_lost(
@@ -64,14 +66,15 @@ def test_a_self_planned_run_that_comes_while_the_last_one_finishes_is_not_lost(
 def test_a_reload_runs_between_jobs_not_during_one(make_settings, tmp_path) -> None:
     settings = make_settings(CONFIG)
     runner = Blocking(settings)
-    order: list[str] = []
+    order: list[tuple[str, int, int]] = []
+    reloaded: list[bool] = []
     original_reload = runner.reload
 
     def reload() -> bool:
-        order.append(
-            f"reload after {runner.runs} crawl run(s), crawl done: {runner.release.is_set()}"
-        )
-        return original_reload()
+        # the job the runner says is running, crawl runs started, crawl runs returned
+        order.append((runner.current, runner.runs, runner.finished))
+        reloaded.append(original_reload())
+        return reloaded[-1]
 
     runner.reload = reload  # type: ignore[method-assign]
     thread = threading.Thread(target=runner.run)
@@ -83,8 +86,11 @@ def test_a_reload_runs_between_jobs_not_during_one(make_settings, tmp_path) -> N
         time.sleep(1.5)
         assert order == []  # not while the crawl job holds the thread
         runner.release.set()
-        assert wait(lambda: bool(order))
-        assert order[0].endswith("crawl done: True")
+        assert wait(lambda: bool(reloaded))
+        # a job of its own on the job thread, after the crawl run returned
+        current, runs, finished = order[0]
+        assert current == "reload" and runs == finished >= 1
+        assert reloaded == [True] and runner.settings is not settings  # a fresh config
     finally:
         runner.release.set()
         runner.stopping.set()
