@@ -365,7 +365,10 @@ def _print_process(report: jobs.ProcessReport) -> None:
 def digest(
     obj: Context, dry_run: bool, preview: str | None, out_dir: Path | None, due: bool
 ) -> None:
-    """Build this week's edition for each subscriber and deliver it (once)."""
+    """Build this week's edition for each subscriber and deliver it (once).
+
+    Deliveries waiting for a retry after a temporary failure are tried at once (with
+    --due they wait for their back-off)."""
 
     def body() -> int:
         settings = obj.settings()
@@ -381,7 +384,8 @@ def digest(
             console.print(f"Preview (nothing recorded or sent):\n  {html}\n  {text}")
             return EXIT_OK
         with _open(settings) as store:
-            report = jobs.digest(settings, store, dry_run=dry_run, due=due)
+            # by hand, what waits for a retry is tried now; --due (cron) keeps the back-off
+            report = jobs.digest(settings, store, dry_run=dry_run, due=due, retry_now=not due)
         if due and not report.editions and not report.sent:
             console.print("No digest is due now.")
         _print_digest(settings, report, dry_run)

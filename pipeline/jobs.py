@@ -247,6 +247,7 @@ def digest(
     now: datetime | None = None,
     dry_run: bool = False,
     due: bool = False,
+    retry_now: bool = False,
     stop: Callable[[], bool] | None = None,
 ) -> DigestReport:
     """Build this period's edition for every audience (once), write it to the archive
@@ -255,8 +256,10 @@ def digest(
     With ``due`` (the scheduler, ``trendwatch digest --due``) only audiences whose
     weekday and hour have come, at most ``[schedule] digest_grace`` ago, and that did
     not get that week's edition yet; each edition then covers the week up to its
-    scheduled moment. ``stop`` is asked between messages: when it says yes, the rest
-    stays pending for the next run."""
+    scheduled moment. With ``retry_now`` (``trendwatch digest`` run by hand) the
+    deliveries waiting for their retry after a temporary failure are tried at once, as
+    flushing a mail queue does; without it they wait for their back-off. ``stop`` is
+    asked between messages: when it says yes, the rest stays pending for the next run."""
     now = now or utcnow()
     report = DigestReport()
     at = _due_audiences(settings, store, now, report) if due else None
@@ -277,7 +280,7 @@ def digest(
         write_archive_index(settings, store)
     if dry_run:
         return report
-    _deliver(settings, store, editions, report, now, stop)
+    _deliver(settings, store, editions, report, now, stop, retry_now=retry_now)
     return report
 
 
@@ -549,6 +552,8 @@ def _deliver(
     report: DigestReport,
     now: datetime,
     stop: Callable[[], bool] | None = None,
+    *,
+    retry_now: bool = False,
 ) -> None:
     with delivery_lock(settings) as mine:
         if not mine:
@@ -559,7 +564,9 @@ def _deliver(
         batch = editions + _earlier_pending(settings, store, current, now)
         transport, kind = _transport(settings, report)
         with transport:
-            _deliver_batch(settings, store, batch, report, transport, kind, now, stop)
+            _deliver_batch(
+                settings, store, batch, report, transport, kind, now, stop, retry_now=retry_now
+            )
 
 
 def _deliver_batch(
@@ -571,6 +578,8 @@ def _deliver_batch(
     kind: str,
     now: datetime,
     stop: Callable[[], bool] | None = None,
+    *,
+    retry_now: bool = False,
 ) -> None:
     subscribers = {s.email: s for s in settings.subscribers}
     domain = settings.sender.rsplit("@", 1)[-1].strip("> ") or "localhost"
@@ -593,7 +602,7 @@ def _deliver_batch(
                 report.skipped.append(label)
                 continue
             due = from_iso(row["next_attempt"])
-            if due is not None and due > now:
+            if due is not None and due > now and not retry_now:
                 report.deferred.append(f"{label}: retry after {row['next_attempt']}")
                 continue
             # the Message-ID stays the same across attempts, so a resent copy is known
