@@ -43,8 +43,15 @@ class Context:
         return load_settings(path)
 
 
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """ "1 subscriber", "2 subscribers": the count with the noun in its English number
+    (``many`` for an irregular plural, default noun + "s"). The CLI speaks English; the
+    digests localise through digests.i18n."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"
+
+
 def _fail_config(exc: ConfigError) -> None:
-    errors.print(f"[bold red]Invalid configuration[/] ({len(exc.problems)} problem(s)):")
+    errors.print(f"[bold red]Invalid configuration[/] ({plural(len(exc.problems), 'problem')}):")
     for problem in exc.problems:
         errors.print(f"  {problem}", markup=False)
     sys.exit(EXIT_USAGE)
@@ -112,8 +119,9 @@ def check(obj: Context) -> None:
     def body() -> int:
         s = obj.settings()
         console.print(
-            f"{s.path}: OK — {len(s.sources)} sources, {len(s.watchlists)} watchlists, "
-            f"{len(s.subscribers)} subscribers; data in {s.data_dir}"
+            f"{s.path}: OK — {plural(len(s.sources), 'source')},"
+            f" {plural(len(s.watchlists), 'watchlist')},"
+            f" {plural(len(s.subscribers), 'subscriber')}; data in {s.data_dir}"
         )
         return EXIT_OK
 
@@ -182,7 +190,7 @@ def _print_crawl(reports: list[jobs.SourceReport]) -> None:
         if n
     ]
     console.print(
-        f"{len(reports)} sources, {new} new articles, {failed} failed"
+        f"{plural(len(reports), 'source')}, {plural(new, 'new article')}, {failed} failed"
         + (f" ({', '.join(extra)})" if extra else "")
         + "."
     )
@@ -252,7 +260,7 @@ def process(obj: Context, reprocess: bool) -> None:
         with _open(settings) as store:
             if reprocess:
                 count = store.reset_processing()
-                console.print(f"Processing all {count} articles again.")
+                console.print(f"Processing all {plural(count, 'article')} again.")
             with Progress(
                 TextColumn("[bold]Processing"),
                 BarColumn(),
@@ -289,12 +297,14 @@ def import_cmd(obj: Context, path: Path) -> None:
             try:
                 report = jobs.import_jsonl(store, path)
             except ImportError_ as exc:
-                errors.print(f"[bold red]Cannot import[/] ({len(exc.problems)} problem(s)):")
+                problems = plural(len(exc.problems), "problem")
+                errors.print(f"[bold red]Cannot import[/] ({problems}):")
                 errors.print(str(exc), markup=False, soft_wrap=True)
                 errors.print("Nothing was imported.")
                 return EXIT_USAGE
         console.print(
-            f"Read {report.articles} articles: {report.new} new, {report.updated} updated,"
+            f"Read {plural(report.articles, 'article')}: {report.new} new,"
+            f" {report.updated} updated,"
             f" {report.unchanged} unchanged (sources: {', '.join(report.sources) or '-'})."
         )
         return EXIT_OK
@@ -325,7 +335,7 @@ def export_cmd(obj: Context, path: Path) -> None:
                 with tmp.open("w", encoding="utf-8") as out:
                     count = write_jsonl(rows, out)
                 tmp.replace(path)
-        errors.print(f"Exported {count} articles to {path}.")
+        errors.print(f"Exported {plural(count, 'article')} to {path}.")
         return EXIT_OK
 
     _run(body)
@@ -333,8 +343,10 @@ def export_cmd(obj: Context, path: Path) -> None:
 
 def _print_process(report: jobs.ProcessReport) -> None:
     console.print(
-        f"Processed {report.articles} articles: {report.matches} watchlist matches,"
-        f" {report.duplicates} near duplicates, {report.new_stories} new stories."
+        f"Processed {plural(report.articles, 'article')}:"
+        f" {plural(report.matches, 'watchlist match', 'watchlist matches')},"
+        f" {plural(report.duplicates, 'near duplicate')},"
+        f" {plural(report.new_stories, 'new story', 'new stories')}."
     )
     if report.rematched:
         console.print(f"Re-matched changed watchlists: {', '.join(report.rematched)}")
@@ -404,6 +416,8 @@ def _print_digest(settings: Settings, report: jobs.DigestReport, dry_run: bool) 
         console.print(f"  sent {line}")
     for line in report.skipped:
         console.print(f"  already delivered {line}")
+    for line in report.failed_before:
+        console.print(f"  failed for good {line}", markup=False, highlight=False)
     for line in report.empty:
         console.print(f"  nothing new, not sent {line}")
     for line in report.deferred:
@@ -428,7 +442,9 @@ def archive(obj: Context) -> None:
         settings = obj.settings()
         with _open(settings) as store:
             pages = jobs.rebuild_archive(settings, store)
-        console.print(f"Wrote {len(pages)} files; index: {settings.archive_dir / 'index.html'}")
+        console.print(
+            f"Wrote {plural(len(pages), 'file')}; index: {settings.archive_dir / 'index.html'}"
+        )
         return EXIT_OK
 
     _run(body)
@@ -677,8 +693,10 @@ def status(obj: Context, as_json: bool) -> None:
             )
         console.print(table)
         console.print(
-            f"{data['articles']} articles; this week {data['articles_this_week']} new articles,"
-            f" {data['matches_this_week']} matches and {data['stories_this_week']} stories."
+            f"{plural(data['articles'], 'article')}; this week"
+            f" {plural(data['articles_this_week'], 'new article')},"
+            f" {plural(data['matches_this_week'], 'match', 'matches')} and"
+            f" {plural(data['stories_this_week'], 'story', 'stories')}."
         )
         console.print(
             f"Scheduler: {data['scheduler'] or 'not running (start it with: trendwatch run)'}"
@@ -688,15 +706,15 @@ def status(obj: Context, as_json: bool) -> None:
             when = datetime.fromisoformat(d["at"]).astimezone(ZoneInfo(d["timezone"]))
             console.print(
                 f"Next digest {d['edition']}: {when:%a %Y-%m-%d %H:%M} {d['timezone']}"
-                f" ({len(d['subscribers'])} subscribers)"
+                f" ({plural(len(d['subscribers']), 'subscriber')})"
             )
         if data["next_retry"]:
             console.print(f"Next delivery retry: {local(data['next_retry'])}")
         for e in data["editions"]:
             counts = ", ".join(f"{k}: {v}" for k, v in sorted(e["deliveries"].items())) or "none"
-            console.print(f"Edition {e['key']}: {e['items']} items; deliveries {counts}")
+            console.print(f"Edition {e['key']}: {plural(e['items'], 'item')}; deliveries {counts}")
             for p in e["problems"]:
-                tries = f"{p['attempts']} attempt{'s' if p['attempts'] != 1 else ''}"
+                tries = plural(p["attempts"], "attempt")
                 if p["next_attempt"]:
                     tries += f", next {local(p['next_attempt'])}"
                 console.print(
@@ -784,7 +802,7 @@ def sources_import(obj: Context, path: Path) -> None:
         for url, why in result.skipped:
             console.print(f"  skipped {url}: {why}", markup=False)
         console.print(
-            f"Imported {len(result.added)} sources from {path} into {settings.path};"
+            f"Imported {plural(len(result.added), 'source')} from {path} into {settings.path};"
             f" skipped {len(result.skipped)}.",
             markup=False,
         )
@@ -816,7 +834,8 @@ def sources_export(obj: Context, output: Path | None) -> None:
             tmp = output.with_name(output.name + ".part")
             tmp.write_bytes(doc)
             tmp.replace(output)
-            errors.print(f"Exported {len(settings.sources) - len(left_out)} sources to {output}.")
+            exported = plural(len(settings.sources) - len(left_out), "source")
+            errors.print(f"Exported {exported} to {output}.")
         if left_out:
             names = ", ".join(s.name for s in left_out)
             errors.print(f"Left out (blogs have no feed to subscribe to): {names}", markup=False)

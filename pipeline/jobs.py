@@ -226,6 +226,8 @@ class DigestReport:
     built: list[str] = field(default_factory=list)
     sent: list[str] = field(default_factory=list)  # "edition key -> subscriber"
     skipped: list[str] = field(default_factory=list)  # already delivered
+    # failed for good in an earlier run (a 5xx), never retried: "KEY -> ADDRESS: answer"
+    failed_before: list[str] = field(default_factory=list)
     empty: list[str] = field(default_factory=list)  # nothing new: not sent
     deferred: list[str] = field(default_factory=list)  # pending, waiting for its retry time
     late: list[str] = field(default_factory=list)  # came due too long ago (--due): skipped
@@ -598,6 +600,9 @@ def _deliver_batch(
             delivery_key = f"{edition.key}/{email}"
             if row["status"] == "sending":
                 row = _recover_interrupted(store, row, transport, delivery_key, label)
+            if row["status"] == "failed":
+                report.failed_before.append(f"{label}: {row['last_error'] or 'no answer kept'}")
+                continue
             if row["status"] != "pending":
                 report.skipped.append(label)
                 continue

@@ -777,3 +777,33 @@ def test_trendwatch_digest_by_hand_after_an_outage_sends_at_once(
         pytest.skip("the ISO week changed during the test: a new edition is due")
     assert _db_counts(settings.db_path) == {"sent": 6}
     assert_each_got_one(handler, settings, now)
+
+
+def test_a_later_run_says_failed_for_good_with_the_answer_not_already_delivered(
+    make_settings, server, tmp_path: Path
+) -> None:
+    """After a 5xx for one reader, a later ``trendwatch digest`` says what happened to
+    that delivery: failed for good, with the server's answer; never "already delivered"."""
+    handler, port = server
+    victim, reply = EN[1], "550 5.1.1 No such user"
+    handler.rcpt_replies[victim] = reply
+    settings = make_settings(smtp_toml(port) + BODY)
+    now = datetime.now(UTC)  # the command builds the edition of the real current week
+    with Store(settings.db_path) as store:
+        seed(settings, store, now)
+        first = jobs.digest(settings, store, now=now)
+        assert recipients(first.failed) == [victim]
+        again = jobs.digest(settings, store, now=now + timedelta(minutes=1), retry_now=True)
+        assert victim not in recipients(again.skipped) and again.ok
+        [line] = again.failed_before
+        assert line.startswith(f"{delivery_keys(settings, now)[victim].rsplit('/', 1)[0]} -> ")
+        assert recipients([line]) == [victim] and line.endswith(reply)
+
+    later = trendwatch("--config", str(settings.path), "digest", cwd=tmp_path)
+    assert later.returncode == 0, later.stdout + later.stderr
+    if delivery_keys(settings, datetime.now(UTC)) != delivery_keys(settings, now):
+        pytest.skip("the ISO week changed during the test: a new edition is due")
+    [said] = [x for x in later.stdout.splitlines() if victim in x]
+    assert said.startswith("  failed for good ") and said.endswith(reply)
+    assert sum("already delivered" in x for x in later.stdout.splitlines()) == 5
+    assert handler.rcpt_seen.count(victim) == 1
