@@ -526,14 +526,6 @@ def _health(row: Any, now: datetime) -> str:
     return "ok"
 
 
-def _duration_text(seconds: int) -> str:
-    """Like "1d", "6h", "72m": whole days or hours when exact, else minutes."""
-    for unit, size in (("d", 86400), ("h", 3600)):
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{round(seconds / 60)}m" if seconds >= 60 else f"{seconds}s"
-
-
 def _source_notes(row: Any, now: datetime) -> list[str]:
     """What else a person should know about a source, one short phrase each."""
     notes = []
@@ -646,6 +638,68 @@ def _count_status(rows: list[dict]) -> dict[str, int]:
     return out
 
 
+def print_status(out: Console, data: dict[str, Any], *, timezone: str, now: datetime) -> None:
+    """``trendwatch status`` as text, laid out for the width of ``out``: the sources
+    (see pipeline.status_view), then the counts, what comes next and the editions."""
+    from pipeline.status_view import short_time, source_lines
+
+    tz = ZoneInfo(timezone)
+
+    def local(stamp: str | None) -> str:
+        return short_time(stamp, tz, now)
+
+    out.print(f"Sources (times in {tz.key})", style="bold", markup=False, highlight=False)
+    for line in source_lines(data["sources"], width=out.width, timezone=timezone, now=now):
+        out.print(line, soft_wrap=True, markup=False, highlight=False)
+    if any(s["disabled_reason"] for s in data["sources"]):
+        out.print(
+            "A gone source is polled again once its url in the config changes, or after"
+            " `trendwatch sources enable NAME`.",
+            markup=False,
+            highlight=False,
+        )
+    out.print()
+    out.print(
+        f"{plural(data['articles'], 'article')}; this week"
+        f" {plural(data['articles_this_week'], 'new article')},"
+        f" {plural(data['matches_this_week'], 'match', 'matches')} and"
+        f" {plural(data['stories_this_week'], 'story', 'stories')}.",
+        highlight=False,
+    )
+    out.print(
+        f"Scheduler: {data['scheduler'] or 'not running (start it with: trendwatch run)'}",
+        markup=False,
+        highlight=False,
+    )
+    out.print(f"Next crawl: {local(data['next_crawl'])}", highlight=False)
+    for d in data["next_digests"]:
+        when = datetime.fromisoformat(d["at"]).astimezone(ZoneInfo(d["timezone"]))
+        out.print(
+            f"Next digest {d['edition']}: {when:%a %Y-%m-%d %H:%M} {d['timezone']}"
+            f" ({plural(len(d['subscribers']), 'subscriber')})",
+            markup=False,
+            highlight=False,
+        )
+    if data["next_retry"]:
+        out.print(f"Next delivery retry: {local(data['next_retry'])}", highlight=False)
+    for e in data["editions"]:
+        counts = ", ".join(f"{k}: {v}" for k, v in sorted(e["deliveries"].items())) or "none"
+        out.print(
+            f"Edition {e['key']}: {plural(e['items'], 'item')}; deliveries {counts}",
+            markup=False,
+            highlight=False,
+        )
+        for p in e["problems"]:
+            tries = plural(p["attempts"], "attempt")
+            if p["next_attempt"]:
+                tries += f", next {local(p['next_attempt'])}"
+            out.print(
+                f"  {p['status']} {p['subscriber']} ({tries}): {p['last_error'] or '-'}",
+                markup=False,
+                highlight=False,
+            )
+
+
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @click.pass_obj
@@ -654,74 +708,14 @@ def status(obj: Context, as_json: bool) -> None:
 
     def body() -> int:
         settings = obj.settings()
+        now = datetime.now(UTC)
         with _open(settings) as store:
-            store.sync_sources(settings.sources, datetime.now(UTC))
-            data = status_data(settings, store, datetime.now(UTC))
+            store.sync_sources(settings.sources, now)
+            data = status_data(settings, store, now)
         if as_json:
             click.echo(json.dumps(data, indent=2, ensure_ascii=False))
             return EXIT_OK
-        tz = ZoneInfo(settings.schedule.timezone)
-
-        def local(stamp: str | None) -> str:
-            if not stamp:
-                return "-"
-            return datetime.fromisoformat(stamp).astimezone(tz).strftime("%Y-%m-%d %H:%M")
-
-        table = Table(title=f"Sources (times in {tz.key})", title_justify="left")
-        columns = ("source", "type", "health", "articles", "last success", "last error")
-        for col in (*columns, "errors", "next poll", "notes"):
-            table.add_column(col, overflow="fold")
-        for s in data["sources"]:
-            error = f"{local(s['last_error_at'])} {s['last_error']}" if s["last_error"] else "-"
-            poll = local(s["next_poll"])
-            if s["next_poll"] and s["poll_interval"]:
-                poll += f" (every {_duration_text(s['poll_interval'])})"
-            notes = [
-                n.replace(s["retry_after"], local(s["retry_after"])) if s["retry_after"] else n
-                for n in s["notes"]
-            ]
-            table.add_row(
-                s["name"],
-                s["type"],
-                s["health"],
-                str(s["articles"]),
-                local(s["last_success"]),
-                error,
-                str(s["consecutive_errors"]),
-                poll,
-                "; ".join(notes) or "-",
-            )
-        console.print(table)
-        console.print(
-            f"{plural(data['articles'], 'article')}; this week"
-            f" {plural(data['articles_this_week'], 'new article')},"
-            f" {plural(data['matches_this_week'], 'match', 'matches')} and"
-            f" {plural(data['stories_this_week'], 'story', 'stories')}."
-        )
-        console.print(
-            f"Scheduler: {data['scheduler'] or 'not running (start it with: trendwatch run)'}"
-        )
-        console.print(f"Next crawl: {local(data['next_crawl'])}")
-        for d in data["next_digests"]:
-            when = datetime.fromisoformat(d["at"]).astimezone(ZoneInfo(d["timezone"]))
-            console.print(
-                f"Next digest {d['edition']}: {when:%a %Y-%m-%d %H:%M} {d['timezone']}"
-                f" ({plural(len(d['subscribers']), 'subscriber')})"
-            )
-        if data["next_retry"]:
-            console.print(f"Next delivery retry: {local(data['next_retry'])}")
-        for e in data["editions"]:
-            counts = ", ".join(f"{k}: {v}" for k, v in sorted(e["deliveries"].items())) or "none"
-            console.print(f"Edition {e['key']}: {plural(e['items'], 'item')}; deliveries {counts}")
-            for p in e["problems"]:
-                tries = plural(p["attempts"], "attempt")
-                if p["next_attempt"]:
-                    tries += f", next {local(p['next_attempt'])}"
-                console.print(
-                    f"  {p['status']} {p['subscriber']} ({tries}): {p['last_error'] or '-'}",
-                    markup=False,
-                    highlight=False,
-                )
+        print_status(console, data, timezone=settings.schedule.timezone, now=now)
         return EXIT_OK
 
     _run(body)
