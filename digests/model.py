@@ -43,6 +43,18 @@ class DigestItem:
     related: tuple[RelatedLink, ...] = ()  # a few related items
     story_id: int | None = None  # the story cluster this article leads, if any
     story_size: int = 1  # articles in that story (this one included)
+    # set when a later section refers to this story (see StoryRef): names it in the edition
+    anchor: str = ""
+
+
+@dataclass(frozen=True)
+class StoryRef:
+    """A story of this section that is shown in full in an earlier section of the same
+    edition: one line, "ook onder <that section>" / "also under <that section>"."""
+
+    title: str  # the full story's title
+    watchlist: str  # the section that shows it in full
+    anchor: str  # the full story's DigestItem.anchor
 
 
 @dataclass(frozen=True)
@@ -51,13 +63,14 @@ class DigestSection:
 
     watchlist: str  # the watchlist's name (slug-like key from the config)
     title: str  # the watchlist's human title
-    items: tuple[DigestItem, ...] = ()
+    items: tuple[DigestItem, ...] = ()  # the stories shown in full here
     more: int = 0  # matched items left out of the e-mail by the per-section quota
+    references: tuple[StoryRef, ...] = ()  # stories shown in full in an earlier section
 
     @property
     def count(self) -> int:
-        """Matched items in the period: shown + left out."""
-        return len(self.items) + self.more
+        """Matched items in the period: shown in full, referred to, and left out."""
+        return len(self.items) + len(self.references) + self.more
 
     @property
     def quiet(self) -> bool:

@@ -47,6 +47,7 @@ from digests.model import (
     DigestSection,
     Edition,
     Recipient,
+    StoryRef,
     TrendItem,
 )
 
@@ -252,6 +253,16 @@ class ItemView:
     lead: bool = False  # the section's first (lead) article
     also_in: tuple[LinkView, ...] = ()  # "Ook bij": other sources of the story
     related: tuple[LinkView, ...] = ()  # "Lees ook"
+    anchor: str | None = None  # the HTML id later sections' references link to
+
+
+@dataclass(frozen=True)
+class RefView:
+    """A story shown in full in an earlier section: its title, linked to it."""
+
+    title: str
+    href: str | None  # "#<anchor>" of the full story
+    where: str  # "ook onder Verzuim en burn-out"
 
 
 @dataclass(frozen=True)
@@ -259,6 +270,7 @@ class SectionView:
     anchor: str
     title: str
     items: tuple[ItemView, ...]
+    references: tuple[RefView, ...]  # one line each, after the items
     more: str | None  # "+3 meer in het archief"
     more_href: str | None
     quiet: str | None  # set when the section has nothing at all
@@ -296,11 +308,32 @@ def _item_view(item: DigestItem, lang: str, timezone: str, *, lead: bool = False
         lead=lead,
         also_in=_link_views((s.source, s.url, "") for s in item.also_in),
         related=_link_views((r.title, r.url, r.source) for r in item.related),
+        anchor=_html_id(item.anchor),
+    )
+
+
+def _html_id(anchor: str) -> str | None:
+    """An anchor as an HTML id (letters, digits, '-' and '_'), None when there is none."""
+    cleaned = re.sub(r"[^A-Za-z0-9_-]+", "-", anchor).strip("-")
+    return cleaned or None
+
+
+def _ref_view(ref: StoryRef, lang: str, titles: dict[str, str]) -> RefView:
+    html_id = _html_id(ref.anchor)
+    where = titles.get(ref.watchlist) or clean_text(ref.watchlist)
+    return RefView(
+        title=clean_text(ref.title),
+        href=f"#{html_id}" if html_id else None,
+        where=i18n.t(lang, "also_under", title=where),
     )
 
 
 def _section_view(
-    section: DigestSection, lang: str, timezone: str, online: str | None
+    section: DigestSection,
+    lang: str,
+    timezone: str,
+    online: str | None,
+    titles: dict[str, str] | None = None,
 ) -> SectionView:
     title = clean_text(section.title)
     sid = anchor(section.watchlist)
@@ -311,6 +344,7 @@ def _section_view(
         items=tuple(
             _item_view(item, lang, timezone, lead=n == 0) for n, item in enumerate(section.items)
         ),
+        references=tuple(_ref_view(r, lang, titles or {}) for r in section.references),
         more=i18n.t(lang, "more", count=i18n.number(section.more, lang)) if section.more else None,
         more_href=f"{online}#{sid}" if online and section.more else None,
         quiet=quiet,
@@ -383,10 +417,11 @@ class _EditionViews:
             edition.week, edition.period_start, edition.period_end, lang, edition.timezone
         )
         self.intro = intro(edition)
-        self.sections = tuple(
-            _section_view(s, lang, edition.timezone, online) for s in edition.sections
-        )
         self.section_titles = {s.watchlist: clean_text(s.title) for s in edition.sections}
+        self.sections = tuple(
+            _section_view(s, lang, edition.timezone, online, self.section_titles)
+            for s in edition.sections
+        )
         trends = (_trend_view(t, lang, self.section_titles) for t in edition.trends)
         self.trends = tuple(t for t in trends if t is not None)
         self._watchlists: dict[tuple[str, ...] | None, str] = {}

@@ -43,8 +43,15 @@ class Context:
         return load_settings(path)
 
 
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """ "1 subscriber", "2 subscribers": the count with the noun in its English number
+    (``many`` for an irregular plural, default noun + "s"). The CLI speaks English; the
+    digests localise through digests.i18n."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"
+
+
 def _fail_config(exc: ConfigError) -> None:
-    errors.print(f"[bold red]Invalid configuration[/] ({len(exc.problems)} problem(s)):")
+    errors.print(f"[bold red]Invalid configuration[/] ({plural(len(exc.problems), 'problem')}):")
     for problem in exc.problems:
         errors.print(f"  {problem}", markup=False)
     sys.exit(EXIT_USAGE)
@@ -134,8 +141,9 @@ def check(obj: Context) -> None:
     def body() -> int:
         s = obj.settings()
         console.print(
-            f"{s.path}: OK — {len(s.sources)} sources, {len(s.watchlists)} watchlists, "
-            f"{len(s.subscribers)} subscribers; data in {s.data_dir}"
+            f"{s.path}: OK — {plural(len(s.sources), 'source')},"
+            f" {plural(len(s.watchlists), 'watchlist')},"
+            f" {plural(len(s.subscribers), 'subscriber')}; data in {s.data_dir}"
         )
         return EXIT_OK
 
@@ -204,7 +212,7 @@ def _print_crawl(reports: list[jobs.SourceReport]) -> None:
         if n
     ]
     console.print(
-        f"{len(reports)} sources, {new} new articles, {failed} failed"
+        f"{plural(len(reports), 'source')}, {plural(new, 'new article')}, {failed} failed"
         + (f" ({', '.join(extra)})" if extra else "")
         + "."
     )
@@ -275,7 +283,7 @@ def process(obj: Context, reprocess: bool) -> None:
         with _open(settings) as store:
             if reprocess:
                 count = store.reset_processing()
-                console.print(f"Processing all {count} articles again.")
+                console.print(f"Processing all {plural(count, 'article')} again.")
             with Progress(
                 TextColumn("[bold]Processing"),
                 BarColumn(),
@@ -312,12 +320,14 @@ def import_cmd(obj: Context, path: Path) -> None:
             try:
                 report = jobs.import_jsonl(store, path)
             except ImportError_ as exc:
-                errors.print(f"[bold red]Cannot import[/] ({len(exc.problems)} problem(s)):")
+                problems = plural(len(exc.problems), "problem")
+                errors.print(f"[bold red]Cannot import[/] ({problems}):")
                 errors.print(str(exc), markup=False, soft_wrap=True)
                 errors.print("Nothing was imported.")
                 return EXIT_USAGE
         console.print(
-            f"Read {report.articles} articles: {report.new} new, {report.updated} updated,"
+            f"Read {plural(report.articles, 'article')}: {report.new} new,"
+            f" {report.updated} updated,"
             f" {report.unchanged} unchanged (sources: {', '.join(report.sources) or '-'})."
         )
         return EXIT_OK
@@ -348,7 +358,7 @@ def export_cmd(obj: Context, path: Path) -> None:
                 with tmp.open("w", encoding="utf-8") as out:
                     count = write_jsonl(rows, out)
                 tmp.replace(path)
-        errors.print(f"Exported {count} articles to {path}.")
+        errors.print(f"Exported {plural(count, 'article')} to {path}.")
         return EXIT_OK
 
     _run(body)
@@ -356,8 +366,10 @@ def export_cmd(obj: Context, path: Path) -> None:
 
 def _print_process(report: jobs.ProcessReport) -> None:
     console.print(
-        f"Processed {report.articles} articles: {report.matches} watchlist matches,"
-        f" {report.duplicates} near duplicates, {report.new_stories} new stories."
+        f"Processed {plural(report.articles, 'article')}:"
+        f" {plural(report.matches, 'watchlist match', 'watchlist matches')},"
+        f" {plural(report.duplicates, 'near duplicate')},"
+        f" {plural(report.new_stories, 'new story', 'new stories')}."
     )
     if report.rematched:
         console.print(f"Re-matched changed watchlists: {', '.join(report.rematched)}")
@@ -388,7 +400,10 @@ def _print_process(report: jobs.ProcessReport) -> None:
 def digest(
     obj: Context, dry_run: bool, preview: str | None, out_dir: Path | None, due: bool
 ) -> None:
-    """Build this week's edition for each subscriber and deliver it (once)."""
+    """Build this week's edition for each subscriber and deliver it (once).
+
+    Deliveries waiting for a retry after a temporary failure are tried at once (with
+    --due they wait for their back-off)."""
 
     def body() -> int:
         settings = obj.settings()
@@ -404,7 +419,8 @@ def digest(
             console.print(f"Preview (nothing recorded or sent):\n  {html}\n  {text}")
             return EXIT_OK
         with _open(settings) as store:
-            report = jobs.digest(settings, store, dry_run=dry_run, due=due)
+            # by hand, what waits for a retry is tried now; --due (cron) keeps the back-off
+            report = jobs.digest(settings, store, dry_run=dry_run, due=due, retry_now=not due)
         if due and not report.editions and not report.sent:
             console.print("No digest is due now.")
         _print_digest(settings, report, dry_run)
@@ -423,6 +439,8 @@ def _print_digest(settings: Settings, report: jobs.DigestReport, dry_run: bool) 
         console.print(f"  sent {line}")
     for line in report.skipped:
         console.print(f"  already delivered {line}")
+    for line in report.failed_before:
+        console.print(f"  failed for good {line}", markup=False, highlight=False)
     for line in report.empty:
         console.print(f"  nothing new, not sent {line}")
     for line in report.deferred:
@@ -447,7 +465,9 @@ def archive(obj: Context) -> None:
         settings = obj.settings()
         with _open(settings) as store:
             pages = jobs.rebuild_archive(settings, store)
-        console.print(f"Wrote {len(pages)} files; index: {settings.archive_dir / 'index.html'}")
+        console.print(
+            f"Wrote {plural(len(pages), 'file')}; index: {settings.archive_dir / 'index.html'}"
+        )
         return EXIT_OK
 
     _run(body)
@@ -529,14 +549,6 @@ def _health(row: Any, now: datetime) -> str:
     if row.warning:
         return "ok, with warning"
     return "ok"
-
-
-def _duration_text(seconds: int) -> str:
-    """Like "1d", "6h", "72m": whole days or hours when exact, else minutes."""
-    for unit, size in (("d", 86400), ("h", 3600)):
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{round(seconds / 60)}m" if seconds >= 60 else f"{seconds}s"
 
 
 def _source_notes(row: Any, now: datetime) -> list[str]:
@@ -651,6 +663,68 @@ def _count_status(rows: list[dict]) -> dict[str, int]:
     return out
 
 
+def print_status(out: Console, data: dict[str, Any], *, timezone: str, now: datetime) -> None:
+    """``trendwatch status`` as text, laid out for the width of ``out``: the sources
+    (see pipeline.status_view), then the counts, what comes next and the editions."""
+    from pipeline.status_view import short_time, source_lines
+
+    tz = ZoneInfo(timezone)
+
+    def local(stamp: str | None) -> str:
+        return short_time(stamp, tz, now)
+
+    out.print(f"Sources (times in {tz.key})", style="bold", markup=False, highlight=False)
+    for line in source_lines(data["sources"], width=out.width, timezone=timezone, now=now):
+        out.print(line, soft_wrap=True, markup=False, highlight=False)
+    if any(s["disabled_reason"] for s in data["sources"]):
+        out.print(
+            "A gone source is polled again once its url in the config changes, or after"
+            " `trendwatch sources enable NAME`.",
+            markup=False,
+            highlight=False,
+        )
+    out.print()
+    out.print(
+        f"{plural(data['articles'], 'article')}; this week"
+        f" {plural(data['articles_this_week'], 'new article')},"
+        f" {plural(data['matches_this_week'], 'match', 'matches')} and"
+        f" {plural(data['stories_this_week'], 'story', 'stories')}.",
+        highlight=False,
+    )
+    out.print(
+        f"Scheduler: {data['scheduler'] or 'not running (start it with: trendwatch run)'}",
+        markup=False,
+        highlight=False,
+    )
+    out.print(f"Next crawl: {local(data['next_crawl'])}", highlight=False)
+    for d in data["next_digests"]:
+        when = datetime.fromisoformat(d["at"]).astimezone(ZoneInfo(d["timezone"]))
+        out.print(
+            f"Next digest {d['edition']}: {when:%a %Y-%m-%d %H:%M} {d['timezone']}"
+            f" ({plural(len(d['subscribers']), 'subscriber')})",
+            markup=False,
+            highlight=False,
+        )
+    if data["next_retry"]:
+        out.print(f"Next delivery retry: {local(data['next_retry'])}", highlight=False)
+    for e in data["editions"]:
+        counts = ", ".join(f"{k}: {v}" for k, v in sorted(e["deliveries"].items())) or "none"
+        out.print(
+            f"Edition {e['key']}: {plural(e['items'], 'item')}; deliveries {counts}",
+            markup=False,
+            highlight=False,
+        )
+        for p in e["problems"]:
+            tries = plural(p["attempts"], "attempt")
+            if p["next_attempt"]:
+                tries += f", next {local(p['next_attempt'])}"
+            out.print(
+                f"  {p['status']} {p['subscriber']} ({tries}): {p['last_error'] or '-'}",
+                markup=False,
+                highlight=False,
+            )
+
+
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @click.pass_obj
@@ -659,72 +733,14 @@ def status(obj: Context, as_json: bool) -> None:
 
     def body() -> int:
         settings = obj.settings()
+        now = datetime.now(UTC)
         with _open(settings) as store:
-            store.sync_sources(settings.sources, datetime.now(UTC))
-            data = status_data(settings, store, datetime.now(UTC))
+            store.sync_sources(settings.sources, now)
+            data = status_data(settings, store, now)
         if as_json:
             click.echo(json.dumps(data, indent=2, ensure_ascii=False))
             return EXIT_OK
-        tz = ZoneInfo(settings.schedule.timezone)
-
-        def local(stamp: str | None) -> str:
-            if not stamp:
-                return "-"
-            return datetime.fromisoformat(stamp).astimezone(tz).strftime("%Y-%m-%d %H:%M")
-
-        table = Table(title=f"Sources (times in {tz.key})", title_justify="left")
-        columns = ("source", "type", "health", "articles", "last success", "last error")
-        for col in (*columns, "errors", "next poll", "notes"):
-            table.add_column(col, overflow="fold")
-        for s in data["sources"]:
-            error = f"{local(s['last_error_at'])} {s['last_error']}" if s["last_error"] else "-"
-            poll = local(s["next_poll"])
-            if s["next_poll"] and s["poll_interval"]:
-                poll += f" (every {_duration_text(s['poll_interval'])})"
-            notes = [
-                n.replace(s["retry_after"], local(s["retry_after"])) if s["retry_after"] else n
-                for n in s["notes"]
-            ]
-            table.add_row(
-                s["name"],
-                s["type"],
-                s["health"],
-                str(s["articles"]),
-                local(s["last_success"]),
-                error,
-                str(s["consecutive_errors"]),
-                poll,
-                "; ".join(notes) or "-",
-            )
-        console.print(table)
-        console.print(
-            f"{data['articles']} articles; this week {data['articles_this_week']} new articles,"
-            f" {data['matches_this_week']} matches and {data['stories_this_week']} stories."
-        )
-        console.print(
-            f"Scheduler: {data['scheduler'] or 'not running (start it with: trendwatch run)'}"
-        )
-        console.print(f"Next crawl: {local(data['next_crawl'])}")
-        for d in data["next_digests"]:
-            when = datetime.fromisoformat(d["at"]).astimezone(ZoneInfo(d["timezone"]))
-            console.print(
-                f"Next digest {d['edition']}: {when:%a %Y-%m-%d %H:%M} {d['timezone']}"
-                f" ({len(d['subscribers'])} subscribers)"
-            )
-        if data["next_retry"]:
-            console.print(f"Next delivery retry: {local(data['next_retry'])}")
-        for e in data["editions"]:
-            counts = ", ".join(f"{k}: {v}" for k, v in sorted(e["deliveries"].items())) or "none"
-            console.print(f"Edition {e['key']}: {e['items']} items; deliveries {counts}")
-            for p in e["problems"]:
-                tries = f"{p['attempts']} attempt{'s' if p['attempts'] != 1 else ''}"
-                if p["next_attempt"]:
-                    tries += f", next {local(p['next_attempt'])}"
-                console.print(
-                    f"  {p['status']} {p['subscriber']} ({tries}): {p['last_error'] or '-'}",
-                    markup=False,
-                    highlight=False,
-                )
+        print_status(console, data, timezone=settings.schedule.timezone, now=now)
         return EXIT_OK
 
     _run(body)
@@ -807,7 +823,7 @@ def sources_import(obj: Context, path: Path) -> None:
         for url, why in result.skipped:
             console.print(f"  skipped {url}: {why}", markup=False)
         console.print(
-            f"Imported {len(result.added)} sources from {path} into {settings.path};"
+            f"Imported {plural(len(result.added), 'source')} from {path} into {settings.path};"
             f" skipped {len(result.skipped)}.",
             markup=False,
         )
@@ -840,7 +856,8 @@ def sources_export(obj: Context, output: Path | None) -> None:
             tmp = output.with_name(output.name + ".part")
             tmp.write_bytes(doc)
             tmp.replace(output)
-            errors.print(f"Exported {len(settings.sources) - len(left_out)} sources to {output}.")
+            exported = plural(len(settings.sources) - len(left_out), "source")
+            errors.print(f"Exported {exported} to {output}.")
         if left_out:
             names = ", ".join(s.name for s in left_out)
             errors.print(f"Left out (blogs have no feed to subscribe to): {names}", markup=False)

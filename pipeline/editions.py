@@ -25,6 +25,7 @@ from digests.model import (
     Edition,
     RelatedLink,
     SourceLink,
+    StoryRef,
     TrendItem,
 )
 
@@ -153,14 +154,22 @@ def build_edition(
     """Assemble an edition. Per watchlist, matched articles are grouped into stories;
     each story is shown once, led by its canonical article, with the other sources that
     carried it ("ook bij") and a few related stories ("Lees ook"). Stories sent in an
-    earlier edition of this audience come back only if they grew since."""
+    earlier edition of this audience come back only if they grew since.
+
+    A story that matches several watchlists is shown in full once: in the first section
+    (in the audience's order) where it makes the quota. Every later section that has it
+    shows a one-line reference to it instead (``DigestSection.references``), which
+    counts for that section but takes no quota place: the quota (top ``quota``, then "+N
+    more") counts the stories shown in full. A story left out by the quota of an earlier
+    section is shown in full in the first later section where it makes the quota."""
     rows = {name: list(data.rows_for(name)) for name in audience.watchlists}
     groups = {name: _stories(rs) for name, rs in rows.items()}
     story_ids = {g.story_id for gs in groups.values() for g in gs if g.story_id is not None}
     members: dict[int, list[dict[str, Any]]] = {}
     for m in data.members_for(story_ids) if story_ids else ():
         members.setdefault(m["story_id"], []).append(m)
-    chosen: dict[str, tuple[list[_Group], int]] = {}
+    full: dict[Any, tuple[str, _Group]] = {}  # story key -> where it is shown in full
+    chosen: dict[str, tuple[list[_Group], list[_Group], int]] = {}
     for name in audience.watchlists:
         fresh = [
             g
@@ -170,18 +179,40 @@ def build_edition(
         ]
         # bigger stories first; otherwise the store's order (newest first)
         fresh.sort(key=lambda g: -len(members.get(g.story_id, [g.lead])))
-        chosen[name] = (fresh[:quota], max(0, len(fresh) - quota))
-    shown = {g.story_id or ("article", g.id) for leads, _ in chosen.values() for g in leads}
-    pool = [
-        g for g in _stories(data.related_pool) if (g.story_id or ("article", g.id)) not in shown
-    ]
+        leads: list[_Group] = []
+        refs: list[_Group] = []
+        more = 0
+        for g in fresh:
+            if g.key in full:
+                refs.append(g)
+            elif len(leads) < quota:
+                leads.append(g)
+                full[g.key] = (name, g)
+            else:
+                more += 1
+        chosen[name] = (leads, refs, more)
+    referred = {g.key for _, refs, _ in chosen.values() for g in refs}
+    pool = [g for g in _stories(data.related_pool) if g.key not in full]
     sections = []
+    items: dict[Any, DigestItem] = {}
     for name in audience.watchlists:
-        leads, more = chosen[name]
-        items = tuple(_item(g, members.get(g.story_id, []), pool) for g in leads)
+        leads, refs, more = chosen[name]
+        for g in leads:
+            item = _item(g, members.get(g.story_id, []), pool)
+            if g.key in referred:
+                item = dataclasses.replace(item, anchor=_anchor(g))
+            items[g.key] = item
+        references = tuple(
+            StoryRef(title=items[g.key].title, watchlist=full[g.key][0], anchor=_anchor(g))
+            for g in refs
+        )
         sections.append(
             DigestSection(
-                watchlist=name, title=watchlist_titles.get(name, name), items=items, more=more
+                watchlist=name,
+                title=watchlist_titles.get(name, name),
+                items=tuple(items[g.key] for g in leads),
+                more=more,
+                references=references,
             )
         )
     return Edition(
@@ -210,6 +241,16 @@ class _Group:
     lead: dict[str, Any]
     rows: list[dict[str, Any]]
     keys: frozenset[str]  # entity keys and keyphrases, for "related"
+
+    @property
+    def key(self) -> Any:
+        """The story's identity across watchlists: its story id, else its article's."""
+        return self.story_id if self.story_id is not None else ("article", self.id)
+
+
+def _anchor(group: _Group) -> str:
+    """The name of a story in its edition, for references to it ("story-12")."""
+    return f"story-{group.story_id}" if group.story_id is not None else f"article-{group.id}"
 
 
 def _stories(rows: Sequence[dict[str, Any]]) -> list[_Group]:

@@ -232,6 +232,8 @@ class DigestReport:
     built: list[str] = field(default_factory=list)
     sent: list[str] = field(default_factory=list)  # "edition key -> subscriber"
     skipped: list[str] = field(default_factory=list)  # already delivered
+    # failed for good in an earlier run (a 5xx), never retried: "KEY -> ADDRESS: answer"
+    failed_before: list[str] = field(default_factory=list)
     empty: list[str] = field(default_factory=list)  # nothing new: not sent
     deferred: list[str] = field(default_factory=list)  # pending, waiting for its retry time
     late: list[str] = field(default_factory=list)  # came due too long ago (--due): skipped
@@ -253,6 +255,7 @@ def digest(
     now: datetime | None = None,
     dry_run: bool = False,
     due: bool = False,
+    retry_now: bool = False,
     stop: Callable[[], bool] | None = None,
 ) -> DigestReport:
     """Build this period's edition for every audience (once), write it to the archive
@@ -261,8 +264,10 @@ def digest(
     With ``due`` (the scheduler, ``trendwatch digest --due``) only audiences whose
     weekday and hour have come, at most ``[schedule] digest_grace`` ago, and that did
     not get that week's edition yet; each edition then covers the week up to its
-    scheduled moment. ``stop`` is asked between messages: when it says yes, the rest
-    stays pending for the next run."""
+    scheduled moment. With ``retry_now`` (``trendwatch digest`` run by hand) the
+    deliveries waiting for their retry after a temporary failure are tried at once, as
+    flushing a mail queue does; without it they wait for their back-off. ``stop`` is
+    asked between messages: when it says yes, the rest stays pending for the next run."""
     now = now or utcnow()
     report = DigestReport()
     at = _due_audiences(settings, store, now, report) if due else None
@@ -283,7 +288,7 @@ def digest(
         write_archive_index(settings, store)
     if dry_run:
         return report
-    _deliver(settings, store, editions, report, now, stop)
+    _deliver(settings, store, editions, report, now, stop, retry_now=retry_now)
     return report
 
 
@@ -555,6 +560,8 @@ def _deliver(
     report: DigestReport,
     now: datetime,
     stop: Callable[[], bool] | None = None,
+    *,
+    retry_now: bool = False,
 ) -> None:
     with delivery_lock(settings) as mine:
         if not mine:
@@ -565,7 +572,9 @@ def _deliver(
         batch = editions + _earlier_pending(settings, store, current, now)
         transport, kind = _transport(settings, report)
         with transport:
-            _deliver_batch(settings, store, batch, report, transport, kind, now, stop)
+            _deliver_batch(
+                settings, store, batch, report, transport, kind, now, stop, retry_now=retry_now
+            )
 
 
 def _deliver_batch(
@@ -577,6 +586,8 @@ def _deliver_batch(
     kind: str,
     now: datetime,
     stop: Callable[[], bool] | None = None,
+    *,
+    retry_now: bool = False,
 ) -> None:
     subscribers = {s.email: s for s in settings.subscribers}
     domain = settings.sender.rsplit("@", 1)[-1].strip("> ") or "localhost"
@@ -595,11 +606,14 @@ def _deliver_batch(
             delivery_key = f"{edition.key}/{email}"
             if row["status"] == "sending":
                 row = _recover_interrupted(store, row, transport, delivery_key, label)
+            if row["status"] == "failed":
+                report.failed_before.append(f"{label}: {row['last_error'] or 'no answer kept'}")
+                continue
             if row["status"] != "pending":
                 report.skipped.append(label)
                 continue
             due = from_iso(row["next_attempt"])
-            if due is not None and due > now:
+            if due is not None and due > now and not retry_now:
                 report.deferred.append(f"{label}: retry after {row['next_attempt']}")
                 continue
             # the Message-ID stays the same across attempts, so a resent copy is known

@@ -686,3 +686,124 @@ def test_a_second_run_while_the_first_is_sending_does_not_resend(make_settings, 
     assert not errors
     assert NL[0] not in recipients(second.sent)
     assert_each_got_one(handler, settings)
+
+
+# --- retrying by hand: `trendwatch digest` flushes what waits for a retry --------------
+
+
+def test_a_run_by_hand_sends_what_waits_for_a_retry_at_once_and_only_once(
+    make_settings, server
+) -> None:
+    """An outage after two messages leaves four deliveries pending with a back-off of 5
+    minutes; one of those readers' addresses no longer exists (550). A minute later the
+    server is fixed. The scheduler (and ``digest --due``) keeps the back-off; a run by
+    hand (``retry_now``, as ``trendwatch digest`` does) tries the four at once: three
+    are sent, the 550 is recorded failed for good. Nothing is sent twice, nothing is
+    lost, and the failed one is never tried again, by hand or by the scheduler."""
+    handler, port = server
+    handler.down_after = 2  # the outage: every connection dropped after two messages
+    victim = EN[1]
+    handler.rcpt_replies[victim] = "550 5.1.1 No such user"
+    settings = make_settings(smtp_toml(port) + BODY)
+    with Store(settings.db_path) as store:
+        seed(settings, store)
+        first = jobs.digest(settings, store, now=NOW)
+        assert recipients(first.sent) == ORDER[:2]
+        assert recipients(first.failed) == ORDER[2:]
+        assert store.delivery_counts() == {"sent": 2, "pending": 4}
+        waiting = ORDER[2:]
+        assert {rows_by_subscriber(store)[e]["next_attempt"] for e in waiting} == {
+            (NOW + timedelta(minutes=5)).isoformat()
+        }
+
+        handler.down_after = None  # the outage is fixed
+        fixed = NOW + timedelta(minutes=1)  # still within the back-off
+        for scheduled in (True, False):  # `run` / `digest --due`, and the job's default
+            kept = jobs.digest(settings, store, now=fixed, due=scheduled)
+            assert kept.sent == [] and kept.failed == []
+            assert recipients(kept.deferred) == waiting
+        assert len(handler.received) == 2
+
+        by_hand = jobs.digest(settings, store, now=fixed, retry_now=True)
+        assert recipients(by_hand.sent) == [e for e in waiting if e != victim]
+        assert recipients(by_hand.failed) == [victim] and by_hand.deferred == []
+        rows = rows_by_subscriber(store)
+        assert rows[victim]["status"] == "failed" and "550 5.1.1" in rows[victim]["last_error"]
+        assert all(rows[e]["attempts"] == 2 for e in waiting)
+
+        # again by hand, and the scheduler after the back-off: nothing more is sent
+        again = jobs.digest(settings, store, now=fixed, retry_now=True)
+        assert again.sent == [] and again.failed == [] and again.deferred == []
+        later = jobs.digest(settings, store, now=NOW + timedelta(hours=1))
+        assert later.sent == [] and later.failed == [] and later.deferred == []
+        assert store.delivery_counts() == {"sent": 5, "failed": 1}
+    assert handler.rcpt_seen.count(victim) == 1  # the 5xx: one attempt, ever
+    ids = expected_ids(settings, NOW)
+    assert message_ids_by_recipient(handler.received) == {e: [ids[e]] for e in ORDER if e != victim}
+
+
+def test_trendwatch_digest_by_hand_after_an_outage_sends_at_once(
+    make_settings, server, tmp_path: Path
+) -> None:
+    """The command as a user runs it: ``trendwatch digest`` during an outage leaves all
+    six pending; after the fix ``digest --due`` (cron) still waits for the back-off,
+    while ``trendwatch digest`` sends all six at once, once each."""
+    handler, port = server
+    handler.down = True
+    settings = make_settings(smtp_toml(port) + BODY)
+    now = datetime.now(UTC)  # the command builds the edition of the real current week
+    with Store(settings.db_path) as store:
+        seed(settings, store, now)
+    config = str(settings.path)
+
+    outage = trendwatch("--config", config, "digest", cwd=tmp_path)
+    assert outage.returncode == 1, outage.stdout + outage.stderr
+    assert _db_counts(settings.db_path) == {"pending": 6}
+    handler.down = False  # fixed
+
+    cron = trendwatch("--config", config, "digest", "--due", cwd=tmp_path)
+    assert cron.returncode == 0, cron.stdout + cron.stderr
+    assert handler.received == [] and "waiting to retry" in cron.stdout
+
+    manual = trendwatch("--config", config, "digest", cwd=tmp_path)
+    assert manual.returncode == 0, manual.stdout + manual.stderr
+    assert "waiting to retry" not in manual.stdout
+    sent = [line for line in manual.stdout.splitlines() if line.startswith("  sent ")]
+    assert sorted(recipients(sent)) == sorted(ORDER)
+    again = trendwatch("--config", config, "digest", cwd=tmp_path)
+    assert again.returncode == 0 and " sent " not in again.stdout
+
+    if delivery_keys(settings, datetime.now(UTC)) != delivery_keys(settings, now):
+        pytest.skip("the ISO week changed during the test: a new edition is due")
+    assert _db_counts(settings.db_path) == {"sent": 6}
+    assert_each_got_one(handler, settings, now)
+
+
+def test_a_later_run_says_failed_for_good_with_the_answer_not_already_delivered(
+    make_settings, server, tmp_path: Path
+) -> None:
+    """After a 5xx for one reader, a later ``trendwatch digest`` says what happened to
+    that delivery: failed for good, with the server's answer; never "already delivered"."""
+    handler, port = server
+    victim, reply = EN[1], "550 5.1.1 No such user"
+    handler.rcpt_replies[victim] = reply
+    settings = make_settings(smtp_toml(port) + BODY)
+    now = datetime.now(UTC)  # the command builds the edition of the real current week
+    with Store(settings.db_path) as store:
+        seed(settings, store, now)
+        first = jobs.digest(settings, store, now=now)
+        assert recipients(first.failed) == [victim]
+        again = jobs.digest(settings, store, now=now + timedelta(minutes=1), retry_now=True)
+        assert victim not in recipients(again.skipped) and again.ok
+        [line] = again.failed_before
+        assert line.startswith(f"{delivery_keys(settings, now)[victim].rsplit('/', 1)[0]} -> ")
+        assert recipients([line]) == [victim] and line.endswith(reply)
+
+    later = trendwatch("--config", str(settings.path), "digest", cwd=tmp_path)
+    assert later.returncode == 0, later.stdout + later.stderr
+    if delivery_keys(settings, datetime.now(UTC)) != delivery_keys(settings, now):
+        pytest.skip("the ISO week changed during the test: a new edition is due")
+    [said] = [x for x in later.stdout.splitlines() if victim in x]
+    assert said.startswith("  failed for good ") and said.endswith(reply)
+    assert sum("already delivered" in x for x in later.stdout.splitlines()) == 5
+    assert handler.rcpt_seen.count(victim) == 1

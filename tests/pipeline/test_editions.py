@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from digests.model import DigestItem, DigestSection, Edition
+from digests.model import DigestItem, DigestSection, Edition, StoryRef
 from pipeline.editions import (
     DEFAULT_PERIOD,
     SECTION_QUOTA,
@@ -24,6 +24,7 @@ from pipeline.editions import (
     edition_from_json,
     edition_to_json,
     period_ending,
+    sent_story_sizes,
     teaser,
 )
 from pipeline.settings import Subscriber
@@ -468,3 +469,87 @@ def test_round_trip_without_optional_fields() -> None:
     assert again == ed
     assert again.built_at is None and again.base_url is None
     assert again.sections == (DigestSection(watchlist="layoffs", title="layoffs"),)
+
+
+# --- a story in several sections: in full once, then one-line references ---------------
+
+THREE = Audience("nl", ("ontslag", "thuiswerken", "verzuim"), ("anne@example.nl",))
+TITLES = {"ontslag": "Ontslag", "thuiswerken": "Thuiswerken", "verzuim": "Verzuim en burn-out"}
+
+
+def story(n: int, story_id: int | None) -> dict[str, Any]:
+    return row(n, story_id=story_id, title=f"Verhaal {n}")
+
+
+def test_a_story_in_two_sections_is_shown_in_full_in_the_first_and_referred_to_later() -> None:
+    shared = story(1, 7)
+    ed = build(
+        THREE,
+        {"ontslag": [shared, story(2, 8)], "verzuim": [story(3, 9), shared]},
+        watchlist_titles=TITLES,
+    )
+    ontslag, thuiswerken, verzuim = ed.sections
+    assert [i.title for i in ontslag.items] == ["Verhaal 1", "Verhaal 2"]
+    assert ontslag.items[0].anchor == "story-7"  # referred to below: named
+    assert ontslag.items[1].anchor == ""  # nobody refers to it
+    assert ontslag.references == () and thuiswerken.references == ()
+    assert [i.title for i in verzuim.items] == ["Verhaal 3"]
+    assert verzuim.references == (
+        StoryRef(title="Verhaal 1", watchlist="ontslag", anchor="story-7"),
+    )
+    # a reference counts for its section
+    assert (ontslag.count, thuiswerken.count, verzuim.count) == (2, 0, 2)
+    assert not thuiswerken.items and thuiswerken.quiet
+
+
+def test_the_quota_counts_the_stories_shown_in_full() -> None:
+    shared = story(1, 7)
+    rows = {
+        "ontslag": [shared],
+        "thuiswerken": [shared, story(2, 8), story(3, 9), story(4, 10)],
+    }
+    ed = build(THREE, rows, watchlist_titles=TITLES, quota=2)
+    section = ed.sections[1]
+    # the shared story takes no quota place: two more stories in full, one left out
+    assert [i.title for i in section.items] == ["Verhaal 2", "Verhaal 3"]
+    assert [r.title for r in section.references] == ["Verhaal 1"]
+    assert section.more == 1 and section.count == 4
+
+
+def test_a_story_left_out_by_an_earlier_quota_is_shown_in_full_where_it_makes_the_quota() -> None:
+    late = story(9, 70)
+    rows = {
+        "ontslag": [story(1, 11), story(2, 12), late],  # quota 2: Verhaal 9 is "+1 more"
+        "thuiswerken": [late],  # shown in full here, the first section that shows it
+        "verzuim": [late, story(3, 13)],  # and referred to here
+    }
+    ed = build(THREE, rows, watchlist_titles=TITLES, quota=2)
+    ontslag, thuiswerken, verzuim = ed.sections
+    assert [i.title for i in ontslag.items] == ["Verhaal 1", "Verhaal 2"]
+    assert ontslag.more == 1 and ontslag.references == ()
+    assert [i.title for i in thuiswerken.items] == ["Verhaal 9"]
+    assert thuiswerken.items[0].anchor == "story-70"
+    assert [i.title for i in verzuim.items] == ["Verhaal 3"]
+    assert verzuim.references == (
+        StoryRef(title="Verhaal 9", watchlist="thuiswerken", anchor="story-70"),
+    )
+
+
+def test_an_article_without_a_story_is_referred_to_by_its_id() -> None:
+    lone = story(5, None)
+    ed = build(THREE, {"thuiswerken": [lone], "verzuim": [lone]}, watchlist_titles=TITLES)
+    assert ed.sections[1].items[0].anchor == "article-5"
+    assert ed.sections[2].items == ()
+    assert ed.sections[2].references == (
+        StoryRef(title="Verhaal 5", watchlist="thuiswerken", anchor="article-5"),
+    )
+
+
+def test_a_story_in_three_sections_is_referred_to_twice_and_remembered_once() -> None:
+    shared = story(1, 7)
+    ed = build(THREE, {name: [shared] for name in THREE.watchlists}, watchlist_titles=TITLES)
+    assert len(ed.sections[0].items) == 1
+    ref = StoryRef(title="Verhaal 1", watchlist="ontslag", anchor="story-7")
+    assert ed.sections[1].references == ed.sections[2].references == (ref,)
+    assert sent_story_sizes([ed]) == {7: 1}
+    assert edition_from_json(edition_to_json(ed)) == ed  # references survive freezing
