@@ -42,8 +42,8 @@ _SITEMAP_NS = re.compile(r"^\{[^}]*\}")
 
 
 class PrivateAddressRefused(IgnoreRequest):
-    """The request's host resolves to a loopback, private, link-local, multicast or
-    unspecified address, and private networks are not allowed."""
+    """The request's host resolves to an address that is not a public one (see
+    :func:`crawlers.netguard.is_public_address`), and private networks are not allowed."""
 
 
 class PrivateNetworkGuard:
