@@ -267,3 +267,24 @@ def test_redirects_to_private_addresses_are_refused_before_connecting(
     result = get(server.url_for("/start"), allow_private_networks=False)
     assert result.error and "private or local network address" in result.error, result.error
     assert [request.path for request, _ in server.log] == ["/start"]
+
+
+# --- what a refusal is called ------------------------------------------------------
+
+
+def test_a_page_whose_robots_txt_the_guard_refuses_is_refused_as_private_not_by_robots() -> None:
+    from crawlers.fulltext import FullTextError, fetch_full_text
+    from crawlers.pages import fetch_page
+    from crawlers.robots import RobotsCache
+
+    async def work(client: CrawlClient) -> tuple[object, FetchResult]:
+        robots = RobotsCache(client)
+        article = await fetch_full_text(client, "http://10.0.0.1/nieuws/1", robots.allowed)
+        page = await fetch_page(client, "http://10.0.0.1/nieuws/2", robots)
+        return article, page
+
+    article, page = run_with_client(work, allow_private_networks=False)
+    assert isinstance(article, FullTextError) and article.kind == "private-address"
+    assert article.error.startswith("refused 10.0.0.1 (10.0.0.1): a private or local network")
+    assert page.refused_private and not page.blocked_by_robots
+    assert (page.error or "").startswith("refused 10.0.0.1 (10.0.0.1)")
