@@ -72,3 +72,23 @@ def test_a_full_text_page_on_a_private_address_is_recorded_as_refused(
     assert len(logged) == 1
     assert "refused 10.0.0.1 (10.0.0.1): a private or local network address" in logged[0]
     assert "robots" not in logged[0]
+
+
+def test_a_blog_whose_start_page_redirects_to_a_private_address_fails_and_says_why(
+    site: HTTPServer, make_settings, public_localhost: None
+) -> None:
+    site.expect_request("/").respond_with_response(
+        Response(status=302, headers={"Location": "http://10.0.0.1/blog/"})
+    )
+    settings = make_settings(
+        f'[[sources]]\nname = "Blog"\ntype = "blog"\nurl = "{site.url_for("/")}"\n'
+        "delay = 0\ntimeout = 60\n"
+    )
+    with Store(settings.db_path) as store:
+        [report] = jobs.crawl(settings, store)
+        [row] = store.sources()
+    assert report.status == "error", report
+    for said in (report.error, row.last_error):
+        assert said and "redirect to http://10.0.0.1/blog/ refused" in said
+        assert "refused 10.0.0.1 (10.0.0.1): a private or local network address" in said
+    assert [request.path for request, _ in site.log if request.path != "/robots.txt"] == ["/"]
