@@ -9,7 +9,7 @@ import httpx
 
 from crawlers.feeds import FeedParseError, parse_feed
 from crawlers.html_links import FEED_TYPES, discover_feed_links, looks_like_html
-from crawlers.http import ACCEPT_FEEDS, fetch
+from crawlers.http import ACCEPT_FEEDS, PrivateAddressRefused, fetch
 
 __all__ = [
     "FALLBACK_PATHS",
@@ -48,8 +48,13 @@ def fallback_urls(site_url: str) -> list[str]:
 async def find_feeds(client: httpx.AsyncClient, site_url: str) -> list[str]:
     """Verified feed URLs for a site: the URL itself if it is a feed, else the feeds its
     page links to, else the common fallback paths. A URL counts only if it fetches and
-    parses as a feed. A permanently moved feed is returned at its new URL."""
+    parses as a feed. A permanently moved feed is returned at its new URL.
+
+    Raises PrivateAddressRefused when the private-network guard refuses the site (or
+    where it redirects to), so the caller can say so instead of "no feed found"."""
     page = await fetch(client, site_url, accept=ACCEPT_PAGE_OR_FEED)
+    if page.refused_private:
+        raise PrivateAddressRefused(page.error)
     if page.error or page.content is None:
         return []
     if _parses(page.content, page.url, page.content_type):

@@ -33,7 +33,7 @@ import trafilatura
 from lxml.html import HtmlElement
 
 from crawlers.entries import Entry
-from crawlers.http import fetch
+from crawlers.http import PrivateAddressRefused, fetch
 from crawlers.sanitize import html_to_text, sanitize_html
 from crawlers.urls import canonical_url, is_web_url
 
@@ -105,8 +105,10 @@ class FullTextError:
     """Why :func:`fetch_full_text` has no article for a URL.
 
     ``kind`` is one of ``robots`` (robots.txt forbids it; nothing was fetched),
-    ``fetch`` (network or HTTP failure), ``not-html`` and ``no-article`` (the page was
-    fetched but holds no article, e.g. a listing or a consent wall).
+    ``private-address`` (the private-network guard refused the page's host, or where
+    it redirects to; nothing was sent there), ``fetch`` (network or HTTP failure),
+    ``not-html`` and ``no-article`` (the page was fetched but holds no article, e.g. a
+    listing or a consent wall).
     """
 
     url: str
@@ -263,22 +265,27 @@ async def fetch_full_text(
     """
     if not is_web_url(url):
         return FullTextError(url=url, kind="fetch", error="not an http(s) URL")
-    if robots_allowed is not None and not await robots_allowed(url):
-        return FullTextError(url=url, kind="robots", error="forbidden by robots.txt")
+    if robots_allowed is not None and (
+        refused := await _refused(robots_allowed, url, url, "forbidden by robots.txt")
+    ):
+        return refused
     result = await fetch(client, url, accept=ACCEPT_HTML)
     if result.error or result.content is None:
+        kind = "private-address" if result.refused_private else "fetch"
         return FullTextError(
-            url=url, kind="fetch", error=result.error or "empty response", status=result.status
+            url=url, kind=kind, error=result.error or "empty response", status=result.status
         )
     final = result.url or url
     if (
         robots_allowed is not None
         and _host(final) != _host(url)
-        and not await robots_allowed(final)
-    ):
-        return FullTextError(
-            url=url, kind="robots", error=f"redirected to {final}, forbidden by robots.txt"
+        and (
+            refused := await _refused(
+                robots_allowed, url, final, f"redirected to {final}, forbidden by robots.txt"
+            )
         )
+    ):
+        return refused
     ctype = (result.content_type or "").split(";")[0].strip().lower()
     if ctype and "html" not in ctype and "xml" not in ctype:
         return FullTextError(
@@ -300,6 +307,19 @@ async def fetch_full_text(
             url=url, kind="no-article", error="no article text on the page", status=result.status
         )
     return extracted
+
+
+async def _refused(
+    robots_allowed: Callable[[str], Awaitable[bool]], url: str, page: str, message: str
+) -> FullTextError | None:
+    """Why ``page`` may not be fetched (for the article at ``url``): robots.txt forbids
+    it (``message``), or the private-network guard refused its robots.txt; else None."""
+    try:
+        if await robots_allowed(page):
+            return None
+    except PrivateAddressRefused as exc:
+        return FullTextError(url=url, kind="private-address", error=str(exc))
+    return FullTextError(url=url, kind="robots", error=message)
 
 
 def needs_full_text(entry: Entry, *, max_words: int = SUMMARY_MAX_WORDS) -> bool:

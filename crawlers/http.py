@@ -94,6 +94,7 @@ class FetchResult:
     cache_max_age: int | None = None  # seconds from Cache-Control max-age (less Age)
     error: str | None = None
     blocked_by_robots: bool = False
+    refused_private: bool = False  # the private-network guard refused a host (or a hop's)
     headers: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -180,7 +181,7 @@ async def fetch(
     except DecodeError as exc:
         return FetchResult(url=url, error=str(exc))
     except PrivateAddressRefused as exc:
-        return FetchResult(url=url, error=str(exc))
+        return FetchResult(url=url, error=str(exc), refused_private=True)
     except httpx.TooManyRedirects as exc:
         return FetchResult(url=url, error=str(exc))
     except httpx.ConnectTimeout:

@@ -7,8 +7,9 @@ client, cached for ``ttl``. The rules follow Google's conventions (RFC 9309):
 * 4xx other than 429 (404, 401, 403, 410, …): no rules, everything is allowed.
 * 429, 5xx, timeouts and network errors: the site may be down or overloaded, so every
   page is *disallowed* for ``error_ttl`` (or until its Retry-After), then asked again.
-* A refusal by the private-network guard: disallowed (the page fetch would be refused
-  anyway).
+* A refusal by the private-network guard: :meth:`RobotsCache.allowed` raises
+  :class:`~crawlers.http.PrivateAddressRefused` with the guard's message, so a caller
+  reports the private address instead of "forbidden by robots.txt"; nothing is fetched.
 
 A ``Crawl-delay`` is exposed by :meth:`RobotsCache.crawl_delay` and, when a
 :class:`~crawlers.limits.HostLimiter` is given (a :class:`~crawlers.http.CrawlClient`
@@ -28,7 +29,7 @@ from urllib.parse import urlsplit
 import httpx
 from protego import Protego
 
-from crawlers.http import USER_AGENT, CrawlClient, fetch
+from crawlers.http import USER_AGENT, CrawlClient, PrivateAddressRefused, fetch
 from crawlers.limits import HostLimiter
 
 ROBOTS_MAX_BYTES = 500 * 1024  # Google reads the first 500 KiB
@@ -45,6 +46,7 @@ class RobotsRules:
     parser: Protego | None = None
     expires: float = 0.0
     problem: str | None = None  # why everything is disallowed, for logs
+    refused_private: bool = False  # the guard refused the origin; ``problem`` says why
 
     def allowed(self, url: str, user_agent: str) -> bool:
         if self.parser is None:
@@ -90,8 +92,11 @@ class RobotsCache:
         self._pending: dict[str, asyncio.Future[RobotsRules]] = {}
 
     async def allowed(self, url: str, user_agent: str | None = None) -> bool:
-        """May ``url`` be fetched? Non-http(s) URLs never may."""
+        """May ``url`` be fetched? Non-http(s) URLs never may. Raises
+        PrivateAddressRefused when the private-network guard refused the origin."""
         rules = await self.rules(url)
+        if rules.refused_private:
+            raise PrivateAddressRefused(rules.problem)
         return rules.allowed(url, user_agent or self.user_agent)
 
     async def crawl_delay(self, url: str, user_agent: str | None = None) -> float | None:
@@ -150,6 +155,9 @@ class RobotsCache:
             return rules
         if 400 <= result.status < 500 and result.status != 429:
             return RobotsRules(allow_all=True, expires=now + self.ttl)
+        if result.refused_private:
+            expires = now + min(self.error_ttl, self.ttl)
+            return RobotsRules(False, expires=expires, problem=result.error, refused_private=True)
         # 429, 5xx, network errors, timeouts, a body over 500 KiB: disallow for a while
         return self._failed(now, result.error or "robots.txt unreadable", result.retry_after)
 

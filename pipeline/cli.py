@@ -214,8 +214,14 @@ def _print_crawl(reports: list[jobs.SourceReport]) -> None:
     console.print(
         f"{plural(len(reports), 'source')}, {plural(new, 'new article')}, {failed} failed"
         + (f" ({', '.join(extra)})" if extra else "")
+        + ("; no source succeeded" if _none_succeeded(reports) else "")
         + "."
     )
+
+
+def _none_succeeded(reports: list[jobs.SourceReport]) -> bool:
+    """Every source crawled failed (a 304 "not modified" is a success): exit status 1."""
+    return bool(reports) and all(r.status == "error" for r in reports)
 
 
 @cli.command()
@@ -235,7 +241,8 @@ def _print_crawl(reports: list[jobs.SourceReport]) -> None:
 )
 @click.pass_obj
 def crawl(obj: Context, crawl_all: bool, names: tuple[str, ...]) -> None:
-    """Fetch every source that is due and store new articles."""
+    """Fetch every source that is due and store new articles; exit status 1 when
+    no source succeeded and at least one failed."""
 
     def body() -> int:
         settings = obj.settings()
@@ -263,7 +270,7 @@ def crawl(obj: Context, crawl_all: bool, names: tuple[str, ...]) -> None:
                 console.print(f"No source is due{when}. Use --all to crawl every source now.")
                 return EXIT_OK
             _print_crawl(reports)
-        return EXIT_OK
+        return EXIT_FAILURE if _none_succeeded(reports) else EXIT_OK
 
     _run(body)
 

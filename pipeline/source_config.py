@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from crawlers.discover import FALLBACK_PATHS, find_feeds
 from crawlers.feeds import FeedParseError, parse_feed
-from crawlers.http import fetch, make_client
+from crawlers.http import PrivateAddressRefused, fetch, make_client
 from crawlers.opml import OpmlFeed, parse_opml, write_opml
 from crawlers.urls import canonical_url, is_web_url
 from pipeline.crawl_job import http_options
@@ -155,13 +155,17 @@ class Discovered:
 
 def discover(settings: Settings, url: str) -> Discovered:
     """The feeds a site offers (verified by fetching and parsing each), and the first
-    one's title and language. SourceConfigError when there is none."""
+    one's title and language. SourceConfigError when there is none, or when the
+    private-network guard refuses the site."""
     return asyncio.run(_discover(settings, url))
 
 
 async def _discover(settings: Settings, url: str) -> Discovered:
     async with make_client(http_options(settings)) as client:
-        found = await find_feeds(client, url)
+        try:
+            found = await find_feeds(client, url)
+        except PrivateAddressRefused as exc:
+            raise SourceConfigError(str(exc)) from None
         if not found:
             tried = ", ".join(FALLBACK_PATHS)
             raise SourceConfigError(

@@ -13,8 +13,8 @@ import socket
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, Self
+from urllib.parse import urljoin, urlsplit
 
 import lxml.etree
 import scrapy
@@ -28,6 +28,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.defer import Deferred
 from twisted.internet.error import DNSLookupError
 from twisted.python.failure import Failure
+from w3lib.url import safe_url_string
 
 from crawlers.blog.config import ROBOTS_TOKEN, BlogConfig
 from crawlers.fulltext import extract_article
@@ -42,37 +43,69 @@ _SITEMAP_NS = re.compile(r"^\{[^}]*\}")
 
 
 class PrivateAddressRefused(IgnoreRequest):
-    """The request's host resolves to a loopback, private, link-local, multicast or
-    unspecified address, and private networks are not allowed."""
+    """The request's host resolves to an address that is not a public one (see
+    :func:`crawlers.netguard.is_public_address`), and private networks are not allowed."""
 
 
-class PrivateNetworkGuard:
-    """Downloader middleware: the blog crawler's copy of the rule ``crawlers.http``
-    applies to every feed request. It runs before robots.txt handling (priority 40), so
-    a refused host is not even asked for its robots.txt, and again for every redirect,
-    because Scrapy sends redirected requests through the middleware chain anew."""
+class _Guard:
+    """The verdicts of the private-network guard, one DNS lookup per host and port."""
 
     def __init__(self, allow_private: bool) -> None:
         self.allow_private = allow_private
         self._verdicts: dict[tuple[str, int], str | None] = {}
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> PrivateNetworkGuard:
+    def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler.settings.getbool("TRENDWATCH_ALLOW_PRIVATE_NETWORKS"))
 
-    async def process_request(self, request: Request, spider: Any = None) -> None:
+    async def refusal(self, url: str) -> str | None:
+        """Why ``url``'s host is refused, or None."""
         if self.allow_private:
             return None
-        parts = urlsplit(request.url)
+        parts = urlsplit(url)
         host = parts.hostname or ""
         port = parts.port or (443 if parts.scheme == "https" else 80)
         key = (host, port)
         if key not in self._verdicts:
             self._verdicts[key] = await _refusal(host, port)
-        reason = self._verdicts[key]
+        return self._verdicts[key]
+
+
+class PrivateNetworkGuard(_Guard):
+    """Downloader middleware: the blog crawler's copy of the rule ``crawlers.http``
+    applies to every feed request. It runs before robots.txt handling (priority 40), so
+    a refused host is not even asked for its robots.txt, and again for every redirect,
+    because Scrapy sends redirected requests through the middleware chain anew."""
+
+    async def process_request(self, request: Request, spider: Any = None) -> None:
+        reason = await self.refusal(request.url)
         if reason:
             raise PrivateAddressRefused(reason)
         return None
+
+
+class PrivateRedirectGuard(_Guard):
+    """Downloader middleware just before Scrapy's redirect handling (priority 610: it
+    sees a response first): a redirect to a refused host fails the request that got it,
+    with the guard's reason. Without it, such a redirect (to another host, as a private
+    address always is) would be dropped silently as off-site when it is scheduled, and a
+    start page redirecting there would look like a site without articles."""
+
+    async def process_response(
+        self, request: Request, response: Response, spider: Any = None
+    ) -> Response:
+        location = response.headers.get(b"Location")
+        if response.status not in (301, 302, 303, 307, 308) or not location:
+            return response
+        if location.startswith(b"//"):
+            location = urlsplit(request.url).scheme.encode() + b":" + location
+        target = urljoin(request.url, safe_url_string(location))
+        if urlsplit(target).scheme not in ("http", "https"):
+            return response
+        reason = await self.refusal(target)
+        if reason:
+            raise PrivateAddressRefused(f"redirect to {target} refused: {reason}")
+        return response
 
 
 async def _refusal(host: str, port: int) -> str | None:
@@ -157,7 +190,10 @@ def scrapy_settings(
         "RETRY_TIMES": 1,
         "REDIRECT_MAX_TIMES": 5,
         "DEFAULT_REQUEST_HEADERS": {"Accept": ACCEPT_HTML},
-        "DOWNLOADER_MIDDLEWARES": {"crawlers.blog.spider.PrivateNetworkGuard": 40},
+        "DOWNLOADER_MIDDLEWARES": {
+            "crawlers.blog.spider.PrivateNetworkGuard": 40,
+            "crawlers.blog.spider.PrivateRedirectGuard": 610,
+        },
         "TRENDWATCH_ALLOW_PRIVATE_NETWORKS": allow_private_networks,
         "TWISTED_DNS_RESOLVER": (
             "scrapy.resolver.CachingThreadedResolver"

@@ -300,5 +300,5 @@ def test_fetch_full_text_failures(news_site: HTTPServer, path: str, kind: str, s
 def test_fetch_full_text_refuses_private_addresses(news_site: HTTPServer) -> None:
     result = run_fetch(news_site.url_for("/nieuws/thuiswerkvergoeding"), allow_private=False)
     assert isinstance(result, FullTextError)
-    assert result.kind == "fetch" and "private" in result.error
+    assert result.kind == "private-address" and "private" in result.error
     assert news_site.log == []
