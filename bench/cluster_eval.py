@@ -19,13 +19,32 @@ Two ways to get a clustering to score:
   stand-in) and feeds them to :class:`pipeline.stories.StoryClusterer` one at a time, in
   file order (``--order file``), sorted by id (``--order id``) or shuffled with a seed
   (``--order shuffle --seed N``, ``--repeat K`` for K shuffles and their mean).
-  ``--set name=value`` overrides a :class:`pipeline.stories.ClusterConfig` field. The
+  ``--set name=value`` overrides a :class:`pipeline.stories.ClusterConfig` field. ECB+
   documents carry no dates, so there is no time decay: this is the hardest setting, where
-  only words, names and numbers separate two events of the same kind.
+  only words, names and numbers separate two events of the same kind. Records with a
+  ``title`` field are taken as title and text as they are (no headline line in the
+  text), and records with ``published`` pass it on, so time decay and the story window
+  work as in the pipeline (``--ignore-dates``: not).
 
 The gold file is JSON Lines with an id field and a label field (``--gold-field``,
 default ``subtopic``), such as the ECB+ development topics. Scores are printed with the
-number of articles scored, predicted stories and gold stories.
+number of articles scored, predicted stories and gold stories. When the gold records
+carry a language (``--lang-field``, default ``lang``), two more lines follow: how many
+same-story pairs of a Dutch and an English article (``--lang-pair nl,en``) are in one
+predicted story, and how many pairs of different gold stories share a predicted story
+(with the number of article pairs of different stories put together); ``--details``
+lists them. The bilingual development set is scored with::
+
+    python bench/cluster_eval.py --gold-id-field id --gold-field story \
+        --make-import tests/fixtures/stories/bilingual.jsonl import.jsonl
+    trendwatch import --jsonl import.jsonl && trendwatch process
+    trendwatch export --jsonl out.jsonl
+    python bench/cluster_eval.py --gold-id-field id --gold-field story \
+        out.jsonl tests/fixtures/stories/bilingual.jsonl
+    python bench/cluster_eval.py --gold-id-field id --gold-field story \
+        --direct tests/fixtures/stories/bilingual.jsonl
+
+(``tests/fixtures/stories/README.md`` has the set and its figures.)
 
 Measured on the ECB+ development topics (772 documents, 66 gold stories) with the default
 ClusterConfig and ``pipeline.analysis`` features: file order P 0.909, R 0.921, F1 0.915
@@ -45,8 +64,10 @@ import random
 import re
 import sys
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +144,117 @@ def pick_pred_id_field(records: Sequence[dict[str, Any]], wanted: str) -> str:
     return "import_id" if has_import else "id"
 
 
+@dataclasses.dataclass(frozen=True)
+class PairReport:
+    """Joins across languages within a gold story, and joins of different gold stories."""
+
+    langs: tuple[str, str]
+    cross_joined: int  # same-story (langs[0], langs[1]) article pairs in one predicted story
+    cross_total: int
+    story_pairs_joined: int  # pairs of gold stories that share a predicted story
+    story_pairs_total: int
+    article_pairs_joined: int  # article pairs of different gold stories in one predicted story
+    article_pairs_total: int
+    joined: tuple[tuple[Any, Any, tuple[str, ...]], ...]  # (story, story, shared articles)
+    missed: tuple[tuple[Any, int, int, tuple[str, ...]], ...]  # story, joined, total, where
+
+    def lines(self) -> list[str]:
+        a, b = self.langs
+        return [
+            f"same-story {a}–{b} pairs joined: {self.cross_joined} of {self.cross_total}"
+            f" ({_share(self.cross_joined, self.cross_total)})",
+            f"pairs of different stories joined: {self.story_pairs_joined} of"
+            f" {self.story_pairs_total} story pairs"
+            f" ({_share(self.story_pairs_joined, self.story_pairs_total)});"
+            f" {self.article_pairs_joined} of {self.article_pairs_total} article pairs",
+        ]
+
+    def details(self) -> list[str]:
+        a, b = self.langs
+        out = [f"different stories joined ({len(self.joined)}):"]
+        out += [f"  {s} + {t}: articles {', '.join(ids)}" for s, t, ids in self.joined]
+        out.append(f"stories with {a}–{b} pairs apart ({len(self.missed)}):")
+        out += [
+            f"  {story}: {joined} of {total} joined; predicted {'; '.join(where)}"
+            for story, joined, total, where in self.missed
+        ]
+        return out
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part / whole:.2f}" if whole else "-"
+
+
+def pair_report(
+    predicted: dict[Any, Any],
+    gold: dict[Any, Any],
+    langs: dict[Any, str],
+    pair: tuple[str, str],
+) -> PairReport:
+    """Cross-language recall and different-story joins over the items all three have."""
+    items = sorted((i for i in predicted if i in gold and i in langs), key=_natural)
+    members: dict[Any, list[Any]] = defaultdict(list)  # predicted story -> items
+    for item in items:
+        members[predicted[item]].append(item)
+    shared: dict[tuple[Any, Any], list[str]] = defaultdict(list)
+    for its in members.values():
+        for x, y in combinations(its, 2):
+            if gold[x] != gold[y]:
+                key = tuple(sorted((gold[x], gold[y]), key=str))
+                shared[key] += [str(x), str(y)]
+    article_joins = sum(len(ids) // 2 for ids in shared.values())
+    gold_sizes = Counter(gold[i] for i in items)
+    same_gold_pairs = sum(n * (n - 1) // 2 for n in gold_sizes.values())
+    joined = tuple(
+        (s, t, tuple(sorted(set(ids), key=_natural))) for (s, t), ids in sorted(shared.items())
+    )
+    cross_joined = cross_total = 0
+    missed = []
+    for story in sorted(gold_sizes, key=str):
+        its = [i for i in items if gold[i] == story]
+        first = [i for i in its if langs[i] == pair[0]]
+        second = [i for i in its if langs[i] == pair[1]]
+        together = sum(predicted[x] == predicted[y] for x in first for y in second)
+        total = len(first) * len(second)
+        cross_joined += together
+        cross_total += total
+        if together < total:
+            groups: dict[Any, list[str]] = {}  # predicted story -> this story's articles
+            for i in its:
+                groups.setdefault(predicted[i], []).append(f"{i}/{langs[i]}")
+            where = tuple(f"{_short(label)}: {', '.join(ids)}" for label, ids in groups.items())
+            missed.append((story, together, total, where))
+    return PairReport(
+        langs=pair,
+        cross_joined=cross_joined,
+        cross_total=cross_total,
+        story_pairs_joined=len(shared),
+        story_pairs_total=len(gold_sizes) * (len(gold_sizes) - 1) // 2,
+        article_pairs_joined=article_joins,
+        article_pairs_total=len(items) * (len(items) - 1) // 2 - same_gold_pairs,
+        joined=joined,
+        missed=tuple(missed),
+    )
+
+
+def _short(label: Any) -> str:
+    """A predicted story label as printed: the story id, or 'alone'."""
+    if isinstance(label, tuple):
+        return f"story {label[1]}" if label[0] == "story" else "alone"
+    return f"story {label}"
+
+
+def _natural(value: Any) -> tuple[int, Any]:
+    """Sort key: numbers by value, before other strings."""
+    text = str(value)
+    return (0, int(text)) if text.isdigit() else (1, text)
+
+
+def gold_langs(records: Iterable[dict[str, Any]], id_field: str, field: str) -> dict[Any, str]:
+    """id -> language, for the gold records that carry one."""
+    return {str(r[id_field]): r[field] for r in records if r.get(field)}
+
+
 # --- direct mode: features and the clusterer, no pipeline -----------------------------------
 
 
@@ -136,8 +268,40 @@ def split_document(text: str) -> tuple[str | None, str, str]:
     return url, title, "\n".join(lines[1:])
 
 
-def extractor(kind: str) -> tuple[str, Callable[[list[tuple[int, str, str]]], list]]:
-    """A function from (id, text, lang) triples to ArticleFeatures, and its name."""
+@dataclasses.dataclass(frozen=True)
+class Doc:
+    """A gold document as the extractors take it."""
+
+    id: int
+    text: str
+    lang: str
+    title: str | None = None  # None: the text's first line is the headline (ECB+)
+    published: datetime | None = None
+
+    def parts(self) -> tuple[str | None, str, str]:
+        """(url, title, body)."""
+        if self.title is None:
+            return split_document(self.text)
+        return None, self.title, self.text
+
+
+def doc_of(position: int, record: dict[str, Any], lang_field: str, dates: bool = True) -> Doc:
+    published = None
+    if dates and record.get("published"):
+        published = datetime.fromisoformat(str(record["published"]).replace("Z", "+00:00"))
+        if published.tzinfo is None:
+            published = published.replace(tzinfo=UTC)
+    return Doc(
+        position,
+        record["text"],
+        record.get(lang_field) or "en",
+        record.get("title"),
+        published,
+    )
+
+
+def extractor(kind: str) -> tuple[str, Callable[[list[Doc]], list]]:
+    """A function from documents to ArticleFeatures, and its name."""
     if kind in ("auto", "analysis"):
         try:
             from pipeline.analysis import ArticleInput, analyse
@@ -147,15 +311,24 @@ def extractor(kind: str) -> tuple[str, Callable[[list[tuple[int, str, str]]], li
                 raise
         else:
 
-            def run(docs: list[tuple[int, str, str]]) -> list[ArticleFeatures]:
+            def run(docs: list[Doc]) -> list[ArticleFeatures]:
                 inputs = []
-                for doc_id, text, lang in docs:
-                    url, title, body = split_document(text)
-                    inputs.append(ArticleInput(doc_id, title, body, url=url, language=lang))
+                for doc in docs:
+                    url, title, body = doc.parts()
+                    inputs.append(
+                        ArticleInput(
+                            doc.id,
+                            title,
+                            body,
+                            url=url,
+                            language=doc.lang,
+                            published=doc.published,
+                        )
+                    )
                 return analyse(inputs, NlpConfig())
 
             return "pipeline.analysis", run
-    return "regex stand-in", lambda docs: [standin_features(i, t, la) for i, t, la in docs]
+    return "regex stand-in", lambda docs: [standin_features(doc) for doc in docs]
 
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d[\d.,]*\d|\d")
@@ -177,7 +350,7 @@ except ImportError:
     pass
 
 
-def standin_features(doc_id: int, text: str, lang: str = "en") -> ArticleFeatures:
+def standin_features(doc: Doc) -> ArticleFeatures:
     """Rough features without spaCy: folded lemmas, capitalised runs as names, numbers.
 
     Only for when ``pipeline.analysis`` cannot be imported; it scores lower than the real
@@ -185,7 +358,8 @@ def standin_features(doc_id: int, text: str, lang: str = "en") -> ArticleFeature
     """
     from pipeline.matching import fold, lemma
 
-    url, title, body = split_document(text)
+    lang = doc.lang
+    url, title, body = doc.parts()
     terms: Counter[str] = Counter()
     numbers: set[str] = set()
     names: dict[str, Entity] = {}
@@ -211,9 +385,9 @@ def standin_features(doc_id: int, text: str, lang: str = "en") -> ArticleFeature
             start = False
         _add_name(names, run, fold)
     return ArticleFeatures(
-        id=doc_id,
+        id=doc.id,
         lang=lang,
-        published=None,
+        published=doc.published,
         terms=dict(terms),
         entities=tuple(names.values()),
         keyphrases=tuple(term for term, _ in terms.most_common(5)),
@@ -231,7 +405,7 @@ def _add_name(names: dict[str, Entity], run: list[str], fold: Callable[[str], st
 def order_of(records: list[dict[str, Any]], id_field: str, order: str, seed: int) -> list[int]:
     positions = list(range(len(records)))
     if order == "id":
-        positions.sort(key=lambda i: str(records[i][id_field]))
+        positions.sort(key=lambda i: _natural(records[i][id_field]))
     elif order == "shuffle":
         random.Random(seed).shuffle(positions)
     return positions
@@ -292,7 +466,34 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"predicted matched by {pred_id!r}, gold by {args.gold_id_field!r}")
     print("\n".join(result.lines()))
+    langs = gold_langs(gold, args.gold_id_field, args.lang_field)
+    if langs:
+        print_pairs(
+            predicted_labels(predicted, pred_id),
+            gold_labels(gold, args.gold_id_field, args.gold_field),
+            langs,
+            args,
+        )
     return 0 if result.articles else 1
+
+
+def print_pairs(
+    predicted: dict[Any, Any],
+    gold: dict[Any, Any],
+    langs: dict[Any, str],
+    args: argparse.Namespace,
+) -> None:
+    pairs = pair_report(predicted, gold, langs, lang_pair(args.lang_pair))
+    print("\n".join(pairs.lines()))
+    if args.details:
+        print("\n".join(pairs.details()))
+
+
+def lang_pair(text: str) -> tuple[str, str]:
+    first, _, second = text.partition(",")
+    if not first.strip() or not second.strip():
+        raise SystemExit(f"--lang-pair: expected two language codes such as nl,en, got {text!r}")
+    return first.strip(), second.strip()
 
 
 def direct(path: Path, args: argparse.Namespace) -> int:
@@ -300,9 +501,12 @@ def direct(path: Path, args: argparse.Namespace) -> int:
     config = config_from(args.set)
     name, extract = extractor(args.extractor)
     started = time.perf_counter()
-    features = extract([(i, r["text"], r.get("lang") or "en") for i, r in enumerate(records)])
+    docs = [doc_of(i, r, args.lang_field, not args.ignore_dates) for i, r in enumerate(records)]
+    features = extract(docs)
     print(f"extractor: {name} ({time.perf_counter() - started:.1f} s)")
     gold = {i: r[args.gold_field] for i, r in enumerate(records)}
+    ids = {i: r.get(args.gold_id_field, i) for i, r in enumerate(records)}
+    langs = {ids[i]: r[args.lang_field] for i, r in enumerate(records) if r.get(args.lang_field)}
     seeds = range(args.seed, args.seed + args.repeat) if args.order == "shuffle" else [0]
     f1s = []
     for seed in seeds:
@@ -315,20 +519,34 @@ def direct(path: Path, args: argparse.Namespace) -> int:
         print(f"order: {args.order}" + (f" (seed {seed})" if args.order == "shuffle" else ""))
         print(f"clustering {per_article:.2f} ms per article")
         print("\n".join(result.lines()))
+        if langs:
+            print_pairs(
+                {ids[i]: story for i, story in stories.items()},
+                {ids[i]: label for i, label in gold.items()},
+                langs,
+                args,
+            )
     if len(f1s) > 1:
         print(f"mean F1 over {len(f1s)} orders {sum(f1s) / len(f1s):.4f}, lowest {min(f1s):.4f}")
     return 0
 
 
 def make_import(gold_path: Path, out_path: Path, args: argparse.Namespace) -> int:
-    """Gold documents as ``trendwatch import`` JSON Lines (id, title, text, url)."""
+    """Gold documents as ``trendwatch import`` JSON Lines: id, title, text, url when the
+    text starts with one, lang, published when the gold has it, and the gold label (which
+    the import ignores; it is there to read the file by). All articles come from one
+    source, so the import stores them, and ``process`` sees them, in file order."""
     with out_path.open("w", encoding="utf-8") as out:
-        for record in read_jsonl(gold_path):
-            url, title, body = split_document(record["text"])
+        for position, record in enumerate(read_jsonl(gold_path)):
+            url, title, body = doc_of(position, record, args.lang_field, dates=False).parts()
             line = {"id": record[args.gold_id_field], "title": title, "text": body or title}
             if url:
                 line["url"] = url
-            line["lang"] = record.get("lang") or "en"
+            line["lang"] = record.get(args.lang_field) or "en"
+            if record.get("published"):
+                line["published"] = record["published"]
+            if args.gold_field in record:
+                line[args.gold_field] = record[args.gold_field]
             out.write(json.dumps(line, ensure_ascii=False) + "\n")
     return 0
 
@@ -346,6 +564,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--extractor", choices=("auto", "analysis", "standin"), default="auto")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--make-import", nargs=2, metavar=("GOLD.jsonl", "IMPORT.jsonl"))
+    parser.add_argument("--lang-field", default="lang", help="the gold records' language")
+    parser.add_argument("--lang-pair", default="nl,en", metavar="A,B")
+    parser.add_argument(
+        "--details", action="store_true", help="list joined stories and split pairs"
+    )
+    parser.add_argument(
+        "--ignore-dates", action="store_true", help="--direct: do not pass published"
+    )
     return parser
 
 
