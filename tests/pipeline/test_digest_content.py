@@ -10,7 +10,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from digests.tokens import verify_token
+from digests.tokens import MANAGE, resolve_token, subscriber_id
 from pipeline import jobs
 from pipeline.store import Store
 
@@ -219,16 +219,25 @@ def test_unsubscribe_headers_and_personal_links(
     url = header.split("<https://", 1)[1].split(">", 1)[0]
     assert url.startswith("digest.example.org/unsubscribe/")
     token = url.rsplit("/", 1)[1]
-    assert verify_token(SECRET.encode(), token) == "sanne@example.nl"
-    assert verify_token(b"another-secret-of-16-bytes", token) is None
+    readers = [s.email for s in settings.subscribers]
+    assert resolve_token(SECRET.encode(), token, readers) == "sanne@example.nl"
+    assert resolve_token(b"another-secret-of-16-bytes", token, readers) is None
+    # the links carry an opaque id, not the address (nor its base64, "c2FubmVAZXhhbXBsZS5ubA")
+    assert "sanne" not in header.casefold() and "c2FubmVAZXhhbXBsZS5ubA" not in header
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     text = mail.get_body(("plain",)).get_content()
     assert f"https://{url}" in text and "https://digest.example.org/manage/" in text
-    # the archive page (web version) carries no token and no address
-    page = (settings.archive_dir / "2026" / "W48").glob("*.html")
-    for p in page:
+    manage = text.split("https://digest.example.org/manage/", 1)[1].split()[0]
+    assert resolve_token(SECRET.encode(), manage, readers, MANAGE) == "sanne@example.nl"
+    assert "c2FubmVAZXhhbXBsZS5ubA" not in text
+    # the archive (pages, indexes, feed) carries no token, id or address
+    sid = subscriber_id(SECRET.encode(), "sanne@example.nl")
+    pages = [p for p in settings.archive_dir.rglob("*") if p.is_file()]
+    assert pages
+    for p in pages:
         body = p.read_text("utf-8")
-        assert token not in body and "sanne@example.nl" not in body
+        for secret_thing in (token, manage, sid, "sanne@example.nl", "/unsubscribe/"):
+            assert secret_thing not in body, (p, secret_thing)
 
 
 def test_without_secret_env_a_secret_is_kept_in_the_data_folder(
@@ -243,7 +252,8 @@ def test_without_secret_env_a_secret_is_kept_in_the_data_folder(
     assert key.stat().st_mode & 0o777 == 0o600
     header = str(_mails(recorder)["sanne@example.nl"]["List-Unsubscribe"])
     token = " ".join(header.split()).split("/unsubscribe/")[1].split(">")[0]
-    assert verify_token(key.read_text().strip().encode(), token) == "sanne@example.nl"
+    readers = [s.email for s in settings.subscribers]
+    assert resolve_token(key.read_text().strip().encode(), token, readers) == "sanne@example.nl"
 
 
 def test_preview_writes_files_and_records_nothing(make_settings, tmp_path, monkeypatch) -> None:
