@@ -85,3 +85,72 @@ def test_an_existing_folder_keeps_its_mode_and_backups_are_private(
     assert mode(mine / "trendwatch.db") == 0o600
     assert (mode(mine / "backups"), mode(copy)) == (0o700, 0o600)
     assert sorted(p.name for p in (mine / "backups").iterdir()) == ["copy.db"]
+
+
+def test_preview_digest_and_secret_through_the_cli(tmp_path: Path) -> None:
+    (tmp_path / "trendwatch.toml").write_text(CONFIG, encoding="utf-8")
+    data = tmp_path / "data"
+
+    # the first command creates the data folder and the database
+    preview = trendwatch(
+        "--config", "trendwatch.toml", "digest", "--preview", ADDRESS, cwd=tmp_path
+    )
+    assert preview.returncode == 0, preview.stdout + preview.stderr
+    assert mode(data) == 0o700
+    assert mode(data / "trendwatch.db") == 0o600
+    assert mode(data / "secret.key") == 0o600
+    files = sorted((data / "preview").iterdir())
+    assert [p.suffix for p in files] == [".html", ".txt"]
+    assert mode(data / "preview") == 0o700
+    assert [mode(p) for p in files] == [0o600, 0o600]
+    text = files[1].read_text("utf-8")
+    assert "https://digest.example.org/unsubscribe/v2." in text
+    assert ADDRESS_B64 not in text
+
+    sent = trendwatch("--config", "trendwatch.toml", "digest", cwd=tmp_path)
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    mails = list((data / "outbox").iterdir())
+    assert len(mails) == 1
+    assert (mode(data / "outbox"), mode(mails[0])) == (0o700, 0o600)
+    assert ADDRESS_B64 not in mails[0].read_text("utf-8")
+    # the archive is public: no address or token in it, and readable as before
+    archive = [p for p in (data / "archive").rglob("*")]
+    assert any(p.suffix == ".html" for p in archive)
+    for p in archive:
+        assert mode(p) == (0o755 if p.is_dir() else 0o644), p
+        if p.is_file():
+            body = p.read_text("utf-8")
+            assert ADDRESS not in body and "/unsubscribe/" not in body, p
+
+
+def test_demo_writes_private_files(tmp_path: Path) -> None:
+    demo = trendwatch("demo", "demo", cwd=tmp_path)
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    data = tmp_path / "demo" / "data"
+    assert mode(data) == 0o700
+    assert (mode(data / "trendwatch.db"), mode(data / "secret.key")) == (0o600, 0o600)
+    mails = list((data / "outbox").glob("*.eml"))
+    assert len(mails) == 3
+    assert mode(data / "outbox") == 0o700 and {mode(p) for p in mails} == {0o600}
+    assert mode(data / "archive" / "index.html") == 0o644
+
+
+def test_locks_and_secret_create_a_private_data_folder(tmp_path: Path, umask: None) -> None:
+    from pipeline import jobs, scheduler
+    from pipeline.settings import load_settings
+
+    def settings(data_dir: str):
+        path = tmp_path / f"{data_dir}.toml"
+        path.write_text(CONFIG.replace('"data"', f'"{data_dir}"', 1), encoding="utf-8")
+        return load_settings(path)
+
+    with scheduler.run_lock(tmp_path / "run-data"):  # `trendwatch run` takes it first
+        pass
+    assert mode(tmp_path / "run-data") == 0o700
+    locked = settings("lock-data")
+    with jobs.delivery_lock(locked) as mine:
+        assert mine
+    assert mode(locked.data_dir) == 0o700
+    keyed = settings("key-data")
+    jobs.token_secret(keyed)
+    assert (mode(keyed.data_dir), mode(keyed.data_dir / "secret.key")) == (0o700, 0o600)
