@@ -5,6 +5,7 @@ the public archive stays 0644. Real files, and the CLI as a child process."""
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import stat
 import subprocess
@@ -133,6 +134,39 @@ def test_demo_writes_private_files(tmp_path: Path) -> None:
     assert len(mails) == 3
     assert mode(data / "outbox") == 0o700 and {mode(p) for p in mails} == {0o600}
     assert mode(data / "archive" / "index.html") == 0o644
+
+
+def test_run_log_file_is_private_also_after_rotation(tmp_path: Path, umask: None) -> None:
+    from pipeline.cli import _run_logging
+
+    log_file = tmp_path / "logs" / "run.log"
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    try:
+        _run_logging(log_file, "info")
+        logging.getLogger("pipeline.jobs").info("delivery 2026-W48/nl -> %s: sent", ADDRESS)
+        assert ADDRESS in log_file.read_text("utf-8")
+        assert (mode(log_file.parent), mode(log_file)) == (0o700, 0o600)
+        log_file.rename(log_file.with_suffix(".log.1"))  # logrotate moves it away
+        logging.getLogger("pipeline.jobs").info("delivery 2026-W49/nl -> %s: sent", ADDRESS)
+        assert "2026-W49" in log_file.read_text("utf-8")
+        assert mode(log_file) == 0o600
+    finally:
+        for handler in root.handlers:
+            handler.close()
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+
+
+def test_init_writes_a_private_config_and_force_keeps_the_mode(tmp_path: Path) -> None:
+    first = trendwatch("init", "site", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    config = tmp_path / "site" / "config" / "trendwatch.toml"
+    assert mode(config) == 0o600 and "[[subscribers]]" in config.read_text("utf-8")
+    config.chmod(0o640)  # the owner's choice, e.g. for a service group
+    again = trendwatch("init", "site", "--force", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert mode(config) == 0o640
 
 
 def test_locks_and_secret_create_a_private_data_folder(tmp_path: Path, umask: None) -> None:
