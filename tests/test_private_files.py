@@ -169,6 +169,17 @@ def test_init_writes_a_private_config_and_force_keeps_the_mode(tmp_path: Path) -
     assert mode(config) == 0o640
 
 
+def test_sources_import_keeps_the_config_mode(tmp_path: Path) -> None:
+    config = tmp_path / "trendwatch.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    config.chmod(0o640)  # the owner's choice (the rewrite goes through a 0600 temporary file)
+    opml = REPO / "tests" / "fixtures" / "feeds" / "subscriptions.opml"
+    result = trendwatch("--config", "trendwatch.toml", "sources", "import", str(opml), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "[[sources]]" in config.read_text("utf-8")
+    assert mode(config) == 0o640
+
+
 def test_locks_and_secret_create_a_private_data_folder(tmp_path: Path, umask: None) -> None:
     from pipeline import jobs, scheduler
     from pipeline.settings import load_settings
