@@ -18,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from digests.fsutil import atomic_write_bytes
+from digests.fsutil import atomic_write_bytes, make_private_dir
 
 
 class DeliveryError(Exception):
@@ -65,7 +65,7 @@ class OutboxTransport:
         self.outbox_dir = Path(outbox_dir)
 
     def __enter__(self) -> Self:
-        self.outbox_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.outbox_dir)  # the messages hold subscribers' addresses
         return self
 
     def __exit__(

@@ -23,6 +23,7 @@ from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from digests.fsutil import create_private_file, make_private_dir
 from pipeline import jobs
 from pipeline.jsonl import ImportError_, iter_export, write_jsonl
 from pipeline.settings import ConfigError, Settings, default_config_path, load_settings
@@ -129,6 +130,9 @@ def init(directory: Path, force: bool) -> None:
         errors.print(f"{target} exists already; use --force to overwrite it.")
         sys.exit(EXIT_USAGE)
     target.parent.mkdir(parents=True, exist_ok=True)
+    # the config gets the subscribers' addresses: a new one is readable by its owner
+    # only; one overwritten with --force keeps its mode
+    create_private_file(target)
     target.write_text(config_file("trendwatch.example.toml").read_text("utf-8"), "utf-8")
     console.print(f"Wrote {target}. Edit it, then run: trendwatch --config {target} check")
 
@@ -524,11 +528,20 @@ def run(obj: Context, watch_config: bool, log_file: Path | None, log_level: str)
     _run(body)
 
 
+class _PrivateLogHandler(logging.handlers.WatchedFileHandler):
+    """A WatchedFileHandler whose file, when it creates it (also after log rotation),
+    has mode 0600: delivery lines name subscribers."""
+
+    def _open(self) -> Any:
+        create_private_file(Path(self.baseFilename))
+        return super()._open()
+
+
 def _run_logging(log_file: Path | None, level: str) -> None:
     """One plain line per event, with time and level: for journald or a log file."""
     if log_file is not None:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.handlers.WatchedFileHandler(log_file, encoding="utf-8")
+        make_private_dir(log_file.parent)
+        handler: logging.Handler = _PrivateLogHandler(log_file, encoding="utf-8")
     else:
         handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(

@@ -28,6 +28,7 @@ from digests.deliver import (
     SessionDeliveryError,
     SmtpTransport,
 )
+from digests.fsutil import atomic_write_text, make_private_dir
 from digests.mail import build_message, make_message_id
 from digests.model import Edition, Recipient
 from digests.render import render_edition
@@ -416,11 +417,12 @@ def preview(
                 sender=settings.sender,
                 template_dir=settings.template_dir,
             )
-            out_dir.mkdir(parents=True, exist_ok=True)
+            # the files hold the reader's address and working manage/unsubscribe links
+            make_private_dir(out_dir)
             stem = f"{edition.year}-W{edition.week:02d}-{edition.slug}"
             html_path, text_path = out_dir / f"{stem}.html", out_dir / f"{stem}.txt"
-            html_path.write_text(rendered.html, encoding="utf-8")
-            text_path.write_text(rendered.text, encoding="utf-8")
+            atomic_write_text(html_path, rendered.html, mode=0o600)
+            atomic_write_text(text_path, rendered.text, mode=0o600)
             return html_path, text_path
     raise KeyError(email)  # every subscriber belongs to an audience
 
@@ -458,7 +460,7 @@ def token_secret(settings: Settings) -> bytes:
         return value.encode()
     path = settings.data_dir / "secret.key"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(path.parent)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32))
@@ -497,7 +499,7 @@ def retry_after(attempts: int) -> timedelta:
 def delivery_lock(settings: Settings) -> Iterator[bool]:
     """One delivering run per data folder at a time (the scheduler's and a manual one may
     overlap): yields False when another process holds the lock."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(settings.data_dir)
     with open(settings.data_dir / "delivery.lock", "a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -33,6 +33,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from digests.fsutil import make_private_dir
 from pipeline import jobs
 from pipeline.schedule import next_slot, next_wakeup, spread_overdue
 from pipeline.settings import ConfigError, Settings, load_settings, show_duration
@@ -83,7 +84,7 @@ def _describe_holder(text: str) -> str:
 def run_lock(data_dir: Path) -> Iterator[Path]:
     """Hold ``data_dir/run.lock`` (flock, released by the kernel when the process dies)
     with this process's pid in it; RunLockHeld when another process holds it."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(data_dir)
     path = data_dir / RUN_LOCK
     with open(path, "a+") as handle:
         try:

@@ -23,6 +23,7 @@ from typing import Any
 import sqlite_utils
 
 from crawlers.entries import Entry
+from digests.fsutil import create_private_file, make_private_dir
 
 APPLICATION_ID = 0x54574348  # "TWCH"
 BUSY_TIMEOUT_MS = 10_000
@@ -351,7 +352,10 @@ class SaveResult:
 class Store:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # The database holds every subscriber's address: a new one is created 0600 in a
+        # new 0700 folder, and SQLite gives its -wal and -shm files the database's mode.
+        make_private_dir(self.path.parent)
+        create_private_file(self.path)
         conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000)
         self.db = sqlite_utils.Database(conn, execute_plugins=False)
         self._configure()
@@ -433,7 +437,7 @@ class Store:
         own_files = {live, *(live.with_name(live.name + s) for s in ("-wal", "-shm", "-journal"))}
         if target.resolve() in own_files:
             raise ValueError(f"cannot back up {self.path} onto itself ({target})")
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(target.parent)
         fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
         os.close(fd)
         try:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from digests.tokens import verify_token
+from digests.tokens import MANAGE, resolve_token, subscriber_id
 from pipeline import jobs
 from pipeline.cli import cli
 from pipeline.settings import ConfigError, ConfigProblem
@@ -224,18 +224,29 @@ def test_unsubscribe_headers_and_personal_links(
     url = header.split("<https://", 1)[1].split(">", 1)[0]
     assert url.startswith("digest.example.org/unsubscribe/")
     token = url.rsplit("/", 1)[1]
-    assert verify_token(SECRET.encode(), token) == "sanne@example.nl"
-    assert verify_token(b"another-secret-of-16-bytes", token) is None
+    readers = [s.email for s in settings.subscribers]
+    assert resolve_token(SECRET.encode(), token, readers) == "sanne@example.nl"
+    assert resolve_token(b"another-secret-of-16-bytes", token, readers) is None
+    # the links carry an opaque id, not the address (nor its base64, "c2FubmVAZXhhbXBsZS5ubA")
+    assert "sanne" not in header.casefold() and "c2FubmVAZXhhbXBsZS5ubA" not in header
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     text = mail.get_body(("plain",)).get_content()
     assert f"https://{url}" in text and "https://digest.example.org/manage/" in text
-    # the archive pages (web versions) of both audiences carry no token and no address
+    manage = text.split("https://digest.example.org/manage/", 1)[1].split()[0]
+    assert resolve_token(SECRET.encode(), manage, readers, MANAGE) == "sanne@example.nl"
+    assert "c2FubmVAZXhhbXBsZS5ubA" not in text
+    # the archive pages (web versions) of both audiences exist...
     week = settings.archive_dir / "2026" / "W48"
     pages = {p.name: p.read_text("utf-8") for p in week.glob("*.html")}
     assert sorted(pages) == ["nl-banen_burnout.html", "nl-burnout.html"]
     assert "Jumbo schrapt 300 banen in Veghel" in pages["nl-banen_burnout.html"]  # Sanne's
-    for body in pages.values():
-        assert token not in body and "sanne@example.nl" not in body
+    # ...and the archive (pages, indexes, feed) carries no token, id or address
+    sid = subscriber_id(SECRET.encode(), "sanne@example.nl")
+    files = [p for p in settings.archive_dir.rglob("*") if p.is_file()]
+    for p in files:
+        body = p.read_text("utf-8")
+        for secret_thing in (token, manage, sid, "sanne@example.nl", "/unsubscribe/"):
+            assert secret_thing not in body, (p, secret_thing)
 
 
 def test_without_secret_env_a_secret_is_kept_in_the_data_folder(
@@ -250,7 +261,8 @@ def test_without_secret_env_a_secret_is_kept_in_the_data_folder(
     assert key.stat().st_mode & 0o777 == 0o600
     header = str(_mails(recorder)["sanne@example.nl"]["List-Unsubscribe"])
     token = " ".join(header.split()).split("/unsubscribe/")[1].split(">")[0]
-    assert verify_token(key.read_text().strip().encode(), token) == "sanne@example.nl"
+    readers = [s.email for s in settings.subscribers]
+    assert resolve_token(key.read_text().strip().encode(), token, readers) == "sanne@example.nl"
 
 
 def test_secret_env_needs_16_bytes_and_fewer_is_a_config_error(
@@ -275,7 +287,7 @@ def test_secret_env_needs_16_bytes_and_fewer_is_a_config_error(
     refused = CliRunner().invoke(cli, argv)
     assert refused.exit_code == 2 and not out.exists()
     said = " ".join(refused.stderr.split())
-    assert said.startswith("Invalid configuration (1 problem(s)):")
+    assert said.startswith("Invalid configuration (1 problem):")
     assert f"secret_env: {problem.message}" in said
     monkeypatch.setenv("TW_TEST_SECRET", "0123456789abcdef")
     accepted = CliRunner().invoke(cli, argv)
