@@ -453,7 +453,7 @@ def token_secret(settings: Settings) -> bytes:
                         str(settings.path),
                         "secret_env",
                         f"environment variable {settings.secret_env} must hold a secret of"
-                        " at least 16 characters",
+                        " at least 16 bytes (16 ASCII characters)",
                     )
                 ]
             )

@@ -275,7 +275,8 @@ def test_secret_env_needs_16_bytes_and_fewer_is_a_config_error(
     problem = ConfigProblem(
         str(settings.path),
         "secret_env",
-        "environment variable TW_TEST_SECRET must hold a secret of at least 16 characters",
+        "environment variable TW_TEST_SECRET must hold a secret of at least 16 bytes"
+        " (16 ASCII characters)",
     )
     with pytest.raises(ConfigError) as info:
         jobs.token_secret(settings)
