@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from digests.model import DigestItem, DigestSection, Edition, StoryRef
+from digests.model import DigestItem, DigestSection, Edition, Recipient, StoryRef
+from digests.render import edition_context
 from pipeline.editions import (
     DEFAULT_PERIOD,
     SECTION_QUOTA,
@@ -291,6 +292,7 @@ def build(audience: Audience, rows: dict[str, Sequence[dict[str, Any]]], **kw: A
 
 
 AUD = Audience("nl", ("ontslag", "thuiswerken"), ("anne@example.nl",))
+BASE = "https://trends.example.nl"
 
 
 def test_edition_metadata() -> None:
@@ -368,6 +370,20 @@ def test_the_stories_left_out_by_the_quota_are_kept_in_the_edition() -> None:
     assert edition_from_json(edition_to_json(ed)) == ed  # they are frozen with it
     # only the e-mail's stories count as sent
     assert sent_story_sizes([ed]) == {101: 1, 102: 1, 103: 1, 104: 1, 105: 1}
+
+
+def test_the_mail_shows_the_quota_and_the_archive_page_every_story() -> None:
+    ed = build(AUD, {"thuiswerken": [row(n) for n in range(1, 9)]}, base_url=BASE)
+    reader = Recipient("anne@example.nl", "Anne", "nl", AUD.watchlists)
+    mail = edition_context(ed, reader)["sections"][1]
+    assert [i.title for i in mail.items] == [f"Artikel {n} over thuiswerken" for n in range(1, 6)]
+    assert mail.more == "+3 meer in het archief"
+    page = f"{BASE}/archive/2026/W49/nl-ontslag_thuiswerken.html"  # the edition's web version
+    assert mail.more_href == f"{page}#s-thuiswerken"
+    web = edition_context(ed)["sections"][1]  # no recipient: the archive page
+    assert [i.title for i in web.items] == [f"Artikel {n} over thuiswerken" for n in range(1, 9)]
+    assert web.anchor == "s-thuiswerken"
+    assert web.more is None and web.more_href is None
 
 
 @pytest.mark.parametrize(
@@ -587,7 +603,7 @@ def test_a_story_no_quota_takes_is_kept_in_full_in_the_first_section_that_has_it
 
 
 def test_an_edition_stored_before_the_left_out_stories_were_kept_still_loads() -> None:
-    ed = build(AUD, {"thuiswerken": [row(n) for n in range(1, 9)]})
+    ed = build(AUD, {"thuiswerken": [row(n) for n in range(1, 9)]}, base_url=BASE)
     data = json.loads(edition_to_json(ed))
     for section in data["sections"]:  # as the previous code stored it
         del section["more_items"], section["more_references"]
@@ -596,6 +612,11 @@ def test_an_edition_stored_before_the_left_out_stories_were_kept_still_loads() -
     assert len(section.items) == 5 and section.more == 3 and section.count == 8
     assert section.more_items == () and section.more_references == ()
     assert section.more_missing == 3
+    # nothing to link to: the mail and the archive page say how many, unlinked
+    reader = Recipient("anne@example.nl", "Anne", "nl", AUD.watchlists)
+    for view in (edition_context(old, reader)["sections"][1], edition_context(old)["sections"][1]):
+        assert len(view.items) == 5
+        assert (view.more, view.more_href) == ("+3 meer deze week", None)
 
 
 def test_an_article_without_a_story_is_referred_to_by_its_id() -> None:
