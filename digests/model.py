@@ -66,11 +66,23 @@ class DigestSection:
     items: tuple[DigestItem, ...] = ()  # the stories shown in full here
     more: int = 0  # matched items left out of the e-mail by the per-section quota
     references: tuple[StoryRef, ...] = ()  # stories shown in full in an earlier section
+    # The stories counted in ``more``, for the edition's archive page (the e-mail shows
+    # only ``items`` and ``references``): in full, or as a reference when the edition
+    # shows the story in full in another section. An edition stored before these were
+    # kept has neither (see ``more_missing``).
+    more_items: tuple[DigestItem, ...] = ()
+    more_references: tuple[StoryRef, ...] = ()
 
     @property
     def count(self) -> int:
         """Matched items in the period: shown in full, referred to, and left out."""
         return len(self.items) + len(self.references) + self.more
+
+    @property
+    def more_missing(self) -> int:
+        """How many of the ``more`` stories the edition does not hold (all of them in an
+        edition stored before they were kept; none in one built since)."""
+        return max(0, self.more - len(self.more_items) - len(self.more_references))
 
     @property
     def quiet(self) -> bool:

@@ -263,6 +263,7 @@ class RefView:
     title: str
     href: str | None  # "#<anchor>" of the full story
     where: str  # "ook onder Verzuim en burn-out"
+    up: bool = True  # the full story is in an earlier section (else a later one)
 
 
 @dataclass(frozen=True)
@@ -271,7 +272,9 @@ class SectionView:
     title: str
     items: tuple[ItemView, ...]
     references: tuple[RefView, ...]  # one line each, after the items
-    more: str | None  # "+3 meer in het archief"
+    # the e-mail: "+3 meer in het archief", linked to the section on the archive page;
+    # the archive page shows those stories instead (see _section_view)
+    more: str | None
     more_href: str | None
     quiet: str | None  # set when the section has nothing at all
 
@@ -318,13 +321,16 @@ def _html_id(anchor: str) -> str | None:
     return cleaned or None
 
 
-def _ref_view(ref: StoryRef, lang: str, titles: dict[str, str]) -> RefView:
+def _ref_view(
+    ref: StoryRef, lang: str, titles: dict[str, str], later: frozenset[str] = frozenset()
+) -> RefView:
     html_id = _html_id(ref.anchor)
     where = titles.get(ref.watchlist) or clean_text(ref.watchlist)
     return RefView(
         title=clean_text(ref.title),
         href=f"#{html_id}" if html_id else None,
         where=i18n.t(lang, "also_under", title=where),
+        up=ref.watchlist not in later,
     )
 
 
@@ -334,19 +340,35 @@ def _section_view(
     timezone: str,
     online: str | None,
     titles: dict[str, str] | None = None,
+    *,
+    web: bool = False,
+    later: frozenset[str] = frozenset(),
 ) -> SectionView:
+    """The section in the e-mail (its top stories, then "+N more in the archive" linked
+    to the section on the edition's archive page, ``online``) or, with ``web``, on
+    that page (every story the edition holds, no "+N more"). An edition stored before
+    the left-out stories were kept does not hold them: then "+N more this week", linked
+    nowhere. ``later``: the watchlists of the sections after this one."""
     title = clean_text(section.title)
     sid = anchor(section.watchlist)
     quiet = i18n.t(lang, "quiet", title=title) if section.quiet else None
+    items, refs = section.items, section.references
+    if web:
+        items, refs = items + section.more_items, refs + section.more_references
+    more = more_href = None
+    if section.more_missing:  # not in the edition: say how many, link nowhere
+        count = section.more_missing if web else section.more
+        more = i18n.t(lang, "more.not_kept", count=i18n.number(count, lang))
+    elif section.more and not web:
+        more = i18n.t(lang, "more", count=i18n.number(section.more, lang))
+        more_href = f"{online}#{sid}" if online else None
     return SectionView(
         anchor=sid,
         title=title,
-        items=tuple(
-            _item_view(item, lang, timezone, lead=n == 0) for n, item in enumerate(section.items)
-        ),
-        references=tuple(_ref_view(r, lang, titles or {}) for r in section.references),
-        more=i18n.t(lang, "more", count=i18n.number(section.more, lang)) if section.more else None,
-        more_href=f"{online}#{sid}" if online and section.more else None,
+        items=tuple(_item_view(item, lang, timezone, lead=n == 0) for n, item in enumerate(items)),
+        references=tuple(_ref_view(r, lang, titles or {}, later) for r in refs),
+        more=more,
+        more_href=more_href,
         quiet=quiet,
     )
 
@@ -418,9 +440,22 @@ class _EditionViews:
         )
         self.intro = intro(edition)
         self.section_titles = {s.watchlist: clean_text(s.title) for s in edition.sections}
-        self.sections = tuple(
-            _section_view(s, lang, edition.timezone, online, self.section_titles)
-            for s in edition.sections
+        names = [s.watchlist for s in edition.sections]
+        # the e-mail shows each section's quota; the web version every story it holds
+        self.sections, self.web_sections = (
+            tuple(
+                _section_view(
+                    s,
+                    lang,
+                    edition.timezone,
+                    online,
+                    self.section_titles,
+                    web=web,
+                    later=frozenset(names[n + 1 :]),
+                )
+                for n, s in enumerate(edition.sections)
+            )
+            for web in (False, True)
         )
         trends = (_trend_view(t, lang, self.section_titles) for t in edition.trends)
         self.trends = tuple(t for t in trends if t is not None)
@@ -512,7 +547,7 @@ def _context(
         "subject": views.subject,
         "heading": views.heading,
         "intro": views.intro,
-        "sections": list(views.sections),
+        "sections": list(views.web_sections if recipient is None else views.sections),
         "trends": list(views.trends),
         "web_url": None if recipient is None else views.online,
         "view_online": i18n.t(lang, "footer.view_online"),

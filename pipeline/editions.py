@@ -161,7 +161,14 @@ def build_edition(
     shows a one-line reference to it instead (``DigestSection.references``), which
     counts for that section but takes no quota place: the quota (top ``quota``, then "+N
     more") counts the stories shown in full. A story left out by the quota of an earlier
-    section is shown in full in the first later section where it makes the quota."""
+    section is shown in full in the first later section where it makes the quota.
+
+    The stories a section's quota leaves out are kept too (``more_items`` and
+    ``more_references``), for the edition's archive page, which shows every story of
+    the period; the e-mail shows the quota. They follow the same rule: a story is shown
+    in full once in the edition. One that makes a quota somewhere stays in full there
+    (the others refer to it, also from an earlier section); one that makes no quota is
+    shown in full in the first section that has it, and referred to from later ones."""
     rows = {name: list(data.rows_for(name)) for name in audience.watchlists}
     groups = {name: _stories(rs) for name, rs in rows.items()}
     story_ids = {g.story_id for gs in groups.values() for g in gs if g.story_id is not None}
@@ -169,7 +176,7 @@ def build_edition(
     for m in data.members_for(story_ids) if story_ids else ():
         members.setdefault(m["story_id"], []).append(m)
     full: dict[Any, tuple[str, _Group]] = {}  # story key -> where it is shown in full
-    chosen: dict[str, tuple[list[_Group], list[_Group], int]] = {}
+    chosen: dict[str, tuple[list[_Group], list[_Group], list[_Group]]] = {}
     for name in audience.watchlists:
         fresh = [
             g
@@ -181,7 +188,7 @@ def build_edition(
         fresh.sort(key=lambda g: -len(members.get(g.story_id, [g.lead])))
         leads: list[_Group] = []
         refs: list[_Group] = []
-        more = 0
+        left: list[_Group] = []  # left out by the quota: "+N more"
         for g in fresh:
             if g.key in full:
                 refs.append(g)
@@ -189,30 +196,45 @@ def build_edition(
                 leads.append(g)
                 full[g.key] = (name, g)
             else:
-                more += 1
-        chosen[name] = (leads, refs, more)
-    referred = {g.key for _, refs, _ in chosen.values() for g in refs}
+                left.append(g)
+        chosen[name] = (leads, refs, left)
+    # "Lees ook" links to stories of the period that the e-mail does not show in full
     pool = [g for g in _stories(data.related_pool) if g.key not in full]
-    sections = []
-    items: dict[Any, DigestItem] = {}
+    # the stories no quota took: in full in the first section that has them
+    left_full: dict[str, list[_Group]] = {}
+    left_refs: dict[str, list[_Group]] = {}
     for name in audience.watchlists:
-        leads, refs, more = chosen[name]
-        for g in leads:
-            item = _item(g, members.get(g.story_id, []), pool)
-            if g.key in referred:
-                item = dataclasses.replace(item, anchor=_anchor(g))
-            items[g.key] = item
-        references = tuple(
+        for g in chosen[name][2]:
+            if g.key in full:
+                left_refs.setdefault(name, []).append(g)
+            else:
+                full[g.key] = (name, g)
+                left_full.setdefault(name, []).append(g)
+    referred = {g.key for _, refs, _ in chosen.values() for g in refs}
+    referred |= {g.key for refs in left_refs.values() for g in refs}
+    items: dict[Any, DigestItem] = {}
+    for key, (_, g) in full.items():
+        item = _item(g, members.get(g.story_id, []), pool)
+        items[key] = dataclasses.replace(item, anchor=_anchor(g)) if key in referred else item
+
+    def references(groups: list[_Group]) -> tuple[StoryRef, ...]:
+        return tuple(
             StoryRef(title=items[g.key].title, watchlist=full[g.key][0], anchor=_anchor(g))
-            for g in refs
+            for g in groups
         )
+
+    sections = []
+    for name in audience.watchlists:
+        leads, refs, left = chosen[name]
         sections.append(
             DigestSection(
                 watchlist=name,
                 title=watchlist_titles.get(name, name),
                 items=tuple(items[g.key] for g in leads),
-                more=more,
-                references=references,
+                more=len(left),
+                references=references(refs),
+                more_items=tuple(items[g.key] for g in left_full.get(name, [])),
+                more_references=references(left_refs.get(name, [])),
             )
         )
     return Edition(
@@ -365,7 +387,8 @@ def _ranked(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def sent_story_sizes(editions: Iterable[Edition]) -> dict[int, int]:
-    """Story id -> the largest size at which an earlier edition showed it."""
+    """Story id -> the largest size at which an earlier edition showed it in the e-mail
+    (its ``items``; the stories kept only for its archive page were not sent)."""
     sizes: dict[int, int] = {}
     for edition in editions:
         for section in edition.sections:

@@ -48,6 +48,29 @@ def make_items() -> tuple[DigestItem, ...]:
     )
 
 
+def make_more_items() -> tuple[DigestItem, ...]:
+    """The two stories the quota left out of the e-mail ("+2 meer in het archief"),
+    which the archive page shows."""
+    return (
+        DigestItem(
+            title="Ontslag na kritische tweet over werkgever",
+            url="https://news.example.nl/ontslag-tweet",
+            source="NOS",
+            published=_at(25, 11),
+            teaser="De kantonrechter oordeelde dat het ontslag terecht was.",
+            matched=("werk",),
+        ),
+        DigestItem(
+            title="Steeds meer vacatures via Instagram",
+            url="https://news.example.nl/vacatures-instagram",
+            source="Intermediair",
+            published=_at(27, 16),
+            teaser="",
+            matched=("social media",),
+        ),
+    )
+
+
 def build_edition(**overrides: Any) -> Edition:
     """The test edition; keyword arguments override fields (``language`` also the slug)."""
     language = overrides.pop("language", "nl")
@@ -67,6 +90,7 @@ def build_edition(**overrides: Any) -> Edition:
                 title="Social media op het werk",
                 items=make_items(),
                 more=2,
+                more_items=make_more_items(),
             ),
             DigestSection(watchlist="thuiswerken", title="Thuiswerken"),
         ),

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -27,7 +27,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from digests.archive import archive_entry, write_edition_page, write_indexes
-from digests.model import DigestItem, DigestSection, Edition, RelatedLink, SourceLink, TrendItem
+from digests.model import (
+    DigestItem,
+    DigestSection,
+    Edition,
+    Recipient,
+    RelatedLink,
+    SourceLink,
+    TrendItem,
+)
 from digests.render import render_edition
 
 CHROMIUM = Path(os.environ.get("TRENDWATCH_CHROMIUM", "/usr/bin/chromium"))
@@ -409,3 +417,52 @@ def test_edition_without_hostile_text_reads_well(
     )
     assert browser_page.evaluate("() => document.documentElement.scrollWidth") <= 1280
     watch.assert_clean()
+
+
+# --- from the mail to the stories beyond its quota -----------------------------------
+
+
+def test_the_mails_more_link_opens_the_section_on_the_archive_page(
+    page: tuple[Any, Watch], tmp_path: Path
+) -> None:
+    """The mail (opened from disk) shows a section's top stories and "+2 meer in het
+    archief"; following that link opens the edition's page on the web server at that
+    section, which shows the two the mail left out."""
+    root = tmp_path / "archive"
+    root.mkdir()
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(SubPathHandler, directory=str(root)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        site = f"http://127.0.0.1:{httpd.server_address[1]}{SERVER_PATH.removesuffix('/archive/')}"
+        plain = week(48)
+        shown = plain.sections[1].items[0]
+        left = tuple(
+            replace(shown, title=f"Verhaal {n} over thuiswerken", url=f"https://e.example/{n}")
+            for n in (2, 3)
+        )
+        thuiswerken = replace(plain.sections[1], more=2, more_items=left)
+        edition = replace(plain, sections=(plain.sections[0], thuiswerken), base_url=site)
+        write_edition_page(root, edition, render_edition(edition).html)
+        mail = tmp_path / "mail.html"
+        reader = Recipient("anne@example.nl", "Anne", "nl", ("social-media-werk", "thuiswerken"))
+        mail.write_text(render_edition(edition, reader).html, encoding="utf-8")
+
+        browser_page, watch = page
+        load(browser_page, mail.as_uri())
+        assert browser_page.locator("#s-thuiswerken h3").all_inner_texts() == [shown.title]
+        with browser_page.expect_navigation(wait_until="load"):
+            browser_page.get_by_role("link", name="+2 meer in het archief").click()
+        assert browser_page.url == f"{site}/archive/{edition.archive_path}#s-thuiswerken"
+        assert browser_page.evaluate("() => document.querySelector(':target').id") == (
+            "s-thuiswerken"
+        )
+        titles = browser_page.locator("#s-thuiswerken h3").all_inner_texts()
+        assert titles == [shown.title, "Verhaal 2 over thuiswerken", "Verhaal 3 over thuiswerken"]
+        assert browser_page.get_by_text("meer in het archief").count() == 0
+        no_script_ran(browser_page)
+        watch.assert_clean()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(5)

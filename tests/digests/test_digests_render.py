@@ -155,8 +155,10 @@ def test_more_links_to_web_version(edition: Edition, recipient: Recipient) -> No
     assert 'id="s-social-media-werk"' in out.html
 
 
-def test_more_without_base_url_is_plain_text(make_edition: EditionFactory) -> None:
-    out = render_edition(make_edition(language="en", base_url=None))
+def test_more_without_base_url_is_plain_text(
+    make_edition: EditionFactory, recipient: Recipient
+) -> None:
+    out = render_edition(make_edition(language="en", base_url=None), recipient)
     assert "+2 more in the archive" in out.html
     assert "/archive/" not in out.html
     assert "/archive/" not in out.text
@@ -395,9 +397,16 @@ def test_read_also_list(make_edition: EditionFactory) -> None:
     assert "Read also" in render_edition(story_edition(make_edition, language="en")).html
 
 
-def test_lead_article_is_marked(edition: Edition) -> None:
-    h3 = [a.get("class") or "" for tag, a in tags(render_edition(edition).html) if tag == "h3"]
+def test_lead_article_is_marked(edition: Edition, recipient: Recipient) -> None:
+    h3 = [
+        a.get("class") or ""
+        for tag, a in tags(render_edition(edition, recipient).html)
+        if tag == "h3"
+    ]
     assert ["item-lead" in c for c in h3] == [True, False, False]
+    # the archive page shows the two the quota left out too; the lead is the same
+    h3 = [a.get("class") or "" for tag, a in tags(render_edition(edition).html) if tag == "h3"]
+    assert ["item-lead" in c for c in h3] == [True, False, False, False, False]
 
 
 # --- trends ----------------------------------------------------------------------------

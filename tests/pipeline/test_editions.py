@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from digests.model import DigestItem, DigestSection, Edition, StoryRef
+from digests.model import DigestItem, DigestSection, Edition, Recipient, StoryRef
+from digests.render import edition_context
 from pipeline.editions import (
     DEFAULT_PERIOD,
     SECTION_QUOTA,
@@ -291,6 +292,7 @@ def build(audience: Audience, rows: dict[str, Sequence[dict[str, Any]]], **kw: A
 
 
 AUD = Audience("nl", ("ontslag", "thuiswerken"), ("anne@example.nl",))
+BASE = "https://trends.example.nl"
 
 
 def test_edition_metadata() -> None:
@@ -349,12 +351,48 @@ def test_quota_keeps_the_first_rows_and_counts_the_rest() -> None:
     assert ed.item_count == 8
 
 
+def test_the_stories_left_out_by_the_quota_are_kept_in_the_edition() -> None:
+    rows = [row(n, story_id=100 + n) for n in range(1, 9)]  # eight stories of one article
+    ed = build(AUD, {"thuiswerken": rows})
+    section = ed.sections[1]
+    # equal sizes: the store's order; the top 5 for the e-mail, the other 3 kept
+    assert [i.title for i in section.items] == [
+        f"Artikel {n} over thuiswerken" for n in (1, 2, 3, 4, 5)
+    ]
+    assert section.more == 3
+    assert [i.title for i in section.more_items] == [
+        f"Artikel {n} over thuiswerken" for n in (6, 7, 8)
+    ]
+    assert section.more_items[0].url == "https://nu.nl/werk/6"
+    assert section.more_items[0].teaser == "Samenvatting 6. Meer werknemers willen thuiswerken."
+    assert section.more_references == () and section.more_missing == 0
+    assert section.count == 8 and ed.item_count == 8
+    assert edition_from_json(edition_to_json(ed)) == ed  # they are frozen with it
+    # only the e-mail's stories count as sent
+    assert sent_story_sizes([ed]) == {101: 1, 102: 1, 103: 1, 104: 1, 105: 1}
+
+
+def test_the_mail_shows_the_quota_and_the_archive_page_every_story() -> None:
+    ed = build(AUD, {"thuiswerken": [row(n) for n in range(1, 9)]}, base_url=BASE)
+    reader = Recipient("anne@example.nl", "Anne", "nl", AUD.watchlists)
+    mail = edition_context(ed, reader)["sections"][1]
+    assert [i.title for i in mail.items] == [f"Artikel {n} over thuiswerken" for n in range(1, 6)]
+    assert mail.more == "+3 meer in het archief"
+    page = f"{BASE}/archive/2026/W49/nl-ontslag_thuiswerken.html"  # the edition's web version
+    assert mail.more_href == f"{page}#s-thuiswerken"
+    web = edition_context(ed)["sections"][1]  # no recipient: the archive page
+    assert [i.title for i in web.items] == [f"Artikel {n} over thuiswerken" for n in range(1, 9)]
+    assert web.anchor == "s-thuiswerken"
+    assert web.more is None and web.more_href is None
+
+
 @pytest.mark.parametrize(
     "count,shown,more", [(0, 0, 0), (1, 1, 0), (3, 3, 0), (4, 3, 1), (9, 3, 6)]
 )
 def test_custom_quota(count: int, shown: int, more: int) -> None:
     ed = build(AUD, {"ontslag": [row(n) for n in range(count)]}, quota=3)
     assert (len(ed.sections[0].items), ed.sections[0].more) == (shown, more)
+    assert len(ed.sections[0].more_items) == more
 
 
 def test_empty_watchlist_gives_an_empty_section() -> None:
@@ -533,6 +571,52 @@ def test_a_story_left_out_by_an_earlier_quota_is_shown_in_full_where_it_makes_th
     assert verzuim.references == (
         StoryRef(title="Verhaal 9", watchlist="thuiswerken", anchor="story-70"),
     )
+    # kept for the archive page, the left-out story stays in full where it made the
+    # quota: its first section refers to it there, a later section
+    assert ontslag.more_items == ()
+    assert ontslag.more_references == (
+        StoryRef(title="Verhaal 9", watchlist="thuiswerken", anchor="story-70"),
+    )
+
+
+def test_a_story_no_quota_takes_is_kept_in_full_in_the_first_section_that_has_it() -> None:
+    left = story(2, 12)
+    rows = {
+        "ontslag": [story(1, 11), left],  # quota 1: Verhaal 2 is "+1 more"
+        "verzuim": [story(3, 13), left],  # here too
+    }
+    ed = build(THREE, rows, watchlist_titles=TITLES, quota=1)
+    ontslag, thuiswerken, verzuim = ed.sections
+    assert [i.title for i in ontslag.items] == ["Verhaal 1"]
+    assert [i.title for i in verzuim.items] == ["Verhaal 3"]
+    assert ontslag.more == verzuim.more == 1
+    assert ontslag.references == verzuim.references == ()
+    assert [i.title for i in ontslag.more_items] == ["Verhaal 2"]
+    assert ontslag.more_items[0].anchor == "story-12"  # referred to below
+    assert ontslag.more_references == ()
+    assert verzuim.more_items == ()
+    assert verzuim.more_references == (
+        StoryRef(title="Verhaal 2", watchlist="ontslag", anchor="story-12"),
+    )
+    assert (ontslag.count, thuiswerken.count, verzuim.count) == (2, 0, 2)
+    assert ontslag.items[0].anchor == "" and verzuim.items[0].anchor == ""
+
+
+def test_an_edition_stored_before_the_left_out_stories_were_kept_still_loads() -> None:
+    ed = build(AUD, {"thuiswerken": [row(n) for n in range(1, 9)]}, base_url=BASE)
+    data = json.loads(edition_to_json(ed))
+    for section in data["sections"]:  # as the previous code stored it
+        del section["more_items"], section["more_references"]
+    old = edition_from_json(json.dumps(data))
+    section = old.sections[1]
+    assert len(section.items) == 5 and section.more == 3 and section.count == 8
+    assert section.more_items == () and section.more_references == ()
+    assert section.more_missing == 3
+    # nothing to link to: the mail and the archive page say how many, unlinked
+    reader = Recipient("anne@example.nl", "Anne", "nl", AUD.watchlists)
+    for view in (edition_context(old, reader)["sections"][1], edition_context(old)["sections"][1]):
+        assert len(view.items) == 5
+        assert (view.more, view.more_href) == ("+3 meer deze week", None)
 
 
 def test_an_article_without_a_story_is_referred_to_by_its_id() -> None:
