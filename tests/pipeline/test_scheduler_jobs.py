@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 import time
 
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_SUBMITTED, JobEvent
+
 from pipeline.scheduler import Runner
 
 CONFIG = """
@@ -34,24 +36,43 @@ class Blocking(Runner):
         self.release = threading.Event()
         self.started = threading.Event()
         self.runs = 0
+        self.in_crawl = False
 
     def crawl_cycle(self) -> None:
         self.runs += 1
+        self.in_crawl = True
         self.started.set()
-        # it plans its next run first, then is slow to return: the next run comes due
-        # while APScheduler still counts this one as running
-        self._schedule("crawl", self.crawl_cycle, self.clock())
-        self.release.wait(10)
+        try:
+            # it plans its next run first, then is slow to return: the next run comes
+            # due while APScheduler still counts this one as running
+            self._schedule("crawl", self.crawl_cycle, self.clock())
+            self.release.wait(60)  # until the test lets go (the 60 s only guard a hang)
+        finally:
+            self.in_crawl = False
+
+
+def on_event(runner: Runner, mask: int, job_id: str) -> threading.Event:
+    """Set when the scheduler reports ``mask`` for the job ``job_id``."""
+    seen = threading.Event()
+
+    def listener(event: JobEvent) -> None:
+        if event.job_id == job_id:
+            seen.set()
+
+    runner.scheduler.add_listener(listener, mask)
+    return seen
 
 
 def test_a_self_planned_run_that_comes_while_the_last_one_finishes_is_not_lost(
     make_settings,
 ) -> None:
     runner = Blocking(make_settings(CONFIG))
+    skipped = on_event(runner, EVENT_JOB_MAX_INSTANCES, "crawl")
     runner.start()  # its startup job plans the first crawl
     try:
         assert runner.started.wait(20)
-        time.sleep(0.5)  # the run planned for "now" fires and is skipped meanwhile
+        # the run planned for "now" fires while this one still runs, and is dropped
+        assert skipped.wait(20)
         runner.release.set()
         assert wait(lambda: runner.runs >= 3)  # it went on being planned
         assert wait(lambda: runner.scheduler.get_job("crawl") is not None)
@@ -68,23 +89,23 @@ def test_a_reload_runs_between_jobs_not_during_one(make_settings, tmp_path) -> N
     original_reload = runner.reload
 
     def reload() -> bool:
-        order.append(
-            f"reload after {runner.runs} crawl run(s), crawl done: {runner.release.is_set()}"
-        )
+        order.append(f"reload after {runner.runs} crawl run(s), during a crawl: {runner.in_crawl}")
         return original_reload()
 
     runner.reload = reload  # type: ignore[method-assign]
+    submitted = on_event(runner, EVENT_JOB_SUBMITTED, "reload")
     thread = threading.Thread(target=runner.run)
     thread.start()
     try:
         assert wait(lambda: runner.scheduler.get_job("crawl") is not None or runner.runs > 0)
         assert runner.started.wait(20)
         runner.reload_requested.set()  # as SIGHUP does
-        time.sleep(1.5)
+        # the run loop hands the reload to the job thread, which the crawl still holds
+        assert wait(lambda: submitted.is_set() or bool(order))
         assert order == []  # not while the crawl job holds the thread
         runner.release.set()
         assert wait(lambda: bool(order))
-        assert order[0].endswith("crawl done: True")
+        assert order[0].endswith("during a crawl: False")
     finally:
         runner.release.set()
         runner.stopping.set()
