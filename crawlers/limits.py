@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 MAX_HOST_DELAY = 60.0  # a robots.txt Crawl-delay above this is capped
@@ -25,6 +25,7 @@ class HostLimiter:
 
     ``delay`` is the default gap in seconds between the starts of two requests to the
     same host; :meth:`set_delay` overrides it per host (e.g. a robots.txt Crawl-delay).
+    ``clock`` and ``sleep`` measure and wait out that gap (tests pass fake ones).
     State for a host is dropped when nothing uses it and its delay has passed, so the
     limiter stays small however many hosts a crawl touches.
     """
@@ -36,6 +37,7 @@ class HostLimiter:
         *,
         max_delay: float = MAX_HOST_DELAY,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         if per_host < 1:
             raise ValueError("per_host must be at least 1")
@@ -43,6 +45,7 @@ class HostLimiter:
         self.delay = max(0.0, delay)
         self.max_delay = max_delay
         self._clock = clock
+        self._sleep = sleep
         self._hosts: dict[str, _Host] = {}
         self._delays: dict[str, float] = {}
 
@@ -75,7 +78,7 @@ class HostLimiter:
                     async with state.pacing:
                         wait = state.last_start + delay - self._clock()
                         if wait > 0:
-                            await asyncio.sleep(wait)
+                            await self._sleep(wait)
                         state.last_start = self._clock()
                 yield
         finally:

@@ -3,6 +3,7 @@ as a child process, and the backup written before a schema migration."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import re
@@ -67,9 +68,10 @@ def test_backup_beside_an_open_write_transaction_has_the_committed_rows_only(
             writer.execute("BEGIN IMMEDIATE")
             writer.execute("INSERT INTO state (key, value) VALUES ('uncommitted', 'x')")
             writer.execute("UPDATE sources SET title = 'changed' WHERE name = 'A'")
-            started = time.monotonic()
+            # this thread holds the write transaction open: a backup that waited for
+            # the writer could never finish (it would fail on the busy timeout)
             first = store.backup(tmp_path / "out" / "first.db")
-            assert time.monotonic() - started < 5  # not waiting for the writer (WAL)
+            assert writer.in_transaction  # done beside it, not after it (WAL)
             writer.execute("COMMIT")
             second = store.backup(tmp_path / "out" / "second.db")
         finally:
@@ -93,7 +95,7 @@ from pathlib import Path
 db, stop = sys.argv[1], Path(sys.argv[2])
 conn = sqlite3.connect(db, timeout=10, isolation_level=None)
 batch = 0
-deadline = time.monotonic() + 60
+deadline = time.monotonic() + 300  # only against an orphaned writer
 while not stop.exists() and time.monotonic() < deadline:
     conn.execute("BEGIN IMMEDIATE")
     conn.executemany(
@@ -106,6 +108,21 @@ while not stop.exists() and time.monotonic() < deadline:
         print("ready", flush=True)
 print(batch, flush=True)
 """
+
+
+def committed(db: Path) -> int:
+    with closing(read_only(db)) as conn:
+        return len(state_keys(conn))
+
+
+def wait_for_more_than(rows: int, db: Path, child: subprocess.Popen) -> None:
+    """Wait until more than ``rows`` are committed in ``db`` while the writer runs; the
+    deadline only guards against a hang."""
+    deadline = time.monotonic() + 60
+    while committed(db) <= rows:
+        assert child.poll() is None, "the writer stopped"
+        assert time.monotonic() < deadline, "the writer committed nothing for a minute"
+        time.sleep(0.01)
 
 
 def test_backups_while_another_process_writes_are_consistent_snapshots(tmp_path: Path) -> None:
@@ -122,10 +139,11 @@ def test_backups_while_another_process_writes_are_consistent_snapshots(tmp_path:
             assert child.stdout.readline().strip() == "ready"
             copies = []
             for n in range(6):
-                with closing(read_only(db)) as conn:
-                    committed_before = len(state_keys(conn))
-                copies.append((committed_before, store.backup(tmp_path / "copies" / f"{n}.db")))
-                time.sleep(0.05)
+                committed_before = committed(db)
+                copy = store.backup(tmp_path / "copies" / f"{n}.db")
+                copies.append((committed_before, copy))
+                # the writer has committed past this copy before the next one is made
+                wait_for_more_than(committed(copy), db, child)
             assert child.poll() is None  # still writing when the last backup was done
         finally:
             stop.touch()
@@ -141,7 +159,7 @@ def test_backups_while_another_process_writes_are_consistent_snapshots(tmp_path:
         for b in {k.split("-")[0] for k in keys}:
             assert {f"{b}-{i}" for i in range(10)} <= keys
         counts.append(len(keys))
-    assert counts == sorted(counts) and counts[-1] > counts[0]
+    assert all(a < b for a, b in itertools.pairwise(counts))  # each copy a later snapshot
     assert counts[-1] <= batches * 10
     assert sorted(os.listdir(tmp_path / "copies")) == [f"{n}.db" for n in range(6)]
 

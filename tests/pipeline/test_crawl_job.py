@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gzip
 import logging
-import time
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -278,8 +278,12 @@ def test_server_errors_back_off_exponentially_and_recovery_resets(
 
 
 def test_timeout_gzip_bomb_and_html_fail_alone(site: HTTPServer, make_settings) -> None:
+    release = threading.Event()
+    answered = threading.Event()
+
     def slow(request: Request) -> Response:
-        time.sleep(1.5)
+        release.wait(60)  # held until the crawl is over (the 60 s only guard a hang)
+        answered.set()
         return Response(rss(items("slow", 1)), content_type=RSS)
 
     site.expect_request("/slow.xml").respond_with_handler(slow)
@@ -303,7 +307,11 @@ def test_timeout_gzip_bomb_and_html_fail_alone(site: HTTPServer, make_settings) 
     )
     assert len(bomb) < 64 * 1024
     with Store(settings.db_path) as store:
-        reports = {r.name: r for r in jobs.crawl(settings, store)}
+        try:
+            reports = {r.name: r for r in jobs.crawl(settings, store)}
+            assert not answered.is_set()  # the crawl did not wait for the slow server
+        finally:
+            release.set()
         assert reports["Goed"].new == 5 and store.article_count() == 5
         assert "timed out" in (reports["Traag"].error or "")
         assert "larger than 1048576 bytes" in (reports["Bom"].error or "")

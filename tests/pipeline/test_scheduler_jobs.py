@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 import time
 
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_SUBMITTED, JobEvent
+
 from pipeline.scheduler import Runner
 
 CONFIG = """
@@ -35,25 +37,44 @@ class Blocking(Runner):
         self.started = threading.Event()
         self.runs = 0
         self.finished = 0  # crawl runs that returned
+        self.in_crawl = False
 
     def crawl_cycle(self) -> None:
         self.runs += 1
+        self.in_crawl = True
         self.started.set()
-        # it plans its next run first, then is slow to return: the next run comes due
-        # while APScheduler still counts this one as running
-        self._schedule("crawl", self.crawl_cycle, self.clock())
-        self.release.wait(10)
-        self.finished += 1
+        try:
+            # it plans its next run first, then is slow to return: the next run comes
+            # due while APScheduler still counts this one as running
+            self._schedule("crawl", self.crawl_cycle, self.clock())
+            self.release.wait(60)  # until the test lets go (the 60 s only guard a hang)
+        finally:
+            self.in_crawl = False
+            self.finished += 1
+
+
+def on_event(runner: Runner, mask: int, job_id: str) -> threading.Event:
+    """Set when the scheduler reports ``mask`` for the job ``job_id``."""
+    seen = threading.Event()
+
+    def listener(event: JobEvent) -> None:
+        if event.job_id == job_id:
+            seen.set()
+
+    runner.scheduler.add_listener(listener, mask)
+    return seen
 
 
 def test_a_self_planned_run_that_comes_while_the_last_one_finishes_is_not_lost(
     make_settings,
 ) -> None:
     runner = Blocking(make_settings(CONFIG))
+    skipped = on_event(runner, EVENT_JOB_MAX_INSTANCES, "crawl")
     runner.start()  # its startup job plans the first crawl
     try:
         assert runner.started.wait(20)
-        time.sleep(0.5)  # the run planned for "now" fires and is skipped meanwhile
+        # the run planned for "now" fires while this one still runs, and is dropped
+        assert skipped.wait(20)
         runner.release.set()
         assert wait(lambda: runner.runs >= 3)  # it went on being planned
         assert wait(lambda: runner.scheduler.get_job("crawl") is not None)
@@ -71,25 +92,28 @@ def test_a_reload_runs_between_jobs_not_during_one(make_settings, tmp_path) -> N
     original_reload = runner.reload
 
     def reload() -> bool:
-        # the job the runner says is running, crawl runs started, crawl runs returned
-        order.append((runner.current, runner.runs, runner.finished))
+        # the job the runner says is running, crawl runs started and returned, and
+        # whether a crawl is still in progress
+        order.append((runner.current, runner.runs, runner.finished, runner.in_crawl))
         reloaded.append(original_reload())
         return reloaded[-1]
 
     runner.reload = reload  # type: ignore[method-assign]
+    submitted = on_event(runner, EVENT_JOB_SUBMITTED, "reload")
     thread = threading.Thread(target=runner.run)
     thread.start()
     try:
         assert wait(lambda: runner.scheduler.get_job("crawl") is not None or runner.runs > 0)
         assert runner.started.wait(20)
         runner.reload_requested.set()  # as SIGHUP does
-        time.sleep(1.5)
+        # the run loop hands the reload to the job thread, which the crawl still holds
+        assert wait(lambda: submitted.is_set() or bool(order))
         assert order == []  # not while the crawl job holds the thread
         runner.release.set()
         assert wait(lambda: bool(reloaded))
         # a job of its own on the job thread, after the crawl run returned
-        current, runs, finished = order[0]
-        assert current == "reload" and runs == finished >= 1
+        current, runs, finished, in_crawl = order[0]
+        assert current == "reload" and runs == finished >= 1 and not in_crawl
         assert reloaded == [True] and runner.settings is not settings  # a fresh config
     finally:
         runner.release.set()
