@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import os
 import signal
 import sqlite3
 import subprocess
@@ -23,7 +22,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from smtp_support import Received
-from tests_support import REPO
+from tests_support import child_env
 
 RSS = "application/rss+xml; charset=utf-8"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -120,7 +119,7 @@ query = 'thuiswerken OR "hybride werken"'
 
 
 def _env() -> dict[str, str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "NO_COLOR": "1", "COLUMNS": "200"}
+    env = child_env(NO_COLOR="1", COLUMNS="200")
     env.pop("TRENDWATCH_CONFIG", None)
     return env
 
