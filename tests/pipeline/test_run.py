@@ -1,5 +1,11 @@
 """``trendwatch run`` as a user runs it: a child process with short intervals against a
-local HTTP server and a local SMTP server (aiosmtpd), stopped with real signals."""
+local HTTP server and a local SMTP server (aiosmtpd), stopped with real signals.
+
+Under libfaketime (``faketime -f +365d pytest``) the child inherits LD_PRELOAD and its
+timed waits never time out (see test_scheduler_jobs.py): a test that needs the
+scheduler to wake by itself (the next crawl cycle, --watch-config) fails at any offset.
+``TW_TEST_CLOCK_OFFSET_DAYS=365`` moves the clock of this process and the child instead.
+"""
 
 from __future__ import annotations
 
