@@ -135,6 +135,7 @@ def extract_article(
     *,
     min_words: int = MIN_ARTICLE_WORDS,
     require_evidence: bool = False,
+    now: datetime | None = None,
 ) -> Extracted | None:
     """The article on an HTML page, or None when the page holds none.
 
@@ -148,7 +149,11 @@ def extract_article(
     article signal, so an "about" or contact page with enough text is not taken for a
     post. Fetching the full text of a feed entry leaves it off: the feed already said
     the URL is an article.
+
+    ``now`` is the time of the crawl: a publication date after its day is not believed
+    (default: today, htmldate's own bound).
     """
+    latest = _latest_date(now)
     if not html or not html.strip():
         return None
     try:
@@ -172,6 +177,7 @@ def extract_article(
                 "original_date": True,
                 "extensive_search": False,  # metadata only; text patterns come below
                 "outputformat": _DATE_FORMAT,
+                "max_date": latest,
             },
         )
     except (ValueError, TypeError):  # trafilatura raises these for unusable trees
@@ -204,6 +210,7 @@ def extract_article(
                 original_date=True,
                 extensive_search=True,
                 outputformat=_DATE_FORMAT,
+                max_date=latest,
             )
         )
     evidence = signals.article + (1 if published and not signals.date_markup else 0)
@@ -233,12 +240,18 @@ async def extract_article_async(
     min_words: int = MIN_ARTICLE_WORDS,
     require_evidence: bool = False,
     executor: Executor | None = None,
+    now: datetime | None = None,
 ) -> Extracted | None:
     """:func:`extract_article` off the event loop: in ``executor`` when given (a
     ``ProcessPoolExecutor`` gets true parallelism; the function and its result pickle),
     else in the default thread pool."""
     call = functools.partial(
-        extract_article, html, url, min_words=min_words, require_evidence=require_evidence
+        extract_article,
+        html,
+        url,
+        min_words=min_words,
+        require_evidence=require_evidence,
+        now=now,
     )
     if executor is None:
         return await asyncio.to_thread(call)
@@ -252,6 +265,7 @@ async def fetch_full_text(
     *,
     min_words: int = 60,
     executor: Executor | None = None,
+    now: datetime | None = None,
 ) -> Extracted | FullTextError:
     """Fetch an article page and extract its full text.
 
@@ -261,7 +275,8 @@ async def fetch_full_text(
     comes from :func:`crawlers.http.make_client`, which owns timeouts, size caps and the
     private-network guard. ``min_words`` is lower than the blog spider's bar: the feed
     already vouched that the URL is an article, so a short news item still counts.
-    Never raises for network or page problems.
+    ``now`` is the crawl's time (see :func:`extract_article`). Never raises for network
+    or page problems.
     """
     if not is_web_url(url):
         return FullTextError(url=url, kind="fetch", error="not an http(s) URL")
@@ -293,7 +308,7 @@ async def fetch_full_text(
         )
     try:
         extracted = await extract_article_async(
-            result.content, final, min_words=min_words, executor=executor
+            result.content, final, min_words=min_words, executor=executor, now=now
         )
     except Exception as exc:  # a third-party parser choking on hostile HTML
         return FullTextError(
@@ -562,6 +577,17 @@ def _parse_date(value: str | None) -> datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
+
+
+def _latest_date(now: datetime | None) -> datetime | None:
+    """htmldate's ``max_date`` for a crawl at ``now``: the end of its day (UTC), naive
+    like the dates htmldate reads (:func:`_parse_date` takes those for UTC); None leaves
+    htmldate's default, the end of today."""
+    if now is None:
+        return None
+    return now.astimezone(UTC).replace(
+        tzinfo=None, hour=23, minute=59, second=59, microsecond=999999
+    )
 
 
 def _is_midnight_guess(value: str | None) -> bool:

@@ -147,7 +147,12 @@ async def crawl_async(
     on_done: Callable[[SourceReport], None] | None = None,
     parse_pool: bool | None = None,
 ) -> list[SourceReport]:
-    """:func:`crawl` for a caller that runs an event loop already (the scheduler)."""
+    """:func:`crawl` for a caller that runs an event loop already (the scheduler).
+
+    Without ``now`` each source's outcome is recorded at the time it came in (a long
+    crawl spans minutes); with ``now``, the whole crawl happens at that moment: due
+    sources, recorded times, next polls and the newest publication date believed."""
+    clock: Callable[[], datetime] = utcnow if now is None else (lambda: now)
     now = now or utcnow()
     store.sync_sources(settings.sources, now)
     wanted = None if names is None else list(names)
@@ -166,7 +171,8 @@ async def crawl_async(
         pool = ParsingPool(workers)
     try:
         async with make_client(http_options(settings)) as client:
-            run = _Crawl(settings, store, client, pool.parse if pool else parse_inline)
+            parse = pool.parse if pool else parse_inline
+            run = _Crawl(settings, store, client, parse, clock)
             reports = await run.all(rows, on_done)
     finally:
         if pool is not None:
@@ -233,9 +239,15 @@ class _Crawl:
     """One crawl run: the shared client, robots cache and limits."""
 
     def __init__(
-        self, settings: Settings, store: Store, client: CrawlClient, parse: FeedParser
+        self,
+        settings: Settings,
+        store: Store,
+        client: CrawlClient,
+        parse: FeedParser,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.settings = settings
+        self.clock = clock
         self.store = store
         self.client = client
         self.parse = parse
@@ -305,7 +317,9 @@ class _Crawl:
             entry = fresh[index]
             assert entry.url is not None  # needs_full_text wants a link
             async with self.page_limit:
-                got = await fetch_full_text(self.client, entry.url, self.robots.allowed)
+                got = await fetch_full_text(
+                    self.client, entry.url, self.robots.allowed, now=self.clock()
+                )
             if isinstance(got, FullTextError):
                 problems[got.kind] = problems.get(got.kind, 0) + 1
                 log.info("source %r: no full text for %s: %s", row.name, entry.url, got.error)
@@ -343,6 +357,7 @@ class _Crawl:
             config,
             timeout=opts.timeout,
             allow_private_networks=self.settings.allow_private_networks,
+            now=self.clock(),
         )
         if found.robots_refused:
             log.info("source %r: robots.txt kept %d pages out", row.name, len(found.robots_refused))
@@ -359,7 +374,7 @@ class _Crawl:
     def record(
         self, row: SourceRow, source: Source, result: _Result, seconds: float
     ) -> SourceReport:
-        now = utcnow()
+        now = self.clock()
         base = self.settings.schedule.crawl_every
         name = row.name
         if result.error:

@@ -2,16 +2,40 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 from pytest_httpserver import HTTPServer
 
 from smtp_support import Recorder, free_port
+from tests_support import CLOCK_OFFSET_DIR, clock_offset, travel
 
 FIXTURES = Path(__file__).parent / "fixtures"
+_TRAVELLER = pytest.StashKey[Any]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    offset = clock_offset()
+    if offset is not None:  # TW_TEST_CLOCK_OFFSET_DAYS: see tests_support
+        config.stash[_TRAVELLER] = travel(offset)
+        # children that keep this process's PYTHONPATH (the blog spider's) move too
+        path = os.environ.get("PYTHONPATH")
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(CLOCK_OFFSET_DIR), path) if p)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    traveller = config.stash.get(_TRAVELLER, None)
+    if traveller is not None:
+        traveller.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    offset = clock_offset()
+    return None if offset is None else f"wall clock moved by {offset} (time-machine)"
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import email
 import email.policy
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests_support import REPO
+from tests_support import child_env
 
 COMMANDS = [
     *("init", "check", "demo", "crawl", "process", "digest", "archive", "status", "sources"),
@@ -22,7 +21,7 @@ COMMANDS = [
 
 
 def trendwatch(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200", "NO_COLOR": "1"}
+    env = child_env(COLUMNS="200", NO_COLOR="1")
     env.pop("TRENDWATCH_CONFIG", None)
     return subprocess.run(
         [sys.executable, "-m", "pipeline", *args],

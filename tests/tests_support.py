@@ -2,6 +2,41 @@
 
 from __future__ import annotations
 
+import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+
+# ``TW_TEST_CLOCK_OFFSET_DAYS=365 pytest`` runs the tests with the wall clock a year
+# ahead (-30: a month back): time-machine in the test process (conftest) and in the
+# ``python`` children started with child_env (tests/clock_offset/sitecustomize.py).
+# Unlike libfaketime it leaves the monotonic clock alone, so timed waits still work.
+CLOCK_OFFSET_ENV = "TW_TEST_CLOCK_OFFSET_DAYS"
+CLOCK_OFFSET_DIR = REPO / "tests" / "clock_offset"
+
+
+def clock_offset() -> timedelta | None:
+    """The wall-clock offset asked for with TW_TEST_CLOCK_OFFSET_DAYS, if any."""
+    value = os.environ.get(CLOCK_OFFSET_ENV, "").strip()
+    return timedelta(days=float(value)) if value else None
+
+
+def travel(offset: timedelta) -> Any:
+    """A started time-machine traveller: the wall clock ``offset`` away, ticking."""
+    import time_machine
+
+    traveller = time_machine.travel(datetime.now(UTC) + offset, tick=True)
+    traveller.start()
+    return traveller
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment for a ``python`` child of a test: this checkout on its import
+    path (first, so the child runs this code whatever is installed), and under a clock
+    offset the folder whose sitecustomize moves the child's clock too."""
+    path = [str(REPO)]
+    if clock_offset() is not None:
+        path.insert(0, str(CLOCK_OFFSET_DIR))
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(path), **extra}

@@ -1,7 +1,8 @@
 """Child-process entry point: ``python -m crawlers.blog.child``.
 
-Reads ``{"config": {...}, "allow_private_networks": bool, "time_limit": float|null}``
-as JSON on stdin, runs the blog spider once, and writes JSON Lines on stdout:
+Reads ``{"config": {...}, "allow_private_networks": bool, "time_limit": float|null,
+"now": ISO time|null}`` (``now``: the crawl's time) as JSON on stdin, runs the blog
+spider once, and writes JSON Lines on stdout:
 
 - ``{"kind": "article", ...}`` for every article page, as soon as it is extracted;
 - ``{"kind": "refused", "url", "reason"}`` for every request robots.txt forbade;
@@ -19,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from datetime import datetime
 from typing import IO, Any
 
 
@@ -34,6 +36,7 @@ def main() -> int:
     from crawlers.blog.spider import BlogSpider, scrapy_settings
 
     config = BlogConfig.from_dict(request["config"])
+    now = datetime.fromisoformat(request["now"]) if request.get("now") else None
 
     def emit(record: dict[str, Any]) -> None:
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -57,7 +60,7 @@ def main() -> int:
     crawler = process.create_crawler(BlogSpider)
     crawler.signals.connect(on_item, signal=signals.item_scraped)
     crawler.signals.connect(on_closed, signal=signals.spider_closed)
-    process.crawl(crawler, config=config, emit=emit)
+    process.crawl(crawler, config=config, emit=emit, now=now)
     process.start()
 
     spider = crawler.spider

@@ -69,14 +69,16 @@ def crawl_blog(
     timeout: float,
     allow_private_networks: bool,
     command: Sequence[str] | None = None,
+    now: datetime | None = None,
 ) -> BlogResult:
     """Crawl one blog in a child process; blocks for at most about ``timeout`` seconds.
 
-    ``command`` replaces the child command line (tests use it to simulate a crash or a
-    hang; it could also run the child under another interpreter).
+    ``now`` is the time of the crawl: no page date after its day is believed (default:
+    the child's today). ``command`` replaces the child command line (tests use it to
+    simulate a crash or a hang; it could also run the child under another interpreter).
     """
     started = time.monotonic()
-    payload = _payload(config, timeout, allow_private_networks)
+    payload = _payload(config, timeout, allow_private_networks, now)
     try:
         proc = subprocess.Popen(
             list(command or child_command()),
@@ -109,11 +111,12 @@ async def crawl_blog_async(
     timeout: float,
     allow_private_networks: bool,
     command: Sequence[str] | None = None,
+    now: datetime | None = None,
 ) -> BlogResult:
     """:func:`crawl_blog` for an event loop: the child runs while the loop does other
     work, and is killed when ``timeout`` passes or the calling task is cancelled."""
     started = time.monotonic()
-    payload = _payload(config, timeout, allow_private_networks)
+    payload = _payload(config, timeout, allow_private_networks, now)
     argv = list(command or child_command())
     try:
         proc = await asyncio.create_subprocess_exec(
@@ -164,13 +167,16 @@ async def crawl_blog_async(
     )
 
 
-def _payload(config: BlogConfig, timeout: float, allow_private_networks: bool) -> bytes:
+def _payload(
+    config: BlogConfig, timeout: float, allow_private_networks: bool, now: datetime | None
+) -> bytes:
     soft = timeout * SOFT_LIMIT_SHARE - STARTUP_ALLOWANCE
     return json.dumps(
         {
             "config": config.to_dict(),
             "allow_private_networks": allow_private_networks,
             "time_limit": round(soft, 1) if soft >= 1 else None,
+            "now": now.isoformat() if now is not None else None,
         }
     ).encode()
 

@@ -211,14 +211,18 @@ class BlogSpider(scrapy.Spider):
 
     Every page is handed to :func:`crawlers.fulltext.extract_article` with
     ``require_evidence``: listing, tag, pagination and "about" pages come back as None
-    and are only used for their links. Items are plain dicts (JSON-ready).
+    and are only used for their links. Items are plain dicts (JSON-ready). ``now`` is
+    the crawl's time: no page date after its day is believed (default: today).
     """
 
     name = "trendwatch-blog"
 
-    def __init__(self, config: BlogConfig, emit: Emit, **kwargs: Any) -> None:
+    def __init__(
+        self, config: BlogConfig, emit: Emit, now: datetime | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.config = config
+        self.now = now
         self.emit = emit
         host = (urlsplit(config.start_url).hostname or "").lower()
         # www.example.org and example.org are one site: a redirect between them is fine
@@ -260,7 +264,11 @@ class BlogSpider(scrapy.Spider):
         ):
             return
         extracted = extract_article(
-            response.body, response.url, min_words=self.config.min_words, require_evidence=True
+            response.body,
+            response.url,
+            min_words=self.config.min_words,
+            require_evidence=True,
+            now=self.now,
         )
         if extracted is not None and extracted.url not in self.articles:
             self.articles.add(extracted.url)

@@ -37,6 +37,9 @@ ROUTES = {
     "/prive/concept-salarisbeleid/": "article-prive.html",  # robots.txt: Disallow: /prive/
 }
 TYPES = {"txt": "text/plain; charset=utf-8", "xml": "application/xml", "html": "text/html"}
+# The crawl's time: the pages' dates (the newest is 12 October 2026) are before it, so
+# they count whatever the day the tests run (no date after the crawl's day is believed).
+CRAWLED = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +89,7 @@ def test_crawl_blog_finds_articles_and_obeys_robots(blog: HTTPServer) -> None:
         sitemap_url=base + "/sitemap.xml",
         delay=0,
     )
-    result = crawl_blog(config, timeout=60, allow_private_networks=True)
+    result = crawl_blog(config, timeout=60, allow_private_networks=True, now=CRAWLED)
     assert result.ok, result.errors
     assert result.finish_reason == "finished"
     articles = by_path(result)
@@ -151,7 +154,10 @@ def test_without_a_configured_sitemap_the_ones_robots_txt_lists_on_the_site_are_
             robots, content_type="text/plain"
         )
     result = crawl_blog(
-        BlogConfig(start_url=base + "/", delay=0), timeout=60, allow_private_networks=True
+        BlogConfig(start_url=base + "/", delay=0),
+        timeout=60,
+        allow_private_networks=True,
+        now=CRAWLED,
     )
     assert "/2026/07/verlofregels-2027/" in by_path(result)  # linked from the sitemap only
     paths = requested(blog)
@@ -165,7 +171,10 @@ def test_a_site_without_robots_txt_is_crawled_without_a_sitemap(blog: HTTPServer
     for _ in range(2):
         blog.expect_oneshot_request("/robots.txt").respond_with_data("", status=404)
     result = crawl_blog(
-        BlogConfig(start_url=base + "/", delay=0), timeout=60, allow_private_networks=True
+        BlogConfig(start_url=base + "/", delay=0),
+        timeout=60,
+        allow_private_networks=True,
+        now=CRAWLED,
     )
     assert result.ok, result.errors
     assert "/2026/07/verlofregels-2027/" not in by_path(result)
@@ -183,12 +192,14 @@ def test_second_crawl_in_the_same_process_with_deny_and_max_pages(blog: HTTPServ
         max_pages=3,
         delay=0,
     )
-    first = crawl_blog(config, timeout=60, allow_private_networks=True)
+    first = crawl_blog(config, timeout=60, allow_private_networks=True, now=CRAWLED)
     first_paths = requested(blog)
     blog.clear_log()
     # Scrapy's reactor cannot restart in one process: a second crawl, here through the
     # asyncio entry point, must work all the same.
-    second = asyncio.run(crawl_blog_async(config, timeout=60, allow_private_networks=True))
+    second = asyncio.run(
+        crawl_blog_async(config, timeout=60, allow_private_networks=True, now=CRAWLED)
+    )
     for result, paths in ((first, first_paths), (second, requested(blog))):
         assert result.ok, result.errors
         pages = sorted(p for p in paths if p not in ("/robots.txt", "/sitemap.xml"))

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from pipeline import jobs
-from pipeline.store import Store
+from pipeline.store import Store, iso
 
 ETAG = '"v1-abc"'
 LAST_MODIFIED = "Wed, 25 Nov 2026 10:00:00 GMT"
+# The crawls of the quiet-feed test: atom.xml's newest entry (25 November) is ten days
+# old then, so nothing was published in the last week.
+QUIET = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 
 
 def conditional_feed(body: bytes, seen: list[dict]):
@@ -78,12 +81,12 @@ def test_failing_source_is_recorded_and_others_still_crawled(
         )
     )
     with Store(settings.db_path) as store:
-        reports = {r.name: r for r in jobs.crawl(settings, store)}
+        reports = {r.name: r for r in jobs.crawl(settings, store, now=QUIET)}
         assert reports["Good"].new == 3
         assert reports["Broken"].status == "error" and "HTTP 500" in (reports["Broken"].error or "")
         assert "HTML page instead of a feed" in (reports["Page"].error or "")
         assert httpserver.url_for("/feed.xml") in (reports["Page"].error or "")
-        jobs.crawl(settings, store, force=True)
+        jobs.crawl(settings, store, now=QUIET + timedelta(minutes=1), force=True)
         rows = {s.name: s for s in store.sources()}
         assert rows["Broken"].consecutive_errors == 2
         assert rows["Broken"].last_error == "HTTP 500 INTERNAL SERVER ERROR"
@@ -94,7 +97,9 @@ def test_failing_source_is_recorded_and_others_still_crawled(
             broken.last_error_at
         )
         assert waited == timedelta(hours=1)  # backed off: 30 min x 2 after two failures
-        assert rows["Good"].poll_interval == 86400  # a quiet feed: polled daily
+        assert rows["Good"].poll_interval == 86400  # a quiet feed: polled daily (max_interval)
+        # recorded at the crawl's time, not the clock's
+        assert rows["Good"].last_success == iso(QUIET + timedelta(minutes=1))
         assert store.article_count() == 3
 
 

@@ -26,6 +26,9 @@ from tests_support import REPO
 PAGES = REPO / "tests" / "fixtures" / "pages"
 BLOG = REPO / "tests" / "fixtures" / "blog"
 NEWS_URL = "https://personeelpraktijk.example/nieuws/2026/11/thuiswerkvergoeding-werkgevers"
+# The time of the crawl, passed to the extraction: htmldate believes no date after its
+# day, so without it a page's date depends on the day the tests run.
+CRAWLED = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # after every fixture page's date
 
 
 def page(name: str) -> bytes:
@@ -37,7 +40,9 @@ def blog_page(name: str, base: str = "https://werkvloer.example") -> str:
 
 
 def test_news_article_with_metadata() -> None:
-    article = extract_article(page("nieuws-nl.html"), NEWS_URL + "?utm_source=rss&utm_medium=feed")
+    article = extract_article(
+        page("nieuws-nl.html"), NEWS_URL + "?utm_source=rss&utm_medium=feed", now=CRAWLED
+    )
     assert isinstance(article, Extracted)
     assert article.url == NEWS_URL  # the page's rel=canonical, tracking parameters gone
     assert article.title == "Werkgevers worstelen met vergoeding voor thuiswerkers"
@@ -65,7 +70,9 @@ def test_news_article_with_metadata() -> None:
 
 def test_blog_post_without_metadata_gets_its_date_from_the_text() -> None:
     article = extract_article(
-        page("blog-en-no-metadata.html"), "https://notes.example/posts/annual-reviews.html"
+        page("blog-en-no-metadata.html"),
+        "https://notes.example/posts/annual-reviews.html",
+        now=CRAWLED,
     )
     assert article is not None
     assert article.title == "Why we stopped doing annual reviews"
@@ -80,12 +87,25 @@ def test_blog_post_without_metadata_gets_its_date_from_the_text() -> None:
 
 def test_time_element_gives_the_time_of_day() -> None:
     article = extract_article(
-        blog_page("article-burnout.html"), "https://werkvloer.example/2026/09/burn-out-voorkomen/"
+        blog_page("article-burnout.html"),
+        "https://werkvloer.example/2026/09/burn-out-voorkomen/",
+        now=CRAWLED,
     )
     assert article is not None
     assert article.author == "Fatima El Amrani"
     assert article.published == datetime(2026, 9, 21, 6, 0, tzinfo=UTC)
     assert "Marloes" not in article.text and "Lees ook" not in article.text
+
+
+def test_a_date_after_the_crawls_day_is_not_believed() -> None:
+    # the page says 18 November 2026, 06:45; a crawl that day believes it, one the day
+    # before does not (htmldate falls back to the month in the URL)
+    html, url = page("nieuws-nl.html"), NEWS_URL
+    same_day = extract_article(html, url, now=datetime(2026, 11, 18, 0, 5, tzinfo=UTC))
+    day_before = extract_article(html, url, now=datetime(2026, 11, 17, 23, 55, tzinfo=UTC))
+    assert same_day is not None and day_before is not None
+    assert same_day.published == datetime(2026, 11, 18, 5, 45, tzinfo=UTC)
+    assert day_before.published == datetime(2026, 11, 1, tzinfo=UTC)  # /nieuws/2026/11/
 
 
 @pytest.mark.parametrize(
@@ -103,7 +123,7 @@ def test_time_element_gives_the_time_of_day() -> None:
     ids=["category", "home", "tag", "pagination", "js-shell", "empty", "blank", "binary"],
 )
 def test_pages_without_an_article(html: str | bytes, url: str) -> None:
-    assert extract_article(html, url) is None
+    assert extract_article(html, url, now=CRAWLED) is None
 
 
 ABOUT_PAGE = """<html><head><title>Over ons</title></head><body>
@@ -126,10 +146,12 @@ eerste gesprek is altijd vrijblijvend.</p>
 
 
 def test_require_evidence_rejects_undated_pages_without_article_markup() -> None:
-    lenient = extract_article(ABOUT_PAGE, "https://advies.example/over-ons/")
+    lenient = extract_article(ABOUT_PAGE, "https://advies.example/over-ons/", now=CRAWLED)
     assert lenient is not None and lenient.word_count >= 120
     assert (
-        extract_article(ABOUT_PAGE, "https://advies.example/over-ons/", require_evidence=True)
+        extract_article(
+            ABOUT_PAGE, "https://advies.example/over-ons/", require_evidence=True, now=CRAWLED
+        )
         is None
     )
     assert (
@@ -137,6 +159,7 @@ def test_require_evidence_rejects_undated_pages_without_article_markup() -> None
             blog_page("article-vierdagen.html"),
             "https://werkvloer.example/2026/10/vier-dagen-werkweek-proef/",
             require_evidence=True,
+            now=CRAWLED,
         )
         is not None
     )
@@ -144,7 +167,9 @@ def test_require_evidence_rejects_undated_pages_without_article_markup() -> None
 
 def test_min_words() -> None:
     url = "https://werkvloer.example/2026/09/burn-out-voorkomen/"
-    assert extract_article(blog_page("article-burnout.html"), url, min_words=500) is None
+    assert (
+        extract_article(blog_page("article-burnout.html"), url, min_words=500, now=CRAWLED) is None
+    )
 
 
 def test_canonical_pointing_at_the_home_page_is_ignored() -> None:
@@ -153,7 +178,7 @@ def test_canonical_pointing_at_the_home_page_is_ignored() -> None:
         'rel="canonical" href="https://werkvloer.example/"',
     )
     url = "https://werkvloer.example/2026/10/thuiswerken-na-de-pandemie/?ref_src=x"
-    article = extract_article(html, url)
+    article = extract_article(html, url, now=CRAWLED)
     assert article is not None
     assert article.url == "https://werkvloer.example/2026/10/thuiswerken-na-de-pandemie/"
 
@@ -161,12 +186,14 @@ def test_canonical_pointing_at_the_home_page_is_ignored() -> None:
 def test_extract_article_async_runs_off_the_loop() -> None:
     async def run() -> tuple[Extracted | None, Extracted | None]:
         with ThreadPoolExecutor(max_workers=1) as pool:
-            in_pool = await extract_article_async(page("nieuws-nl.html"), NEWS_URL, executor=pool)
-        in_thread = await extract_article_async(page("nieuws-nl.html"), NEWS_URL)
+            in_pool = await extract_article_async(
+                page("nieuws-nl.html"), NEWS_URL, executor=pool, now=CRAWLED
+            )
+        in_thread = await extract_article_async(page("nieuws-nl.html"), NEWS_URL, now=CRAWLED)
         return in_pool, in_thread
 
     in_pool, in_thread = asyncio.run(run())
-    assert in_pool == in_thread == extract_article(page("nieuws-nl.html"), NEWS_URL)
+    assert in_pool == in_thread == extract_article(page("nieuws-nl.html"), NEWS_URL, now=CRAWLED)
 
 
 # --- needs_full_text / apply_full_text ------------------------------------------------
@@ -203,7 +230,7 @@ def test_needs_full_text_without_a_link_is_false() -> None:
 
 
 def test_apply_full_text_keeps_identity_and_feed_values() -> None:
-    article = extract_article(page("nieuws-nl.html"), NEWS_URL)
+    article = extract_article(page("nieuws-nl.html"), NEWS_URL, now=CRAWLED)
     assert article is not None
     teaser = entry("<p>De helft van de werkgevers betaalt geen vergoeding.</p>", url=NEWS_URL)
     merged = apply_full_text(teaser, article)
@@ -221,7 +248,7 @@ def test_apply_full_text_keeps_identity_and_feed_values() -> None:
 def run_fetch(url: str, robots=None, *, allow_private: bool = True) -> Extracted | FullTextError:
     async def go() -> Extracted | FullTextError:
         async with make_client(HttpOptions(allow_private_networks=allow_private)) as client:
-            return await fetch_full_text(client, url, robots)
+            return await fetch_full_text(client, url, robots, now=CRAWLED)
 
     return asyncio.run(go())
 
@@ -267,6 +294,7 @@ def test_fetch_full_text(news_site: HTTPServer) -> None:
     assert isinstance(article, Extracted)
     assert article.title == "Werkgevers worstelen met vergoeding voor thuiswerkers"
     assert article.author == "Lotte Bakker"
+    assert article.published == datetime(2026, 11, 18, 5, 45, tzinfo=UTC)
     assert asked == [url]
     [(request, _)] = news_site.log
     assert request.headers["User-Agent"].startswith("trendwatch/")

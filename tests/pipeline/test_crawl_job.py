@@ -93,8 +93,8 @@ def ts(stamp: str | None) -> datetime:
     return datetime.fromisoformat(stamp)
 
 
-def status_of(settings, store: Store, name: str) -> dict:
-    data = status_data(settings, store, datetime.now(UTC))
+def status_of(settings, store: Store, name: str, now: datetime | None = None) -> dict:
+    data = status_data(settings, store, now or datetime.now(UTC))
     return next(s for s in data["sources"] if s["name"] == name)
 
 
@@ -176,24 +176,28 @@ def test_410_disables_the_source_until_reenabled_or_its_url_changes(
             source("Weg", site.url_for("/gone.xml")), source("Ander", site.url_for("/other.xml"))
         )
     )
+    # the crawls happen at a set time (the reason names the day), a minute apart
+    now = datetime(2026, 11, 26, 23, 59, tzinfo=UTC)
     with Store(settings.db_path) as store:
-        reports = {r.name: r for r in jobs.crawl(settings, store)}
+        reports = {r.name: r for r in jobs.crawl(settings, store, now=now)}
         assert reports["Weg"].gone and reports["Weg"].status == "error"
         assert "gone (410), disabled" in reports["Weg"].note
         assert reports["Ander"].new == 1
         row = store.source("Weg")
         assert row is not None
-        assert row.disabled_reason == f"410 Gone on {datetime.now(UTC).date().isoformat()}"
-        info = status_of(settings, store, "Weg")
+        assert row.disabled_reason == "410 Gone on 2026-11-26"
+        info = status_of(settings, store, "Weg", now)
         assert info["health"] == "gone, disabled"
         assert info["next_poll"] is None
         assert "410 Gone on" in info["notes"][0] and "sources enable" in info["notes"][0]
         # not polled again, not even with --all
-        assert [r.name for r in jobs.crawl(settings, store, force=True)] == ["Ander"]
+        now += timedelta(minutes=1)
+        assert [r.name for r in jobs.crawl(settings, store, now=now, force=True)] == ["Ander"]
         assert paths(site).count("/gone.xml") == 1
         # `trendwatch sources enable Weg` switches it back on
         assert store.enable_source("Weg")
-        assert [r.name for r in jobs.crawl(settings, store)] == ["Weg"]
+        now += timedelta(minutes=1)
+        assert [r.name for r in jobs.crawl(settings, store, now=now)] == ["Weg"]
         assert paths(site).count("/gone.xml") == 2
     site.expect_request("/found.xml").respond_with_data(rss(items("found", 1)), content_type=RSS)
     changed = make_settings(
@@ -202,7 +206,8 @@ def test_410_disables_the_source_until_reenabled_or_its_url_changes(
         )
     )
     with Store(changed.db_path) as store:
-        [report] = jobs.crawl(changed, store)  # a new URL in the config: due and enabled
+        # a new URL in the config: due and enabled
+        [report] = jobs.crawl(changed, store, now=now + timedelta(minutes=1))
         assert (report.name, report.status, report.new) == ("Weg", "ok", 1)
         assert store.source("Weg").disabled_reason is None  # type: ignore[union-attr]
 

@@ -301,7 +301,9 @@ def test_preview_writes_files_and_records_nothing(make_settings, tmp_path, monke
     settings = make_settings(CONFIG)
     _seed(settings, tmp_path, WEEK)
     with Store(settings.db_path) as store:
-        html, text = jobs.preview(settings, store, "Sanne@example.nl", tmp_path / "preview")
+        html, text = jobs.preview(
+            settings, store, "Sanne@example.nl", tmp_path / "preview", now=NOW
+        )
         assert store.editions() == [] and store.deliveries() == []
     assert "Jumbo schrapt 300 banen in Veghel" in html.read_text("utf-8")
     assert "/unsubscribe/" in text.read_text("utf-8")

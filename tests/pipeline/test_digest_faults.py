@@ -44,7 +44,7 @@ from pipeline.cli import status_data
 from pipeline.editions import audiences, period_ending
 from pipeline.store import Store
 from smtp_support import FaultyRecorder, free_port, message_ids_by_recipient
-from tests_support import REPO
+from tests_support import child_env
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # Thursday of ISO week 48
 DOMAIN = "trendwatch.test"
@@ -266,7 +266,7 @@ def test_a_delivery_left_pending_is_not_lost_when_the_week_ends(make_settings, s
 
 
 def _env() -> dict[str, str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200", "NO_COLOR": "1"}
+    env = child_env(COLUMNS="200", NO_COLOR="1")
     env.pop("TRENDWATCH_CONFIG", None)
     return env
 

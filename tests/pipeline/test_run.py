@@ -1,11 +1,16 @@
 """``trendwatch run`` as a user runs it: a child process with short intervals against a
-local HTTP server and a local SMTP server (aiosmtpd), stopped with real signals."""
+local HTTP server and a local SMTP server (aiosmtpd), stopped with real signals.
+
+Under libfaketime (``faketime -f +365d pytest``) the child inherits LD_PRELOAD and its
+timed waits never time out (see test_scheduler_jobs.py): a test that needs the
+scheduler to wake by itself (the next crawl cycle, --watch-config) fails at any offset.
+``TW_TEST_CLOCK_OFFSET_DAYS=365`` moves the clock of this process and the child instead.
+"""
 
 from __future__ import annotations
 
 import email
 import email.policy
-import os
 import signal
 import sqlite3
 import subprocess
@@ -23,7 +28,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from smtp_support import Received
-from tests_support import REPO
+from tests_support import child_env
 
 RSS = "application/rss+xml; charset=utf-8"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -122,7 +127,7 @@ query = 'thuiswerken OR "hybride werken"'
 
 
 def _env() -> dict[str, str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "NO_COLOR": "1", "COLUMNS": "200"}
+    env = child_env(NO_COLOR="1", COLUMNS="200")
     env.pop("TRENDWATCH_CONFIG", None)
     return env
 

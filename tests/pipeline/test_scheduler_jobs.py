@@ -1,14 +1,28 @@
 """The scheduler's own bookkeeping, in-process with a real APScheduler: jobs that plan
-their next run themselves must never be lost, and a reload never overlaps a job."""
+their next run themselves must never be lost, and a reload never overlaps a job.
+
+Each scenario also runs with the wall clock a year ahead (time-machine), which shows it
+does not depend on the date. Under libfaketime (``faketime -f +365d pytest``) they hang
+instead, whatever the offset, even +0d: libfaketime 0.9.10 also fakes CLOCK_MONOTONIC
+(to a value near the epoch time) but does not wrap sem_clockwait, which Python 3.11
+uses for every timed lock wait (Event.wait, Condition.wait, Lock.acquire with a
+timeout). The deadline Python hands the kernel is then decades away, so APScheduler's
+timed wait for the next job, and the Runner's stopping.wait(0.5), only end when
+something sets the event.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from datetime import timedelta
 
+import pytest
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_SUBMITTED, JobEvent
 
 from pipeline.scheduler import Runner
+from tests_support import travel
 
 CONFIG = """
 from = "Trendwatch <digest@example.nl>"
@@ -17,6 +31,20 @@ name = "werk"
 title = "Werk"
 query = "werk"
 """
+
+
+@pytest.fixture(autouse=True, params=[0, 365], ids=["today", "a-year-ahead"])
+def wall_clock(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The wall clock today, or moved ``param`` days ahead (time-machine, ticking; the
+    monotonic clock of timed waits is left alone)."""
+    if not request.param:
+        yield
+        return
+    traveller = travel(timedelta(days=request.param))
+    try:
+        yield
+    finally:
+        traveller.stop()
 
 
 def wait(condition, timeout: float = 20.0) -> bool:
