@@ -92,7 +92,7 @@ def test_crawl_exits_1_when_no_source_succeeded(site: HTTPServer, tmp_path: Path
     )
     mixed = trendwatch("--config", str(config), "crawl", "--all", cwd=tmp_path)
     assert mixed.returncode == 0, mixed.stdout + mixed.stderr
-    assert "2 sources, 1 new articles, 1 failed." in mixed.stdout
+    assert "2 sources, 1 new article, 1 failed." in mixed.stdout
 
     # a 304 Not Modified is a success too
     site.clear()
