@@ -2,7 +2,9 @@
 
 Every problem found is collected and reported at once, as a :class:`ConfigError`
 whose :class:`ConfigProblem` entries name the file, the key path (e.g.
-``sources[2].url``) and what was expected, in plain English.
+``sources[2].url``) and what was expected, in plain English. Every text value has a
+length bound (:data:`TEXT_LIMITS`, from :mod:`crawlers.bounds`) and every number a
+range; a value outside them is refused, so none can switch a limit off.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import sys
 import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -22,6 +25,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from email_validator import EmailNotValidError, validate_email
 
+from crawlers.bounds import MAX_NAME, MAX_PATH, MAX_QUERY, MAX_TITLE, MAX_URL, clip
 from pipeline.query import QuerySyntaxError, parse_query
 from pipeline.schedule import DigestTime
 
@@ -81,6 +85,16 @@ DEFAULT_BLOG_MIN_INTERVAL = timedelta(hours=2)  # a blog crawl fetches up to max
 DEFAULT_MAX_BYTES = 15 * 1024 * 1024
 WATCHLIST_KEYS = ("name", "title", "query", "entities")
 SUBSCRIBER_KEYS = ("email", "name", "language", "watchlists", "timezone", "send_empty", "digest")
+MAX_CONFIG_BYTES = 16 * 1024 * 1024  # a larger file is refused before it is parsed
+# The length bound of a text value, by its key (the last name in its key path); every
+# other text value (names, labels, e-mail addresses, host names, ...) has MAX_NAME.
+TEXT_LIMITS = {
+    **dict.fromkeys(("url", "base_url", "sitemap", "endpoint"), MAX_URL),
+    **dict.fromkeys(("query", "allow", "deny"), MAX_QUERY),
+    **dict.fromkeys(("title", "digest_title", "from", "user_agent"), MAX_TITLE),
+    **dict.fromkeys(("email", "unsubscribe_mailto"), MAX_TITLE),
+    **dict.fromkeys(("data_dir", "template_dir"), MAX_PATH),
+}
 # Keys people plausibly write instead of the real one.
 KEY_HINTS = {"sender": "from", "tz": "timezone", "time_zone": "timezone"}
 
@@ -620,7 +634,8 @@ def _key_path(prefix: str, key: str | int) -> str:
     """``prefix.key`` or ``prefix[key]``; odd keys are quoted."""
     if isinstance(key, int):
         return f"{prefix}[{key}]"
-    shown = key if _BARE_KEY_RE.fullmatch(key) else f'"{key}"'
+    bare = len(key) <= MAX_NAME and _BARE_KEY_RE.fullmatch(key)
+    shown = key if bare else f'"{clip(key, MAX_NAME)}"'
     return f"{prefix}.{shown}" if prefix else shown
 
 
@@ -665,12 +680,34 @@ class _Reader:
         return default if value is None else value
 
     def checked(self, value: object, key: str, check: Callable[[object], T]) -> T | None:
-        """``check(value)``, or None with the problem recorded under ``key``."""
+        """``check(value)``, or None with the problem recorded under ``key`` (a text
+        value longer than its bound is not checked further)."""
+        if not self.within_bounds(value, key):
+            return None
         try:
             return check(value)
         except _Invalid as exc:
             self.add(key, str(exc))
             return None
+
+    def within_bounds(self, value: object, key: str) -> bool:
+        """Whether ``value`` (a string, or the strings in an array or table) is within
+        the length bound of ``key``; a problem for each string that is not."""
+        limit = TEXT_LIMITS.get(_last_name(key), MAX_NAME)
+        if isinstance(value, list):
+            items: Iterable[tuple[str, object]] = (
+                (_key_path(key, i), v) for i, v in enumerate(value)
+            )
+        elif isinstance(value, dict):
+            items = ((_key_path(key, k), v) for k, v in value.items())
+        else:
+            items = ((key, value),)
+        fits = True
+        for where, item in items:
+            if isinstance(item, str) and len(item) > limit:
+                self.add(where, f"expected at most {limit:,} characters, got {len(item):,}")
+                fits = False
+        return fits
 
     def table(self, data: dict[str, Any], key: str) -> dict[str, Any] | None:
         """An optional sub-table: empty when absent, None (and a problem) if not a table."""
@@ -712,10 +749,15 @@ class _Reader:
                 self.add(key, f"duplicate {what} {_quote(value)} (also {first})")
 
 
+def _last_name(key: str) -> str:
+    """The last name in a key path: ``sources[2].allow[0]`` → ``allow``."""
+    return key.rsplit(".", 1)[-1].split("[", 1)[0]
+
+
 def _unknown_key_message(key: str, allowed: Sequence[str]) -> str:
     message = f"unknown key; expected one of: {', '.join(allowed)}"
     hint = KEY_HINTS.get(key)
-    if hint not in allowed:
+    if hint not in allowed and len(key) <= MAX_NAME:
         close = difflib.get_close_matches(key, allowed, n=1)
         hint = close[0] if close else None
     return message + (f"; did you mean '{hint}'?" if hint else "")
@@ -894,6 +936,8 @@ def _patterns(reader: _Reader, path: str, table: dict[str, Any], key: str) -> tu
                 _key_path(where, index),
                 f"expected a regular expression (a non-empty string), got {_describe(item)}",
             )
+            continue
+        if not reader.within_bounds(item, _key_path(where, index)):
             continue
         try:
             re.compile(item)
@@ -1186,13 +1230,16 @@ def _read_toml(path: Path, file: str) -> dict[str, Any]:
         return ConfigError([ConfigProblem(file, "", message)])
 
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         raise fail("file not found (start from config/trendwatch.example.toml)") from None
     except IsADirectoryError:
         raise fail("is a directory, expected a TOML file") from None
     except OSError as exc:
         raise fail(f"cannot read file: {exc.strerror or exc}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise fail(f"larger than {MAX_CONFIG_BYTES // 1024**2} MiB; expected a config file")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -1201,6 +1248,12 @@ def _read_toml(path: Path, file: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise fail(f"invalid TOML: {exc}") from None
+    except ValueError:  # int() refuses a decimal number of more digits than this
+        raise fail(
+            f"invalid TOML: a number of more than {sys.get_int_max_str_digits()} digits"
+        ) from None
+    except RecursionError:
+        raise fail("invalid TOML: arrays or inline tables nested too deeply") from None
 
 
 def load_settings(path: str | Path) -> Settings:
