@@ -4,6 +4,7 @@ config problem, never a traceback."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,102 @@ def test_a_huge_unknown_key_is_shown_shortened(tmp_path: Path) -> None:
     key, message = only(tmp_path, f"{'k' * 100_000} = 1\n")
     assert key == '"' + "k" * 199 + '…"'
     assert message.startswith("unknown key; expected one of: data_dir,")
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+BLOG = "[[sources]]\nname = 'B'\ntype = 'blog'\nurl = 'https://e.org/'\n"
+
+
+@pytest.mark.parametrize("value", ["inf", "+inf", "-inf", "nan", "1e300"])
+@pytest.mark.parametrize(
+    ("table", "key", "expected"),
+    [
+        ("[crawl]\n", "crawl.timeout", "a number of seconds from 0.1 to 600"),
+        ("[crawl]\n", "crawl.per_host_delay", "a number of seconds from 0 to 3600"),
+        (SMTP, "smtp.timeout", "a number of seconds from 0.1 to 600"),
+        (BLOG, "sources[0].timeout", "a number of seconds from 1 to 86400"),
+        (BLOG, "sources[0].delay", "a number of seconds from 0 to 3600"),
+    ],
+)
+def test_no_number_switches_a_limit_off(
+    tmp_path: Path, value: str, table: str, key: str, expected: str
+) -> None:
+    shown = {"+inf": "inf", "1e300": "1e+300"}.get(value, value)
+    assert only(tmp_path, f"{table}{key.rsplit('.', 1)[1]} = {value}\n") == (
+        key,
+        f"expected {expected}, got number {shown}",
+    )
+
+
+def test_numbers_at_the_ends_of_their_ranges_are_fine(tmp_path: Path) -> None:
+    settings = load(
+        tmp_path,
+        "[crawl]\ntimeout = 600\nper_host_delay = 3600\n"
+        "[smtp]\nfrom = 'a@example.org'\ntimeout = 0.1\n" + BLOG + "timeout = 86400\n",
+    )
+    assert (settings.crawl.timeout, settings.crawl.per_host_delay) == (600.0, 3600.0)
+    assert settings.smtp is not None and settings.smtp.timeout == 0.1
+    assert settings.sources[0].blog is not None and settings.sources[0].blog.timeout == 86400.0
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "message"),
+    [
+        (
+            "[schedule]\ncrawl_every = '8d'\n",
+            "schedule.crawl_every",
+            "expected a duration from 1s to 7d, got '8d'",
+        ),
+        (
+            "[schedule]\ndigest_grace = '169h'\n",
+            "schedule.digest_grace",
+            "expected a duration from 1s to 7d, got '169h'",
+        ),
+        (
+            "[nlp]\nstory_window = '59m'\n",
+            "nlp.story_window",
+            "expected a duration from 1h to 90d, got '59m'",
+        ),
+        (
+            f"[[sources]]\n{SOURCE}max_interval = '31d'\n",
+            "sources[0].max_interval",
+            "expected a duration from 1s to 30d, got '31d'",
+        ),
+        (
+            # far more than a timedelta holds (was: "is too long", with no range)
+            f"[schedule]\ncrawl_every = '{'9' * 150}s'\n",
+            "schedule.crawl_every",
+            f"expected a duration from 1s to 7d, got '{'9' * 57}...'",
+        ),
+        (
+            f"[crawl]\nmax_bytes = '{'9' * 150}'\n",
+            "crawl.max_bytes",
+            "expected a size in bytes such as 15728640, '15MiB' or '500KB' (at least 1KiB),"
+            f" got '{'9' * 57}...'",
+        ),
+        (
+            f"[crawl]\nper_host = {'9' * 40}\n",
+            "crawl.per_host",
+            "expected a whole number from 1 to 1000, got integer of more than 30 digits",
+        ),
+    ],
+)
+def test_durations_and_sizes_have_ranges(tmp_path: Path, text: str, key: str, message: str) -> None:
+    assert only(tmp_path, text) == (key, message)
+
+
+def test_durations_at_the_ends_of_their_ranges_are_fine(tmp_path: Path) -> None:
+    settings = load(
+        tmp_path,
+        "[schedule]\ncrawl_every = '7d'\ndigest_grace = '1s'\n[nlp]\nstory_window = '90d'\n"
+        f"[[sources]]\n{SOURCE}min_interval = '1s'\nmax_interval = '30d'\n",
+    )
+    assert settings.schedule.crawl_every == timedelta(days=7)
+    assert settings.schedule.digest_grace == timedelta(seconds=1)
+    assert settings.nlp.story_window == timedelta(days=90)
+    assert settings.sources[0].max_interval == timedelta(days=30)
 
 
 # --------------------------------------------------------------------------- the file
