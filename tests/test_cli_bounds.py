@@ -1,0 +1,116 @@
+"""Input that once hung the command line or ended in a traceback, run as a user runs it:
+each command a child process, on real files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests_support import REPO
+
+CONFIG = """data_dir = "data"
+
+[[watchlists]]
+name = "werk"
+title = "Werk"
+query = "werk"
+"""
+
+
+def trendwatch(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200", "NO_COLOR": "1"}
+    env.pop("TRENDWATCH_CONFIG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", "--config", "trendwatch.toml", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,  # a guard against a hang only; the assertions are about behaviour
+    )
+
+
+def project(tmp_path: Path, text: str = CONFIG) -> Path:
+    (tmp_path / "trendwatch.toml").write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+# --------------------------------------------------------------------------- OPML
+
+
+def test_sources_import_of_outlines_nested_100000_deep_is_refused(tmp_path: Path) -> None:
+    folder = project(tmp_path)
+    deep = b'<outline text="f">' * 100_000 + b"</outline>" * 100_000
+    (folder / "deep.opml").write_bytes(b'<opml version="2.0"><body>' + deep + b"</body></opml>")
+    done = trendwatch("sources", "import", "deep.opml", cwd=folder)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "Cannot import deep.opml: refused: elements nested more than 50 deep" in done.stderr
+    assert (folder / "trendwatch.toml").read_text("utf-8") == CONFIG
+
+
+def test_sources_import_shortens_a_huge_title_and_status_stays_quick(tmp_path: Path) -> None:
+    folder = project(tmp_path)
+    long_url = "https://x.test/" + "p" * 3000
+    (folder / "big.opml").write_text(
+        '<opml version="2.0"><body>'
+        f'<outline text="{"x" * 4_000_000}" xmlUrl="https://big.test/feed"/>'
+        f'<outline text="{"x" * 4_000_000}" xmlUrl="https://two.test/feed"/>'
+        f'<outline text="Lang" xmlUrl="{long_url}"/>'
+        "</body></opml>",
+        encoding="utf-8",
+    )
+    done = trendwatch("sources", "import", "big.opml", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    out, err = done.stdout.replace("\n", ""), done.stderr.replace("\n", "")  # rich wraps
+    name = "x" * 199 + "…"
+    assert f"  added {name}: https://big.test/feed" in out
+    # the same title again: the host makes it unique, and it still fits in 200 characters
+    assert f"  added {'x' * 188}… (two.test): https://two.test/feed" in out
+    assert f"  skipped {long_url[:79]}…: URL longer than 2,048 characters" in out
+    assert f"warning: {name}: title of 4,000,000 characters shortened to 200" in err
+    assert f'name = "{name}"' in (folder / "trendwatch.toml").read_text("utf-8")
+    assert len((folder / "trendwatch.toml").read_bytes()) < 2000
+    # the config it wrote is valid, and status shows the source without wrapping megabytes
+    assert trendwatch("check", cwd=folder).returncode == 0
+    status = trendwatch("status", cwd=folder)
+    assert status.returncode == 0, status.stderr
+    assert len(status.stdout) < 20_000
+
+
+# --------------------------------------------------------------------------- the config
+
+
+def test_check_refuses_a_4_mb_source_name_with_file_key_and_limit(tmp_path: Path) -> None:
+    folder = project(
+        tmp_path,
+        CONFIG + f'[[sources]]\nname = "{"x" * 4_000_000}"\nurl = "https://x.test/feed"\n',
+    )
+    for command in ("check", "status"):
+        done = trendwatch(command, cwd=folder)
+        assert done.returncode == 2, done.stderr
+        assert (
+            "trendwatch.toml: sources[0].name: expected at most 200 characters, got 4,000,000"
+            in done.stderr
+        )
+        assert len(done.stderr) < 1000
+
+
+def test_check_refuses_an_infinite_timeout(tmp_path: Path) -> None:
+    folder = project(tmp_path, CONFIG + "[crawl]\ntimeout = inf\n")
+    done = trendwatch("check", cwd=folder)
+    assert done.returncode == 2
+    assert (
+        "trendwatch.toml: crawl.timeout: expected a number of seconds from 0.1 to 600,"
+        " got number inf" in done.stderr
+    )
+
+
+def test_check_of_arrays_nested_500_deep_is_a_config_error(tmp_path: Path) -> None:
+    folder = project(tmp_path, CONFIG + "x = " + "[" * 500 + "]" * 500 + "\n")
+    done = trendwatch("check", cwd=folder)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "trendwatch.toml: invalid TOML: arrays or inline tables nested too deeply" in done.stderr
