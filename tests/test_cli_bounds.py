@@ -3,6 +3,7 @@ each command a child process, on real files."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -114,3 +115,43 @@ def test_check_of_arrays_nested_500_deep_is_a_config_error(tmp_path: Path) -> No
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert "trendwatch.toml: invalid TOML: arrays or inline tables nested too deeply" in done.stderr
+
+
+# --------------------------------------------------------------------------- JSON Lines
+
+
+def test_import_jsonl_reports_every_bad_line_instead_of_a_traceback(tmp_path: Path) -> None:
+    folder = project(tmp_path)
+    lines = [
+        b'{"id": 1, "title": "Goed", "text": "Een goed artikel."}',
+        b'{"id":2,"title":"\xff","text":"b"}',  # \xff: not UTF-8, the 18th byte
+        b'{"id": ' + b"9" * 5000 + b', "title": "a", "text": "b"}',
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"id": "' + b"i" * 2049 + b'", "title": "a", "text": "b"}',
+        b'{"id": 6, "title": "a", "text": "b", "source": "' + b"s" * 201 + b'"}',
+        b'{"id": 7, "title": "a", "text": "b", "url": "https://x.test/' + b"u" * 2034 + b'"}',
+    ]
+    (folder / "in.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    done = trendwatch("import", "--jsonl", "in.jsonl", cwd=folder)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.splitlines() == [
+        "Cannot import (6 problem(s)):",
+        "in.jsonl:2: not UTF-8 text (byte 0xff at column 18)",
+        "in.jsonl:3: not valid JSON (a number of more than 4300 digits)",
+        "in.jsonl:4: not valid JSON (arrays or objects nested too deeply)",
+        "in.jsonl:5: id: expected at most 2,048 characters, got 2,049",
+        "in.jsonl:6: source: expected at most 200 characters, got 201",
+        "in.jsonl:7: url: expected at most 2,048 characters, got 2,049",
+        "Nothing was imported.",
+    ]
+
+
+def test_import_jsonl_shortens_a_long_title(tmp_path: Path) -> None:
+    folder = project(tmp_path)
+    line = json.dumps({"id": "t", "title": "t" * 600, "text": "Tekst."})
+    (folder / "in.jsonl").write_text(line + "\n", encoding="utf-8")
+    assert trendwatch("import", "--jsonl", "in.jsonl", cwd=folder).returncode == 0
+    assert trendwatch("export", "--jsonl", "out.jsonl", cwd=folder).returncode == 0
+    (record,) = map(json.loads, (folder / "out.jsonl").read_text("utf-8").splitlines())
+    assert record["title"] == "t" * 499 + "…"
