@@ -51,6 +51,7 @@ from pipeline.settings import ConfigError, ConfigProblem, Settings, Subscriber, 
 from pipeline.store import Store, from_iso, iso
 
 log = logging.getLogger("trendwatch")
+MIN_SECRET_BYTES = 16  # what digests.tokens asks of the secret that signs links
 
 PROCESS_BATCH = 500
 
@@ -439,14 +440,14 @@ def token_secret(settings: Settings) -> bytes:
     variable ``secret_env`` names, else a random one kept in the data folder."""
     if settings.secret_env:
         value = os.environ.get(settings.secret_env, "")
-        if len(value.encode()) < 16:
+        if len(value.encode()) < MIN_SECRET_BYTES:
             raise ConfigError(
                 [
                     ConfigProblem(
                         str(settings.path),
                         "secret_env",
                         f"environment variable {settings.secret_env} must hold a secret of"
-                        " at least 16 characters",
+                        f" at least {MIN_SECRET_BYTES} characters",
                     )
                 ]
             )
@@ -457,7 +458,27 @@ def token_secret(settings: Settings) -> bytes:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()
+    try:
+        secret = path.read_bytes().strip()
+    except OSError as exc:
+        problem = f"cannot read the link secret: {exc.strerror or exc}"
+    else:
+        if len(secret) >= MIN_SECRET_BYTES:
+            return secret
+        problem = f"the link secret is {len(secret)} bytes; it needs at least {MIN_SECRET_BYTES}"
+    # bad local configuration (exit 2): the links signed with it cannot be made
+    raise ConfigError(
+        [
+            ConfigProblem(
+                str(path),
+                "",
+                f"{problem}. Delete the file to have a new one made (links in mails already"
+                f" sent stop working), or set secret_env in {settings.path} to the name of an"
+                f" environment variable holding a secret of at least {MIN_SECRET_BYTES}"
+                " characters.",
+            )
+        ]
+    )
 
 
 def _edition_row(edition: Edition) -> dict:

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests_support import REPO
 
 CONFIG = """data_dir = "data"
@@ -155,3 +157,38 @@ def test_import_jsonl_shortens_a_long_title(tmp_path: Path) -> None:
     assert trendwatch("export", "--jsonl", "out.jsonl", cwd=folder).returncode == 0
     (record,) = map(json.loads, (folder / "out.jsonl").read_text("utf-8").splitlines())
     assert record["title"] == "t" * 499 + "…"
+
+
+# --------------------------------------------------------------------------- secret.key
+
+
+@pytest.mark.parametrize("content", [b"", b"abc\n"])
+def test_a_short_secret_key_says_what_is_wrong_and_how_to_fix_it(
+    tmp_path: Path, content: bytes
+) -> None:
+    folder = project(
+        tmp_path,
+        'base_url = "https://digest.example.org"\n'
+        + CONFIG
+        + '[[subscribers]]\nemail = "a@example.org"\nwatchlists = ["werk"]\nsend_empty = true\n',
+    )
+    key = folder / "data" / "secret.key"
+    key.parent.mkdir()
+    key.write_bytes(content)
+    done = trendwatch("digest", cwd=folder)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    size = len(content.strip())
+    assert (
+        f"{key}: the link secret is {size} bytes; it needs at least 16. Delete the file to have"
+        " a new one made (links in mails already sent stop working), or set secret_env in"
+        f" {folder / 'trendwatch.toml'} to the name of an environment variable holding a secret"
+        " of at least 16 characters." in done.stderr.replace("\n", "")
+    )
+    assert list((folder / "data").glob("outbox/*.eml")) == []
+    # doing what it says works: a new secret is made and the digest goes out
+    key.unlink()
+    again = trendwatch("digest", cwd=folder)
+    assert again.returncode == 0, again.stderr
+    assert len(key.read_bytes().strip()) == 64
+    assert len(list((folder / "data" / "outbox").glob("*.eml"))) == 1
