@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 from tests_support import REPO
 
@@ -192,3 +194,43 @@ def test_a_short_secret_key_says_what_is_wrong_and_how_to_fix_it(
     assert again.returncode == 0, again.stderr
     assert len(key.read_bytes().strip()) == 64
     assert len(list((folder / "data" / "outbox").glob("*.eml"))) == 1
+
+
+# --------------------------------------------------------------------------- feeds
+
+
+def test_crawl_cuts_what_a_feed_brings_in_to_the_bounds(
+    tmp_path: Path, threaded_server: HTTPServer
+) -> None:
+    feed = (
+        "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel>"
+        f"<title>{'F' * 1000}</title><link>https://feed.test/</link>"
+        f"<item><title>{'T' * 100_000}</title><link>https://feed.test/1</link>"
+        f"<guid isPermaLink='false'>{'g' * 100_000}</guid>"
+        f"<author>{'a' * 100_000}</author><description>Tekst.</description></item>"
+        "</channel></rss>"
+    )
+    threaded_server.expect_request("/feed.xml").respond_with_data(
+        feed, content_type="application/rss+xml; charset=utf-8"
+    )
+    folder = project(
+        tmp_path,
+        "allow_private_networks = true\n"
+        + CONFIG
+        + f'[[sources]]\nname = "Feed"\nurl = "{threaded_server.url_for("/feed.xml")}"\n',
+    )
+    done = trendwatch("crawl", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    note = (
+        "1 entry with over-long values (title shortened, author shortened, guid shortened,"
+        " identity hashed)"
+    )
+    assert note in done.stderr.replace("\n", "")
+    conn = sqlite3.connect(folder / "data" / "trendwatch.db")
+    try:
+        title, guid, author = conn.execute("SELECT title, guid, author FROM articles").fetchone()
+        (source_title,) = conn.execute("SELECT title FROM sources").fetchone()
+    finally:
+        conn.close()
+    assert (title, guid, author) == ("T" * 499 + "…", "g" * 2048, "a" * 199 + "…")
+    assert source_title == "F" * 499 + "…"
