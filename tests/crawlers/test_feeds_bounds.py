@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crawlers.feeds import parse_feed
+from crawlers.html_links import discover_feed_links
 
 NAMESPACES = (
     "xmlns:dc='http://purl.org/dc/elements/1.1/'"
@@ -28,3 +29,15 @@ def test_a_huge_author_is_cut_before_feedparser_scans_it_for_an_e_mail_address(
     ).encode()
     (entry,) = parse_feed(feed, "https://feed.test/feed.xml").entries
     assert entry.author == author[:201]
+
+
+def test_a_page_announcing_30000_feeds_gives_the_first_20() -> None:
+    # each one was compared with all before it (quadratic: 20,000 links took 3.4 s), and
+    # `sources add` fetched every one of them
+    links = "".join(
+        f'<link rel="alternate" type="application/rss+xml" href="/f{i}.xml">' for i in range(30_000)
+    )
+    too_long = f'<link rel="alternate" type="application/rss+xml" href="/{"x" * 2048}">'
+    page = f"<!DOCTYPE html><html><head>{too_long}{links}</head></html>"
+    found = discover_feed_links(page, "https://x.test/")
+    assert found == [f"https://x.test/f{i}.xml" for i in range(20)]
