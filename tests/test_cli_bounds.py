@@ -234,3 +234,20 @@ def test_crawl_cuts_what_a_feed_brings_in_to_the_bounds(
         conn.close()
     assert (title, guid, author) == ("T" * 499 + "…", "g" * 2048, "a" * 199 + "…")
     assert source_title == "F" * 499 + "…"
+
+
+def test_sources_add_names_a_feed_with_a_huge_title_within_the_bound(
+    tmp_path: Path, threaded_server: HTTPServer
+) -> None:
+    feed = (
+        "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel>"
+        f"<title>{'T' * 100_000}</title><link>https://feed.test/</link>"
+        "<item><title>Een</title><link>https://feed.test/1</link></item></channel></rss>"
+    )
+    threaded_server.expect_request("/feed.xml").respond_with_data(
+        feed, content_type="application/rss+xml; charset=utf-8"
+    )
+    folder = project(tmp_path, "allow_private_networks = true\n" + CONFIG)
+    done = trendwatch("sources", "add", threaded_server.url_for("/feed.xml"), cwd=folder)
+    assert done.returncode == 0, done.stderr
+    assert f'name = "{"T" * 199}…"' in (folder / "trendwatch.toml").read_text("utf-8")
