@@ -244,10 +244,10 @@ def test_sources_add_names_a_feed_with_a_huge_title_within_the_bound(
         f"<title>{'T' * 100_000}</title><link>https://feed.test/</link>"
         "<item><title>Een</title><link>https://feed.test/1</link></item></channel></rss>"
     )
-    threaded_server.expect_request("/feed.xml").respond_with_data(
+    threaded_server.expect_request("/add.xml").respond_with_data(
         feed, content_type="application/rss+xml; charset=utf-8"
     )
     folder = project(tmp_path, "allow_private_networks = true\n" + CONFIG)
-    done = trendwatch("sources", "add", threaded_server.url_for("/feed.xml"), cwd=folder)
+    done = trendwatch("sources", "add", threaded_server.url_for("/add.xml"), cwd=folder)
     assert done.returncode == 0, done.stderr
     assert f'name = "{"T" * 199}…"' in (folder / "trendwatch.toml").read_text("utf-8")
