@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawlers.feeds import parse_feed
+from crawlers.feeds import FeedParseError, parse_feed
 from crawlers.html_links import discover_feed_links
 
 NAMESPACES = (
@@ -41,3 +41,9 @@ def test_a_page_announcing_30000_feeds_gives_the_first_20() -> None:
     page = f"<!DOCTYPE html><html><head>{too_long}{links}</head></html>"
     found = discover_feed_links(page, "https://x.test/")
     assert found == [f"https://x.test/f{i}.xml" for i in range(20)]
+
+
+def test_a_json_feed_nested_100000_deep_is_not_a_feed_rather_than_a_recursion_error() -> None:
+    body = b'{"version": "https://jsonfeed.org/version/1.1", "items": [' + b"[" * 100_000
+    with pytest.raises(FeedParseError, match=r"not valid JSON \(arrays or objects nested too"):
+        parse_feed(body + b"]" * 100_000 + b"]}", "https://x.test/feed.json")
