@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
+
+from crawlers.bounds import MAX_CATEGORIES, MAX_ID, MAX_NAME, MAX_TITLE, MAX_URL, clip
+
+# An identity is made of a guid and a link; a longer one (only from values over their
+# bounds) is replaced by a hash of itself, which is as stable from crawl to crawl.
+MAX_IDENTITY = 16 + MAX_ID + MAX_URL
 
 
 @dataclass(frozen=True)
@@ -72,3 +79,44 @@ def unique_by_identity(entries: list[Entry]) -> list[Entry]:
             seen.add(entry.identity)
             out.append(entry)
     return out
+
+
+def bounded(entries: list[Entry]) -> tuple[list[Entry], str | None]:
+    """The entries with every value within its bound (:mod:`crawlers.bounds`), and a
+    note for the source's warning saying what was cut, or None if nothing was.
+
+    Title, author, categories and guid are shortened; a link longer than MAX_URL is
+    dropped (a cut URL leads elsewhere); an identity longer than MAX_IDENTITY becomes
+    ``sha256:`` and its hash. Text bodies are bounded by the fetch's byte cap.
+    """
+    out: list[Entry] = []
+    cut: set[str] = set()
+    count = 0
+    for entry in entries:
+        changes: dict[str, Any] = {}
+        if len(entry.title) > MAX_TITLE:
+            changes["title"] = clip(entry.title, MAX_TITLE)
+        if entry.author and len(entry.author) > MAX_NAME:
+            changes["author"] = clip(entry.author, MAX_NAME)
+        categories = entry.categories[:MAX_CATEGORIES]
+        if categories != entry.categories or any(len(c) > MAX_NAME for c in categories):
+            changes["categories"] = tuple(clip(c, MAX_NAME) for c in categories)
+        if entry.guid and len(entry.guid) > MAX_ID:
+            changes["guid"] = clip(entry.guid, MAX_ID, "")
+        if entry.url and len(entry.url) > MAX_URL:
+            changes["url"] = None
+        if len(entry.identity) > MAX_IDENTITY:
+            changes["identity"] = "sha256:" + hashlib.sha256(entry.identity.encode()).hexdigest()
+        if changes:
+            count += 1
+            cut.update(changes)
+            entry = replace(entry, **changes)
+        out.append(entry)
+    if not count:
+        return out, None
+    what = ", ".join(
+        {"url": "link dropped", "identity": "identity hashed"}.get(key, f"{key} shortened")
+        for key in ("title", "author", "categories", "guid", "url", "identity")
+        if key in cut
+    )
+    return out, f"{count} entr{'y' if count == 1 else 'ies'} with over-long values ({what})"

@@ -6,6 +6,8 @@ import re
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
+from crawlers.bounds import MAX_URL
+
 FEED_TYPES = frozenset(
     {
         "application/rss+xml",
@@ -17,6 +19,7 @@ FEED_TYPES = frozenset(
         "application/xml",
     }
 )
+MAX_FEED_LINKS = 20  # feeds taken from one page; sites announce a few, a hostile page 100,000s
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b", re.I | re.S)
 
 
@@ -43,12 +46,13 @@ class _LinkCollector(HTMLParser):
         media = a.get("type", "").split(";", 1)[0].strip().lower()
         if "alternate" in rels and media in FEED_TYPES and a.get("href"):
             url = urljoin(self.base, a["href"])
-            if url not in self.found:
+            if len(self.found) < MAX_FEED_LINKS and len(url) <= MAX_URL and url not in self.found:
                 self.found.append(url)
 
 
 def discover_feed_links(content: bytes | str, base_url: str) -> list[str]:
-    """Absolute URLs of the feeds an HTML page announces with ``<link rel=alternate>``."""
+    """Absolute URLs of the feeds an HTML page announces with ``<link rel=alternate>``:
+    the first MAX_FEED_LINKS of at most MAX_URL characters."""
     text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
     collector = _LinkCollector(base_url)
     collector.feed(text)

@@ -48,6 +48,8 @@ def parse_json_feed(content: bytes, url: str) -> JsonFeed:
         doc = json.loads(content.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise JsonFeedError(f"not valid JSON ({exc})") from exc
+    except RecursionError:
+        raise JsonFeedError("not valid JSON (arrays or objects nested too deeply)") from None
     if not isinstance(doc, dict):
         raise JsonFeedError("JSON, but not a JSON Feed (no top-level object)")
     version = doc.get("version")

@@ -1,16 +1,22 @@
 """OPML subscription lists: read what feed readers export, write what they import.
 
 Parsing refuses documents that declare entities (no entity expansion at all, so no
-"billion laughs"), and expat never loads external entities or DTDs.
+"billion laughs"), and expat never loads external entities or DTDs. It also refuses
+elements nested deeper than :data:`MAX_DEPTH`; titles and categories longer than
+their bounds (:mod:`crawlers.bounds`) are shortened, and each feed notes what was.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from xml.parsers import expat
+
+from crawlers.bounds import MAX_CATEGORIES, MAX_NAME, MAX_URL, clip
+
+MAX_DEPTH = 50  # elements nested deeper than this (opml, body, outlines) are refused
 
 
 class OpmlError(ValueError):
@@ -24,6 +30,7 @@ class OpmlFeed:
     html_url: str | None = None
     categories: tuple[str, ...] = ()  # folders, outermost first, then `category` values
     language: str | None = None
+    notes: tuple[str, ...] = field(default=(), compare=False)  # what was shortened
 
 
 def parse_opml(data: bytes) -> list[OpmlFeed]:
@@ -33,7 +40,10 @@ def parse_opml(data: bytes) -> list[OpmlFeed]:
     folders (outermost first) become its categories, followed by the values of its own
     ``category`` attribute (comma-separated, slashes at either end dropped). Missing
     titles fall back to ``text``, then to the URL. A feed listed twice (in two folders)
-    is returned once with both categories.
+    is returned once with both categories. A title or category longer than
+    :data:`~crawlers.bounds.MAX_NAME` is shortened, and the feed's ``notes`` say so; a
+    feed keeps at most :data:`~crawlers.bounds.MAX_CATEGORIES` categories, and an
+    ``htmlUrl`` longer than :data:`~crawlers.bounds.MAX_URL` is left out.
     """
     root = _parse_xml(data)
     if _local(root.tag).lower() != "opml":
@@ -42,7 +52,7 @@ def parse_opml(data: bytes) -> list[OpmlFeed]:
     if body is None:
         raise OpmlError("not an OPML document: no <body>")
     feeds: dict[str, OpmlFeed] = {}
-    _walk(body, (), feeds)
+    _walk(body, (), feeds, ())
     return list(feeds.values())
 
 
@@ -75,7 +85,11 @@ def write_opml(feeds: list[OpmlFeed], title: str = "trendwatch subscriptions") -
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
 
 
-def _walk(node: ET.Element, path: tuple[str, ...], feeds: dict[str, OpmlFeed]) -> None:
+def _walk(
+    node: ET.Element, path: tuple[str, ...], feeds: dict[str, OpmlFeed], above: tuple[str, ...]
+) -> None:
+    """Collect the feeds under ``node``; ``path`` holds its folders' names and ``above``
+    the notes on them (a folder name shortened). Recursion is bounded by MAX_DEPTH."""
     for outline in node:
         if _local(outline.tag).lower() != "outline":
             continue
@@ -84,25 +98,50 @@ def _walk(node: ET.Element, path: tuple[str, ...], feeds: dict[str, OpmlFeed]) -
         xml_url = attrs.get("xmlurl") or (
             attrs.get("url", "") if attrs.get("type", "").lower() in ("rss", "atom") else ""
         )
+        notes = list(above)
         if not xml_url:
-            _walk(outline, (*path, label) if label else path, feeds)
+            label = _bounded(label, "folder name", notes)
+            _walk(outline, (*path, label) if label else path, feeds, tuple(notes))
             continue
-        own = tuple(c.strip().strip("/").strip() for c in attrs.get("category", "").split(","))
-        categories = _unique((*path, *(c for c in own if c)))
         known = feeds.get(xml_url)
+        if known is None:
+            label = _bounded(label, "title", notes)
+        values = attrs.get("category", "").split(",", MAX_CATEGORIES)  # at most one too many
+        own = tuple(c.strip().strip("/").strip() for c in values[:MAX_CATEGORIES])
+        own = tuple(_bounded(c, "category", notes) for c in own if c)
+        categories = _unique((*path, *own))
         if known is not None:
-            merged = _unique((*known.categories, *categories))
+            categories = _unique((*known.categories, *categories))
+        if len(values) > MAX_CATEGORIES or len(categories) > MAX_CATEGORIES:
+            notes.append(f"more than {MAX_CATEGORIES} categories; the first {MAX_CATEGORIES} kept")
+            categories = categories[:MAX_CATEGORIES]
+        if known is not None:
             feeds[xml_url] = OpmlFeed(
-                known.title, known.xml_url, known.html_url, merged, known.language
+                known.title,
+                known.xml_url,
+                known.html_url,
+                categories,
+                known.language,
+                _unique((*known.notes, *notes)),
             )
             continue
+        html_url = attrs.get("htmlurl") or None
         feeds[xml_url] = OpmlFeed(
             title=label or xml_url,
             xml_url=xml_url,
-            html_url=attrs.get("htmlurl") or None,
+            html_url=html_url if html_url and len(html_url) <= MAX_URL else None,
             categories=categories,
-            language=attrs.get("language") or None,
+            language=clip(attrs.get("language", ""), MAX_NAME) or None,
+            notes=tuple(notes),
         )
+
+
+def _bounded(text: str, what: str, notes: list[str]) -> str:
+    """``text`` cut to :data:`~crawlers.bounds.MAX_NAME` characters; a note if it was."""
+    if len(text) <= MAX_NAME:
+        return text
+    notes.append(f"{what} of {len(text):,} characters shortened to {MAX_NAME}")
+    return clip(text, MAX_NAME)
 
 
 def _unique(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -117,15 +156,31 @@ def _parse_xml(data: bytes) -> ET.Element:
     """Parse with expat into an ElementTree, refusing any entity declaration."""
     builder = ET.TreeBuilder()
     parser = expat.ParserCreate()
+    depth = 0
 
     def refuse(*_: object) -> None:
         raise OpmlError("refused: the document declares entities")
 
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        nonlocal depth
+        depth += 1
+        if depth > MAX_DEPTH:
+            raise OpmlError(
+                f"refused: elements nested more than {MAX_DEPTH} deep"
+                f" (line {parser.CurrentLineNumber}); a subscription list needs a few levels"
+            )
+        builder.start(tag, attrs)
+
+    def end(tag: str) -> None:
+        nonlocal depth
+        depth -= 1
+        builder.end(tag)
+
     parser.EntityDeclHandler = refuse
     parser.UnparsedEntityDeclHandler = refuse
     parser.ExternalEntityRefHandler = refuse
-    parser.StartElementHandler = lambda tag, attrs: builder.start(tag, attrs)
-    parser.EndElementHandler = lambda tag: builder.end(tag)
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
     parser.CharacterDataHandler = builder.data
     try:
         parser.Parse(data, True)

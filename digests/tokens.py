@@ -38,6 +38,7 @@ _VERSION_2 = b"trendwatch-token-v2"
 _ID_TAG = b"trendwatch-subscriber-id"
 _ID_BYTES = 12
 _PREFIX_2 = "v2"
+MIN_SECRET_BYTES = 16  # the shortest secret that signs links
 _MAX_TOKEN = 1024  # longer input is refused before any decoding
 _B64URL = re.compile(r"[A-Za-z0-9_-]+")
 _PURPOSE = re.compile(r"[a-z][a-z0-9-]*")
@@ -59,8 +60,8 @@ def _b64decode(text: str) -> bytes | None:
 
 
 def _check_secret(secret: bytes) -> None:
-    if not isinstance(secret, bytes) or len(secret) < 16:
-        raise ValueError("the token secret must be at least 16 bytes")
+    if not isinstance(secret, bytes) or len(secret) < MIN_SECRET_BYTES:
+        raise ValueError(f"the token secret must be at least {MIN_SECRET_BYTES} bytes")
 
 
 def _check(secret: bytes, purpose: str) -> None:

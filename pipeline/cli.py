@@ -842,6 +842,8 @@ def sources_import(obj: Context, path: Path) -> None:
             console.print(f"  added {new.name}: {new.url}{cats}", markup=False)
         for url, why in result.skipped:
             console.print(f"  skipped {url}: {why}", markup=False)
+        for name, what in result.warnings:
+            errors.print(f"  warning: {name}: {what}", markup=False)
         console.print(
             f"Imported {plural(len(result.added), 'source')} from {path} into {settings.path};"
             f" skipped {len(result.skipped)}.",

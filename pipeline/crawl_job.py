@@ -26,7 +26,8 @@ from datetime import UTC, datetime, timedelta
 
 from crawlers.blog import BlogConfig, crawl_blog_async
 from crawlers.blog.config import BLOG_USER_AGENT
-from crawlers.entries import Entry
+from crawlers.bounds import MAX_TITLE, clip
+from crawlers.entries import Entry, bounded
 from crawlers.feed_crawler import CrawlOutcome, FeedParser, FetchState, crawl_feed, parse_inline
 from crawlers.fulltext import FullTextError, apply_full_text, fetch_full_text, needs_full_text
 from crawlers.http import USER_AGENT, CrawlClient, HttpOptions, make_client
@@ -234,6 +235,15 @@ class _Result:
             gone=f.gone,
         )
 
+    def bound(self) -> None:
+        """Cut what the source brought in (entries, its title) to the length bounds of
+        crawlers.bounds; the warning says what was cut."""
+        self.entries, note = bounded(self.entries)
+        if note:
+            self.warning = f"{self.warning}; {note}" if self.warning else note
+        if self.title:
+            self.title = clip(self.title, MAX_TITLE)
+
 
 class _Crawl:
     """One crawl run: the shared client, robots cache and limits."""
@@ -287,6 +297,7 @@ class _Crawl:
             log.exception("source %r: crawl failed", row.name)
             result = _Result(error=f"internal error: {type(exc).__name__}: {exc}"[:500])
         seconds = time.monotonic() - started
+        result.bound()
         try:
             return self.record(row, source, result, seconds)
         except Exception as exc:  # its transaction is rolled back; the others go on

@@ -32,7 +32,7 @@ from digests.fsutil import atomic_write_text, make_private_dir
 from digests.mail import build_message, make_message_id
 from digests.model import Edition, Recipient
 from digests.render import render_edition
-from digests.tokens import with_links
+from digests.tokens import MIN_SECRET_BYTES, with_links
 from pipeline.editions import (
     Audience,
     EditionData,
@@ -446,14 +446,14 @@ def token_secret(settings: Settings) -> bytes:
     variable ``secret_env`` names, else a random one kept in the data folder."""
     if settings.secret_env:
         value = os.environ.get(settings.secret_env, "")
-        if len(value.encode()) < 16:
+        if len(value.encode()) < MIN_SECRET_BYTES:
             raise ConfigError(
                 [
                     ConfigProblem(
                         str(settings.path),
                         "secret_env",
                         f"environment variable {settings.secret_env} must hold a secret of"
-                        " at least 16 bytes (16 ASCII characters)",
+                        f" at least {MIN_SECRET_BYTES} bytes ({MIN_SECRET_BYTES} ASCII characters)",
                     )
                 ]
             )
@@ -464,7 +464,27 @@ def token_secret(settings: Settings) -> bytes:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()
+    try:
+        secret = path.read_bytes().strip()
+    except OSError as exc:
+        problem = f"cannot read the link secret: {exc.strerror or exc}"
+    else:
+        if len(secret) >= MIN_SECRET_BYTES:
+            return secret
+        problem = f"the link secret is {len(secret)} bytes; it needs at least {MIN_SECRET_BYTES}"
+    # bad local configuration (exit 2): the links signed with it cannot be made
+    raise ConfigError(
+        [
+            ConfigProblem(
+                str(path),
+                "",
+                f"{problem}. Delete the file to have a new one made (links in mails already"
+                f" sent stop working), or set secret_env in {settings.path} to the name of an"
+                f" environment variable holding a secret of at least {MIN_SECRET_BYTES}"
+                " characters.",
+            )
+        ]
+    )
 
 
 def _edition_row(edition: Edition) -> dict:

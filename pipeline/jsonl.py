@@ -2,7 +2,9 @@
 
 Import: one object per line with ``id``, ``title``, ``text``, ``url``, ``published``
 and optional ``lang`` and ``source``. The whole file is checked before anything is
-stored, and every problem names the line and the field. Export: every article with its
+stored, and every problem names the line and the field; nothing in a line (bad UTF-8,
+deep nesting, a number of thousands of digits, an over-long id, source or URL) ends in
+a traceback. A title longer than MAX_TITLE is shortened. Export: every article with its
 language, entities, keyphrases, watchlist matches with their reasons, duplicate-of and
 story id, so clustering can be scored against labelled data (bench/cluster_eval.py).
 """
@@ -10,12 +12,14 @@ story id, so clustering can be scored against labelled data (bench/cluster_eval.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from crawlers.bounds import MAX_ID, MAX_NAME, MAX_TITLE, MAX_URL, clip
 from crawlers.entries import Entry
 from crawlers.sanitize import plain_line
 from crawlers.urls import canonical_url
@@ -48,17 +52,30 @@ def read_jsonl(path: Path) -> list[ImportedArticle]:
     articles: list[ImportedArticle] = []
     seen: dict[tuple[str, str], int] = {}
     try:
-        handle: IO[str] = path.open(encoding="utf-8")
+        handle: IO[bytes] = path.open("rb")
     except OSError as exc:
         raise ImportError_(str(path), [(0, f"cannot read the file: {exc.strerror}")]) from exc
     with handle:
-        for number, line in enumerate(handle, start=1):
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                bad = f"byte 0x{raw[exc.start]:02x} at column {exc.start + 1}"
+                problems.append((number, f"not UTF-8 text ({bad})"))
+                continue
             if not line.strip():
                 continue
             try:
                 data = json.loads(line)
             except json.JSONDecodeError as exc:
                 problems.append((number, f"not valid JSON ({exc.msg} at column {exc.colno})"))
+                continue
+            except ValueError:  # int() refuses a number of more digits than this
+                digits = sys.get_int_max_str_digits()
+                problems.append((number, f"not valid JSON (a number of more than {digits} digits)"))
+                continue
+            except RecursionError:
+                problems.append((number, "not valid JSON (arrays or objects nested too deeply)"))
                 continue
             try:
                 article = _article(data)
@@ -84,6 +101,7 @@ def _article(data: Any) -> ImportedArticle:
         raise ValueError(f"missing {', '.join(missing)}; expected id, title, text (url, ...)")
     if not isinstance(data["id"], str | int) or isinstance(data["id"], bool):
         raise ValueError("id: expected a string or a whole number")
+    _bounded("id", str(data["id"]), MAX_ID)
     for key in ("title", "text"):
         if not isinstance(data[key], str):
             raise ValueError(f"{key}: expected a string")
@@ -91,15 +109,18 @@ def _article(data: Any) -> ImportedArticle:
         raise ValueError("title and text are both empty")
     url = _optional_str(data, "url")
     if url:
+        _bounded("url", url, MAX_URL)
         if not url.startswith(("http://", "https://")):
-            raise ValueError(f"url: expected an absolute http(s) URL, got {url!r}")
+            raise ValueError(f"url: expected an absolute http(s) URL, got {_shown(url)}")
         url = canonical_url(url)
     lang = _optional_str(data, "lang")
     if lang is not None and not (len(lang) in (2, 3) and lang.isalpha() and lang.islower()):
-        raise ValueError(f"lang: expected a language code such as 'nl' or 'en', got {lang!r}")
+        raise ValueError(f"lang: expected a language code such as 'nl' or 'en', got {_shown(lang)}")
     source = _optional_str(data, "source") or DEFAULT_SOURCE
+    _bounded("source", source, MAX_NAME)
     text = data["text"].strip()
     title = plain_line(data["title"]) or plain_line(text.split("\n", 1)[0])[:200]
+    title = clip(title, MAX_TITLE)
     entry = Entry(
         identity=f"{IMPORT_PREFIX}{data['id']}",
         title=title,
@@ -112,6 +133,16 @@ def _article(data: Any) -> ImportedArticle:
         language=lang,
     )
     return ImportedArticle(source, entry)
+
+
+def _bounded(key: str, value: str, limit: int) -> None:
+    if len(value) > limit:
+        raise ValueError(f"{key}: expected at most {limit:,} characters, got {len(value):,}")
+
+
+def _shown(value: str) -> str:
+    """``repr`` of a value for a message, shortened when long."""
+    return repr(clip(value, 60))
 
 
 def _optional_str(data: dict, key: str) -> str | None:
@@ -132,7 +163,8 @@ def _published(value: object) -> datetime | None:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(
-            f"published: expected an ISO 8601 date such as 2026-11-23T09:30:00Z, got {value!r}"
+            "published: expected an ISO 8601 date such as 2026-11-23T09:30:00Z,"
+            f" got {_shown(value)}"
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)

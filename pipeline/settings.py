@@ -2,7 +2,9 @@
 
 Every problem found is collected and reported at once, as a :class:`ConfigError`
 whose :class:`ConfigProblem` entries name the file, the key path (e.g.
-``sources[2].url``) and what was expected, in plain English.
+``sources[2].url``) and what was expected, in plain English. Every text value has a
+length bound (:data:`TEXT_LIMITS`, from :mod:`crawlers.bounds`) and every number a
+range; a value outside them is refused, so none can switch a limit off.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import sys
 import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -22,6 +25,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from email_validator import EmailNotValidError, validate_email
 
+from crawlers.bounds import MAX_NAME, MAX_PATH, MAX_QUERY, MAX_TITLE, MAX_URL, clip
 from pipeline.query import QuerySyntaxError, parse_query
 from pipeline.schedule import DigestTime
 
@@ -81,6 +85,16 @@ DEFAULT_BLOG_MIN_INTERVAL = timedelta(hours=2)  # a blog crawl fetches up to max
 DEFAULT_MAX_BYTES = 15 * 1024 * 1024
 WATCHLIST_KEYS = ("name", "title", "query", "entities")
 SUBSCRIBER_KEYS = ("email", "name", "language", "watchlists", "timezone", "send_empty", "digest")
+MAX_CONFIG_BYTES = 16 * 1024 * 1024  # a larger file is refused before it is parsed
+# The length bound of a text value, by its key (the last name in its key path); every
+# other text value (names, labels, e-mail addresses, host names, ...) has MAX_NAME.
+TEXT_LIMITS = {
+    **dict.fromkeys(("url", "base_url", "sitemap", "endpoint"), MAX_URL),
+    **dict.fromkeys(("query", "allow", "deny"), MAX_QUERY),
+    **dict.fromkeys(("title", "digest_title", "from", "user_agent"), MAX_TITLE),
+    **dict.fromkeys(("email", "unsubscribe_mailto"), MAX_TITLE),
+    **dict.fromkeys(("data_dir", "template_dir"), MAX_PATH),
+}
 # Keys people plausibly write instead of the real one.
 KEY_HINTS = {"sender": "from", "tz": "timezone", "time_zone": "timezone"}
 
@@ -323,7 +337,7 @@ def _describe(value: object) -> str:
     if isinstance(value, bool):
         return f"boolean {'true' if value else 'false'}"
     if isinstance(value, int):
-        return f"integer {value}"
+        return f"integer {value if abs(value) < 10**30 else 'of more than 30 digits'}"
     if isinstance(value, float):
         return f"number {value}"
     if isinstance(value, str):
@@ -388,10 +402,26 @@ def _port(value: object) -> int:
     return value
 
 
-def _seconds(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise _Invalid(f"expected a number of seconds greater than 0, got {_describe(value)}")
-    return float(value)
+def _seconds(low: float, high: float) -> Callable[[object], float]:
+    """A number of seconds from ``low`` to ``high`` (never inf or nan)."""
+
+    def check(value: object) -> float:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not low <= value <= high  # never true of inf or nan
+        ):
+            raise _Invalid(
+                f"expected a number of seconds from {low:g} to {high:g}, got {_describe(value)}"
+            )
+        return float(value)
+
+    return check
+
+
+FETCH_TIMEOUT = _seconds(0.1, 600)  # crawl.timeout, smtp.timeout: one request
+CRAWL_TIMEOUT = _seconds(1, 86400)  # a blog's whole crawl
+DELAY = _seconds(0, 3600)  # crawl.per_host_delay, a blog's delay
 
 
 def _choice(options: Sequence[str]) -> Callable[[object], str]:
@@ -483,19 +513,31 @@ def _timezone(value: object) -> str:
     return name
 
 
-def _duration(value: object) -> timedelta:
-    """A duration like ``"30m"``: a whole number of seconds, at least one."""
+def _duration(low: timedelta, high: timedelta) -> Callable[[object], timedelta]:
+    """A duration like ``"30m"`` from ``low`` to ``high``, in whole seconds."""
     expected = "a duration such as '30m', '2h' or '1d' (a whole number followed by s, m, h or d)"
-    match = _DURATION_RE.fullmatch(value.strip()) if isinstance(value, str) else None
-    if match is None:
-        raise _Invalid(f"expected {expected}, got {_describe(value)}")
-    try:
-        duration = timedelta(seconds=int(match[1]) * DURATION_UNITS[match[2]])
-    except OverflowError:
-        raise _Invalid(f"duration {_quote(str(value))} is too long") from None
-    if duration < timedelta(seconds=1):
-        raise _Invalid(f"expected a duration of at least 1 second, got {_quote(str(value))}")
-    return duration
+
+    def check(value: object) -> timedelta:
+        match = _DURATION_RE.fullmatch(value.strip()) if isinstance(value, str) else None
+        if match is None:
+            raise _Invalid(f"expected {expected}, got {_describe(value)}")
+        digits = match[1].lstrip("0")
+        seconds = int(digits or "0") * DURATION_UNITS[match[2]] if len(digits) < 16 else None
+        if seconds is None or not low.total_seconds() <= seconds <= high.total_seconds():
+            raise _Invalid(
+                f"expected a duration from {show_duration(low)} to {show_duration(high)},"
+                f" got {_quote(match[0])}"
+            )
+        return timedelta(seconds=seconds)
+
+    return check
+
+
+SECOND, HOUR, DAY = timedelta(seconds=1), timedelta(hours=1), timedelta(days=1)
+CRAWL_EVERY = _duration(SECOND, 7 * DAY)  # schedule.crawl_every
+DIGEST_GRACE = _duration(SECOND, 7 * DAY)  # schedule.digest_grace: a digest is weekly
+POLL_INTERVAL = _duration(SECOND, 30 * DAY)  # a source's min_interval and max_interval
+STORY_WINDOW = _duration(HOUR, 90 * DAY)  # nlp.story_window
 
 
 def show_duration(value: timedelta) -> str:
@@ -505,13 +547,6 @@ def show_duration(value: timedelta) -> str:
         if seconds % size == 0:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
-
-
-def _delay(value: object) -> float:
-    """Seconds to wait, 0 or more (at most an hour)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 3600:
-        raise _Invalid(f"expected a number of seconds from 0 to 3600, got {_describe(value)}")
-    return float(value)
 
 
 def _whole_number(low: int, high: int) -> Callable[[object], int]:
@@ -531,7 +566,7 @@ def _region(value: object) -> str:
 
 
 _SIZE_UNITS = {"": 1, "b": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": 1024**2}
-_SIZE_RE = re.compile(r"(\d+)\s*([a-z]*)")
+_SIZE_RE = re.compile(r"(\d{1,15})\s*([a-z]*)")
 
 
 def _byte_size(value: object) -> int:
@@ -620,7 +655,8 @@ def _key_path(prefix: str, key: str | int) -> str:
     """``prefix.key`` or ``prefix[key]``; odd keys are quoted."""
     if isinstance(key, int):
         return f"{prefix}[{key}]"
-    shown = key if _BARE_KEY_RE.fullmatch(key) else f'"{key}"'
+    bare = len(key) <= MAX_NAME and _BARE_KEY_RE.fullmatch(key)
+    shown = key if bare else f'"{clip(key, MAX_NAME)}"'
     return f"{prefix}.{shown}" if prefix else shown
 
 
@@ -665,12 +701,34 @@ class _Reader:
         return default if value is None else value
 
     def checked(self, value: object, key: str, check: Callable[[object], T]) -> T | None:
-        """``check(value)``, or None with the problem recorded under ``key``."""
+        """``check(value)``, or None with the problem recorded under ``key`` (a text
+        value longer than its bound is not checked further)."""
+        if not self.within_bounds(value, key):
+            return None
         try:
             return check(value)
         except _Invalid as exc:
             self.add(key, str(exc))
             return None
+
+    def within_bounds(self, value: object, key: str) -> bool:
+        """Whether ``value`` (a string, or the strings in an array or table) is within
+        the length bound of ``key``; a problem for each string that is not."""
+        limit = TEXT_LIMITS.get(_last_name(key), MAX_NAME)
+        if isinstance(value, list):
+            items: Iterable[tuple[str, object]] = (
+                (_key_path(key, i), v) for i, v in enumerate(value)
+            )
+        elif isinstance(value, dict):
+            items = ((_key_path(key, k), v) for k, v in value.items())
+        else:
+            items = ((key, value),)
+        fits = True
+        for where, item in items:
+            if isinstance(item, str) and len(item) > limit:
+                self.add(where, f"expected at most {limit:,} characters, got {len(item):,}")
+                fits = False
+        return fits
 
     def table(self, data: dict[str, Any], key: str) -> dict[str, Any] | None:
         """An optional sub-table: empty when absent, None (and a problem) if not a table."""
@@ -712,10 +770,15 @@ class _Reader:
                 self.add(key, f"duplicate {what} {_quote(value)} (also {first})")
 
 
+def _last_name(key: str) -> str:
+    """The last name in a key path: ``sources[2].allow[0]`` → ``allow``."""
+    return key.rsplit(".", 1)[-1].split("[", 1)[0]
+
+
 def _unknown_key_message(key: str, allowed: Sequence[str]) -> str:
     message = f"unknown key; expected one of: {', '.join(allowed)}"
     hint = KEY_HINTS.get(key)
-    if hint not in allowed:
+    if hint not in allowed and len(key) <= MAX_NAME:
         close = difflib.get_close_matches(key, allowed, n=1)
         hint = close[0] if close else None
     return message + (f"; did you mean '{hint}'?" if hint else "")
@@ -734,12 +797,12 @@ def _schedule(reader: _Reader, data: dict[str, Any]) -> Schedule:
     return Schedule(
         timezone=reader.optional(table, "schedule", "timezone", _timezone, default.timezone),
         crawl_every=reader.optional(
-            table, "schedule", "crawl_every", _duration, default.crawl_every
+            table, "schedule", "crawl_every", CRAWL_EVERY, default.crawl_every
         ),
         digest_weekday=weekday,
         digest_time=at,
         digest_grace=reader.optional(
-            table, "schedule", "digest_grace", _duration, default.digest_grace
+            table, "schedule", "digest_grace", DIGEST_GRACE, default.digest_grace
         ),
     )
 
@@ -766,7 +829,7 @@ def _smtp(reader: _Reader, data: dict[str, Any]) -> SmtpSettings | None:
         username=reader.optional(table, "smtp", "username", _text, None),
         password_env=reader.optional(table, "smtp", "password_env", _env_name, None),
         sender=reader.required(table, "smtp", "from", _mailbox, SENDER_EXAMPLE) or "",
-        timeout=reader.optional(table, "smtp", "timeout", _seconds, 30.0),
+        timeout=reader.optional(table, "smtp", "timeout", FETCH_TIMEOUT, 30.0),
     )
 
 
@@ -776,8 +839,8 @@ def _crawl(reader: _Reader, data: dict[str, Any]) -> CrawlSettings:
     d = CrawlSettings()
     return CrawlSettings(
         per_host=reader.optional(table, "crawl", "per_host", _positive_int(1000), d.per_host),
-        per_host_delay=reader.optional(table, "crawl", "per_host_delay", _delay, d.per_host_delay),
-        timeout=reader.optional(table, "crawl", "timeout", _seconds, d.timeout),
+        per_host_delay=reader.optional(table, "crawl", "per_host_delay", DELAY, d.per_host_delay),
+        timeout=reader.optional(table, "crawl", "timeout", FETCH_TIMEOUT, d.timeout),
         max_bytes=reader.optional(table, "crawl", "max_bytes", _byte_size, d.max_bytes),
         user_agent=reader.optional(table, "crawl", "user_agent", _user_agent, None),
         concurrency=reader.optional(
@@ -835,8 +898,8 @@ def _source(reader: _Reader, path: str, table: dict[str, Any]) -> Source:
                     " url is used as it is",
                 )
     default_min = DEFAULT_BLOG_MIN_INTERVAL if kind == "blog" else DEFAULT_MIN_INTERVAL
-    min_interval = reader.optional(table, path, "min_interval", _duration, default_min)
-    max_interval = reader.optional(table, path, "max_interval", _duration, DEFAULT_MAX_INTERVAL)
+    min_interval = reader.optional(table, path, "min_interval", POLL_INTERVAL, default_min)
+    max_interval = reader.optional(table, path, "max_interval", POLL_INTERVAL, DEFAULT_MAX_INTERVAL)
     if min_interval > max_interval:
         reader.add(
             _key_path(path, "min_interval"),
@@ -871,8 +934,8 @@ def _blog_options(reader: _Reader, path: str, table: dict[str, Any]) -> BlogOpti
         deny=_patterns(reader, path, table, "deny"),
         max_pages=reader.optional(table, path, "max_pages", _positive_int(100_000), 50),
         max_depth=reader.optional(table, path, "max_depth", _whole_number(0, 100), 2),
-        delay=reader.optional(table, path, "delay", _delay, default.delay),
-        timeout=reader.optional(table, path, "timeout", _seconds, default.timeout),
+        delay=reader.optional(table, path, "delay", DELAY, default.delay),
+        timeout=reader.optional(table, path, "timeout", CRAWL_TIMEOUT, default.timeout),
     )
 
 
@@ -894,6 +957,8 @@ def _patterns(reader: _Reader, path: str, table: dict[str, Any], key: str) -> tu
                 _key_path(where, index),
                 f"expected a regular expression (a non-empty string), got {_describe(item)}",
             )
+            continue
+        if not reader.within_bounds(item, _key_path(where, index)):
             continue
         try:
             re.compile(item)
@@ -1046,7 +1111,7 @@ def _nlp(reader: _Reader, data: dict[str, Any]) -> NlpSettings:
         models=reader.optional(table, "nlp", "models", _models, ()),
         n_process=reader.optional(table, "nlp", "n_process", _positive_int(32), 1),
         batch_size=reader.optional(table, "nlp", "batch_size", _positive_int(10_000), 64),
-        story_window=reader.optional(table, "nlp", "story_window", _duration, timedelta(days=7)),
+        story_window=reader.optional(table, "nlp", "story_window", STORY_WINDOW, timedelta(days=7)),
         entities=_entity_list(reader, table, "nlp", strings_allowed=False),
     )
 
@@ -1186,13 +1251,16 @@ def _read_toml(path: Path, file: str) -> dict[str, Any]:
         return ConfigError([ConfigProblem(file, "", message)])
 
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         raise fail("file not found (start from config/trendwatch.example.toml)") from None
     except IsADirectoryError:
         raise fail("is a directory, expected a TOML file") from None
     except OSError as exc:
         raise fail(f"cannot read file: {exc.strerror or exc}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise fail(f"larger than {MAX_CONFIG_BYTES // 1024**2} MiB; expected a config file")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -1201,6 +1269,12 @@ def _read_toml(path: Path, file: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise fail(f"invalid TOML: {exc}") from None
+    except ValueError:  # int() refuses a decimal number of more digits than this
+        raise fail(
+            f"invalid TOML: a number of more than {sys.get_int_max_str_digits()} digits"
+        ) from None
+    except RecursionError:
+        raise fail("invalid TOML: arrays or inline tables nested too deeply") from None
 
 
 def load_settings(path: str | Path) -> Settings:

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from crawlers.bounds import MAX_NAME, MAX_URL, clip
 from crawlers.discover import FALLBACK_PATHS, find_feeds
 from crawlers.feeds import FeedParseError, parse_feed
 from crawlers.http import PrivateAddressRefused, fetch, make_client
@@ -66,6 +67,7 @@ class NewSource:
 class ImportResult:
     added: list[NewSource] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (feed URL, why)
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (source name, what)
 
 
 # --- the config file ---------------------------------------------------------------
@@ -89,7 +91,7 @@ def append_sources(settings: Settings, sources: list[NewSource], comment: str) -
     text = raw + block.encode("utf-8")
     try:
         data = tomllib.loads(text.decode("utf-8-sig"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # TOMLDecodeError, UnicodeDecodeError, ...
         raise SourceConfigError(
             f"{path} would not be valid TOML with the new [[sources]] appended ({exc});"
             " nothing was written"
@@ -127,15 +129,21 @@ def _language(value: str | None) -> str | None:
 
 
 def _unique_name(title: str, url: str, taken: set[str]) -> str:
-    host = urlsplit(url).hostname or "feed"
+    """A name not in ``taken``, of at most MAX_NAME characters: the title, else with the
+    host added, else with a number too."""
+    host = clip(urlsplit(url).hostname or "feed", MAX_NAME // 2)
     base = " ".join(title.split()) or host
-    for candidate in (base, f"{base} ({host})"):
+
+    def named(suffix: str) -> str:
+        return clip(base, MAX_NAME - len(suffix)) + suffix
+
+    for candidate in (named(""), named(f" ({host})")):
         if candidate.casefold() not in taken:
             return candidate
     n = 2
-    while f"{base} ({host}) {n}".casefold() in taken:
+    while named(f" ({host}) {n}").casefold() in taken:
         n += 1
-    return f"{base} ({host}) {n}"
+    return named(f" ({host}) {n}")
 
 
 def today() -> str:
@@ -236,6 +244,9 @@ def import_opml(settings: Settings, data: bytes, label: str) -> ImportResult:
     result = ImportResult()
     for feed in feeds:
         url = feed.xml_url.strip()
+        if len(url) > MAX_URL:
+            result.skipped.append((clip(url, 80), f"URL longer than {MAX_URL:,} characters"))
+            continue
         if not is_web_url(url):
             result.skipped.append((url, "not an http(s) URL"))
             continue
@@ -249,6 +260,7 @@ def import_opml(settings: Settings, data: bytes, label: str) -> ImportResult:
         )
         configured[_key(url)] = Source(name, "feed", url)
         result.added.append(new)
+        result.warnings.extend((name, note) for note in feed.notes)
     append_sources(settings, result.added, f"imported from {label} on {today()}")
     return result
 

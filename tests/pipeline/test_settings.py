@@ -351,7 +351,7 @@ WRONG_TYPES = [
     (
         SMTP + "timeout = 'lang'",
         "smtp.timeout",
-        "expected a number of seconds greater than 0, got 'lang'",
+        "expected a number of seconds from 0.1 to 600, got 'lang'",
     ),
     (SMTP + "starttls = 1", "smtp.starttls", "expected true or false, got integer 1"),
     (
@@ -494,9 +494,9 @@ def test_duplicate_watchlist_in_subscriber(tmp_path: Path) -> None:
         ('"30 minutes"', "expected a duration such as '30m', '2h' or '1d'"),
         ('"1w"', "expected a duration such as '30m', '2h' or '1d'"),
         ("30", "expected a duration such as '30m', '2h' or '1d'"),
-        ('"0s"', "expected a duration of at least 1 second, got '0s'"),
-        ('"0m"', "expected a duration of at least 1 second, got '0m'"),
-        ('"0d"', "expected a duration of at least 1 second, got '0d'"),
+        ('"0s"', "expected a duration from 1s to 7d, got '0s'"),
+        ('"0m"', "expected a duration from 1s to 7d, got '0m'"),
+        ('"0d"', "expected a duration from 1s to 7d, got '0d'"),
         ('"1.5s"', "expected a duration such as '30m', '2h' or '1d'"),
         ('"-1s"', "expected a duration such as '30m', '2h' or '1d'"),
     ],
@@ -825,7 +825,7 @@ def test_crawl_section_problems(tmp_path: Path) -> None:
     assert found == {
         "crawl.per_host": "expected a whole number from 1 to 1000, got integer 0",
         "crawl.per_host_delay": "expected a number of seconds from 0 to 3600, got integer -1",
-        "crawl.timeout": "expected a number of seconds greater than 0, got integer 0",
+        "crawl.timeout": "expected a number of seconds from 0.1 to 600, got integer 0",
         "crawl.max_bytes": (
             "expected a size in bytes such as 15728640, '15MiB' or '500KB' (at least 1KiB),"
             " got 'lots'"
@@ -1071,7 +1071,7 @@ def test_min_interval_zero_refused(tmp_path: Path) -> None:
     problem = only(tmp_path, text)
     assert problem[1:] == (
         "sources[0].min_interval",
-        "expected a duration of at least 1 second, got '0s'",
+        "expected a duration from 1s to 30d, got '0s'",
     )
 
 
@@ -1092,7 +1092,7 @@ def test_digest_grace_default_and_value(tmp_path: Path) -> None:
             " s, m, h or d), got integer 24",
         ),
         ('"a day"', "expected a duration such as '30m', '2h' or '1d'"),
-        ('"0h"', "expected a duration of at least 1 second, got '0h'"),
+        ('"0h"', "expected a duration from 1s to 7d, got '0h'"),
     ],
 )
 def test_bad_digest_grace(tmp_path: Path, value: str, message: str) -> None:
