@@ -15,11 +15,11 @@ Two ways to get a clustering to score:
   story of its own.
 
 * directly, without the pipeline: ``--direct GOLD.jsonl`` extracts features from each
-  document's ``text`` (``pipeline.analysis`` when it can be imported, else a small regex
-  stand-in) and feeds them to :class:`pipeline.stories.StoryClusterer` one at a time, in
+  document's ``text`` (``pipeline.process.analysis`` when it can be imported, else a small regex
+  stand-in) and feeds them to :class:`pipeline.process.stories.StoryClusterer` one at a time, in
   file order (``--order file``), sorted by id (``--order id``) or shuffled with a seed
   (``--order shuffle --seed N``, ``--repeat K`` for K shuffles and their mean).
-  ``--set name=value`` overrides a :class:`pipeline.stories.ClusterConfig` field. ECB+
+  ``--set name=value`` overrides a :class:`pipeline.process.stories.ClusterConfig` field. ECB+
   documents carry no dates, so there is no time decay: this is the hardest setting, where
   only words, names and numbers separate two events of the same kind. Records with a
   ``title`` field are taken as title and text as they are (no headline line in the
@@ -47,7 +47,7 @@ lists them. The bilingual development set is scored with::
 (``tests/fixtures/stories/README.md`` has the set and its figures.)
 
 Measured on the ECB+ development topics (772 documents, 66 gold stories) with the default
-ClusterConfig and ``pipeline.analysis`` features: file order P 0.909, R 0.921, F1 0.915
+ClusterConfig and ``pipeline.process.analysis`` features: file order P 0.909, R 0.921, F1 0.915
 (81 stories); sorted by doc_id, which interleaves each topic's two events, F1 0.876;
 five shuffles (seeds 1-5) mean F1 0.878, lowest 0.869; the regex stand-in in file order
 F1 0.886. Clustering takes 1.5-3 ms per article on a shared 2-core machine. The batch
@@ -73,8 +73,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline.features import ArticleFeatures, Entity
-from pipeline.stories import ClusterConfig, StoryClusterer, bcubed
+from pipeline.process.analysis.features import ArticleFeatures, Entity
+from pipeline.process.stories import ClusterConfig, StoryClusterer, bcubed
 
 _URL_LINE = re.compile(r"\s*https?://\S+\s*")
 
@@ -304,8 +304,8 @@ def extractor(kind: str) -> tuple[str, Callable[[list[Doc]], list]]:
     """A function from documents to ArticleFeatures, and its name."""
     if kind in ("auto", "analysis"):
         try:
-            from pipeline.analysis import ArticleInput, analyse
-            from pipeline.nlp import NlpConfig
+            from pipeline.process.analysis import ArticleInput, analyse
+            from pipeline.process.analysis.nlp import NlpConfig
         except ImportError:
             if kind == "analysis":
                 raise
@@ -327,7 +327,7 @@ def extractor(kind: str) -> tuple[str, Callable[[list[Doc]], list]]:
                     )
                 return analyse(inputs, NlpConfig())
 
-            return "pipeline.analysis", run
+            return "pipeline.process.analysis", run
     return "regex stand-in", lambda docs: [standin_features(doc) for doc in docs]
 
 
@@ -353,10 +353,10 @@ except ImportError:
 def standin_features(doc: Doc) -> ArticleFeatures:
     """Rough features without spaCy: folded lemmas, capitalised runs as names, numbers.
 
-    Only for when ``pipeline.analysis`` cannot be imported; it scores lower than the real
+    Only for when ``pipeline.process.analysis`` cannot be imported; it scores lower than the real
     extractor, mainly because its names are noisier.
     """
-    from pipeline.matching import fold, lemma
+    from pipeline.process.watchlists.matching import fold, lemma
 
     lang = doc.lang
     url, title, body = doc.parts()

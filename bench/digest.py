@@ -75,7 +75,7 @@ from digests.model import Edition, Recipient  # noqa: E402
 from digests.render import render_edition  # noqa: E402
 from digests.tokens import with_links  # noqa: E402
 from pipeline import jobs  # noqa: E402
-from pipeline.editions import audiences, edition_from_json, period_ending  # noqa: E402
+from pipeline.digest.editions import audiences, edition_from_json, period_ending  # noqa: E402
 from pipeline.settings import Settings, load_settings  # noqa: E402
 from pipeline.store import Store  # noqa: E402
 

@@ -33,7 +33,7 @@ from digests.mail import build_message, make_message_id
 from digests.model import Edition, Recipient
 from digests.render import render_edition
 from digests.tokens import MIN_SECRET_BYTES, with_links
-from pipeline.editions import (
+from pipeline.digest.editions import (
     Audience,
     EditionData,
     audiences,
@@ -44,10 +44,10 @@ from pipeline.editions import (
     sent_story_sizes,
     trend_items,
 )
-from pipeline.features import ArticleFeatures, Entity
 from pipeline.jsonl import read_jsonl
-from pipeline.matching import CompiledQuery, MatchDoc
-from pipeline.schedule import Decision, digest_due
+from pipeline.process.analysis.features import ArticleFeatures, Entity
+from pipeline.process.watchlists.matching import CompiledQuery, MatchDoc
+from pipeline.schedule.decide import Decision, digest_due
 from pipeline.settings import ConfigError, ConfigProblem, Settings, Subscriber, show_duration
 from pipeline.store import Store, from_iso, iso
 
@@ -61,7 +61,7 @@ def utcnow() -> datetime:
 
 
 # --- crawl -------------------------------------------------------------------------
-# The crawl job lives in pipeline.crawl_job (due sources, polling, source health);
+# The crawl job lives in pipeline.crawl.job (due sources, polling, source health);
 # jobs.crawl stays the entry point that the CLI, the demo and the scheduler call.
 
 # It is imported on first use: commands that do not crawl (check, status, digest,
@@ -71,7 +71,7 @@ _CRAWL_NAMES = frozenset({"SourceReport", "crawl", "crawl_async", "next_poll_aft
 
 def __getattr__(name: str) -> Any:
     if name in _CRAWL_NAMES:
-        from pipeline import crawl_job
+        from pipeline.crawl import job as crawl_job
 
         return getattr(crawl_job, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -110,7 +110,7 @@ def process(
     ``stop`` is asked after each batch (one transaction): when it says yes, the rest
     waits for the next run."""
     # spaCy, numpy and datasketch load here, not when the CLI starts
-    from pipeline.processing import (
+    from pipeline.process.batch import (
         STATE_KEY,
         Analyser,
         Processor,
@@ -118,7 +118,7 @@ def process(
         match_watchlist,
         worker_config,
     )
-    from pipeline.trend_job import update_trends
+    from pipeline.process.trend_job import update_trends
 
     now = now or utcnow()
     config = worker_config(settings)

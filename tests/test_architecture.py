@@ -32,4 +32,5 @@ def test_only_the_store_writes_sql() -> None:
         text = path.read_text("utf-8")
         if any(word in text for word in ("INSERT INTO", "UPDATE ", "DELETE FROM", "sqlite3")):
             writers.append(path.relative_to(REPO).as_posix())
-    assert writers == ["pipeline/store.py"]
+    assert writers, "the store writes SQL somewhere"
+    assert [w for w in writers if not w.startswith("pipeline/store/")] == []

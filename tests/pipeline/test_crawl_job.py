@@ -613,7 +613,7 @@ def test_a_parsing_pool_starts_only_when_many_feeds_have_content(
     """More than POOL_THRESHOLD feeds due: the first POOL_THRESHOLD feeds with content
     are parsed inline, the rest in a worker process; a cycle in which every feed
     answers 304 starts no process at all."""
-    from pipeline import crawl_job
+    from pipeline.crawl import job as crawl_job
 
     n = crawl_job.POOL_THRESHOLD + 10
     names = [f"f{i:02d}" for i in range(n)]
@@ -652,7 +652,7 @@ def test_a_crash_in_one_source_rolls_it_back_and_spares_the_others(
     site: HTTPServer, make_settings, monkeypatch
 ) -> None:
     from crawlers import feed_crawler
-    from pipeline import crawl_job
+    from pipeline.crawl import job as crawl_job
 
     for name in ("goed", "stuk", "kapot"):
         site.expect_request(f"/{name}.xml").respond_with_data(rss(items(name, 3)), content_type=RSS)

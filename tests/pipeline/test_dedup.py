@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.dedup import (
+from pipeline.process.dedup import (
     NUM_PERM,
     THRESHOLD,
     Candidate,
@@ -256,7 +256,7 @@ def test_signature_is_pinned() -> None:
 
 def test_signature_is_the_same_in_another_process() -> None:
     code = (
-        "from pipeline.dedup import signature, signature_to_bytes\n"
+        "from pipeline.process.dedup import signature, signature_to_bytes\n"
         f"print(signature_to_bytes(signature({GOLDEN_TEXT!r})).hex())\n"
     )
     # another str hash seed than this process (random unless pinned): hash() must not leak in

@@ -537,7 +537,7 @@ def test_server_serves_the_demo_config_sources():
 
 
 def test_the_real_matcher_finds_at_least_the_literal_matches():
-    from pipeline import matching
+    from pipeline.process.watchlists import matching
 
     for watchlist in _demo_config()["watchlists"]:
         query = matching.CompiledQuery(watchlist["query"])

@@ -16,7 +16,7 @@ import pytest
 
 from crawlers.entries import Entry
 from pipeline import jobs
-from pipeline.editions import edition_from_json
+from pipeline.digest.editions import edition_from_json
 from pipeline.store import Store
 
 # "mon 07:00" in Europe/Amsterdam (CET, UTC+1) in ISO week 48 of 2026 and the week after

@@ -41,7 +41,7 @@ from crawlers.entries import Entry
 from digests.mail import make_message_id
 from pipeline import jobs
 from pipeline.cli import status_data
-from pipeline.editions import audiences, period_ending
+from pipeline.digest.editions import audiences, period_ending
 from pipeline.store import Store
 from smtp_support import FaultyRecorder, free_port, message_ids_by_recipient
 from tests_support import child_env

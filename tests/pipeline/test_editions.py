@@ -13,7 +13,7 @@ import pytest
 
 from digests.model import DigestItem, DigestSection, Edition, Recipient, StoryRef
 from digests.render import edition_context
-from pipeline.editions import (
+from pipeline.digest.editions import (
     DEFAULT_PERIOD,
     SECTION_QUOTA,
     TEASER_CHARS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.language import guess_language
+from pipeline.process.analysis.language import guess_language
 
 DUTCH = [
     "De werkgevers in de zorg zoeken dringend nieuwe medewerkers, maar het tekort wordt "

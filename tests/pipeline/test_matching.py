@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.matching import CompiledQuery, Explanation, MatchDoc, fold, snippet_around
-from pipeline.query import QuerySyntaxError
+from pipeline.process.watchlists.matching import (
+    CompiledQuery,
+    Explanation,
+    MatchDoc,
+    fold,
+    snippet_around,
+)
+from pipeline.process.watchlists.query import QuerySyntaxError
 
 
 def doc(title: str, body: str = "", url: str | None = None, lang: str | None = "nl") -> MatchDoc:

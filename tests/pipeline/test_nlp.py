@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.analysis import ArticleInput, analyse, normalise_number
-from pipeline.language import detect_language
-from pipeline.nlp import GazetteerEntry, NlpConfig, analyse_docs, build_pipeline, entity_key
+from pipeline.process.analysis import ArticleInput, analyse, normalise_number
+from pipeline.process.analysis.language import detect_language
+from pipeline.process.analysis.nlp import (
+    GazetteerEntry,
+    NlpConfig,
+    analyse_docs,
+    build_pipeline,
+    entity_key,
+)
 
 PLAIN = NlpConfig()
 SZW = GazetteerEntry(
@@ -219,7 +225,7 @@ def test_detection_never_raises_on_odd_text() -> None:
 def test_the_packed_lemma_table_answers_as_spacys_table_does(lang: str) -> None:
     from spacy.lookups import load_lookups
 
-    from pipeline.nlp import LemmaTable
+    from pipeline.process.analysis.nlp import LemmaTable
 
     table = load_lookups(lang, ["lemma_lookup"]).get_table("lemma_lookup")
     packed = LemmaTable(table)
@@ -264,7 +270,7 @@ def test_keyphrase_ranking_follows_its_definition() -> None:
 
     import numpy as np
 
-    from pipeline.nlp import _ranked_phrases
+    from pipeline.process.analysis.nlp import _ranked_phrases
 
     rng = random.Random(7)
     vocabulary = [f"w{i}" for i in range(12)]

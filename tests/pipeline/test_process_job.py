@@ -258,7 +258,7 @@ def test_stories_are_stored_a_row_each_and_a_json_state_of_an_earlier_version_co
     either left as this version stores it (a header and a row per open story) or
     turned into what trendwatch 0.1 left (JSON, stories inline, no rows): the result
     must be the same."""
-    from pipeline.stories import StoryClusterer
+    from pipeline.process.stories import StoryClusterer
 
     monkeypatch.setattr(jobs, "PROCESS_BATCH", 2)
     settings = make_settings(CONFIG)
@@ -411,8 +411,8 @@ def test_workers_run_at_a_lower_priority_and_leave_ctrl_c_to_the_main_process() 
     import os
     import signal
 
-    from pipeline.nlp import NlpConfig
-    from pipeline.processing import WORKER_NICENESS, Analyser, WorkerConfig
+    from pipeline.process.analysis.nlp import NlpConfig
+    from pipeline.process.batch import WORKER_NICENESS, Analyser, WorkerConfig
 
     with Analyser(WorkerConfig(NlpConfig(), ()), n_process=2) as analyser:
         assert analyser._pool is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.query import (
+from pipeline.process.watchlists.query import (
     And,
     Lang,
     Not,

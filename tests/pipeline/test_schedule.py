@@ -1,4 +1,5 @@
-"""Tests for pipeline.schedule: digest slots (DST weeks, year ends), due decisions, spreading.
+"""Tests for pipeline.schedule.decide: digest slots (DST weeks, year ends), due decisions,
+spreading.
 
 Every clock is fixed; nothing here reads the time or touches the network.
 """
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from pipeline.schedule import (
+from pipeline.schedule.decide import (
     Decision,
     DigestDue,
     DigestTime,

@@ -21,7 +21,7 @@ from datetime import timedelta
 import pytest
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_SUBMITTED, JobEvent
 
-from pipeline.scheduler import Runner
+from pipeline.schedule.runner import Runner
 from tests_support import travel
 
 CONFIG = """

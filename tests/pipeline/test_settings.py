@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.schedule import DigestTime
+from pipeline.schedule.decide import DigestTime
 from pipeline.settings import (
     TOP_KEYS,
     ConfigError,

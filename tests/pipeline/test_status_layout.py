@@ -17,7 +17,7 @@ from rich.console import Console
 
 from crawlers.entries import Entry
 from pipeline.cli import plural, print_status, status_data
-from pipeline.status_view import short_time
+from pipeline.cli.status_view import short_time
 from pipeline.store import CrawlRecord, Store
 from tests_support import REPO
 

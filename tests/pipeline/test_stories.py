@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.analysis import ArticleInput, analyse
-from pipeline.features import ArticleFeatures, Entity
-from pipeline.nlp import NlpConfig
-from pipeline.stories import MAX_MERGE_ROUNDS, ClusterConfig, StoryClusterer, bcubed
+from pipeline.process.analysis import ArticleInput, analyse
+from pipeline.process.analysis.features import ArticleFeatures, Entity
+from pipeline.process.analysis.nlp import NlpConfig
+from pipeline.process.stories import MAX_MERGE_ROUNDS, ClusterConfig, StoryClusterer, bcubed
 from tests_support import REPO
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "stories" / "articles.jsonl"
@@ -159,8 +159,8 @@ def test_the_same_articles_in_the_same_order_give_the_same_stories(
 SYNTHETIC_RUN = """
 import json, random
 from datetime import UTC, datetime, timedelta
-from pipeline.features import ArticleFeatures, Entity
-from pipeline.stories import StoryClusterer
+from pipeline.process.analysis.features import ArticleFeatures, Entity
+from pipeline.process.stories import StoryClusterer
 rng = random.Random(5)
 words = [f"w{i}" for i in range(60)]
 clusterer = StoryClusterer()

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from pipeline.trends import (
+from pipeline.process.trends import (
     StorySize,
     Trend,
     WeekCounts,

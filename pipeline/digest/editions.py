@@ -45,7 +45,7 @@ class Audience:
     language: str
     watchlists: tuple[str, ...]
     emails: tuple[str, ...]
-    when: Any = None  # pipeline.schedule.DigestTime; None: the config's default
+    when: Any = None  # pipeline.schedule.decide.DigestTime; None: the config's default
     variant: str = ""  # names a delivery moment other than the default, e.g. "fri-1600"
 
     @property

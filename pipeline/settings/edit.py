@@ -28,7 +28,7 @@ from crawlers.feeds import FeedParseError, parse_feed
 from crawlers.http import PrivateAddressRefused, fetch, make_client
 from crawlers.opml import OpmlFeed, parse_opml, write_opml
 from crawlers.urls import canonical_url, is_web_url
-from pipeline.crawl_job import http_options
+from pipeline.crawl.job import http_options
 from pipeline.settings import Settings, Source, validate_settings_data
 
 _LANGUAGE = re.compile(r"^([a-zA-Z]{2})(?:[-_][a-zA-Z0-9]+)*$")

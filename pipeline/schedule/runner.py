@@ -3,7 +3,7 @@
 The scheduler holds no truth of its own. Every job asks the store what is due (next
 polls, unprocessed articles, editions and deliveries) and calls the same job functions
 as the CLI, so a restart neither repeats nor forgets work. What is due when comes from
-the pure functions in :mod:`pipeline.schedule`.
+the pure functions in :mod:`pipeline.schedule.decide`.
 
 Jobs run one at a time on one worker thread, each with its own store connection. The
 main thread waits for signals: SIGTERM/SIGINT stop taking work and give the running job
@@ -35,12 +35,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from digests.fsutil import make_private_dir
 from pipeline import jobs
-from pipeline.schedule import next_slot, next_wakeup, spread_overdue
+from pipeline.schedule.decide import next_slot, next_wakeup, spread_overdue
 from pipeline.settings import ConfigError, Settings, load_settings, show_duration
 from pipeline.store import Store
 
 if TYPE_CHECKING:
-    from pipeline import crawl_job
+    from pipeline.crawl import job as crawl_job
 
 log = logging.getLogger("trendwatch.run")
 
@@ -345,7 +345,7 @@ class Runner:
         """One crawl; SIGTERM cancels the fetches in flight (sources already stored stay
         stored, the others stay due). The crawling stack is imported here, on first
         use, so `status` (which reads the run lock from this module) never loads it."""
-        from pipeline import crawl_job
+        from pipeline.crawl import job as crawl_job
 
         async def until_stopped() -> list[crawl_job.SourceReport]:
             task = asyncio.ensure_future(crawl_job.crawl_async(settings, store))

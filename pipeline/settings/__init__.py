@@ -26,8 +26,8 @@ from zoneinfo import ZoneInfo, available_timezones
 from email_validator import EmailNotValidError, validate_email
 
 from crawlers.bounds import MAX_NAME, MAX_PATH, MAX_QUERY, MAX_TITLE, MAX_URL, clip
-from pipeline.query import QuerySyntaxError, parse_query
-from pipeline.schedule import DigestTime
+from pipeline.process.watchlists.query import QuerySyntaxError, parse_query
+from pipeline.schedule.decide import DigestTime
 
 __all__ = [
     "ConfigError",

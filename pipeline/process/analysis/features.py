@@ -1,7 +1,7 @@
 """The NLP stage's plain, picklable data: what goes in (ArticleInput, NlpConfig) and
 what comes out of one article (ArticleFeatures).
 
-``pipeline.analysis`` fills these in (language, spaCy, lemmas, entities, keyphrases);
+``pipeline.process.analysis`` fills these in (language, spaCy, lemmas, entities, keyphrases);
 dedup, story clustering and trends read them. Nothing here imports spaCy, so the main
 process of ``trendwatch process`` does not load it when worker processes do the work.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pipeline.matching import fold
+from pipeline.process.watchlists.matching import fold
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ import simplemma
 import spacy.lang.en
 import spacy.lang.nl  # noqa: F401
 
-from pipeline import analysis  # noqa: F401
-from pipeline.language import _identifier
-from pipeline.nlp import _lookup_table
+from pipeline.process import analysis  # noqa: F401
+from pipeline.process.analysis.language import _identifier
+from pipeline.process.analysis.nlp import _lookup_table
 
 for _lang in ("nl", "en"):
     simplemma.lemmatize("werken", lang=_lang)

@@ -50,7 +50,7 @@ from typing import Any
 
 from srsly import msgpack
 
-from pipeline.features import ArticleFeatures
+from pipeline.process.analysis.features import ArticleFeatures
 
 STATE_VERSION = 1
 MAX_MERGE_ROUNDS = 3  # merges one article may cause (each costs one more candidate lookup)

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import simplemma
 
-from pipeline.query import And, Lang, Node, Not, Or, Site, Term, parse_query
+from pipeline.process.watchlists.query import And, Lang, Node, Not, Or, Site, Term, parse_query
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
 LEMMA_LANGS = frozenset({"nl", "en", "de", "fr"})

@@ -89,7 +89,7 @@ def _fail_import(exc: ImportError) -> None:
 def _load_crawling() -> None:
     """Import the crawling stack (httpx, feedparser, trafilatura, Scrapy) now, so a broken
     piece stops the command at once with a clear message instead of halfway."""
-    import pipeline.crawl_job  # noqa: F401
+    import pipeline.crawl.job  # noqa: F401
 
 
 def _setup_logging(verbose: int) -> None:
@@ -510,7 +510,7 @@ def run(obj: Context, watch_config: bool, log_file: Path | None, log_level: str)
     or Ctrl-C; reload the config with SIGHUP."""
 
     def body() -> int:
-        from pipeline import scheduler
+        from pipeline.schedule.decide import runner as scheduler
 
         settings = obj.settings()
         _load_crawling()
@@ -592,8 +592,8 @@ def _source_notes(row: Any, now: datetime) -> list[str]:
 
 
 def status_data(settings: Settings, store: Store, now: datetime) -> dict[str, Any]:
-    from pipeline.schedule import next_slot
-    from pipeline.scheduler import lock_holder
+    from pipeline.schedule.decide import next_slot
+    from pipeline.schedule.runner import lock_holder
 
     week_ago = now - timedelta(days=7)
     polls = list(store.next_polls().values())
@@ -685,8 +685,8 @@ def _count_status(rows: list[dict]) -> dict[str, int]:
 
 def print_status(out: Console, data: dict[str, Any], *, timezone: str, now: datetime) -> None:
     """``trendwatch status`` as text, laid out for the width of ``out``: the sources
-    (see pipeline.status_view), then the counts, what comes next and the editions."""
-    from pipeline.status_view import short_time, source_lines
+    (see pipeline.cli.status_view), then the counts, what comes next and the editions."""
+    from pipeline.cli.status_view import short_time, source_lines
 
     tz = ZoneInfo(timezone)
 
@@ -792,7 +792,7 @@ def sources_add(
     """Find the feed of the site at URL and append it to the config as a source."""
 
     def body() -> int:
-        from pipeline.source_config import SourceConfigError, add_source
+        from pipeline.settings.edit import SourceConfigError, add_source
 
         settings = obj.settings()
         if language is not None and not re.fullmatch(r"[a-z]{2}", language):
@@ -829,7 +829,7 @@ def sources_import(obj: Context, path: Path) -> None:
 
     def body() -> int:
         from crawlers.opml import OpmlError
-        from pipeline.source_config import import_opml
+        from pipeline.settings.edit import import_opml
 
         settings = obj.settings()
         try:
@@ -867,7 +867,7 @@ def sources_export(obj: Context, output: Path | None) -> None:
     """Write the feed and alert sources as OPML 2.0, with their categories."""
 
     def body() -> int:
-        from pipeline.source_config import export_opml
+        from pipeline.settings.edit import export_opml
 
         settings = obj.settings()
         doc, left_out = export_opml(settings)

@@ -3,7 +3,7 @@
 For every week that received articles (and the weeks after it, up to now, whose
 baseline it is part of), per scope (``*`` for everything, and each watchlist): rising
 keyphrases and entities against the previous four weeks, entities never seen before,
-and the stories that grew. The statistics are in :mod:`pipeline.trends`.
+and the stories that grew. The statistics are in :mod:`pipeline.process.trends`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from pipeline.settings import Settings
-from pipeline.store import Store, from_iso
-from pipeline.trends import (
+from pipeline.process.trends import (
     HISTORY_WEEKS,
     StorySize,
     Trend,
@@ -27,6 +25,8 @@ from pipeline.trends import (
     week_bounds,
     week_key,
 )
+from pipeline.settings import Settings
+from pipeline.store import Store, from_iso
 
 MAX_WEEKS_BACK = 5  # older weeks are history; their trends were shown long ago
 LIMIT = 15

@@ -46,8 +46,8 @@ from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans, is_package
 
-from pipeline.features import GazetteerEntry, NlpConfig, entity_key
-from pipeline.matching import fold
+from pipeline.process.analysis.features import GazetteerEntry, NlpConfig, entity_key
+from pipeline.process.watchlists.matching import fold
 
 log = logging.getLogger("trendwatch.nlp")
 

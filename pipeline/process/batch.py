@@ -21,18 +21,23 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cache
 
-from pipeline import dedup
-from pipeline.features import (
+from pipeline.process import dedup
+from pipeline.process.analysis.features import (
     ArticleFeatures,
     ArticleInput,
     GazetteerEntry,
     NlpConfig,
     entity_key,
 )
-from pipeline.matching import CompiledQuery, Explanation, MatchDoc, snippet_around
+from pipeline.process.stories import ClusterConfig, StoredState, Story, StoryClusterer
+from pipeline.process.watchlists.matching import (
+    CompiledQuery,
+    Explanation,
+    MatchDoc,
+    snippet_around,
+)
 from pipeline.settings import Settings
 from pipeline.store import ProcessedArticle, Store, StoryRow, from_iso
-from pipeline.stories import ClusterConfig, StoredState, Story, StoryClusterer
 
 log = logging.getLogger("trendwatch.process")
 
@@ -109,7 +114,7 @@ def _queries(watchlists: tuple[WatchlistSpec, ...]) -> tuple[CompiledQuery | Non
 
 
 def analyse_articles(articles: Sequence[ArticleInput], config: WorkerConfig) -> list[Analysed]:
-    from pipeline.analysis import analyse  # spaCy loads where the analysis runs
+    from pipeline.process.analysis import analyse  # spaCy loads where the analysis runs
 
     features = analyse(articles, config.nlp)
     queries = _queries(config.watchlists)
@@ -174,7 +179,7 @@ class Analyser:
     def __enter__(self) -> Analyser:
         if self.n_process > 1:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["pipeline.worker_warmup"])
+            context.set_forkserver_preload(["pipeline.process.analysis.warmup"])
             self._pool = ProcessPoolExecutor(
                 self.n_process, mp_context=context, initializer=_worker_start
             )

@@ -1,0 +1,1 @@
+"""The digest stage: editions per audience, delivery exactly once, and the archive."""
