@@ -108,4 +108,4 @@ def test_crawl_exits_1_when_no_source_succeeded(site: HTTPServer, tmp_path: Path
     # only the failing source: exit 1
     alone = trendwatch("--config", str(config), "crawl", "--source", "Kapot", cwd=tmp_path)
     assert alone.returncode == 1, alone.stdout + alone.stderr
-    assert "1 sources, 0 new articles, 1 failed; no source succeeded." in alone.stdout
+    assert "1 source, 0 new articles, 1 failed; no source succeeded." in alone.stdout
