@@ -15,13 +15,14 @@ Two ways to get a clustering to score:
   story of its own.
 
 * directly, without the pipeline: ``--direct GOLD.jsonl`` extracts features from each
-  document's ``text`` (``pipeline.process.analysis`` when it can be imported, else a small regex
-  stand-in) and feeds them to :class:`pipeline.process.stories.StoryClusterer` one at a time, in
-  file order (``--order file``), sorted by id (``--order id``) or shuffled with a seed
+  document's ``text`` (``pipeline.process.analysis.analyse`` when it can be imported,
+  else a small regex stand-in) and feeds them to
+  :class:`pipeline.process.stories.StoryClusterer` one at a time, in file order
+  (``--order file``), sorted by id (``--order id``) or shuffled with a seed
   (``--order shuffle --seed N``, ``--repeat K`` for K shuffles and their mean).
-  ``--set name=value`` overrides a :class:`pipeline.process.stories.ClusterConfig` field. ECB+
-  documents carry no dates, so there is no time decay: this is the hardest setting, where
-  only words, names and numbers separate two events of the same kind. Records with a
+  ``--set name=value`` overrides a :class:`pipeline.process.stories.ClusterConfig`
+  field. ECB+ documents carry no dates, so there is no time decay: this is the hardest
+  setting, where only words, names and numbers separate two events of the same kind. Records with a
   ``title`` field are taken as title and text as they are (no headline line in the
   text), and records with ``published`` pass it on, so time decay and the story window
   work as in the pipeline (``--ignore-dates``: not).
@@ -47,7 +48,8 @@ lists them. The bilingual development set is scored with::
 (``tests/fixtures/stories/README.md`` has the set and its figures.)
 
 Measured on the ECB+ development topics (772 documents, 66 gold stories) with the default
-ClusterConfig and ``pipeline.process.analysis`` features: file order P 0.909, R 0.921, F1 0.915
+ClusterConfig and ``pipeline.process.analysis.analyse`` features: file order P 0.909,
+R 0.921, F1 0.915
 (81 stories); sorted by doc_id, which interleaves each topic's two events, F1 0.876;
 five shuffles (seeds 1-5) mean F1 0.878, lowest 0.869; the regex stand-in in file order
 F1 0.886. Clustering takes 1.5-3 ms per article on a shared 2-core machine. The batch
@@ -304,7 +306,7 @@ def extractor(kind: str) -> tuple[str, Callable[[list[Doc]], list]]:
     """A function from documents to ArticleFeatures, and its name."""
     if kind in ("auto", "analysis"):
         try:
-            from pipeline.process.analysis import ArticleInput, analyse
+            from pipeline.process.analysis.analyse import ArticleInput, analyse
             from pipeline.process.analysis.nlp import NlpConfig
         except ImportError:
             if kind == "analysis":
@@ -327,7 +329,7 @@ def extractor(kind: str) -> tuple[str, Callable[[list[Doc]], list]]:
                     )
                 return analyse(inputs, NlpConfig())
 
-            return "pipeline.process.analysis", run
+            return "pipeline.process.analysis.analyse", run
     return "regex stand-in", lambda docs: [standin_features(doc) for doc in docs]
 
 
@@ -353,8 +355,8 @@ except ImportError:
 def standin_features(doc: Doc) -> ArticleFeatures:
     """Rough features without spaCy: folded lemmas, capitalised runs as names, numbers.
 
-    Only for when ``pipeline.process.analysis`` cannot be imported; it scores lower than the real
-    extractor, mainly because its names are noisier.
+    Only for when ``pipeline.process.analysis.analyse`` cannot be imported; it scores
+    lower than the real extractor, mainly because its names are noisier.
     """
     from pipeline.process.watchlists.matching import fold, lemma
 

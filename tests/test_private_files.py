@@ -182,7 +182,7 @@ def test_sources_import_keeps_the_config_mode(tmp_path: Path) -> None:
 
 def test_locks_and_secret_create_a_private_data_folder(tmp_path: Path, umask: None) -> None:
     from pipeline import jobs
-    from pipeline.schedule.decide import runner as scheduler
+    from pipeline.schedule import runner as scheduler
     from pipeline.settings import load_settings
 
     def settings(data_dir: str):

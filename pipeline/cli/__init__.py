@@ -510,7 +510,7 @@ def run(obj: Context, watch_config: bool, log_file: Path | None, log_level: str)
     or Ctrl-C; reload the config with SIGHUP."""
 
     def body() -> int:
-        from pipeline.schedule.decide import runner as scheduler
+        from pipeline.schedule import runner as scheduler
 
         settings = obj.settings()
         _load_crawling()

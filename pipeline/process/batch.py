@@ -114,7 +114,7 @@ def _queries(watchlists: tuple[WatchlistSpec, ...]) -> tuple[CompiledQuery | Non
 
 
 def analyse_articles(articles: Sequence[ArticleInput], config: WorkerConfig) -> list[Analysed]:
-    from pipeline.process.analysis import analyse  # spaCy loads where the analysis runs
+    from pipeline.process.analysis.analyse import analyse  # spaCy loads where the analysis runs
 
     features = analyse(articles, config.nlp)
     queries = _queries(config.watchlists)

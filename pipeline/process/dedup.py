@@ -84,7 +84,7 @@ THRESHOLD = 0.5
 # Bump whenever a stored signature would come out different for the same text: the word
 # normalisation, the shingle size, the word hash, the seed, or datasketch's permutation
 # scheme. Signatures of another version are refused on loading, so the caller recomputes
-# them instead of comparing incomparable values. tests/pipeline/test_dedup.py pins the
+# them instead of comparing incomparable values. tests/pipeline/process/test_dedup.py pins the
 # signature of one text, so such a change cannot go unnoticed.
 SIGNATURE_VERSION = 1
 

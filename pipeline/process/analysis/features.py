@@ -1,8 +1,8 @@
 """The NLP stage's plain, picklable data: what goes in (ArticleInput, NlpConfig) and
 what comes out of one article (ArticleFeatures).
 
-``pipeline.process.analysis`` fills these in (language, spaCy, lemmas, entities, keyphrases);
-dedup, story clustering and trends read them. Nothing here imports spaCy, so the main
+``pipeline.process.analysis.analyse`` fills these in (language, spaCy, lemmas, entities,
+keyphrases); dedup, story clustering and trends read them. Nothing here imports spaCy, so the main
 process of ``trendwatch process`` does not load it when worker processes do the work.
 """
 

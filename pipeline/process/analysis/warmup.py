@@ -15,7 +15,7 @@ import simplemma
 import spacy.lang.en
 import spacy.lang.nl  # noqa: F401
 
-from pipeline.process import analysis  # noqa: F401
+from pipeline.process.analysis import analyse  # noqa: F401
 from pipeline.process.analysis.language import _identifier
 from pipeline.process.analysis.nlp import _lookup_table
 

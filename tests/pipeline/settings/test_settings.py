@@ -19,7 +19,7 @@ from pipeline.settings import (
     validate_settings_data,
 )
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 EXAMPLE = REPO / "config" / "trendwatch.example.toml"
 
 BASE = """

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.process.analysis import ArticleInput, analyse
+from pipeline.process.analysis.analyse import ArticleInput, analyse
 from pipeline.process.analysis.features import ArticleFeatures, Entity
 from pipeline.process.analysis.nlp import NlpConfig
 from pipeline.process.stories import MAX_MERGE_ROUNDS, ClusterConfig, StoryClusterer, bcubed
 from tests_support import REPO
 
-FIXTURE = Path(__file__).parents[1] / "fixtures" / "stories" / "articles.jsonl"
+FIXTURE = Path(__file__).parents[2] / "fixtures" / "stories" / "articles.jsonl"
 T0 = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 
 

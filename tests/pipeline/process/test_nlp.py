@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.process.analysis import ArticleInput, analyse, normalise_number
+from pipeline.process.analysis.analyse import ArticleInput, analyse, normalise_number
 from pipeline.process.analysis.language import detect_language
 from pipeline.process.analysis.nlp import (
     GazetteerEntry,

@@ -30,7 +30,7 @@ from pipeline.demo.server import DemoServer
 
 NOW = datetime(2026, 11, 23, 9, 30, 15, 123456, tzinfo=UTC)
 WEEK_HOURS = 7 * 24
-DEMO_CONFIG = Path(__file__).resolve().parents[2] / "config" / "demo.toml"
+DEMO_CONFIG = Path(__file__).resolve().parents[3] / "config" / "demo.toml"
 
 FEEDS, ARTICLES = load_demo_content()
 BY_ID = {a.id: a for a in ARTICLES}

@@ -31,7 +31,7 @@ from pipeline.process.dedup import (
 )
 from tests_support import REPO
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "dedup"
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "dedup"
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 

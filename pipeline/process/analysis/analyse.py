@@ -1,0 +1,139 @@
+"""From stored article text to ArticleFeatures: language, spaCy, lemmas, entities,
+keyphrases, numbers and links. Pure with respect to I/O: text in, plain data out, so
+it runs the same in the main process or in a worker process."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from functools import lru_cache
+
+from spacy.attrs import IS_ALPHA, IS_PUNCT, IS_SPACE, IS_STOP, LEMMA, LENGTH, LOWER, ORTH
+from spacy.tokens import Doc
+
+from crawlers.urls import canonical_url
+from pipeline.process.analysis.features import ArticleFeatures, ArticleInput, Entity
+from pipeline.process.analysis.language import detect_language
+from pipeline.process.analysis.nlp import (
+    NlpConfig,
+    analyse_docs,
+    entity_key,
+    folded_by_hash,
+    lemma_or_lower,
+)
+
+MAX_TERMS = 200  # the terms kept per article: enough for TF-IDF, bounded for storage
+MAX_ENTITIES = 40
+_HREF = re.compile(r"""href\s*=\s*["']([^"'<>\s]+)["']""", re.IGNORECASE)
+_DIGITS = re.compile(r"\d")
+
+
+def analyse(articles: Sequence[ArticleInput], config: NlpConfig) -> list[ArticleFeatures]:
+    """Features of each article, in input order. Articles are grouped per detected
+    language so each language's pipeline runs batched."""
+    langs = [detect_language(f"{a.title}. {a.text}", a.language) for a in articles]
+    out: list[ArticleFeatures | None] = [None] * len(articles)
+    for lang in sorted(set(langs)):
+        idx = [i for i, la in enumerate(langs) if la == lang]
+        docs = analyse_docs(
+            lang if lang != "und" else "xx",
+            [(articles[i].title, articles[i].text) for i in idx],
+            config,
+        )
+        for i, doc in zip(idx, docs, strict=True):
+            out[i] = features_from_doc(articles[i], lang, doc)
+    return [f for f in out if f is not None]
+
+
+_FEATURE_ATTRS = [IS_ALPHA, IS_STOP, IS_PUNCT, IS_SPACE, LENGTH, LEMMA, LOWER, ORTH]
+
+
+def features_from_doc(article: ArticleInput, lang: str, doc: Doc) -> ArticleFeatures:
+    terms: dict[str, int] = {}
+    numbers: set[str] = set()
+    if len(doc):
+        strings = doc.vocab.strings
+        alpha, stop, punct, space, length, lem, low, orth = doc.to_array(_FEATURE_ATTRS).T
+        # content words: folded lemma (else lower case) counts, per distinct lemma first
+        content = (alpha != 0) & (stop == 0) & (length > 1)
+        per_hash = Counter(lemma_or_lower(lem[content], low[content]).tolist())
+        folded = folded_by_hash.lookup(list(per_hash), strings)
+        for key, n in zip(folded, per_hash.values(), strict=True):
+            terms[key] = terms.get(key, 0) + n
+        # numbers: among the other tokens that are neither punctuation nor space
+        for text in map(
+            strings.__getitem__, orth[(alpha == 0) & (punct == 0) & (space == 0)].tolist()
+        ):
+            if _DIGITS.search(text):
+                number = normalise_number(text, lang)
+                if number:
+                    numbers.add(number)
+    return ArticleFeatures(
+        id=article.id,
+        lang=lang,
+        published=article.published,
+        terms={k: -n for n, k in sorted([(-n, k) for k, n in terms.items()])[:MAX_TERMS]},
+        entities=_entities(doc),
+        keyphrases=tuple(doc._.keyphrases),
+        numbers=frozenset(numbers),
+        links=frozenset(_links(article)),
+        source=article.source,
+    )
+
+
+_entity_key = lru_cache(maxsize=100_000)(entity_key)
+
+
+def _entities(doc: Doc) -> tuple[Entity, ...]:
+    seen: dict[str, Entity] = {}
+    whole = doc.user_data.get("text")  # as analyse_docs made the doc: doc.text, for free
+    for ent in doc.ents:
+        # Span.text and Doc.text join their tokens one by one: cut from the text instead
+        text = (whole[ent.start_char : ent.end_char] if whole is not None else ent.text).strip()
+        key = ent.ent_id_ or _entity_key(text)
+        if key and key not in seen:
+            seen[key] = Entity(text=text, key=key, label=ent.label_)
+        if len(seen) >= MAX_ENTITIES:
+            break
+    return tuple(seen.values())
+
+
+def _links(article: ArticleInput) -> set[str]:
+    links = set()
+    if article.url:
+        links.add(canonical_url(article.url))
+    for href in _HREF.findall(article.html or ""):
+        if href.startswith(("http://", "https://")):
+            try:
+                links.add(canonical_url(href))
+            except ValueError:
+                continue
+    return links
+
+
+_PLAIN_NUMBER = re.compile(r"\d+(\.\d+)?")
+
+
+@lru_cache(maxsize=4)
+def _grouped(thousands: str, decimal: str) -> re.Pattern[str]:
+    """A number written with thousands separators, such as ``2.000`` or ``1,250.5``."""
+    return re.compile(rf"\d{{1,3}}({re.escape(thousands)}\d{{3}})+({re.escape(decimal)}\d+)?")
+
+
+def normalise_number(text: str, lang: str) -> str | None:
+    """One spelling per number: Dutch ``2.000`` and English ``2,000`` are ``2000``;
+    Dutch ``7,1`` and English ``7.1`` are ``7.1``. Single digits say too little to
+    tell events apart and are dropped."""
+    raw = text.strip().rstrip("%").lstrip("€$£")
+    if not raw or not raw[0].isdigit():
+        return None
+    thousands, decimal = (".", ",") if lang == "nl" else (",", ".")
+    if _grouped(thousands, decimal).fullmatch(raw):
+        raw = raw.replace(thousands, "")
+    raw = raw.replace(decimal, ".")
+    if not _PLAIN_NUMBER.fullmatch(raw):
+        return None
+    if "." in raw:
+        raw = raw.rstrip("0").rstrip(".")
+    return raw if len(raw) > 1 else None
