@@ -47,6 +47,18 @@ class PrivateAddressRefused(IgnoreRequest):
     :func:`crawlers.netguard.is_public_address`), and private networks are not allowed."""
 
 
+class OffsiteStartRedirect(IgnoreRequest):
+    """The start page redirects to another site: not followed (the crawl stays on the
+    configured site), and said, so the source does not look like a site without
+    articles."""
+
+
+def same_site(host: str, site: str) -> bool:
+    """``host`` is ``site`` or one of its subdomains (``www.`` ignored)."""
+    host = host.lower().removeprefix("www.")
+    return host == site or host.endswith("." + site)
+
+
 class _Guard:
     """The verdicts of the private-network guard, one DNS lookup per host and port."""
 
@@ -89,7 +101,9 @@ class PrivateRedirectGuard(_Guard):
     sees a response first): a redirect to a refused host fails the request that got it,
     with the guard's reason. Without it, such a redirect (to another host, as a private
     address always is) would be dropped silently as off-site when it is scheduled, and a
-    start page redirecting there would look like a site without articles."""
+    start page redirecting there would look like a site without articles. For the same
+    reason a start page that redirects to another (public) site fails with a note that
+    says where it went."""
 
     async def process_response(
         self, request: Request, response: Response, spider: Any = None
@@ -105,6 +119,12 @@ class PrivateRedirectGuard(_Guard):
         reason = await self.refusal(target)
         if reason:
             raise PrivateAddressRefused(f"redirect to {target} refused: {reason}")
+        site = request.meta.get("start_site")
+        if site and not same_site(urlsplit(target).hostname or "", site):
+            raise OffsiteStartRedirect(
+                f"redirects to {target}, another site: not followed; if the blog has"
+                " moved, set the source's url to the new address"
+            )
         return response
 
 
@@ -241,6 +261,7 @@ class BlogSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[Any]:
         first = self._page_request(self.config.start_url, check_filters=False)
         if first is not None:
+            first.meta["start_site"] = self.site  # a redirect off the site is reported
             yield first
         if self.config.sitemap_url:
             yield self._sitemap_request(self.config.sitemap_url)
@@ -306,8 +327,7 @@ class BlogSpider(scrapy.Spider):
         return Request(url, callback=self.parse_page, errback=self.on_error)
 
     def _wanted(self, url: str) -> bool:
-        host = (urlsplit(url).hostname or "").lower()
-        if host != self.site and not host.endswith("." + self.site):
+        if not same_site(urlsplit(url).hostname or "", self.site):
             return False
         if any(p.search(url) for p in self.deny):
             return False
@@ -382,7 +402,7 @@ class BlogSpider(scrapy.Spider):
         if isinstance(exc, HttpError):
             response = exc.response
             self._error(url, f"HTTP {response.status}", status=response.status, origin=origin)
-        elif isinstance(exc, PrivateAddressRefused):
+        elif isinstance(exc, PrivateAddressRefused | OffsiteStartRedirect):
             self._error(url, str(exc), origin=origin)
         elif isinstance(exc, DNSLookupError | CannotResolveHostError) and (
             reason := REFUSED_NAMES.get(urlsplit(url).hostname or "")

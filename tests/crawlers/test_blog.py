@@ -225,6 +225,25 @@ def test_private_networks_refused_unless_allowed(blog: HTTPServer) -> None:
     assert blog.log == []  # not even robots.txt
 
 
+def test_a_start_page_that_redirects_to_another_site_fails_and_says_where(
+    local_server: HTTPServer,
+) -> None:
+    # 127.0.0.1 redirects to localhost: another site, which the crawl does not follow;
+    # without the note this looked like a blog without articles ("ok, 0 entries")
+    local_server.clear()
+    port = urlsplit(local_server.url_for("/")).port
+    moved = f"http://localhost:{port}/blog/"
+    local_server.expect_request("/").respond_with_response(
+        Response(status=301, headers={"Location": moved})
+    )
+    config = BlogConfig(start_url=local_server.url_for("/"), delay=0)
+    result = crawl_blog(config, timeout=60, allow_private_networks=True, now=CRAWLED)
+    assert not result.ok and result.entries == []
+    assert result.fatal and f"redirects to {moved}, another site: not followed" in result.fatal
+    assert "set the source's url to the new address" in result.fatal
+    assert "/blog/" not in requested(local_server)
+
+
 # The child as crawl_blog starts it, but with a guard that saw a public address for
 # every host: what a host that rebinds its DNS name between two lookups achieves.
 REBOUND_CHILD = """
