@@ -271,6 +271,13 @@ class Runner:
             started = time.monotonic()
             try:
                 fn()
+            except ConfigError as exc:  # bad local configuration: say what, no traceback
+                log.error(
+                    "%s: failed after %.1f s, invalid configuration: %s",
+                    name,
+                    time.monotonic() - started,
+                    "; ".join(str(p) for p in exc.problems),
+                )
             except Exception:  # a failing job is logged; the others go on
                 log.exception("%s: failed after %.1f s", name, time.monotonic() - started)
             finally:

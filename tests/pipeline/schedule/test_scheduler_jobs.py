@@ -13,6 +13,7 @@ something sets the event.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ import pytest
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_SUBMITTED, JobEvent
 
 from pipeline.schedule.runner import Runner
+from pipeline.settings import ConfigError, ConfigProblem
 from tests_support import travel
 
 CONFIG = """
@@ -148,3 +150,22 @@ def test_a_reload_runs_between_jobs_not_during_one(make_settings, tmp_path) -> N
         runner.stopping.set()
         thread.join(15)
     assert not thread.is_alive()
+
+
+def test_a_job_that_meets_a_config_problem_logs_it_in_one_line_without_a_traceback(
+    make_settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = make_settings(CONFIG)
+    runner = Runner(settings)
+    problem = ConfigProblem("data/secret.key", "secret.key", "the link secret is 3 bytes")
+
+    def digest() -> None:
+        raise ConfigError([problem])
+
+    with caplog.at_level(logging.INFO, "trendwatch"):
+        runner._job("digest", digest)()
+    [record] = [r for r in caplog.records if r.name == "trendwatch.run"]
+    assert record.levelno == logging.ERROR and record.exc_info is None
+    assert "digest: failed after" in record.getMessage()
+    assert record.getMessage().endswith(f"invalid configuration: {problem}")
+    assert runner.current == "" and runner.idle.is_set()  # the next job can run
