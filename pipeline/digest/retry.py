@@ -68,7 +68,9 @@ class GiveUp:
 
 def retry_after(attempts: int) -> timedelta:
     """Back-off after a temporary failure: 5 minutes, doubling per attempt, at most 6 h."""
-    return min(RETRY_FIRST * (2 ** max(0, attempts - 1)), RETRY_MAX)
+    # the cap comes after 7 doublings; more would overflow timedelta from attempt 40 on
+    doublings = min(max(0, attempts - 1), 16)
+    return min(RETRY_FIRST * 2**doublings, RETRY_MAX)
 
 
 def before_send(next_attempt: datetime | None, now: datetime, *, retry_now: bool) -> Send | Wait:

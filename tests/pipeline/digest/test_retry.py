@@ -30,7 +30,10 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 @pytest.mark.parametrize(
     ("attempts", "minutes"),
-    [(0, 5), (1, 5), (2, 10), (3, 20), (4, 40), (5, 80), (6, 160), (7, 320), (8, 360), (9, 360)],
+    [
+        *[(0, 5), (1, 5), (2, 10), (3, 20), (4, 40), (5, 80), (6, 160), (7, 320)],
+        *[(8, 360), (9, 360), (40, 360), (10_000, 360)],  # capped; no overflow after many
+    ],
 )
 def test_back_off_is_five_minutes_doubling_at_most_six_hours(attempts: int, minutes: int) -> None:
     assert retry_after(attempts) == timedelta(minutes=minutes)
