@@ -129,7 +129,7 @@ def teaser(text: str, max_sentences: int = 3, max_chars: int = TEASER_CHARS) -> 
 
 @dataclass(frozen=True)
 class EditionData:
-    """What the store supplies for one edition (see ``jobs.digest``)."""
+    """What the store supplies for one edition (see ``pipeline.digest.job``)."""
 
     rows_for: Callable[[str], Sequence[dict[str, Any]]]  # matched rows per watchlist
     members_for: Callable[[Iterable[int]], Sequence[dict[str, Any]]]  # story members

@@ -10,8 +10,8 @@ recorded 'sent' is never sent again, a temporary failure stays 'pending' for the
 run, a permanent one is recorded 'failed' and never retried. SMTP has one window that no
 client can close: the server has the whole message but the client has not read its
 "250" yet (RFC 1047). A run that dies, or a connection that drops, in that window cannot
-know whether the message arrived; ``jobs._recover_interrupted`` sends it again rather than
-lose it, with the same Message-ID (it depends only on edition + subscriber), so that
+know whether the message arrived; ``delivery._recover_interrupted`` sends it again rather
+than lose it, with the same Message-ID (it depends only on edition + subscriber), so that
 mail systems and readers can recognise the copy. So the guarantee the tests check is:
 every subscriber receives the digest, and all copies a subscriber receives carry one
 and the same Message-ID; a second copy exists only for a message that was in that
@@ -41,7 +41,9 @@ from crawlers.entries import Entry
 from digests.mail import make_message_id
 from pipeline import jobs
 from pipeline.cli import status_data
+from pipeline.digest import delivery
 from pipeline.digest.editions import audiences, period_ending
+from pipeline.digest.retry import retry_after
 from pipeline.store import Store
 from smtp_support import FaultyRecorder, free_port, message_ids_by_recipient
 from tests_support import child_env
@@ -199,7 +201,7 @@ def test_4xx_keeps_deliveries_pending_and_the_next_run_sends_them_once(
             assert code in rows[e]["last_error"]
             # retried with back-off: not before next_attempt (5 minutes after attempt 1)
             due = datetime.fromisoformat(rows[e]["next_attempt"])
-            assert due == NOW + jobs.retry_after(1) == NOW + timedelta(minutes=5)
+            assert due == NOW + retry_after(1) == NOW + timedelta(minutes=5)
         # `trendwatch status` lists them as retrying, with the next attempt
         problems = [p for e in status_data(settings, store, NOW)["editions"] for p in e["problems"]]
         assert sorted(p["subscriber"] for p in problems) == sorted(refused)
@@ -242,7 +244,7 @@ def test_4xx_is_retried_with_backoff(make_settings, server, monkeypatch) -> None
         assert handler.data_seen == 6
         # ... a run after it sends it
         later = datetime.fromisoformat(row["next_attempt"]) + timedelta(seconds=1)
-        monkeypatch.setattr(jobs, "utcnow", lambda: later)
+        monkeypatch.setattr(delivery, "utcnow", lambda: later)
         assert recipients(jobs.digest(settings, store, now=later).sent) == [NL[0]]
     assert_each_got_one(handler, settings)
 

@@ -11,6 +11,7 @@ import pytest
 
 from pipeline import jobs
 from pipeline.jsonl import ImportError_, iter_export
+from pipeline.process import job as process_job
 from pipeline.store import Store
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -227,7 +228,7 @@ def test_a_crash_half_way_leaves_a_consistent_store(make_settings, corpus, monke
     expected = _run(settings, corpus)  # an uninterrupted run, for reference
     for leftover in settings.db_path.parent.glob("trendwatch.db*"):
         leftover.unlink()
-    monkeypatch.setattr(jobs, "PROCESS_BATCH", 2)
+    monkeypatch.setattr(process_job, "PROCESS_BATCH", 2)
     calls = {"n": 0}
     original = Store.save_processed
 
@@ -260,7 +261,7 @@ def test_stories_are_stored_a_row_each_and_a_json_state_of_an_earlier_version_co
     must be the same."""
     from pipeline.process.stories import StoryClusterer
 
-    monkeypatch.setattr(jobs, "PROCESS_BATCH", 2)
+    monkeypatch.setattr(process_job, "PROCESS_BATCH", 2)
     settings = make_settings(CONFIG)
     lines = sorted(corpus.read_text("utf-8").splitlines(), key=_published)
     first = _write(corpus.with_name("first.jsonl"), lines[:2])
@@ -399,7 +400,7 @@ def test_import_twice_adds_nothing(make_settings, corpus: Path) -> None:
 
 def test_worker_processes_give_the_same_result(make_settings, corpus: Path, monkeypatch) -> None:
     """[nlp] n_process = 2 analyses in worker processes; the stored result is the same."""
-    monkeypatch.setattr(jobs, "PROCESS_BATCH", 4)  # several batches, analysed ahead
+    monkeypatch.setattr(process_job, "PROCESS_BATCH", 4)  # several batches, analysed ahead
     inline = _run(make_settings(CONFIG), corpus)
     for leftover in make_settings(CONFIG).db_path.parent.glob("trendwatch.db*"):
         leftover.unlink()

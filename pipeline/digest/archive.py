@@ -1,0 +1,48 @@
+"""The public archive: each edition's web page (no personal data), the indexes
+(overall, per year, per watchlist) and the Atom feed, written from the stored editions."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from digests.archive import archive_entry, write_edition_page, write_indexes
+from digests.model import Edition
+from digests.render import render_edition
+from pipeline.digest.editions import edition_from_json
+from pipeline.settings import Settings
+from pipeline.store import Store
+
+
+def write_page(settings: Settings, edition: Edition) -> str:
+    """The edition's web version (no personal data) as a standalone archive page."""
+    html = render_edition(edition, template_dir=settings.template_dir).html
+    return str(write_edition_page(settings.archive_dir, edition, html))
+
+
+def write_archive_index(settings: Settings, store: Store) -> str:
+    """Rewrite every archive index (overall, per year, per watchlist) and the Atom feed
+    from the editions in the store."""
+    entries = [archive_entry(edition_from_json(r["data"])) for r in store.editions()]
+    languages = Counter(s.language for s in settings.subscribers)
+    paths = write_indexes(
+        settings.archive_dir,
+        entries,
+        title=settings.digest_title,
+        language=languages.most_common(1)[0][0] if languages else "nl",
+        base_url=settings.base_url,
+        template_dir=settings.template_dir,
+        timezone=settings.schedule.timezone,
+    )
+    return str(paths[0])
+
+
+def rebuild_archive(settings: Settings, store: Store) -> list[str]:
+    """Rewrite every stored edition's page and the index (e.g. after a template change)."""
+    pages = []
+    for row in store.editions():
+        edition = edition_from_json(row["data"])
+        pages.append(
+            str(write_edition_page(settings.archive_dir, edition, render_edition(edition).html))
+        )
+    pages.append(write_archive_index(settings, store))
+    return pages

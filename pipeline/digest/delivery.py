@@ -1,0 +1,232 @@
+"""Delivering editions: each subscriber gets each edition exactly once.
+
+One delivering run per data folder at a time (``delivery_lock``). Each delivery is a row
+in the store: made pending, claimed ('sending', the row is the lock), then finished as
+sent, pending a retry, or failed for good. When to try, wait or give up is the pure
+policy in ``pipeline.digest.retry``; this module asks it and applies the answer
+(rendering, sending through the outbox or SMTP, recording, logging). Deliveries of
+earlier editions still pending are tried again too, and one left 'sending' by a run that
+died is recovered first.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from digests.deliver import DeliveryError, OutboxTransport, SmtpTransport
+from digests.fsutil import make_private_dir
+from digests.mail import build_message, make_message_id
+from digests.model import Edition
+from digests.render import render_edition
+from pipeline.digest.editions import edition_from_json
+from pipeline.digest.retry import Wait, after_failure, before_send, expired, failure_of
+from pipeline.digest.secret import recipient
+from pipeline.settings import Settings, Subscriber
+from pipeline.store import Store, from_iso
+
+if TYPE_CHECKING:
+    from pipeline.digest.job import DigestReport
+
+log = logging.getLogger("trendwatch")
+
+# an edition's id in the store, the edition, and the addresses it goes to
+Batch = list[tuple[int, Edition, tuple[str, ...]]]
+Transport = OutboxTransport | SmtpTransport
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@contextmanager
+def delivery_lock(settings: Settings) -> Iterator[bool]:
+    """One delivering run per data folder at a time (the scheduler's and a manual one may
+    overlap): yields False when another process holds the lock."""
+    make_private_dir(settings.data_dir)
+    with open(settings.data_dir / "delivery.lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def deliver(
+    settings: Settings,
+    store: Store,
+    editions: Batch,
+    report: DigestReport,
+    now: datetime,
+    stop: Callable[[], bool] | None = None,
+    *,
+    retry_now: bool = False,
+) -> None:
+    """Deliver ``editions`` and the earlier editions' pending deliveries, unless another
+    run is delivering (then ``report.busy``)."""
+    with delivery_lock(settings) as mine:
+        if not mine:
+            report.busy = True
+            log.warning("delivery: another trendwatch run is delivering; left to it")
+            return
+        current = {edition_id for edition_id, _, _ in editions}
+        batch = editions + _earlier_pending(settings, store, current, now)
+        transport, kind = _transport(settings, report)
+        with transport:
+            run = _Delivering(settings, store, report, transport, kind, now, retry_now)
+            run.batch(batch, stop)
+
+
+def _earlier_pending(settings: Settings, store: Store, current: set[int], now: datetime) -> Batch:
+    """Deliveries of earlier editions still pending (a temporary failure at the end of
+    a period): delivered late, or given up as the retry policy says."""
+    subscribers = {s.email for s in settings.subscribers}
+    out: dict[int, tuple[Edition, list[str]]] = {}
+    for row in store.unfinished_deliveries():
+        if row["edition_id"] in current:
+            continue
+        built = datetime.fromisoformat(row["built_at"])
+        gone = expired(built, now, subscribed=row["subscriber"] in subscribers)
+        if gone is not None:
+            store.finish_delivery(row["id"], "failed", now, error=gone.reason)
+            log.warning("delivery %s -> %s: %s", row["edition_key"], row["subscriber"], gone.reason)
+            continue
+        if row["edition_id"] not in out:
+            out[row["edition_id"]] = (edition_from_json(row["data"]), [])
+        out[row["edition_id"]][1].append(row["subscriber"])
+    return [(eid, edition, tuple(emails)) for eid, (edition, emails) in out.items()]
+
+
+def _transport(settings: Settings, report: DigestReport) -> tuple[Transport, str]:
+    smtp = settings.smtp
+    if smtp is None:
+        report.outbox = str(settings.outbox_dir)
+        return OutboxTransport(settings.outbox_dir), "outbox"
+    transport = SmtpTransport(
+        smtp.host,
+        smtp.port,
+        starttls=smtp.starttls,
+        ssl=smtp.ssl,
+        username=smtp.username,
+        password=smtp.password(),
+        timeout=smtp.timeout,
+    )
+    return transport, "smtp"
+
+
+class _Delivering:
+    """One run's deliveries over one open transport."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        report: DigestReport,
+        transport: Transport,
+        kind: str,
+        now: datetime,
+        retry_now: bool,
+    ) -> None:
+        self.settings, self.store, self.report = settings, store, report
+        self.transport, self.kind, self.now, self.retry_now = transport, kind, now, retry_now
+        self.domain = settings.sender.rsplit("@", 1)[-1].strip("> ") or "localhost"
+
+    def batch(self, batch: Batch, stop: Callable[[], bool] | None) -> None:
+        """Each edition to each of its readers, in order, until done, asked to stop, or
+        the server refuses the session."""
+        subscribers = {s.email: s for s in self.settings.subscribers}
+        for edition_id, edition, emails in batch:
+            for email in emails:
+                if stop is not None and stop():
+                    self.report.stopped = True
+                    log.warning("delivery: stopping; what is left stays pending for the next run")
+                    return
+                if not self.one(edition_id, edition, subscribers[email]):
+                    return
+
+    def one(self, edition_id: int, edition: Edition, sub: Subscriber) -> bool:
+        """Deliver ``edition`` to ``sub`` if the policy says so now; False: stop the run."""
+        label = f"{edition.key} -> {sub.email}"
+        if edition.item_count == 0 and not sub.send_empty:
+            self.report.empty.append(label)
+            return True  # nothing at all this period: not sent unless asked for
+        row = self.store.ensure_delivery(edition_id, sub.email, self.now)
+        delivery_key = f"{edition.key}/{sub.email}"
+        if row["status"] == "sending":
+            row = _recover_interrupted(self.store, row, self.transport, delivery_key, label)
+        if row["status"] == "failed":
+            self.report.failed_before.append(f"{label}: {row['last_error'] or 'no answer kept'}")
+            return True
+        if row["status"] != "pending":
+            self.report.skipped.append(label)
+            return True
+        decision = before_send(from_iso(row["next_attempt"]), self.now, retry_now=self.retry_now)
+        if isinstance(decision, Wait):
+            self.report.deferred.append(f"{label}: retry after {row['next_attempt']}")
+            return True
+        return self.send(row, edition, sub, delivery_key, label)
+
+    def send(
+        self, row: dict, edition: Edition, sub: Subscriber, delivery_key: str, label: str
+    ) -> bool:
+        """Render, claim and send one message, and record how it went; False: stop."""
+        settings, store, now = self.settings, self.store, self.now
+        # the Message-ID stays the same across attempts, so a resent copy is known
+        message_id = row["message_id"] or make_message_id(delivery_key, self.domain)
+        reader = recipient(settings, sub)
+        rendered = render_edition(
+            edition, reader, sender=settings.sender, template_dir=settings.template_dir
+        )
+        msg = build_message(
+            edition, reader, rendered, sender=settings.sender, message_id=message_id
+        )
+        if not store.claim_delivery(row["id"], self.kind, message_id):
+            self.report.skipped.append(label)
+            return True
+        started = time.monotonic()
+        try:
+            self.transport.send(msg, delivery_key)
+        except DeliveryError as exc:
+            decision = after_failure(failure_of(exc), row["attempts"] + 1, now, error=str(exc))
+            if isinstance(decision, Wait):
+                store.finish_delivery(
+                    row["id"], "pending", now, error=str(exc), next_attempt=decision.until
+                )
+            else:
+                store.finish_delivery(row["id"], "failed", now, error=decision.reason)
+            self.report.failed.append(f"{label}: {exc}")
+            if isinstance(decision, Wait) and decision.stop_run:
+                # the server refused us, not this reader: keep it pending and stop here
+                log.error("delivery stopped: %s; everything left stays pending", exc)
+                return False
+            log.error("delivery %s: %s", label, exc)
+            return True
+        store.finish_delivery(row["id"], "sent", now)
+        self.report.sent.append(label)
+        log.info("delivery %s: sent via %s (%.2f s)", label, self.kind, time.monotonic() - started)
+        return True
+
+
+def _recover_interrupted(
+    store: Store, row: dict, transport: Transport, delivery_key: str, label: str
+) -> dict:
+    """A delivery left in 'sending' by a run that died mid-message. An outbox file
+    tells whether it was written. For SMTP nobody knows whether the server accepted it
+    in the instant before the crash: it is sent again, with the same Message-ID, because
+    losing a digest silently is worse than a duplicate that mail systems can recognise."""
+    if isinstance(transport, OutboxTransport) and transport.already_delivered(delivery_key):
+        store.finish_delivery(row["id"], "sent", utcnow())
+        log.warning("delivery %s: found written by an interrupted run; recorded", label)
+    else:
+        store.finish_delivery(row["id"], "pending", utcnow(), error="interrupted while sending")
+        log.warning("delivery %s: interrupted while sending; sending again", label)
+    return store.delivery(row["id"]) or row

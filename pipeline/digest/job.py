@@ -1,0 +1,259 @@
+"""The digest job: this period's edition for every audience, built once and frozen in
+the store, written to the archive, then delivered (``pipeline.digest.delivery``).
+
+Also the audiences whose digest is due (the scheduler's ``--due`` runs) and ``preview``,
+which renders one reader's next edition to files without recording anything.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from digests.fsutil import atomic_write_text, make_private_dir
+from digests.model import Edition
+from digests.render import render_edition
+from pipeline.digest.archive import write_archive_index, write_page
+from pipeline.digest.delivery import deliver
+from pipeline.digest.editions import (
+    Audience,
+    EditionData,
+    audiences,
+    build_edition,
+    edition_from_json,
+    edition_to_json,
+    period_ending,
+    sent_story_sizes,
+    trend_items,
+)
+from pipeline.digest.secret import recipient
+from pipeline.schedule.decide import Decision, digest_due
+from pipeline.settings import Settings, Subscriber, show_duration
+from pipeline.store import Store, iso
+
+log = logging.getLogger("trendwatch")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class DigestReport:
+    editions: list[str] = field(default_factory=list)
+    built: list[str] = field(default_factory=list)
+    sent: list[str] = field(default_factory=list)  # "edition key -> subscriber"
+    skipped: list[str] = field(default_factory=list)  # already delivered
+    # failed for good in an earlier run (a 5xx), never retried: "KEY -> ADDRESS: answer"
+    failed_before: list[str] = field(default_factory=list)
+    empty: list[str] = field(default_factory=list)  # nothing new: not sent
+    deferred: list[str] = field(default_factory=list)  # pending, waiting for its retry time
+    late: list[str] = field(default_factory=list)  # came due too long ago (--due): skipped
+    busy: bool = False  # another run was delivering
+    stopped: bool = False  # asked to stop part-way; the rest stays pending
+    failed: list[str] = field(default_factory=list)
+    archive_pages: list[str] = field(default_factory=list)
+    outbox: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def digest(
+    settings: Settings,
+    store: Store,
+    *,
+    now: datetime | None = None,
+    dry_run: bool = False,
+    due: bool = False,
+    retry_now: bool = False,
+    stop: Callable[[], bool] | None = None,
+) -> DigestReport:
+    """Build this period's edition for every audience (once), write it to the archive
+    and deliver it to each subscriber exactly once.
+
+    With ``due`` (the scheduler, ``trendwatch digest --due``) only audiences whose
+    weekday and hour have come, at most ``[schedule] digest_grace`` ago, and that did
+    not get that week's edition yet; each edition then covers the week up to its
+    scheduled moment. With ``retry_now`` (``trendwatch digest`` run by hand) the
+    deliveries waiting for their retry after a temporary failure are tried at once, as
+    flushing a mail queue does; without it they wait for their back-off. ``stop`` is
+    asked between messages: when it says yes, the rest stays pending for the next run."""
+    now = now or utcnow()
+    report = DigestReport()
+    at = _due_audiences(settings, store, now, report) if due else None
+    editions: list[tuple[int, Edition, tuple[str, ...]]] = []
+    for audience, edition, row in _editions(settings, store, now, at):
+        if row is None:
+            edition_id = store.add_edition(_edition_row(edition))
+            report.built.append(edition.key)
+            log.info("edition %s: built with %d articles", edition.key, edition.item_count)
+        else:
+            edition_id = row["id"]
+        report.editions.append(edition.key)
+        page = settings.archive_dir / edition.archive_path
+        if row is None or not page.exists():
+            report.archive_pages.append(write_page(settings, edition))
+        editions.append((edition_id, edition, audience.emails))
+    if report.built or not due:
+        write_archive_index(settings, store)
+    if dry_run:
+        return report
+    deliver(settings, store, editions, report, now, stop, retry_now=retry_now)
+    return report
+
+
+def digest_audiences(settings: Settings) -> list[Audience]:
+    """The config's audiences, each with its delivery moment."""
+    return audiences(
+        settings.subscribers, settings.digest_time, settings.digest_time(_DEFAULT_SUBSCRIBER)
+    )
+
+
+_DEFAULT_SUBSCRIBER = Subscriber(email="", name="", language="", watchlists=())
+
+
+def _due_audiences(
+    settings: Settings, store: Store, now: datetime, report: DigestReport
+) -> dict[str, datetime]:
+    """The audiences whose digest is due now, each with its scheduled moment; those
+    that came due longer than the grace period ago are logged (once) and skipped."""
+    due: dict[str, datetime] = {}
+    for audience in digest_audiences(settings):
+        decision = digest_due(
+            now,
+            audience.when,
+            settings.schedule.digest_grace,
+            lambda week, a=audience: _handled(settings, store, a, week),
+        )
+        if decision.decision is Decision.SEND:
+            due[audience.slug] = decision.slot
+        elif decision.decision is Decision.LATE:
+            year, week = decision.week
+            key = f"{year}-W{week:02d}/{audience.slug}"
+            report.late.append(key)
+            if store.state(f"late:{key}") is None:
+                store.set_state(f"late:{key}", iso(now) or "")
+                if not store.editions_for(audience.slug, iso(now) or ""):
+                    # a new install or a new audience: nothing was missed
+                    log.info("edition %s: the first digest comes at its next moment", audience.slug)
+                    continue
+                log.warning(
+                    "edition %s: due at %s, more than %s ago; skipped (trendwatch was not"
+                    " running). Run 'trendwatch digest' to send it anyway.",
+                    key,
+                    f"{decision.slot:%Y-%m-%d %H:%M} UTC",
+                    show_duration(settings.schedule.digest_grace),
+                )
+    return due
+
+
+def _handled(settings: Settings, store: Store, audience: Audience, week: tuple[int, int]) -> bool:
+    """Whether ``audience``'s edition of ``week`` was built and every subscriber who
+    should get it has a delivery (sent, pending a retry or failed for good)."""
+    row = store.edition(f"{week[0]}-W{week[1]:02d}/{audience.slug}")
+    if row is None:
+        return False
+    subscribers = {s.email: s for s in settings.subscribers}
+    wanted = [
+        e
+        for e in audience.emails
+        if e in subscribers and (row["item_count"] > 0 or subscribers[e].send_empty)
+    ]
+    return set(wanted) <= store.delivered_to(row["id"])
+
+
+def _editions(
+    settings: Settings, store: Store, now: datetime, at: dict[str, datetime] | None = None
+) -> Iterator[tuple[Audience, Edition, dict | None]]:
+    """This period's edition of every audience (of those in ``at``, for the period up
+    to its moment there): the frozen one if it was built, else a new one built from the
+    store (not yet stored)."""
+    titles = {w.name: w.title for w in settings.watchlists}
+    for audience in digest_audiences(settings):
+        if at is not None and audience.slug not in at:
+            continue
+        tz = audience.when.timezone
+        period = period_ending(at[audience.slug] if at is not None else now, tz)
+        row = store.edition(period.key(audience.slug))
+        if row is not None:
+            yield audience, edition_from_json(row["data"]), row
+            continue
+        week = f"{period.year}-W{period.week:02d}"
+        earlier = [
+            edition_from_json(r["data"]) for r in store.editions_for(audience.slug, iso(now))
+        ]
+        trends = trend_items(
+            store.trends(week, "*"),
+            {name: store.trends(week, name) for name in audience.watchlists},
+        )
+        data = EditionData(
+            rows_for=lambda name, p=period: store.matched_articles(name, p.start, p.end),
+            members_for=store.story_members,
+            sent_before=sent_story_sizes(earlier),
+            trends=trends,
+            related_pool=store.period_articles(period.start, period.end),
+        )
+        edition = build_edition(
+            audience,
+            period,
+            title=settings.digest_title,
+            timezone=tz,
+            watchlist_titles=titles,
+            data=data,
+            built_at=now,
+            base_url=settings.base_url,
+        )
+        yield audience, edition, None
+
+
+def preview(
+    settings: Settings, store: Store, email: str, out_dir: Path, *, now: datetime | None = None
+) -> tuple[Path, Path]:
+    """Write the HTML and text of ``email``'s next edition to ``out_dir``; nothing is
+    recorded, archived or sent."""
+    now = now or utcnow()
+    subscriber = next(
+        (s for s in settings.subscribers if s.email.casefold() == email.casefold()), None
+    )
+    if subscriber is None:
+        known = ", ".join(s.email for s in settings.subscribers) or "none"
+        raise KeyError(f"no subscriber {email!r} in {settings.path} (subscribers: {known})")
+    for audience, edition, _ in _editions(settings, store, now):
+        if subscriber.email in audience.emails:
+            rendered = render_edition(
+                edition,
+                recipient(settings, subscriber),
+                sender=settings.sender,
+                template_dir=settings.template_dir,
+            )
+            # the files hold the reader's address and working manage/unsubscribe links
+            make_private_dir(out_dir)
+            stem = f"{edition.year}-W{edition.week:02d}-{edition.slug}"
+            html_path, text_path = out_dir / f"{stem}.html", out_dir / f"{stem}.txt"
+            atomic_write_text(html_path, rendered.html, mode=0o600)
+            atomic_write_text(text_path, rendered.text, mode=0o600)
+            return html_path, text_path
+    raise KeyError(email)  # every subscriber belongs to an audience
+
+
+def _edition_row(edition: Edition) -> dict:
+    return {
+        "key": edition.key,
+        "slug": edition.slug,
+        "title": edition.title,
+        "language": edition.language,
+        "period_start": iso(edition.period_start),
+        "period_end": iso(edition.period_end),
+        "year": edition.year,
+        "week": edition.week,
+        "watchlists": ",".join(s.watchlist for s in edition.sections),
+        "item_count": edition.item_count,
+        "archive_path": edition.archive_path,
+        "data": edition_to_json(edition),
+        "built_at": iso(edition.built_at or utcnow()),
+    }
