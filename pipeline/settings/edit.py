@@ -29,7 +29,8 @@ from crawlers.http import PrivateAddressRefused, fetch, make_client
 from crawlers.opml import OpmlFeed, parse_opml, write_opml
 from crawlers.urls import canonical_url, is_web_url
 from pipeline.crawl.job import http_options
-from pipeline.settings import Settings, Source, validate_settings_data
+from pipeline.settings.model import Settings, Source
+from pipeline.settings.validate import validate_settings_data
 
 _LANGUAGE = re.compile(r"^([a-zA-Z]{2})(?:[-_][a-zA-Z0-9]+)*$")
 
@@ -65,6 +66,8 @@ class NewSource:
 
 @dataclass
 class ImportResult:
+    """What an OPML import did: the sources appended, the feeds skipped, the warnings."""
+
     added: list[NewSource] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (feed URL, why)
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (source name, what)
@@ -147,6 +150,7 @@ def _unique_name(title: str, url: str, taken: set[str]) -> str:
 
 
 def today() -> str:
+    """Today's date (UTC) for the comment above appended sources."""
     return datetime.now(UTC).date().isoformat()
 
 
@@ -155,6 +159,8 @@ def today() -> str:
 
 @dataclass(frozen=True)
 class Discovered:
+    """The feeds a site offers, and what the first one says of itself."""
+
     feed_url: str  # the feed chosen
     others: tuple[str, ...]  # further feeds the site offers
     title: str

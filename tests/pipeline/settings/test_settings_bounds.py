@@ -8,36 +8,19 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-
-from pipeline.settings import ConfigError, ConfigProblem, Settings, load_settings
+from settings_support import load
+from settings_support import only as only_problem
+from settings_support import problems as found
 
 SOURCE = 'name = "Bron"\nurl = "https://example.org/feed.xml"\n'
 WATCHLIST = 'name = "werk"\ntitle = "Werk"\nquery = "werk"\n'
 SMTP = "[smtp]\nfrom = 'a@example.org'\n"
 
 
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "trendwatch.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def load(tmp_path: Path, text: str) -> Settings:
-    return load_settings(write(tmp_path, text))
-
-
-def found(tmp_path: Path, text: str) -> list[ConfigProblem]:
-    path = write(tmp_path, text)
-    with pytest.raises(ConfigError) as info:
-        load_settings(path)
-    assert all(p.file == str(path) for p in info.value.problems)
-    return info.value.problems
-
-
 def only(tmp_path: Path, text: str) -> tuple[str, str]:
-    problems = found(tmp_path, text)
-    assert len(problems) == 1, problems
-    return problems[0].key, problems[0].message
+    """The one problem found, as (key, message)."""
+    problem = only_problem(tmp_path, text)
+    return problem.key, problem.message
 
 
 # --------------------------------------------------------------------------- text
