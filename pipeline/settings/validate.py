@@ -73,11 +73,17 @@ def validate_settings_data(
     watchlists, names = watchlist_list(reader, data)
     sources = with_alert_urls(reader, sources, watchlists, names)
     subscribers = _subscribers(reader, data, names)
-    if template_dir and not (Path(base_dir) / Path(template_dir).expanduser()).is_dir():
-        reader.add(
-            "template_dir",
-            f"expected a folder of jinja2 templates; {quote(template_dir)} is not a folder",
-        )
+    if template_dir:
+        try:
+            why = None if (Path(base_dir) / Path(template_dir).expanduser()).is_dir() else ""
+        except OSError as exc:  # e.g. a name longer than the file system allows
+            why = f" ({exc.strerror})"
+        if why is not None:
+            reader.add(
+                "template_dir",
+                f"expected a folder of jinja2 templates; {quote(template_dir)} is not a"
+                f" folder{why}",
+            )
     if reader.problems:
         raise ConfigError(reader.problems)
     base_dir = Path(base_dir)

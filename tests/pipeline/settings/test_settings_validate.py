@@ -241,3 +241,10 @@ def test_subscriber_digest_problem_among_others(tmp_path: Path) -> None:
         "unknown key; expected one of: email, name, language, watchlists, timezone,"
         " send_empty, digest; did you mean 'digest'?"
     )
+
+
+def test_a_template_dir_longer_than_the_file_system_allows_is_a_problem(tmp_path: Path) -> None:
+    # within the 4,096-character bound, but one name of 3,000 characters: the file
+    # system refuses to look at it (it raised OSError out of the validation)
+    found = by_key(problems(tmp_path, f'template_dir = "{"a" * 3000}"'))
+    assert found["template_dir"].endswith("is not a folder (File name too long)")
