@@ -19,9 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 from digests import layout
-from digests.fsutil import atomic_write_text
-from digests.model import ArchiveEntry, Edition, SectionCount
-from digests.render import (
+from digests.archive_pages import (
     archive_watchlists,
     archive_years,
     render_feed,
@@ -29,6 +27,8 @@ from digests.render import (
     render_watchlist_index,
     render_year_index,
 )
+from digests.fsutil import atomic_write_text
+from digests.model import ArchiveEntry, Edition, SectionCount
 
 
 def archive_entry(edition: Edition) -> ArchiveEntry:

@@ -15,15 +15,11 @@ from email.message import EmailMessage
 from typing import Any
 
 from digests import i18n
+from digests.cache import IdentityCache
 from digests.model import Edition, Recipient
-from digests.render import (
-    Rendered,
-    _IdentityCache,
-    clean_text,
-    make_subject,
-    safe_url,
-    unsubscribe_mailto,
-)
+from digests.templating import Rendered
+from digests.text import clean_text, safe_url, unsubscribe_mailto
+from digests.views import make_subject
 
 _URI = re.compile(r"<[^<>\s]*>")
 
@@ -164,7 +160,7 @@ class _EditionHeaders:
         self.multipart = _multipart_type(self.boundary)
 
 
-_EDITION_HEADERS = _IdentityCache(8)
+_EDITION_HEADERS = IdentityCache(8)
 
 
 def _body(text: str) -> bytes:

@@ -12,16 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from digests import render
+from digests import personalise
 from digests.model import Edition, Recipient, RelatedLink, SourceLink, TrendItem
-from digests.render import (
-    EditionRenderer,
-    Rendered,
-    edition_context,
-    environment,
-    render_edition,
-    safe_url,
-)
+from digests.personalise import EditionRenderer
+from digests.render import render_edition
+from digests.templating import Rendered, environment, render_context
+from digests.text import safe_url
+from digests.views import edition_context
 
 EditionFactory = Callable[..., Edition]
 SENDER = "Trendwatch <digest@trends.example.nl>"
@@ -37,7 +34,7 @@ def direct(
 ) -> Rendered:
     """The reference: both templates rendered with the full context, CSS inlined."""
     context = edition_context(edition, recipient, sender=sender)
-    return render._render_context(environment(template_dir), context)
+    return render_context(environment(template_dir), context)
 
 
 def rich_edition(make_edition: EditionFactory, **kw: object) -> Edition:
@@ -216,10 +213,10 @@ def test_mailto_text_is_escaped(make_edition: EditionFactory) -> None:
 def test_escape_functions() -> None:
     """The two escapes (text node, quoted attribute) css_inline's serialiser uses; the
     renderer checks once that the installed css_inline still writes values this way."""
-    assert render._escape_html_text(NASTY) == "&lt;b&gt;\"&amp;'"
-    assert render._escape_html_attr(NASTY) == "<b>&quot;&amp;'"
-    assert render._escape_html_text("a\xa0b") == "a&nbsp;b"
-    assert render._escapes_match_inliner()
+    assert personalise._escape_html_text(NASTY) == "&lt;b&gt;\"&amp;'"
+    assert personalise._escape_html_attr(NASTY) == "<b>&quot;&amp;'"
+    assert personalise._escape_html_text("a\xa0b") == "a&nbsp;b"
+    assert personalise._escapes_match_inliner()
 
 
 def test_xss_values_in_the_footer_are_inert(make_edition: EditionFactory) -> None:

@@ -1,0 +1,124 @@
+"""The Jinja environment digests are rendered with, and the plain rendering of an edition.
+
+Templates live in ``digests/templates``; a user ``template_dir`` overrides them file by
+file (a user template can still extend a packaged one as ``"digests/<name>"``). The
+HTML and XML templates autoescape. :func:`render_context` is the straightforward
+rendering of an edition's template context (both parts, CSS inlined), the reference
+that :mod:`digests.personalise` must match byte for byte.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import functools
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import css_inline
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PrefixLoader,
+    StrictUndefined,
+    select_autoescape,
+)
+
+from digests.text import TEXT_WIDTH, wrap
+
+PACKAGED_TEMPLATES = Path(__file__).parent / "templates"
+PACKAGED_PREFIX = "digests"  # {% extends "digests/edition.html.j2" %} from an override
+EDITION_HTML = "edition.html.j2"
+EDITION_TEXT = "edition.txt.j2"
+
+INLINER = css_inline.CSSInliner(
+    keep_style_tags=False, keep_at_rules=True, load_remote_stylesheets=False
+)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """An edition rendered: the HTML part (CSS inlined) and the plain-text part."""
+
+    html: str
+    text: str
+
+
+# --- environment ---------------------------------------------------------------------
+
+# (text, width, indent, first) -> what the ``wrap`` filter returns instead, or None to
+# wrap as usual; set while digests.personalise renders an edition's skeleton
+WrapHook = Callable[[str, int, str, str | None], str | None]
+_WRAP_HOOK: contextvars.ContextVar[WrapHook | None] = contextvars.ContextVar(
+    "trendwatch_wrap_hook", default=None
+)
+
+
+@contextlib.contextmanager
+def wrap_hook(hook: WrapHook) -> Iterator[None]:
+    """While in the block, the templates' ``wrap`` filter asks ``hook`` first."""
+    reset = _WRAP_HOOK.set(hook)
+    try:
+        yield
+    finally:
+        _WRAP_HOOK.reset(reset)
+
+
+def _wrap_filter(
+    text: str, width: int = TEXT_WIDTH, indent: str = "", first: str | None = None
+) -> str:
+    """The templates' ``wrap`` filter (see :func:`digests.text.wrap`)."""
+    hook = _WRAP_HOOK.get()
+    if hook is not None:
+        instead = hook(text, width, indent, first)
+        if instead is not None:
+            return instead
+    return wrap(text, width, indent, first)
+
+
+@functools.lru_cache(maxsize=8)
+def _environment(template_dir: str | None) -> Environment:
+    """User templates first, then the packaged ones (also as ``digests/<name>``)."""
+    packaged = FileSystemLoader(PACKAGED_TEMPLATES)
+    loaders: list[Any] = [FileSystemLoader(template_dir)] if template_dir else []
+    loaders += [packaged, PrefixLoader({PACKAGED_PREFIX: packaged})]
+    env = Environment(
+        loader=ChoiceLoader(loaders),
+        autoescape=select_autoescape(
+            enabled_extensions=("html", "htm", "xml", "html.j2", "htm.j2", "xml.j2"),
+            default_for_string=True,
+            default=False,
+        ),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["wrap"] = _wrap_filter
+    env.filters["underline"] = lambda text, char="=": char * len(text)
+    return env
+
+
+def environment(template_dir: Path | None = None) -> Environment:
+    """The (cached) environment for ``template_dir``'s overrides; None: packaged only."""
+    return _environment(str(Path(template_dir).resolve()) if template_dir else None)
+
+
+# --- the plain rendering -------------------------------------------------------------
+
+
+def tidy_text(text: str) -> str:
+    """The text part tidied: no trailing spaces, at most one blank line in a row."""
+    lines = [line.rstrip() for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n") + "\n"
+
+
+def render_context(env: Environment, context: dict[str, Any]) -> Rendered:
+    """The straightforward rendering: both templates with ``context``, CSS inlined."""
+    html = env.get_template(EDITION_HTML).render(context)
+    text = env.get_template(EDITION_TEXT).render(context)
+    return Rendered(html=INLINER.inline(html), text=tidy_text(text))
