@@ -16,8 +16,10 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 
 from crawlers.entries import Entry
-from pipeline.cli import plural, print_status, status_data
+from pipeline.cli.common import plural
+from pipeline.cli.status import print_status
 from pipeline.cli.status_view import short_time
+from pipeline.status import status_data
 from pipeline.store import CrawlRecord, Store
 from tests_support import REPO
 
