@@ -30,6 +30,7 @@ from pipeline.cli.common import Context, Exit, errors, load_crawling, run_body
     type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
     default="info",
     show_default=True,
+    help="Log events of this level and above.",
 )
 @click.pass_obj
 def run(obj: Context, watch_config: bool, log_file: Path | None, log_level: str) -> None:
