@@ -137,7 +137,7 @@ def test_demo_writes_private_files(tmp_path: Path) -> None:
 
 
 def test_run_log_file_is_private_also_after_rotation(tmp_path: Path, umask: None) -> None:
-    from pipeline.cli import _run_logging
+    from pipeline.cli.run import _run_logging
 
     log_file = tmp_path / "logs" / "run.log"
     root = logging.getLogger()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,3 +42,21 @@ def child_env(**extra: str) -> dict[str, str]:
     if clock_offset() is not None:
         path.insert(0, str(CLOCK_OFFSET_DIR))
     return {**os.environ, "PYTHONPATH": os.pathsep.join(path), **extra}
+
+
+def trendwatch(
+    *args: str, cwd: Path, columns: int = 200, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``trendwatch ARGS`` as a user runs it: a child process (``python -m pipeline``,
+    see child_env) in ``cwd``, ``columns`` wide, without colour and without
+    $TRENDWATCH_CONFIG; its output captured as text."""
+    env = child_env(COLUMNS=str(columns), NO_COLOR="1")
+    env.pop("TRENDWATCH_CONFIG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

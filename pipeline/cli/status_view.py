@@ -6,7 +6,7 @@ disabled, a warning). The columns that always fit an 80-column terminal come fir
 a wider terminal gets more (type, poll interval, errors in a row, time of the last
 error). Times are local and without the year when it is this year. No line is longer
 than the width: a details line too long for it ends in "…" (``status --json`` has it
-whole). Pure functions of the data that ``pipeline.cli.status_data`` returns.
+whole). Pure functions of the data that ``pipeline.status.status_data`` returns.
 """
 
 from __future__ import annotations

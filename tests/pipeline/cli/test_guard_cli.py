@@ -3,16 +3,13 @@ and when a crawl has no success: ``trendwatch`` as a child process, servers on 1
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
 
-from tests_support import REPO
+from tests_support import trendwatch
 
 RSS = "application/rss+xml; charset=utf-8"
 FEED = b"""<?xml version="1.0" encoding="utf-8"?>
@@ -21,19 +18,6 @@ FEED = b"""<?xml version="1.0" encoding="utf-8"?>
 </channel></rss>"""
 PAGE = b"""<!DOCTYPE html><html><head><title>Werkvloer</title>
 <link rel="alternate" type="application/rss+xml" href="/feed.xml"></head><body>Hoi</body></html>"""
-
-
-def trendwatch(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200", "NO_COLOR": "1"}
-    env.pop("TRENDWATCH_CONFIG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def write_config(directory: Path, body: str) -> Path:

@@ -4,16 +4,14 @@ each command a child process, on real files."""
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
 
-from tests_support import REPO
+from tests_support import trendwatch as run_trendwatch
 
 CONFIG = """data_dir = "data"
 
@@ -24,17 +22,10 @@ query = "werk"
 """
 
 
-def trendwatch(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200", "NO_COLOR": "1"}
-    env.pop("TRENDWATCH_CONFIG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline", "--config", "trendwatch.toml", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,  # a guard against a hang only; the assertions are about behaviour
-    )
+def trendwatch(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``trendwatch --config trendwatch.toml ARGS`` in ``cwd``, as a child process; the
+    long timeout guards against a hang only: the assertions are about behaviour."""
+    return run_trendwatch("--config", "trendwatch.toml", *args, cwd=cwd, timeout=300)
 
 
 def project(tmp_path: Path, text: str = CONFIG) -> Path:

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,23 +13,12 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 
 from crawlers.entries import Entry
-from pipeline.cli import plural, print_status, status_data
+from pipeline.cli.common import plural
+from pipeline.cli.status import print_status
 from pipeline.cli.status_view import short_time
+from pipeline.status import status_data
 from pipeline.store import CrawlRecord, Store
-from tests_support import REPO
-
-
-def trendwatch(*args: str, cwd: Path, columns: int = 80) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": str(columns), "NO_COLOR": "1"}
-    env.pop("TRENDWATCH_CONFIG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+from tests_support import trendwatch
 
 
 def test_plural_in_english() -> None:

@@ -1,4 +1,5 @@
-"""The command line, end to end, as a user runs it (child processes, real files)."""
+"""`trendwatch demo`, end to end as a user runs it (a child process, real files): the
+whole job offline on the bundled feeds, twice, then `status`."""
 
 from __future__ import annotations
 
@@ -6,31 +7,9 @@ import email
 import email.policy
 import json
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-
-from tests_support import child_env
-
-COMMANDS = [
-    *("init", "check", "demo", "crawl", "process", "digest", "archive", "status", "sources"),
-    *("run", "backup", "import", "export"),
-]
-
-
-def trendwatch(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
-    env = child_env(COLUMNS="200", NO_COLOR="1")
-    env.pop("TRENDWATCH_CONFIG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+from tests_support import trendwatch
 
 
 def db_count(db: Path, sql: str) -> int:
@@ -80,19 +59,6 @@ DEMO_DIGESTS = {
         "AI at work": ("The manager's guide to AI: start with the team, not the tool",),
     },
 }
-
-
-@pytest.mark.parametrize("command", COMMANDS)
-def test_every_command_has_help(command: str, tmp_path: Path) -> None:
-    result = trendwatch(command, "--help", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert "Usage: trendwatch" in result.stdout
-    top = trendwatch("--help", cwd=tmp_path)
-    assert command in top.stdout
-
-
-def test_unknown_command_is_bad_usage(tmp_path: Path) -> None:
-    assert trendwatch("fly", cwd=tmp_path).returncode == 2
 
 
 def test_demo_runs_end_to_end_and_again_without_duplicates(tmp_path: Path) -> None:
@@ -149,57 +115,3 @@ def test_demo_runs_end_to_end_and_again_without_duplicates(tmp_path: Path) -> No
     assert info["articles"] == articles
     assert all(s["health"] == "ok" for s in info["sources"])
     assert info["deliveries"] == {"sent": 3}
-
-
-def test_check_reports_every_problem_and_exits_2(tmp_path: Path) -> None:
-    config = tmp_path / "bad.toml"
-    config.write_text(
-        """
-colour = "blue"
-[schedule]
-timezone = "Europe/Amsterdan"
-[[sources]]
-name = "A"
-url = "ftp://example.org/feed"
-[[watchlists]]
-name = "w"
-title = "W"
-query = '"unbalanced'
-[[subscribers]]
-email = "not-an-address"
-watchlists = ["missing"]
-""",
-        encoding="utf-8",
-    )
-    result = trendwatch("--config", str(config), "check", cwd=tmp_path)
-    assert result.returncode == 2
-    out = result.stderr
-    for key in (
-        "colour",
-        "schedule.timezone",
-        "sources[0].url",
-        "watchlists[0].query",
-        "subscribers[0].email",
-        "subscribers[0].watchlists[0]",
-    ):
-        assert f"bad.toml: {key}:" in out, (key, out)
-    # every other command refuses to start on the same config
-    for command in ("crawl", "process", "digest", "archive", "status"):
-        assert trendwatch("--config", str(config), command, cwd=tmp_path).returncode == 2
-
-
-def test_missing_config_is_a_config_error(tmp_path: Path) -> None:
-    result = trendwatch("check", cwd=tmp_path)
-    assert result.returncode == 2
-    assert "config/trendwatch.toml" in result.stderr
-
-
-def test_init_writes_a_config_that_checks(tmp_path: Path) -> None:
-    assert trendwatch("init", "site", cwd=tmp_path).returncode == 0
-    config = tmp_path / "site" / "config" / "trendwatch.toml"
-    assert config.is_file()
-    checked = trendwatch("--config", str(config), "check", cwd=tmp_path)
-    assert checked.returncode == 0, checked.stderr
-    assert "OK" in checked.stdout
-    again = trendwatch("init", "site", cwd=tmp_path)
-    assert again.returncode == 2  # never overwrites without --force

@@ -1,0 +1,25 @@
+"""``trendwatch archive``: rewrite the archive pages from the store."""
+
+from __future__ import annotations
+
+import click
+
+from pipeline import jobs
+from pipeline.cli.common import Context, Exit, console, open_store, plural, run_body
+
+
+@click.command()
+@click.pass_obj
+def archive(obj: Context) -> None:
+    """Rewrite every archive page and the archive index from the store."""
+
+    def body() -> int:
+        settings = obj.settings()
+        with open_store(settings) as store:
+            pages = jobs.rebuild_archive(settings, store)
+        console.print(
+            f"Wrote {plural(len(pages), 'file')}; index: {settings.archive_dir / 'index.html'}"
+        )
+        return Exit.OK
+
+    run_body(body)

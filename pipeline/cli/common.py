@@ -1,0 +1,109 @@
+"""What every command shares: the consoles, the exit codes, the :class:`Context` that
+carries ``--config``, running a command body with failures mapped to exit codes, and
+the logging set-up.
+
+A command puts its work in a ``body()`` that returns the exit status (:class:`Exit`)
+and hands it to :func:`run_body`, which turns a bad configuration, a database problem
+or a broken install into a message and the right status instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from enum import IntEnum
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.logging import RichHandler
+
+from pipeline.settings import ConfigError, Settings, default_config_path, load_settings
+from pipeline.store import Store, StoreError
+
+console = Console(stderr=False, highlight=False)
+errors = Console(stderr=True, highlight=False)
+
+
+class Exit(IntEnum):
+    """The exit status of every command."""
+
+    OK = 0
+    FAILURE = 1  # a runtime failure
+    USAGE = 2  # bad usage or bad configuration
+
+
+class Context:
+    """The root group's options, passed to every command (``click.pass_obj``)."""
+
+    def __init__(self, config: Path | None) -> None:
+        self.config_path = config
+
+    def settings(self) -> Settings:
+        path = self.config_path or default_config_path()
+        return load_settings(path)
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """ "1 subscriber", "2 subscribers": the count with the noun in its English number
+    (``many`` for an irregular plural, default noun + "s"). The CLI speaks English; the
+    digests localise through digests.i18n."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"
+
+
+def open_store(settings: Settings) -> Store:
+    return Store(settings.db_path)
+
+
+def fail_config(exc: ConfigError) -> None:
+    errors.print(f"[bold red]Invalid configuration[/] ({plural(len(exc.problems), 'problem')}):")
+    for problem in exc.problems:
+        errors.print(f"  {problem}", markup=False)
+    sys.exit(Exit.USAGE)
+
+
+def run_body(fn: Callable[..., int | None], *args: Any, **kwargs: Any) -> None:
+    """Run a command body, mapping failures to exit codes."""
+    try:
+        code = fn(*args, **kwargs)
+    except ConfigError as exc:
+        fail_config(exc)
+    except StoreError as exc:
+        errors.print(f"[bold red]Database problem:[/] {exc}")
+        sys.exit(Exit.FAILURE)
+    except ImportError as exc:
+        fail_import(exc)
+    sys.exit(code or Exit.OK)
+
+
+def fail_import(exc: ImportError) -> None:
+    """A package this command needs is missing or broken: say which, and how to repair
+    the install. Commands that do not need it (check, status, digest, archive) still work."""
+    missing = f" ({exc.name})" if exc.name else ""
+    errors.print(
+        f"[bold red]Cannot load a package this command needs{missing}:[/] {exc}\n"
+        "The installation is incomplete or broken; repair it with"
+        " `pip install --force-reinstall trendwatch` (or `pip install .` in the source folder).",
+        highlight=False,
+        soft_wrap=True,
+    )
+    sys.exit(Exit.FAILURE)
+
+
+def load_crawling() -> None:
+    """Import the crawling stack (httpx, feedparser, trafilatura, Scrapy) now, so a broken
+    piece stops the command at once with a clear message instead of halfway.
+
+    Only the commands that crawl call it, in their body: the command modules import
+    nothing of that stack at the top, so check, status, digest, archive and --help start
+    without it (tests/test_install.py)."""
+    import pipeline.crawl.job  # noqa: F401
+
+
+def setup_logging(verbose: int) -> None:
+    """The log of an interactive command: warnings (-v info, -vv debug) on standard error."""
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    handler = RichHandler(console=errors, show_path=False, show_time=verbose > 1)
+    logging.basicConfig(level=level, handlers=[handler], format="%(message)s", force=True)
+    logging.getLogger("httpx").setLevel(logging.WARNING)

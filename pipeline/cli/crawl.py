@@ -1,0 +1,150 @@
+"""``trendwatch crawl``: fetch the sources that are due, with a progress bar and a
+table of what each source brought in.
+
+The crawling stack is loaded in the command's body (:func:`load_crawling`), never when
+this module is imported.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipeline import jobs
+from pipeline.cli.common import (
+    Context,
+    Exit,
+    console,
+    errors,
+    load_crawling,
+    open_store,
+    plural,
+    run_body,
+)
+from pipeline.settings import Settings
+from pipeline.store import Store
+
+
+def crawl_with_progress(
+    settings: Settings,
+    store: Store,
+    *,
+    force: bool = False,
+    names: list[str] | None = None,
+) -> list[jobs.SourceReport]:
+    """Run the crawl job with a progress bar on standard error (also for the demo)."""
+    with Progress(
+        TextColumn("[bold]Crawling"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("", total=None)
+
+        def start(total: int) -> None:
+            progress.update(task, total=total)
+
+        def done(report: jobs.SourceReport) -> None:
+            progress.update(task, advance=1, description=report.name)
+
+        return jobs.crawl(settings, store, force=force, names=names, on_start=start, on_done=done)
+
+
+def _print_crawl(reports: list[jobs.SourceReport]) -> None:
+    table = Table(title="Crawl", title_justify="left")
+    for col in ("source", "result", "entries", "new", "updated", "seconds", "note"):
+        table.add_column(col, justify="right" if col in ("entries", "new", "updated") else "left")
+    for r in reports:
+        colour = {"ok": "green", "not modified": "cyan", "error": "red"}[r.status]
+        table.add_row(
+            r.name,
+            f"[{colour}]{r.status}[/]",
+            str(r.entries),
+            str(r.new),
+            str(r.updated),
+            f"{r.seconds:.2f}",
+            r.note,
+        )
+    console.print(table)
+    failed = sum(r.status == "error" for r in reports)
+    new = sum(r.new for r in reports)
+    extra = [
+        f"{n} {what}"
+        for n, what in (
+            (sum(r.moved_to is not None for r in reports), "moved permanently"),
+            (sum(r.gone for r in reports), "gone (410) and disabled"),
+            (sum(r.retry_after is not None for r in reports), "rate limited"),
+        )
+        if n
+    ]
+    console.print(
+        f"{plural(len(reports), 'source')}, {plural(new, 'new article')}, {failed} failed"
+        + (f" ({', '.join(extra)})" if extra else "")
+        + ("; no source succeeded" if _none_succeeded(reports) else "")
+        + "."
+    )
+
+
+def _none_succeeded(reports: list[jobs.SourceReport]) -> bool:
+    """Every source crawled failed (a 304 "not modified" is a success): exit status 1."""
+    return bool(reports) and all(r.status == "error" for r in reports)
+
+
+def _print_none_due(settings: Settings, store: Store) -> None:
+    upcoming = sorted(r.next_poll for r in store.sources() if r.next_poll and not r.disabled_reason)
+    tz = ZoneInfo(settings.schedule.timezone)
+    first = datetime.fromisoformat(upcoming[0]).astimezone(tz) if upcoming else None
+    when = f"; the next is due at {first:%Y-%m-%d %H:%M} ({tz.key})" if first else ""
+    console.print(f"No source is due{when}. Use --all to crawl every source now.")
+
+
+@click.command()
+@click.option(
+    "--all",
+    "crawl_all",
+    is_flag=True,
+    help="Crawl every enabled source now, also those not due yet (sources disabled after"
+    " 410 Gone, or asked to wait by Retry-After, are still skipped).",
+)
+@click.option(
+    "--source",
+    "names",
+    metavar="NAME",
+    multiple=True,
+    help="Crawl only this source, due or not (repeatable).",
+)
+@click.pass_obj
+def crawl(obj: Context, crawl_all: bool, names: tuple[str, ...]) -> None:
+    """Fetch every source that is due and store new articles; exit status 1 when
+    no source succeeded and at least one failed."""
+
+    def body() -> int:
+        settings = obj.settings()
+        load_crawling()
+        known = {s.name for s in settings.sources}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            errors.print(
+                f"No source named {', '.join(repr(n) for n in unknown)}; configured:"
+                f" {', '.join(sorted(known)) or 'none'}",
+                markup=False,
+            )
+            return Exit.USAGE
+        with open_store(settings) as store:
+            reports = crawl_with_progress(
+                settings, store, force=crawl_all, names=list(names) if names else None
+            )
+            if not reports:
+                _print_none_due(settings, store)
+                return Exit.OK
+            _print_crawl(reports)
+        return Exit.FAILURE if _none_succeeded(reports) else Exit.OK
+
+    run_body(body)

@@ -1,0 +1,75 @@
+"""``trendwatch import --jsonl`` and ``trendwatch export --jsonl``: articles in and out
+as JSON Lines (the format is pipeline.jsonl's)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from pipeline import jobs
+from pipeline.cli.common import Context, Exit, console, errors, open_store, plural, run_body
+from pipeline.jsonl import ImportError_, iter_export, write_jsonl
+
+
+@click.command("import")
+@click.option(
+    "--jsonl",
+    "path",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="JSON Lines file: id, title, text, url, published, optional lang and source.",
+)
+@click.pass_obj
+def import_cmd(obj: Context, path: Path) -> None:
+    """Load articles from a JSON Lines file (run `trendwatch process` next)."""
+
+    def body() -> int:
+        settings = obj.settings()
+        with open_store(settings) as store:
+            try:
+                report = jobs.import_jsonl(store, path)
+            except ImportError_ as exc:
+                problems = plural(len(exc.problems), "problem")
+                errors.print(f"[bold red]Cannot import[/] ({problems}):")
+                errors.print(str(exc), markup=False, soft_wrap=True)
+                errors.print("Nothing was imported.")
+                return Exit.USAGE
+        console.print(
+            f"Read {plural(report.articles, 'article')}: {report.new} new,"
+            f" {report.updated} updated,"
+            f" {report.unchanged} unchanged (sources: {', '.join(report.sources) or '-'})."
+        )
+        return Exit.OK
+
+    run_body(body)
+
+
+@click.command("export")
+@click.option(
+    "--jsonl",
+    "path",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+    help="Where to write the JSON Lines ('-' for standard output).",
+)
+@click.pass_obj
+def export_cmd(obj: Context, path: Path) -> None:
+    """Write every article with language, entities, keyphrases, matches, story id."""
+
+    def body() -> int:
+        settings = obj.settings()
+        with open_store(settings) as store:
+            rows = iter_export(store.export_rows())
+            if str(path) == "-":
+                count = write_jsonl(rows, sys.stdout)
+            else:
+                tmp = path.with_name(path.name + ".part")
+                with tmp.open("w", encoding="utf-8") as out:
+                    count = write_jsonl(rows, out)
+                tmp.replace(path)
+        errors.print(f"Exported {plural(count, 'article')} to {path}.")
+        return Exit.OK
+
+    run_body(body)

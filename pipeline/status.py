@@ -1,0 +1,149 @@
+"""The read model behind ``trendwatch status`` (and later the web pages): what state
+the sources, the articles, the editions and their deliveries are in, and what comes
+next (the next crawl, each edition's next digest, the next delivery retry).
+
+:func:`status_data` only reads, through the Store, and returns plain data (dicts,
+lists, strings, numbers: what ``status --json`` prints as it is); it prints nothing.
+The caller syncs the configured sources into the store first (``Store.sync_sources``)
+so that a source just added to the config shows up. pipeline.cli.status lays the data
+out for a terminal.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from pipeline import jobs
+from pipeline.settings import Settings
+from pipeline.store import SourceRow, Store, iso
+
+
+def status_data(settings: Settings, store: Store, now: datetime) -> dict[str, Any]:
+    """Everything ``trendwatch status`` shows, as of ``now``."""
+    from pipeline.schedule.decide import next_slot
+    from pipeline.schedule.runner import lock_holder
+
+    week_ago = now - timedelta(days=7)
+    polls = list(store.next_polls().values())
+    next_crawl = min((t or now for t in polls), default=None)
+    return {
+        "config": str(settings.path),
+        "database": str(settings.db_path),
+        "schema_version": store.schema_version,
+        "scheduler": lock_holder(settings.data_dir),
+        "next_crawl": iso(max(next_crawl, now)) if next_crawl else None,
+        "next_digests": [
+            {
+                "edition": a.slug,
+                "subscribers": list(a.emails),
+                "at": iso(next_slot(now, a.when)),
+                "timezone": a.when.timezone,
+            }
+            for a in jobs.digest_audiences(settings)
+        ],
+        "next_retry": iso(store.next_delivery_attempt()),
+        "articles": store.article_count(),
+        "articles_this_week": store.article_count_since(week_ago),
+        "matches_this_week": store.match_count(week_ago),
+        "stories_this_week": store.story_count(week_ago),
+        "sources": [_source_status(r, now) for r in store.sources()],
+        "editions": [_edition_status(store, e) for e in store.editions()[:10]],
+        "deliveries": store.delivery_counts(),
+    }
+
+
+def _source_status(row: SourceRow, now: datetime) -> dict[str, Any]:
+    return {
+        "name": row.name,
+        "type": row.type,
+        "url": row.url,
+        "config_url": row.config_url,
+        "enabled": row.enabled,
+        "health": _health(row, now),
+        "articles": row.article_count,
+        "last_success": row.last_success,
+        "last_error": row.last_error,
+        "last_error_at": row.last_error_at,
+        "last_status": row.last_status,
+        "consecutive_errors": row.consecutive_errors,
+        "warning": row.warning,
+        "next_poll": None if row.disabled_reason else row.next_poll,
+        "poll_interval": row.poll_interval,
+        "retry_after": row.retry_after,
+        "moved_from": row.moved_from,
+        "url_changed_at": row.url_changed_at,
+        "disabled_reason": row.disabled_reason,
+        "disabled_at": row.disabled_at,
+        "notes": _source_notes(row, now),
+    }
+
+
+def _health(row: SourceRow, now: datetime) -> str:
+    if row.disabled_reason:
+        return "gone, disabled"
+    if not row.enabled:
+        return "disabled in config"
+    if row.last_success is None and row.last_error is None:
+        return "never fetched"
+    if row.consecutive_errors and row.retry_after and row.retry_after > iso(now):
+        return "rate limited"
+    if row.consecutive_errors:
+        return f"failing ({row.consecutive_errors}x)"
+    if row.warning:
+        return "ok, with warning"
+    return "ok"
+
+
+def _source_notes(row: SourceRow, now: datetime) -> list[str]:
+    """What else a person should know about a source, one short phrase each."""
+    notes = []
+    if row.disabled_reason:
+        notes.append(
+            f"{row.disabled_reason}; not polled any more. Change its url in the config or"
+            f" run `trendwatch sources enable {row.name!r}`"
+        )
+    if row.retry_after and row.retry_after > iso(now):
+        notes.append(f"rate limited: no poll before {row.retry_after}")
+    if row.moved_from:
+        notes.append(
+            f"moved permanently on {(row.url_changed_at or '')[:10]} from {row.moved_from};"
+            f" now polled at {row.url} (the config still says {row.config_url})"
+        )
+    if row.warning:
+        notes.append(row.warning)
+    return notes
+
+
+def _edition_status(store: Store, edition: dict) -> dict[str, Any]:
+    rows = store.deliveries(edition["id"])
+    return {
+        "key": edition["key"],
+        "items": edition["item_count"],
+        "built_at": edition["built_at"],
+        "deliveries": _count_status(rows),
+        "problems": _delivery_problems(rows),
+    }
+
+
+def _delivery_problems(rows: list[dict]) -> list[dict[str, Any]]:
+    """The deliveries that failed for good, and those waiting to be retried after an
+    error: who, how often it was tried, the server's last answer, the next attempt."""
+    return [
+        {
+            "subscriber": r["subscriber"],
+            "status": "failed" if r["status"] == "failed" else "retrying",
+            "attempts": r["attempts"],
+            "last_error": r["last_error"] or "",
+            "next_attempt": r["next_attempt"] if r["status"] != "failed" else None,
+        }
+        for r in rows
+        if r["status"] == "failed" or (r["status"] in ("pending", "sending") and r["last_error"])
+    ]
+
+
+def _count_status(rows: list[dict]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for r in rows:
+        out[r["status"]] = out.get(r["status"], 0) + 1
+    return out
