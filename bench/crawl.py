@@ -1,6 +1,6 @@
-"""Benchmark of the crawl job: ``jobs.crawl`` over many generated feeds, fresh and 304.
+"""Benchmark of the crawl job (``pipeline.crawl.job.crawl``) over many generated feeds.
 
-What it measures, through ``pipeline.jobs.crawl`` (the function the CLI and the
+What it measures, through ``pipeline.crawl.job.crawl`` (the function the CLI and the
 scheduler call), on ``--feeds`` generated feeds (default 2,000) of ``--entries`` entries
 each (default 20; about 28 KB a feed, half RSS 2.0 and half Atom, Dutch and English,
 written by the generator of ``bench/pipeline.py``):
@@ -61,7 +61,7 @@ sys.path[0] = str(ROOT)
 
 import feedparser  # noqa: E402
 
-from pipeline import jobs  # noqa: E402
+from pipeline.crawl import job as crawl_job  # noqa: E402
 from pipeline.settings import load_settings  # noqa: E402
 from pipeline.store import Store  # noqa: E402
 
@@ -343,7 +343,7 @@ def one_run(server: FeedServer, args: argparse.Namespace, pool: bool | None) -> 
             Store(settings.db_path) as store,
         ):
             started, cpu = time.perf_counter(), cpu_seconds()
-            reports = jobs.crawl(settings, store, parse_pool=pool)
+            reports = crawl_job.crawl(settings, store, parse_pool=pool)
             fresh_s = time.perf_counter() - started
             fresh_cpu_s, load = cpu_seconds() - cpu, load_average()
             failed = [r for r in reports if r.status != "ok"]
@@ -355,7 +355,7 @@ def one_run(server: FeedServer, args: argparse.Namespace, pool: bool | None) -> 
 
             before = server.served()[1]
             started = time.perf_counter()
-            again = jobs.crawl(settings, store, force=True, parse_pool=pool)
+            again = crawl_job.crawl(settings, store, force=True, parse_pool=pool)
             revalidated_s = time.perf_counter() - started
             if any(r.status != "not modified" for r in again) or len(again) != feeds:
                 raise SystemExit("second crawl: not every feed answered 304 Not Modified")

@@ -2,7 +2,7 @@
 
 The store: ``--articles`` generated articles (default 20,000; bench/nlp.py's generator:
 half Dutch, half English, about 400 words each, dated over eight weeks) imported with
-``jobs.import_jsonl`` and analysed and matched by ``jobs.process`` against bench/nlp.py's
+``jsonl.import_jsonl`` and analysed and matched by ``process_job.process`` against bench/nlp.py's
 50 watchlists, so the digest is built from real stored, processed data (stories,
 matches with their reasons, trends). That preparation runs once, in a child process (so
 its memory does not count below), and takes a few minutes for 20,000 articles; with
@@ -12,7 +12,7 @@ The config has ``--subscribers`` subscribers (default 10,000) spread round-robin
 ``--audiences`` distinct (language, watchlists) combinations (default 100, one to four
 watchlists each), a ``base_url`` (so every mail carries signed manage and unsubscribe
 links) and a sender. The editions of the week ending ``NOW`` are built once by the real
-job (``jobs.digest(..., dry_run=True)``), then, per run:
+job (``digest_job.digest(..., dry_run=True)``), then, per run:
 
 * **render**: for every subscriber, the personalised message exactly as the digest job
   builds it: the recipient with its signed links (``digests.tokens.with_links``, via
@@ -24,7 +24,7 @@ job (``jobs.digest(..., dry_run=True)``), then, per run:
   to an aiosmtpd server on 127.0.0.1. The server runs in a child process, so on two
   cores client and server each get one and do not share a GIL; it counts what it
   received, and the count is checked. Messages/s.
-* **end to end** (``--e2e``, default 1,000 subscribers; 0 skips it): ``jobs.digest`` on
+* **end to end** (``--e2e``, default 1,000 subscribers; 0 skips it): ``digest_job.digest`` on
   a fresh copy of the processed store with that many subscribers and ``[smtp]`` pointing
   at the same server: builds the editions from the stored articles, writes the archive
   pages and index, records and sends every delivery. Messages/s.
@@ -57,7 +57,6 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -73,9 +72,11 @@ from digests.deliver import SmtpTransport  # noqa: E402
 from digests.mail import build_message, make_message_id  # noqa: E402
 from digests.model import Edition, Recipient  # noqa: E402
 from digests.render import render_edition  # noqa: E402
-from digests.tokens import with_links  # noqa: E402
-from pipeline import jobs  # noqa: E402
+from pipeline import jsonl  # noqa: E402
+from pipeline.digest import job as digest_job  # noqa: E402
+from pipeline.digest import secret as digest_secret  # noqa: E402
 from pipeline.digest.editions import audiences, edition_from_json, period_ending  # noqa: E402
+from pipeline.process import job as process_job  # noqa: E402
 from pipeline.settings import Settings, load_settings  # noqa: E402
 from pipeline.store import Store  # noqa: E402
 
@@ -148,8 +149,8 @@ def prepare_store(workdir: str, articles: int) -> None:
             out.write(json.dumps(article) + "\n")
     started = time.perf_counter()
     with Store(settings.db_path) as store:
-        imported = jobs.import_jsonl(store, source)
-        processed = jobs.process(settings, store, now=NOW)
+        imported = jsonl.import_jsonl(store, source)
+        processed = process_job.process(settings, store, now=NOW)
     seconds = time.perf_counter() - started
     shutil.copyfile(settings.db_path, Path(workdir) / SNAPSHOT)  # closed: WAL checkpointed
     info = {
@@ -168,7 +169,7 @@ def ensure_store(workdir: Path, articles: int) -> dict[str, Any]:
         if info["articles"] == articles:
             info["reused"] = True
             return info
-    # not a Pool: jobs.process starts worker processes, which a daemon may not
+    # not a Pool: process_job.process starts worker processes, which a daemon may not
     process = multiprocessing.get_context("spawn").Process(
         target=prepare_store, args=(str(workdir), articles)
     )
@@ -252,16 +253,7 @@ class Server:
 
 def _recipient(settings: Settings, sub: Any) -> Recipient:
     """The recipient with its links, exactly as the digest job makes it."""
-    own = getattr(jobs, "_recipient", None)
-    if own is not None:
-        return own(settings, sub)
-    recipient = Recipient(sub.email, sub.name, sub.language, tuple(sub.watchlists))
-    return with_links(
-        recipient,
-        secret=jobs.token_secret(settings),
-        base_url=settings.base_url,
-        unsubscribe_mailto=parseaddr(settings.sender)[1],
-    )
+    return digest_secret.recipient(settings, sub)
 
 
 def stored_editions(settings: Settings, store: Store) -> list[tuple[Edition, tuple[str, ...]]]:
@@ -343,7 +335,7 @@ def end_to_end(workdir: Path, args: argparse.Namespace, port: int) -> dict[str, 
     )
     with Store(settings.db_path) as store:
         started = time.perf_counter()
-        report = jobs.digest(settings, store, now=NOW)
+        report = digest_job.digest(settings, store, now=NOW)
         seconds = time.perf_counter() - started
     assert report.ok, report.failed[:3]
     return {
@@ -390,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         with Store(settings.db_path) as store:
             started = time.perf_counter()
-            built = jobs.digest(settings, store, now=NOW, dry_run=True)
+            built = digest_job.digest(settings, store, now=NOW, dry_run=True)
             build_seconds = time.perf_counter() - started
             editions = stored_editions(settings, store)
         items = [e.item_count for e, _ in editions]
@@ -429,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
                     assert arrived == e2e["sent"], f"server got {arrived} of {e2e['sent']}"
                     e2es.append(e2e["sent"] / e2e["seconds"])
                     line += (
-                        f"; jobs.digest end to end: {e2e['editions']} editions built,"
+                        f"; digest_job.digest end to end: {e2e['editions']} editions built,"
                         f" {e2e['sent']} sent ({e2e['empty']} empty, not sent)"
                         f" in {e2e['seconds']:.1f} s = {e2es[-1]:.0f} messages/s"
                     )
@@ -448,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"median send        : {statistics.median(sends):.0f} messages/s (target 100)")
         if e2es:
-            print(f"median end to end  : {statistics.median(e2es):.0f} messages/s (jobs.digest)")
+            print(f"median end to end  : {statistics.median(e2es):.0f} messages/s (the digest job)")
         print(f"peak RSS           : {own:.0f} MB this process, {server_rss:.0f} MB SMTP server")
     finally:
         if temporary is not None:

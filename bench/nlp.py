@@ -3,8 +3,8 @@
 Generates ``--articles`` articles (default 20,000; about 400 words each, half Dutch, half
 English, written from our own word lists by a seeded RNG): a few hundred "events", each
 with its own names, places and numbers, reported by several sources, plus syndicated
-copies (about 5 %). They are imported through ``jobs.import_jsonl`` into a fresh SQLite
-file and pushed through ``jobs.process`` (the job the CLI and the scheduler call) with
+copies (about 5 %). They are imported through ``jsonl.import_jsonl`` into a fresh SQLite
+file and pushed through ``process_job.process`` (the job the CLI and the scheduler call) with
 50 watchlists in the config. Printed per run:
 
 * end-to-end throughput of ``process`` (articles/s), with ``[nlp] n_process``;
@@ -38,7 +38,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline import jobs
+from pipeline.process import job as process_job
 from pipeline.settings import load_settings
 from pipeline.store import Store
 
@@ -286,7 +286,7 @@ def one_run(source: Path, n_process: int) -> dict:
 
             start = time.perf_counter()
             with TreeMemory() as memory:
-                report = jobs.process(settings, store, on_batch=tick)
+                report = process_job.process(settings, store, on_batch=tick)
             seconds = time.perf_counter() - start
             stories = store.story_count()
         tenth = max(1, len(batches) // 10)

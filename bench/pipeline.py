@@ -1,15 +1,15 @@
 """Benchmark of trendwatch's end-to-end path: crawl → process → digest.
 
-What it measures, through the real job functions in ``pipeline.jobs`` (the ones the CLI
+What it measures, through the real job functions of the stages (the ones the CLI
 and the scheduler call), on a synthetic but realistic workload:
 
-* ``crawl fresh``  – ``jobs.crawl`` on an empty database: fetch, parse, sanitise and
+* ``crawl fresh``  – ``crawl_job.crawl`` on an empty database: fetch, parse, sanitise and
   store every feed (feeds/min).
-* ``crawl 304``    – ``jobs.crawl`` again; every feed answers 304 Not Modified to the
+* ``crawl 304``    – ``crawl_job.crawl`` again; every feed answers 304 Not Modified to the
   stored ETag (feeds/min).
-* ``process``      – ``jobs.process``: match every new article against every watchlist
+* ``process``      – ``process_job.process``: match every new article against every watchlist
   and store the matches (articles/s).
-* ``digest``       – ``jobs.digest``: build one edition per audience, write the archive
+* ``digest``       – ``digest_job.digest``: build one edition per audience, write the archive
   pages and index, render and write one mail per subscriber to the outbox
   (editions built per second and mails written per second).
 
@@ -67,8 +67,10 @@ _BENCH_DIR = Path(__file__).resolve().parent
 if sys.path and Path(sys.path[0] or ".").resolve() == _BENCH_DIR:
     sys.path[0] = str(_BENCH_DIR.parent)
 
-from pipeline import jobs  # noqa: E402
+from pipeline.crawl import job as crawl_job  # noqa: E402
 from pipeline.demo.feeds import DemoArticle, DemoFeed, render_feed  # noqa: E402
+from pipeline.digest import job as digest_job  # noqa: E402
+from pipeline.process import job as process_job  # noqa: E402
 from pipeline.settings import Settings, load_settings  # noqa: E402
 from pipeline.store import Store  # noqa: E402
 
@@ -575,7 +577,7 @@ def one_run(server: FeedServer, feeds: int, entries: int) -> RunResult:
     with tempfile.TemporaryDirectory(prefix="trendwatch-bench-") as tmp:
         settings: Settings = load_settings(write_config(Path(tmp), server))
         with Store(settings.db_path) as store:
-            reports, crawl_s = _timed(lambda: jobs.crawl(settings, store))
+            reports, crawl_s = _timed(lambda: crawl_job.crawl(settings, store))
             failed = [r for r in reports if r.status != "ok"]
             if failed:
                 raise SystemExit(f"fresh crawl: {len(failed)} feeds not ok, e.g. {failed[0]}")
@@ -585,14 +587,14 @@ def one_run(server: FeedServer, feeds: int, entries: int) -> RunResult:
 
             before = server.statuses[304]
             # every source was polled just now, so none is due: force them all
-            again, recrawl_s = _timed(lambda: jobs.crawl(settings, store, force=True))
+            again, recrawl_s = _timed(lambda: crawl_job.crawl(settings, store, force=True))
             if any(r.status != "not modified" for r in again) or (
                 server.statuses[304] - before != feeds
             ):
                 raise SystemExit("second crawl: not every feed answered 304 Not Modified")
 
-            processed, process_s = _timed(lambda: jobs.process(settings, store))
-            digest, digest_s = _timed(lambda: jobs.digest(settings, store))
+            processed, process_s = _timed(lambda: process_job.process(settings, store))
+            digest, digest_s = _timed(lambda: digest_job.digest(settings, store))
             if not digest.ok:
                 raise SystemExit(f"digest failed: {digest.failed[:3]}")
             written = len(list(settings.outbox_dir.glob("*.eml")))

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from pipeline import jobs
+from pipeline.digest import job as digest_job
 from pipeline.settings import Settings
 from pipeline.store import SourceRow, Store, iso
 
@@ -40,7 +40,7 @@ def status_data(settings: Settings, store: Store, now: datetime) -> dict[str, An
                 "at": iso(next_slot(now, a.when)),
                 "timezone": a.when.timezone,
             }
-            for a in jobs.digest_audiences(settings)
+            for a in digest_job.digest_audiences(settings)
         ],
         "next_retry": iso(store.next_delivery_attempt()),
         "articles": store.article_count(),

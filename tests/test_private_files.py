@@ -144,11 +144,11 @@ def test_run_log_file_is_private_also_after_rotation(tmp_path: Path, umask: None
     saved = (root.handlers[:], root.level)
     try:
         _run_logging(log_file, "info")
-        logging.getLogger("pipeline.jobs").info("delivery 2026-W48/nl -> %s: sent", ADDRESS)
+        logging.getLogger("trendwatch.digest").info("delivery 2026-W48/nl -> %s: sent", ADDRESS)
         assert ADDRESS in log_file.read_text("utf-8")
         assert (mode(log_file.parent), mode(log_file)) == (0o700, 0o600)
         log_file.rename(log_file.with_suffix(".log.1"))  # logrotate moves it away
-        logging.getLogger("pipeline.jobs").info("delivery 2026-W49/nl -> %s: sent", ADDRESS)
+        logging.getLogger("trendwatch.digest").info("delivery 2026-W49/nl -> %s: sent", ADDRESS)
         assert "2026-W49" in log_file.read_text("utf-8")
         assert mode(log_file) == 0o600
     finally:
@@ -181,7 +181,8 @@ def test_sources_import_keeps_the_config_mode(tmp_path: Path) -> None:
 
 
 def test_locks_and_secret_create_a_private_data_folder(tmp_path: Path, umask: None) -> None:
-    from pipeline import jobs
+    from pipeline.digest import delivery
+    from pipeline.digest import secret as digest_secret
     from pipeline.schedule import runner as scheduler
     from pipeline.settings import load_settings
 
@@ -194,9 +195,9 @@ def test_locks_and_secret_create_a_private_data_folder(tmp_path: Path, umask: No
         pass
     assert mode(tmp_path / "run-data") == 0o700
     locked = settings("lock-data")
-    with jobs.delivery_lock(locked) as mine:
+    with delivery.delivery_lock(locked) as mine:
         assert mine
     assert mode(locked.data_dir) == 0o700
     keyed = settings("key-data")
-    jobs.token_secret(keyed)
+    digest_secret.token_secret(keyed)
     assert (mode(keyed.data_dir), mode(keyed.data_dir / "secret.key")) == (0o700, 0o600)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from pipeline import jobs
 from pipeline.cli.common import Context, Exit, console, open_store, plural, run_body
+from pipeline.digest import archive as archive_job
 
 
 @click.command()
@@ -16,7 +16,7 @@ def archive(obj: Context) -> None:
     def body() -> int:
         settings = obj.settings()
         with open_store(settings) as store:
-            pages = jobs.rebuild_archive(settings, store)
+            pages = archive_job.rebuild_archive(settings, store)
         console.print(
             f"Wrote {plural(len(pages), 'file')}; index: {settings.archive_dir / 'index.html'}"
         )

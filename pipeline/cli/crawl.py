@@ -8,13 +8,13 @@ this module is imported.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipeline import jobs
 from pipeline.cli.common import (
     Context,
     Exit,
@@ -28,6 +28,9 @@ from pipeline.cli.common import (
 from pipeline.settings import Settings
 from pipeline.store import Store
 
+if TYPE_CHECKING:
+    from pipeline.crawl.job import SourceReport
+
 
 def crawl_with_progress(
     settings: Settings,
@@ -35,8 +38,10 @@ def crawl_with_progress(
     *,
     force: bool = False,
     names: list[str] | None = None,
-) -> list[jobs.SourceReport]:
+) -> list[SourceReport]:
     """Run the crawl job with a progress bar on standard error (also for the demo)."""
+    from pipeline.crawl.job import crawl
+
     with Progress(
         TextColumn("[bold]Crawling"),
         BarColumn(),
@@ -51,13 +56,13 @@ def crawl_with_progress(
         def start(total: int) -> None:
             progress.update(task, total=total)
 
-        def done(report: jobs.SourceReport) -> None:
+        def done(report: SourceReport) -> None:
             progress.update(task, advance=1, description=report.name)
 
-        return jobs.crawl(settings, store, force=force, names=names, on_start=start, on_done=done)
+        return crawl(settings, store, force=force, names=names, on_start=start, on_done=done)
 
 
-def _print_crawl(reports: list[jobs.SourceReport]) -> None:
+def _print_crawl(reports: list[SourceReport]) -> None:
     table = Table(title="Crawl", title_justify="left")
     for col in ("source", "result", "entries", "new", "updated", "seconds", "note"):
         table.add_column(col, justify="right" if col in ("entries", "new", "updated") else "left")
@@ -92,7 +97,7 @@ def _print_crawl(reports: list[jobs.SourceReport]) -> None:
     )
 
 
-def _none_succeeded(reports: list[jobs.SourceReport]) -> bool:
+def _none_succeeded(reports: list[SourceReport]) -> bool:
     """Every source crawled failed (a 304 "not modified" is a success): exit status 1."""
     return bool(reports) and all(r.status == "error" for r in reports)
 

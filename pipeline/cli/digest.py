@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from pipeline import jobs
 from pipeline.cli.common import Context, Exit, console, errors, open_store, run_body
+from pipeline.digest import job as digest_job
 from pipeline.settings import Settings
 
 
@@ -47,7 +47,7 @@ def digest(
         if preview:
             with open_store(settings) as store:
                 try:
-                    html, text = jobs.preview(
+                    html, text = digest_job.preview(
                         settings, store, preview, out_dir or settings.data_dir / "preview"
                     )
                 except KeyError as exc:
@@ -57,7 +57,7 @@ def digest(
             return Exit.OK
         with open_store(settings) as store:
             # by hand, what waits for a retry is tried now; --due (cron) keeps the back-off
-            report = jobs.digest(settings, store, dry_run=dry_run, due=due, retry_now=not due)
+            report = digest_job.digest(settings, store, dry_run=dry_run, due=due, retry_now=not due)
         if due and not report.editions and not report.sent:
             console.print("No digest is due now.")
         _print_digest(settings, report, dry_run)
@@ -66,7 +66,7 @@ def digest(
     run_body(body)
 
 
-def _print_digest(settings: Settings, report: jobs.DigestReport, dry_run: bool) -> None:
+def _print_digest(settings: Settings, report: digest_job.DigestReport, dry_run: bool) -> None:
     for key in report.editions:
         state = "built" if key in report.built else "existing"
         console.print(f"Edition {key} ({state})")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from pipeline import jobs
+from pipeline import jsonl
 from pipeline.cli.common import Context, Exit, console, errors, open_store, plural, run_body
 from pipeline.jsonl import ImportError_, iter_export, write_jsonl
 
@@ -29,7 +29,7 @@ def import_cmd(obj: Context, path: Path) -> None:
         settings = obj.settings()
         with open_store(settings) as store:
             try:
-                report = jobs.import_jsonl(store, path)
+                report = jsonl.import_jsonl(store, path)
             except ImportError_ as exc:
                 problems = plural(len(exc.problems), "problem")
                 errors.print(f"[bold red]Cannot import[/] ({problems}):")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from pipeline import jobs
 from pipeline.cli.common import Context, Exit, console, errors, open_store, plural, run_body
+from pipeline.process import job as process_job
 
 
 @click.command()
@@ -34,7 +34,7 @@ def process(obj: Context, reprocess: bool) -> None:
                 transient=True,
             ) as progress:
                 task = progress.add_task("", total=store.unprocessed_count())
-                report = jobs.process(
+                report = process_job.process(
                     settings, store, on_batch=lambda n: progress.update(task, advance=n)
                 )
         _print_process(report)
@@ -43,7 +43,7 @@ def process(obj: Context, reprocess: bool) -> None:
     run_body(body)
 
 
-def _print_process(report: jobs.ProcessReport) -> None:
+def _print_process(report: process_job.ProcessReport) -> None:
     console.print(
         f"Processed {plural(report.articles, 'article')}:"
         f" {plural(report.matches, 'watchlist match', 'watchlist matches')},"

@@ -4,8 +4,7 @@ All fetch scheduling decisions live here, in one place: which sources are due, w
 source is polled next (adaptive interval on success, exponential back-off on failure,
 never before a Retry-After), and what a permanent redirect (the stored URL follows it)
 or 410 Gone (the source is switched off) does to a source. The CLI's ``crawl`` and the
-scheduler call :func:`crawl` (or :func:`crawl_async`); ``pipeline.jobs.crawl`` is the
-same function.
+scheduler call :func:`crawl` (or :func:`crawl_async`).
 
 One HTTP client (:func:`crawlers.http.make_client`) carries every request of a crawl,
 so the per-host limit and delay hold across sources, full-text pages and robots.txt.

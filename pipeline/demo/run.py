@@ -13,8 +13,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from pipeline import jobs
+from pipeline.crawl import job as crawl_job
 from pipeline.demo.server import DemoServer
+from pipeline.digest import job as digest_job
+from pipeline.process import job as process_job
 from pipeline.resources import config_file
 from pipeline.settings import Settings, load_settings
 from pipeline.store import Store
@@ -35,7 +37,7 @@ def run_demo(
     directory: Path,
     *,
     console: Console,
-    crawl: Callable[[Settings, Store], list[jobs.SourceReport]] | None = None,
+    crawl: Callable[[Settings, Store], list[crawl_job.SourceReport]] | None = None,
     now: datetime | None = None,
 ) -> int:
     now = now or datetime.now(UTC)
@@ -44,19 +46,19 @@ def run_demo(
         settings = load_settings(config)
         console.print(f"Demo feeds served at {server.base_url}; config: {config}")
         with Store(settings.db_path) as store:
-            reports = crawl(settings, store) if crawl else jobs.crawl(settings, store)
+            reports = crawl(settings, store) if crawl else crawl_job.crawl(settings, store)
         new = sum(r.new for r in reports)
         failed = [r for r in reports if r.status == "error"]
         console.print(f"Crawled {len(reports)} feeds: {new} new articles, {len(failed)} failed.")
         for r in failed:
             console.print(f"  [red]{r.name}[/]: {r.error}")
     with Store(settings.db_path) as store:
-        processed = jobs.process(settings, store)
+        processed = process_job.process(settings, store)
         console.print(
             f"Processed {processed.articles} articles: {processed.matches} watchlist matches,"
             f" {processed.duplicates} near duplicates, {processed.new_stories} stories."
         )
-        report = jobs.digest(settings, store)
+        report = digest_job.digest(settings, store)
         total = store.article_count()
     for key in report.editions:
         console.print(f"Edition {key}" + (" (new)" if key in report.built else " (existing)"))

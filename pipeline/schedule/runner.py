@@ -34,7 +34,9 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from digests.fsutil import make_private_dir
-from pipeline import jobs
+from pipeline.digest import archive as archive_job
+from pipeline.digest import job as digest_job
+from pipeline.process import job as process_job
 from pipeline.schedule.decide import next_slot, next_wakeup, spread_overdue
 from pipeline.settings import ConfigError, Settings, load_settings, show_duration
 from pipeline.store import Store
@@ -372,7 +374,7 @@ class Runner:
     def process(self) -> None:
         started = time.monotonic()
         with self._store() as store:
-            report = jobs.process(self.settings, store, stop=self.stopping.is_set)
+            report = process_job.process(self.settings, store, stop=self.stopping.is_set)
         if report.articles or report.rematched:
             log.info(
                 "process: %d articles, %d matches, %d near duplicates, %d new stories (%.1f s)",
@@ -391,7 +393,9 @@ class Runner:
         retry = None
         try:
             with self._store() as store:
-                report = jobs.digest(settings, store, now=now, due=True, stop=self.stopping.is_set)
+                report = digest_job.digest(
+                    settings, store, now=now, due=True, stop=self.stopping.is_set
+                )
                 retry = store.next_delivery_attempt()
             for key in report.built:
                 log.info("digest: edition %s built", key)
@@ -403,7 +407,7 @@ class Runner:
                     len(report.deferred),
                 )
         finally:
-            moments = [next_slot(now, a.when) for a in jobs.digest_audiences(settings)]
+            moments = [next_slot(now, a.when) for a in digest_job.digest_audiences(settings)]
             after = self.clock()
             wake = next_wakeup(
                 [*moments, retry], after, floor=timedelta(seconds=1), ceiling=DIGEST_CEILING
@@ -412,7 +416,7 @@ class Runner:
 
     def refresh_archive(self) -> None:
         with self._store() as store:
-            jobs.write_archive_index(self.settings, store)
+            archive_job.write_archive_index(self.settings, store)
 
     def next_runs(self) -> dict[str, str | None]:
         """The next time of each scheduled job (UTC ISO), for the log and tests."""

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from pipeline import jobs
+from pipeline.crawl import job as crawl_job
+from pipeline.process import job as process_job
 from pipeline.store import Store, iso
 
 ETAG = '"v1-abc"'
@@ -48,9 +49,9 @@ def test_second_crawl_revalidates_and_gets_304(
     )
     settings = make_settings(sources_toml(("HR Nieuws", httpserver.url_for("/feed.xml"))))
     with Store(settings.db_path) as store:
-        first = jobs.crawl(settings, store)
+        first = crawl_job.crawl(settings, store)
         assert [(r.status, r.new) for r in first] == [("ok", 3)]
-        second = jobs.crawl(settings, store, force=True)
+        second = crawl_job.crawl(settings, store, force=True)
         assert [(r.status, r.new) for r in second] == [("not modified", 0)]
         assert store.article_count() == 3
         [source] = store.sources()
@@ -81,12 +82,12 @@ def test_failing_source_is_recorded_and_others_still_crawled(
         )
     )
     with Store(settings.db_path) as store:
-        reports = {r.name: r for r in jobs.crawl(settings, store, now=QUIET)}
+        reports = {r.name: r for r in crawl_job.crawl(settings, store, now=QUIET)}
         assert reports["Good"].new == 3
         assert reports["Broken"].status == "error" and "HTTP 500" in (reports["Broken"].error or "")
         assert "HTML page instead of a feed" in (reports["Page"].error or "")
         assert httpserver.url_for("/feed.xml") in (reports["Page"].error or "")
-        jobs.crawl(settings, store, now=QUIET + timedelta(minutes=1), force=True)
+        crawl_job.crawl(settings, store, now=QUIET + timedelta(minutes=1), force=True)
         rows = {s.name: s for s in store.sources()}
         assert rows["Broken"].consecutive_errors == 2
         assert rows["Broken"].last_error == "HTTP 500 INTERNAL SERVER ERROR"
@@ -109,12 +110,12 @@ def test_source_that_recovers_resets_its_error_count(
     httpserver.expect_oneshot_request("/feed.xml").respond_with_data("down", status=503)
     settings = make_settings(sources_toml(("Flaky", httpserver.url_for("/feed.xml"))))
     with Store(settings.db_path) as store:
-        jobs.crawl(settings, store)
+        crawl_job.crawl(settings, store)
         assert store.sources()[0].consecutive_errors == 1
         httpserver.expect_request("/feed.xml").respond_with_data(
             fixture_bytes("feeds", "rss2.xml"), content_type="application/rss+xml"
         )
-        [report] = jobs.crawl(settings, store, force=True)
+        [report] = crawl_job.crawl(settings, store, force=True)
         assert report.status == "ok" and report.new == 3
         [source] = store.sources()
         assert source.consecutive_errors == 0
@@ -129,7 +130,7 @@ def test_malformed_feed_stores_salvaged_entries_and_warns(
     )
     settings = make_settings(sources_toml(("Broken XML", httpserver.url_for("/feed.xml"))))
     with Store(settings.db_path) as store:
-        [report] = jobs.crawl(settings, store)
+        [report] = crawl_job.crawl(settings, store)
         assert report.status == "ok" and report.new == 2
         [source] = store.sources()
         assert source.warning is not None and "salvaged" in source.warning
@@ -143,10 +144,10 @@ def test_changed_entry_updates_row_instead_of_adding_one(
     settings = make_settings(sources_toml(("HR", httpserver.url_for("/feed.xml"))))
     changed = body.replace(b"Thuiswerken blijft populair", b"Thuiswerken blijft heel populair")
     with Store(settings.db_path) as store:
-        jobs.crawl(settings, store)
-        jobs.process(settings, store)
+        crawl_job.crawl(settings, store)
+        process_job.process(settings, store)
         httpserver.expect_oneshot_request("/feed.xml").respond_with_data(changed)
-        [report] = jobs.crawl(settings, store, force=True)
+        [report] = crawl_job.crawl(settings, store, force=True)
         assert (report.new, report.updated) == (0, 1)
         assert store.article_count() == 3
         titles = [r["title"] for r in store.articles_to_process()]
@@ -163,14 +164,14 @@ def test_private_network_guard_refuses_local_addresses_unless_allowed(
     guarded = make_settings(f'[[sources]]\nname = "Local"\nurl = "{url}"\n')
     assert guarded.allow_private_networks is False
     with Store(guarded.db_path) as store:
-        [report] = jobs.crawl(guarded, store)
+        [report] = crawl_job.crawl(guarded, store)
         assert report.status == "error"
         assert "private or local network address" in (report.error or "")
         assert store.article_count() == 0
     assert httpserver.log == []  # not even a request reached the server
     allowed = make_settings(sources_toml(("Local", url)))
     with Store(allowed.db_path) as store:
-        [report] = jobs.crawl(allowed, store, force=True)
+        [report] = crawl_job.crawl(allowed, store, force=True)
         assert report.status == "ok" and report.new == 3
 
 

@@ -1,4 +1,4 @@
-"""The crawl job end to end: ``jobs.crawl`` against real, misbehaving HTTP servers on
+"""The crawl job end to end: ``crawl_job.crawl`` against real, misbehaving HTTP servers on
 127.0.0.1, into a real SQLite file; what the store holds and what status says."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from pipeline import jobs
 from pipeline.cli import status_data
+from pipeline.crawl import job as crawl_job
 from pipeline.store import Store
 from tests_support import REPO
 
@@ -120,7 +120,7 @@ def test_301_updates_the_stored_url_and_the_next_crawl_goes_there(
     site.expect_request("/new.xml").respond_with_data(rss(items("moved", 3)), content_type=RSS)
     settings = make_settings(config(source("Verhuisd", site.url_for("/old.xml"))))
     with Store(settings.db_path) as store, caplog.at_level(logging.INFO, "trendwatch"):
-        [report] = jobs.crawl(settings, store)
+        [report] = crawl_job.crawl(settings, store)
         assert (report.status, report.new) == ("ok", 3)
         assert report.moved_to == site.url_for("/new.xml")
         assert "moved permanently to " + site.url_for("/new.xml") in report.note
@@ -135,7 +135,7 @@ def test_301_updates_the_stored_url_and_the_next_crawl_goes_there(
             for r in caplog.records
         )
         # the config still names the old URL: the next crawl goes to the new one anyway
-        [again] = jobs.crawl(settings, store, force=True)
+        [again] = crawl_job.crawl(settings, store, force=True)
         assert again.status == "ok" and again.moved_to is None
         assert paths(site) == ["/old.xml", "/new.xml", "/new.xml"]
         assert store.source("Verhuisd").url == site.url_for("/new.xml")  # type: ignore[union-attr]
@@ -158,9 +158,9 @@ def test_302_is_followed_but_the_stored_url_stays(site: HTTPServer, make_setting
     site.expect_request("/today.xml").respond_with_data(rss(items("tmp", 2)), content_type=RSS)
     settings = make_settings(config(source("Tijdelijk", site.url_for("/temp.xml"))))
     with Store(settings.db_path) as store:
-        [report] = jobs.crawl(settings, store)
+        [report] = crawl_job.crawl(settings, store)
         assert (report.status, report.new, report.moved_to) == ("ok", 2, None)
-        jobs.crawl(settings, store, force=True)
+        crawl_job.crawl(settings, store, force=True)
         assert paths(site) == ["/temp.xml", "/today.xml", "/temp.xml", "/today.xml"]
         row = store.source("Tijdelijk")
         assert row is not None and row.url == site.url_for("/temp.xml") and row.moved_from is None
@@ -179,7 +179,7 @@ def test_410_disables_the_source_until_reenabled_or_its_url_changes(
     # the crawls happen at a set time (the reason names the day), a minute apart
     now = datetime(2026, 11, 26, 23, 59, tzinfo=UTC)
     with Store(settings.db_path) as store:
-        reports = {r.name: r for r in jobs.crawl(settings, store, now=now)}
+        reports = {r.name: r for r in crawl_job.crawl(settings, store, now=now)}
         assert reports["Weg"].gone and reports["Weg"].status == "error"
         assert "gone (410), disabled" in reports["Weg"].note
         assert reports["Ander"].new == 1
@@ -192,12 +192,12 @@ def test_410_disables_the_source_until_reenabled_or_its_url_changes(
         assert "410 Gone on" in info["notes"][0] and "sources enable" in info["notes"][0]
         # not polled again, not even with --all
         now += timedelta(minutes=1)
-        assert [r.name for r in jobs.crawl(settings, store, now=now, force=True)] == ["Ander"]
+        assert [r.name for r in crawl_job.crawl(settings, store, now=now, force=True)] == ["Ander"]
         assert paths(site).count("/gone.xml") == 1
         # `trendwatch sources enable Weg` switches it back on
         assert store.enable_source("Weg")
         now += timedelta(minutes=1)
-        assert [r.name for r in jobs.crawl(settings, store, now=now)] == ["Weg"]
+        assert [r.name for r in crawl_job.crawl(settings, store, now=now)] == ["Weg"]
         assert paths(site).count("/gone.xml") == 2
     site.expect_request("/found.xml").respond_with_data(rss(items("found", 1)), content_type=RSS)
     changed = make_settings(
@@ -207,7 +207,7 @@ def test_410_disables_the_source_until_reenabled_or_its_url_changes(
     )
     with Store(changed.db_path) as store:
         # a new URL in the config: due and enabled
-        [report] = jobs.crawl(changed, store, now=now + timedelta(minutes=1))
+        [report] = crawl_job.crawl(changed, store, now=now + timedelta(minutes=1))
         assert (report.name, report.status, report.new) == ("Weg", "ok", 1)
         assert store.source("Weg").disabled_reason is None  # type: ignore[union-attr]
 
@@ -225,7 +225,7 @@ def test_429_retry_after_sets_the_next_poll(site: HTTPServer, make_settings) -> 
     )
     with Store(settings.db_path) as store:
         before = datetime.now(UTC)
-        reports = {r.name: r for r in jobs.crawl(settings, store)}
+        reports = {r.name: r for r in crawl_job.crawl(settings, store)}
         busy = reports["Druk"]
         assert busy.status == "error" and busy.retry_after is not None
         assert "rate limited, retry after" in busy.note
@@ -241,7 +241,7 @@ def test_429_retry_after_sets_the_next_poll(site: HTTPServer, make_settings) -> 
         assert info["health"] == "rate limited"
         assert info["notes"] == [f"rate limited: no poll before {row.retry_after}"]
         # a forced crawl still waits for the server
-        assert jobs.crawl(settings, store, force=True) == []
+        assert crawl_job.crawl(settings, store, force=True) == []
         assert paths(site) == ["/busy.xml", "/down.xml"] or paths(site) == [
             "/down.xml",
             "/busy.xml",
@@ -265,7 +265,7 @@ def test_server_errors_back_off_exponentially_and_recovery_resets(
     with Store(settings.db_path) as store:
         waits = []
         for _ in range(3):
-            [report] = jobs.crawl(settings, store, force=True)
+            [report] = crawl_job.crawl(settings, store, force=True)
             assert report.status == "error"
             row = store.source("Wankel")
             assert row is not None
@@ -273,7 +273,7 @@ def test_server_errors_back_off_exponentially_and_recovery_resets(
         assert waits == [timedelta(minutes=10), timedelta(minutes=20), timedelta(minutes=40)]
         assert row.consecutive_errors == 3 and row.last_status == 502
         assert status_of(settings, store, "Wankel")["health"] == "failing (3x)"
-        [report] = jobs.crawl(settings, store, force=True)
+        [report] = crawl_job.crawl(settings, store, force=True)
         assert (report.status, report.new) == ("ok", 4)
         row = store.source("Wankel")
         assert row is not None and row.consecutive_errors == 0
@@ -313,7 +313,7 @@ def test_timeout_gzip_bomb_and_html_fail_alone(site: HTTPServer, make_settings) 
     assert len(bomb) < 64 * 1024
     with Store(settings.db_path) as store:
         try:
-            reports = {r.name: r for r in jobs.crawl(settings, store)}
+            reports = {r.name: r for r in crawl_job.crawl(settings, store)}
             assert not answered.is_set()  # the crawl did not wait for the slow server
         finally:
             release.set()
@@ -339,13 +339,13 @@ def test_only_due_sources_are_crawled_unless_forced(site: HTTPServer, make_setti
         config(source("A", site.url_for("/a.xml")), source("B", site.url_for("/b.xml")))
     )
     with Store(settings.db_path) as store:
-        assert [r.name for r in jobs.crawl(settings, store)] == ["A", "B"]
-        assert jobs.crawl(settings, store) == []  # polled just now: not due
+        assert [r.name for r in crawl_job.crawl(settings, store)] == ["A", "B"]
+        assert crawl_job.crawl(settings, store) == []  # polled just now: not due
         assert len(site.log) == 2
-        assert [r.name for r in jobs.crawl(settings, store, names=["B"])] == ["B"]
-        assert [r.name for r in jobs.crawl(settings, store, force=True)] == ["A", "B"]
+        assert [r.name for r in crawl_job.crawl(settings, store, names=["B"])] == ["B"]
+        assert [r.name for r in crawl_job.crawl(settings, store, force=True)] == ["A", "B"]
         later = datetime.now(UTC) + timedelta(days=2)
-        assert [r.name for r in jobs.crawl(settings, store, now=later)] == ["A", "B"]
+        assert [r.name for r in crawl_job.crawl(settings, store, now=later)] == ["A", "B"]
         assert len(site.log) == 7
 
 
@@ -370,13 +370,13 @@ def test_adaptive_interval_follows_the_feed_and_the_server(site: HTTPServer, mak
         )
     )
     with Store(settings.db_path) as store:
-        first = {r.name: r for r in jobs.crawl(settings, store)}
+        first = {r.name: r for r in crawl_job.crawl(settings, store)}
         # new entries keep the next poll at most crawl_every (30m) away...
         assert all(r.new > 0 for r in first.values())
         polled = {r.name: r.poll_interval for r in store.sources()}
         assert polled["Druk"] == polled["Stil"] == 1800
         assert polled["Cache"] == 7200 and polled["TTL"] == 180 * 60  # ...unless the server says
-        jobs.crawl(settings, store, force=True)
+        crawl_job.crawl(settings, store, force=True)
         polled = {r.name: r.poll_interval for r in store.sources()}
         assert 3000 <= (polled["Druk"] or 0) <= 3600  # about one entry an hour
         assert polled["Stil"] == 6 * 3600  # nothing this week: max_interval
@@ -442,7 +442,7 @@ def test_alert_from_a_watchlist_and_the_same_article_stored_once(
     [alert_source] = [s for s in settings.sources if s.type == "alert"]
     assert alert_source.url.startswith(site.url_for("/rss/search") + "?q=")
     with Store(settings.db_path) as store:
-        reports = {r.name: r for r in jobs.crawl(settings, store)}
+        reports = {r.name: r for r in crawl_job.crawl(settings, store)}
         assert reports["Nieuws: thuiswerken"].status == "ok"
         assert asked == [
             {
@@ -469,7 +469,7 @@ def test_alert_from_a_watchlist_and_the_same_article_stored_once(
         assert [name for name, _ in by_url[only_in_alert]] == ["Nieuws: thuiswerken"]
         assert store.article_count() == 3
         # crawling both again changes nothing
-        jobs.crawl(settings, store, force=True)
+        crawl_job.crawl(settings, store, force=True)
         assert store.article_count() == 3
 
 
@@ -498,7 +498,7 @@ def test_full_text_source_fetches_article_pages_and_honours_robots(
         config(source("Teasers", site.url_for("/teasers.xml"), full_text=True, language="nl"))
     )
     with Store(settings.db_path) as store:
-        [report] = jobs.crawl(settings, store)
+        [report] = crawl_job.crawl(settings, store)
         assert (report.status, report.new, report.full_text) == ("ok", 2, 1)
         assert report.warning == "full text: 1 of 2 pages not used (robots: 1)"
         texts = dict(store.db.execute("SELECT guid, text FROM articles").fetchall())
@@ -508,7 +508,7 @@ def test_full_text_source_fetches_article_pages_and_honours_robots(
         assert "/prive/intern-bericht" not in paths(site)  # robots.txt said no
         assert paths(site).count("/nieuws/thuiswerkvergoeding") == 1
         # the next crawl fetches no page twice, and keeps the full text
-        [again] = jobs.crawl(settings, store, force=True)
+        [again] = crawl_job.crawl(settings, store, force=True)
         assert (again.new, again.updated, again.full_text) == (0, 0, 0)
         assert paths(site).count("/nieuws/thuiswerkvergoeding") == 1
         assert len(dict(store.db.execute("SELECT guid, text FROM articles"))["n-1"]) > 1000
@@ -569,7 +569,7 @@ def test_blog_source_is_crawled_by_the_spider_and_stored(
         )
     )
     with Store(settings.db_path) as store:
-        [report] = jobs.crawl(settings, store)
+        [report] = crawl_job.crawl(settings, store)
         assert report.status == "ok", report.error
         assert report.type == "blog"
         rows = store.db.execute("SELECT url, title, language, text FROM articles").fetchall()
@@ -597,13 +597,13 @@ def test_feeds_parsed_in_the_process_pool_are_stored_alike(site: HTTPServer, mak
         config(*(source(n, site.url_for(f"/{n}.xml")) for n in ("p1", "p2", "p3")))
     )
     with Store(settings.db_path) as store:
-        reports = jobs.crawl(settings, store, parse_pool=True)
+        reports = crawl_job.crawl(settings, store, parse_pool=True)
         assert [(r.name, r.status, r.new) for r in reports] == [
             ("p1", "ok", 4),
             ("p2", "ok", 4),
             ("p3", "ok", 4),
         ]
-        inline = jobs.crawl(settings, store, force=True, parse_pool=False)
+        inline = crawl_job.crawl(settings, store, force=True, parse_pool=False)
         assert [(r.status, r.new, r.updated) for r in inline] == [("ok", 0, 0)] * 3
 
 
@@ -638,11 +638,11 @@ def test_a_parsing_pool_starts_only_when_many_feeds_have_content(
     monkeypatch.setattr(crawl_job.os, "cpu_count", lambda: 2)
     settings = make_settings(config(*(source(m, site.url_for(f"/{m}.xml")) for m in names)))
     with Store(settings.db_path) as store:
-        fresh = jobs.crawl(settings, store)
+        fresh = crawl_job.crawl(settings, store)
         assert [(r.status, r.new) for r in fresh] == [("ok", 2)] * n  # none lost either way
         assert parsers[0].parsed_inline == crawl_job.POOL_THRESHOLD
         assert parsers[0].pool is not None  # the other 10 went to the worker
-        revalidated = jobs.crawl(settings, store, force=True)
+        revalidated = crawl_job.crawl(settings, store, force=True)
         assert {r.status for r in revalidated} == {"not modified"}
         assert parsers[1].parsed_inline == 0 and parsers[1].pool is None  # no process
         assert store.article_count() == 2 * n
@@ -677,7 +677,7 @@ def test_a_crash_in_one_source_rolls_it_back_and_spares_the_others(
         broken_id = store.source("stuk").id  # type: ignore[union-attr]
         monkeypatch.setattr(Store, "recent_entry_times", failing_times)
         monkeypatch.setattr(crawl_job, "crawl_feed", failing_crawl)
-        reports = {r.name: r for r in jobs.crawl(settings, store)}
+        reports = {r.name: r for r in crawl_job.crawl(settings, store)}
         assert (reports["goed"].status, reports["goed"].new) == ("ok", 3)
         assert reports["stuk"].error == "could not store the crawl: RuntimeError: disk on fire"
         assert reports["kapot"].error == "internal error: ValueError: a bug in a parser"
@@ -694,7 +694,7 @@ def test_a_crash_in_one_source_rolls_it_back_and_spares_the_others(
         assert kapot is not None and kapot.consecutive_errors == 1
         # the next crawl, without the faults, stores what was rolled back
         monkeypatch.undo()
-        [again] = jobs.crawl(settings, store)  # nothing was recorded: still due
+        [again] = crawl_job.crawl(settings, store)  # nothing was recorded: still due
         assert (again.name, again.new) == ("stuk", 3)
-        [later] = jobs.crawl(settings, store, names=["kapot"])  # backed off: ask for it
+        [later] = crawl_job.crawl(settings, store, names=["kapot"])  # backed off: ask for it
         assert later.new == 3

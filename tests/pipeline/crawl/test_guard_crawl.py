@@ -1,5 +1,5 @@
 """What the crawl job records when the private-network guard refuses a full-text page or
-a blog's redirect: ``jobs.crawl`` against servers on 127.0.0.1, which plays a public site
+a blog's redirect: ``crawl_job.crawl`` against servers on 127.0.0.1, which plays a public site
 (the guard's address test is told so) that points into private addresses."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from werkzeug import Response
 
 from crawlers import netguard
 from crawlers.blog import runner
-from pipeline import jobs
+from pipeline.crawl import job as crawl_job
 from pipeline.store import Store
 
 RSS = "application/rss+xml; charset=utf-8"
@@ -65,7 +65,7 @@ def test_a_full_text_page_on_a_private_address_is_recorded_as_refused(
     )
     assert settings.allow_private_networks is False
     with Store(settings.db_path) as store, caplog.at_level(logging.INFO, "trendwatch"):
-        [report] = jobs.crawl(settings, store)
+        [report] = crawl_job.crawl(settings, store)
     assert (report.status, report.new, report.full_text) == ("ok", 1, 0)
     assert report.warning == "full text: 1 of 1 pages not used (private-address: 1)"
     logged = [r.getMessage() for r in caplog.records if "no full text" in r.getMessage()]
@@ -85,7 +85,7 @@ def test_a_blog_whose_start_page_redirects_to_a_private_address_fails_and_says_w
         "delay = 0\ntimeout = 60\n"
     )
     with Store(settings.db_path) as store:
-        [report] = jobs.crawl(settings, store)
+        [report] = crawl_job.crawl(settings, store)
         [row] = store.sources()
     assert report.status == "error", report
     for said in (report.error, row.last_error):

@@ -14,8 +14,11 @@ import pytest
 from click.testing import CliRunner
 
 from digests.tokens import MANAGE, resolve_token, subscriber_id
-from pipeline import jobs
+from pipeline import jsonl
 from pipeline.cli import cli
+from pipeline.digest import job as digest_job
+from pipeline.digest import secret as digest_secret
+from pipeline.process import job as process_job
 from pipeline.settings import ConfigError, ConfigProblem
 from pipeline.store import Store
 
@@ -93,8 +96,8 @@ def _jsonl(path: Path, rows: list[tuple[str, str, str, str, datetime]]) -> Path:
 
 def _seed(settings, tmp_path: Path, rows, now: datetime = NOW) -> None:
     with Store(settings.db_path) as store:
-        jobs.import_jsonl(store, _jsonl(tmp_path / f"in-{now:%j}.jsonl", rows), now=now)
-        jobs.process(settings, store, now=now)
+        jsonl.import_jsonl(store, _jsonl(tmp_path / f"in-{now:%j}.jsonl", rows), now=now)
+        process_job.process(settings, store, now=now)
 
 
 def _mails(recorder) -> dict[str, email.message.EmailMessage]:
@@ -125,7 +128,7 @@ def test_a_story_is_led_once_with_its_other_sources_and_related_items(
     settings = make_settings(CONFIG + _smtp(port))
     _seed(settings, tmp_path, WEEK)
     with Store(settings.db_path) as store:
-        report = jobs.digest(settings, store, now=NOW)
+        report = digest_job.digest(settings, store, now=NOW)
         stories = {r["import_id"]: r["story_id"] for r in jobs_export(store)}
     assert report.ok
     assert stories["j1"] == stories["j2"] == stories["j3"] != stories["p1"]
@@ -164,8 +167,8 @@ def test_a_story_sent_last_week_is_not_repeated(make_settings, tmp_path, smtpd, 
     settings = make_settings(CONFIG + _smtp(port))
     _seed(settings, tmp_path, YESTERDAY)
     with Store(settings.db_path) as store:
-        first = jobs.digest(settings, store, now=NOW)
-        second = jobs.digest(settings, store, now=MONDAY)
+        first = digest_job.digest(settings, store, now=NOW)
+        second = digest_job.digest(settings, store, now=MONDAY)
     assert any("sanne@example.nl" in line for line in first.sent)
     assert any("sanne@example.nl" in line for line in second.empty)  # nothing new to say
 
@@ -176,12 +179,12 @@ def test_a_story_that_grew_comes_back(make_settings, tmp_path, smtpd, monkeypatc
     settings = make_settings(CONFIG + _smtp(port))
     _seed(settings, tmp_path, YESTERDAY)
     with Store(settings.db_path) as store:
-        jobs.digest(settings, store, now=NOW)
+        digest_job.digest(settings, store, now=NOW)
     grown = ("j9", "Jumbo-medewerkers in Veghel voeren actie", JUMBO_FNV, "Krant", NOW)
     _seed(settings, tmp_path, [grown], now=NOW + timedelta(hours=6))
     with Store(settings.db_path) as store:
         stories = {r["import_id"]: r["story_id"] for r in jobs_export(store)}
-        again = jobs.digest(settings, store, now=MONDAY)
+        again = digest_job.digest(settings, store, now=MONDAY)
     assert stories["j9"] == stories["j1"]  # it grew the story, it did not start one
     assert any("sanne@example.nl" in line for line in again.sent)
     week49 = [
@@ -201,7 +204,7 @@ def test_an_empty_digest_is_sent_only_to_who_asked(
     settings = make_settings(CONFIG + _smtp(port))
     _seed(settings, tmp_path, WEEK)
     with Store(settings.db_path) as store:
-        report = jobs.digest(settings, store, now=NOW)
+        report = digest_job.digest(settings, store, now=NOW)
     received = set(_mails(recorder))
     assert received == {"sanne@example.nl", "altijd@example.nl"}
     assert any("stil@example.nl" in line for line in report.empty)
@@ -217,7 +220,7 @@ def test_unsubscribe_headers_and_personal_links(
     settings = make_settings(CONFIG + _smtp(port))
     _seed(settings, tmp_path, WEEK)
     with Store(settings.db_path) as store:
-        jobs.digest(settings, store, now=NOW)
+        digest_job.digest(settings, store, now=NOW)
     mail = _mails(recorder)["sanne@example.nl"]
     header = " ".join(str(mail["List-Unsubscribe"]).split())
     assert "<mailto:digest@example.org?subject=unsubscribe>" in header
@@ -256,7 +259,7 @@ def test_without_secret_env_a_secret_is_kept_in_the_data_folder(
     settings = make_settings(CONFIG.replace('secret_env = "TW_TEST_SECRET"\n', "") + _smtp(port))
     _seed(settings, tmp_path, WEEK)
     with Store(settings.db_path) as store:
-        jobs.digest(settings, store, now=NOW)
+        digest_job.digest(settings, store, now=NOW)
     key = settings.data_dir / "secret.key"
     assert key.stat().st_mode & 0o777 == 0o600
     header = str(_mails(recorder)["sanne@example.nl"]["List-Unsubscribe"])
@@ -270,7 +273,7 @@ def test_secret_env_needs_16_bytes_and_fewer_is_a_config_error(
 ) -> None:
     settings = make_settings(CONFIG)
     monkeypatch.setenv("TW_TEST_SECRET", "0123456789abcdef")
-    assert jobs.token_secret(settings) == b"0123456789abcdef"
+    assert digest_secret.token_secret(settings) == b"0123456789abcdef"
     monkeypatch.setenv("TW_TEST_SECRET", "0123456789abcde")
     problem = ConfigProblem(
         str(settings.path),
@@ -279,7 +282,7 @@ def test_secret_env_needs_16_bytes_and_fewer_is_a_config_error(
         " (16 ASCII characters)",
     )
     with pytest.raises(ConfigError) as info:
-        jobs.token_secret(settings)
+        digest_secret.token_secret(settings)
     assert info.value.problems == [problem]
     # as the user meets it: the command stops with exit status 2 and names the problem
     out = tmp_path / "preview"
@@ -301,7 +304,7 @@ def test_preview_writes_files_and_records_nothing(make_settings, tmp_path, monke
     settings = make_settings(CONFIG)
     _seed(settings, tmp_path, WEEK)
     with Store(settings.db_path) as store:
-        html, text = jobs.preview(
+        html, text = digest_job.preview(
             settings, store, "Sanne@example.nl", tmp_path / "preview", now=NOW
         )
         assert store.editions() == [] and store.deliveries() == []
@@ -322,7 +325,7 @@ def test_template_dir_overrides_a_template(make_settings, tmp_path, smtpd, monke
     settings = make_settings(f'template_dir = "{templates}"\n' + CONFIG + _smtp(port))
     _seed(settings, tmp_path, WEEK)
     with Store(settings.db_path) as store:
-        jobs.digest(settings, store, now=NOW)
+        digest_job.digest(settings, store, now=NOW)
     mail = _mails(recorder)["sanne@example.nl"]
     assert mail.get_body(("plain",)).get_content().startswith("EIGEN SJABLOON")
     assert "<table" in mail.get_body(("html",)).get_content()  # the packaged HTML
@@ -333,7 +336,7 @@ def test_archive_indexes_and_feed_are_written(make_settings, tmp_path, monkeypat
     settings = make_settings(CONFIG)
     _seed(settings, tmp_path, WEEK)
     with Store(settings.db_path) as store:
-        jobs.digest(settings, store, now=NOW, dry_run=True)
+        digest_job.digest(settings, store, now=NOW, dry_run=True)
     archive = settings.archive_dir
     assert (archive / "index.html").is_file() and (archive / "2026" / "index.html").is_file()
     assert (archive / "watchlists" / "banen.html").is_file()

@@ -15,8 +15,9 @@ from email.utils import parseaddr
 import pytest
 
 from crawlers.entries import Entry
-from pipeline import jobs
+from pipeline.digest import job as digest_job
 from pipeline.digest.editions import edition_from_json
+from pipeline.process import job as process_job
 from pipeline.store import Store
 
 # "mon 07:00" in Europe/Amsterdam (CET, UTC+1) in ISO week 48 of 2026 and the week after
@@ -92,12 +93,12 @@ def seed(settings, entries: list[Entry], fetched: datetime) -> None:
     with Store(settings.db_path) as store:
         store.sync_sources(settings.sources, fetched)
         store.save_entries(store.sources()[0].id, entries, fetched)
-        jobs.process(settings, store, now=fetched)
+        process_job.process(settings, store, now=fetched)
 
 
-def due(settings, now: datetime) -> jobs.DigestReport:
+def due(settings, now: datetime) -> digest_job.DigestReport:
     with Store(settings.db_path) as store:
-        return jobs.digest(settings, store, now=now, due=True)
+        return digest_job.digest(settings, store, now=now, due=True)
 
 
 def mails(settings) -> list[tuple[str, str]]:
@@ -116,11 +117,11 @@ def stored_edition(settings, key: str):
     return edition_from_json(row["data"])
 
 
-def sent_to(report: jobs.DigestReport) -> list[str]:
+def sent_to(report: digest_job.DigestReport) -> list[str]:
     return sorted(report.sent)
 
 
-def nothing_happened(report: jobs.DigestReport) -> bool:
+def nothing_happened(report: digest_job.DigestReport) -> bool:
     return report.sent == [] and report.built == [] and report.editions == []
 
 

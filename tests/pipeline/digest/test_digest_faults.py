@@ -1,7 +1,7 @@
 """Exactly-once delivery of the digest under faults, against a real SMTP server.
 
 An aiosmtpd server on 127.0.0.1 (``smtp_support.FaultyRecorder``) refuses, drops the
-connection or blocks on cue; the tests drive ``jobs.digest`` (and the ``trendwatch
+connection or blocks on cue; the tests drive ``digest_job.digest`` (and the ``trendwatch
 digest`` command as a child process where a process is killed) and then count what
 arrived at the server, Message-ID by Message-ID, per recipient.
 
@@ -39,11 +39,12 @@ from aiosmtpd.controller import Controller
 
 from crawlers.entries import Entry
 from digests.mail import make_message_id
-from pipeline import jobs
 from pipeline.cli import status_data
 from pipeline.digest import delivery
+from pipeline.digest import job as digest_job
 from pipeline.digest.editions import audiences, period_ending
 from pipeline.digest.retry import retry_after
+from pipeline.process import job as process_job
 from pipeline.store import Store
 from smtp_support import FaultyRecorder, free_port, message_ids_by_recipient
 from tests_support import child_env
@@ -118,7 +119,7 @@ def articles(now: datetime) -> list[Entry]:
 def seed(settings, store: Store, now: datetime = NOW) -> None:
     store.sync_sources(settings.sources, now)
     store.save_entries(store.sources()[0].id, articles(now), now)
-    jobs.process(settings, store, now=now)
+    process_job.process(settings, store, now=now)
 
 
 @pytest.fixture
@@ -191,7 +192,7 @@ def test_4xx_keeps_deliveries_pending_and_the_next_run_sends_them_once(
     settings = make_settings(smtp_toml(port) + BODY)
     with Store(settings.db_path) as store:
         seed(settings, store)
-        first = jobs.digest(settings, store, now=NOW)
+        first = digest_job.digest(settings, store, now=NOW)
         assert recipients(first.failed) == refused
         assert recipients(first.sent) == [e for e in ORDER if e not in refused]
         rows = rows_by_subscriber(store)
@@ -211,11 +212,11 @@ def test_4xx_keeps_deliveries_pending_and_the_next_run_sends_them_once(
         assert handler.connections_seen == 1
 
         # a run at the same moment leaves them alone ...
-        early = jobs.digest(settings, store, now=NOW)
+        early = digest_job.digest(settings, store, now=NOW)
         assert early.sent == [] and recipients(early.deferred) == refused
         # ... the next run after the back-off sends exactly those
         later = NOW + timedelta(minutes=6)
-        second = jobs.digest(settings, store, now=later)
+        second = digest_job.digest(settings, store, now=later)
         assert recipients(second.sent) == refused and second.failed == []
         assert sorted(recipients(second.skipped)) == sorted(set(ORDER) - set(refused))
         rows = rows_by_subscriber(store)
@@ -223,7 +224,7 @@ def test_4xx_keeps_deliveries_pending_and_the_next_run_sends_them_once(
         assert all(r["status"] == "sent" and r["message_id"] for r in rows.values())
 
         # and a third run sends nothing at all
-        third = jobs.digest(settings, store, now=NOW + timedelta(hours=1))
+        third = digest_job.digest(settings, store, now=NOW + timedelta(hours=1))
         assert third.sent == [] and third.failed == [] and len(third.skipped) == 6
         assert store.delivery_counts() == {"sent": 6}
     assert_each_got_one(handler, settings)
@@ -236,16 +237,16 @@ def test_4xx_is_retried_with_backoff(make_settings, server, monkeypatch) -> None
     settings = make_settings(smtp_toml(port) + BODY)
     with Store(settings.db_path) as store:
         seed(settings, store)
-        jobs.digest(settings, store, now=NOW)
+        digest_job.digest(settings, store, now=NOW)
         row = rows_by_subscriber(store)[NL[0]]
         assert row["status"] == "pending" and row["next_attempt"] is not None
         # a run before next_attempt leaves it alone ...
-        assert NL[0] not in recipients(jobs.digest(settings, store, now=NOW).sent)
+        assert NL[0] not in recipients(digest_job.digest(settings, store, now=NOW).sent)
         assert handler.data_seen == 6
         # ... a run after it sends it
         later = datetime.fromisoformat(row["next_attempt"]) + timedelta(seconds=1)
         monkeypatch.setattr(delivery, "utcnow", lambda: later)
-        assert recipients(jobs.digest(settings, store, now=later).sent) == [NL[0]]
+        assert recipients(digest_job.digest(settings, store, now=later).sent) == [NL[0]]
     assert_each_got_one(handler, settings)
 
 
@@ -257,10 +258,10 @@ def test_a_delivery_left_pending_is_not_lost_when_the_week_ends(make_settings, s
     settings = make_settings(smtp_toml(port) + BODY)
     with Store(settings.db_path) as store:
         seed(settings, store)
-        jobs.digest(settings, store, now=NOW)
+        digest_job.digest(settings, store, now=NOW)
         week48 = rows_by_subscriber(store)[NL[0]]
         assert week48["status"] == "pending"
-        jobs.digest(settings, store, now=NOW + timedelta(days=7))  # the next weekly run
+        digest_job.digest(settings, store, now=NOW + timedelta(days=7))  # the next weekly run
         assert store.delivery(week48["id"])["status"] in ("sent", "failed")
 
 
@@ -303,7 +304,7 @@ def test_5xx_for_one_recipient_is_recorded_failed_and_never_retried(
     settings = make_settings(smtp_toml(port) + BODY)
     with Store(settings.db_path) as store:
         seed(settings, store)
-        first = jobs.digest(settings, store, now=NOW)
+        first = digest_job.digest(settings, store, now=NOW)
         assert recipients(first.failed) == [victim] and not first.ok
         assert recipients(first.sent) == [e for e in ORDER if e != victim]
         row = rows_by_subscriber(store)[victim]
@@ -315,7 +316,7 @@ def test_5xx_for_one_recipient_is_recorded_failed_and_never_retried(
         handler.rcpt_replies.clear()
         handler.data_rule = None
         for hours in (1, 25):
-            again = jobs.digest(settings, store, now=NOW + timedelta(hours=hours))
+            again = digest_job.digest(settings, store, now=NOW + timedelta(hours=hours))
             assert again.sent == [] and again.failed == [] and again.ok
         assert store.delivery_counts() == {"sent": 5, "failed": 1}
     assert handler.rcpt_seen.count(victim) == 1  # one attempt, ever
@@ -352,10 +353,10 @@ def test_a_5xx_for_the_sender_does_not_fail_every_subscriber_for_good(
     settings = make_settings(smtp_toml(port) + BODY)
     with Store(settings.db_path) as store:
         seed(settings, store)
-        jobs.digest(settings, store, now=NOW)
+        digest_job.digest(settings, store, now=NOW)
         assert "failed" not in store.delivery_counts()
         handler.mail_replies.clear()
-        jobs.digest(settings, store, now=NOW + timedelta(hours=1))
+        digest_job.digest(settings, store, now=NOW + timedelta(hours=1))
     assert_each_got_one(handler, settings)
 
 
@@ -372,11 +373,11 @@ def test_server_that_drops_every_connection_after_two_messages(make_settings, se
     settings = make_settings(smtp_toml(port) + BODY)
     with Store(settings.db_path) as store:
         seed(settings, store)
-        first = jobs.digest(settings, store, now=NOW)
+        first = digest_job.digest(settings, store, now=NOW)
         assert recipients(first.sent) == ORDER and first.ok
         assert handler.connections_seen == 3
         assert sorted(handler.accepted_on.values()) == [2, 2, 2]
-        assert jobs.digest(settings, store, now=NOW + timedelta(hours=1)).sent == []
+        assert digest_job.digest(settings, store, now=NOW + timedelta(hours=1)).sent == []
     assert_each_got_one(handler, settings)
 
 
@@ -390,11 +391,11 @@ def test_server_that_answers_421_after_two_messages_per_connection(make_settings
     settings = make_settings(smtp_toml(port) + BODY)
     with Store(settings.db_path) as store:
         seed(settings, store)
-        first = jobs.digest(settings, store, now=NOW)
+        first = digest_job.digest(settings, store, now=NOW)
         assert recipients(first.sent) == ORDER and first.ok
         assert handler.connections_seen == 3
         assert handler.data_seen == 8  # messages 3 and 5 were refused once each
-        assert jobs.digest(settings, store, now=NOW + timedelta(hours=1)).sent == []
+        assert digest_job.digest(settings, store, now=NOW + timedelta(hours=1)).sent == []
     assert_each_got_one(handler, settings)
 
 
@@ -415,7 +416,7 @@ def test_server_goes_down_after_two_messages_then_comes_back(
     settings = make_settings(smtp_toml(port) + BODY)
     with Store(settings.db_path) as store:
         seed(settings, store)
-        first = jobs.digest(settings, store, now=NOW)
+        first = digest_job.digest(settings, store, now=NOW)
         assert recipients(first.sent) == ORDER[:2]
         assert recipients(first.failed) == ORDER[2:]
         assert store.delivery_counts() == {"sent": 2, "pending": 4}
@@ -430,9 +431,9 @@ def test_server_goes_down_after_two_messages_then_comes_back(
 
         handler.down_after = None  # the server is back
         handler.data_rule = None
-        second = jobs.digest(settings, store, now=NOW + timedelta(hours=1))
+        second = digest_job.digest(settings, store, now=NOW + timedelta(hours=1))
         assert recipients(second.sent) == ORDER[2:] and second.ok
-        assert jobs.digest(settings, store, now=NOW + timedelta(hours=2)).sent == []
+        assert digest_job.digest(settings, store, now=NOW + timedelta(hours=2)).sent == []
         assert store.delivery_counts() == {"sent": 6}
     assert_each_got_one(handler, settings)
 
@@ -449,10 +450,10 @@ def test_drop_after_the_server_stored_the_message_resends_it_with_the_same_messa
     settings = make_settings(smtp_toml(port) + BODY)
     with Store(settings.db_path) as store:
         seed(settings, store)
-        first = jobs.digest(settings, store, now=NOW)
+        first = digest_job.digest(settings, store, now=NOW)
         assert recipients(first.sent) == ORDER and first.ok
         assert handler.connections_seen == 2
-        assert jobs.digest(settings, store, now=NOW + timedelta(hours=1)).sent == []
+        assert digest_job.digest(settings, store, now=NOW + timedelta(hours=1)).sent == []
         assert store.delivery_counts() == {"sent": 6}
     got = message_ids_by_recipient(handler.received)
     ids = expected_ids(settings, NOW)
@@ -672,7 +673,7 @@ def test_a_second_run_while_the_first_is_sending_does_not_resend(make_settings, 
     def first_run() -> None:
         try:
             with Store(settings.db_path) as store:
-                jobs.digest(settings, store, now=NOW)
+                digest_job.digest(settings, store, now=NOW)
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -681,7 +682,7 @@ def test_a_second_run_while_the_first_is_sending_does_not_resend(make_settings, 
     try:
         assert handler.blocked.wait(10)
         with Store(settings.db_path) as store:
-            second = jobs.digest(settings, store, now=NOW)
+            second = digest_job.digest(settings, store, now=NOW)
     finally:
         handler.release.set()
         thread.join(10)
@@ -709,7 +710,7 @@ def test_a_run_by_hand_sends_what_waits_for_a_retry_at_once_and_only_once(
     settings = make_settings(smtp_toml(port) + BODY)
     with Store(settings.db_path) as store:
         seed(settings, store)
-        first = jobs.digest(settings, store, now=NOW)
+        first = digest_job.digest(settings, store, now=NOW)
         assert recipients(first.sent) == ORDER[:2]
         assert recipients(first.failed) == ORDER[2:]
         assert store.delivery_counts() == {"sent": 2, "pending": 4}
@@ -721,12 +722,12 @@ def test_a_run_by_hand_sends_what_waits_for_a_retry_at_once_and_only_once(
         handler.down_after = None  # the outage is fixed
         fixed = NOW + timedelta(minutes=1)  # still within the back-off
         for scheduled in (True, False):  # `run` / `digest --due`, and the job's default
-            kept = jobs.digest(settings, store, now=fixed, due=scheduled)
+            kept = digest_job.digest(settings, store, now=fixed, due=scheduled)
             assert kept.sent == [] and kept.failed == []
             assert recipients(kept.deferred) == waiting
         assert len(handler.received) == 2
 
-        by_hand = jobs.digest(settings, store, now=fixed, retry_now=True)
+        by_hand = digest_job.digest(settings, store, now=fixed, retry_now=True)
         assert recipients(by_hand.sent) == [e for e in waiting if e != victim]
         assert recipients(by_hand.failed) == [victim] and by_hand.deferred == []
         rows = rows_by_subscriber(store)
@@ -734,9 +735,9 @@ def test_a_run_by_hand_sends_what_waits_for_a_retry_at_once_and_only_once(
         assert all(rows[e]["attempts"] == 2 for e in waiting)
 
         # again by hand, and the scheduler after the back-off: nothing more is sent
-        again = jobs.digest(settings, store, now=fixed, retry_now=True)
+        again = digest_job.digest(settings, store, now=fixed, retry_now=True)
         assert again.sent == [] and again.failed == [] and again.deferred == []
-        later = jobs.digest(settings, store, now=NOW + timedelta(hours=1))
+        later = digest_job.digest(settings, store, now=NOW + timedelta(hours=1))
         assert later.sent == [] and later.failed == [] and later.deferred == []
         assert store.delivery_counts() == {"sent": 5, "failed": 1}
     assert handler.rcpt_seen.count(victim) == 1  # the 5xx: one attempt, ever
@@ -793,9 +794,9 @@ def test_a_later_run_says_failed_for_good_with_the_answer_not_already_delivered(
     now = datetime.now(UTC)  # the command builds the edition of the real current week
     with Store(settings.db_path) as store:
         seed(settings, store, now)
-        first = jobs.digest(settings, store, now=now)
+        first = digest_job.digest(settings, store, now=now)
         assert recipients(first.failed) == [victim]
-        again = jobs.digest(settings, store, now=now + timedelta(minutes=1), retry_now=True)
+        again = digest_job.digest(settings, store, now=now + timedelta(minutes=1), retry_now=True)
         assert victim not in recipients(again.skipped) and again.ok
         [line] = again.failed_before
         assert line.startswith(f"{delivery_keys(settings, now)[victim].rsplit('/', 1)[0]} -> ")

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from crawlers.entries import Entry
-from pipeline import jobs
+from pipeline.digest import job as digest_job
+from pipeline.process import job as process_job
 from pipeline.store import Store
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # Thursday of ISO week 48
@@ -89,7 +90,7 @@ ARTICLES = [
 def seed(settings, store: Store, entries=ARTICLES, when: datetime = NOW) -> None:
     store.sync_sources(settings.sources, when)
     store.save_entries(store.sources()[0].id, entries, when)
-    jobs.process(settings, store, now=when)
+    process_job.process(settings, store, now=when)
 
 
 def parse(raw: bytes) -> email.message.EmailMessage:
@@ -101,7 +102,7 @@ def test_digest_is_sent_by_smtp_once_per_subscriber(make_settings, smtpd) -> Non
     settings = make_settings(smtp_toml(port) + WATCHLISTS)
     with Store(settings.db_path) as store:
         seed(settings, store)
-        report = jobs.digest(settings, store, now=NOW)
+        report = digest_job.digest(settings, store, now=NOW)
         assert report.ok and len(report.sent) == 3
         assert sorted(report.built) == [
             "2026-W48/en-thuiswerken",
@@ -125,7 +126,7 @@ def test_digest_is_sent_by_smtp_once_per_subscriber(make_settings, smtpd) -> Non
         assert "Thuiswerken blijft de norm" in en and "social media" not in en.lower()
 
         # a second run the same week sends nothing and builds nothing new
-        again = jobs.digest(settings, store, now=NOW + timedelta(hours=3))
+        again = digest_job.digest(settings, store, now=NOW + timedelta(hours=3))
         assert again.sent == [] and len(again.skipped) == 3 and again.built == []
         assert len(recorder.received) == 3
         assert store.delivery_counts() == {"sent": 3}
@@ -136,12 +137,12 @@ def test_edition_is_frozen_once_built(make_settings, smtpd) -> None:
     settings = make_settings(smtp_toml(port) + WATCHLISTS)
     with Store(settings.db_path) as store:
         seed(settings, store)
-        jobs.digest(settings, store, now=NOW)
+        digest_job.digest(settings, store, now=NOW)
         late = article(
             4, "Nieuw over thuiswerken", "Thuiswerken op vrijdag.", age=timedelta(hours=1)
         )
         seed(settings, store, [late], NOW + timedelta(hours=2))
-        report = jobs.digest(settings, store, now=NOW + timedelta(hours=3))
+        report = digest_job.digest(settings, store, now=NOW + timedelta(hours=3))
         assert report.sent == []
         page = settings.archive_dir / "2026" / "W48" / "en-thuiswerken.html"
         assert "Nieuw over thuiswerken" not in page.read_text("utf-8")
@@ -154,13 +155,13 @@ def test_temporary_smtp_failure_is_retried_on_the_next_run(make_settings, smtpd)
     recorder.data_reply = "451 4.3.0 Try again later"
     with Store(settings.db_path) as store:
         seed(settings, store)
-        first = jobs.digest(settings, store, now=NOW)
+        first = digest_job.digest(settings, store, now=NOW)
         assert not first.ok and len(first.failed) == 3 and first.sent == []
         assert store.delivery_counts() == {"pending": 3}
         recorder.data_reply = None
-        second = jobs.digest(settings, store, now=NOW + timedelta(hours=1))
+        second = digest_job.digest(settings, store, now=NOW + timedelta(hours=1))
         assert len(second.sent) == 3
-        third = jobs.digest(settings, store, now=NOW + timedelta(hours=2))
+        third = digest_job.digest(settings, store, now=NOW + timedelta(hours=2))
         assert third.sent == []
     assert len(recorder.received) == 3
 
@@ -171,13 +172,13 @@ def test_permanent_smtp_failure_is_recorded_not_retried(make_settings, smtpd) ->
     recorder.rcpt_replies["tom@example.nl"] = "550 5.1.1 No such user"
     with Store(settings.db_path) as store:
         seed(settings, store)
-        first = jobs.digest(settings, store, now=NOW)
+        first = digest_job.digest(settings, store, now=NOW)
         assert [f.split(":")[0] for f in first.failed] == [
             "2026-W48/nl-social-media-werk_thuiswerken -> tom@example.nl"
         ]
         assert store.delivery_counts() == {"sent": 2, "failed": 1}
         recorder.rcpt_replies.clear()
-        jobs.digest(settings, store, now=NOW + timedelta(hours=1))
+        digest_job.digest(settings, store, now=NOW + timedelta(hours=1))
         assert store.delivery_counts() == {"sent": 2, "failed": 1}
     assert sorted(r.rcpt_tos[0] for r in recorder.received) == [
         "editor@example.com",
@@ -191,7 +192,7 @@ def test_smtp_server_down_keeps_deliveries_pending(make_settings) -> None:
     settings = make_settings(smtp_toml(free_port()) + WATCHLISTS)
     with Store(settings.db_path) as store:
         seed(settings, store)
-        report = jobs.digest(settings, store, now=NOW)
+        report = digest_job.digest(settings, store, now=NOW)
         assert len(report.failed) == 3
         assert store.delivery_counts() == {"pending": 3}
 
@@ -200,7 +201,7 @@ def test_outbox_delivery_and_recovery_after_a_crash(make_settings) -> None:
     settings = make_settings(WATCHLISTS)
     with Store(settings.db_path) as store:
         seed(settings, store)
-        report = jobs.digest(settings, store, now=NOW)
+        report = digest_job.digest(settings, store, now=NOW)
         files = sorted(settings.outbox_dir.glob("*.eml"))
         assert len(files) == 3 and len(report.sent) == 3
         # a run that died after writing one file but before recording it
@@ -212,7 +213,7 @@ def test_outbox_delivery_and_recovery_after_a_crash(make_settings) -> None:
         transport_file = [f for f in files if "tom" in f.name]
         transport_file[0].unlink()
         store.db.conn.commit()
-        recovered = jobs.digest(settings, store, now=NOW + timedelta(hours=1))
+        recovered = digest_job.digest(settings, store, now=NOW + timedelta(hours=1))
         assert store.delivery_counts() == {"sent": 3}
         assert len(recovered.sent) == 1  # only the lost message is written again
         assert len(list(settings.outbox_dir.glob("*.eml"))) == 3
@@ -223,7 +224,7 @@ def test_dry_run_writes_archive_and_sends_nothing(make_settings, smtpd) -> None:
     settings = make_settings(smtp_toml(port) + WATCHLISTS)
     with Store(settings.db_path) as store:
         seed(settings, store)
-        report = jobs.digest(settings, store, now=NOW, dry_run=True)
+        report = digest_job.digest(settings, store, now=NOW, dry_run=True)
         assert report.sent == [] and store.deliveries() == []
     assert recorder.received == []
     index = (settings.archive_dir / "index.html").read_text("utf-8")
@@ -278,13 +279,13 @@ def test_smtp_delivery_interrupted_mid_send_is_sent_on_the_next_run(make_setting
     settings = make_settings(smtp_toml(port) + WATCHLISTS)
     with Store(settings.db_path) as store:
         seed(settings, store)
-        jobs.digest(settings, store, now=NOW)
+        digest_job.digest(settings, store, now=NOW)
         assert len(recorder.received) == 3
         # a run that claimed tom's delivery and died before the server answered
         tom = next(d for d in store.deliveries() if d["subscriber"] == "tom@example.nl")
         store.db.execute("UPDATE deliveries SET status = 'sending' WHERE id = ?", [tom["id"]])
         store.db.conn.commit()
-        report = jobs.digest(settings, store, now=NOW + timedelta(hours=1))
+        report = digest_job.digest(settings, store, now=NOW + timedelta(hours=1))
         assert [s.split(" -> ")[1] for s in report.sent] == ["tom@example.nl"]
         assert store.delivery_counts() == {"sent": 3}
     resent = [parse(r.content) for r in recorder.received if r.rcpt_tos == ["tom@example.nl"]]

@@ -14,7 +14,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from crawlers.entries import Entry
-from pipeline import jobs
+from pipeline.digest import job as digest_job
+from pipeline.process import job as process_job
 from pipeline.store import Store
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # Thursday of ISO week 48
@@ -170,8 +171,8 @@ def test_the_mail_links_to_the_stories_beyond_its_quota_on_the_archive_page(
     with Store(settings.db_path) as store:
         store.sync_sources(settings.sources, NOW)
         store.save_entries(store.sources()[0].id, entries(), NOW)
-        jobs.process(settings, store, now=NOW)
-        report = jobs.digest(settings, store, now=NOW)
+        process_job.process(settings, store, now=NOW)
+        report = digest_job.digest(settings, store, now=NOW)
     assert report.ok and report.built == ["2026-W48/nl-thuiswerken"]
     html, text = mail_parts(settings)
     mail = section(html)
@@ -198,13 +199,13 @@ def test_an_edition_stored_with_its_top_5_only_is_sent_and_archived_without_a_de
     with Store(settings.db_path) as store:
         store.sync_sources(settings.sources, NOW)
         store.save_entries(store.sources()[0].id, entries(), NOW)
-        jobs.process(settings, store, now=NOW)
-        jobs.digest(settings, store, now=NOW, dry_run=True)  # built and stored, not sent
+        process_job.process(settings, store, now=NOW)
+        digest_job.digest(settings, store, now=NOW, dry_run=True)  # built and stored, not sent
     # as the previous code stored it: the top stories and the count of the others
     strip_kept_stories(settings.db_path)
     (settings.archive_dir / PAGE).unlink()
     with Store(settings.db_path) as store:
-        report = jobs.digest(settings, store, now=NOW + timedelta(hours=1))
+        report = digest_job.digest(settings, store, now=NOW + timedelta(hours=1))
     assert report.ok and report.built == [] and len(report.sent) == 1
     html, text = mail_parts(settings)
     mail = section(html)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import jobs
+from pipeline import jsonl
 from pipeline.jsonl import ImportError_, iter_export
 from pipeline.process import job as process_job
 from pipeline.store import Store
@@ -121,8 +121,8 @@ query = "burnout"
 
 def _run(settings, corpus: Path, now: datetime = NOW) -> list[dict]:
     with Store(settings.db_path) as store:
-        jobs.import_jsonl(store, corpus, now=now)
-        jobs.process(settings, store, now=now)
+        jsonl.import_jsonl(store, corpus, now=now)
+        process_job.process(settings, store, now=now)
         return list(iter_export(store.export_rows()))
 
 
@@ -218,7 +218,7 @@ def test_reprocessing_everything_gives_the_same_result(make_settings, corpus: Pa
     with Store(settings.db_path) as store:
         store.reset_processing()
         assert store.unprocessed_count() == 5
-        jobs.process(settings, store, now=NOW)
+        process_job.process(settings, store, now=NOW)
         second = list(iter_export(store.export_rows()))
     assert first == second
 
@@ -240,14 +240,14 @@ def test_a_crash_half_way_leaves_a_consistent_store(make_settings, corpus, monke
 
     monkeypatch.setattr(Store, "save_processed", flaky)
     with Store(settings.db_path) as store:
-        jobs.import_jsonl(store, corpus, now=NOW)
+        jsonl.import_jsonl(store, corpus, now=NOW)
         with pytest.raises(RuntimeError):
-            jobs.process(settings, store, now=NOW)
+            process_job.process(settings, store, now=NOW)
         # the first batch is stored whole, nothing of the second
         assert store.unprocessed_count() == 3
         assert store.story_count() >= 1
     with Store(settings.db_path) as store:
-        jobs.process(settings, store, now=NOW)
+        process_job.process(settings, store, now=NOW)
         after = list(iter_export(store.export_rows()))
     assert after == expected
 
@@ -270,8 +270,8 @@ def test_stories_are_stored_a_row_each_and_a_json_state_of_an_earlier_version_co
         for leftover in settings.db_path.parent.glob("trendwatch.db*"):
             leftover.unlink()
         with Store(settings.db_path) as store:
-            jobs.import_jsonl(store, first, now=NOW)
-            jobs.process(settings, store, now=NOW)
+            jsonl.import_jsonl(store, first, now=NOW)
+            process_job.process(settings, store, now=NOW)
             rows = store.cluster_stories()
             clusterer = StoryClusterer.from_stored(store.state("stories"), rows)
             assert len(rows) == len(clusterer.stories()) >= 1
@@ -301,7 +301,7 @@ def test_a_new_entity_watchlist_matches_stored_articles(make_settings, corpus: P
         + '\n[[watchlists]]\nname = "ahold"\ntitle = "Ahold"\nentities = ["Ahold Delhaize"]\n'
     )
     with Store(more.db_path) as store:
-        report = jobs.process(more, store, now=NOW)
+        report = process_job.process(more, store, now=NOW)
         out = _by_import_id(list(iter_export(store.export_rows())))
     assert report.rematched == ("ahold",)
     ahold = {k for k, r in out.items() if any(m["watchlist"] == "ahold" for m in r["matches"])}
@@ -377,7 +377,7 @@ def test_import_rejects_a_bad_file_and_stores_nothing(make_settings, tmp_path: P
         encoding="utf-8",
     )
     with Store(settings.db_path) as store, pytest.raises(ImportError_) as info:
-        jobs.import_jsonl(store, path, now=NOW)
+        jsonl.import_jsonl(store, path, now=NOW)
     lines = [line for line, _ in info.value.problems]
     assert lines == [2, 3, 4, 5, 6]
     message = str(info.value)
@@ -392,8 +392,8 @@ def test_import_rejects_a_bad_file_and_stores_nothing(make_settings, tmp_path: P
 def test_import_twice_adds_nothing(make_settings, corpus: Path) -> None:
     settings = make_settings(CONFIG)
     with Store(settings.db_path) as store:
-        first = jobs.import_jsonl(store, corpus, now=NOW)
-        second = jobs.import_jsonl(store, corpus, now=NOW)
+        first = jsonl.import_jsonl(store, corpus, now=NOW)
+        second = jsonl.import_jsonl(store, corpus, now=NOW)
         assert (first.new, second.new, second.unchanged) == (5, 0, 5)
         assert store.article_count() == 5
 
