@@ -9,28 +9,18 @@ import json
 import shutil
 import sqlite3
 from contextlib import closing
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from store_support import NOW, Src
 
 from crawlers.entries import Entry
 from pipeline.store import APPLICATION_ID, SCHEMA_VERSION, CrawlRecord, Store
 
 FIXTURE = Path(__file__).parents[2] / "fixtures" / "store" / "trendwatch-v4.db"
-NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # when the fixture was written
-WEEK = (NOW - timedelta(days=7), NOW)
+WEEK = (NOW - timedelta(days=7), NOW)  # the fixture was written at NOW
 EDITION = "2026-W48/nl-thuiswerken_banen"
-
-
-@dataclass
-class Src:
-    name: str
-    url: str
-    type: str = "feed"
-    language: str | None = "nl"
-    enabled: bool = True
 
 
 def schema(path: Path) -> list[tuple[str, str, str]]:
