@@ -1,4 +1,5 @@
-"""Backups on real SQLite files: ``Store.backup`` while others write, ``trendwatch backup``
+"""The connection on real SQLite files: a new database's pragmas and schema, refusing
+foreign and newer databases, ``Store.backup`` while others write, ``trendwatch backup``
 as a child process, and the backup written before a schema migration."""
 
 from __future__ import annotations
@@ -12,27 +13,15 @@ import subprocess
 import sys
 import time
 from contextlib import closing
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import sqlite_utils
+from store_support import NOW, Src, old_database
 
-from pipeline.store import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, Store, StoreError
+from pipeline.store import APPLICATION_ID, SCHEMA_VERSION, Store, StoreError
 from tests_support import REPO
 
-NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 STAMP = r"\d{8}-\d{6}"
-
-
-@dataclass
-class Src:
-    name: str
-    url: str
-    type: str = "feed"
-    language: str | None = "nl"
-    enabled: bool = True
 
 
 def read_only(path: Path) -> sqlite3.Connection:
@@ -52,6 +41,41 @@ def check_copy(path: Path) -> sqlite3.Connection:
 
 def state_keys(conn: sqlite3.Connection) -> set[str]:
     return {k for (k,) in conn.execute("SELECT key FROM state")}
+
+
+# --- opening a database ----------------------------------------------------------------
+
+
+def test_new_database_is_wal_with_foreign_keys_and_current_schema(tmp_path: Path) -> None:
+    with Store(tmp_path / "tw.db") as store:
+        assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+        assert store.schema_version == SCHEMA_VERSION
+    # reopening does not migrate again or lose anything
+    with Store(tmp_path / "tw.db") as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert {"sources", "articles", "matches", "editions", "deliveries"} <= set(
+            store.db.table_names()
+        )
+
+
+def test_refuses_foreign_and_newer_databases(tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE notes (x)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="not a trendwatch database"):
+        Store(other)
+    newer = tmp_path / "newer.db"
+    Store(newer).close()
+    conn = sqlite3.connect(newer)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="Upgrade trendwatch"):
+        Store(newer)
 
 
 # --- Store.backup while others write ---------------------------------------------------
@@ -221,21 +245,6 @@ def test_cli_backup_writes_a_checked_copy(tmp_path: Path) -> None:
 
 
 # --- the backup before a migration -------------------------------------------------------
-
-
-def old_database(path: Path, version: int) -> None:
-    """A database as trendwatch at schema ``version`` left it, with one source."""
-    db = sqlite_utils.Database(path)
-    for _, migrate in MIGRATIONS[:version]:
-        migrate(db)
-    db.execute(
-        "INSERT INTO sources (name, type, url, etag, created) VALUES (?, ?, ?, ?, ?)",
-        ["Bron", "feed", "https://x.test/feed", '"e1"', NOW.isoformat()],
-    )
-    db.execute(f"PRAGMA user_version = {version}")
-    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-    db.conn.commit()
-    db.close()
 
 
 @pytest.mark.parametrize("old", range(1, SCHEMA_VERSION))

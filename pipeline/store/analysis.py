@@ -1,0 +1,163 @@
+"""The NLP results: ``article_features`` (language, entities, keyphrases, MinHash),
+duplicate and story links on articles, and ``save_processed``, which stores one processed
+batch (with its matches, stories and the clusterer's state) in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from pipeline.store.connection import StoreBase
+from pipeline.store.matches import mark_processed, write_matches
+from pipeline.store.rows import ProcessedArticle, StoryRow
+from pipeline.store.values import chunks, iso, json_text
+
+
+class AnalysisMixin(StoreBase):
+    """NLP results per article, written one batch at a time."""
+
+    def save_processed(
+        self,
+        articles: Iterable[ProcessedArticle],
+        *,
+        matches: Iterable[tuple[int, str, dict[str, Any] | None]],
+        progress: dict[str, int],
+        stories: Iterable[StoryRow],
+        state: dict[str, str | bytes],
+        cluster_stories: tuple[dict[int, bytes], Iterable[int]] = ({}, ()),
+        repoint: Iterable[tuple[int, int]] = (),
+        merges: Iterable[tuple[int, int]] = (),
+        now: datetime,
+    ) -> int:
+        """Store one processed batch in one transaction: features, duplicate and story
+        links, watchlist matches, the stories touched and the clusterer's state (its
+        ``state`` rows, and ``cluster_stories``: the open stories to write, by id, and
+        the ids of those to delete). A crash part-way leaves the batch unprocessed, to
+        be done again from the same state."""
+        with self.transaction():
+            for story in stories:
+                self.db.execute(
+                    "INSERT INTO stories (id, label, representative_id, first_seen, last_seen,"
+                    " size, updated) VALUES (?, ?, NULL, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE"
+                    " SET label = excluded.label, first_seen = excluded.first_seen,"
+                    " last_seen = excluded.last_seen, size = excluded.size,"
+                    " updated = excluded.updated",
+                    [
+                        story.id,
+                        story.label,
+                        iso(story.first),
+                        iso(story.last),
+                        story.size,
+                        iso(now),
+                    ],
+                )
+            articles = list(articles)
+            ids = [a.id for a in articles]
+            analysed = iso(now)
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO article_features (article_id, language, entities,"
+                " keyphrases, terms, numbers, links, minhash, analysed_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        a.id,
+                        a.language,
+                        json_text(a.entities),
+                        json_text(a.keyphrases),
+                        json_text(a.terms),
+                        json_text(a.numbers),
+                        json_text(a.links),
+                        a.minhash,
+                        analysed,
+                    )
+                    for a in articles
+                ],
+            )
+            self.db.conn.executemany(
+                "UPDATE articles SET duplicate_of = ?, story_id = coalesce(?, story_id)"
+                " WHERE id = ?",
+                [(a.duplicate_of, a.story_id, a.id) for a in articles],
+            )
+            for old, new in merges:  # two stories turned out to be one
+                self.db.execute("UPDATE articles SET story_id = ? WHERE story_id = ?", [new, old])
+                self.db.execute("DELETE FROM stories WHERE id = ?", [old])
+            for old, new in repoint:  # a better canonical copy arrived
+                self.db.execute(
+                    "UPDATE articles SET duplicate_of = ? WHERE duplicate_of = ? OR id = ?",
+                    [new, old, old],
+                )
+                self.db.execute("UPDATE articles SET duplicate_of = NULL WHERE id = ?", [new])
+            # representatives last: they may be articles of this very batch
+            for story in stories:
+                self.db.execute(
+                    "UPDATE stories SET representative_id = ? WHERE id = ?",
+                    [story.representative_id, story.id],
+                )
+            # every watchlist was evaluated for these articles: clear theirs, store the hits
+            for chunk, marks in chunks(ids):
+                self.db.execute(f"DELETE FROM matches WHERE article_id IN ({marks})", chunk)
+            count = write_matches(self.db, (m for m in matches if m[2] is not None), now)
+            mark_processed(self.db, ids, progress, now)
+            for key, value in state.items():
+                self.db.execute(
+                    "INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key)"
+                    " DO UPDATE SET value = excluded.value",
+                    [key, value],
+                )
+            changed, removed = cluster_stories
+            self.db.conn.executemany(
+                "DELETE FROM cluster_stories WHERE id = ?", [(i,) for i in removed]
+            )
+            self.db.conn.executemany(
+                "INSERT INTO cluster_stories (id, state) VALUES (?, ?) ON CONFLICT (id)"
+                " DO UPDATE SET state = excluded.state",
+                list(changed.items()),
+            )
+        return count
+
+    def dedup_candidates(self, since: datetime) -> list[dict]:
+        """Processed articles first seen since ``since`` with their MinHash signature,
+        oldest first, for the near-duplicate index."""
+        return self._rows(
+            "SELECT a.id, a.duplicate_of, a.story_id, coalesce(a.published, a.fetched) AS date,"
+            " s.name AS source_name, f.minhash FROM articles a"
+            " JOIN article_features f ON f.article_id = a.id JOIN sources s ON s.id = a.source_id"
+            " WHERE a.fetched >= ? AND f.minhash IS NOT NULL ORDER BY a.id",
+            [iso(since)],
+        )
+
+    def article_infos(self, ids: Iterable[int]) -> list[dict]:
+        """Date, source and duplicate-of of the given articles (no signature)."""
+        wanted = sorted(set(ids))
+        rows: list[dict] = []
+        for chunk, marks in chunks(wanted):
+            rows += self._rows(
+                "SELECT a.id, a.duplicate_of, coalesce(a.published, a.fetched) AS date,"
+                " s.name AS source_name FROM articles a JOIN sources s ON s.id = a.source_id"
+                f" WHERE a.id IN ({marks})",
+                chunk,
+            )
+        return rows
+
+    def features(self, article_id: int) -> dict | None:
+        return self._one("SELECT * FROM article_features WHERE article_id = ?", [article_id])
+
+    def reset_processing(self) -> int:
+        """Forget every NLP result so ``process`` starts again from the first article."""
+        with self.transaction():
+            self.db.execute(
+                "UPDATE articles SET processed_at = NULL, duplicate_of = NULL, story_id = NULL"
+            )
+            for table in (
+                "article_features",
+                "matches",
+                "stories",
+                "state",
+                "cluster_stories",
+                "trends",
+            ):
+                self.db.execute(f"DELETE FROM {table}")
+            self.db.execute("UPDATE watchlists SET matched_through = 0")
+        # every article is to be processed again
+        return int(self.db.execute("SELECT count(*) FROM articles").fetchone()[0])

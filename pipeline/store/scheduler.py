@@ -1,0 +1,46 @@
+"""Scheduler state: the ``state`` table of keys and values (the clusterer's header, the
+scheduler's marks) and the sources' next polls, which the scheduler reads and spreads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pipeline.store.connection import StoreBase
+from pipeline.store.values import from_iso, iso
+
+
+class SchedulerMixin(StoreBase):
+    """Key/value state and the sources' next polls."""
+
+    def state(self, key: str) -> str | bytes | None:
+        row = self._one("SELECT value FROM state WHERE key = ?", [key])
+        return row["value"] if row else None
+
+    def set_state(self, key: str, value: str) -> None:
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key)"
+                " DO UPDATE SET value = excluded.value",
+                [key, value],
+            )
+
+    def next_polls(self) -> dict[str, datetime | None]:
+        """Each crawlable source's next poll (None: never polled), by name; sources
+        switched off are left out, and a pending Retry-After counts as the next poll."""
+        rows = self.db.execute(
+            "SELECT name, next_poll, retry_after FROM sources WHERE in_config = 1"
+            " AND enabled = 1 AND disabled_reason IS NULL"
+        ).fetchall()
+        out: dict[str, datetime | None] = {}
+        for name, next_poll, retry_after in rows:
+            times = [from_iso(t) for t in (next_poll, retry_after) if t]
+            out[name] = max((t for t in times if t is not None), default=None)
+        return out
+
+    def postpone_polls(self, polls: dict[str, datetime]) -> None:
+        """Move sources' next polls (the scheduler spreads overdue ones after a restart)."""
+        with self.transaction():
+            for name, when in polls.items():
+                self.db.execute(
+                    "UPDATE sources SET next_poll = ? WHERE name = ?", [iso(when), name]
+                )

@@ -1,0 +1,196 @@
+"""The schema: one migration per ``user_version`` step, from the first tables to the
+clusterer's open stories. A migration is never changed once released; a new one is
+appended (the connection applies them one step at a time, checking foreign keys after
+each). ``APPLICATION_ID`` marks a file as a trendwatch database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+APPLICATION_ID = 0x54574348  # "TWCH"
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE sources (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            type TEXT NOT NULL DEFAULT 'feed',
+            url TEXT NOT NULL,
+            language TEXT,
+            enabled INTEGER NOT NULL DEFAULT 1,
+            in_config INTEGER NOT NULL DEFAULT 1,
+            title TEXT,
+            etag TEXT,
+            last_modified TEXT,
+            last_fetched TEXT,
+            last_success TEXT,
+            last_error TEXT,
+            last_error_at TEXT,
+            consecutive_errors INTEGER NOT NULL DEFAULT 0,
+            warning TEXT,
+            next_poll TEXT,
+            created TEXT NOT NULL
+        );
+        CREATE TABLE articles (
+            id INTEGER PRIMARY KEY,
+            source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+            identity TEXT NOT NULL,
+            guid TEXT,
+            url TEXT,
+            title TEXT NOT NULL,
+            summary TEXT NOT NULL DEFAULT '',
+            content TEXT NOT NULL DEFAULT '',
+            text TEXT NOT NULL DEFAULT '',
+            author TEXT,
+            published TEXT,
+            fetched TEXT NOT NULL,
+            updated TEXT NOT NULL,
+            language TEXT,
+            categories TEXT NOT NULL DEFAULT '[]',
+            content_hash TEXT NOT NULL,
+            processed_at TEXT,
+            UNIQUE (source_id, identity)
+        );
+        CREATE INDEX articles_url ON articles(url);
+        CREATE INDEX articles_published ON articles(published);
+        CREATE INDEX articles_fetched ON articles(fetched);
+        CREATE INDEX articles_unprocessed ON articles(processed_at) WHERE processed_at IS NULL;
+        CREATE TABLE watchlists (
+            name TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            query TEXT NOT NULL,
+            matched_through INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE matches (
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            watchlist TEXT NOT NULL REFERENCES watchlists(name) ON DELETE CASCADE,
+            terms TEXT NOT NULL DEFAULT '[]',
+            location TEXT NOT NULL DEFAULT '',
+            snippet TEXT NOT NULL DEFAULT '',
+            created TEXT NOT NULL,
+            PRIMARY KEY (article_id, watchlist)
+        );
+        CREATE INDEX matches_watchlist ON matches(watchlist);
+        CREATE TABLE editions (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            slug TEXT NOT NULL,
+            title TEXT NOT NULL,
+            language TEXT NOT NULL,
+            period_start TEXT NOT NULL,
+            period_end TEXT NOT NULL,
+            year INTEGER NOT NULL,
+            week INTEGER NOT NULL,
+            watchlists TEXT NOT NULL,
+            item_count INTEGER NOT NULL,
+            archive_path TEXT NOT NULL,
+            data TEXT NOT NULL,
+            built_at TEXT NOT NULL
+        );
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            edition_id INTEGER NOT NULL REFERENCES editions(id) ON DELETE CASCADE,
+            subscriber TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'sending', 'sent', 'failed')),
+            transport TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            message_id TEXT,
+            last_error TEXT,
+            next_attempt TEXT,
+            created TEXT NOT NULL,
+            sent_at TEXT,
+            UNIQUE (edition_id, subscriber)
+        );
+        CREATE INDEX deliveries_status ON deliveries(status);
+        """
+    )
+
+
+def _v2(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE stories (
+            id INTEGER PRIMARY KEY,
+            label TEXT NOT NULL DEFAULT '',
+            representative_id INTEGER REFERENCES articles(id) ON DELETE SET NULL,
+            first_seen TEXT,
+            last_seen TEXT,
+            size INTEGER NOT NULL DEFAULT 0,
+            updated TEXT NOT NULL
+        );
+        CREATE INDEX stories_last_seen ON stories(last_seen);
+        ALTER TABLE articles ADD COLUMN duplicate_of INTEGER
+            REFERENCES articles(id) ON DELETE SET NULL;
+        ALTER TABLE articles ADD COLUMN story_id INTEGER
+            REFERENCES stories(id) ON DELETE SET NULL;
+        CREATE INDEX articles_story ON articles(story_id);
+        CREATE INDEX articles_duplicate_of ON articles(duplicate_of);
+        CREATE TABLE article_features (
+            article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+            language TEXT NOT NULL,
+            entities TEXT NOT NULL DEFAULT '[]',
+            keyphrases TEXT NOT NULL DEFAULT '[]',
+            terms TEXT NOT NULL DEFAULT '{}',
+            numbers TEXT NOT NULL DEFAULT '[]',
+            links TEXT NOT NULL DEFAULT '[]',
+            minhash BLOB,
+            analysed_at TEXT NOT NULL
+        );
+        CREATE TABLE state (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        CREATE TABLE trends (
+            week TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            term TEXT NOT NULL,
+            rank INTEGER NOT NULL,
+            data TEXT NOT NULL,
+            PRIMARY KEY (week, scope, kind, term)
+        );
+        """
+    )
+
+
+def _v3(db: sqlite_utils.Database) -> None:
+    """Source health for polite crawling: where the config points and where the feed
+    moved to, why a source was switched off, the server's hints and the poll interval."""
+    for column in (
+        "config_url TEXT",  # the URL in the config; url differs after a 301/308
+        "moved_from TEXT",  # the URL before the last permanent redirect
+        "url_changed_at TEXT",
+        "disabled_reason TEXT",  # set when the crawler switched the source off (410 Gone)
+        "disabled_at TEXT",
+        "retry_after TEXT",  # 429/503 Retry-After: no poll before this time
+        "cache_max_age INTEGER",  # seconds, from Cache-Control max-age
+        "feed_ttl INTEGER",  # minutes, from the feed's <ttl> or sy:updatePeriod
+        "poll_interval INTEGER",  # seconds: the adaptive interval chosen last time
+        "last_status INTEGER",  # HTTP status of the last fetch (0: no response)
+        "last_duration REAL",  # seconds the last crawl of the source took
+    ):
+        db.execute(f"ALTER TABLE sources ADD COLUMN {column}")
+    db.execute("UPDATE sources SET config_url = url")
+    db.execute(
+        "CREATE INDEX articles_source_date ON articles(source_id, coalesce(published, fetched))"
+    )
+
+
+def _v4(db: sqlite_utils.Database) -> None:
+    """The story clusterer's open stories, one row each, so that a batch writes only the
+    stories it changed (the rest of its state stays in ``state``)."""
+    db.execute("CREATE TABLE cluster_stories (id INTEGER PRIMARY KEY, state BLOB NOT NULL)")
+
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
+    ("initial schema", _v1),
+    ("features, duplicates, stories, trends", _v2),
+    ("source health: moves, 410, Retry-After, adaptive polling", _v3),
+    ("the clusterer's open stories in rows", _v4),
+]
+SCHEMA_VERSION = len(MIGRATIONS)

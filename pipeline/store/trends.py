@@ -1,0 +1,70 @@
+"""The ``trends`` table and the reads the trend job makes: tagged articles of a week,
+whether there is history before it, and which entities were seen before."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from pipeline.store.connection import StoreBase
+from pipeline.store.values import chunks, iso, json_text
+
+
+class TrendsMixin(StoreBase):
+    """Trends per week and scope, and what they are computed from."""
+
+    def tagged_articles(self, start: datetime, end: datetime) -> list[dict]:
+        """Canonical (non-duplicate) processed articles dated in [start, end), with their
+        keyphrases, entities and the watchlists they matched."""
+        return self._rows(
+            "SELECT a.id, a.story_id, f.keyphrases, f.entities,"
+            " coalesce(a.published, a.fetched) AS date,"
+            " (SELECT json_group_array(m.watchlist) FROM matches m WHERE m.article_id = a.id)"
+            " AS watchlists FROM articles a JOIN article_features f ON f.article_id = a.id"
+            " WHERE a.duplicate_of IS NULL AND coalesce(a.published, a.fetched) >= ?"
+            " AND coalesce(a.published, a.fetched) < ?",
+            [iso(start), iso(end)],
+        )
+
+    def has_articles_before(self, when: datetime) -> bool:
+        row = self._one(
+            "SELECT 1 AS x FROM articles WHERE coalesce(published, fetched) < ? LIMIT 1",
+            [iso(when)],
+        )
+        return row is not None
+
+    def entity_seen_before(self, keys: Iterable[str], before: datetime) -> set[str]:
+        """Which of ``keys`` occur in an article dated before ``before``."""
+        wanted = sorted(set(keys))
+        if not wanted:
+            return set()
+        found: set[str] = set()
+        for chunk, marks in chunks(wanted):
+            rows = self._rows(
+                "SELECT DISTINCT json_extract(e.value, '$.key') AS key"
+                " FROM articles a JOIN article_features f ON f.article_id = a.id,"
+                " json_each(f.entities) e WHERE coalesce(a.published, a.fetched) < ?"
+                f" AND json_extract(e.value, '$.key') IN ({marks})",
+                [iso(before), *chunk],
+            )
+            found.update(r["key"] for r in rows)
+        return found
+
+    def save_trends(self, week: str, scope: str, trends: Iterable[dict[str, Any]]) -> None:
+        with self.transaction():
+            self.db.execute("DELETE FROM trends WHERE week = ? AND scope = ?", [week, scope])
+            for rank, t in enumerate(trends):
+                self.db.execute(
+                    "INSERT INTO trends (week, scope, kind, term, rank, data)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    [week, scope, t["kind"], t["term"], rank, json_text(t)],
+                )
+
+    def trends(self, week: str, scope: str = "*") -> list[dict]:
+        rows = self._rows(
+            "SELECT data FROM trends WHERE week = ? AND scope = ? ORDER BY kind, rank",
+            [week, scope],
+        )
+        return [json.loads(r["data"]) for r in rows]

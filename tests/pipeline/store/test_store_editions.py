@@ -1,0 +1,38 @@
+"""Editions and deliveries on a real SQLite file: one edition per key, and a delivery
+that only one runner can claim."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from store_support import NOW
+
+from pipeline.store import Store
+
+
+def test_edition_key_is_unique_and_delivery_claimed_once(store: Store) -> None:
+    row = {
+        "key": "2026-W48/nl-w",
+        "slug": "nl-w",
+        "title": "T",
+        "language": "nl",
+        "period_start": (NOW - timedelta(days=7)).isoformat(),
+        "period_end": NOW.isoformat(),
+        "year": 2026,
+        "week": 48,
+        "watchlists": "w",
+        "item_count": 0,
+        "archive_path": "2026/W48/nl-w.html",
+        "data": "{}",
+        "built_at": NOW.isoformat(),
+    }
+    first = store.add_edition(row)
+    assert store.add_edition({**row, "title": "other"}) == first
+    assert len(store.editions()) == 1
+    d = store.ensure_delivery(first, "a@example.org", NOW)
+    assert store.ensure_delivery(first, "a@example.org", NOW)["id"] == d["id"]
+    assert store.claim_delivery(d["id"], "outbox", "<m@x>") is True
+    assert store.claim_delivery(d["id"], "outbox", "<m@x>") is False  # second runner loses
+    store.finish_delivery(d["id"], "sent", NOW)
+    assert store.delivery(d["id"])["status"] == "sent"
+    assert store.delivery_counts() == {"sent": 1}
