@@ -6,9 +6,9 @@ import base64
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from crawl_support import run_with_client
 from pytest_httpserver import HTTPServer
 
+from crawl_support import run_with_client
 from crawlers.alerts import search_feed_url, translate_query, unwrap_link
 from crawlers.feed_crawler import CrawlOutcome, FetchState, crawl_feed
 from crawlers.http import CrawlClient

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from crawl_support import run_with_client
 from pytest_httpserver import HTTPServer
 
+from crawl_support import run_with_client
 from crawlers.discover import discover_feeds, fallback_urls, find_feeds
 from crawlers.http import CrawlClient
 

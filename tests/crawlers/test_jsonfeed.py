@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from crawl_support import run_with_client
 from pytest_httpserver import HTTPServer
 
+from crawl_support import run_with_client
 from crawlers.feed_crawler import CrawlOutcome, FetchState, crawl_feed
 from crawlers.feeds import FeedParseError, parse_feed
 from crawlers.http import CrawlClient

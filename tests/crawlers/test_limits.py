@@ -13,10 +13,10 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import pytest
-from crawl_support import LoopClock, run_with_client, until
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from crawl_support import LoopClock, run_with_client, until
 from crawlers.http import CrawlClient, fetch
 from crawlers.limits import HostLimiter
 

@@ -18,10 +18,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from crawl_support import LoopClock, run_with_client, until
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from crawl_support import LoopClock, run_with_client, until
 from crawlers import netguard
 from crawlers.decoding import HAS_BROTLI
 from crawlers.feed_crawler import CrawlOutcome, FetchState, crawl_feed

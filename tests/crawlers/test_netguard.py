@@ -18,10 +18,10 @@ import ipaddress
 from urllib.parse import urlsplit
 
 import pytest
-from crawl_support import run_with_client
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
+from crawl_support import run_with_client
 from crawlers import netguard
 from crawlers.http import CrawlClient, FetchResult, fetch
 from crawlers.netguard import is_public_address

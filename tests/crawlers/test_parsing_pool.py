@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from crawl_support import run_with_client
 from pytest_httpserver import HTTPServer
 
+from crawl_support import run_with_client
 from crawlers.feed_crawler import CrawlOutcome, FetchState, crawl_feed
 from crawlers.feeds import FeedParseError, parse_feed
 from crawlers.http import CrawlClient

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from crawl_support import run_with_client
 from pytest_httpserver import HTTPServer
 
+from crawl_support import run_with_client
 from crawlers.feed_crawler import FetchState, crawl_feed
 from crawlers.http import CrawlClient
 from crawlers.pages import fetch_page

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+
 from settings_support import load
 from settings_support import only as only_problem
 from settings_support import problems as found

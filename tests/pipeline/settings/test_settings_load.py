@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from settings_support import EXAMPLE, REPO, load, only, write
 
 from pipeline.settings import (
     TOP_KEYS,
@@ -15,6 +14,7 @@ from pipeline.settings import (
     default_config_path,
     load_settings,
 )
+from settings_support import EXAMPLE, REPO, load, only, write
 
 
 def test_example_config_loads() -> None:

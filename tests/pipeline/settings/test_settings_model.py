@@ -7,7 +7,6 @@ from datetime import time
 from pathlib import Path
 
 import pytest
-from settings_support import BASE, EXAMPLE, load
 
 from pipeline.schedule.decide import DigestTime
 from pipeline.settings import (
@@ -15,6 +14,7 @@ from pipeline.settings import (
     ConfigProblem,
     load_settings,
 )
+from settings_support import BASE, EXAMPLE, load
 
 
 def test_password_reads_env_var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

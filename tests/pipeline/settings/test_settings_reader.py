@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from settings_support import BASE, by_key, only, problems
 
 from pipeline.settings import (
     TOP_KEYS,
     ConfigError,
 )
+from settings_support import BASE, by_key, only, problems
 
 
 def test_unknown_top_level_key(tmp_path: Path) -> None:

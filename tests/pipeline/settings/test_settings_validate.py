@@ -7,7 +7,6 @@ from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
-from settings_support import BASE, EXAMPLE, by_key, load, only, problems
 
 from pipeline.settings import (
     ConfigError,
@@ -15,6 +14,7 @@ from pipeline.settings import (
     load_settings,
     validate_settings_data,
 )
+from settings_support import BASE, EXAMPLE, by_key, load, only, problems
 
 
 def test_defaults_applied(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+
 from settings_support import BASE, by_key, load, only, problems
 
 

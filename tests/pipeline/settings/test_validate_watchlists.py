@@ -7,12 +7,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from settings_support import BASE, by_key, load, only, problems
 
 from pipeline.settings import (
     ConfigError,
     load_settings,
 )
+from settings_support import BASE, by_key, load, only, problems
 
 
 def test_subscriber_names_missing_watchlist(tmp_path: Path) -> None:

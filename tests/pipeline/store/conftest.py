@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from store_support import NOW, Src
 
 from pipeline.store import Store
+from store_support import NOW, Src
 
 
 @pytest.fixture

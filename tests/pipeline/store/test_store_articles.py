@@ -7,9 +7,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from store_support import NOW, Src, entry, source_id
 
 from pipeline.store import Store
+from store_support import NOW, Src, entry, source_id
 
 
 def test_saving_the_same_entries_twice_adds_no_rows(store: Store) -> None:

@@ -16,9 +16,9 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from store_support import NOW, Src, old_database
 
 from pipeline.store import APPLICATION_ID, SCHEMA_VERSION, Store, StoreError
+from store_support import NOW, Src, old_database
 from tests_support import REPO
 
 STAMP = r"\d{8}-\d{6}"

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from store_support import NOW
-
 from pipeline.store import Store
+from store_support import NOW
 
 
 def test_edition_key_is_unique_and_delivery_claimed_once(store: Store) -> None:

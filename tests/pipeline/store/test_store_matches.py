@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from store_support import NOW, Wl, entry, source_id
-
 from pipeline.store import Store
+from store_support import NOW, Wl, entry, source_id
 
 
 def test_changed_watchlist_query_drops_old_matches(store: Store) -> None:

@@ -13,10 +13,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from store_support import NOW, Src
 
 from crawlers.entries import Entry
 from pipeline.store import APPLICATION_ID, SCHEMA_VERSION, CrawlRecord, Store
+from store_support import NOW, Src
 
 FIXTURE = Path(__file__).parents[2] / "fixtures" / "store" / "trendwatch-v4.db"
 WEEK = (NOW - timedelta(days=7), NOW)  # the fixture was written at NOW

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from store_support import NOW, Src, old_database
-
 from pipeline.store import SCHEMA_VERSION, Store
+from store_support import NOW, Src, old_database
 
 
 def test_v3_migration_keeps_sources_and_records_their_config_url(tmp_path: Path) -> None:

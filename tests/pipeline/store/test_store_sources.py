@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from store_support import NOW, Src
-
 from pipeline.store import Store
+from store_support import NOW, Src
 
 
 def test_sources_follow_the_config(store: Store) -> None:
