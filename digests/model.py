@@ -131,7 +131,9 @@ class Edition:
 
     @property
     def item_count(self) -> int:
-        return sum(s.count for s in self.sections)
+        """The stories of the edition, each once: a story that belongs to several
+        sections is shown in full in one and referred to in the others."""
+        return sum(len(s.items) + len(s.more_items) + s.more_missing for s in self.sections)
 
 
 @dataclass(frozen=True)

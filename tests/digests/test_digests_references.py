@@ -33,7 +33,16 @@ def with_reference(edition: Edition) -> Edition:
     )
     return replace(
         edition,
-        sections=(replace(social, items=(linkedin, *social.items[1:]), more=0), verzuim),
+        sections=(
+            replace(
+                social,
+                items=(linkedin, *social.items[1:]),
+                more=0,
+                more_items=(),
+                more_references=(),
+            ),
+            verzuim,
+        ),
     )
 
 
@@ -130,4 +139,6 @@ def test_english_reference(make_edition: EditionFactory) -> None:
     rendered = render_edition(edition)
     assert f"{LINKEDIN} (also under Social media at work)" in " ".join(rendered.text.split())
     assert "· also under Social media at work</span>" in rendered.html
-    assert make_subject(edition).endswith(": 5 articles")
+    # four stories: the LinkedIn story belongs to both sections and counts once
+    assert [s.count for s in edition.sections] == [3, 2]
+    assert make_subject(edition).endswith(": 4 articles")
