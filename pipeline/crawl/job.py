@@ -187,7 +187,8 @@ def http_options(settings: Settings) -> HttpOptions:
 
 @dataclass
 class _Result:
-    """A crawl's outcome in the terms the store records, whatever the source type."""
+    """A crawl's outcome, whatever the source type: what :mod:`pipeline.crawl.decide`
+    decides on (its ``Outcome``), and the entries to save."""
 
     entries: list[Entry] = field(default_factory=list)
     error: str | None = None
