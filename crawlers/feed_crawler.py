@@ -30,7 +30,7 @@ class CrawlOutcome:
 
     What the store acts on besides the entries: ``moved_to`` (update the source URL and
     log it), ``gone`` (disable the source), ``retry_after`` (no poll before it),
-    ``cache_max_age`` and ``ttl`` (inputs to :func:`crawlers.polling.next_interval`),
+    ``cache_max_age`` and ``ttl`` (inputs to :func:`pipeline.crawl.decide.next_interval`),
     ``fetch.etag``/``fetch.last_modified`` (the next conditional GET), ``warning``.
     """
 

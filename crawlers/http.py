@@ -77,7 +77,7 @@ class FetchResult:
     The store acts on: ``moved_to`` (a 301/308 chain ended in success: update the
     source URL and log it), ``gone`` (410: disable the source), ``retry_after`` (429/503:
     do not poll before it), ``cache_max_age`` (seconds the response stays fresh: an input
-    to :func:`crawlers.polling.next_interval`), ``etag``/``last_modified`` (send back
+    to :func:`pipeline.crawl.decide.next_interval`), ``etag``/``last_modified`` (send back
     next time).
     """
 

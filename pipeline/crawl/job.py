@@ -1,10 +1,10 @@
 """The crawl job: every due source once (feeds, alerts and blogs) into the store.
 
-All fetch scheduling decisions live here, in one place: which sources are due, when a
-source is polled next (adaptive interval on success, exponential back-off on failure,
-never before a Retry-After), and what a permanent redirect (the stored URL follows it)
-or 410 Gone (the source is switched off) does to a source. The CLI's ``crawl`` and the
-scheduler call :func:`crawl` (or :func:`crawl_async`).
+The fetch loop and the saving; every fetch-scheduling decision (which sources are due,
+when a source is polled next, what a permanent redirect or 410 Gone does to it) is
+taken in :mod:`pipeline.crawl.decide`. For each source: fetch and parse (``crawlers/``),
+save the entries, decide what the crawl leaves on the source, record it, log it. The
+CLI's ``crawl`` and the scheduler call :func:`crawl` (or :func:`crawl_async`).
 
 One HTTP client (:func:`crawlers.http.make_client`) carries every request of a crawl,
 so the per-host limit and delay hold across sources, full-text pages and robots.txt.
@@ -21,7 +21,7 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from crawlers.blog import BlogConfig, crawl_blog_async
 from crawlers.blog.config import BLOG_USER_AGENT
@@ -31,15 +31,13 @@ from crawlers.feed_crawler import CrawlOutcome, FeedParser, FetchState, crawl_fe
 from crawlers.fulltext import FullTextError, apply_full_text, fetch_full_text, needs_full_text
 from crawlers.http import USER_AGENT, CrawlClient, HttpOptions, make_client
 from crawlers.parsing_pool import AdaptiveParser, ParsingPool
-from crawlers.polling import next_interval
 from crawlers.robots import RobotsCache
+from pipeline.crawl import decide
 from pipeline.settings import BlogOptions, Settings, Source
 from pipeline.store import CrawlRecord, SaveResult, SourceRow, Store
 
 log = logging.getLogger("trendwatch")
 
-MAX_BACKOFF = timedelta(hours=24)  # longest wait after repeated failures
-MAX_RETRY_AFTER = timedelta(days=7)  # a Retry-After further ahead is cut to this
 FULL_TEXT_CONCURRENCY = 8  # article pages in flight at once (per-host limits apply too)
 BLOG_CONCURRENCY = 2  # spider child processes at once
 # With more feed sources with new content than this, feeds are parsed in a process pool,
@@ -91,14 +89,6 @@ class SourceReport:
         if self.warning:
             parts.append(self.warning)
         return "; ".join(parts)
-
-
-def next_poll_after(success: bool, errors: int, every: timedelta, now: datetime) -> datetime:
-    """When to poll again: the interval after a success, exponential back-off
-    (interval x 2^(errors-1), at most a day) after consecutive failures."""
-    if success or errors <= 0:
-        return now + every
-    return now + min(every * (2 ** min(errors - 1, 16)), max(MAX_BACKOFF, every))
 
 
 def crawl(
@@ -197,7 +187,8 @@ def http_options(settings: Settings) -> HttpOptions:
 
 @dataclass
 class _Result:
-    """A crawl's outcome in the terms the store records, whatever the source type."""
+    """A crawl's outcome, whatever the source type: what :mod:`pipeline.crawl.decide`
+    decides on (its ``Outcome``), and the entries to save."""
 
     entries: list[Entry] = field(default_factory=list)
     error: str | None = None
@@ -384,118 +375,96 @@ class _Crawl:
     def record(
         self, row: SourceRow, source: Source, result: _Result, seconds: float
     ) -> SourceReport:
+        """Decide what the crawl leaves on the source (pure), store it (with the entries,
+        in one transaction), and log it; the report says what happened."""
         now = self.clock()
-        base = self.settings.schedule.crawl_every
-        name = row.name
+        every = self.settings.schedule.crawl_every
         if result.error:
-            errors = row.consecutive_errors + 1
-            next_poll = next_poll_after(False, errors, base, now)
-            retry_after = None
-            if result.retry_after is not None:
-                retry_after = min(result.retry_after, now + MAX_RETRY_AFTER)
-                next_poll = max(next_poll, retry_after)
-            self.store.record_crawl(
-                row.id,
-                now,
-                CrawlRecord(
-                    ok=False,
-                    next_poll=next_poll,
-                    status=result.status,
-                    error=result.error,
-                    retry_after=retry_after,
-                    gone=result.gone,
-                    duration=seconds,
-                ),
-            )
-            if result.gone:
-                log.warning("source %r: gone (410), disabled: %s", name, row.url)
-            elif retry_after is not None:
-                log.warning(
-                    "source %r: rate limited (%s), retry after %s",
-                    name,
-                    result.error,
-                    f"{retry_after:%Y-%m-%d %H:%M:%S} UTC",
-                )
-            else:
-                log.warning("source %r: %s (failure %d in a row)", name, result.error, errors)
+            intent = decide.after_failure(result, row, every, now, duration=seconds)
+            self.store.record_crawl(row.id, now, intent)
+            _log_failure(row, intent)
+            gone = intent.disabled_reason is not None
             return SourceReport(
-                name,
+                row.name,
                 "error",
                 error=result.error,
                 seconds=seconds,
                 type=row.type,
-                gone=result.gone,
-                retry_after=retry_after,
-                next_poll=None if result.gone else next_poll,
+                gone=gone,
+                retry_after=intent.retry_after,
+                next_poll=None if gone else intent.next_poll,
             )
+        polling = decide.Polling(every, source.min_interval, source.max_interval)
         with self.store.transaction():  # the entries and the health, together or not at all
             saved = (
                 self.store.save_entries(row.id, result.entries, now)
                 if result.entries
                 else SaveResult()
             )
-            interval = next_interval(
-                self.store.recent_entry_times(row.id),
+            intent = decide.after_success(
+                result,
+                row,
+                polling,
                 now,
-                base,
-                source.min_interval,
-                source.max_interval,
-                cache_max_age=result.cache_max_age,
-                feed_ttl_minutes=result.ttl or row.feed_ttl,
+                entry_times=self.store.recent_entry_times(row.id),
                 new_entries=saved.new,
+                duration=seconds,
             )
-            next_poll = now + interval
-            self.store.record_crawl(
-                row.id,
-                now,
-                CrawlRecord(
-                    ok=True,
-                    next_poll=next_poll,
-                    status=result.status,
-                    warning=result.warning,
-                    etag=result.etag,
-                    last_modified=result.last_modified,
-                    title=result.title,
-                    poll_interval=int(interval.total_seconds()),
-                    cache_max_age=result.cache_max_age,
-                    feed_ttl=result.ttl,
-                    moved_to=result.moved_to,
-                    duration=seconds,
-                ),
-            )
-        if result.moved_to and result.moved_to != row.url:
-            log.warning(
-                "source %r moved permanently: %s → %s (update the config when convenient)",
-                name,
-                row.url,
-                result.moved_to,
-            )
-        if result.warning:
-            log.warning("source %r: %s", name, result.warning)
-        entries = len(result.entries) + result.keep
-        if result.not_modified:
-            log.info("source %r: not modified (%.2f s)", name, seconds)
-        else:
-            log.info(
-                "source %r: %d entries, %d new, %d updated%s (%.2f s)",
-                name,
-                entries,
-                saved.new,
-                saved.updated,
-                f", {saved.known} already stored from other sources" if saved.known else "",
-                seconds,
-            )
-        return SourceReport(
-            name,
+            self.store.record_crawl(row.id, now, intent)
+        report = SourceReport(
+            row.name,
             "not modified" if result.not_modified else "ok",
             new=saved.new,
             updated=saved.updated,
-            entries=entries,
+            entries=len(result.entries) + result.keep,
             warning=result.warning,
             seconds=seconds,
             type=row.type,
             known=saved.known,
             full_text=result.full_text,
-            moved_to=result.moved_to if result.moved_to != row.url else None,
-            next_poll=next_poll,
+            moved_to=intent.moved_to,
+            next_poll=intent.next_poll,
+        )
+        _log_success(report, row.url)
+        return report
+
+
+def _log_failure(row: SourceRow, intent: CrawlRecord) -> None:
+    """One line about a failed crawl: gone, rate limited, or the failure count."""
+    if intent.disabled_reason is not None:
+        log.warning("source %r: gone (410), disabled: %s", row.name, row.url)
+    elif intent.retry_after is not None:
+        log.warning(
+            "source %r: rate limited (%s), retry after %s",
+            row.name,
+            intent.error,
+            f"{intent.retry_after:%Y-%m-%d %H:%M:%S} UTC",
+        )
+    else:
+        log.warning("source %r: %s (failure %d in a row)", row.name, intent.error, intent.errors)
+
+
+def _log_success(report: SourceReport, old_url: str) -> None:
+    """What a successful crawl did to the source (a move, a warning) and brought in."""
+    name = report.name
+    if report.moved_to:
+        log.warning(
+            "source %r moved permanently: %s → %s (update the config when convenient)",
+            name,
+            old_url,
+            report.moved_to,
+        )
+    if report.warning:
+        log.warning("source %r: %s", name, report.warning)
+    if report.status == "not modified":
+        log.info("source %r: not modified (%.2f s)", name, report.seconds)
+    else:
+        log.info(
+            "source %r: %d entries, %d new, %d updated%s (%.2f s)",
+            name,
+            report.entries,
+            report.new,
+            report.updated,
+            f", {report.known} already stored from other sources" if report.known else "",
+            report.seconds,
         )

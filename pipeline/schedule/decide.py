@@ -9,16 +9,16 @@ tested with fixed clocks:
   including the weeks daylight saving time starts or ends;
 * :func:`digest_due` decides whether the latest digest slot should be sent now,
   was already handled, or came due too long ago (the process was down);
-* :func:`jitter` and :func:`spread_overdue` spread overdue source polls after a
-  restart so they are not all fetched at once;
 * :func:`next_wakeup` bounds how long the scheduler sleeps.
+
+Spreading overdue source polls after a restart is a fetch-scheduling decision:
+:func:`pipeline.crawl.decide.spread_overdue`, with every other one.
 """
 
 from __future__ import annotations
 
 import datetime
-import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -29,17 +29,13 @@ __all__ = [
     "DigestTime",
     "digest_due",
     "edition_week",
-    "jitter",
     "last_slot",
     "next_slot",
     "next_wakeup",
     "slot_in_week",
-    "spread_overdue",
 ]
 
 UTC = datetime.UTC
-_ZERO = datetime.timedelta(0)
-_MICROSECOND = datetime.timedelta(microseconds=1)
 _ONE_WEEK = datetime.timedelta(weeks=1)
 
 Week = tuple[int, int]  # ISO (year, week)
@@ -180,39 +176,6 @@ def digest_due(
     else:
         decision = Decision.LATE
     return DigestDue(decision, slot, week)
-
-
-def jitter(name: str, window: datetime.timedelta) -> datetime.timedelta:
-    """A deterministic offset in ``[0, window)`` for ``name`` (0 if ``window <= 0``).
-
-    Based on SHA-256 of the name, so it is the same in every process and run
-    (unlike ``hash()``, which is salted per process).
-    """
-    steps = window // _MICROSECOND
-    if steps <= 0:
-        return _ZERO
-    digest = hashlib.sha256(name.encode("utf-8")).digest()
-    return (int.from_bytes(digest, "big") % steps) * _MICROSECOND
-
-
-def spread_overdue(
-    next_polls: Mapping[str, datetime.datetime | None],
-    now: datetime.datetime,
-    window: datetime.timedelta,
-) -> dict[str, datetime.datetime]:
-    """New next-poll times for the overdue sources, spread over ``window``.
-
-    A source is overdue when its next poll is None (never scheduled) or at or
-    before ``now``; each gets ``now + jitter(name, window)``, so a restart after
-    downtime does not fetch everything at once. Only overdue sources are in the
-    result; sources polled later are left alone. ``window <= 0``: all get ``now``.
-    """
-    _require_aware(now)
-    return {
-        name: now + jitter(name, window)
-        for name, due in next_polls.items()
-        if due is None or due <= now
-    }
 
 
 def next_wakeup(

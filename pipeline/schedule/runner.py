@@ -34,10 +34,11 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from digests.fsutil import make_private_dir
+from pipeline.crawl.decide import spread_overdue
 from pipeline.digest import archive as archive_job
 from pipeline.digest import job as digest_job
 from pipeline.process import job as process_job
-from pipeline.schedule.decide import next_slot, next_wakeup, spread_overdue
+from pipeline.schedule.decide import next_slot, next_wakeup
 from pipeline.settings import ConfigError, Settings, load_settings, show_duration
 from pipeline.store import Store
 

@@ -7,11 +7,38 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from typing import Any
 
 from crawlers.entries import Entry
+from pipeline.crawl.ownership import Action, Holder, claim, must_look_up
 from pipeline.store.connection import StoreBase
 from pipeline.store.rows import SaveResult
 from pipeline.store.values import chunks, iso
+
+# the columns an entry sets on its article's row when it is stored again or taken over
+_CONTENT = (
+    "guid = :guid, url = :url, title = :title, summary = :summary, content = :content,"
+    " text = :text, author = :author, published = coalesce(:published, published),"
+    " language = :language, categories = :categories, content_hash = :content_hash,"
+    " updated = :now"
+)
+
+
+def _article_values(e: Entry) -> dict[str, Any]:
+    """An entry's columns, as the articles table keeps them."""
+    return {
+        "guid": e.guid,
+        "url": e.url,
+        "title": e.title,
+        "summary": e.summary,
+        "content": e.content,
+        "text": e.text,
+        "author": e.author,
+        "published": iso(e.published),
+        "language": e.language,
+        "categories": json.dumps(list(e.categories), ensure_ascii=False),
+        "content_hash": e.content_hash,
+    }
 
 
 class ArticlesMixin(StoreBase):
@@ -22,102 +49,78 @@ class ArticlesMixin(StoreBase):
         the (source, identity) pair is unique, so repeating a save adds nothing.
 
         One article, one row, across an alert and the publisher's own feed (their links
-        are unwrapped to the same canonical URL): an alert's new entry whose URL is
-        stored already, from any other source, is not stored again (``known``); a
-        feed's new entry whose URL only an alert has brought in takes over that row
-        (the feed's fuller copy replaces the alert's snippet, and is processed again)."""
+        are unwrapped to the same canonical URL): for each new entry, the crawl stage's
+        :func:`pipeline.crawl.ownership.claim` says whether it is stored already from
+        another source (``known``: an alert's copy), takes over an alert's row (a feed's
+        fuller copy, processed again), or gets a row of its own."""
         new = updated = unchanged = known = 0
         with self.transaction():
             kind = self._one("SELECT type FROM sources WHERE id = ?", [source_id])
-            is_alert = bool(kind) and kind["type"] == "alert"
-            alerts_exist = is_alert or bool(
+            from_alert = bool(kind) and kind["type"] == "alert"
+            alerts_exist = from_alert or bool(
                 self._one("SELECT 1 AS x FROM sources WHERE type = 'alert' LIMIT 1")
             )
             for e in entries:
-                digest = e.content_hash
+                values = _article_values(e)
                 row = self._one(
                     "SELECT id, content_hash, published FROM articles"
                     " WHERE source_id = ? AND identity = ?",
                     [source_id, e.identity],
                 )
-                values = {
-                    "guid": e.guid,
-                    "url": e.url,
-                    "title": e.title,
-                    "summary": e.summary,
-                    "content": e.content,
-                    "text": e.text,
-                    "author": e.author,
-                    "published": iso(e.published),
-                    "language": e.language,
-                    "categories": json.dumps(list(e.categories), ensure_ascii=False),
-                    "content_hash": digest,
-                }
-                if row is None and e.url and alerts_exist:
-                    if is_alert:
-                        if self._one(
-                            "SELECT id FROM articles WHERE url = ? AND source_id != ? LIMIT 1",
-                            [e.url, source_id],
-                        ):
-                            known += 1
-                            continue
+                if row is not None:
+                    if self._refresh_article(row, values, now):
+                        updated += 1
                     else:
-                        held = self._one(
-                            "SELECT a.id FROM articles a JOIN sources s ON s.id = a.source_id"
-                            " WHERE a.url = ? AND s.type = 'alert' AND NOT EXISTS (SELECT 1"
-                            " FROM articles b JOIN sources t ON t.id = b.source_id"
-                            " WHERE b.url = a.url AND t.type != 'alert') LIMIT 1",
-                            [e.url],
-                        )
-                        if held:
-                            self.db.execute(
-                                "UPDATE articles SET source_id = :source_id,"
-                                " identity = :identity, guid = :guid, url = :url,"
-                                " title = :title, summary = :summary, content = :content,"
-                                " text = :text, author = :author,"
-                                " published = coalesce(:published, published),"
-                                " language = :language, categories = :categories,"
-                                " content_hash = :content_hash, updated = :now,"
-                                " processed_at = NULL WHERE id = :id",
-                                {
-                                    **values,
-                                    "source_id": source_id,
-                                    "identity": e.identity,
-                                    "id": held["id"],
-                                    "now": iso(now),
-                                },
-                            )
-                            new += 1
-                            continue
-                if row is None:
+                        unchanged += 1
+                    continue
+                look = must_look_up(e.url, from_alert, alerts_exist)
+                owner = claim(source_id, from_alert, self._url_holders(e.url) if look else [])
+                if owner.action is Action.KNOWN:
+                    known += 1
+                    continue
+                values |= {"source_id": source_id, "identity": e.identity, "now": iso(now)}
+                if owner.action is Action.TAKE_OVER:
+                    self.db.execute(
+                        "UPDATE articles SET source_id = :source_id, identity = :identity,"
+                        f" {_CONTENT}, processed_at = NULL WHERE id = :id",
+                        {**values, "id": owner.article_id},
+                    )
+                else:
                     self.db.execute(
                         "INSERT INTO articles (source_id, identity, guid, url, title, summary,"
                         " content, text, author, published, fetched, updated, language,"
                         " categories, content_hash) VALUES (:source_id, :identity, :guid,"
                         " :url, :title, :summary, :content, :text, :author, :published,"
                         " :now, :now, :language, :categories, :content_hash)",
-                        {**values, "source_id": source_id, "identity": e.identity, "now": iso(now)},
+                        values,
                     )
-                    new += 1
-                elif row["content_hash"] != digest:
-                    self.db.execute(
-                        "UPDATE articles SET guid = :guid, url = :url, title = :title,"
-                        " summary = :summary, content = :content, text = :text,"
-                        " author = :author, published = coalesce(:published, published),"
-                        " language = :language, categories = :categories,"
-                        " content_hash = :content_hash, updated = :now, processed_at = NULL"
-                        " WHERE id = :id",
-                        {**values, "id": row["id"], "now": iso(now)},
-                    )
-                    updated += 1
-                else:
-                    if values["published"] and values["published"] != row["published"]:
-                        self.db.execute(
-                            "UPDATE articles SET published = ? WHERE id = ?",
-                            [values["published"], row["id"]],
-                        )
-                    unchanged += 1
+                new += 1
         return SaveResult(new=new, updated=updated, unchanged=unchanged, known=known)
+
+    def _url_holders(self, url: str | None) -> list[Holder]:
+        """The articles stored under ``url``, oldest first, and whether an alert holds each."""
+        rows = self.db.execute(
+            "SELECT a.id, a.source_id, s.type = 'alert' FROM articles a"
+            " JOIN sources s ON s.id = a.source_id WHERE a.url = ? ORDER BY a.id",
+            [url],
+        ).fetchall()
+        return [Holder(article_id, source, bool(alert)) for article_id, source, alert in rows]
+
+    def _refresh_article(self, row: dict, values: dict[str, Any], now: datetime) -> bool:
+        """Store a known entry again: a changed one (by content hash) is updated and
+        queued for processing again (True); an unchanged one only takes a new
+        publication date, if it has one."""
+        if row["content_hash"] != values["content_hash"]:
+            self.db.execute(
+                f"UPDATE articles SET {_CONTENT}, processed_at = NULL WHERE id = :id",
+                {**values, "id": row["id"], "now": iso(now)},
+            )
+            return True
+        if values["published"] and values["published"] != row["published"]:
+            self.db.execute(
+                "UPDATE articles SET published = ? WHERE id = ?", [values["published"], row["id"]]
+            )
+        return False
 
     def known_identities(self, source_id: int, identities: Iterable[str]) -> set[str]:
         """Which of ``identities`` the source has stored already."""

@@ -1,11 +1,14 @@
 """The rows the store hands to its callers and takes from them: a source with its fetch
-state, what one crawl leaves on it, the result of saving entries, and one processed
+state, what one crawl leaves on it (:class:`CrawlRecord`, defined by the crawl stage's
+decisions in :mod:`pipeline.crawl.decide`), the result of saving entries, and one processed
 article and story as the process job stores them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+
+from pipeline.crawl.decide import CrawlRecord as CrawlRecord  # re-exported: record_crawl takes it
 
 
 @dataclass(frozen=True)
@@ -39,27 +42,6 @@ class SourceRow:
     poll_interval: int | None = None
     last_status: int | None = None
     last_duration: float | None = None
-
-
-@dataclass(frozen=True)
-class CrawlRecord:
-    """What one crawl leaves on its source's row; see :meth:`Store.record_crawl`."""
-
-    ok: bool  # something usable arrived (entries, or 304 Not Modified)
-    next_poll: datetime
-    status: int = 0
-    error: str | None = None
-    warning: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    title: str | None = None
-    poll_interval: int | None = None  # seconds
-    cache_max_age: int | None = None  # seconds
-    feed_ttl: int | None = None  # minutes; None keeps the stored one
-    retry_after: datetime | None = None
-    moved_to: str | None = None  # a permanent redirect: the source's new URL
-    gone: bool = False  # 410 Gone: switch the source off
-    duration: float | None = None
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pipeline.crawl.decide import poll_time
 from pipeline.store.connection import StoreBase
 from pipeline.store.values import from_iso, iso
 
@@ -25,17 +26,14 @@ class SchedulerMixin(StoreBase):
             )
 
     def next_polls(self) -> dict[str, datetime | None]:
-        """Each crawlable source's next poll (None: never polled), by name; sources
-        switched off are left out, and a pending Retry-After counts as the next poll."""
+        """Each crawlable source's next poll (None: never polled), by name, as
+        :func:`pipeline.crawl.decide.poll_time` has it (a pending Retry-After counts);
+        sources switched off are left out."""
         rows = self.db.execute(
             "SELECT name, next_poll, retry_after FROM sources WHERE in_config = 1"
             " AND enabled = 1 AND disabled_reason IS NULL"
         ).fetchall()
-        out: dict[str, datetime | None] = {}
-        for name, next_poll, retry_after in rows:
-            times = [from_iso(t) for t in (next_poll, retry_after) if t]
-            out[name] = max((t for t in times if t is not None), default=None)
-        return out
+        return {name: poll_time(from_iso(when), from_iso(wait)) for name, when, wait in rows}
 
     def postpone_polls(self, polls: dict[str, datetime]) -> None:
         """Move sources' next polls (the scheduler spreads overdue ones after a restart)."""

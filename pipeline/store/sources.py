@@ -1,6 +1,7 @@
 """The ``sources`` table: the configured feeds and alerts, their fetch state and health
 (etag, errors, moves, 410 Gone, Retry-After, poll interval), and the sources an import
-creates."""
+creates. The crawl stage decides (:mod:`pipeline.crawl.decide`): which sources are due,
+and what one crawl leaves on its source; this part selects and writes."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from pipeline.crawl.decide import is_due
 from pipeline.store.connection import StoreBase
 from pipeline.store.rows import CrawlRecord, SourceRow, source_row
-from pipeline.store.values import iso
+from pipeline.store.values import from_iso, iso
 
 
 class SourcesMixin(StoreBase):
@@ -78,16 +80,22 @@ class SourcesMixin(StoreBase):
     def due_sources(
         self, now: datetime, *, force: bool = False, names: Iterable[str] | None = None
     ) -> list[SourceRow]:
-        """Configured, enabled sources whose next poll has come (all of them with
-        ``force``), by name. Never those switched off (410 Gone) or asked to wait by a
-        Retry-After that has not passed yet, forced or not."""
-        sql = (
-            "SELECT * FROM sources WHERE in_config = 1 AND enabled = 1"
-            " AND disabled_reason IS NULL AND (retry_after IS NULL OR retry_after <= :now)"
-        )
-        if not force:
-            sql += " AND (next_poll IS NULL OR next_poll <= :now)"
-        rows = [source_row(r) for r in self._rows(sql + " ORDER BY name", {"now": iso(now)})]
+        """The configured, enabled sources that a crawl at ``now`` takes, by name: those
+        not switched off (410 Gone) that :func:`pipeline.crawl.decide.is_due` finds due
+        (all of them with ``force``, except those asked to wait by a Retry-After);
+        with ``names``, only those."""
+        rows = [
+            source_row(r)
+            for r in self._rows(
+                "SELECT * FROM sources WHERE in_config = 1 AND enabled = 1"
+                " AND disabled_reason IS NULL ORDER BY name"
+            )
+        ]
+        rows = [
+            r
+            for r in rows
+            if is_due(from_iso(r.next_poll), from_iso(r.retry_after), now, force=force)
+        ]
         if names is not None:
             wanted = set(names)
             rows = [r for r in rows if r.name in wanted]
@@ -103,28 +111,32 @@ class SourcesMixin(StoreBase):
         return [datetime.fromisoformat(r[0]) for r in rows if r[0]]
 
     def record_crawl(self, source_id: int, now: datetime, record: CrawlRecord) -> None:
-        """Store one crawl's outcome on the source: fetch state and health, a permanent
-        move (the crawler goes to the new URL from now on; the config's URL is kept in
-        ``config_url``), 410 Gone (the source is switched off) and Retry-After."""
+        """Write one crawl's record on its source as it is (:mod:`pipeline.crawl.decide`
+        took every decision in it): the fetch state after a success, the error after a
+        failure, the health and next poll either way, a permanent move (the crawler goes
+        to the new URL from now on; the config's URL is kept in ``config_url``) and the
+        reason a source is switched off (410 Gone). ``now`` is when it happened."""
         with self.transaction():
             if record.ok:
                 self.db.execute(
                     "UPDATE sources SET etag = ?, last_modified = ?, last_fetched = ?,"
-                    " last_success = ?, consecutive_errors = 0, warning = ?,"
+                    " last_success = ?, consecutive_errors = ?, warning = ?,"
                     " title = coalesce(?, title), next_poll = ?, poll_interval = ?,"
-                    " cache_max_age = ?, feed_ttl = coalesce(?, feed_ttl), retry_after = NULL,"
+                    " cache_max_age = ?, feed_ttl = coalesce(?, feed_ttl), retry_after = ?,"
                     " last_status = ?, last_duration = ? WHERE id = ?",
                     [
                         record.etag,
                         record.last_modified,
                         iso(now),
                         iso(now),
+                        record.errors,
                         record.warning,
                         record.title,
                         iso(record.next_poll),
                         record.poll_interval,
                         record.cache_max_age,
                         record.feed_ttl,
+                        iso(record.retry_after),
                         record.status,
                         record.duration,
                         source_id,
@@ -133,12 +145,13 @@ class SourcesMixin(StoreBase):
             else:
                 self.db.execute(
                     "UPDATE sources SET last_fetched = ?, last_error = ?, last_error_at = ?,"
-                    " consecutive_errors = consecutive_errors + 1, next_poll = ?,"
-                    " retry_after = ?, last_status = ?, last_duration = ? WHERE id = ?",
+                    " consecutive_errors = ?, next_poll = ?, retry_after = ?, last_status = ?,"
+                    " last_duration = ? WHERE id = ?",
                     [
                         iso(now),
-                        record.error or "failed",
+                        record.error,
                         iso(now),
+                        record.errors,
                         iso(record.next_poll),
                         iso(record.retry_after),
                         record.status,
@@ -152,10 +165,10 @@ class SourcesMixin(StoreBase):
                     " WHERE id = ? AND url != ?",
                     [record.moved_to, iso(now), source_id, record.moved_to],
                 )
-            if record.gone:
+            if record.disabled_reason:
                 self.db.execute(
                     "UPDATE sources SET disabled_reason = ?, disabled_at = ? WHERE id = ?",
-                    [f"410 Gone on {now.date().isoformat()}", iso(now), source_id],
+                    [record.disabled_reason, iso(now), source_id],
                 )
 
     def enable_source(self, name: str) -> bool:

@@ -147,13 +147,21 @@ def seed_sources(settings, store: Store, now: datetime) -> None:
                 ok=False,
                 next_poll=t0 + timedelta(hours=4),
                 status=500,
+                errors=k + 1,
                 error="HTTP 500 Internal Server Error",
             ),
         )
     store.record_crawl(
         ids["Oud Nieuws"],
         t0,
-        CrawlRecord(ok=False, next_poll=t0, status=410, error="HTTP 410 Gone", gone=True),
+        CrawlRecord(
+            ok=False,
+            next_poll=t0,
+            status=410,
+            errors=1,
+            error="HTTP 410 Gone",
+            disabled_reason=f"410 Gone on {t0.date().isoformat()}",
+        ),
     )
     store.record_crawl(
         ids["Vakblad Arbeidsmarkt"],
@@ -162,6 +170,7 @@ def seed_sources(settings, store: Store, now: datetime) -> None:
             ok=False,
             next_poll=now + timedelta(hours=3),
             status=429,
+            errors=1,
             error="HTTP 429 Too Many Requests",
             retry_after=now + timedelta(hours=3),
         ),

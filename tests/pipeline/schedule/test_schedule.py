@@ -1,12 +1,11 @@
 """Tests for pipeline.schedule.decide: digest slots (DST weeks, year ends), due decisions,
-spreading.
+wake-ups.
 
 Every clock is fixed; nothing here reads the time or touches the network.
 """
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,12 +17,10 @@ from pipeline.schedule.decide import (
     DigestTime,
     digest_due,
     edition_week,
-    jitter,
     last_slot,
     next_slot,
     next_wakeup,
     slot_in_week,
-    spread_overdue,
 )
 
 AMS = "Europe/Amsterdam"
@@ -253,62 +250,7 @@ def test_decision_is_a_string_enum() -> None:
     assert Decision.SEND == "send" and str(Decision.LATE) == "late"
 
 
-# --------------------------------------------------------------------------- jitter, spreading
-
-
-def test_jitter_is_deterministic_and_uses_sha256() -> None:
-    window = timedelta(hours=1)
-    assert jitter("Werk en Leven", window) == jitter("Werk en Leven", window)
-    # Pinned: the same in every process (hash() would be salted per process).
-    assert jitter("Werk en Leven", window) == timedelta(minutes=24, seconds=3, microseconds=982387)
-    digest = hashlib.sha256(b"HR Praktijk").digest()
-    expected = int.from_bytes(digest, "big") % 3_600_000_000
-    assert jitter("HR Praktijk", window) == timedelta(microseconds=expected)
-
-
-def test_jitter_within_window_and_spread() -> None:
-    window = timedelta(minutes=10)
-    offsets = [jitter(f"source-{i}", window) for i in range(200)]
-    assert all(timedelta(0) <= offset < window for offset in offsets)
-    assert len(set(offsets)) == 200
-    # Spread over the window, not bunched: every minute of the ten gets some.
-    assert {offset // timedelta(minutes=1) for offset in offsets} == set(range(10))
-    tiny = timedelta(microseconds=1)
-    assert jitter("x", tiny) == timedelta(0)
-    assert jitter("x", timedelta(seconds=2)) < timedelta(seconds=2)
-
-
-@pytest.mark.parametrize("window", [timedelta(0), timedelta(seconds=-5)])
-def test_jitter_without_window_is_zero(window: timedelta) -> None:
-    assert jitter("Werk en Leven", window) == timedelta(0)
-
-
 NOW = utc(2026, 3, 4, 12, 0)
-
-
-def test_spread_overdue_moves_only_overdue_sources() -> None:
-    window = timedelta(minutes=15)
-    polls = {
-        "future": NOW + timedelta(seconds=1),
-        "far-future": NOW + timedelta(days=2),
-        "overdue": NOW - timedelta(days=3),
-        "exactly-now": NOW,
-        "never": None,
-    }
-    spread = spread_overdue(polls, NOW, window)
-    assert set(spread) == {"overdue", "exactly-now", "never"}
-    for name, when in spread.items():
-        assert when == NOW + jitter(name, window)
-        assert NOW <= when < NOW + window
-    assert len(set(spread.values())) == 3
-    assert spread_overdue({}, NOW, window) == {}
-    assert spread_overdue({"future": NOW + timedelta(hours=1)}, NOW, window) == {}
-
-
-def test_spread_overdue_without_window_polls_now() -> None:
-    polls = {"a": NOW - timedelta(hours=1), "b": None, "c": NOW + timedelta(minutes=1)}
-    assert spread_overdue(polls, NOW, timedelta(0)) == {"a": NOW, "b": NOW}
-    assert spread_overdue(polls, NOW, timedelta(seconds=-1)) == {"a": NOW, "b": NOW}
 
 
 # --------------------------------------------------------------------------- next_wakeup

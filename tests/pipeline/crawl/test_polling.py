@@ -1,4 +1,4 @@
-"""Adaptive polling intervals, with a fixed clock."""
+"""Adaptive polling intervals (pipeline.crawl.decide.next_interval), with a fixed clock."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crawlers.polling import next_interval
+from pipeline.crawl.decide import next_interval
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 BASE = timedelta(minutes=30)
