@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 DIGITS = 6  # stored weights are rounded, so a dumped state reloads to the same numbers
@@ -52,7 +52,9 @@ def top(vec: Mapping[str, float], limit: int) -> Vector:
     return dict(sorted(vec.items(), key=by_weight)[:limit])
 
 
-def top_items(items: Mapping[str, Any], score, limit: int) -> list[tuple[str, Any]]:
+def top_items(
+    items: Mapping[str, Any], score: Callable[[Any], float], limit: int
+) -> list[tuple[str, Any]]:
     """The ``limit`` items with the highest ``score(value)``, ties by key."""
     if len(items) <= limit:
         return list(items.items())
