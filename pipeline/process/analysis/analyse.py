@@ -13,15 +13,10 @@ from spacy.attrs import IS_ALPHA, IS_PUNCT, IS_SPACE, IS_STOP, LEMMA, LENGTH, LO
 from spacy.tokens import Doc
 
 from crawlers.urls import canonical_url
+from pipeline.process.analysis.components.hashes import folded_by_hash, lemma_or_lower
 from pipeline.process.analysis.features import ArticleFeatures, ArticleInput, Entity
 from pipeline.process.analysis.language import detect_language
-from pipeline.process.analysis.nlp import (
-    NlpConfig,
-    analyse_docs,
-    entity_key,
-    folded_by_hash,
-    lemma_or_lower,
-)
+from pipeline.process.analysis.nlp import NlpConfig, analyse_docs, entity_key
 
 MAX_TERMS = 200  # the terms kept per article: enough for TF-IDF, bounded for storage
 MAX_ENTITIES = 40

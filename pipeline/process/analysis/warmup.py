@@ -16,11 +16,11 @@ import spacy.lang.en
 import spacy.lang.nl  # noqa: F401
 
 from pipeline.process.analysis import analyse  # noqa: F401
+from pipeline.process.analysis.components.lemmas import lookup_table
 from pipeline.process.analysis.language import _identifier
-from pipeline.process.analysis.nlp import _lookup_table
 
 for _lang in ("nl", "en"):
     simplemma.lemmatize("werken", lang=_lang)
-    _lookup_table(_lang)
+    lookup_table(_lang)
 _identifier()
 gc.freeze()  # keep the garbage collector from writing to the shared pages

@@ -1,10 +1,12 @@
-"""Tests for guessing an article's language (Dutch or English) from its text."""
+"""Tests for guessing an article's language (Dutch or English) from its text, and for
+detecting it (any language, with the source's language as a hint)."""
 
 from __future__ import annotations
 
 import pytest
 
-from pipeline.process.analysis.language import guess_language
+from nlp_support import EN_TEXT, NL_TEXT
+from pipeline.process.analysis.language import detect_language, guess_language
 
 DUTCH = [
     "De werkgevers in de zorg zoeken dringend nieuwe medewerkers, maar het tekort wordt "
@@ -118,3 +120,29 @@ def test_dutch_with_diacritics_and_apostrophes() -> None:
 )
 def test_never_raises(text: str) -> None:
     assert guess_language(text, fallback="nl") in ("nl", "en")
+
+
+@pytest.mark.parametrize(
+    ("text", "hint", "expected"),
+    [
+        (NL_TEXT, None, "nl"),
+        (EN_TEXT, "nl", "en"),  # the text wins over the source's language
+        ("", "nl", "nl"),
+        ("", None, "und"),
+        ("CBS", "en", "en"),
+        ("Het kabinet en de bonden zijn het eens", None, "nl"),
+        (
+            "Der Vorstand hat heute beschlossen, dass die Mitarbeiter künftig an zwei Tagen"
+            " pro Woche von zu Hause aus arbeiten dürfen, wie das Unternehmen mitteilte.",
+            "nl",
+            "de",
+        ),
+    ],
+)
+def test_detect_language(text, hint, expected) -> None:
+    assert detect_language(text, hint) == expected
+
+
+def test_detection_never_raises_on_odd_text() -> None:
+    for text in ("🙂🙂🙂", "1234 5678", "a" * 50_000, "nl en nl en", "\x00\x01"):
+        assert isinstance(detect_language(text, None), str)

@@ -1,0 +1,45 @@
+"""Token strings by their hash, for components that read token attributes as arrays.
+
+spaCy's string hashes are the same in every vocab, so what is derived from a string can
+be cached by its hash: :data:`folded_by_hash` holds the :func:`fold` of the lemmas and
+lower-case forms the components and the feature extraction read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from pipeline.process.watchlists.matching import fold
+
+
+class _FoldedByHash(dict[int, str]):
+    """String hash (spaCy's, the same in every vocab) -> the string's :func:`fold`, for
+    the lemma and lower-case attributes read as arrays: a dictionary lookup per token
+    instead of a string-store lookup and a cached call."""
+
+    limit = 200_000
+
+    def lookup(self, hashes: list[int], strings) -> list[str]:
+        missing = [h for h in dict.fromkeys(hashes) if h not in self]
+        if missing:
+            if len(self) + len(missing) > self.limit:
+                self.clear()
+                missing = list(dict.fromkeys(hashes))
+            for h in missing:
+                self[h] = fold.__wrapped__(strings[h])  # this is the cache
+        return list(map(self.__getitem__, hashes))
+
+
+folded_by_hash = _FoldedByHash()
+
+
+def lemma_or_lower(lemmas: np.ndarray, lowers: np.ndarray) -> np.ndarray:
+    """Per token, the hash of ``strings[lemma] or strings[lower]``: hash 0 is the empty
+    string, the only string that is false."""
+    return np.where(lemmas != 0, lemmas, lowers)
+
+
+def hashes(vocab, words: Iterable[str]) -> frozenset[int]:
+    """The hashes of ``words``, added to ``vocab``'s strings."""
+    return frozenset(vocab.strings.add(w) for w in words)

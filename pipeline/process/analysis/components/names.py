@@ -1,0 +1,189 @@
+"""``trendwatch_names``: runs of capitalised words as ``NAME`` entities, for Dutch and
+English alike, where the pipeline has no statistical NER."""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+import numpy as np
+from spacy.attrs import (
+    IS_ALPHA,
+    IS_QUOTE,
+    IS_SPACE,
+    IS_STOP,
+    IS_TITLE,
+    IS_UPPER,
+    LENGTH,
+    LOWER,
+    ORTH,
+    SENT_START,
+)
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from pipeline.process.analysis.components.hashes import hashes
+
+_CONNECTORS = {
+    "nl": ("van", "de", "der", "den", "het", "ter", "te", "voor", "'t"),
+    "en": ("of", "the", "for", "de", "van", "von"),
+}
+_NOT_NAMES = (
+    "januari februari maart april mei juni juli augustus september oktober november december"
+    " maandag dinsdag woensdag donderdag vrijdag zaterdag zondag"
+    " january february march april may june july august september october november december"
+    " monday tuesday wednesday thursday friday saturday sunday".split()
+)
+_TITLES = (
+    "minister premier staatssecretaris burgemeester wethouder directeur voorzitter"
+    " topman topvrouw koning koningin prins prinses dhr mevrouw meneer"
+    " president governor chancellor chairman chairwoman ceo cfo mr mrs ms dr prof"
+    " professor king queen prince princess sir lord judge senator".split()
+)
+_WORDLIKE = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
+_NAME_ATTRS = [
+    IS_TITLE,
+    IS_UPPER,
+    IS_ALPHA,
+    IS_STOP,
+    SENT_START,
+    IS_SPACE,
+    IS_QUOTE,
+    LOWER,
+    LENGTH,
+    ORTH,
+]
+_TI, _UP, _AL, _ST, _SS, _SP, _QU, _LO, _LEN, _OR = range(10)
+
+
+class _Words(NamedTuple):
+    """Per-token attributes the name detector reads, one list per attribute."""
+
+    title: list[int]
+    upper: list[int]
+    stop: list[int]
+    lower: list[int]  # hash of the lower-case form
+    length: list[int]
+    starts: list[bool]  # sentence starts (see _sentence_starts)
+
+
+@Language.factory("trendwatch_names")
+def make_names(nlp: Language, name: str) -> NameDetector:
+    return NameDetector(nlp)
+
+
+class NameDetector:
+    """Tags runs of capitalised words as ``NAME`` entities.
+
+    Works without a tagger, for Dutch and English: a run may hold lower-case connectors
+    inside (``Karin van der Berg``, ``Bank of England``). Leading words that are stop
+    words, titles (``Minister``, ``CEO``) or words the document also writes in lower
+    case are trimmed (``Volgens FNV`` → ``FNV``, ``The Bank of England`` → ``Bank of
+    England``). A single capitalised word at the start of a sentence is a name only if
+    the document also capitalises it mid-sentence, or it is an acronym. Existing
+    entities (trained NER, gazetteer) win where spans overlap.
+    """
+
+    def __init__(self, nlp: Language) -> None:
+        self.connectors = hashes(nlp.vocab, _CONNECTORS.get(nlp.lang, ()))
+        self.titles = hashes(nlp.vocab, _TITLES)
+        self.not_names = hashes(nlp.vocab, _NOT_NAMES)
+
+    def __call__(self, doc: Doc) -> Doc:
+        n = len(doc)
+        if not n:
+            return doc
+        cols = doc.to_array(_NAME_ATTRS).T
+        starts = _sentence_starts(cols[_SS], cols[_SP], cols[_QU])
+        words = _Words(*(cols[c].tolist() for c in (_TI, _UP, _ST, _LO, _LEN)), starts=starts)
+        lower, alpha = words.lower, cols[_AL]
+        strings = doc.vocab.strings
+        # only title-case or upper-case words can be capitalised
+        candidates = np.flatnonzero((cols[_TI] != 0) | (cols[_UP] != 0)).tolist()
+        caps = [False] * n
+        for i in candidates:
+            caps[i] = self._capitalised(strings, cols[_OR], i, bool(alpha[i]), words)
+        lowered = set(cols[_LO][(alpha != 0) & (cols[_TI] == 0) & (cols[_UP] == 0)].tolist())
+        mid_caps = {lower[i] for i in candidates if caps[i] and not starts[i]}
+        spans: list[Span] = []
+        j = 0
+        for i in candidates:
+            if i < j or not caps[i]:  # inside the previous run, or not capitalised
+                continue
+            j = i + 1
+            while j < n:
+                if caps[j]:
+                    j += 1
+                    continue
+                k = j
+                while k < n and lower[k] in self.connectors:
+                    k += 1
+                if k > j and k < n and caps[k]:
+                    j = k + 1
+                else:
+                    break
+            a, b = self._trim(words, i, j, lowered)
+            if b > a and self._is_name(words, a, b, lowered, mid_caps):
+                spans.append(Span(doc, a, b, label="NAME"))
+        if spans:
+            doc.ents = filter_spans(list(doc.ents) + spans)
+        return doc
+
+    @staticmethod
+    def _capitalised(strings, orth: np.ndarray, i: int, alpha: bool, words: _Words) -> bool:
+        text = strings[int(orth[i])] if not alpha or words.length[i] == 1 else ""
+        if not alpha and not _WORDLIKE.fullmatch(text):
+            return False
+        return not text or len(text) > 1 or not words.starts[i]
+
+    def _trim(self, words: _Words, i: int, j: int, lowered: set[int]) -> tuple[int, int]:
+        title, upper, stop, lower, starts = (
+            words.title,
+            words.upper,
+            words.stop,
+            words.lower,
+            words.starts,
+        )
+        # a capitalised stop word mid-sentence belongs to the name ("in Den Haag")
+        while i < j:
+            is_lower = not title[i] and not upper[i]
+            if (
+                (stop[i] and (starts[i] or is_lower))
+                or lower[i] in self.titles
+                or is_lower
+                or (lower[i] in lowered and not upper[i])
+            ):
+                i += 1
+            else:
+                break
+        while j > i and lower[j - 1] in self.connectors:
+            j -= 1
+        return i, j
+
+    def _is_name(
+        self, words: _Words, a: int, b: int, lowered: set[int], mid_caps: set[int]
+    ) -> bool:
+        low = words.lower[a]
+        if b - a > 1:
+            return True
+        if low in self.not_names or words.stop[a] or words.length[a] < 2:
+            return False
+        if words.upper[a]:
+            return True  # acronyms: FNV, SZW, CBS
+        if words.starts[a]:
+            return low in mid_caps and low not in lowered
+        return low not in lowered
+
+
+def _sentence_starts(sent_start: np.ndarray, space: np.ndarray, quote: np.ndarray) -> list[bool]:
+    """Sentence starts as the sentencizer marks them, plus the first word after a line
+    break or an opening quote at a sentence start (titles, list items)."""
+    starts = sent_start == 1
+    starts[0] = True
+    starts[1:] |= space[:-1] != 0
+    # after a quote that starts a sentence; in order, so that a run of quotes carries it
+    for i in (np.flatnonzero(quote[:-1]) + 1).tolist():
+        if not starts[i] and starts[i - 1]:
+            starts[i] = True
+    return starts.tolist()

@@ -1,0 +1,117 @@
+"""MinHash signatures of an article's word shingles (:mod:`.text`): making, comparing
+and storing them.
+
+A 128-value MinHash of the shingle set is the article's :data:`Signature`, stored as a
+BLOB (:func:`signature_to_bytes`) so that an article is never re-tokenised to compare it.
+See the package docstring for why.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+
+from pipeline.process.dedup.text import SHINGLE_SIZE, shingle_hashes
+
+NUM_PERM = 128
+SEED = 1
+# Bump whenever a stored signature would come out different for the same text: the word
+# normalisation, the shingle size, the word hash, the seed, or datasketch's permutation
+# scheme. Signatures of another version are refused on loading, so the caller recomputes
+# them instead of comparing incomparable values. tests/pipeline/process/test_dedup_signatures.py
+# pins the signature of one text, so such a change cannot go unnoticed.
+SIGNATURE_VERSION = 1
+
+Signature = npt.NDArray[np.uint32]
+"""A MinHash signature: ``num_perm`` unsigned 32-bit values, read-only."""
+
+_SCHEME = "affine32"  # datasketch 2.x: a bijective permutation per hash, 4 bytes per value
+EMPTY = np.uint32(0xFFFF_FFFF)  # the value of every slot of a MinHash that saw nothing
+_HEADER = b"twd" + bytes([SIGNATURE_VERSION])  # 4 bytes: the values after it stay aligned
+
+
+@lru_cache(maxsize=8)
+def _permutations(num_perm: int, seed: int) -> npt.NDArray[np.uint32]:
+    """datasketch's permutation parameters, generated once per process, not per article."""
+    from datasketch import MinHash  # with scipy: loaded only where signatures are made
+
+    permutations: npt.NDArray[np.uint32] = MinHash(
+        num_perm=num_perm, seed=seed, scheme=_SCHEME
+    ).permutations
+    permutations.setflags(write=False)
+    return permutations
+
+
+def signature(
+    text: str, num_perm: int = NUM_PERM, seed: int = SEED, k: int = SHINGLE_SIZE
+) -> Signature:
+    """The MinHash signature of the word ``k``-shingles of ``text``.
+
+    Pass the title and the body together (``f"{title}\\n{body}"``): a copy under a new
+    headline then loses only the headline's few shingles. Deterministic across processes
+    and machines for the same arguments (stable word hash, seeded permutations); keep the
+    defaults for anything that is stored or indexed. A text without words gives the
+    empty signature (see :func:`is_empty`), which is never a duplicate of anything.
+    """
+    from datasketch import MinHash
+
+    minhash = MinHash(
+        num_perm=num_perm,
+        seed=seed,
+        hashfunc=int,  # the values already are 32-bit hashes
+        permutations=_permutations(num_perm, seed),
+        scheme=_SCHEME,
+    )
+    minhash.update_batch(shingle_hashes(text, k))
+    values: Signature = minhash.hashvalues
+    values.setflags(write=False)
+    return values
+
+
+def is_empty(sig: Signature) -> bool:
+    """Whether ``sig`` is the signature of a text without words."""
+    return bool(np.all(sig == EMPTY))
+
+
+def similarity(a: Signature, b: Signature) -> float:
+    """The estimated Jaccard similarity of the shingle sets behind two signatures."""
+    if a.shape != b.shape:
+        raise ValueError(f"signatures of different lengths: {a.shape[0]} and {b.shape[0]}")
+    if is_empty(a) or is_empty(b):
+        return 0.0
+    return float(np.count_nonzero(a == b)) / a.shape[0]
+
+
+def signature_to_bytes(sig: Signature) -> bytes:
+    """``sig`` as bytes for a BLOB column: a 4-byte version header and 4 bytes a value.
+
+    516 bytes for the default 128 permutations. Little-endian whatever the machine.
+    """
+    return _HEADER + np.asarray(sig, dtype="<u4").tobytes()
+
+
+def signature_from_bytes(data: bytes) -> Signature:
+    """The signature stored by :func:`signature_to_bytes`.
+
+    Raises ``ValueError`` for bytes of another :data:`SIGNATURE_VERSION` (or not a
+    signature at all): recompute the signature from the article's text then.
+    """
+    if data[:4] != _HEADER:
+        raise ValueError(
+            f"not a version {SIGNATURE_VERSION} signature (header {bytes(data[:4])!r}); "
+            "recompute it from the text"
+        )
+    if len(data) <= 4 or len(data) % 4:
+        raise ValueError(f"a signature is 4 header bytes and 4 bytes a value, got {len(data)}")
+    values: Signature = np.frombuffer(data, dtype="<u4", offset=4).astype(np.uint32, copy=False)
+    values.setflags(write=False)
+    return values
+
+
+def as_signature(sig: Signature | bytes) -> Signature:
+    """``sig``, read from its stored bytes if need be."""
+    if isinstance(sig, bytes | bytearray | memoryview):
+        return signature_from_bytes(bytes(sig))
+    return sig

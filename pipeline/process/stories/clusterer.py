@@ -1,0 +1,278 @@
+"""The story clusterer: articles in, one at a time, each joined to the most similar open
+story or starting a new one; merges of stories an article has bridged.
+
+The decisions are here; how alike two stories are is :mod:`.similarity`, which stories
+are compared is :mod:`.index`, what an article brings is :mod:`.keys`, what a story
+shows is :mod:`.labels` and the stored form is :mod:`.state`. See the package docstring
+for the method.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from pipeline.process.analysis.features import ArticleFeatures
+from pipeline.process.stories import state
+from pipeline.process.stories.index import StoryIndex
+from pipeline.process.stories.keys import raw_keys
+from pipeline.process.stories.labels import better_representative, summary
+from pipeline.process.stories.model import (
+    Assignment,
+    ClusterConfig,
+    OpenStory,
+    Representative,
+    Story,
+)
+from pipeline.process.stories.similarity import Frequencies, similarity, weights_of
+from pipeline.process.stories.state import StoredState
+from pipeline.process.stories.vectors import add, top, top_items
+
+MAX_MERGE_ROUNDS = 3  # merges one article may cause (each costs one more candidate lookup)
+
+
+class StoryClusterer:
+    """Assigns articles to stories one at a time; see the package docstring."""
+
+    def __init__(self, config: ClusterConfig | None = None) -> None:
+        self.config = config or ClusterConfig()
+        self._weights = weights_of(self.config)
+        self.next_id = 1
+        self.clock: datetime | None = None  # newest effective time seen
+        self.prev_time: datetime | None = None  # effective time of the previous article
+        self.frequencies = Frequencies(self.config)  # document frequencies, for IDF
+        self._open: dict[int, OpenStory] = {}
+        self._index = StoryIndex(self.config)  # which open stories have which keys
+        self._expiry: list[tuple[datetime, int]] = []  # lazy heap of (last, story id)
+        self._saved: set[int] = set()  # ids of the stories stored (see dump_stored)
+        self._unsaved: set[int] = set()  # ids of the stories changed since
+        self.comparisons = 0  # full similarity computations, for tests and benchmarks
+
+    @property
+    def postings_scanned(self) -> int:
+        """Index entries scanned for candidates, for tests and benchmarks."""
+        return self._index.postings_scanned
+
+    # --- public API ---------------------------------------------------------------
+
+    def add(self, article: ArticleFeatures) -> Assignment:
+        """Assign ``article`` to an open story or start a new one."""
+        when = article.published or self.prev_time
+        self.prev_time = when
+        if when is not None and (self.clock is None or when > self.clock):
+            self.clock = when
+            self._expire(when - self.config.window)
+        cfg = self.config
+        raw = raw_keys(article, cfg.entity_parts, cfg.skip_padded_numbers)
+        self.frequencies.count(raw, article.lang)
+        probe = self._singleton(article, when, raw)
+        story, score = self._best_match(probe)
+        is_new = story is None or score < self.config.threshold
+        if story is None or is_new:
+            story = self._new_story()
+        joined = story.id
+        self._absorb(story, probe)
+        merged: list[int] = []
+        if self._may_merge(story, probe, is_new):
+            story = self._merge_neighbours(story, merged)
+        is_new = is_new and story.id == joined  # a new story folded into an older one is not
+        return Assignment(story.id, is_new, round(score, 6), tuple(sorted(merged)))
+
+    def stories(self) -> list[Story]:
+        """Summaries of the open stories, by id."""
+        return [self._summary(self._open[sid]) for sid in sorted(self._open)]
+
+    def story(self, story_id: int) -> Story | None:
+        """The summary of an open story; None once it closed or was merged away."""
+        found = self._open.get(story_id)
+        return self._summary(found) if found else None
+
+    def close_before(self, when: datetime) -> list[Story]:
+        """Close the open stories whose latest article is older than ``when``; their final
+        summaries, by id.
+
+        :meth:`add` also closes stories on its own, as soon as the newest article puts
+        them outside the window, without reporting them: a story never changes after its
+        last article joined, so the summary taken then (:meth:`story`) is final. Calling
+        this before :meth:`dump` just keeps the stored state small.
+        """
+        return sorted(self._expire(when), key=lambda s: s.id)
+
+    # --- the state (see .state) -----------------------------------------------------
+
+    def dump(self) -> dict[str, Any]:
+        """The whole state as JSON-able data (see :meth:`load`).
+
+        ``{"version": 1, "next_id": int, "clock": iso|null, "prev_time": iso|null,
+        "docs": {lang: articles seen}, "df": {space: {key: articles}}, "stories": [...]}``
+        where each open story is ``{"id", "first", "last", "size", "langs": {lang: n},
+        "sums": {space: {key: weight}}, "names": {key: [count, text]}, "phrases":
+        {phrase: count}, "rep": {"id", "lang", "vectors": {...} or null when equal to
+        "sums"}}``. Spaces are ``t:<lang>`` (terms), ``e`` (names), ``n`` (numbers) and
+        ``l`` (links). The configuration is not part of the state.
+        """
+        stories = [state.dump_story(self._open[sid]) for sid in sorted(self._open)]
+        return {**self._header(), "stories": stories}
+
+    def _header(self) -> dict[str, Any]:
+        return state.dump_header(self.next_id, self.clock, self.prev_time, self.frequencies)
+
+    def dump_stored(self) -> StoredState:
+        """The state of :meth:`dump` as the pipeline stores it after every batch, and
+        :meth:`from_stored` reads it back: a small header (counts, clock, document
+        frequencies) and one row per open story, of which only the stories changed,
+        created or gone since the last :meth:`mark_stored` are written."""
+        return state.pack(self._header(), self._open, self._unsaved, self._saved)
+
+    def mark_stored(self) -> None:
+        """The last :meth:`dump_stored` is stored: later ones write only what changes
+        from here on."""
+        self._saved = set(self._open)
+        self._unsaved = set()
+
+    @classmethod
+    def from_stored(
+        cls,
+        value: str | bytes,
+        rows: Iterable[bytes] = (),
+        config: ClusterConfig | None = None,
+    ) -> StoryClusterer:
+        """Rebuild a clusterer from the header and story rows of :meth:`dump_stored`,
+        or from the JSON text of :meth:`dump` (stories inline, no rows) that earlier
+        versions of trendwatch stored; its stories are all written at the next store."""
+        if isinstance(value, str):
+            self = cls.load(json.loads(value), config)
+            self._unsaved = set(self._open)
+            return self
+        unpacked, packed = state.unpack(value, rows)
+        self = cls.load(unpacked, config)
+        for story, row in zip(self._open.values(), packed, strict=True):
+            story.packed = row  # as stored: unchanged until the story changes
+        self._saved = set(self._open)
+        return self
+
+    @classmethod
+    def load(cls, data: Mapping[str, Any], config: ClusterConfig | None = None) -> StoryClusterer:
+        """Rebuild a clusterer from :meth:`dump` output (the index is derived, not stored)."""
+        self = cls(config)
+        self.next_id, self.clock, self.prev_time = state.load_header(data, self.frequencies)
+        for raw in data["stories"]:
+            story = state.load_story(raw)
+            self._open[story.id] = story
+            self._index.reindex(story)
+            if story.last is not None:
+                heapq.heappush(self._expiry, (story.last, story.id))
+        return self
+
+    # --- comparing ------------------------------------------------------------------
+
+    def _singleton(
+        self, article: ArticleFeatures, when: datetime | None, raw: dict[str, dict[str, float]]
+    ) -> OpenStory:
+        """The article as a one-member story (id 0): comparing and joining are then the
+        same operations for an article and for a whole story."""
+        vectors = self.frequencies.vectorise(raw)
+        story = OpenStory(0, when, when, size=1, langs={article.lang: 1}, sums=vectors)
+        for entity in article.entities:
+            story.names[entity.key] = (1, story.names.get(entity.key, (0, entity.text))[1])
+        story.phrases = dict.fromkeys(article.keyphrases[:5], 1)
+        story.rep = Representative(article.id, article.lang, vectors)
+        return story
+
+    def _best_match(self, probe: OpenStory) -> tuple[OpenStory | None, float]:
+        """The open story most similar to ``probe`` (ties: lowest id) and its similarity."""
+        best: OpenStory | None = None
+        best_score = 0.0
+        for story in self._index.candidates(probe, self._open):
+            self.comparisons += 1
+            score = self._similarity(probe, story)
+            if score > best_score or (score == best_score and best and story.id < best.id):
+                best, best_score = story, score
+        return best, best_score
+
+    def _similarity(self, a: OpenStory, b: OpenStory) -> float:
+        return similarity(a, b, self._weights, self.config.half_life)
+
+    # --- story bookkeeping ----------------------------------------------------------
+
+    def _new_story(self) -> OpenStory:
+        story = OpenStory(self.next_id, None, None)
+        self.next_id += 1
+        self._open[story.id] = story
+        return story
+
+    def _absorb(self, story: OpenStory, other: OpenStory) -> None:
+        """Add ``other`` (an article's singleton or a whole story) to ``story``."""
+        cfg = self.config
+        story.packed = None
+        self._unsaved.add(story.id)
+        story.size += other.size
+        for lang, n in other.langs.items():
+            story.langs[lang] = story.langs.get(lang, 0) + n
+        for space, vec in other.sums.items():
+            limit = cfg.story_terms if space.startswith("t:") else cfg.story_keys
+            story.sums[space] = top(add(story.sums.get(space, {}), vec), limit)
+        names = story.names
+        for key, (count, text) in other.names.items():
+            old = names.get(key)
+            names[key] = (old[0] + count, old[1]) if old else (count, text)
+        story.names = dict(top_items(story.names, lambda v: v[0], cfg.story_keys))
+        for phrase, count in other.phrases.items():
+            story.phrases[phrase] = story.phrases.get(phrase, 0) + count
+        story.phrases = dict(top_items(story.phrases, lambda v: v, cfg.story_keys))
+        for when in (other.first, other.last):
+            if when is not None:
+                story.first = when if story.first is None else min(story.first, when)
+                story.last = when if story.last is None else max(story.last, when)
+        if story.last is not None:
+            heapq.heappush(self._expiry, (story.last, story.id))
+        story.rep = better_representative(story, story.rep, other.rep, self._similarity)
+        self._index.reindex(story)
+
+    def _may_merge(self, story: OpenStory, probe: OpenStory, is_new: bool) -> bool:
+        """Whether ``story``, just grown by ``probe``, may now merge with another.
+
+        Not when it is a new story that is just the article: it has the article's
+        candidates, and none of them came up to ``threshold``, let alone to a
+        ``merge_threshold`` at least as high. Skipping saves a search per new story."""
+        threshold = self.config.merge_threshold
+        if threshold is None:
+            return False
+        just_the_article = is_new and story.sums == probe.sums
+        return not (just_the_article and threshold >= self.config.threshold)
+
+    def _merge_neighbours(self, story: OpenStory, merged: list[int]) -> OpenStory:
+        """Fold open stories that ``story`` has grown similar to into one (lowest id)."""
+        threshold = self.config.merge_threshold
+        assert threshold is not None
+        for _ in range(MAX_MERGE_ROUNDS):
+            other, score = self._best_match(story)
+            if other is None or score < threshold:
+                break
+            keep, gone = (story, other) if story.id < other.id else (other, story)
+            self._drop(gone)
+            self._absorb(keep, gone)
+            merged.append(gone.id)
+            story = keep
+        return story
+
+    def _drop(self, story: OpenStory) -> None:
+        self._index.unindex_all(story)
+        del self._open[story.id]
+
+    def _expire(self, before: datetime) -> list[Story]:
+        closed = []
+        while self._expiry and self._expiry[0][0] < before:
+            last, sid = heapq.heappop(self._expiry)
+            story = self._open.get(sid)
+            if story is None or story.last != last:
+                continue  # stale heap entry: the story grew, merged or closed since
+            self._drop(story)
+            closed.append(self._summary(story))
+        return closed
+
+    def _summary(self, story: OpenStory) -> Story:
+        return summary(story, self.frequencies.idf, self.config.label_size)

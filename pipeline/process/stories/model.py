@@ -1,0 +1,97 @@
+"""The clusterer's data: its tuning (:class:`ClusterConfig`), what it reports
+(:class:`Assignment`, :class:`Story`) and the running state of one open story
+(:class:`OpenStory` with its :class:`Representative`), which the other modules of the
+package read and change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from pipeline.process.stories.vectors import Vector
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """Tuning knobs. Weights and thresholds were tuned on the ECB+ development topics
+    (``bench/cluster_eval.py``); the results are stable within about ±0.02 of them."""
+
+    window: timedelta = timedelta(days=7)  # stories idle this long close
+    threshold: float = 0.16  # minimum similarity for an article to join a story
+    merge_threshold: float | None = 0.18  # two open stories this similar become one (None: never)
+    half_life: timedelta | None = timedelta(days=3)  # similarity halves per this much time apart
+    term_weight: float = 1.0
+    entity_weight: float = 1.5  # names carry the most weight: they tell same-kind events apart
+    number_weight: float = 1.0
+    link_weight: float = 1.0  # only counts when a link is shared
+    entity_parts: float = 0.5  # weight of the single words of multi-word names ("reid")
+    binary_tf: bool = True  # a word's presence, not its repetition (measured: +0.01 F1)
+    skip_padded_numbers: bool = True  # "07", "04": clock times and dates, not facts
+    doc_terms: int = 150  # heaviest terms kept per article vector (300: same F1, 2.7x slower)
+    story_terms: int = 150  # heaviest terms kept per story and language
+    story_keys: int = 100  # heaviest names / numbers / links kept per story
+    probe_keys: int = 10  # heaviest keys per feature space used to look up candidates
+    max_candidates: int = 8  # stories fully compared per article (30 gave the same F1)
+    max_posting: int = 2000  # a key shared by more open stories than this finds none
+    max_df_keys: int = 200_000  # per feature space; beyond it the rarest keys are forgotten
+    label_size: int = 3
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Where :meth:`StoryClusterer.add` put an article.
+
+    ``similarity`` is the best similarity to any open story, whether or not it was high
+    enough to join (0.0 when no candidate shared a key with the article). ``merged``
+    lists open stories that this article bridged and that were folded into ``story_id``:
+    the pipeline must move their articles to ``story_id``.
+    """
+
+    story_id: int
+    is_new: bool
+    similarity: float
+    merged: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Story:
+    """A read-only summary of one story, as the pipeline stores and shows it."""
+
+    id: int
+    label: tuple[str, ...]
+    representative: int  # article id
+    size: int
+    first: datetime | None
+    last: datetime | None
+    langs: tuple[str, ...]
+
+
+@dataclass
+class Representative:
+    """The story's representative article and its vectors (to re-check it as it grows)."""
+
+    id: int
+    lang: str
+    vectors: dict[str, Vector]  # never changed once made
+
+
+@dataclass
+class OpenStory:
+    """An open story as the clusterer keeps it: the sums of its members' unit vectors per
+    feature space, its names and phrases (for the label), its representative, and the
+    bookkeeping of the index (``indexed``, ``bucket``) and of the stored state
+    (``packed``). An article is compared as a one-member story of id 0."""
+
+    id: int
+    first: datetime | None
+    last: datetime | None
+    size: int = 0
+    langs: dict[str, int] = field(default_factory=dict)
+    sums: dict[str, Vector] = field(default_factory=dict)  # space -> sum of unit vectors
+    # key -> (count, text): tuples of plain values, which the garbage collector skips
+    names: dict[str, tuple[int, str]] = field(default_factory=dict)
+    phrases: dict[str, int] = field(default_factory=dict)
+    rep: Representative | None = None
+    indexed: dict[str, Vector] = field(default_factory=dict)  # space -> the sums indexed
+    bucket: int | None = None  # the time bucket the keys are indexed under
+    packed: bytes | None = None  # the story's dump as MessagePack, until it changes

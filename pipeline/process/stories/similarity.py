@@ -1,0 +1,145 @@
+"""How similar an article is to a story, or a story to another.
+
+A weighted mean of up to four comparisons (terms, names, numbers, links: the spaces of
+:mod:`~pipeline.process.stories.keys`), each the average over all member pairs of a
+cosine between TF-IDF vectors. Summing the members' unit vectors per story makes that
+average one dot product (average linkage, as in the batch baseline, without keeping the
+members). The mean leaves out what one side lacks (terms across languages, numbers in an
+article without any; links unless one is shared), and fades with the time between the
+two (``half_life``).
+
+Inverse document frequencies are learnt as articles arrive (:class:`Frequencies`), so
+common words and names weigh little.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+from pipeline.process.stories.keys import ENTITIES, LINKS, NUMBERS, SHARED_SPACES
+from pipeline.process.stories.model import ClusterConfig, OpenStory
+from pipeline.process.stories.vectors import Vector, dot, prune, tf, top, unit
+
+
+class Frequencies:
+    """Document frequencies per feature space, and the article vectors weighted by them.
+
+    ``docs``: language -> articles seen; ``df``: space -> key -> articles with the key.
+    Both are part of the clusterer's stored state.
+    """
+
+    def __init__(self, config: ClusterConfig) -> None:
+        self.config = config
+        self.docs: dict[str, int] = {}  # language -> articles seen
+        self.df: dict[str, dict[str, int]] = {}  # space -> key -> articles with it
+
+    def count(self, raw: dict[str, dict[str, float]], lang: str) -> None:
+        """Update document counts first, so an article's own keys count (as in batch IDF)."""
+        self.docs[lang] = self.docs.get(lang, 0) + 1
+        for space, keys in raw.items():
+            counts = self.df.setdefault(space, {})
+            get = counts.get
+            for key in keys:
+                counts[key] = get(key, 0) + 1
+            if len(counts) > self.config.max_df_keys:
+                self.df[space] = prune(counts, self.config.max_df_keys)
+
+    def idf(self, space: str, key: str) -> float:
+        return math.log(self._idf_total(space) / (1 + self.df.get(space, {}).get(key, 0))) + 1.0
+
+    def _idf_total(self, space: str) -> int:
+        """The numerator of :meth:`idf`: one more than the articles the space counts."""
+        return 1 + (
+            self.docs.get(space[2:], 0) if space.startswith("t:") else sum(self.docs.values())
+        )
+
+    def vectorise(self, raw: dict[str, dict[str, float]]) -> dict[str, Vector]:
+        """Unit TF-IDF vectors per space (from :func:`~pipeline.process.stories.keys.raw_keys`),
+        terms cut to ``doc_terms``."""
+        out: dict[str, Vector] = {}
+        binary = self.config.binary_tf
+        log = math.log
+        for space, counts in raw.items():
+            # tf(c, binary) * idf(space, k), inlined: this runs for every key of every article
+            total = self._idf_total(space)
+            df = self.df.get(space, {}).get
+            vec = {
+                k: ((c if c < 1.0 else 1.0) if binary else tf(c, binary))
+                * (log(total / (1 + df(k, 0))) + 1.0)
+                for k, c in counts.items()
+                if c > 0
+            }
+            if space.startswith("t:"):
+                vec = top(vec, self.config.doc_terms)
+            vec = unit(vec)
+            if vec:
+                out[space] = vec
+        return out
+
+
+def weights_of(config: ClusterConfig) -> dict[str, float]:
+    """The weight of each comparison in the mean (``"t"``: terms of any language)."""
+    return {
+        "t": config.term_weight,
+        ENTITIES: config.entity_weight,
+        NUMBERS: config.number_weight,
+        LINKS: config.link_weight,
+    }
+
+
+def similarity(
+    a: OpenStory, b: OpenStory, weights: dict[str, float], half_life: timedelta | None
+) -> float:
+    """Weighted mean of the average-link cosines of the spaces both stories have,
+    faded by the time between them.
+
+    A space only one side has is left out rather than counted as zero: a Dutch and an
+    English article have no terms in common by construction, and an article without
+    numbers says nothing about numbers. Links only count when some are shared: every
+    article links to itself, so "no shared link" is the normal case, not evidence.
+    """
+    found = components(a, b)
+    if not found.get(LINKS):
+        found.pop(LINKS, None)
+    norm = sum(weights[space] for space in found)
+    if norm == 0.0:
+        return 0.0
+    total = sum(weights[space] * value for space, value in found.items())
+    return total / norm * decay(a, b, half_life)
+
+
+def decay(a: OpenStory, b: OpenStory, half_life: timedelta | None) -> float:
+    """How much similarity is left after the time between two stories."""
+    if half_life is None:
+        return 1.0
+    return 0.5 ** (gap(a, b) / half_life)
+
+
+def components(a: OpenStory, b: OpenStory) -> dict[str, float]:
+    """Average-link cosine per space, for the spaces both stories have.
+
+    With unit member vectors, the mean cosine over all member pairs equals the dot product
+    of the two sums divided by the number of pairs. Terms only pair members of the same
+    language.
+    """
+    out: dict[str, float] = {}
+    product = pairs = 0.0
+    for lang in sorted(set(a.langs) & set(b.langs)):
+        space = f"t:{lang}"
+        if space in a.sums and space in b.sums:
+            product += dot(a.sums[space], b.sums[space])
+            pairs += a.langs[lang] * b.langs[lang]
+    if pairs:
+        out["t"] = product / pairs
+    for space in SHARED_SPACES:
+        if a.sums.get(space) and b.sums.get(space):
+            out[space] = dot(a.sums[space], b.sums[space]) / (a.size * b.size)
+    return out
+
+
+def gap(a: OpenStory, b: OpenStory) -> timedelta:
+    """Time between two stories' spans (zero when they overlap or a date is unknown)."""
+    if a.first is None or a.last is None or b.first is None or b.last is None:
+        return timedelta(0)
+    return max(timedelta(0), b.first - a.last, a.first - b.last)

@@ -1,0 +1,141 @@
+"""The clusterer's state as data: what :meth:`StoryClusterer.dump` and
+:meth:`StoryClusterer.dump_stored` write and :meth:`StoryClusterer.load` and
+:meth:`StoryClusterer.from_stored` read back.
+
+Two forms of the same content. The JSON-able dict of :meth:`StoryClusterer.dump` (which
+earlier versions of trendwatch stored as JSON text): a header (version, next id, clock,
+document frequencies) with the open stories inline. And what the pipeline stores after
+every batch: the header as MessagePack with ``"stories": "rows"``, and one MessagePack
+row per open story, of which only the stories changed, created or gone since the last
+store are written (:class:`StoredState`). The index is derived, not stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from srsly import msgpack
+
+from pipeline.process.stories.model import OpenStory, Representative
+from pipeline.process.stories.similarity import Frequencies
+
+STATE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class StoredState:
+    """What :meth:`StoryClusterer.dump_stored` hands to the store: the header, the
+    story rows to write (id -> packed story) and the ids of the rows to delete."""
+
+    header: bytes
+    changed: dict[int, bytes]
+    removed: list[int]
+
+
+def dump_header(
+    next_id: int, clock: datetime | None, prev_time: datetime | None, frequencies: Frequencies
+) -> dict[str, Any]:
+    """The state without its stories."""
+    return {
+        "version": STATE_VERSION,
+        "next_id": next_id,
+        "clock": _iso(clock),
+        "prev_time": _iso(prev_time),
+        "docs": dict(frequencies.docs),
+        "df": {space: dict(counts) for space, counts in frequencies.df.items()},
+    }
+
+
+def load_header(
+    state: Mapping[str, Any], frequencies: Frequencies
+) -> tuple[int, datetime | None, datetime | None]:
+    """``(next_id, clock, prev_time)`` of a state, whose document frequencies are read
+    into ``frequencies``; ValueError for a state of another version."""
+    if state.get("version") != STATE_VERSION:
+        raise ValueError(f"unsupported story state version: {state.get('version')!r}")
+    next_id = int(state["next_id"])
+    clock = _parse(state["clock"])
+    prev_time = _parse(state["prev_time"])
+    frequencies.docs = {k: int(v) for k, v in state["docs"].items()}
+    frequencies.df = {space: dict(counts) for space, counts in state["df"].items()}
+    return next_id, clock, prev_time
+
+
+def pack(
+    header: dict[str, Any], stories: Mapping[int, OpenStory], unsaved: set[int], saved: set[int]
+) -> StoredState:
+    """The rows to store: the header, the open stories among ``unsaved`` (each packed
+    once until it changes again) and the ``saved`` stories no longer open.
+    MessagePack, about six times faster than JSON for the floats of the story vectors."""
+    packer = msgpack.Packer(use_bin_type=True)  # one per call: making one costs more
+    changed = {}
+    for sid in sorted(unsaved):
+        story = stories.get(sid)
+        if story is None:  # created and merged away or closed since: nothing to keep
+            continue
+        if story.packed is None:
+            story.packed = packer.pack(dump_story(story))
+        changed[sid] = story.packed
+    removed = sorted(saved - stories.keys())
+    packed_header = packer.pack({**header, "stories": "rows"})
+    return StoredState(packed_header, changed, removed)
+
+
+def unpack(header: bytes, rows: Iterable[bytes]) -> tuple[dict[str, Any], list[bytes]]:
+    """The state of :func:`pack`'s header and rows, with its stories inline, and the rows
+    (in the order of the state's stories)."""
+    state = msgpack.unpackb(header, raw=False)
+    if state.pop("stories", None) != "rows":
+        raise ValueError("story state: expected a header with its stories in rows")
+    packed = list(rows)
+    state["stories"] = [msgpack.unpackb(row, raw=False) for row in packed]
+    return state, packed
+
+
+def dump_story(story: OpenStory) -> dict[str, Any]:
+    rep = story.rep
+    assert rep is not None
+    return {
+        "id": story.id,
+        "first": _iso(story.first),
+        "last": _iso(story.last),
+        "size": story.size,
+        "langs": story.langs,
+        "sums": story.sums,
+        "names": {key: list(value) for key, value in story.names.items()},
+        "phrases": story.phrases,
+        # a one-article story's representative vectors are its sums: not stored twice
+        "rep": {
+            "id": rep.id,
+            "lang": rep.lang,
+            "vectors": None if rep.vectors == story.sums else rep.vectors,
+        },
+    }
+
+
+def load_story(raw: Mapping[str, Any]) -> OpenStory:
+    sums = {space: dict(vec) for space, vec in raw["sums"].items()}
+    rep = raw["rep"]
+    vectors = {s: dict(v) for s, v in (rep["vectors"] or sums).items()}
+    return OpenStory(
+        id=int(raw["id"]),
+        first=_parse(raw["first"]),
+        last=_parse(raw["last"]),
+        size=int(raw["size"]),
+        langs=dict(raw["langs"]),
+        sums=sums,
+        names={k: (v[0], v[1]) for k, v in raw["names"].items()},
+        phrases=dict(raw["phrases"]),
+        rep=Representative(int(rep["id"]), rep["lang"], vectors),
+    )
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when is not None else None
+
+
+def _parse(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None

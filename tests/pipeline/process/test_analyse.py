@@ -1,0 +1,55 @@
+"""From article text to features: entity keys, numbers, and a batch of articles."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlp_support import EN_TEXT, NL_TEXT, PLAIN
+from pipeline.process.analysis.analyse import ArticleInput, analyse, normalise_number
+from pipeline.process.analysis.nlp import entity_key
+
+
+def test_entity_key_folds_case_accents_and_possessives() -> None:
+    assert entity_key("Café  Noir’s") == "cafe noir"
+    assert entity_key("KPN's") == "kpn"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        ("2.000", "nl", "2000"),
+        ("2,000", "en", "2000"),
+        ("7,1", "nl", "7.1"),
+        ("7.1", "en", "7.1"),
+        ("4.6%", "en", "4.6"),
+        ("€1.250", "nl", "1250"),
+        ("3", "en", None),
+        ("2026", "nl", "2026"),
+        ("12:30", "en", None),
+    ],
+)
+def test_numbers_have_one_spelling_across_languages(text, lang, expected) -> None:
+    assert normalise_number(text, lang) == expected
+
+
+def test_analyse_gives_features_per_article_in_input_order() -> None:
+    articles = [
+        ArticleInput(
+            7,
+            "Bank of England raises rates",
+            EN_TEXT,
+            url="https://news.example/a?utm_source=x",
+            html='<p><a href="https://www.bankofengland.co.uk/report#s1">report</a></p>',
+        ),
+        ArticleInput(3, "Kabinet wil thuiswerken stimuleren", NL_TEXT, language="nl"),
+        ArticleInput(5, "Kort", "", language="en"),
+    ]
+    en, nl, short = analyse(articles, PLAIN)
+    assert (en.id, nl.id, short.id) == (7, 3, 5)
+    assert (en.lang, nl.lang, short.lang) == ("en", "nl", "en")
+    assert {"4.6", "2000"} <= en.numbers and {"7.1", "2000"} <= nl.numbers
+    assert en.links == {"https://news.example/a", "https://www.bankofengland.co.uk/report"}
+    assert en.terms["rate"] == 2 and "the" not in en.terms
+    assert nl.terms["medewerker"] == 2
+    assert any(e.key == "andrew bailey" for e in en.entities)
+    assert short.terms == {"kort": 1}

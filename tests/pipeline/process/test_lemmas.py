@@ -1,0 +1,53 @@
+"""``trendwatch_lemmas``: lemmas where the lookup table has none, acronyms, and the
+packed lemma table."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlp_support import analysed_doc
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        (
+            "nl",
+            "De werkgevers zoeken banen voor kinderen in organisaties",
+            {
+                "werkgevers": "werkgever",
+                "banen": "baan",
+                "kinderen": "kind",
+                "organisaties": "organisatie",
+            },
+        ),
+        ("nl", "Medewerkers en teams", {"medewerkers": "medewerker", "teams": "team"}),
+        ("en", "Managers were running teams", {"managers": "manager", "running": "run"}),
+    ],
+)
+def test_lemmas_fill_in_where_the_lookup_table_has_none(lang, text, expected) -> None:
+    doc = analysed_doc(lang, text, "")
+    lemmas = {t.lower_: t.lemma_ for t in doc}
+    for word, lemma in expected.items():
+        assert lemmas[word] == lemma
+
+
+def test_acronyms_are_not_lemmatised_into_other_words() -> None:
+    doc = analysed_doc("en", "AI is changing work", "")
+    assert doc[0].lemma_ == "ai"
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_packed_lemma_table_answers_as_spacys_table_does(lang: str) -> None:
+    from spacy.lookups import load_lookups
+
+    from pipeline.process.analysis.components.lemmas import LemmaTable
+
+    table = load_lookups(lang, ["lemma_lookup"]).get_table("lemma_lookup")
+    packed = LemmaTable(table)
+    assert len(packed) == len(table) > 10_000
+    assert all(packed.get(key) == lemma for key, lemma in table.items())
+    word = {"nl": "medewerkers", "en": "managers"}[lang]
+    assert packed.get(word) == table.get(word) and packed.get(word) != word
+    assert packed.get("qzxwvk-not-a-word") is None
+    assert packed.get("qzxwvk-not-a-word", "fallback") == "fallback"

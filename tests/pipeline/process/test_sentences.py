@@ -1,0 +1,33 @@
+"""``trendwatch_sentences``: sentences split as spaCy's own ``sentencizer`` splits them."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlp_support import EN_TEXT, NL_TEXT, PLAIN
+from pipeline.process.analysis.nlp import build_pipeline
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_sentences_are_split_as_spacys_sentencizer_splits_them(lang: str) -> None:
+    import spacy
+
+    texts = [
+        NL_TEXT,
+        EN_TEXT,
+        'Really?! "Yes." he said... and then: no. Ok',
+        "A.B. Smith went to the U.S. today. OK.",
+        "“Quote.” Next one. ) (x) . . y",
+        "...",
+        "Geen punt aan het eind",
+        "Wat nu？ Verder。 Klaar！",
+        "",
+    ]
+    theirs = spacy.blank(lang)
+    theirs.add_pipe("sentencizer")
+    ours = build_pipeline(lang, PLAIN)
+    assert ours.get_pipe("sentencizer").__class__.__name__ == "SentenceSplitter"
+    for text in texts:
+        expected = [t.is_sent_start for t in theirs(text)]
+        assert [t.is_sent_start for t in ours(text)] == expected, text
+    assert len(list(ours(NL_TEXT).sents)) == 4
