@@ -20,13 +20,14 @@ from pathlib import Path
 
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
-from starlette.requests import HTTPConnection
-from starlette.routing import BaseRoute, Mount
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 
 from web.security import ARCHIVE_CSP
-from web.state import settings_of
+from web.state import settings_of, url
 
 PREFIX = "/archive"
 EMPTY = "archive_empty"
@@ -60,4 +61,12 @@ class ArchiveFiles:
         await self._static(folder)(scope, receive, send_with_csp)
 
 
-routes: list[BaseRoute] = [Mount(PREFIX, app=ArchiveFiles(), name="archive")]
+def to_index(request: Request) -> Response:
+    """``/archive`` -> ``/archive/`` (a relative Location: right behind any proxy)."""
+    return RedirectResponse(url(request, PREFIX + "/"), status_code=308)
+
+
+routes: list[BaseRoute] = [
+    Route(PREFIX, to_index, name="archive_root"),
+    Mount(PREFIX, app=ArchiveFiles(), name="archive"),
+]
