@@ -13,8 +13,8 @@ The modules::
     routes/         one module per area, each with ``routes`` (see routes/__init__.py)
     templating.py   render / render_block and what every template gets
     i18n.py         the pages' strings (nl, en) and the language of a request
-    security.py     security headers (CSP), client_address behind trusted proxies,
-                    is_local_request
+    security.py     security headers (CSP), a 1 MiB body limit, client_address behind
+                    trusted proxies, is_local_request
     sessions.py     the signed session cookie (HttpOnly, SameSite=Strict, Secure on https)
     csrf.py         csrf_token / csrf_field, checked_form, @csrf_protect
     auth.py         admin token, is_admin, @require_admin

@@ -2,7 +2,8 @@
 runs on uvicorn.
 
 Requests pass, outermost first: :class:`~web.security.SecurityHeaders` (the headers of
-every response), :class:`~web.sessions.SessionMiddleware` (the signed session cookie),
+every response), :class:`~web.security.BodyLimit` (1 MiB),
+:class:`~web.sessions.SessionMiddleware` (the signed session cookie),
 Starlette's exception handling (every error is a page in the reader's language:
 :func:`error_page`), then the routes: ``/static`` (this package's ``static`` folder)
 and the ``routes`` of every module in :data:`ROUTE_MODULES`, in that order.
@@ -26,7 +27,7 @@ from starlette.staticfiles import StaticFiles
 
 from web import i18n
 from web.routes import admin, archive, home, search, session, stories, subscribe, watchlists
-from web.security import CSP, HEADERS, SecurityHeaders
+from web.security import CSP, HEADERS, BodyLimit, SecurityHeaders
 from web.sessions import SessionMiddleware
 from web.state import AppState, LiveSettings, utcnow
 from web.templating import language, render
@@ -95,7 +96,11 @@ def create_app(settings_path: Path, *, clock: Callable[[], datetime] = utcnow) -
 
     app = Starlette(
         routes=routes(),
-        middleware=[Middleware(SecurityHeaders), Middleware(SessionMiddleware)],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(BodyLimit),
+            Middleware(SessionMiddleware),
+        ],
         exception_handlers={HTTPException: error_page, Exception: server_error},
         lifespan=lifespan,
     )

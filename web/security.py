@@ -1,9 +1,12 @@
-"""Security headers on every response, and the client's address behind trusted proxies.
+"""Security headers on every response, a bound on request bodies, and the client's
+address behind trusted proxies.
 
 :class:`SecurityHeaders` is a pure ASGI middleware: it adds :data:`HEADERS` to every
 response, and :data:`CSP` unless the response set a Content-Security-Policy of its
 own (the archive sets the stricter :data:`ARCHIVE_CSP`: no script at all, and the
 inline styles its self-contained pages carry).
+
+:class:`BodyLimit` answers 413 to a body over :data:`MAX_BODY` (1 MiB: forms only).
 
 :func:`client_address` is the address to rate-limit and log: the TCP peer, or, when
 the peer is one of ``[web] trusted_proxies``, the right-most address in
@@ -20,6 +23,7 @@ import ipaddress
 from collections.abc import Iterable, Sequence
 
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -42,6 +46,7 @@ HEADERS = {
 FORWARDING_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip", "x-forwarded-host")
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 MAX_FORWARDED_HOPS = 20  # X-Forwarded-For entries looked at, right to left
+MAX_BODY = 1024 * 1024  # bytes of a request body; more is a 413
 
 
 class SecurityHeaders:
@@ -65,6 +70,35 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class BodyLimit:
+    """Refuses request bodies over ``limit`` bytes (413) as the route reads them, whether
+    announced by Content-Length or sent in chunks."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        announced = dict(scope.get("headers") or ()).get(b"content-length", b"0")
+        received = int(announced) if announced.isdigit() else 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            if received > self.limit:
+                raise HTTPException(413)
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise HTTPException(413)
+            return message
+
+        await self.app(scope, limited_receive, send)
 
 
 def parse_address(text: str) -> Address | None:
