@@ -1,0 +1,38 @@
+"""The pages, one module per area; each exposes ``routes: list[BaseRoute]``.
+
+::
+
+    home        /                          what there is (web.routes.home)
+    archive     /archive/...               the static archive folder, as published
+    session     /admin/login, /admin/logout  the admin's sign-in (web.auth)
+    search      /search                    placeholder: "not yet" (404)
+    stories     /stories/{id}              placeholder
+    watchlists  /watchlists, /watchlists/{name}  placeholder
+    subscribe   /subscribe                 placeholder (also /unsubscribe/, /manage/)
+    admin       /admin                     placeholder, admin only
+
+To add an area: write ``web/routes/<area>.py`` with a module docstring and
+``routes = [Route("/path", endpoint, methods=[...]), ...]``, and add the module to
+:data:`web.app.ROUTE_MODULES`. A placeholder module is replaced by its real one; keep
+its ``routes`` name. Paths are absolute from the site's root (``/search``); links in
+templates go through ``url()`` (the site may live below a folder of ``base_url``).
+
+What an endpoint has (see :mod:`web` for the whole list): ``render`` /
+``render_block`` (:mod:`web.templating`), ``settings_of`` / ``store_of`` / ``url``
+(:mod:`web.state`), ``csrf_protect`` / ``checked_form`` (:mod:`web.csrf`),
+``require_admin`` (:mod:`web.auth`), ``client_address`` (:mod:`web.security`),
+``RateLimiter`` (:mod:`web.ratelimit`), and :func:`not_yet` below.
+"""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+NOT_YET = "not_yet"
+
+
+def not_yet(request: Request) -> Response:
+    """A page that is still being built: 404 with "not yet" in the reader's language."""
+    raise HTTPException(404, NOT_YET)
