@@ -38,8 +38,9 @@ How to build a page (the extension points):
   ``lang``, ``url``, ``csrf_field``, ``is_admin``, ``number``, ``format_day``,
   ``count_noun`` (:mod:`web.templating`). ``render_block`` renders one block for htmx.
   ``noindex=True`` on pages reached by a token. No inline script or style (the CSP).
-- **Strings**: both languages in :data:`web.i18n.STRINGS`, keys prefixed by area; the
-  digest's strings are reachable too.
+- **Strings**: both languages in the area's module of :mod:`web.strings` (merged into
+  :data:`web.i18n.STRINGS`), keys prefixed by area; the digest's strings are reachable
+  too.
 - **Forms a cookie authorises**: ``{{ csrf_field() }}`` in the form (or the
   ``X-CSRF-Token`` header from htmx), and ``@csrf_protect`` on the endpoint or
   ``form = await checked_form(request)``. A bad token is a 403 page.

@@ -2,9 +2,9 @@
 
 Strings are looked up in :data:`STRINGS` first, then in the digests' strings
 (:data:`digests.i18n.STRINGS`), so a page can use ``t("week", week=48)`` as the mail
-does. Add a page's strings here under a key prefixed with its area (``search.title``),
-in both languages (a test checks that nl and en have the same keys). Dates, numbers
-and plurals: the helpers of :mod:`digests.i18n` (templates get ``number``,
+does. An area's page strings live in its module of :mod:`web.strings` (keys prefixed
+with the area: ``search.title``), in both languages (a test checks that nl and en
+have the same keys). Dates, numbers and plurals: the helpers of :mod:`digests.i18n` (templates get ``number``,
 ``format_day``, ``count_noun``).
 
 The language of a request (:func:`pick_language`): ``?lang=nl|en``, else the ``lang``
@@ -113,6 +113,21 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
     },
 }
+
+
+def _merge_areas() -> None:
+    """Add each area's strings (:mod:`web.strings`) to :data:`STRINGS`."""
+    from web.strings import admin, search, stories, subscribe, watchlists
+
+    for area in (search, stories, watchlists, subscribe, admin):
+        for lang, table in area.STRINGS.items():
+            twice = STRINGS[lang].keys() & table.keys()
+            if twice:
+                raise RuntimeError(f"{area.__name__}: strings defined twice: {sorted(twice)}")
+            STRINGS[lang].update(table)
+
+
+_merge_areas()
 
 
 def t(language: str, key: str, /, **values: object) -> str:
