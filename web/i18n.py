@@ -4,8 +4,8 @@ Strings are looked up in :data:`STRINGS` first, then in the digests' strings
 (:data:`digests.i18n.STRINGS`), so a page can use ``t("week", week=48)`` as the mail
 does. An area's page strings live in its module of :mod:`web.strings` (keys prefixed
 with the area: ``search.title``), in both languages (a test checks that nl and en
-have the same keys). Dates, numbers and plurals: the helpers of :mod:`digests.i18n` (templates get ``number``,
-``format_day``, ``count_noun``).
+have the same keys). Dates, numbers and plurals: the helpers of :mod:`digests.i18n`
+(templates get ``number``, ``format_day``, ``count_noun``).
 
 The language of a request (:func:`pick_language`): ``?lang=nl|en``, else the ``lang``
 cookie (set when ``?lang=`` was used), else the best of the browser's
