@@ -16,7 +16,8 @@ from one part per group of tables, as lemon24/reader builds its storage:
 - ``matches``: watchlists and their matches
 - ``stories``: stories and the clusterer's open stories
 - ``trends``: trends per week and what they are computed from
-- ``editions``: editions and their deliveries
+- ``editions``: each period's edition, built once
+- ``deliveries``: each edition's deliveries, the row the lock that sends it once
 - ``scheduler``: the key/value state and the sources' next polls
 - ``rows`` and ``values``: the dataclasses handed across, and how values are stored
 
@@ -28,6 +29,7 @@ from __future__ import annotations
 from pipeline.store.analysis import AnalysisMixin
 from pipeline.store.articles import ArticlesMixin
 from pipeline.store.connection import BUSY_TIMEOUT_MS, StoreBase, StoreError, backup_file_name
+from pipeline.store.deliveries import DeliveriesMixin
 from pipeline.store.editions import EditionsMixin
 from pipeline.store.matches import MatchesMixin
 from pipeline.store.rows import CrawlRecord, ProcessedArticle, SaveResult, SourceRow, StoryRow
@@ -64,6 +66,7 @@ class Store(
     StoriesMixin,
     TrendsMixin,
     EditionsMixin,
+    DeliveriesMixin,
     SchedulerMixin,
     StoreBase,
 ):
