@@ -8,13 +8,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from pipeline.store.connection import StoreBase
-from pipeline.store.values import from_iso, iso
+from pipeline.store.digest_rows import DeliveryRow, UnfinishedDelivery
+from pipeline.store.values import from_iso, iso, typed_row
 
 
 class DeliveriesMixin(StoreBase):
     """Deliveries of editions to subscribers."""
 
-    def ensure_delivery(self, edition_id: int, subscriber: str, now: datetime) -> dict:
+    def ensure_delivery(self, edition_id: int, subscriber: str, now: datetime) -> DeliveryRow:
+        """The delivery of an edition to a subscriber, made pending if there was none."""
         with self.transaction():
             self.db.execute(
                 "INSERT INTO deliveries (edition_id, subscriber, created) VALUES (?, ?, ?)"
@@ -26,15 +28,16 @@ class DeliveriesMixin(StoreBase):
             [edition_id, subscriber],
         )
         assert row is not None
-        return row
+        return typed_row(DeliveryRow, row)
 
-    def unfinished_deliveries(self) -> list[dict]:
+    def unfinished_deliveries(self) -> list[UnfinishedDelivery]:
         """Deliveries still pending or left 'sending', with their edition, oldest first."""
-        return self._rows(
+        rows = self._rows(
             "SELECT d.*, e.key AS edition_key, e.built_at, e.data FROM deliveries d"
             " JOIN editions e ON e.id = d.edition_id"
             " WHERE d.status IN ('pending', 'sending') ORDER BY e.built_at, d.id"
         )
+        return [typed_row(UnfinishedDelivery, r) for r in rows]
 
     def claim_delivery(self, delivery_id: int, transport: str, message_id: str) -> bool:
         """Move a pending delivery to 'sending'. False when someone else has it or it is
@@ -63,15 +66,22 @@ class DeliveriesMixin(StoreBase):
                 [status, error, iso(next_attempt), status, iso(now), delivery_id],
             )
 
-    def delivery(self, delivery_id: int) -> dict | None:
-        return self._one("SELECT * FROM deliveries WHERE id = ?", [delivery_id])
+    def delivery(self, delivery_id: int) -> DeliveryRow | None:
+        row = self._one("SELECT * FROM deliveries WHERE id = ?", [delivery_id])
+        return typed_row(DeliveryRow, row) if row else None
 
-    def deliveries(self, edition_id: int | None = None) -> list[dict]:
+    def deliveries(self, edition_id: int | None = None) -> list[DeliveryRow]:
+        """Every delivery (of one edition), in the order they were made."""
         if edition_id is None:
-            return self._rows("SELECT * FROM deliveries ORDER BY id")
-        return self._rows("SELECT * FROM deliveries WHERE edition_id = ? ORDER BY id", [edition_id])
+            rows = self._rows("SELECT * FROM deliveries ORDER BY id")
+        else:
+            rows = self._rows(
+                "SELECT * FROM deliveries WHERE edition_id = ? ORDER BY id", [edition_id]
+            )
+        return [typed_row(DeliveryRow, r) for r in rows]
 
     def delivery_counts(self) -> dict[str, int]:
+        """How many deliveries there are in each status."""
         rows = self._rows("SELECT status, count(*) AS n FROM deliveries GROUP BY status")
         return {r["status"]: r["n"] for r in rows}
 

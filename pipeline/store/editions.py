@@ -6,13 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.store.connection import StoreBase
+from pipeline.store.digest_rows import EditionRow
+from pipeline.store.values import typed_row
 
 
 class EditionsMixin(StoreBase):
     """Editions, one per period and audience."""
 
-    def edition(self, key: str) -> dict | None:
-        return self._one("SELECT * FROM editions WHERE key = ?", [key])
+    def edition(self, key: str) -> EditionRow | None:
+        row = self._one("SELECT * FROM editions WHERE key = ?", [key])
+        return typed_row(EditionRow, row) if row else None
 
     def add_edition(self, row: dict[str, Any]) -> int:
         """Insert an edition unless one with the same key exists; returns its id either
@@ -30,12 +33,15 @@ class EditionsMixin(StoreBase):
             )
             return int(cursor.lastrowid)
 
-    def editions_for(self, slug: str, before: str) -> list[dict]:
+    def editions_for(self, slug: str, before: str) -> list[EditionRow]:
         """Earlier editions of one audience (by slug), built before ``before`` (ISO)."""
-        return self._rows(
+        rows = self._rows(
             "SELECT * FROM editions WHERE slug = ? AND built_at < ? ORDER BY built_at",
             [slug, before],
         )
+        return [typed_row(EditionRow, r) for r in rows]
 
-    def editions(self) -> list[dict]:
-        return self._rows("SELECT * FROM editions ORDER BY period_end DESC, key")
+    def editions(self) -> list[EditionRow]:
+        """Every edition, the latest period first."""
+        rows = self._rows("SELECT * FROM editions ORDER BY period_end DESC, key")
+        return [typed_row(EditionRow, r) for r in rows]
