@@ -16,7 +16,7 @@ from typing import Any
 
 from pipeline.digest import job as digest_job
 from pipeline.settings import Settings
-from pipeline.store import SourceRow, Store, iso
+from pipeline.store import DeliveryRow, EditionRow, SourceRow, Store, iso
 
 
 def status_data(settings: Settings, store: Store, now: datetime) -> dict[str, Any]:
@@ -115,35 +115,35 @@ def _source_notes(row: SourceRow, now: datetime) -> list[str]:
     return notes
 
 
-def _edition_status(store: Store, edition: dict) -> dict[str, Any]:
-    rows = store.deliveries(edition["id"])
+def _edition_status(store: Store, edition: EditionRow) -> dict[str, Any]:
+    rows = store.deliveries(edition.id)
     return {
-        "key": edition["key"],
-        "items": edition["item_count"],
-        "built_at": edition["built_at"],
+        "key": edition.key,
+        "items": edition.item_count,
+        "built_at": iso(edition.built_at),
         "deliveries": _count_status(rows),
         "problems": _delivery_problems(rows),
     }
 
 
-def _delivery_problems(rows: list[dict]) -> list[dict[str, Any]]:
+def _delivery_problems(rows: list[DeliveryRow]) -> list[dict[str, Any]]:
     """The deliveries that failed for good, and those waiting to be retried after an
     error: who, how often it was tried, the server's last answer, the next attempt."""
     return [
         {
-            "subscriber": r["subscriber"],
-            "status": "failed" if r["status"] == "failed" else "retrying",
-            "attempts": r["attempts"],
-            "last_error": r["last_error"] or "",
-            "next_attempt": r["next_attempt"] if r["status"] != "failed" else None,
+            "subscriber": r.subscriber,
+            "status": "failed" if r.status == "failed" else "retrying",
+            "attempts": r.attempts,
+            "last_error": r.last_error or "",
+            "next_attempt": iso(r.next_attempt) if r.status != "failed" else None,
         }
         for r in rows
-        if r["status"] == "failed" or (r["status"] in ("pending", "sending") and r["last_error"])
+        if r.status == "failed" or (r.status in ("pending", "sending") and r.last_error)
     ]
 
 
-def _count_status(rows: list[dict]) -> dict[str, int]:
+def _count_status(rows: list[DeliveryRow]) -> dict[str, int]:
     out: dict[str, int] = {}
     for r in rows:
-        out[r["status"]] = out.get(r["status"], 0) + 1
+        out[r.status] = out.get(r.status, 0) + 1
     return out

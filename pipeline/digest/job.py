@@ -32,7 +32,7 @@ from pipeline.digest.editions import (
 from pipeline.digest.secret import recipient
 from pipeline.schedule.decide import Decision, digest_due
 from pipeline.settings import Settings, Subscriber, show_duration
-from pipeline.store import Store, iso
+from pipeline.store import EditionRow, Store, iso
 
 log = logging.getLogger("trendwatch")
 
@@ -93,7 +93,7 @@ def digest(
             report.built.append(edition.key)
             log.info("edition %s: built with %d articles", edition.key, edition.item_count)
         else:
-            edition_id = row["id"]
+            edition_id = row.id
         report.editions.append(edition.key)
         page = settings.archive_dir / edition.archive_path
         if row is None or not page.exists():
@@ -162,14 +162,14 @@ def _handled(settings: Settings, store: Store, audience: Audience, week: tuple[i
     wanted = [
         e
         for e in audience.emails
-        if e in subscribers and (row["item_count"] > 0 or subscribers[e].send_empty)
+        if e in subscribers and (row.item_count > 0 or subscribers[e].send_empty)
     ]
-    return set(wanted) <= store.delivered_to(row["id"])
+    return set(wanted) <= store.delivered_to(row.id)
 
 
 def _editions(
     settings: Settings, store: Store, now: datetime, at: dict[str, datetime] | None = None
-) -> Iterator[tuple[Audience, Edition, dict | None]]:
+) -> Iterator[tuple[Audience, Edition, EditionRow | None]]:
     """This period's edition of every audience (of those in ``at``, for the period up
     to its moment there): the frozen one if it was built, else a new one built from the
     store (not yet stored)."""
@@ -181,12 +181,10 @@ def _editions(
         period = period_ending(at[audience.slug] if at is not None else now, tz)
         row = store.edition(period.key(audience.slug))
         if row is not None:
-            yield audience, edition_from_json(row["data"]), row
+            yield audience, edition_from_json(row.data), row
             continue
         week = f"{period.year}-W{period.week:02d}"
-        earlier = [
-            edition_from_json(r["data"]) for r in store.editions_for(audience.slug, iso(now))
-        ]
+        earlier = [edition_from_json(r.data) for r in store.editions_for(audience.slug, iso(now))]
         trends = trend_items(
             store.trends(week, "*"),
             {name: store.trends(week, name) for name in audience.watchlists},

@@ -8,7 +8,6 @@ spaCy, numpy and datasketch load when the job runs, not when the CLI starts.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from datetime import UTC, datetime
 from pipeline.process.analysis.features import ArticleFeatures, Entity
 from pipeline.process.watchlists.matching import CompiledQuery, MatchDoc
 from pipeline.settings import Settings
-from pipeline.store import Store
+from pipeline.store import AnalysedArticle, Store
 
 log = logging.getLogger("trendwatch")
 
@@ -38,10 +37,10 @@ class ProcessReport:
     trend_weeks: tuple[str, ...] = ()
 
 
-def _stored_features(row: dict) -> ArticleFeatures:
-    entities = tuple(Entity(**e) for e in json.loads(row.get("entities") or "[]"))
-    lang = row.get("detected_language") or row.get("language") or "und"
-    return ArticleFeatures(id=row["id"], lang=lang, published=None, entities=entities)
+def _stored_features(row: AnalysedArticle) -> ArticleFeatures:
+    entities = tuple(Entity(**e) for e in row.entities)
+    lang = row.detected_language or row.language or "und"
+    return ArticleFeatures(id=row.id, lang=lang, published=None, entities=entities)
 
 
 def process(
@@ -83,29 +82,29 @@ def process(
             results = []
             for r in rows:
                 feats = _stored_features(r)
-                doc = MatchDoc.build(r["title"], r.get("text") or "", r.get("url"), feats.lang)
-                results.append((r["id"], name, match_watchlist(query, specs[name], doc, feats)))
-            after = rows[-1]["id"]
+                doc = MatchDoc.build(r.title, r.text or "", r.url, feats.lang)
+                results.append((r.id, name, match_watchlist(query, specs[name], doc, feats)))
+            after = rows[-1].id
             matches += store.save_matches(results, progress={name: after}, now=now)
         store.save_matches([], progress={name: through}, now=now)
         log.info("watchlist %r: matched again against stored articles", name)
     # 2. new and changed articles: analyse, match, dedup, cluster; one transaction a batch
     processed = duplicates = new_stories = 0
-    dates: set[str] = set()
+    dates: set[datetime] = set()
     processor: Processor | None = None
     with Analyser(config, settings.nlp.n_process) as analyser:
         # the workers analyse the next batch while this process stores the current one
         rows = store.articles_to_process(PROCESS_BATCH)
         pending = analyser.submit([article_input(r) for r in rows]) if rows else None
         while rows and pending is not None:
-            following = store.articles_to_process(PROCESS_BATCH, after_id=rows[-1]["id"])
+            following = store.articles_to_process(PROCESS_BATCH, after_id=rows[-1].id)
             ahead = analyser.submit([article_input(r) for r in following]) if following else None
             processor = processor or Processor(settings, store, now)
             analysed = pending.result()
-            clustered = {r["id"] for r in rows if r.get("story_id") is not None}
+            clustered = {r.id for r in rows if r.story_id is not None}
             batch = processor.run(analysed, clustered)
             results = [(a.features.id, n, why) for a in analysed for n, why in a.matches.items()]
-            top = max(r["id"] for r in rows)
+            top = max(r.id for r in rows)
             state = processor.state()
             matches += store.save_processed(
                 batch.processed,
@@ -122,7 +121,7 @@ def process(
             processed += len(rows)
             duplicates += batch.duplicates
             new_stories += batch.new_stories
-            dates.update(r.get("published") or r["fetched"] for r in rows)
+            dates.update(r.published or r.fetched for r in rows)
             if on_batch:
                 on_batch(len(rows))
             rows, pending = following, ahead

@@ -16,9 +16,12 @@ from one part per group of tables, as lemon24/reader builds its storage:
 - ``matches``: watchlists and their matches
 - ``stories``: stories and the clusterer's open stories
 - ``trends``: trends per week and what they are computed from
-- ``editions``: editions and their deliveries
+- ``editions``: each period's edition, built once
+- ``deliveries``: each edition's deliveries, the row the lock that sends it once
 - ``scheduler``: the key/value state and the sources' next polls
-- ``rows`` and ``values``: the dataclasses handed across, and how values are stored
+- ``rows``, ``article_rows`` and ``digest_rows``: the dataclasses handed across (the
+  reads return typed rows, not dicts; SQL and column names stay in this package)
+- ``values``: how values are stored, and ``typed_row``, which reads them back
 
 A new method goes into the part of the tables it reads or writes.
 """
@@ -26,8 +29,27 @@ A new method goes into the part of the tables it reads or writes.
 from __future__ import annotations
 
 from pipeline.store.analysis import AnalysisMixin
+from pipeline.store.article_rows import (
+    AnalysedArticle,
+    ArticleInfo,
+    ArticleToProcess,
+    DedupCandidate,
+    ExportedArticle,
+    StoredFeatures,
+    StoredStory,
+    TaggedArticle,
+)
 from pipeline.store.articles import ArticlesMixin
 from pipeline.store.connection import BUSY_TIMEOUT_MS, StoreBase, StoreError, backup_file_name
+from pipeline.store.deliveries import DeliveriesMixin
+from pipeline.store.digest_rows import (
+    DeliveryRow,
+    EditionRow,
+    MatchedArticle,
+    PeriodArticle,
+    StoryMember,
+    UnfinishedDelivery,
+)
 from pipeline.store.editions import EditionsMixin
 from pipeline.store.matches import MatchesMixin
 from pipeline.store.rows import CrawlRecord, ProcessedArticle, SaveResult, SourceRow, StoryRow
@@ -43,13 +65,27 @@ __all__ = [
     "BUSY_TIMEOUT_MS",
     "MIGRATIONS",
     "SCHEMA_VERSION",
+    "AnalysedArticle",
+    "ArticleInfo",
+    "ArticleToProcess",
     "CrawlRecord",
+    "DedupCandidate",
+    "DeliveryRow",
+    "EditionRow",
+    "ExportedArticle",
+    "MatchedArticle",
+    "PeriodArticle",
     "ProcessedArticle",
     "SaveResult",
     "SourceRow",
     "Store",
     "StoreError",
+    "StoredFeatures",
+    "StoredStory",
+    "StoryMember",
     "StoryRow",
+    "TaggedArticle",
+    "UnfinishedDelivery",
     "backup_file_name",
     "from_iso",
     "iso",
@@ -64,6 +100,7 @@ class Store(
     StoriesMixin,
     TrendsMixin,
     EditionsMixin,
+    DeliveriesMixin,
     SchedulerMixin,
     StoreBase,
 ):

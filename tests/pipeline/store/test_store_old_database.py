@@ -9,13 +9,13 @@ import json
 import shutil
 import sqlite3
 from contextlib import closing
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from crawlers.entries import Entry
-from pipeline.store import APPLICATION_ID, SCHEMA_VERSION, CrawlRecord, Store
+from pipeline.store import APPLICATION_ID, SCHEMA_VERSION, ArticleInfo, CrawlRecord, Store
 from store_support import NOW, Src
 
 FIXTURE = Path(__file__).parents[2] / "fixtures" / "store" / "trendwatch-v4.db"
@@ -102,27 +102,25 @@ def test_the_process_reads_work(old: Path) -> None:
         assert (store.article_count(), store.unprocessed_count()) == (6, 0)
         assert store.articles_to_process() == []
         assert store.max_processed_id() == 6
-        assert [r["id"] for r in store.processed_articles(0, 6)] == [1, 2, 3, 4, 5, 6]
+        assert [r.id for r in store.processed_articles(0, 6)] == [1, 2, 3, 4, 5, 6]
         assert store.watchlist_progress() == {"thuiswerken": 6, "banen": 6}
         assert isinstance(store.state("stories"), bytes)
         assert len(store.cluster_stories()) == 5
         candidates = store.dedup_candidates(NOW - timedelta(days=7))
-        assert [r["id"] for r in candidates] == [1, 2, 3, 4, 5, 6]
-        assert all(isinstance(r["minhash"], bytes) for r in candidates)
+        assert [r.id for r in candidates] == [1, 2, 3, 4, 5, 6]
+        assert all(isinstance(r.minhash, bytes) for r in candidates)
         [info] = store.article_infos([2])
-        assert info == {
-            "id": 2,
-            "duplicate_of": None,
-            "date": "2026-11-24T12:00:00+00:00",
-            "source_name": "HR Nieuws",
-        }
+        assert info == ArticleInfo(
+            id=2,
+            duplicate_of=None,
+            date=datetime.fromisoformat("2026-11-24T12:00:00+00:00"),
+            source_name="HR Nieuws",
+        )
         features = store.features(2)
         assert features is not None
-        assert {"key": "jumbo", "label": "NAME", "text": "Jumbo"} in json.loads(
-            features["entities"]
-        )
+        assert {"key": "jumbo", "label": "NAME", "text": "Jumbo"} in features.entities
         assert (store.article_story(3), store.story_count(), store.match_count()) == (2, 5, 6)
-        tagged = {r["id"]: json.loads(r["watchlists"]) for r in store.tagged_articles(*WEEK)}
+        tagged = {r.id: list(r.watchlists) for r in store.tagged_articles(*WEEK)}
         assert tagged == {
             1: ["thuiswerken"],
             2: ["banen"],
@@ -142,26 +140,24 @@ def test_the_process_reads_work(old: Path) -> None:
 def test_the_digest_reads_work(old: Path) -> None:
     with Store(old) as store:
         matched = store.matched_articles("thuiswerken", *WEEK)
-        assert [(r["id"], r["source_name"]) for r in matched] == [
+        assert [(r.id, r.source_name) for r in matched] == [
             (5, "Alert"),
             (1, "HR Nieuws"),
             (4, "HR Nieuws"),
             (6, "archief"),
         ]
-        assert [r["id"] for r in store.period_articles(*WEEK)] == [5, 1, 2, 3, 4, 6]
-        assert [(r["id"], r["story_id"]) for r in store.story_members([2])] == [(2, 2), (3, 2)]
-        assert store.stories_by_id([2])[2]["label"] == "FNV, Jumbo, Supermarktketen Jumbo"
+        assert [r.id for r in store.period_articles(*WEEK)] == [5, 1, 2, 3, 4, 6]
+        assert [(r.id, r.story_id) for r in store.story_members([2])] == [(2, 2), (3, 2)]
+        assert store.stories_by_id([2])[2].label == "FNV, Jumbo, Supermarktketen Jumbo"
         [edition] = store.editions()
-        assert edition["key"] == EDITION and edition["item_count"] == 5
+        assert edition.key == EDITION and edition.item_count == 5
         assert store.edition(EDITION) == edition
-        assert store.editions_for(edition["slug"], (NOW + timedelta(days=1)).isoformat()) == [
-            edition
-        ]
-        assert json.loads(edition["data"])["key"] == EDITION
+        assert store.editions_for(edition.slug, (NOW + timedelta(days=1)).isoformat()) == [edition]
+        assert json.loads(edition.data)["key"] == EDITION
         [pending] = store.unfinished_deliveries()
-        assert (pending["subscriber"], pending["edition_key"]) == ("later@example.nl", EDITION)
+        assert (pending.subscriber, pending.edition_key) == ("later@example.nl", EDITION)
         assert store.delivery_counts() == {"pending": 1, "sent": 1}
-        assert store.delivered_to(edition["id"]) == {"sanne@example.nl", "later@example.nl"}
+        assert store.delivered_to(edition.id) == {"sanne@example.nl", "later@example.nl"}
         assert store.next_delivery_attempt() == NOW
         assert store.state("late:fixture") == NOW.isoformat()
 
@@ -182,11 +178,11 @@ def test_the_jobs_can_write_to_it(old: Path) -> None:
         assert store.save_entries(feed.id, [entry], later).new == 1
         store.record_crawl(feed.id, later, CrawlRecord(ok=True, next_poll=later, status=200))
         [row] = store.articles_to_process()
-        store.save_matches([], processed_ids=[row["id"]], progress={"banen": row["id"]}, now=later)
+        store.save_matches([], processed_ids=[row.id], progress={"banen": row.id}, now=later)
         assert store.unprocessed_count() == 0
         [pending] = store.unfinished_deliveries()
-        assert store.claim_delivery(pending["id"], "outbox", "<m@x>")
-        store.finish_delivery(pending["id"], "sent", later)
+        assert store.claim_delivery(pending.id, "outbox", "<m@x>")
+        store.finish_delivery(pending.id, "sent", later)
         assert store.delivery_counts() == {"sent": 2}
     with Store(old) as store:
         assert store.article_count() == 7
