@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from digests.deliver import DeliveryError, OutboxTransport, SmtpTransport
 from digests.fsutil import make_private_dir
@@ -28,7 +29,7 @@ from pipeline.digest.editions import edition_from_json
 from pipeline.digest.retry import Wait, after_failure, before_send, expired, failure_of
 from pipeline.digest.secret import recipient
 from pipeline.settings import Settings, Subscriber
-from pipeline.store import DeliveryRow, Store, iso
+from pipeline.store import DeliveryRow, Store
 
 if TYPE_CHECKING:
     from pipeline.digest.job import DigestReport
@@ -139,6 +140,14 @@ class _Delivering:
         self.transport, self.kind, self.now, self.retry_now = transport, kind, now, retry_now
         self.domain = settings.sender.rsplit("@", 1)[-1].strip("> ") or "localhost"
 
+    def _local(self, when: datetime | None) -> str:
+        """A time as the reader of the CLI's report expects it: in the instance's time
+        zone, to the minute, with the zone named."""
+        if when is None:
+            return "now"
+        zone = ZoneInfo(self.settings.schedule.timezone)
+        return f"{when.astimezone(zone):%Y-%m-%d %H:%M} ({zone.key})"
+
     def batch(self, batch: Batch, stop: Callable[[], bool] | None) -> None:
         """Each edition to each of its readers, in order, until done, asked to stop, or
         the server refuses the session."""
@@ -170,7 +179,7 @@ class _Delivering:
             return True
         decision = before_send(row.next_attempt, self.now, retry_now=self.retry_now)
         if isinstance(decision, Wait):
-            self.report.deferred.append(f"{label}: retry after {iso(row.next_attempt)}")
+            self.report.deferred.append(f"{label}: retry after {self._local(row.next_attempt)}")
             return True
         return self.send(row, edition, sub, delivery_key, label)
 

@@ -33,6 +33,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -214,6 +215,12 @@ def test_4xx_keeps_deliveries_pending_and_the_next_run_sends_them_once(
         # a run at the same moment leaves them alone ...
         early = digest_job.digest(settings, store, now=NOW)
         assert early.sent == [] and recipients(early.deferred) == refused
+        # said in the instance's time zone, to the minute (5 minutes after NOW)
+        local = (NOW + timedelta(minutes=5)).astimezone(ZoneInfo("Europe/Amsterdam"))
+        assert all(
+            line.endswith(f": retry after {local:%Y-%m-%d %H:%M} (Europe/Amsterdam)")
+            for line in early.deferred
+        )
         # ... the next run after the back-off sends exactly those
         later = NOW + timedelta(minutes=6)
         second = digest_job.digest(settings, store, now=later)
