@@ -19,6 +19,8 @@ from one part per group of tables, as lemon24/reader builds its storage:
 - ``editions``: each period's edition, built once
 - ``deliveries``: each edition's deliveries, the row the lock that sends it once
 - ``scheduler``: the key/value state and the sources' next polls
+- ``subscribers``: subscriptions made on the web, unsubscribes, token versions and
+  the requests waiting for a confirmation (its rows are imported from there)
 - ``rows``, ``article_rows`` and ``digest_rows``: the dataclasses handed across (the
   reads return typed rows, not dicts; SQL and column names stay in this package)
 - ``values``: how values are stored, and ``typed_row``, which reads them back
@@ -57,6 +59,7 @@ from pipeline.store.scheduler import SchedulerMixin
 from pipeline.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 from pipeline.store.sources import SourcesMixin
 from pipeline.store.stories import StoriesMixin
+from pipeline.store.subscribers import SubscribersMixin
 from pipeline.store.trends import TrendsMixin
 from pipeline.store.values import from_iso, iso
 
@@ -101,6 +104,7 @@ class Store(
     TrendsMixin,
     EditionsMixin,
     DeliveriesMixin,
+    SubscribersMixin,
     SchedulerMixin,
     StoreBase,
 ):

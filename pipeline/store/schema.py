@@ -1,5 +1,5 @@
 """The schema: one migration per ``user_version`` step, from the first tables to the
-clusterer's open stories. A migration is never changed once released; a new one is
+subscribers of the web. A migration is never changed once released; a new one is
 appended (the connection applies them one step at a time, checking foreign keys after
 each). ``APPLICATION_ID`` marks a file as a trendwatch database."""
 
@@ -187,10 +187,60 @@ def _v4(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE cluster_stories (id INTEGER PRIMARY KEY, state BLOB NOT NULL)")
 
 
+def _v6_subscribers(db: sqlite_utils.Database) -> None:
+    """Subscriptions: the subscribers of the web (and every subscriber's unsubscribe and
+    token version, the config's too), and the requests waiting for their confirmation.
+    Self-contained: it follows search's version 5 and needs nothing of it.
+
+    ``subscribers`` has one row per address (``email_key``: stripped and case-folded)
+    that subscribed on the web or unsubscribed: ``status`` active or unsubscribed,
+    ``token_version`` raised by every unsubscribe. ``subscribe_requests`` keeps what a
+    subscribe form asked for until it is confirmed (once), replaced or expired."""
+    db.executescript(
+        """
+        CREATE TABLE subscribers (
+            email_key TEXT PRIMARY KEY,
+            email TEXT NOT NULL,
+            name TEXT NOT NULL DEFAULT '',
+            language TEXT NOT NULL,
+            watchlists TEXT NOT NULL DEFAULT '[]',
+            digest_weekday INTEGER CHECK (digest_weekday BETWEEN 0 AND 6),
+            status TEXT NOT NULL CHECK (status IN ('active', 'unsubscribed')),
+            token_version INTEGER NOT NULL DEFAULT 0 CHECK (token_version >= 0),
+            consent TEXT,
+            created TEXT NOT NULL,
+            confirmed_at TEXT,
+            unsubscribed_at TEXT,
+            updated TEXT NOT NULL
+        );
+        CREATE INDEX subscribers_status ON subscribers(status);
+        CREATE TABLE subscribe_requests (
+            id INTEGER PRIMARY KEY,
+            nonce INTEGER NOT NULL UNIQUE,
+            email_key TEXT NOT NULL,
+            email TEXT NOT NULL,
+            name TEXT NOT NULL DEFAULT '',
+            language TEXT NOT NULL,
+            watchlists TEXT NOT NULL DEFAULT '[]',
+            digest_weekday INTEGER CHECK (digest_weekday BETWEEN 0 AND 6),
+            consent TEXT NOT NULL,
+            created TEXT NOT NULL,
+            expires TEXT NOT NULL,
+            used_at TEXT,
+            outcome TEXT CHECK (outcome IN ('confirmed', 'replaced'))
+        );
+        CREATE INDEX subscribe_requests_email ON subscribe_requests(email_key);
+        CREATE INDEX subscribe_requests_expires ON subscribe_requests(expires);
+        """
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("initial schema", _v1),
     ("features, duplicates, stories, trends", _v2),
     ("source health: moves, 410, Retry-After, adaptive polling", _v3),
     ("the clusterer's open stories in rows", _v4),
+    # version 5 (search) goes here when it is merged; this one is version 6
+    ("subscribers from the web, unsubscribes, token versions", _v6_subscribers),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
