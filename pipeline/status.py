@@ -5,8 +5,9 @@ next (the next crawl, each edition's next digest, the next delivery retry).
 :func:`status_data` only reads, through the Store, and returns plain data (dicts,
 lists, strings, numbers: what ``status --json`` prints as it is); it prints nothing.
 The caller syncs the configured sources into the store first (``Store.sync_sources``)
-so that a source just added to the config shows up. pipeline.cli.status lays the data
-out for a terminal.
+so that a source just added to the config shows up. The subscribers are the config's
+and the web's, without those who unsubscribed, who are listed apart.
+pipeline.cli.status lays the data out for a terminal.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 from pipeline.digest import job as digest_job
 from pipeline.settings import Settings
 from pipeline.store import DeliveryRow, EditionRow, SourceRow, Store, iso
+from pipeline.store.subscribers import UNSUBSCRIBED, email_key
+from pipeline.subscriptions import with_readers
 
 
 def status_data(settings: Settings, store: Store, now: datetime) -> dict[str, Any]:
@@ -40,7 +43,7 @@ def status_data(settings: Settings, store: Store, now: datetime) -> dict[str, An
                 "at": iso(next_slot(now, a.when)),
                 "timezone": a.when.timezone,
             }
-            for a in digest_job.digest_audiences(settings)
+            for a in digest_job.digest_audiences(with_readers(settings, store))
         ],
         "next_retry": iso(store.next_delivery_attempt()),
         "articles": store.article_count(),
@@ -50,6 +53,31 @@ def status_data(settings: Settings, store: Store, now: datetime) -> dict[str, An
         "sources": [_source_status(r, now) for r in store.sources()],
         "editions": [_edition_status(store, e) for e in store.editions()[:10]],
         "deliveries": store.delivery_counts(),
+        "subscribers": _subscribers(settings, store, now),
+    }
+
+
+def _subscribers(settings: Settings, store: Store, now: datetime) -> dict[str, Any]:
+    """How many get the digest (from the config, from the web), how many requests wait
+    for their confirmation, and who unsubscribed, when (the latest first) and whether
+    the config still names them (they get nothing all the same)."""
+    configured = {email_key(s.email) for s in settings.subscribers}
+    readers = with_readers(settings, store).subscribers
+    from_config = sum(email_key(s.email) in configured for s in readers)
+    gone = store.subscriber_records(UNSUBSCRIBED)
+    gone.sort(key=lambda r: (r.unsubscribed_at or r.updated, r.email_key), reverse=True)
+    return {
+        "from_config": from_config,
+        "from_web": len(readers) - from_config,
+        "waiting_for_confirmation": store.open_request_count(now),
+        "unsubscribed": [
+            {
+                "email": r.email,
+                "at": iso(r.unsubscribed_at or r.updated),
+                "in_config": r.email_key in configured,
+            }
+            for r in gone
+        ],
     }
 
 

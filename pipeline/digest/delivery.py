@@ -6,7 +6,8 @@ sent, pending a retry, or failed for good. When to try, wait or give up is the p
 policy in ``pipeline.digest.retry``; this module asks it and applies the answer
 (rendering, sending through the outbox or SMTP, recording, logging). Deliveries of
 earlier editions still pending are tried again too, and one left 'sending' by a run that
-died is recovered first.
+died is recovered first. Whoever unsubscribed gets nothing, even in the middle of a run:
+the store is asked before each message.
 """
 
 from __future__ import annotations
@@ -107,9 +108,17 @@ def _earlier_pending(settings: Settings, store: Store, current: set[int], now: d
 
 
 def _transport(settings: Settings, report: DigestReport) -> tuple[Transport, str]:
+    transport, kind = open_transport(settings)
+    if isinstance(transport, OutboxTransport):
+        report.outbox = str(settings.outbox_dir)
+    return transport, kind
+
+
+def open_transport(settings: Settings) -> tuple[Transport, str]:
+    """The way mail goes out (digests, and the confirmation of a subscription): the
+    ``[smtp]`` server, else the outbox folder; and its name, "smtp" or "outbox"."""
     smtp = settings.smtp
     if smtp is None:
-        report.outbox = str(settings.outbox_dir)
         return OutboxTransport(settings.outbox_dir), "outbox"
     transport = SmtpTransport(
         smtp.host,
@@ -167,6 +176,11 @@ class _Delivering:
         if edition.item_count == 0 and not sub.send_empty:
             self.report.empty.append(label)
             return True  # nothing at all this period: not sent unless asked for
+        record = self.store.subscriber_record(sub.email)
+        if record is not None and not record.active:  # unsubscribed while this run went on
+            self.report.unsubscribed.append(label)
+            log.info("delivery %s: not sent: unsubscribed", label)
+            return True
         row = self.store.ensure_delivery(edition_id, sub.email, self.now)
         delivery_key = f"{edition.key}/{sub.email}"
         if row.status == "sending":

@@ -33,6 +33,7 @@ from pipeline.digest.secret import recipient
 from pipeline.schedule.decide import Decision, digest_due
 from pipeline.settings import Settings, Subscriber, show_duration
 from pipeline.store import EditionRow, Store, iso
+from pipeline.subscriptions import with_readers
 
 log = logging.getLogger("trendwatch")
 
@@ -52,6 +53,7 @@ class DigestReport:
     empty: list[str] = field(default_factory=list)  # nothing new: not sent
     deferred: list[str] = field(default_factory=list)  # pending, waiting for its retry time
     late: list[str] = field(default_factory=list)  # came due too long ago (--due): skipped
+    unsubscribed: list[str] = field(default_factory=list)  # unsubscribed during the run
     busy: bool = False  # another run was delivering
     stopped: bool = False  # asked to stop part-way; the rest stays pending
     failed: list[str] = field(default_factory=list)
@@ -82,8 +84,12 @@ def digest(
     scheduled moment. With ``retry_now`` (``trendwatch digest`` run by hand) the
     deliveries waiting for their retry after a temporary failure are tried at once, as
     flushing a mail queue does; without it they wait for their back-off. ``stop`` is
-    asked between messages: when it says yes, the rest stays pending for the next run."""
+    asked between messages: when it says yes, the rest stays pending for the next run.
+
+    The subscribers are the config's and the web's, without those who unsubscribed
+    (:func:`pipeline.subscriptions.with_readers`)."""
     now = now or utcnow()
+    settings = with_readers(settings, store)
     report = DigestReport()
     at = _due_audiences(settings, store, now, report) if due else None
     editions: list[tuple[int, Edition, tuple[str, ...]]] = []
@@ -213,8 +219,9 @@ def preview(
     settings: Settings, store: Store, email: str, out_dir: Path, *, now: datetime | None = None
 ) -> tuple[Path, Path]:
     """Write the HTML and text of ``email``'s next edition to ``out_dir``; nothing is
-    recorded, archived or sent."""
+    recorded, archived or sent. ``email`` is any reader, of the config or the web."""
     now = now or utcnow()
+    settings = with_readers(settings, store)
     subscriber = next(
         (s for s in settings.subscribers if s.email.casefold() == email.casefold()), None
     )

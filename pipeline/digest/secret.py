@@ -17,13 +17,15 @@ from pipeline.settings import ConfigError, ConfigProblem, Settings, Subscriber
 
 
 def recipient(settings: Settings, sub: Subscriber) -> Recipient:
-    """``sub`` as a digest's recipient, with signed manage and unsubscribe links."""
+    """``sub`` as a digest's recipient, with manage and unsubscribe links signed for
+    its token version."""
     reader = Recipient(sub.email, sub.name, sub.language, tuple(sub.watchlists))
     return with_links(
         reader,
         secret=token_secret(settings),
         base_url=settings.base_url,
         unsubscribe_mailto=settings.unsubscribe_mailto or _address(settings.sender),
+        version=sub.token_version,
     )
 
 

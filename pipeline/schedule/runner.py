@@ -41,6 +41,7 @@ from pipeline.process import job as process_job
 from pipeline.schedule.decide import next_slot, next_wakeup
 from pipeline.settings import ConfigError, Settings, load_settings, show_duration
 from pipeline.store import Store
+from pipeline.subscriptions import with_readers
 
 if TYPE_CHECKING:
     from pipeline.crawl import job as crawl_job
@@ -389,7 +390,7 @@ class Runner:
     def digest_check(self) -> None:
         """Send the digests that are due (and retries whose time has come); plan the
         next look at the next digest moment or retry."""
-        settings = self.settings
+        settings = readers = self.settings
         now = self.clock()
         retry = None
         try:
@@ -398,6 +399,7 @@ class Runner:
                     settings, store, now=now, due=True, stop=self.stopping.is_set
                 )
                 retry = store.next_delivery_attempt()
+                readers = with_readers(settings, store)  # the web's subscribers too
             for key in report.built:
                 log.info("digest: edition %s built", key)
             if report.sent or report.failed or report.deferred:
@@ -408,7 +410,7 @@ class Runner:
                     len(report.deferred),
                 )
         finally:
-            moments = [next_slot(now, a.when) for a in digest_job.digest_audiences(settings)]
+            moments = [next_slot(now, a.when) for a in digest_job.digest_audiences(readers)]
             after = self.clock()
             wake = next_wakeup(
                 [*moments, retry], after, floor=timedelta(seconds=1), ceiling=DIGEST_CEILING

@@ -163,6 +163,9 @@ class Subscriber:
     send_empty: bool = False  # also mail an edition with nothing in it
     digest_weekday: int | None = None  # own digest moment; None: the schedule's
     digest_time: time | None = None
+    # the version its links are signed with: not in the file, set from the store by
+    # pipeline.subscriptions.readers (0 until the address unsubscribes)
+    token_version: int = 0
 
 
 class Listen(NamedTuple):
