@@ -8,7 +8,7 @@
     search      /search                    placeholder: "not yet" (404)
     stories     /stories/{id}              placeholder
     watchlists  /watchlists, /watchlists/{name}  placeholder
-    subscribe   /subscribe                 placeholder (also /unsubscribe/, /manage/)
+    subscribe   /subscribe, /confirm/{token}, /unsubscribe/{token}, /manage/{token}
     admin       /admin                     placeholder, admin only
 
 To add an area: write ``web/routes/<area>.py`` with a module docstring and

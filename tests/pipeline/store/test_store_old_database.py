@@ -1,7 +1,7 @@
 """A database that an earlier trendwatch wrote opens and works: it is migrated once
 (after a backup) to the schema a new database gets, and every read the crawl, process
-and digest jobs make answers as it did. ``tests/fixtures/store/trendwatch-v4.db`` was made by the store before it was split
-into parts (see the README beside it)."""
+and digest jobs make answers as it did. ``tests/fixtures/store/trendwatch-v4.db`` was
+made by the store before it was split into parts (see the README beside it)."""
 
 from __future__ import annotations
 
