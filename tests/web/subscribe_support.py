@@ -1,13 +1,21 @@
 """Helpers for the subscription tests: a config with watchlists and a config subscriber,
 the form filled in through Starlette's TestClient, the mails in the outbox or at the
-SMTP server, the links in them, a monotonic clock for the rate limits, and articles
-seeded straight into the store (so a digest has something to send)."""
+SMTP server, the links in them, a monotonic clock for the rate limits, articles seeded
+straight into the store (so a digest has something to send), a real ``trendwatch
+serve``, a mail client's one-click POST, and the CLI run a week later."""
 
 from __future__ import annotations
 
 import email
 import email.policy
+import http.client
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -21,6 +29,7 @@ from starlette.testclient import TestClient
 from crawlers.entries import Entry
 from pipeline.settings import Settings
 from pipeline.store import Store
+from tests_support import CLOCK_OFFSET_DIR, CLOCK_OFFSET_ENV, child_env, clock_offset
 from web.ratelimit import RateLimiter
 from web.routes.subscribe import SubscribeLimits
 from web_support import REMOTE, SECRET_ENV, Clock, app_for
@@ -211,3 +220,80 @@ def seed(settings: Settings, when: datetime, *titles: str, start: int = 1) -> No
             processed_ids=[row.id for row in rows],
             now=when,
         )
+
+
+# --- a real `trendwatch serve`, mail clients, the CLI a week later --------------------
+
+
+class ServeProcess:
+    """``trendwatch --config CONFIG serve --port PORT`` as a child process."""
+
+    def __init__(self, config: Path, port: int) -> None:
+        self.base = f"http://127.0.0.1:{port}"
+        self.errors = config.parent / "serve.stderr"
+        command = [sys.executable, "-m", "pipeline", "--config", str(config)]
+        with self.errors.open("w") as err:
+            self.child = subprocess.Popen(
+                [*command, "serve", "--port", str(port)],
+                env=child_env(NO_COLOR="1"),
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
+
+    def start(self) -> ServeProcess:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(self.base + "/", timeout=5):
+                    return self
+            except OSError:
+                if self.child.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(self.errors.read_text("utf-8")) from None
+                time.sleep(0.05)
+
+    def stop(self) -> int:
+        self.child.send_signal(signal.SIGTERM)
+        return self.child.wait(timeout=30)
+
+    def kill(self) -> None:
+        if self.child.poll() is None:
+            self.child.kill()
+            self.child.wait()
+
+
+def one_click(url: str, server: str) -> http.client.HTTPResponse:
+    """What a mail client does with ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``
+    (RFC 8058): a POST of that body to the URL, without cookies, not following
+    redirects. It goes to ``server`` (``http://127.0.0.1:PORT``) with the URL's Host,
+    as the reverse proxy that ends TLS in front of ``trendwatch serve`` passes it."""
+    target, local = urlsplit(url), urlsplit(server)
+    conn = http.client.HTTPConnection(local.hostname, local.port, timeout=10)
+    conn.request(
+        "POST",
+        target.path,
+        body=b"List-Unsubscribe=One-Click",
+        headers={"Host": target.netloc, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    return response
+
+
+def trendwatch_later(days: float, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``trendwatch ARGS`` with its wall clock ``days`` ahead (on top of any offset the
+    tests run with), through the tests' clock-offset sitecustomize."""
+    env = child_env(NO_COLOR="1", COLUMNS="200")
+    env.pop("TRENDWATCH_CONFIG", None)
+    offset = (clock_offset() or timedelta()).total_seconds() / 86400 + days
+    env[CLOCK_OFFSET_ENV] = str(offset)
+    if str(CLOCK_OFFSET_DIR) not in env["PYTHONPATH"].split(os.pathsep):
+        env["PYTHONPATH"] = os.pathsep.join((str(CLOCK_OFFSET_DIR), env["PYTHONPATH"]))
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
