@@ -30,6 +30,7 @@ def status_data(settings: Settings, store: Store, now: datetime) -> dict[str, An
     week_ago = now - timedelta(days=7)
     polls = list(store.next_polls().values())
     next_crawl = min((t or now for t in polls), default=None)
+    readers = with_readers(settings, store)  # the config's and the web's, less unsubscribes
     return {
         "config": str(settings.path),
         "database": str(settings.db_path),
@@ -43,7 +44,7 @@ def status_data(settings: Settings, store: Store, now: datetime) -> dict[str, An
                 "at": iso(next_slot(now, a.when)),
                 "timezone": a.when.timezone,
             }
-            for a in digest_job.digest_audiences(with_readers(settings, store))
+            for a in digest_job.digest_audiences(readers)
         ],
         "next_retry": iso(store.next_delivery_attempt()),
         "articles": store.article_count(),
@@ -53,22 +54,23 @@ def status_data(settings: Settings, store: Store, now: datetime) -> dict[str, An
         "sources": [_source_status(r, now) for r in store.sources()],
         "editions": [_edition_status(store, e) for e in store.editions()[:10]],
         "deliveries": store.delivery_counts(),
-        "subscribers": _subscribers(settings, store, now),
+        "subscribers": _subscribers(settings, readers, store, now),
     }
 
 
-def _subscribers(settings: Settings, store: Store, now: datetime) -> dict[str, Any]:
-    """How many get the digest (from the config, from the web), how many requests wait
-    for their confirmation, and who unsubscribed, when (the latest first) and whether
-    the config still names them (they get nothing all the same)."""
+def _subscribers(
+    settings: Settings, readers: Settings, store: Store, now: datetime
+) -> dict[str, Any]:
+    """How many get the digest (``readers``: from the config, from the web), how many
+    requests wait for their confirmation, and who unsubscribed, when (the latest first)
+    and whether the config still names them (they get nothing all the same)."""
     configured = {email_key(s.email) for s in settings.subscribers}
-    readers = with_readers(settings, store).subscribers
-    from_config = sum(email_key(s.email) in configured for s in readers)
+    from_config = sum(email_key(s.email) in configured for s in readers.subscribers)
     gone = store.subscriber_records(UNSUBSCRIBED)
     gone.sort(key=lambda r: (r.unsubscribed_at or r.updated, r.email_key), reverse=True)
     return {
         "from_config": from_config,
-        "from_web": len(readers) - from_config,
+        "from_web": len(readers.subscribers) - from_config,
         "waiting_for_confirmation": store.open_request_count(now),
         "unsubscribed": [
             {

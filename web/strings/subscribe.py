@@ -74,8 +74,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "subscribe.unsubscribe.again": "Toch weer aanmelden",
         "subscribe.link.title": "Deze link werkt niet",
         "subscribe.link.invalid": (
-            "Deze link klopt niet. Kopieer hem in zijn geheel uit de mail, of open hem"
-            " daar met een klik."
+            "Deze link klopt niet, of hoort bij een abonnement dat niet meer bestaat."
+            " Kopieer hem in zijn geheel uit de mail, of open hem daar met een klik."
         ),
         "subscribe.link.expired": (
             "Deze link is verlopen: een bevestigingslink werkt drie dagen. Meld je opnieuw"
@@ -163,7 +163,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "subscribe.unsubscribe.again": "Subscribe again",
         "subscribe.link.title": "This link does not work",
         "subscribe.link.invalid": (
-            "This link is not right. Copy it whole from the mail, or open it there with a click."
+            "This link is not right, or belongs to a subscription that no longer exists."
+            " Copy it whole from the mail, or open it there with a click."
         ),
         "subscribe.link.expired": (
             "This link has expired: a confirmation link works for three days. Subscribe"
