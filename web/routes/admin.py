@@ -1,16 +1,120 @@
-"""The admin pages (``/admin``...): watchlists edited with a live preview, sources,
-subscribers. Every endpoint is wrapped in :func:`web.auth.require_admin`, and every
-form carries ``csrf_field()`` and is checked with :mod:`web.csrf`.
+"""The admin pages (``/admin``...): an overview, the watchlists edited with a live
+preview (:mod:`web.routes.admin_watchlists`), the sources' health and adding a source
+(:mod:`web.routes.admin_sources`), and the subscribers (here). Every endpoint is
+wrapped in :func:`web.auth.require_admin`, and every form carries ``csrf_field()`` and
+is checked with :mod:`web.csrf`. The pages hold personal data: ``noindex`` on each.
 
-Placeholder: answers 404 "not yet" (to the admin; others are sent to sign in). The
-developers of the admin parts of the web issue replace this module (keep ``routes``).
+The subscribers page shows the config's subscribers with their deliveries, and the
+deliveries that failed. Subscribers who signed up on the web, and who unsubscribed and
+when, live in a store part being built beside this one (``pipeline/store/subscribers.py``):
+:func:`web_subscribers` and :func:`unsubscribed` return nothing until it is merged,
+and the page says so (see their docstrings).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from pipeline.settings import Settings
+from pipeline.status import status_data
+from pipeline.store import Store
 from web.auth import require_admin
-from web.routes import not_yet
+from web.routes import admin_sources, admin_watchlists
+from web.state import app_state, settings_of, store_of
+from web.templating import render
 
-routes: list[BaseRoute] = [Route("/admin", require_admin(not_yet), name="admin")]
+FAILED_SHOWN = 100
+
+
+@dataclass(frozen=True)
+class WebSubscriber:
+    """A subscriber who signed up on the web, as this page shows one."""
+
+    email: str
+    name: str
+    language: str
+    watchlists: tuple[str, ...]
+    confirmed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Unsubscribed:
+    """Someone who unsubscribed, and when."""
+
+    email: str
+    at: datetime
+
+
+# --- the place for the subscribers' store part ------------------------------------------
+# TO DO when pipeline/store/subscribers.py is merged: read its subscribers (confirmed,
+# with their watchlists) and its unsubscribes here, as these rows. Until then both are
+# empty and the page says that web sign-ups are not shown yet (``web_part``).
+
+WEB_PART = False  # True once the two functions below read the store
+
+
+def web_subscribers(store: Store) -> list[WebSubscriber]:
+    """The subscribers who signed up on the web (none until the store part exists)."""
+    return []
+
+
+def unsubscribed(store: Store) -> list[Unsubscribed]:
+    """Who unsubscribed, and when, newest first (none until the store part exists)."""
+    return []
+
+
+# --- the pages ---------------------------------------------------------------------------
+
+
+def _source_summary(settings: Settings, store: Store, now: datetime) -> tuple[int, int]:
+    """(sources, of which failing or disabled)."""
+    store.sync_sources(settings.sources, now)
+    sources = status_data(settings, store, now)["sources"]
+    failing = sum(1 for s in sources if s["health"].startswith(("failing", "gone")))
+    return len(sources), failing
+
+
+def overview(request: Request) -> Response:
+    settings = settings_of(request)
+    store = store_of(request)
+    total, failing = _source_summary(settings, store, app_state(request).clock())
+    context = {
+        "watchlists": len(settings.watchlists),
+        "sources": total,
+        "failing": failing,
+        "subscribers": len(settings.subscribers) + len(web_subscribers(store)),
+        "failed": len(store.failed_deliveries(FAILED_SHOWN)),
+    }
+    return render(request, "admin.html.j2", context, noindex=True)
+
+
+def subscribers_page(request: Request) -> Response:
+    """Who is subscribed to what, who unsubscribed and when, failed deliveries."""
+    settings = settings_of(request)
+    store = store_of(request)
+    deliveries = {d.subscriber: d for d in store.deliveries_by_subscriber()}
+    titles = {w.name: w.title for w in settings.watchlists}
+    context = {
+        "configured": [
+            (s, settings.digest_time(s), deliveries.get(s.email)) for s in settings.subscribers
+        ],
+        "web_part": WEB_PART,
+        "web": [(s, deliveries.get(s.email)) for s in web_subscribers(store)],
+        "unsubscribed": unsubscribed(store),
+        "failed": store.failed_deliveries(FAILED_SHOWN),
+        "titles": titles,
+    }
+    return render(request, "admin_subscribers.html.j2", context, noindex=True)
+
+
+routes: list[BaseRoute] = [
+    Route("/admin", require_admin(overview), methods=["GET"], name="admin"),
+    Route("/admin/subscribers", require_admin(subscribers_page), methods=["GET"]),
+    *admin_watchlists.routes,
+    *admin_sources.routes,
+]
