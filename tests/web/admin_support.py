@@ -4,7 +4,7 @@ and subscribers; a store with processed articles; signing in; the CSRF token of 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from httpx import Response
@@ -107,12 +107,15 @@ def write_admin_config(folder: Path, *, web: str = "", top: str = "") -> Path:
 
 
 def fill_store(
-    config: Path, articles: list[tuple[str, str, int, int, str]] = ARTICLES
+    config: Path,
+    articles: list[tuple[str, str, int, int, str]] = ARTICLES,
+    *,
+    now: datetime = NOW,
 ) -> list[int]:
-    """The articles saved and marked processed; their ids."""
+    """The articles (dated days before ``now``) saved and marked processed; their ids."""
     settings = load_settings(config)
     with Store(settings.db_path) as store:
-        store.sync_sources(settings.sources, NOW - timedelta(days=60))
+        store.sync_sources(settings.sources, now - timedelta(days=60))
         named = {s.name: s for s in store.sources()}
         sources = [named[s.name] for s in settings.sources]
         for n, (title, text, days, source, language) in enumerate(articles):
@@ -122,12 +125,12 @@ def fill_store(
                 title=title,
                 url=f"https://{host}/{n}",
                 text=text,
-                published=NOW - timedelta(days=days),
+                published=now - timedelta(days=days),
                 language=language,
             )
-            store.save_entries(sources[source].id, [entry], NOW - timedelta(days=days))
+            store.save_entries(sources[source].id, [entry], now - timedelta(days=days))
         ids = [a.id for a in store.articles_to_process(1000)]
-        store.save_matches([], processed_ids=ids, now=NOW)
+        store.save_matches([], processed_ids=ids, now=now)
     return ids
 
 
