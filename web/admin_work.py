@@ -19,12 +19,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from starlette.requests import HTTPConnection
 
+from pipeline.process.watchlists.matching import MatchDoc
 from pipeline.process.watchlists.preview import WINDOW, PreviewDoc, PreviewIndex, PreviewResult
 from pipeline.process.watchlists.query import Node
 from pipeline.settings import Settings
@@ -36,6 +38,7 @@ log = logging.getLogger("trendwatch.web")
 LOAD_CHUNK = 500
 REFRESH_EVERY = 10.0  # seconds between looks for newly processed articles
 REBUILD_AFTER = timedelta(days=1)
+SHOWN_KEPT = 200  # articles kept ready to be explained
 
 
 def preview_doc(row: PreviewArticle) -> PreviewDoc:
@@ -53,10 +56,13 @@ class Preparing:
 
 
 class _Held:
-    """The index of one database, the one being built, and their progress."""
+    """The index of one database, the one being built, and their progress; and the
+    articles last shown, ready to be explained again (the newest matches change little
+    from one keystroke to the next)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()  # around the index's use: matching and topping up
+        self.shown: OrderedDict[int, tuple[PreviewArticle, MatchDoc]] = OrderedDict()
         self.index: PreviewIndex | None = None
         self.built_for: datetime | None = None  # the "now" the index was built at
         self.refreshed = 0.0  # time.monotonic() of the last top-up
@@ -98,8 +104,10 @@ class PreviewIndexes:
                     rows = store.preview_articles(ids[start : start + LOAD_CHUNK])
                     index.add(preview_doc(r) for r in rows)
                     held.progress = Preparing(min(start + LOAD_CHUNK, len(ids)), len(ids))
+            index.compact()
             with held.lock:
                 held.index, held.built_for, held.refreshed = index, now, time.monotonic()
+                held.shown.clear()
             log.info("admin: preview index of %d articles ready", len(index))
         except Exception:
             log.exception("admin: building the preview index failed")
@@ -132,6 +140,27 @@ class PreviewIndexes:
                     index.add(preview_doc(r) for r in rows)
                 held.refreshed = time.monotonic()
             return index.match(tree, now - WINDOW, now + timedelta(seconds=1))
+
+    def articles(self, store: Store, ids: list[int]) -> list[tuple[PreviewArticle, MatchDoc]]:
+        """The articles ``ids`` (those still there, in that order), each ready to be
+        matched and explained; the last :data:`SHOWN_KEPT` are kept."""
+        held = self._of(store.path)
+        with held.lock:
+            missing = [i for i in ids if i not in held.shown]
+            for row in store.preview_articles(missing):
+                doc = preview_doc(row)
+                held.shown[row.id] = (
+                    row,
+                    MatchDoc.build(doc.title, doc.text, doc.url, doc.language),
+                )
+            found = []
+            for i in ids:
+                if i in held.shown:
+                    held.shown.move_to_end(i)
+                    found.append(held.shown[i])
+            while len(held.shown) > SHOWN_KEPT:
+                held.shown.popitem(last=False)
+        return found
 
 
 class Rematcher:

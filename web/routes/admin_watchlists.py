@@ -31,13 +31,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from pipeline.process.watchlists.matching import CompiledQuery, Explanation, MatchDoc
+from pipeline.process.watchlists.matching import CompiledQuery, Explanation
 from pipeline.process.watchlists.preview import WINDOW, PreviewResult, highlight, weekly_counts
 from pipeline.process.watchlists.query import MAX_DEPTH, QuerySyntaxError, parse_query
 from pipeline.schedule.reload import ask_run_to_reload
 from pipeline.settings import ConfigError, Settings, Watchlist
 from pipeline.settings.edit_watchlists import WatchlistChange, WatchlistEditError, save_watchlist
-from web.admin_work import Preparing, admin_work, preview_doc
+from web.admin_work import Preparing, admin_work
 from web.auth import require_admin
 from web.csrf import checked_form, csrf_protect
 from web.state import app_state, settings_of, store_of, url
@@ -133,15 +133,10 @@ def preview_context(request: Request, query: str, editing: str, *, wait: float) 
 def _explained(request: Request, query: str, found: PreviewResult) -> list[Shown]:
     """The newest matches with why each matched (as the process job would store it)."""
     ids = [article_id for article_id, _ in found.matches[:SHOWN]]
-    rows = {r.id: r for r in store_of(request).preview_articles(ids)}
     compiled = CompiledQuery(query)
     shown = []
-    for article_id in ids:
-        row = rows.get(article_id)
-        if row is None:
-            continue
-        doc = preview_doc(row)
-        why = compiled.match(MatchDoc.build(doc.title, doc.text, doc.url, doc.language))
+    for row, doc in admin_work(request).previews.articles(store_of(request), ids):
+        why = compiled.match(doc)
         if why is None:  # changed since it was indexed
             continue
         shown.append(

@@ -196,7 +196,7 @@ class PreviewIndex:
 
     # --- evaluation ------------------------------------------------------------------
 
-    def _compact(self) -> None:
+    def compact(self) -> None:
         """One batch per language: fewer, larger arrays to compare."""
         by_language: dict[str, list[_Batch]] = {}
         for batch in self._batches:
@@ -218,7 +218,7 @@ class PreviewIndex:
         """The articles dated in [since, until) that the parsed query ``tree`` matches."""
         import numpy as np
 
-        self._compact()
+        self.compact()
         n = len(self._ids)
         stamps = np.array(self._stamps, dtype=np.float64)
         alive = np.ones(n, dtype=np.bool_)
