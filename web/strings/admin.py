@@ -55,7 +55,10 @@ STRINGS: dict[str, dict[str, str]] = {
             "Een trendwatch run draait, maar kon geen signaal krijgen: laat hem de config"
             " opnieuw lezen met SIGHUP (systemctl reload) of herstart hem."
         ),
-        "admin.rematching": "Opgeslagen artikelen opnieuw doorzocht tot nummer {done} van {total}.",
+        "admin.rematching": (
+            "De opgeslagen artikelen worden nog opnieuw doorzocht (tot artikel {done} van"
+            " {total}); laad de pagina opnieuw om het te volgen."
+        ),
         "admin.preview.title": "Voorbeeld: laatste 30 dagen",
         "admin.preview.count": "{count} gevonden (van {searched} doorzocht).",
         "admin.preview.searched": "doorzocht",
@@ -181,7 +184,10 @@ STRINGS: dict[str, dict[str, str]] = {
             "A trendwatch run is running but could not be signalled: have it reload the"
             " config with SIGHUP (systemctl reload) or restart it."
         ),
-        "admin.rematching": "Stored articles matched again up to number {done} of {total}.",
+        "admin.rematching": (
+            "The stored articles are still being matched again (up to article {done} of"
+            " {total}); reload the page to follow it."
+        ),
         "admin.preview.title": "Preview: last 30 days",
         "admin.preview.count": "{count} found ({searched} searched).",
         "admin.preview.searched": "searched",
