@@ -42,13 +42,16 @@ _save_lock = threading.Lock()
 class WatchlistEditError(Exception):
     """The watchlist was not saved: nothing was written. ``field`` names the form field
     at fault (``name``, ``title``, ``query``) or is ``""``; ``conflict``: the name is
-    taken (or the watchlist to edit is gone)."""
+    taken (or the watchlist to edit is gone); ``server``: the file could not be written."""
 
-    def __init__(self, message: str, field: str = "", *, conflict: bool = False) -> None:
+    def __init__(
+        self, message: str, field: str = "", *, conflict: bool = False, server: bool = False
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
         self.conflict = conflict
+        self.server = server  # the file could not be written: not the change's fault
 
 
 @dataclass(frozen=True)
@@ -292,5 +295,16 @@ def save_watchlist(path: Path, change: WatchlistChange) -> Settings:
         result = edited_text(text, change)
         data: dict[str, Any] = tomllib.loads(result)
         settings = validate_settings_data(data, str(path), path.parent, path=path)
-        write_config_file(path, bom + result.encode("utf-8"))
+        try:
+            write_config_file(path, bom + result.encode("utf-8"))
+        except OSError as exc:
+            raise WatchlistEditError(not_writable(path, exc), server=True) from None
     return settings
+
+
+def not_writable(path: Path, exc: OSError) -> str:
+    """Why the config could not be written, and what to do about it."""
+    return (
+        f"cannot write {path} ({exc.strerror or exc}): the file and its folder must be"
+        " writable by the user trendwatch runs as to edit the config from the web"
+    )

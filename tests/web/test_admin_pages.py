@@ -166,6 +166,28 @@ def test_a_duplicate_name_is_refused_and_nothing_is_written(web: TestClient, con
     assert config.read_bytes() == before
 
 
+def test_a_config_the_service_may_not_write_is_said_so_and_left_alone(
+    web: TestClient, config: Path, site: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # as under systemd, where /etc/trendwatch is root's and the service only reads it
+    def refused(src: object, dst: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("pipeline.settings.edit_watchlists.os.replace", refused)
+    before = config.read_bytes()
+    form = {"name": "vakbonden", "title": "Vakbonden", "query": "fnv", "editing": ""}
+    response = saved(web, form)
+    assert response.status_code == 500
+    assert "(Permission denied): the file and its folder must be writable" in response.text
+    site.expect_request("/").respond_with_data(PAGE, content_type="text/html")
+    site.expect_request("/feed.xml").respond_with_data(FEED, content_type="application/rss+xml")
+    _, token = form_of(web, "/admin/sources")
+    added = web.post("/admin/sources", data={"url": site.url_for("/"), "csrf": token})
+    assert added.status_code == 500 and "must be writable" in added.text
+    assert config.read_bytes() == before
+    assert sorted(p.name for p in config.parent.iterdir()) == ["data", "trendwatch.toml"]
+
+
 def test_an_unknown_watchlist_has_no_edit_page(web: TestClient) -> None:
     assert web.get("/admin/watchlists/onbekend/edit").status_code == 404
 

@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 
 from pipeline.schedule.reload import ask_run_to_reload
 from pipeline.settings import ConfigError
+from pipeline.settings.edit_watchlists import not_writable
 from pipeline.status import status_data
 from web import i18n
 from web.auth import require_admin
@@ -82,6 +83,9 @@ def add(request: Request) -> Response:
         return _page(request, form=values, problems=[str(exc)], status=400)
     except ConfigError as exc:
         return _page(request, form=values, problems=[str(p) for p in exc.problems], status=400)
+    except OSError as exc:  # the config file or its folder is not writable
+        problem = not_writable(settings.path, exc)
+        return _page(request, form=values, problems=[problem], status=500)
     reload = ask_run_to_reload(settings.data_dir)
     outcome = "reloaded" if reload.sent else "manual" if reload.pid is not None else "none"
     params = urlencode({"added": new.name, "run": outcome, "others": found.others}, doseq=True)

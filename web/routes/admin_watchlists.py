@@ -252,7 +252,7 @@ def save(request: Request) -> Response:
     try:
         saved = save_watchlist(settings.path, change)
     except WatchlistEditError as exc:
-        status = 409 if exc.conflict else 400
+        status = 409 if exc.conflict else 500 if exc.server else 400
         return _editor(request, values, problems=[exc.message], field=exc.field, status=status)
     except ConfigError as exc:
         problems = [str(p) for p in exc.problems]
