@@ -19,6 +19,8 @@ The modules::
     csrf.py         csrf_token / csrf_field, checked_form, @csrf_protect
     auth.py         admin token, is_admin, @require_admin
     ratelimit.py    RateLimiter(limit, window): per key, sliding window, in memory
+    admin_work.py   the admin's work beside the requests: the watchlist preview's
+                    index of recent articles, matching stored articles again
     endpoint.py     how the decorators call sync and async endpoints
     templates/      base.html.j2 (blocks: title, head, content, scripts), pages
     static/         style.css (the digest's colours and type), htmx.min.js, favicon.svg

@@ -43,6 +43,51 @@ def _stored_features(row: AnalysedArticle) -> ArticleFeatures:
     return ArticleFeatures(id=row.id, lang=lang, published=None, entities=entities)
 
 
+def rematch_watchlists(
+    settings: Settings,
+    store: Store,
+    *,
+    now: datetime | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> list[str]:
+    """Match stored articles again for the watchlists that are new or whose query
+    changed (the first step of :func:`process`, on its own: after the watchlist editor
+    saved, or ``run`` reloaded the config); the names matched again. Loads no spaCy.
+    ``stop`` is asked after each watchlist."""
+    return _rematch(settings, store, now or utcnow(), stop)[0]
+
+
+def _rematch(
+    settings: Settings, store: Store, now: datetime, stop: Callable[[], bool] | None
+) -> tuple[list[str], int]:
+    """Step 1 of :func:`process`: (the watchlists matched again, the matches stored)."""
+    from pipeline.process.batch import match_watchlist, worker_config
+
+    specs = {w.name: w for w in worker_config(settings).watchlists}
+    stale = store.sync_watchlists(settings.watchlists)
+    matches = 0
+    through = store.max_processed_id()
+    progress = store.watchlist_progress()
+    done: list[str] = []
+    for name in stale:
+        if stop is not None and stop():
+            break
+        query = CompiledQuery(specs[name].query) if specs[name].query.strip() else None
+        after = progress.get(name, 0)
+        while rows := store.processed_articles(after, through, PROCESS_BATCH):
+            results = []
+            for r in rows:
+                feats = _stored_features(r)
+                doc = MatchDoc.build(r.title, r.text or "", r.url, feats.lang)
+                results.append((r.id, name, match_watchlist(query, specs[name], doc, feats)))
+            after = rows[-1].id
+            matches += store.save_matches(results, progress={name: after}, now=now)
+        store.save_matches([], progress={name: through}, now=now)
+        done.append(name)
+        log.info("watchlist %r: matched again against stored articles", name)
+    return done, matches
+
+
 def process(
     settings: Settings,
     store: Store,
@@ -62,7 +107,6 @@ def process(
         Analyser,
         Processor,
         article_input,
-        match_watchlist,
         worker_config,
     )
     from pipeline.process.trend_job import update_trends
@@ -70,24 +114,7 @@ def process(
     now = now or utcnow()
     config = worker_config(settings)
     specs = {w.name: w for w in config.watchlists}
-    stale = store.sync_watchlists(settings.watchlists)
-    matches = 0
-    # 1. watchlists that are new or changed catch up on already processed articles
-    through = store.max_processed_id()
-    progress = store.watchlist_progress()
-    for name in stale:
-        query = CompiledQuery(specs[name].query) if specs[name].query.strip() else None
-        after = progress.get(name, 0)
-        while rows := store.processed_articles(after, through, PROCESS_BATCH):
-            results = []
-            for r in rows:
-                feats = _stored_features(r)
-                doc = MatchDoc.build(r.title, r.text or "", r.url, feats.lang)
-                results.append((r.id, name, match_watchlist(query, specs[name], doc, feats)))
-            after = rows[-1].id
-            matches += store.save_matches(results, progress={name: after}, now=now)
-        store.save_matches([], progress={name: through}, now=now)
-        log.info("watchlist %r: matched again against stored articles", name)
+    stale, matches = _rematch(settings, store, now, stop)
     # 2. new and changed articles: analyse, match, dedup, cluster; one transaction a batch
     processed = duplicates = new_stories = 0
     dates: set[datetime] = set()

@@ -8,7 +8,9 @@ the pure functions in :mod:`pipeline.schedule.decide`.
 Jobs run one at a time on one worker thread, each with its own store connection. The
 main thread waits for signals: SIGTERM/SIGINT stop taking work and give the running job
 ``STOP_WAIT`` seconds to reach a safe point (between sources, batches, messages);
-SIGHUP, or a changed file with ``--watch-config``, reloads the config.
+SIGHUP, or a changed file with ``--watch-config``, reloads the config (the web's
+watchlist editor sends SIGHUP after a save: :mod:`pipeline.schedule.reload`); stored
+articles are matched again for watchlists that are new or changed.
 """
 
 from __future__ import annotations
@@ -244,6 +246,7 @@ class Runner:
                 fresh.data_dir,
             )
             return False
+        changed = fresh.watchlists != self.settings.watchlists
         self.settings = fresh
         log.info(
             "config: reloaded %s: %d sources, %d watchlists, %d subscribers",
@@ -252,6 +255,8 @@ class Runner:
             len(fresh.watchlists),
             len(fresh.subscribers),
         )
+        if changed:  # a watchlist saved in the web's editor, or edited by hand
+            self._schedule("rematch", self.rematch, self.clock())
         # new sources and new digest times count from now
         self._schedule("crawl", self.crawl_cycle, self.clock())
         self._schedule("digest", self.digest_check, self.clock())
@@ -386,6 +391,11 @@ class Runner:
                 report.new_stories,
                 time.monotonic() - started,
             )
+
+    def rematch(self) -> None:
+        """Match stored articles again for watchlists that are new or changed."""
+        with self._store() as store:
+            process_job.rematch_watchlists(self.settings, store, stop=self.stopping.is_set)
 
     def digest_check(self) -> None:
         """Send the digests that are due (and retries whose time has come); plan the

@@ -21,6 +21,8 @@ from one part per group of tables, as lemon24/reader builds its storage:
 - ``scheduler``: the key/value state and the sources' next polls
 - ``subscribers``: subscriptions made on the web, unsubscribes, token versions and
   the requests waiting for a confirmation (its rows are imported from there)
+- ``admin``: what the admin pages read (the preview's recent articles, deliveries per
+  subscriber), with its rows
 - ``rows``, ``article_rows`` and ``digest_rows``: the dataclasses handed across (the
   reads return typed rows, not dicts; SQL and column names stay in this package)
 - ``values``: how values are stored, and ``typed_row``, which reads them back
@@ -30,6 +32,7 @@ A new method goes into the part of the tables it reads or writes.
 
 from __future__ import annotations
 
+from pipeline.store.admin import AdminMixin
 from pipeline.store.analysis import AnalysisMixin
 from pipeline.store.article_rows import (
     AnalysedArticle,
@@ -106,6 +109,7 @@ class Store(
     DeliveriesMixin,
     SubscribersMixin,
     SchedulerMixin,
+    AdminMixin,
     StoreBase,
 ):
     """A trendwatch database: ``Store(path)`` opens it (creating or migrating it), and

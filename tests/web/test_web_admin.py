@@ -80,7 +80,7 @@ def test_the_right_token_signs_in_with_a_strict_cookie(admin_config: Path) -> No
         assert morsel["path"] == "/"
         assert not morsel["secure"]  # base_url is not https
         assert "lezer" not in morsel.value  # no personal data in it
-        assert web.get("/admin").status_code == 404  # in: the placeholder's "not yet"
+        assert web.get("/admin").status_code == 200  # in: the admin overview
         assert "Beheer" in web.get("/").text  # the admin link in the navigation
 
 
@@ -150,7 +150,7 @@ def test_a_new_token_signs_everyone_out(
 ) -> None:
     with client(app_for(admin_config)) as web:
         sign_in(web)
-        assert web.get("/admin").status_code == 404
+        assert web.get("/admin").status_code == 200
         monkeypatch.setenv(ADMIN_ENV, "another-token-of-enough-length")
         assert web.get("/admin").status_code == 303
 
@@ -160,7 +160,7 @@ def test_sessions_expire(admin_config: Path) -> None:
     with client(app_for(admin_config, clock)) as web:
         sign_in(web)
         clock.advance(timedelta(hours=11))
-        assert web.get("/admin").status_code == 404
+        assert web.get("/admin").status_code == 200
         clock.advance(timedelta(hours=2))
         assert web.get("/admin").status_code == 303
 
@@ -192,7 +192,7 @@ def test_open_redirects_are_refused(admin_config: Path, target: str) -> None:
 def test_without_a_token_only_a_local_browser_is_admin(config: Path) -> None:
     app = app_for(config)
     with client(app, peer=LOCAL) as web:
-        assert web.get("/admin").status_code == 404  # in (the placeholder)
+        assert web.get("/admin").status_code == 200  # in
         assert web.get("/admin/login?next=/x").headers["location"] == "/x"  # no form needed
         # through a proxy on this machine, or a page that rebound its DNS name: out
         assert web.get("/admin", headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 403

@@ -9,7 +9,8 @@
     stories     /stories/{id}              placeholder
     watchlists  /watchlists, /watchlists/{name}  placeholder
     subscribe   /subscribe, /confirm/{token}, /unsubscribe/{token}, /manage/{token}
-    admin       /admin                     placeholder, admin only
+    admin       /admin, /admin/watchlists..., /admin/sources, /admin/subscribers
+                                           admin only (with admin_watchlists, admin_sources)
 
 To add an area: write ``web/routes/<area>.py`` with a module docstring and
 ``routes = [Route("/path", endpoint, methods=[...]), ...]``, and add the module to
