@@ -120,7 +120,12 @@ def feeds(now: datetime) -> dict[str, list[Item]]:
     )
     return {
         "nos": [
-            Item("Jumbo schrapt 300 banen in Veghel", "https://nos.example/jumbo", now - day, JUMBO_NL),
+            Item(
+                "Jumbo schrapt 300 banen in Veghel",
+                "https://nos.example/jumbo",
+                now - day,
+                JUMBO_NL,
+            ),
             payload,
             *home,
         ],
@@ -195,7 +200,9 @@ watchlists = ["thuiswerken", "jumbo"]
 """
 
 
-def seed(folder: Path, server: HTTPServer, now: datetime = NOW, *, web: str = "", top: str = "") -> Path:
+def seed(
+    folder: Path, server: HTTPServer, now: datetime = NOW, *, web: str = "", top: str = ""
+) -> Path:
     """Serve the feeds, write the config, crawl and process at ``now``; the config."""
     for name, items in feeds(now).items():
         server.expect_request(f"/{name}.xml").respond_with_data(
@@ -220,3 +227,14 @@ def story_of(config: Path, url: str) -> int:
         row = store.db.execute("SELECT story_id FROM articles WHERE url = ?", [url]).fetchone()
     assert row and row[0], url
     return int(row[0])
+
+
+def seeded(folder: Path, now: datetime = NOW, **keys: str) -> Path:
+    """:func:`seed` with a feed server of its own, stopped afterwards."""
+    server = HTTPServer()
+    server.start()
+    try:
+        return seed(folder, server, now, **keys)
+    finally:
+        server.clear()
+        server.stop()
