@@ -200,23 +200,37 @@ watchlists = ["thuiswerken", "jumbo"]
 """
 
 
-def seed(
-    folder: Path, server: HTTPServer, now: datetime = NOW, *, web: str = "", top: str = ""
-) -> Path:
-    """Serve the feeds, write the config, crawl and process at ``now``; the config."""
+def serve_feeds(
+    server: HTTPServer, now: datetime, extra: dict[str, list[Item]] | None = None
+) -> None:
+    """The three feeds dated from ``now`` on ``server`` (with ``extra`` items first)."""
+    server.clear()
     for name, items in feeds(now).items():
+        items = [*(extra or {}).get(name, []), *items]
         server.expect_request(f"/{name}.xml").respond_with_data(
             rss(items, name.upper()), content_type=RSS
         )
-    base = server.url_for("").rstrip("/")
-    config = folder / "trendwatch.toml"
-    text = CONFIG.format(base=base, subscriber=SUBSCRIBER, web=textwrap.dedent(web), top=top)
-    config.write_text(text, encoding="utf-8")
+
+
+def crawl_and_process(config: Path, now: datetime) -> None:
+    """``trendwatch crawl --all`` and ``process`` at ``now``, through the job functions."""
     settings = load_settings(config)
     with Store(settings.db_path) as store:
         reports = crawl_job.crawl(settings, store, now=now, force=True, parse_pool=False)
         assert all(r.status == "ok" for r in reports), reports
         process_job.process(settings, store, now=now)
+
+
+def seed(
+    folder: Path, server: HTTPServer, now: datetime = NOW, *, web: str = "", top: str = ""
+) -> Path:
+    """Serve the feeds, write the config, crawl and process at ``now``; the config."""
+    serve_feeds(server, now)
+    base = server.url_for("").rstrip("/")
+    config = folder / "trendwatch.toml"
+    text = CONFIG.format(base=base, subscriber=SUBSCRIBER, web=textwrap.dedent(web), top=top)
+    config.write_text(text, encoding="utf-8")
+    crawl_and_process(config, now)
     return config
 
 
