@@ -13,7 +13,6 @@ connection commits, ``total_changes`` when this one writes.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -136,22 +135,23 @@ class PagesMixin(StoreBase):
         self, watchlist: str, weeks: Sequence[tuple[str, datetime, datetime]]
     ) -> dict[str, int]:
         """Matched articles per week, a copy and its canonical article counted once:
-        ``weeks`` are (key, start, end) with end exclusive, in order and not
-        overlapping. Weeks without a match are 0."""
+        ``weeks`` are (key, start, end) with end exclusive, in order and adjoining.
+        Weeks without a match are 0. One pass over the watchlist's matches: each date
+        is put in its week by a ``CASE`` over the weeks' starts."""
         counts = dict.fromkeys((key for key, _, _ in weeks), 0)
         if not weeks:
             return counts
-        bounds = json.dumps([[key, iso(start), iso(end)] for key, start, end in weeks])
+        case = " ".join("WHEN d < ? THEN ?" for _ in weeks[1:])
+        # before the start of week i + 1: week i
+        buckets = [v for i in range(1, len(weeks)) for v in (iso(weeks[i][1]), weeks[i - 1][0])]
         rows = self._rows(
-            "WITH weeks AS (SELECT value ->> 0 AS week, value ->> 1 AS start,"
-            " value ->> 2 AS stop FROM json_each(?))"
-            " SELECT w.week, count(DISTINCT coalesce(a.duplicate_of, a.id)) AS n"
+            f"SELECT CASE {case} ELSE ? END AS week, count(DISTINCT canonical) AS n FROM"
+            " (SELECT coalesce(a.published, a.fetched) AS d,"
+            " coalesce(a.duplicate_of, a.id) AS canonical"
             " FROM matches m JOIN articles a ON a.id = m.article_id"
-            " JOIN weeks w ON coalesce(a.published, a.fetched) >= w.start"
-            " AND coalesce(a.published, a.fetched) < w.stop"
             " WHERE m.watchlist = ? AND coalesce(a.published, a.fetched) >= ?"
-            " AND coalesce(a.published, a.fetched) < ? GROUP BY w.week",
-            [bounds, watchlist, iso(weeks[0][1]), iso(weeks[-1][2])],
+            " AND coalesce(a.published, a.fetched) < ?) GROUP BY week",
+            [*buckets, weeks[-1][0], watchlist, iso(weeks[0][1]), iso(weeks[-1][2])],
         )
         for r in rows:
             counts[r["week"]] = r["n"]
@@ -170,15 +170,18 @@ class PagesMixin(StoreBase):
         )
         return {r["watchlist"]: r["n"] for r in rows}
 
-    def watchlist_trends(self, watchlist: str, first: str, last: str) -> list[StoredTrend]:
-        """The stored trends of a watchlist's weeks ``first`` to ``last`` (ISO week
-        keys, "2026-W48"), by week, kind and rank."""
-        rows = self._rows(
-            "SELECT week, kind, term, rank, data FROM trends"
-            " WHERE week >= ? AND week <= ? AND scope = ? ORDER BY week, kind, rank",
-            [first, last, watchlist],
-        )
-        return [typed_row(StoredTrend, r) for r in rows]
+    def watchlist_trends(self, watchlist: str, weeks: Sequence[str]) -> list[StoredTrend]:
+        """The stored trends of a watchlist in the given ISO weeks ("2026-W48"), by week,
+        kind and rank (a primary-key lookup per week)."""
+        found: list[StoredTrend] = []
+        for chunk, marks in chunks(sorted(set(weeks))):
+            rows = self._rows(
+                "SELECT week, kind, term, rank, data FROM trends"
+                f" WHERE week IN ({marks}) AND scope = ? ORDER BY week, kind, rank",
+                [*chunk, watchlist],
+            )
+            found += [typed_row(StoredTrend, r) for r in rows]
+        return found
 
     def watchlist_stories(self, watchlist: str, limit: int = 20) -> list[WatchlistStory]:
         """The stories a watchlist matched, the one with the newest matched article

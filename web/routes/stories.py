@@ -10,10 +10,12 @@ plain text in the store and escaped here.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -106,10 +108,37 @@ def web_href(url: str | None) -> str | None:
     return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
+# Babel parses its locale on every call (tens of microseconds): a page shows hundreds
+# of numbers and dates, so the formatted forms are kept.
+@functools.lru_cache(maxsize=4096)
+def day(local: date, lang: str) -> str:
+    """ "24 nov 2026" (digests.i18n.format_day), kept."""
+    return digest_i18n.format_day(datetime.combine(local, time(12)), lang)
+
+
+@functools.lru_cache(maxsize=4096)
+def number(value: int | float, lang: str) -> str:
+    return digest_i18n.number(value, lang)
+
+
+@functools.lru_cache(maxsize=4096)
+def count_noun(count: int, lang: str, key: str = "article") -> str:
+    return digest_i18n.count_noun(lang, count, key)
+
+
+def formatters(lang: str) -> dict[str, Any]:
+    """``number`` and ``count_noun`` for a template, as :mod:`web.templating` gives them
+    but kept (see :func:`number`)."""
+    return {
+        "number": lambda value: number(value, lang),
+        "count_noun": lambda count, key="article": count_noun(count, lang, key),
+    }
+
+
 def when(moment: datetime, lang: str, timezone: str) -> str:
     """ "24 nov 2026 · 09:30" in the instance's time zone."""
     local = moment.astimezone(ZoneInfo(timezone))
-    return f"{digest_i18n.format_day(local, lang)} · {local:%H:%M}"
+    return f"{day(local.date(), lang)} · {local:%H:%M}"
 
 
 def story_page(request: Request) -> Response:
@@ -132,6 +161,7 @@ def story_page(request: Request) -> Response:
     tz = settings.schedule.timezone
     total = len(articles) if len(articles) <= MAX_ARTICLES else max(story.size, len(articles))
     context = {
+        **formatters(lang),
         "story": story,
         "lead": lead,
         "entries": entries,

@@ -24,6 +24,7 @@ kept per connection until the database changes (``Store.page_cached``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 from collections.abc import Sequence
@@ -31,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 from starlette.exceptions import HTTPException
@@ -44,9 +46,9 @@ from pipeline.settings import Settings, Watchlist
 from pipeline.store import Store, StoredTrend, StorySource, WatchlistStory
 from web import i18n
 from web.charts import week_chart
-from web.routes.stories import web_href, when
+from web.routes.stories import count_noun, day, formatters, number, web_href, when
 from web.state import app_state, settings_of, store_of, url
-from web.templating import environment, language, render
+from web.templating import environment, language, page_context, render
 
 WEEKS = 26  # about six months
 PAGE_STORIES = 10
@@ -196,6 +198,18 @@ def rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@functools.lru_cache(maxsize=4096)
+def week_period(key: str, lang: str, timezone: str) -> str:
+    """ "Week 48 · 23–29 november 2026" for the ISO week ``key``, kept."""
+    start, end = week_bounds(key, timezone)
+    return digest_i18n.week_period(int(key[-2:]), start, end, lang, timezone)
+
+
+@functools.lru_cache(maxsize=4096)
+def ratio(value: float, lang: str) -> str:
+    return digest_i18n.ratio(value, lang)
+
+
 # --- reading ------------------------------------------------------------------------
 
 
@@ -212,7 +226,7 @@ def read_watchlist(store: Store, name: str, weeks: Sequence[Week]) -> WatchlistD
     ids = [s.story_id for s in stories if s.story_id is not None]
     return WatchlistData(
         counts=store.watchlist_week_counts(name, weeks),
-        trends=store.watchlist_trends(name, weeks[0][0], weeks[-1][0]),
+        trends=store.watchlist_trends(name, [key for key, _, _ in weeks]),
         stories=stories,
         sources=store.story_sources(ids) if ids else [],
     )
@@ -258,10 +272,9 @@ def index(request: Request) -> Response:
     lang = language(request)
     rows = [(w, counts.get(w.name, 0)) for w in settings.watchlists]
     context = {
+        **formatters(lang),
         "rows": rows,
-        "week": digest_i18n.week_period(
-            int(week[-2:]), start, end, lang, settings.schedule.timezone
-        ),
+        "week": week_period(week, lang, settings.schedule.timezone),
         "page_path": page_path,
     }
     return render(request, "watchlists_index.html.j2", context)
@@ -270,17 +283,38 @@ def index(request: Request) -> Response:
 def page(request: Request) -> Response:
     settings = settings_of(request)
     watchlist = configured(settings, request.path_params["name"])
-    tz = settings.schedule.timezone
-    now = app_state(request).clock()
-    weeks = recent_weeks(now, tz)
-    data = watchlist_data(request, watchlist.name, weeks)
+    weeks = recent_weeks(app_state(request).clock(), settings.schedule.timezone)
     lang = language(request)
-    bounds = {key: (start, end) for key, start, end in weeks}
+    key = (
+        "watchlist-page",
+        watchlist,
+        weeks[0][0],
+        weeks[-1][0],
+        lang,
+        settings.base_url,
+        settings.schedule.timezone,
+    )
+    body = store_of(request).page_cached(
+        key, lambda: page_body(request, watchlist, weeks, lang, settings.schedule.timezone)
+    )
+    context = {
+        "watchlist": watchlist,
+        "body": Markup(body),  # watchlists_body.html.j2, autoescaped
+        "feed_path": page_path(watchlist.name) + ".atom",
+    }
+    return render(request, "watchlists.html.j2", context)
+
+
+def page_body(
+    request: Request, watchlist: Watchlist, weeks: Sequence[Week], lang: str, tz: str
+) -> str:
+    """The body of a watchlist's page: the chart, the table, the rising terms and
+    names, the latest stories (``watchlists_body.html.j2``)."""
+    data = watchlist_data(request, watchlist.name, weeks)
     current = weeks[-1][0]
 
     def period(key: str) -> str:
-        start, end = bounds[key]
-        return digest_i18n.week_period(int(key[-2:]), start, end, lang, tz)
+        return week_period(key, lang, tz)
 
     counts = [(key, data.counts.get(key, 0)) for key, _, _ in weeks]
     total = sum(n for _, n in counts)
@@ -293,15 +327,17 @@ def page(request: Request) -> Response:
             weeks=WEEKS,
             first=period(weeks[0][0]),
             last=period(current),
-            articles=digest_i18n.count_noun(lang, total),
+            articles=count_noun(total, lang),
         ),
         current=current,
-        bar_title=lambda key, n: f"{period(key)}: {digest_i18n.count_noun(lang, n)}",
+        bar_title=lambda key, n: f"{period(key)}: {count_noun(n, lang)}",
         partial_note=i18n.t(lang, "watchlists.partial"),
         chart_id="weeks",
-        number=lambda n: digest_i18n.number(n, lang),
+        number=lambda n: number(n, lang),
     )
     context = {
+        **page_context(request),
+        **formatters(lang),
         "watchlist": watchlist,
         "chart": Markup(chart),  # built by web.charts, which escapes every text
         "counts": [(key, period(key), n, key == current) for key, n in reversed(counts)],
@@ -310,9 +346,16 @@ def page(request: Request) -> Response:
         "stories": story_views(data.stories[:PAGE_STORIES], data.sources),
         "feed_path": page_path(watchlist.name) + ".atom",
         "when": lambda moment: when(moment, lang, tz),
-        "ratio": lambda value: digest_i18n.ratio(value, lang),
+        "ratio": lambda value: ratio(value, lang),
     }
-    return render(request, "watchlists.html.j2", context)
+    return environment().get_template("watchlists_body.html.j2").render(context)
+
+
+@dataclass(frozen=True)
+class FeedDocument:
+    body: bytes
+    etag: str
+    updated: datetime
 
 
 def feed(request: Request) -> Response:
@@ -322,14 +365,42 @@ def feed(request: Request) -> Response:
         [s.language for s in settings.subscribers]
     )
     weeks = recent_weeks(app_state(request).clock(), settings.schedule.timezone)
+    site = absolute(request, "/")
+    key = ("watchlist-feed", watchlist, weeks[-1][0], lang, site, settings.digest_title)
+    document = store_of(request).page_cached(
+        key, lambda: feed_document(request, watchlist, weeks, lang)
+    )
+    headers = {
+        "ETag": document.etag,
+        "Last-Modified": format_datetime(document.updated.astimezone(UTC), usegmt=True),
+        "Cache-Control": f"public, max-age={FEED_MAX_AGE}",
+    }
+    fresh = is_fresh(
+        request.headers.get("if-none-match"),
+        request.headers.get("if-modified-since"),
+        document.etag,
+        document.updated,
+    )
+    if fresh:
+        return Response(status_code=304, headers=headers)
+    return Response(document.body, media_type=ATOM, headers=headers)
+
+
+def feed_document(
+    request: Request, watchlist: Watchlist, weeks: Sequence[Week], lang: str
+) -> FeedDocument:
+    """The Atom feed of a watchlist's newest stories (``watchlists.atom.j2``)."""
+    settings = settings_of(request)
     data = watchlist_data(request, watchlist.name, weeks)
     views = story_views(data.stories, data.sources)
+    zone = ZoneInfo(settings.schedule.timezone)
+    # without entries: the start of this week, so that the document stays the same
     updated = max((v.story.updated for v in views), default=weeks[-1][1])
     context = {
         "lang": lang,
         "t": lambda key, **values: i18n.t(lang, key, **values),
-        "count_noun": lambda n: digest_i18n.count_noun(lang, n),
-        "day": lambda moment: digest_i18n.format_day(moment, lang, settings.schedule.timezone),
+        "count_noun": lambda n: count_noun(n, lang),
+        "day": lambda moment: day(moment.astimezone(zone).date(), lang),
         "title": f"{watchlist.title} · {settings.digest_title}",
         "id": entry_feed_id(settings.base_url, watchlist.name),
         "self_href": absolute(request, page_path(watchlist.name) + ".atom"),
@@ -350,21 +421,7 @@ def feed(request: Request) -> Response:
         ],
     }
     body = environment().get_template("watchlists.atom.j2").render(context).encode()
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    headers = {
-        "ETag": etag,
-        "Last-Modified": format_datetime(updated.astimezone(UTC), usegmt=True),
-        "Cache-Control": f"public, max-age={FEED_MAX_AGE}",
-    }
-    fresh = is_fresh(
-        request.headers.get("if-none-match"),
-        request.headers.get("if-modified-since"),
-        etag,
-        updated,
-    )
-    if fresh:
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type=ATOM, headers=headers)
+    return FeedDocument(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"', updated)
 
 
 def entry_feed_id(base_url: str | None, name: str) -> str:
