@@ -144,6 +144,7 @@ def test_the_feed_over_http_with_a_conditional_get(site: tuple[Served, Path]) ->
     )
     with pytest.raises(urllib.error.HTTPError) as answer:
         urllib.request.urlopen(request, timeout=10)
+    answer.value.close()
     assert answer.value.code == 304
     assert fetch(served.base + "/watchlists/nope.atom")[0] == 404
     assert fetch(served.base + "/stories/123456789")[0] == 404
