@@ -19,6 +19,7 @@ The modules::
     csrf.py         csrf_token / csrf_field, checked_form, @csrf_protect
     auth.py         admin token, is_admin, @require_admin
     ratelimit.py    RateLimiter(limit, window): per key, sliding window, in memory
+    charts.py       SVG charts drawn on the server (week_chart): pure, escaped
     endpoint.py     how the decorators call sync and async endpoints
     templates/      base.html.j2 (blocks: title, head, content, scripts), pages
     static/         style.css (the digest's colours and type), htmx.min.js, favicon.svg

@@ -217,7 +217,7 @@ class PagesMixin(StoreBase):
             cache = {}
             self._page_cache, self._page_stamp = cache, stamp
         if key in cache:
-            return cache[key]  # type: ignore[no-any-return]
+            return cache[key]
         value = cache[key] = read()
         while len(cache) > MAX_CACHED:
             del cache[next(iter(cache))]
