@@ -23,7 +23,7 @@ from pipeline.store.connection import StoreBase
 from pipeline.store.values import chunks, iso, typed_row
 
 T = TypeVar("T")
-MAX_CACHED = 256  # entries of a connection's page cache; the oldest go first
+MAX_CACHED = 64  # entries of a connection's page cache; the least recently used go first
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +207,9 @@ class PagesMixin(StoreBase):
 
     def page_cached(self, key: tuple[Any, ...], read: Callable[[], T]) -> T:
         """``read()``, kept on this connection under ``key`` until the database changes
-        (a commit by any connection). For aggregates that read many rows."""
+        (a commit by any connection), at most ``MAX_CACHED`` values (the least recently
+        used go first). For aggregates that read many rows, and pages drawn from them.
+        What ``read`` raises is not kept."""
         stamp = (
             self.db.execute("PRAGMA data_version").fetchone()[0],
             self.db.conn.total_changes,
@@ -217,8 +219,11 @@ class PagesMixin(StoreBase):
             cache = {}
             self._page_cache, self._page_stamp = cache, stamp
         if key in cache:
-            return cache[key]
-        value = cache[key] = read()
+            hit: T = cache.pop(key)
+            cache[key] = hit  # now the most recently used
+            return hit
+        value = read()
+        cache[key] = value
         while len(cache) > MAX_CACHED:
             del cache[next(iter(cache))]
         return value

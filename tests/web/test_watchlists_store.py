@@ -159,3 +159,13 @@ def test_the_page_cache_is_bounded(store: Store, monkeypatch: pytest.MonkeyPatch
     for n in range(5):
         store.page_cached(("n", n), lambda n=n: n)
     assert list(store._page_cache) == [("n", 2), ("n", 3), ("n", 4)]
+    assert store.page_cached(("n", 2), lambda: -1) == 2  # kept, and now used last
+    store.page_cached(("n", 5), lambda: 5)
+    assert list(store._page_cache) == [("n", 4), ("n", 2), ("n", 5)]
+
+    def fails() -> int:
+        raise LookupError("no such story")
+
+    with pytest.raises(LookupError):
+        store.page_cached(("n", 6), fails)
+    assert ("n", 6) not in store._page_cache

@@ -3,9 +3,10 @@ a timeline, duplicates folded under their canonical copy, with the story's names
 keyphrases and the watchlists it matched.
 
 The id comes from the URL as digits; one no story has (or too large for the store) is
-a 404. The reads are indexed (``articles_story``; see :mod:`pipeline.store.pages`). The
-page holds no personal data: no authors, no subscribers. Feed text is sanitised
-plain text in the store and escaped here.
+a 404. The reads are indexed (``articles_story``; see :mod:`pipeline.store.pages`); the
+page's body is rendered once and kept on the connection until the database changes
+(``Store.page_cached``). The page holds no personal data: no authors, no subscribers.
+Feed text is sanitised plain text in the store and escaped here.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from markupsafe import Markup
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -28,7 +30,7 @@ from digests import i18n as digest_i18n
 from pipeline.digest.editions import teaser
 from pipeline.store import StoryArticle
 from web.state import settings_of, store_of
-from web.templating import language, render
+from web.templating import environment, language, page_context, render
 
 MAX_ID = 2**63 - 1  # SQLite's largest integer
 MAX_ARTICLES = 1000  # articles a story page shows
@@ -145,22 +147,36 @@ def story_page(request: Request) -> Response:
     story_id = request.path_params["story_id"]
     if not 0 < story_id <= MAX_ID:
         raise HTTPException(404, NO_STORY)
+    settings = settings_of(request)
+    lang = language(request)
+    titles = tuple((w.name, w.title) for w in settings.watchlists)
+    tz = settings.schedule.timezone
+    key = ("story-page", story_id, lang, settings.base_url, tz, titles)
+    title, body = store_of(request).page_cached(
+        key, lambda: story_body(request, story_id, lang, tz, dict(titles))
+    )
+    context = {"title": title, "body": Markup(body)}  # stories_body.html.j2, autoescaped
+    return render(request, "stories.html.j2", context)
+
+
+def story_body(
+    request: Request, story_id: int, lang: str, tz: str, titles: dict[str, str]
+) -> tuple[str, str]:
+    """The title and the body of a story's page (``stories_body.html.j2``); a 404 when
+    there is no such story or it has no articles."""
     store = store_of(request)
     story = store.stories_by_id([story_id]).get(story_id)
     articles = store.story_articles(story_id, MAX_ARTICLES + 1) if story else []
     if story is None or not articles:
         raise HTTPException(404, NO_STORY)
     shown = articles[:MAX_ARTICLES]
-    settings = settings_of(request)
-    lang = language(request)
     entries = timeline(shown)
     heads = [e.article for e in entries]
     lead = next((a for a in shown if a.id == story.representative_id), heads[0])
-    titles = {w.name: w.title for w in settings.watchlists}
     matched = [(name, titles[name]) for name in store.story_watchlists(story_id) if name in titles]
-    tz = settings.schedule.timezone
     total = len(articles) if len(articles) <= MAX_ARTICLES else max(story.size, len(articles))
     context = {
+        **page_context(request),
         **formatters(lang),
         "story": story,
         "lead": lead,
@@ -177,7 +193,8 @@ def story_page(request: Request) -> Response:
         "web_href": web_href,
         "period": digest_i18n.format_period(shown[0].date, shown[-1].date, lang, tz),
     }
-    return render(request, "stories.html.j2", context)
+    body = environment().get_template("stories_body.html.j2").render(context)
+    return lead.title, body
 
 
 routes: list[BaseRoute] = [Route("/stories/{story_id:int}", story_page, name="story")]
