@@ -18,8 +18,9 @@ cacheable: an ``ETag`` (a hash of the body) and ``Last-Modified`` (the newest en
 ``updated``); a conditional GET that matches is answered 304. Its language is the one
 ``?lang=`` asks for, else the one most subscribers read, so one URL is one document.
 
-The reads (:mod:`pipeline.store.pages`) are indexed; the per-watchlist aggregates are
-kept per connection until the database changes (``Store.page_cached``).
+The reads (:mod:`pipeline.store.pages`) are indexed; the per-watchlist aggregates, the
+page's body and the feed are computed once and kept on the connection until the
+database changes (``Store.page_cached``), so a page costs about what the home page does.
 """
 
 from __future__ import annotations
