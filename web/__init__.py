@@ -21,6 +21,7 @@ The modules::
     ratelimit.py    RateLimiter(limit, window): per key, sliding window, in memory
     admin_work.py   the admin's work beside the requests: the watchlist preview's
                     index of recent articles, matching stored articles again
+    charts.py       SVG charts drawn on the server (week_chart): pure, escaped
     endpoint.py     how the decorators call sync and async endpoints
     templates/      base.html.j2 (blocks: title, head, content, scripts), pages
     static/         style.css (the digest's colours and type), htmx.min.js, favicon.svg

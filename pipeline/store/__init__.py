@@ -18,6 +18,7 @@ from one part per group of tables, as lemon24/reader builds its storage:
 - ``trends``: trends per week and what they are computed from
 - ``editions``: each period's edition, built once
 - ``deliveries``: each edition's deliveries, the row the lock that sends it once
+- ``pages``: the reads of the web's story and watchlist pages
 - ``scheduler``: the key/value state and the sources' next polls
 - ``subscribers``: subscriptions made on the web, unsubscribes, token versions and
   the requests waiting for a confirmation (its rows are imported from there)
@@ -57,6 +58,7 @@ from pipeline.store.digest_rows import (
 )
 from pipeline.store.editions import EditionsMixin
 from pipeline.store.matches import MatchesMixin
+from pipeline.store.pages import PagesMixin, StoredTrend, StoryArticle, StorySource, WatchlistStory
 from pipeline.store.rows import CrawlRecord, ProcessedArticle, SaveResult, SourceRow, StoryRow
 from pipeline.store.scheduler import SchedulerMixin
 from pipeline.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
@@ -88,10 +90,14 @@ __all__ = [
     "StoreError",
     "StoredFeatures",
     "StoredStory",
+    "StoredTrend",
+    "StoryArticle",
     "StoryMember",
     "StoryRow",
+    "StorySource",
     "TaggedArticle",
     "UnfinishedDelivery",
+    "WatchlistStory",
     "backup_file_name",
     "from_iso",
     "iso",
@@ -108,6 +114,7 @@ class Store(
     EditionsMixin,
     DeliveriesMixin,
     SubscribersMixin,
+    PagesMixin,
     SchedulerMixin,
     AdminMixin,
     StoreBase,

@@ -6,8 +6,9 @@
     archive     /archive/...               the static archive folder, as published
     session     /admin/login, /admin/logout  the admin's sign-in (web.auth)
     search      /search                    placeholder: "not yet" (404)
-    stories     /stories/{id}              placeholder
-    watchlists  /watchlists, /watchlists/{name}  placeholder
+    stories     /stories/{id}              a story's articles as a timeline
+    watchlists  /watchlists, /watchlists/{name}, /watchlists/{name}.atom
+                                           weekly chart, rising terms, stories, feed
     subscribe   /subscribe, /confirm/{token}, /unsubscribe/{token}, /manage/{token}
     admin       /admin, /admin/watchlists..., /admin/sources, /admin/subscribers
                                            admin only (with admin_watchlists, admin_sources)
