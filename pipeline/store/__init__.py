@@ -18,6 +18,7 @@ from one part per group of tables, as lemon24/reader builds its storage:
 - ``trends``: trends per week and what they are computed from
 - ``editions``: editions and their deliveries
 - ``scheduler``: the key/value state and the sources' next polls
+- ``search``: the full-text search index of the articles and its queries
 - ``rows`` and ``values``: the dataclasses handed across, and how values are stored
 
 A new method goes into the part of the tables it reads or writes.
@@ -33,6 +34,7 @@ from pipeline.store.matches import MatchesMixin
 from pipeline.store.rows import CrawlRecord, ProcessedArticle, SaveResult, SourceRow, StoryRow
 from pipeline.store.scheduler import SchedulerMixin
 from pipeline.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
+from pipeline.store.search import SearchMixin
 from pipeline.store.sources import SourcesMixin
 from pipeline.store.stories import StoriesMixin
 from pipeline.store.trends import TrendsMixin
@@ -65,6 +67,7 @@ class Store(
     TrendsMixin,
     EditionsMixin,
     SchedulerMixin,
+    SearchMixin,
     StoreBase,
 ):
     """A trendwatch database: ``Store(path)`` opens it (creating or migrating it), and
