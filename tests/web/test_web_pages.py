@@ -93,7 +93,7 @@ def test_the_archive_answers_what_is_not_there(tmp_path: Path, config: Path) -> 
 # --- placeholders, errors, languages --------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/search", "/stories/7", "/watchlists/x", "/subscribe"])
+@pytest.mark.parametrize("path", ["/stories/7", "/watchlists/x", "/subscribe"])
 def test_placeholders_say_not_yet(config: Path, path: str) -> None:
     with client(app_for(config)) as web:
         nl = web.get(path)
