@@ -9,9 +9,9 @@ which is the pipeline the process stage uses unless the config names a trained o
 trained lemmatizer mostly agrees on single words; the word's own folded form is
 searched as well, :func:`pipeline.search.query.with_lemmas`).
 
-The pipelines load on first use (spaCy and the lemma tables: about a second and
-100 MB), once per process; calls are serialised (a spaCy pipeline is not thread-safe)
-and their answers cached.
+The pipelines load on first use (spaCy and the lemma tables: a few seconds and about
+100 MB), once per process, or ahead of it in a thread (:func:`warm_up_in_background`);
+calls are serialised (a spaCy pipeline is not thread-safe) and their answers cached.
 """
 
 from __future__ import annotations
@@ -67,3 +67,15 @@ def warm_up(languages: Iterable[str] = LANGUAGES) -> None:
     """Load the pipelines now rather than on the first search."""
     for lang in languages:
         lemmas_of("woning", lang)
+
+
+_warming = threading.Event()
+
+
+def warm_up_in_background() -> None:
+    """Start loading the pipelines in a thread, once per process (the search page calls
+    this when it is opened, so the search typed into it does not wait for them)."""
+    if _warming.is_set():
+        return
+    _warming.set()
+    threading.Thread(target=warm_up, name="lemmas-warm-up", daemon=True).start()

@@ -189,22 +189,24 @@ def _v4(db: sqlite_utils.Database) -> None:
 
 def _v5(db: sqlite_utils.Database) -> None:
     """Full-text search over the processed articles (``pipeline/store/search.py``): an
-    FTS5 table with the title, the plain text (phrases, snippets) and the article's
-    lemmas (the content-word lemmas of ``article_features.terms``, so ``woning`` finds
-    ``woningen`` in Dutch as in English), case and diacritics folded; the rowid is the
+    FTS5 table with the title, the plain text (phrases, snippets), the article's lemmas
+    (the content-word lemmas of ``article_features.terms``, so ``woning`` finds
+    ``woningen`` in Dutch as in English) and tags for the filters that FTS5 answers
+    itself (``twsource<id> twlang<code>``), case and diacritics folded; the rowid is the
     article's id. An article's row goes with the article. The articles processed before
     are indexed here; the process stage indexes every batch it stores."""
     db.executescript(
         """
         CREATE VIRTUAL TABLE article_search USING fts5(
-            title, text, lemmas, tokenize = 'unicode61 remove_diacritics 2'
+            title, text, lemmas, tags, tokenize = 'unicode61 remove_diacritics 2'
         );
         CREATE TRIGGER article_search_delete AFTER DELETE ON articles BEGIN
             DELETE FROM article_search WHERE rowid = old.id;
         END;
-        INSERT INTO article_search (rowid, title, text, lemmas)
+        INSERT INTO article_search (rowid, title, text, lemmas, tags)
             SELECT a.id, a.title, a.text,
-                coalesce((SELECT group_concat(t.key, ' ') FROM json_each(f.terms) t), '')
+                coalesce((SELECT group_concat(t.key, ' ') FROM json_each(f.terms) t), ''),
+                'twsource' || a.source_id || ' twlang' || f.language
             FROM articles a JOIN article_features f ON f.article_id = a.id
             WHERE a.processed_at IS NOT NULL ORDER BY a.id;
         """

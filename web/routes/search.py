@@ -6,11 +6,13 @@ The form's fields (all optional, all in the URL, so a search can be shared and p
     watchlist  only articles a watchlist matched      source    only one source's
     language   nl or en (as the NLP stage detected)   from, to  dates (YYYY-MM-DD),
     sort       relevance (default) or newest                    in the schedule's zone
-    page       1, 2, ... (20 results a page, up to COUNT_LIMIT results)
+    page       1, 2, ... (20 results a page, of the WINDOW most recent matches)
 
 Each word is searched as typed and through its lemmas (:mod:`pipeline.search.lemmas`,
 in the language filtered on, else Dutch and English), so ``woning`` finds
-``woningen``. Results show the title and a snippet with the matches marked (escaped
+``woningen``; opening the page starts loading the lemmatiser (a few seconds, once per
+process) in the background. A search looks at the 2,000 most recently stored matches
+(:data:`pipeline.store.search.WINDOW`) and says so when there are more. Results show the title and a snippet with the matches marked (escaped
 text; ``<mark>`` is added by the template, never taken from an article).
 
 No input is an error page: an empty query, or one with only words to leave out, shows
@@ -35,10 +37,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from digests import i18n as digest_i18n
-from pipeline.search.lemmas import LANGUAGES, lemmas_of, query_lemmas
+from pipeline.search.lemmas import LANGUAGES, lemmas_of, query_lemmas, warm_up_in_background
 from pipeline.search.query import SearchQuery, parse, with_lemmas
 from pipeline.search.snippet import Highlight, marked, snippet
-from pipeline.store.search import COUNT_LIMIT, SearchError, SearchFilters, SearchHit, Sort
+from pipeline.store.search import WINDOW, SearchError, SearchFilters, SearchHit, Sort
 from web.state import settings_of, store_of, url
 from web.templating import language, render
 
@@ -46,7 +48,7 @@ log = logging.getLogger("trendwatch.web")
 
 PATH = "/search"
 PER_PAGE = 20
-LAST_PAGE = COUNT_LIMIT // PER_PAGE
+LAST_PAGE = WINDOW // PER_PAGE
 SORTS: tuple[Sort, ...] = ("relevance", "newest")
 PAGE_WINDOW = 2  # page links either side of the current one
 
@@ -197,6 +199,7 @@ def search_page(request: Request) -> Response:
         return render(request, "search.html.j2", context, noindex=True)
     query: SearchQuery = parse(form.q)
     if not form.q:
+        warm_up_in_background()  # the lemmatiser, while the reader types
         return render(request, "search.html.j2", context)
     if query.empty:
         context["notice"] = "search.only_excluded" if query.excluded else "search.no_words"

@@ -26,7 +26,10 @@ STRINGS: dict[str, dict[str, str]] = {
             " en -woord om artikelen met dat woord over te slaan."
         ),
         "search.found": "{count} gevonden",
-        "search.more_than": "Meer dan {count} artikelen gevonden; verfijn je zoekopdracht.",
+        "search.more_than": (
+            "Meer dan {count} artikelen gevonden; hier staan de {count} die het laatst"
+            " binnenkwamen. Verfijn je zoekopdracht om oudere te vinden."
+        ),
         "search.none": "Niets gevonden. Probeer andere of minder woorden.",
         "search.no_words": "Typ een woord om naar te zoeken.",
         "search.only_excluded": (
@@ -73,7 +76,10 @@ STRINGS: dict[str, dict[str, str]] = {
             " other, and -word to skip articles with that word."
         ),
         "search.found": "{count} found",
-        "search.more_than": "More than {count} articles found; refine your search.",
+        "search.more_than": (
+            "More than {count} articles found; these are the {count} that came in last."
+            " Refine your search to find older ones."
+        ),
         "search.none": "Nothing found. Try other or fewer words.",
         "search.no_words": "Type a word to search for.",
         "search.only_excluded": (

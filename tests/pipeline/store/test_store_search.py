@@ -103,6 +103,13 @@ def test_an_article_processed_again_replaces_its_row(three: Store) -> None:
     save(three, processed(1, {"school": 2, "utrecht": 1}))
     assert ids(three.search(lemmatised("woning"))) == [2]
     assert ids(three.search(lemmatised("school"))) == [1]
+    # its source and language as they are when it is processed again (a take-over)
+    other = three.ensure_source("Ander", "import", "import:Ander", NOW)
+    three.db.execute("UPDATE articles SET source_id = ? WHERE id = 1", [other])
+    save(three, processed(1, {"school": 2}, "en"))
+    school = lemmatised("school")
+    assert ids(three.search(school, SearchFilters(source="Ander", language="en"))) == [1]
+    assert ids(three.search(school, SearchFilters(source="Bron"))) == []
     rows = three.db.execute("SELECT count(*) FROM article_search WHERE rowid = 1").fetchone()
     assert rows[0] == 1
 
@@ -135,6 +142,7 @@ def test_filters_orders_and_pages(three: Store) -> None:
     assert ids(three.search(woning, SearchFilters(source="Ander"))) == [4]
     assert sorted(ids(three.search(woning, SearchFilters(source="Bron")))) == [1, 2]
     assert ids(three.search(woning, SearchFilters(source="nergens"))) == []
+    assert ids(three.search(woning, SearchFilters(language="x y"))) == []
     assert ids(three.search(lemmatised("company"), SearchFilters(language="nl"))) == []
     assert ids(three.search(lemmatised("company"), SearchFilters(language="en"))) == [3]
     # dates: entry n is published n hours before NOW; [start, end)
@@ -148,23 +156,36 @@ def test_filters_orders_and_pages(three: Store) -> None:
     assert (ids(first), ids(second), first.total, second.total) == ([1, 2], [4], 3, 3)
 
 
-def test_the_count_stops_at_its_limit(three: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(store_search, "COUNT_LIMIT", 1)
+def test_a_search_looks_at_the_most_recent_matches(
+    three: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_search, "WINDOW", 1)
     page = three.search(lemmatised("woning"))
-    assert (page.total, page.more, len(page.hits)) == (1, True, 2)
+    assert (ids(page), page.total, page.more) == ([2], 1, True)  # the later stored one
+    monkeypatch.setattr(store_search, "WINDOW", 2)
+    page = three.search(lemmatised("woning"), sort="newest")
+    assert (ids(page), page.total, page.more) == ([1, 2], 2, False)
+    # the window is taken after the filters
+    monkeypatch.setattr(store_search, "WINDOW", 1)
+    page = three.search(lemmatised("woning"), SearchFilters(watchlist="wonen"))
+    assert (ids(page), page.total, page.more) == ([1], 1, False)
 
 
 def test_the_match_expression_quotes_every_word() -> None:
-    query = with_lemmas(parse('woningen OR huis "nieuwe bouw" -huur ver*'), lambda w: {"x"})
-    assert match_expression(query) == (
-        '((({title text} : "woningen" OR lemmas : ("woningen" OR "x"))'
-        ' OR ({title text} : "huis" OR lemmas : ("huis" OR "x")))'
+    query = with_lemmas(
+        parse('woningen OR Huis "nieuwe bouw" -huur ver* school'),
+        lambda w: {"x"} if w != "school" else {"school"},
+    )
+    assert match_expression(query, ["twsource1", "twlangnl"]) == (
+        '((("woningen" OR lemmas : ("x")) OR ("Huis" OR lemmas : ("x")))'
         ' AND (({title text} : "nieuwe bouw"))'
-        ' AND (({title text} : "ver" * OR lemmas : "ver" *)))'
-        ' NOT (({title text} : "huur" OR lemmas : ("huur" OR "x")))'
+        ' AND ("ver" *)'
+        ' AND ("school")'  # its lemma is itself: the word alone
+        ' AND tags : "twsource1" AND tags : "twlangnl")'
+        ' NOT (("huur" OR lemmas : ("x")))'
     )
     odd = SearchQuery(groups=((Term(('a"b',)),),))
-    assert match_expression(odd) == '(({title text} : "a""b"))'
+    assert match_expression(odd) == '("a""b")'
     with pytest.raises(ValueError):
         match_expression(parse("-alleen"))
 
