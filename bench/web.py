@@ -21,6 +21,8 @@ What it reports:
 * pages per second for each kind in :data:`PAGES` (the archive's index and
   editions; the story and watchlist pages add theirs there), ``--connections``
   keep-alive connections for ``--seconds`` seconds. Target: at least 300 per second.
+* the server's CPU time per request (user + system, from ``/proc``): unlike the wall
+  clock, it does not depend on what else runs on the machine;
 * the server's peak memory (``VmHWM``) and, for the record, the machine's cores: the
   load generator (one asyncio process, raw HTTP/1.1) runs on the same cores.
 
@@ -259,6 +261,12 @@ def serve(config: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
         time.sleep(0.1)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of process ``pid`` so far (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_memory_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -318,26 +326,33 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(
             f"{args.articles:,} articles; {len(workload.editions)} editions;"
-            f" {os.cpu_count()} cores; server pid {server.pid}"
+            f" {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f};"
+            f" server pid {server.pid}"
         )
         [(first, status)] = asyncio.run(timed(port, ["/search?q=woningen"]))
         print(f"first search (loads the lemmatiser): {ms(first)} (status {status})")
+        cpu = cpu_seconds(server.pid)
         results = asyncio.run(timed(port, searches))
+        cpu = cpu_seconds(server.pid) - cpu
         bad = [s for _, s in results if s != 200]
         latencies = [t for t, _ in results]
         print(
             f"search, {len(results)} queries: median {ms(statistics.median(latencies))},"
             f" 95th percentile {ms(percentile(latencies, 0.95))}, max {ms(max(latencies))}"
-            f"{f'; {len(bad)} not 200' if bad else ''} (targets: 50 ms, 200 ms)"
+            f"{f'; {len(bad)} not 200' if bad else ''} (targets: 50 ms, 200 ms);"
+            f" server CPU {ms(cpu / len(results))} a search"
         )
         for kind in PAGES:
             paths = [kind.url(workload, rng) for _ in range(2000)]
             asyncio.run(load(port, paths, args.connections, 1.0))  # warm up
+            cpu = cpu_seconds(server.pid)
             done, lat, statuses = asyncio.run(load(port, paths, args.connections, args.seconds))
+            cpu = cpu_seconds(server.pid) - cpu
             print(
                 f"{kind.name}: {done / args.seconds:,.0f} requests/s,"
                 f" median {ms(statistics.median(lat))}, 95th percentile"
-                f" {ms(percentile(lat, 0.95))}, statuses {dict(statuses)} (target: 300/s)"
+                f" {ms(percentile(lat, 0.95))}, server CPU {ms(cpu / done)} a request,"
+                f" statuses {dict(statuses)} (target: 300/s)"
             )
         print(f"server peak memory (VmHWM): {peak_memory_mb(server.pid):.0f} MB")
     finally:

@@ -5,7 +5,7 @@
     home        /                          what there is (web.routes.home)
     archive     /archive/...               the static archive folder, as published
     session     /admin/login, /admin/logout  the admin's sign-in (web.auth)
-    search      /search                    placeholder: "not yet" (404)
+    search      /search                    full-text search over the articles
     stories     /stories/{id}              placeholder
     watchlists  /watchlists, /watchlists/{name}  placeholder
     subscribe   /subscribe                 placeholder (also /unsubscribe/, /manage/)
