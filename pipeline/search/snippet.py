@@ -50,22 +50,42 @@ class Highlight:
         )
 
 
+def _folded(word: str) -> str:
+    # fold() is casefold and accents off; for ASCII, lower() is the same and cheaper
+    return word.lower() if word.isascii() else fold(word)
+
+
 def _hits(words: list[str], highlight: Highlight, lemma: Lemmatise | None) -> list[bool]:
     """Per word of the text: is it a match?"""
-    folded = [fold(w) for w in words]
+    folded = [_folded(w) for w in words]
+    hits = [low in highlight.words for low in folded]
+    if highlight.prefixes:
+        for i, low in enumerate(folded):
+            hits[i] = hits[i] or low.startswith(highlight.prefixes)
     starts = {x[:2] for x in highlight.lemmas}
-    hits = []
-    for word, low in zip(words, folded, strict=True):
-        hit = low in highlight.words or any(low.startswith(p) for p in highlight.prefixes)
-        if not hit and lemma is not None and low[:2] in starts:
-            hit = any(x in highlight.lemmas for x in lemma(word))
-        hits.append(hit)
+    if lemma is not None and starts:
+        for i, low in enumerate(folded):
+            if not hits[i] and low[:2] in starts:
+                hits[i] = any(x in highlight.lemmas for x in lemma(words[i]))
     for phrase in highlight.phrases:
         size = len(phrase)
         for i in range(len(folded) - size + 1):
-            if tuple(folded[i : i + size]) == phrase:
+            if folded[i] == phrase[0] and tuple(folded[i : i + size]) == phrase:
                 hits[i : i + size] = [True] * size
     return hits
+
+
+def _densest(hits: list[bool], size: int) -> int:
+    """The first match of the earliest run of ``size`` words with the most matches (the
+    first word when nothing matches)."""
+    where = [i for i, hit in enumerate(hits) if hit]
+    best, most, end = 0, 0, 0
+    for j, start in enumerate(where):
+        while end < len(where) and where[end] < start + size:
+            end += 1
+        if end - j > most:
+            best, most = start, end - j
+    return best
 
 
 def _segments(text: str, spans: list[tuple[int, int, bool]], start: int, end: int) -> list[Segment]:
@@ -110,15 +130,7 @@ def snippet(
     if not found:
         return [(text, False)] if text else []
     hits = _hits([m.group() for m in found], highlight, lemma)
-    # the window of `size` words with the most matches; the earliest of equals
-    sums = [0]
-    for hit in hits:
-        sums.append(sums[-1] + hit)
-    last = len(found)
-    best = max(
-        range(max(1, last - size + 1)), key=lambda i: (sums[min(i + size, last)] - sums[i], -i)
-    )
-    first = next((i for i in range(best, len(found)) if hits[i]), best)
+    first = _densest(hits, size)
     begin = max(0, min(first - LEAD_WORDS, len(found) - size))
     stop = min(len(found), begin + size)
     start = found[begin].start() if begin else 0
@@ -126,7 +138,7 @@ def snippet(
     if stop < len(found):  # keep the punctuation right after the last word
         while end < len(text) and not text[end].isspace() and not text[end].isalnum():
             end += 1
-    spans = [(m.start(), m.end(), hit) for m, hit in zip(found, hits, strict=True)][begin:stop]
+    spans = [(found[i].start(), found[i].end(), hits[i]) for i in range(begin, stop)]
     out = _segments(text, spans, start, end)
     if begin:
         out.insert(0, (ELLIPSIS + " ", False))

@@ -12,8 +12,9 @@ Each word is searched as typed and through its lemmas (:mod:`pipeline.search.lem
 in the language filtered on, else Dutch and English), so ``woning`` finds
 ``woningen``; opening the page starts loading the lemmatiser (a few seconds, once per
 process) in the background. A search looks at the 2,000 most recently stored matches
-(:data:`pipeline.store.search.WINDOW`) and says so when there are more. Results show the title and a snippet with the matches marked (escaped
-text; ``<mark>`` is added by the template, never taken from an article).
+(:data:`pipeline.store.search.WINDOW`) and says so when there are more. Results show
+the title and a snippet with the matches marked (escaped text; ``<mark>`` is added by
+the template, never taken from an article).
 
 No input is an error page: an empty query, or one with only words to leave out, shows
 the form with a hint; a filter that cannot be read (a date that is no date, a page
@@ -24,6 +25,7 @@ form page they are (a 4xx would be a console error in the browser).
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -167,6 +169,12 @@ def safe_link(link: str | None) -> str | None:
     return link if link and link.lower().startswith(("https://", "http://")) else None
 
 
+@functools.lru_cache(maxsize=4096)
+def _day(day: date, lang: str) -> str:
+    """A short date (babel is slow enough to be worth a cache: 20 dates a page)."""
+    return digest_i18n.format_day(datetime.combine(day, time()), lang)
+
+
 def _hit_view(hit: SearchHit, highlight: Highlight, lang: str, timezone: str) -> dict[str, Any]:
     def lemma(word: str) -> tuple[str, ...]:
         return lemmas_of(word, hit.language or "")
@@ -176,7 +184,7 @@ def _hit_view(hit: SearchHit, highlight: Highlight, lang: str, timezone: str) ->
         "link": safe_link(hit.url),
         "title": marked(hit.title, highlight, lemma),
         "snippet": snippet(hit.text, highlight, lemma),
-        "day": digest_i18n.format_day(hit.date, lang, timezone),
+        "day": _day(digest_i18n.local_date(hit.date, timezone), lang),
     }
 
 
