@@ -198,12 +198,12 @@ class SearchMixin(StoreBase):
             return SearchPage((), 0, False)
         where, params, joined = _where(filters)
         joined = joined or sort == "newest"
-        source = f"FROM {TABLE}" + (f" JOIN articles a ON a.id = {TABLE}.rowid" if joined else "")
+        tables = f"FROM {TABLE}" + (f" JOIN articles a ON a.id = {TABLE}.rowid" if joined else "")
         match = f"{TABLE} MATCH ?"
         params = [match_expression(query, tags), *params]
         try:
             window = self.db.execute(
-                f"SELECT {TABLE}.rowid {source} WHERE {match}{where}"
+                f"SELECT {TABLE}.rowid {tables} WHERE {match}{where}"
                 f" ORDER BY {TABLE}.rowid DESC LIMIT ?",
                 [*params, WINDOW + 1],
             ).fetchall()
@@ -216,7 +216,7 @@ class SearchMixin(StoreBase):
                 else "coalesce(a.published, a.fetched) DESC, a.id DESC"
             )
             ranked = self.db.execute(
-                f"SELECT {TABLE}.rowid {source} WHERE {match} AND {TABLE}.rowid >= ?{where}"
+                f"SELECT {TABLE}.rowid {tables} WHERE {match} AND {TABLE}.rowid >= ?{where}"
                 f" ORDER BY {order} LIMIT ? OFFSET ?",
                 [params[0], lowest, *params[1:], limit, offset],
             ).fetchall()

@@ -59,7 +59,6 @@ def page(browser: Any) -> Iterator[Any]:
     tab.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
     tab.on("pageerror", lambda e: problems.append(str(e)))
     tab.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
-    tab.problems = problems
     try:
         yield tab
     finally:
