@@ -52,5 +52,4 @@ How to build a page (the extension points):
   ``client_address(request, settings_of(request).web.trusted_proxies)``.
 - **Errors**: raise ``HTTPException(status, detail)``; the page shows
   ``error.<status>.<detail>`` from the strings if there is one, else ``error.<status>``.
-  A page still being built: :func:`web.routes.not_yet`.
 """

@@ -20,6 +20,7 @@ from one part per group of tables, as lemon24/reader builds its storage:
 - ``deliveries``: each edition's deliveries, the row the lock that sends it once
 - ``pages``: the reads of the web's story and watchlist pages
 - ``scheduler``: the key/value state and the sources' next polls
+- ``search``: the full-text search index of the articles and its queries
 - ``subscribers``: subscriptions made on the web, unsubscribes, token versions and
   the requests waiting for a confirmation (its rows are imported from there)
 - ``admin``: what the admin pages read (the preview's recent articles, deliveries per
@@ -62,6 +63,7 @@ from pipeline.store.pages import PagesMixin, StoredTrend, StoryArticle, StorySou
 from pipeline.store.rows import CrawlRecord, ProcessedArticle, SaveResult, SourceRow, StoryRow
 from pipeline.store.scheduler import SchedulerMixin
 from pipeline.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
+from pipeline.store.search import SearchMixin
 from pipeline.store.sources import SourcesMixin
 from pipeline.store.stories import StoriesMixin
 from pipeline.store.subscribers import SubscribersMixin
@@ -117,6 +119,7 @@ class Store(
     PagesMixin,
     SchedulerMixin,
     AdminMixin,
+    SearchMixin,
     StoreBase,
 ):
     """A trendwatch database: ``Store(path)`` opens it (creating or migrating it), and

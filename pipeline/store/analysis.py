@@ -1,6 +1,7 @@
 """The NLP results: ``article_features`` (language, entities, keyphrases, MinHash),
 duplicate and story links on articles, and ``save_processed``, which stores one processed
-batch (with its matches, stories and the clusterer's state) in one transaction."""
+batch (with its matches, stories, the clusterer's state and the articles' rows of the
+search index) in one transaction."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pipeline.store.article_rows import ArticleInfo, DedupCandidate, StoredFeatu
 from pipeline.store.connection import StoreBase
 from pipeline.store.matches import mark_processed, write_matches
 from pipeline.store.rows import ProcessedArticle, StoryRow
+from pipeline.store.search import index_articles
 from pipeline.store.values import chunks, iso, json_text, typed_row
 
 
@@ -80,6 +82,7 @@ class AnalysisMixin(StoreBase):
                 " WHERE id = ?",
                 [(a.duplicate_of, a.story_id, a.id) for a in articles],
             )
+            index_articles(self.db, articles)  # full-text search: title, text, lemmas
             for old, new in merges:  # two stories turned out to be one
                 self.db.execute("UPDATE articles SET story_id = ? WHERE story_id = ?", [new, old])
                 self.db.execute("DELETE FROM stories WHERE id = ?", [old])

@@ -114,16 +114,19 @@ class PagesMixin(StoreBase):
 
     def story_sources(self, story_ids: Sequence[int]) -> list[StorySource]:
         """The sources that carried each story, each once with its first article (by
-        date): canonical copies before duplicates."""
+        date): canonical copies before duplicates; in the order they carried it (the
+        date of that article, then its id)."""
         found: list[StorySource] = []
         for chunk, marks in chunks(sorted(set(story_ids))):
             rows = self._rows(
                 "SELECT story_id, source_name, url, article_id FROM ("
                 " SELECT a.story_id, s.name AS source_name, a.url, a.id AS article_id,"
+                " coalesce(a.published, a.fetched) AS date,"
                 " row_number() OVER (PARTITION BY a.story_id, a.source_id ORDER BY"
                 " a.duplicate_of IS NOT NULL, coalesce(a.published, a.fetched), a.id) AS n"
                 " FROM articles a JOIN sources s ON s.id = a.source_id"
-                f" WHERE a.story_id IN ({marks})) WHERE n = 1 ORDER BY story_id, article_id",
+                f" WHERE a.story_id IN ({marks})) WHERE n = 1"
+                " ORDER BY story_id, date, article_id",
                 chunk,
             )
             found += [typed_row(StorySource, r) for r in rows]

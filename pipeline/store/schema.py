@@ -187,6 +187,32 @@ def _v4(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE cluster_stories (id INTEGER PRIMARY KEY, state BLOB NOT NULL)")
 
 
+def _v5(db: sqlite_utils.Database) -> None:
+    """Full-text search over the processed articles (``pipeline/store/search.py``): an
+    FTS5 table with the title, the plain text (phrases, snippets), the article's lemmas
+    (the content-word lemmas of ``article_features.terms``, so ``woning`` finds
+    ``woningen`` in Dutch as in English) and tags for the filters that FTS5 answers
+    itself (``twsource<id> twlang<code>``), case and diacritics folded; the rowid is the
+    article's id. An article's row goes with the article. The articles processed before
+    are indexed here; the process stage indexes every batch it stores."""
+    db.executescript(
+        """
+        CREATE VIRTUAL TABLE article_search USING fts5(
+            title, text, lemmas, tags, tokenize = 'unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER article_search_delete AFTER DELETE ON articles BEGIN
+            DELETE FROM article_search WHERE rowid = old.id;
+        END;
+        INSERT INTO article_search (rowid, title, text, lemmas, tags)
+            SELECT a.id, a.title, a.text,
+                coalesce((SELECT group_concat(t.key, ' ') FROM json_each(f.terms) t), ''),
+                'twsource' || a.source_id || ' twlang' || f.language
+            FROM articles a JOIN article_features f ON f.article_id = a.id
+            WHERE a.processed_at IS NOT NULL ORDER BY a.id;
+        """
+    )
+
+
 def _v6_subscribers(db: sqlite_utils.Database) -> None:
     """Subscriptions: the subscribers of the web (and every subscriber's unsubscribe and
     token version, the config's too), and the requests waiting for their confirmation.
@@ -240,7 +266,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("features, duplicates, stories, trends", _v2),
     ("source health: moves, 410, Retry-After, adaptive polling", _v3),
     ("the clusterer's open stories in rows", _v4),
-    # version 5 (search) goes here when it is merged; this one is version 6
+    ("full-text search: title, text and lemmas of the processed articles", _v5),
     ("subscribers from the web, unsubscribes, token versions", _v6_subscribers),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

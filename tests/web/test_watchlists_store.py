@@ -63,7 +63,7 @@ def test_a_storys_articles_oldest_first_with_source_language_and_tags(
         ("NOS", "https://nos.example/jumbo"),
         ("Regio", "https://regio.example/jumbo-banen"),
         ("Wire", "https://wire.example/jumbo"),
-    ]  # by article id; each source once
+    ]  # in the order they carried it (the crawl stores them in any order); each once
 
 
 def test_a_watchlists_counts_per_week_trends_and_stories(store: Store) -> None:

@@ -90,17 +90,7 @@ def test_the_archive_answers_what_is_not_there(tmp_path: Path, config: Path) -> 
         assert web.get("/archive/2026/").status_code == 200  # a folder: its index
 
 
-# --- placeholders, errors, languages --------------------------------------------------
-
-
-@pytest.mark.parametrize("path", ["/search"])
-def test_placeholders_say_not_yet(config: Path, path: str) -> None:
-    with client(app_for(config)) as web:
-        nl = web.get(path)
-        en = web.get(path, headers={"Accept-Language": "en-GB,en;q=0.9"})
-    assert nl.status_code == en.status_code == 404
-    assert "Deze pagina bestaat nog niet" in nl.text
-    assert "This page does not exist yet" in en.text
+# --- areas, errors, languages --------------------------------------------------
 
 
 def test_every_area_has_a_route_module() -> None:

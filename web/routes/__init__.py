@@ -5,7 +5,7 @@
     home        /                          what there is (web.routes.home)
     archive     /archive/...               the static archive folder, as published
     session     /admin/login, /admin/logout  the admin's sign-in (web.auth)
-    search      /search                    placeholder: "not yet" (404)
+    search      /search                    full-text search over the articles
     stories     /stories/{id}              a story's articles as a timeline
     watchlists  /watchlists, /watchlists/{name}, /watchlists/{name}.atom
                                            weekly chart, rising terms, stories, feed
@@ -23,18 +23,5 @@ What an endpoint has (see :mod:`web` for the whole list): ``render`` /
 ``render_block`` (:mod:`web.templating`), ``settings_of`` / ``store_of`` / ``url``
 (:mod:`web.state`), ``csrf_protect`` / ``checked_form`` (:mod:`web.csrf`),
 ``require_admin`` (:mod:`web.auth`), ``client_address`` (:mod:`web.security`),
-``RateLimiter`` (:mod:`web.ratelimit`), and :func:`not_yet` below.
+and ``RateLimiter`` (:mod:`web.ratelimit`).
 """
-
-from __future__ import annotations
-
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import Response
-
-NOT_YET = "not_yet"
-
-
-def not_yet(request: Request) -> Response:
-    """A page that is still being built: 404 with "not yet" in the reader's language."""
-    raise HTTPException(404, NOT_YET)

@@ -1,7 +1,9 @@
-"""A database that an earlier trendwatch wrote opens and works: it is migrated once
-(after a backup) to the schema a new database gets, and every read the crawl, process
-and digest jobs make answers as it did. ``tests/fixtures/store/trendwatch-v4.db`` was
-made by the store before it was split into parts (see the README beside it)."""
+"""A database that an earlier trendwatch wrote opens and works: it is backed up, then
+migrated from its schema version 4 to the current one, which adds tables and changes
+none of the old ones; afterwards it has the schema a new database gets, and every read
+the crawl, process and digest jobs make answers as it did.
+``tests/fixtures/store/trendwatch-v4.db`` was made by the store before it was split into
+parts (see the README beside it)."""
 
 from __future__ import annotations
 
@@ -19,8 +21,25 @@ from pipeline.store import APPLICATION_ID, SCHEMA_VERSION, ArticleInfo, CrawlRec
 from store_support import NOW, Src
 
 FIXTURE = Path(__file__).parents[2] / "fixtures" / "store" / "trendwatch-v4.db"
+SEARCH_SHADOWS = ("data", "idx", "content", "docsize", "config")  # FTS5's own tables
 WEEK = (NOW - timedelta(days=7), NOW)  # the fixture was written at NOW
 EDITION = "2026-W48/nl-thuiswerken_banen"
+FIXTURE_VERSION = 4
+# what each migration after the fixture's version adds (type, name): nothing else changes
+ADDED = {
+    5: {
+        ("table", "article_search"),
+        *(("table", f"article_search_{shadow}") for shadow in SEARCH_SHADOWS),
+        ("trigger", "article_search_delete"),
+    },
+    6: {
+        ("table", "subscribers"),
+        ("index", "subscribers_status"),
+        ("table", "subscribe_requests"),
+        ("index", "subscribe_requests_email"),
+        ("index", "subscribe_requests_expires"),
+    },
+}
 
 
 def schema(path: Path) -> list[tuple[str, str, str]]:
@@ -46,23 +65,32 @@ def old(tmp_path: Path) -> Path:
     return path
 
 
-def test_the_old_database_gets_the_schema_a_new_one_gets(old: Path, tmp_path: Path) -> None:
+def test_once_opened_it_has_the_schema_a_new_one_gets(old: Path, tmp_path: Path) -> None:
+    assert pragmas(old) == (FIXTURE_VERSION, APPLICATION_ID)
     Store(tmp_path / "new.db").close()
     Store(old).close()
     assert pragmas(old) == (SCHEMA_VERSION, APPLICATION_ID)
     assert schema(old) == schema(tmp_path / "new.db")
 
 
-def test_opening_it_migrates_once_after_a_backup(old: Path) -> None:
+def test_opening_it_backs_it_up_then_only_adds_to_its_schema(old: Path) -> None:
+    assert set(ADDED) == set(range(FIXTURE_VERSION + 1, SCHEMA_VERSION + 1))
+    before = schema(old)
     with Store(old) as store:
         assert store.schema_version == SCHEMA_VERSION
     after = schema(old)
-    backups = list((old.parent / "backups").iterdir())
-    assert [pragmas(b)[0] for b in backups] == [4]  # the file as it was, kept
-    with Store(old) as store:  # opened again: nothing more to do
-        assert store.schema_version == SCHEMA_VERSION
+    assert set(before) <= set(after)  # every old table, index and trigger as it was
+    added = {(kind, name) for kind, name, _ in set(after) - set(before)}
+    assert added == set().union(*ADDED.values())
+    # the backup, taken first, is the database as it was
+    [backup] = (old.parent / "backups").iterdir()
+    assert backup.name.startswith(f"trendwatch-v{FIXTURE_VERSION}-before-v{SCHEMA_VERSION}-")
+    assert pragmas(backup) == (FIXTURE_VERSION, APPLICATION_ID)
+    assert schema(backup) == before
+    # opened again: nothing more to migrate, no second backup
+    Store(old).close()
     assert schema(old) == after
-    assert list((old.parent / "backups").iterdir()) == backups
+    assert len(list((old.parent / "backups").iterdir())) == 1
 
 
 def test_the_crawl_reads_work(old: Path) -> None:
