@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from browser_support import chromium
 from pytest_httpserver import HTTPServer
 
 from smtp_support import Recorder, free_port
@@ -88,3 +89,10 @@ def threaded_server() -> Iterator[HTTPServer]:
         server.clear()
         if server.is_running():
             server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium, one per test module (see ``browser_support``)."""
+    with chromium() as instance:
+        yield instance

@@ -4,7 +4,6 @@ headless Chromium (Debian's, driven by Playwright), stopped with SIGTERM; and
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -22,7 +21,6 @@ from tests_support import child_env
 from web.security import ARCHIVE_CSP, CSP
 from web_support import ADMIN_ENV, ADMIN_TOKEN, edition, write_archive, write_config
 
-CHROMIUM = Path(os.environ.get("TRENDWATCH_CHROMIUM", "/usr/bin/chromium"))
 EDITION = "/archive/2026/W48/nl-thuiswerken.html"
 
 
@@ -107,20 +105,6 @@ def test_serve_answers_over_http_and_stops_cleanly_on_sigterm(served: Served) ->
 
 
 # --- in the browser ------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.is_file():
-        pytest.fail(f"Chromium not found at {CHROMIUM} (apt-get install chromium)", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield instance
-        finally:
-            instance.close()
 
 
 def test_pages_open_in_chromium_without_console_errors(browser: Any, served: Served) -> None:
