@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browser_support import watched_tab
 from test_web_serve import Served
 
+from browser_support import watched_tab
 from search_support import load_articles, write_search_config
 from smtp_support import free_port
 from web_support import SECRET, SECRET_ENV

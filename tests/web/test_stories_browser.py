@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import watched_tab
 from test_web_serve import Served, fetch
 
+from browser_support import watched_tab
 from pages_support import STORED_TITLE, seeded, story_of
 from smtp_support import free_port
 from web_support import ADMIN_ENV, SECRET, SECRET_ENV
