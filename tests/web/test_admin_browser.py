@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from admin_support import fill_store, write_admin_config
+from browser_support import watched_tab
 from smtp_support import free_port
 from tests_support import child_env, trendwatch
 from web_support import ADMIN_ENV, ADMIN_TOKEN
@@ -110,14 +111,7 @@ def test_the_editor_previews_saves_and_the_running_run_picks_it_up(
     children.append(serve)
     serve.wait_for(lambda: answers(base + "/"), "serving")
 
-    context = browser.new_context(locale="en-GB")
-    problems: list[str] = []
-    page = context.new_page()
-    page.on(
-        "console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None
-    )
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    try:
+    with watched_tab(browser, "en-GB") as (page, problems):
         page.goto(base + "/admin/login?next=/admin/watchlists/new")
         page.fill("#token", ADMIN_TOKEN)
         page.click("button[type=submit]")
@@ -142,8 +136,6 @@ def test_the_editor_previews_saves_and_the_running_run_picks_it_up(
         notice = page.inner_text(".notice")
         assert "Saved in the config." in notice
         assert "The running trendwatch run reads the config again" in notice
-    finally:
-        context.close()
     assert problems == []
 
     # the config keeps its text and comments, and `trendwatch check` accepts it

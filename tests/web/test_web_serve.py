@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from browser_support import watched_tab
 from smtp_support import free_port
 from tests_support import child_env
 from web.security import ARCHIVE_CSP, CSP
@@ -110,14 +111,7 @@ def test_serve_answers_over_http_and_stops_cleanly_on_sigterm(served: Served) ->
 
 
 def test_pages_open_in_chromium_without_console_errors(browser: Any, served: Served) -> None:
-    context = browser.new_context()
-    problems: list[str] = []
-    page = context.new_page()
-    page.on(
-        "console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None
-    )
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    try:
+    with watched_tab(browser, "en-US") as (page, problems):
         for path in ("/", "/?lang=en", "/archive/", EDITION, "/admin/login?next=/"):
             response = page.goto(served.base + path, wait_until="load")
             assert response is not None and response.status == 200, path
@@ -129,13 +123,11 @@ def test_pages_open_in_chromium_without_console_errors(browser: Any, served: Ser
         page.click("button[type=submit]")
         page.wait_for_url(served.base + "/")
         assert page.locator("nav a", has_text="Admin").count() == 1  # English: the cookie
-        cookie = next(c for c in context.cookies() if c["name"] == "tw_session")
+        cookie = next(c for c in page.context.cookies() if c["name"] == "tw_session")
         assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
         page.click("button.link")  # sign out
         page.wait_for_url(served.base + "/")
         assert page.locator("nav a", has_text="Admin").count() == 0
-    finally:
-        context.close()
     assert problems == []
 
 
