@@ -20,6 +20,7 @@ from pipeline.process.stories import state
 from pipeline.process.stories.index import StoryIndex
 from pipeline.process.stories.keys import raw_keys
 from pipeline.process.stories.labels import better_representative, summary
+from pipeline.process.stories.lexicon import load_lexicon, load_names
 from pipeline.process.stories.model import (
     Assignment,
     ClusterConfig,
@@ -40,6 +41,9 @@ class StoryClusterer:
     def __init__(self, config: ClusterConfig | None = None) -> None:
         self.config = config or ClusterConfig()
         self._weights = weights_of(self.config)
+        cfg = self.config
+        self._names = load_names(cfg.name_forms) if cfg.name_forms is not None else None
+        self._lexicon = load_lexicon(cfg.lexicon) if cfg.lexicon_weight > 0 else None
         self.next_id = 1
         self.clock: datetime | None = None  # newest effective time seen
         self.prev_time: datetime | None = None  # effective time of the previous article
@@ -66,7 +70,9 @@ class StoryClusterer:
             self.clock = when
             self._expire(when - self.config.window)
         cfg = self.config
-        raw = raw_keys(article, cfg.entity_parts, cfg.skip_padded_numbers)
+        raw = raw_keys(
+            article, cfg.entity_parts, cfg.skip_padded_numbers, self._names, self._lexicon
+        )
         self.frequencies.count(raw, article.lang)
         probe = self._singleton(article, when, raw)
         story, score = self._best_match(probe)

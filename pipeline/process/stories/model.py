@@ -24,6 +24,12 @@ class ClusterConfig:
     entity_weight: float = 1.5  # names carry the most weight: they tell same-kind events apart
     number_weight: float = 1.0
     link_weight: float = 1.0  # only counts when a link is shared
+    # the bilingual lexicon's concepts between members of two languages: a bonus of at
+    # most what names, numbers and links share (0: not used); see similarity.similarity
+    lexicon_weight: float = 0.5  # 1.0 joined two layoffs (fixture articles.jsonl) on "Nederland"
+    lexicon_cap: float = 1.0  # the bonus is at most this times what names, numbers, links give
+    lexicon: str = "builtin"  # stories/data/lexicon.tsv, or the path of a TSV like it
+    name_forms: str | None = "builtin"  # stories/data/names.tsv, a path, or None: keys as they are
     entity_parts: float = 0.5  # weight of the single words of multi-word names ("reid")
     binary_tf: bool = True  # a word's presence, not its repetition (measured: +0.01 F1)
     skip_padded_numbers: bool = True  # "07", "04": clock times and dates, not facts
