@@ -256,7 +256,12 @@ class StoryClusterer:
         assert threshold is not None
         for _ in range(MAX_MERGE_ROUNDS):
             other, score = self._best_match(story)
-            if other is None or score < threshold:
+            if other is None:
+                break
+            # a one-article story is an article that came too early: it may join as one
+            alone = self.config.singletons_join and other.size == 1
+            floor = self.config.threshold if alone else threshold
+            if score < floor:
                 break
             keep, gone = (story, other) if story.id < other.id else (other, story)
             self._drop(gone)

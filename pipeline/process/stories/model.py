@@ -18,8 +18,11 @@ class ClusterConfig:
 
     window: timedelta = timedelta(days=7)  # stories idle this long close
     threshold: float = 0.16  # minimum similarity for an article to join a story
+    # a story an article has grown takes in a one-article story at ``threshold`` (an
+    # article that came before the story could take it), not at ``merge_threshold``
+    singletons_join: bool = True
     merge_threshold: float | None = 0.18  # two open stories this similar become one (None: never)
-    half_life: timedelta | None = timedelta(days=3)  # similarity halves per this much time apart
+    half_life: timedelta | None = timedelta(days=5)  # similarity halves per this much time apart
     term_weight: float = 1.0
     entity_weight: float = 1.5  # names carry the most weight: they tell same-kind events apart
     number_weight: float = 1.0
