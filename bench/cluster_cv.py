@@ -7,7 +7,8 @@ scored on the other folds' articles, the best is chosen (by the mean B-cubed F1 
 file order and ``--shuffles`` shuffled orders: a configuration that only works in one
 order is not chosen) and scored on the fold's own articles, which it never saw. It
 prints per fold the chosen configuration and its scores on the held-out topics, then
-their mean and spread, and how often each configuration was chosen::
+their mean and spread (and those of the defaults, as ``--set`` gives them, on the same
+folds), and how often each configuration was chosen::
 
     python bench/cluster_cv.py ../shared/data/ecbplus-dev/docs.jsonl --folds 5 \\
         --grid threshold=0.14,0.16,0.18 --grid merge_threshold=0.16,0.18,0.2
@@ -96,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     base = ce.config_from(args.set)
     chosen: list[str] = []
     tests: list[Scores] = []
+    defaults: list[Scores] = []
     for n, fold in enumerate(folds_of(topics, args.folds), 1):
         train = [i for i, t in enumerate(topics) if t not in fold]
         test = [i for i, t in enumerate(topics) if t in fold]
@@ -107,24 +109,35 @@ def main(argv: list[str] | None = None) -> int:
         config = dataclasses.replace(base, **overrides)
         result = evaluate(features, gold, test, config, args.shuffles)
         tests.append(result)
+        plain = evaluate(features, gold, test, base, args.shuffles)
+        defaults.append(plain)
         chosen.append(json.dumps(overrides, sort_keys=True))
         print(
             f"fold {n}: topics {sorted(fold, key=ce._natural)}; chosen {chosen[-1]}"
-            f" (train {best.mean:.4f}); held out: file {result.file:.4f},"
-            f" shuffled mean {statistics.fmean(result.shuffled or (0.0,)):.4f}"
-            f" lowest {min(result.shuffled or (0.0,)):.4f}",
+            f" (train {best.mean:.4f}); held out: {_orders(result)};"
+            f" the defaults (--set) on it: {_orders(plain)}",
             flush=True,
         )
-    files = [s.file for s in tests]
-    shuffled = [statistics.fmean(s.shuffled) for s in tests if s.shuffled]
-    print(f"held-out F1, file order: mean {statistics.fmean(files):.4f}, sd {_sd(files):.4f}")
-    if shuffled:
-        print(
-            f"held-out F1, shuffled: mean {statistics.fmean(shuffled):.4f}, sd {_sd(shuffled):.4f}"
-        )
+    for name, scores in (("chosen", tests), ("defaults", defaults)):
+        files = [s.file for s in scores]
+        line = f"held-out F1 of the {name}: file order mean {statistics.fmean(files):.4f}"
+        line += f" (sd {_sd(files):.4f})"
+        shuffled = [statistics.fmean(s.shuffled) for s in scores if s.shuffled]
+        if shuffled:
+            line += f", shuffled mean {statistics.fmean(shuffled):.4f} (sd {_sd(shuffled):.4f})"
+        print(line)
     for config, times in Counter(chosen).most_common():
         print(f"chosen {times}x: {config}")
     return 0
+
+
+def _orders(scores: Scores) -> str:
+    """File order and shuffled orders' F1, as printed."""
+    text = f"file {scores.file:.4f}"
+    if scores.shuffled:
+        text += f", shuffled mean {statistics.fmean(scores.shuffled):.4f}"
+        text += f" lowest {min(scores.shuffled):.4f}"
+    return text
 
 
 def _sd(values: list[float]) -> float:

@@ -108,3 +108,20 @@ def test_a_dutch_and_an_english_report_meet_on_forms_and_concepts() -> None:
     assert joined(ClusterConfig(lexicon_weight=0.0)) == 1.0
     # as written, only "abvv" (a part of "de abvv" on one side) and the number meet
     assert joined(ClusterConfig(lexicon_weight=0.0, name_forms=None)) < 0.7
+
+
+def test_a_state_stored_before_the_cross_lingual_keys_loads_and_goes_on() -> None:
+    """States stored by earlier versions have no concept spaces and names as written:
+    they load as they are, and articles after them get the new keys."""
+    before = ClusterConfig(name_forms=None, lexicon_weight=0.0)
+    old = StoryClusterer(before)
+    old.add(article(1, T0, {"staking": 1, "haven": 1}, ("de ABVV", "Luik"), ("8000",), "nl"))
+    stored = old.dump_stored()
+    clusterer = StoryClusterer.from_stored(stored.header, stored.changed.values())
+    assert clusterer.config == ClusterConfig()
+    joined = clusterer.add(
+        article(2, T0, {"strike": 1, "port": 1}, ("ABVV", "Liege"), ("8000",), "en")
+    )
+    assert not joined.is_new and joined.story_id == 1
+    story = clusterer._open[1]
+    assert "x:en" in story.sums and "x:nl" not in story.sums  # the old member has none
