@@ -152,6 +152,8 @@ def number_key(
     token before it and the two after it, or None when it gives none (see the module
     docstring)."""
     low = text.lower()
+    if after.endswith(".") and after[:-1] in MAGNITUDES:
+        after = after[:-1]  # "€3.5m." at the end of a sentence: the tokeniser keeps "m."
     value: float | None
     suffix = None
     percent = False

@@ -19,6 +19,8 @@ from pipeline.process.analysis.numbers import number_key, parse_digits, parse_wo
         ("3,5", "nl", "€", "miljoen", "", "3500000"),
         ("3.5", "en", "€", "m", "", "3500000"),
         ("3.5", "en", "", "million", "euros", "3500000"),
+        ("3.5", "en", "€", "m.", "", "3500000"),  # "€3.5m." ending a sentence
+        ("2", "en", "$", "bn.", "", "2000000000"),
         ("3.5", "en", "", "m", "", "3.5"),  # "3.5 m" without a currency: a distance, say
         ("1.2bn", "en", "", "", "", "1200000000"),
         ("1,2", "nl", "", "miljard", "", "1200000000"),
