@@ -18,7 +18,9 @@ This is where two articles in different languages are made to share keys:
   known names inside a longer one added. Aliases from the gazetteer and the watchlists'
   entities arrive already as their canonical key (the entity ruler's id);
 - terms are mapped through the bilingual lexicon (:class:`~.lexicon.Lexicon`:
-  ``staking`` / ``strike``, ``ontslag`` / ``layoff``) into concepts.
+  ``staking`` / ``strike``, ``ontslag`` / ``layoff``) into concepts; an acronym that
+  the lexicon lists (``AI``, ``HR``, ``CAO``: written as names, but words of the
+  domain) is not a name: shared, it would join two stories on the theme alone.
 """
 
 from __future__ import annotations
@@ -50,7 +52,13 @@ def raw_keys(
             concepts = lexicon.concepts(article.terms, article.lang)
             if concepts:
                 out[f"{CONCEPTS}:{article.lang}"] = concepts
-    found = name_counts([entity.key for entity in article.entities], entity_parts, names)
+    keys = [
+        entity.key
+        for entity in article.entities
+        if lexicon is None
+        or not _acronym_of_the_domain(entity.text, entity.key, article.lang, lexicon)
+    ]
+    found = name_counts(keys, entity_parts, names)
     if found:
         out[ENTITIES] = found
     # sets are sorted: their order would change with the interpreter's string hashing
@@ -83,6 +91,12 @@ def name_counts(keys: list[str], entity_parts: float, names: NameForms | None) -
             if len(part) > 2 and part not in whole:
                 whole[part] = entity_parts
     return whole
+
+
+def _acronym_of_the_domain(text: str, key: str, lang: str, lexicon: Lexicon) -> bool:
+    """``AI``, ``HR``, ``CAO``: an acronym that the lexicon lists as a word of the domain
+    (only acronyms: ``Bush`` or ``Court`` stay names whatever a dictionary lists)."""
+    return text.isupper() and " " not in key and lexicon.lists(key, lang)
 
 
 def _padded(number: str) -> bool:

@@ -136,6 +136,12 @@ class Lexicon:
             self._heads[(lang, word)] = head
         return head
 
+    def lists(self, word: str, lang: str) -> bool:
+        """Whether ``word`` is itself a word of the lexicon in ``lang`` (not only the
+        last part of a compound)."""
+        table = self.words.get(lang)
+        return table is not None and word in table
+
     def concepts(self, terms: Mapping[str, float], lang: str) -> dict[str, float]:
         """Concept counts of an article's term counts (a concept counts once per word)."""
         out: dict[str, float] = {}

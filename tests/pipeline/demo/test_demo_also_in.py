@@ -13,6 +13,7 @@ import pytest
 
 EN_TITLE = "Dutch installer Brinkhorst moves all 640 staff to a four-day week"
 NL_TITLE = "Installatiebedrijf Brinkhorst voert vierdaagse werkweek in voor alle 640 medewerkers"
+AI_STUDY = "Back-office chatbots save employees an hour a day, study finds, but trust lags"
 EN_SITE = "https://workplacewire.demo.trendwatch.invalid/news/"
 NL_SITE = "https://werkenleven.demo.trendwatch.invalid/nieuws/"
 
@@ -29,8 +30,12 @@ def text_entry(text: str, title: str) -> str:
 def html_also_in(part: str, title: str) -> list[tuple[str, str]]:
     """(source, link) of the "also in" paragraph of the item titled ``title``."""
     start = part.index(f">{html.escape(title)}<")
-    also = re.search(r'<p class="also"[^>]*>(.*?)</p>', part[start:], re.S)
-    assert also is not None
+    end = part.find('<table class="item"', start)
+    also = re.search(
+        r'<p class="also"[^>]*>(.*?)</p>', part[start : end if end != -1 else None], re.S
+    )
+    if also is None:
+        return []
     return [
         (html.unescape(name), href)
         for href, name in re.findall(
@@ -61,4 +66,17 @@ def test_a_story_lists_its_reports_in_the_other_language(
     assert f"- {source}: {site}" in also
     assert (source, site) in [
         (s, h[: len(site)]) for s, h in html_also_in(mail.get_body(("html",)).get_content(), title)
+    ]
+
+
+def test_two_stories_on_one_theme_are_not_each_others_reports(
+    demo_mails: dict[str, EmailMessage],
+) -> None:
+    """The English study of AI assistants and the Dutch advice on AI policy share only
+    the theme ("AI", "HR"): neither lists the other under "Also in"."""
+    mail = next(m for to, m in demo_mails.items() if to.startswith("editor@"))
+    entry = text_entry(mail.get_body(("plain",)).get_content(), AI_STUDY)
+    assert "Also in:" not in entry.partition("Read also:")[0]  # related, not the same story
+    assert "HR Kompas" not in [
+        s for s, _ in html_also_in(mail.get_body(("html",)).get_content(), AI_STUDY)
     ]

@@ -125,3 +125,29 @@ def test_a_state_stored_before_the_cross_lingual_keys_loads_and_goes_on() -> Non
     assert not joined.is_new and joined.story_id == 1
     story = clusterer._open[1]
     assert "x:en" in story.sums and "x:nl" not in story.sums  # the old member has none
+
+
+def test_an_acronym_the_lexicon_lists_is_a_word_of_the_domain_not_a_name() -> None:
+    """Two articles on AI at work that share only "AI" and "HR" (written as names) are
+    two stories: as words of the lexicon they are a theme, not a name."""
+    lexicon = Lexicon.from_rows(
+        [("ai", {"nl": ["ai"], "en": ["ai"]}), ("hr", {"nl": ["hr"], "en": ["hr"]})]
+    )
+    nl = article(1, T0, {"beleid": 1}, ("AI", "HR", "Evelien Brouwer"), (), "nl")
+    en = article(2, T0, {"study": 1}, ("AI", "HR", "Harlow Institute"), ("1400",), "en")
+    raw_nl = raw_keys(nl, 0.5, True, NAMES, lexicon)
+    assert set(raw_nl["e"]) == {"evelien brouwer", "evelien", "brouwer"}
+    a, b = _singleton(1, "nl", raw_nl), _singleton(2, "en", raw_keys(en, 0.5, True, NAMES, lexicon))
+    assert similarity(a, b, weights_of(ClusterConfig()), None) == 0.0
+    # a name that is also a word stays a name unless it is written as an acronym
+    court = article(3, T0, {}, ("Court",), (), "en")
+    assert (
+        "court"
+        in raw_keys(
+            court,
+            0.5,
+            True,
+            NAMES,
+            Lexicon.from_rows([("court", {"nl": ["rechtbank"], "en": ["court"]})]),
+        )["e"]
+    )
