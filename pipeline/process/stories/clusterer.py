@@ -76,7 +76,7 @@ class StoryClusterer:
         self.frequencies.count(raw, article.lang)
         probe = self._singleton(article, when, raw)
         story, score = self._best_match(probe)
-        is_new = story is None or score < self.config.threshold
+        is_new = story is None or score < self._join_floor(story)
         if story is None or is_new:
             story = self._new_story()
         joined = story.id
@@ -238,6 +238,12 @@ class StoryClusterer:
         story.rep = better_representative(story, story.rep, other.rep, self._similarity)
         self._index.reindex(story)
 
+    def _join_floor(self, story: OpenStory) -> float:
+        """The similarity an article needs to join ``story``: ``pair_threshold`` for a
+        one-article story, else ``threshold``."""
+        pair = self.config.pair_threshold
+        return pair if pair is not None and story.size == 1 else self.config.threshold
+
     def _may_merge(self, story: OpenStory, probe: OpenStory, is_new: bool) -> bool:
         """Whether ``story``, just grown by ``probe``, may now merge with another.
 
@@ -261,6 +267,8 @@ class StoryClusterer:
             # a one-article story is an article that came too early: it may join as one
             alone = self.config.singletons_join and other.size == 1
             floor = self.config.threshold if alone else threshold
+            if story.size == 1:  # two single articles: as when one joins the other
+                floor = max(floor, self._join_floor(other))
             if score < floor:
                 break
             keep, gone = (story, other) if story.id < other.id else (other, story)
