@@ -7,7 +7,6 @@ accepts it), and the running `run` picks the change up without a restart: it rel
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
@@ -26,8 +25,6 @@ from admin_support import fill_store, write_admin_config
 from smtp_support import free_port
 from tests_support import child_env, trendwatch
 from web_support import ADMIN_ENV, ADMIN_TOKEN
-
-CHROMIUM = Path(os.environ.get("TRENDWATCH_CHROMIUM", "/usr/bin/chromium"))
 
 
 class Child:
@@ -82,20 +79,6 @@ def children() -> Iterator[list[Child]]:
     yield started
     for child in started:
         child.kill()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.is_file():
-        pytest.fail(f"Chromium not found at {CHROMIUM} (apt-get install chromium)", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield instance
-        finally:
-            instance.close()
 
 
 def matched(db: Path, watchlist: str) -> list[str]:

@@ -8,15 +8,11 @@ And a mail client's RFC 8058 POST to the ``List-Unsubscribe`` URL of a received 
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from pipeline.settings import load_settings
 from smtp_support import Recorder, free_port
@@ -32,23 +28,8 @@ from subscribe_support import (
 )
 from tests_support import trendwatch
 
-CHROMIUM = Path(os.environ.get("TRENDWATCH_CHROMIUM", "/usr/bin/chromium"))
 ANNE = "anne@example.nl"
 PIET = "piet@example.org"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.is_file():
-        pytest.fail(f"Chromium not found at {CHROMIUM} (apt-get install chromium)", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield instance
-        finally:
-            instance.close()
 
 
 def received(recorder: Recorder, address: str) -> list[EmailMessage]:
