@@ -24,7 +24,7 @@ class ClusterConfig:
     # an article joins a one-article story only this similar (None: at ``threshold``): a
     # cosine between two single articles is noisier than one against a story's centroid,
     # and an early wrong pair snowballs (chosen by bench/cluster_cv.py over ECB+ dev
-    # topics in file and shuffled orders, 3 folds of 5; shuffled held-out F1 +0.006)
+    # topics in file and shuffled orders, in 3 folds of 5; shuffled held-out F1 +0.006)
     pair_threshold: float | None = 0.25
     merge_threshold: float | None = 0.18  # two open stories this similar become one (None: never)
     half_life: timedelta | None = timedelta(days=5)  # similarity halves per this much time apart
