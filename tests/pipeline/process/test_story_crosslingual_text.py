@@ -11,6 +11,7 @@ from nlp_support import PLAIN
 from pipeline.process.analysis.analyse import ArticleInput, analyse
 from pipeline.process.analysis.features import ArticleFeatures
 from pipeline.process.stories import ClusterConfig
+from pipeline.process.stories.lexicon import load_names
 from story_support import cluster
 
 T0 = datetime(2027, 1, 11, 7, 0, tzinfo=UTC)
@@ -97,7 +98,6 @@ def test_the_english_report_of_one_strike_does_not_join_the_dutch_report_of_the_
 
 
 def _names(article: ArticleFeatures) -> set[str]:
-    from pipeline.process.stories.lexicon import load_names
-
+    """The article's names in their common forms."""
     forms = load_names()
     return {forms.canonical(entity.key) for entity in article.entities}
