@@ -18,7 +18,7 @@ from typing import Any
 from pipeline.process.analysis.features import ArticleFeatures
 from pipeline.process.stories import state
 from pipeline.process.stories.index import StoryIndex
-from pipeline.process.stories.keys import raw_keys
+from pipeline.process.stories.keys import CONCEPTS, raw_keys
 from pipeline.process.stories.labels import better_representative, summary
 from pipeline.process.stories.lexicon import load_lexicon, load_names
 from pipeline.process.stories.model import (
@@ -41,6 +41,9 @@ class StoryClusterer:
     def __init__(self, config: ClusterConfig | None = None) -> None:
         self.config = config or ClusterConfig()
         self._weights = weights_of(self.config)
+        # which report stands for a story is decided on what it shares with the story in
+        # its own right: the lexicon's bonus would favour a report in the other language
+        self._rep_weights = self._weights | {CONCEPTS: 0.0}
         cfg = self.config
         self._names = load_names(cfg.name_forms) if cfg.name_forms is not None else None
         self._lexicon = load_lexicon(cfg.lexicon) if cfg.lexicon_weight > 0 else None
@@ -202,6 +205,9 @@ class StoryClusterer:
     def _similarity(self, a: OpenStory, b: OpenStory) -> float:
         return similarity(a, b, self._weights, self.config.half_life)
 
+    def _rep_similarity(self, a: OpenStory, b: OpenStory) -> float:
+        return similarity(a, b, self._rep_weights, self.config.half_life)
+
     # --- story bookkeeping ----------------------------------------------------------
 
     def _new_story(self) -> OpenStory:
@@ -235,7 +241,7 @@ class StoryClusterer:
                 story.last = when if story.last is None else max(story.last, when)
         if story.last is not None:
             heapq.heappush(self._expiry, (story.last, story.id))
-        story.rep = better_representative(story, story.rep, other.rep, self._similarity)
+        story.rep = better_representative(story, story.rep, other.rep, self._rep_similarity)
         self._index.reindex(story)
 
     def _join_floor(self, story: OpenStory) -> float:
