@@ -21,7 +21,8 @@ import httpx
 
 from crawlers.decoding import ACCEPT_ENCODING, DecodeError, decoder_for
 from crawlers.limits import HostLimiter
-from crawlers.netguard import PrivateAddressRefused, guard_transport, is_public_address
+from crawlers.netguard import PrivateAddressRefused, is_public_address
+from crawlers.transport import HostPools
 
 __all__ = [
     "ACCEPT_FEEDS",
@@ -112,14 +113,7 @@ class CrawlClient(httpx.AsyncClient):
 
     def __init__(self, options: HttpOptions, limiter: HostLimiter | None = None) -> None:
         o = options
-        limits = httpx.Limits(
-            max_connections=o.max_connections,
-            max_keepalive_connections=o.max_connections,
-            keepalive_expiry=30.0,
-        )
-        transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False, retries=0)
-        if not o.allow_private_networks:
-            guard_transport(transport)
+        transport = HostPools(o.per_host, o.max_connections, guard=not o.allow_private_networks)
         read = min(o.read_timeout, o.timeout)
         super().__init__(
             timeout=httpx.Timeout(
