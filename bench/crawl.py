@@ -149,6 +149,7 @@ class Run:
     entries: int
     fresh_cpu_s: float  # CPU seconds of this process and its (reaped) children
     child_cpu_s: float  # ...of which in child processes (trendwatch's parsing pool)
+    revalidated_cpu_s: float  # CPU seconds of the revalidating crawl
     peak_per_host: int  # most requests in flight to one host, both crawls
     load: float  # the 1-minute load average after the crawls
     peak_mb: float = 0.0
@@ -210,8 +211,10 @@ def run_trendwatch(server: FeedServer, args: argparse.Namespace) -> Run:
 
             before = server.served()[1]
             started = time.perf_counter()
+            cpu = cpu_seconds()
             again = crawl_job.crawl(settings, store, force=True)
             revalidated_s = time.perf_counter() - started
+            revalidated_cpu = cpu_since(cpu)[0]
             if any(r.status != "not modified" for r in again) or len(again) != feeds:
                 raise SystemExit("second crawl: not every feed answered 304 Not Modified")
             if server.served()[1] - before != feeds:
@@ -221,7 +224,14 @@ def run_trendwatch(server: FeedServer, args: argparse.Namespace) -> Run:
         if peak > limit:
             raise SystemExit(f"trendwatch had {peak} requests in flight to a host (limit {limit})")
     return Run(
-        fresh_s, revalidated_s, stored, *fresh_cpu, peak, load_average(), memory.peak_kb / 1024
+        fresh_s,
+        revalidated_s,
+        stored,
+        *fresh_cpu,
+        revalidated_cpu,
+        peak,
+        load_average(),
+        memory.peak_kb / 1024,
     )
 
 
@@ -246,14 +256,23 @@ def run_reader(server: FeedServer, args: argparse.Namespace) -> Run:
                 raise SystemExit(f"reader: {broken} feeds broken, {stored} entries stored")
 
             before = server.served()[1]
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), cpu_seconds()
             reader.update_feeds(workers=READER_WORKERS, scheduled=False)
             revalidated_s = time.perf_counter() - started
+            revalidated_cpu = cpu_since(cpu)[0]
             if server.served()[1] - before != feeds:
                 raise SystemExit("reader's second update: not one 304 per feed")
         finally:
             reader.close()
-    return Run(fresh_s, revalidated_s, stored, *fresh_cpu, server.peak_per_host(), load_average())
+    return Run(
+        fresh_s,
+        revalidated_s,
+        stored,
+        *fresh_cpu,
+        revalidated_cpu,
+        server.peak_per_host(),
+        load_average(),
+    )
 
 
 def num(value: float) -> str:
@@ -271,7 +290,8 @@ def describe(name: str, feeds: int, run: Run) -> str:
         f"  {name:<10} fresh {num(per_min(feeds, run.fresh_s)):>6} feeds/min"
         f" ({run.fresh_s:.1f} s, {run.fresh_cpu_s:.1f} CPU s{pool})"
         f" | revalidated {num(per_min(feeds, run.revalidated_s)):>6} feeds/min"
-        f" ({run.revalidated_s:.1f} s) | at most {run.peak_per_host} in flight a host"
+        f" ({run.revalidated_s:.1f} s, {run.revalidated_cpu_s:.1f} CPU s)"
+        f" | at most {run.peak_per_host} in flight a host"
         f"{memory} | load {run.load:.1f}"
     )
 
