@@ -263,7 +263,7 @@ def stored_editions(settings: Settings, store: Store) -> list[tuple[Edition, tup
     for audience in audiences(settings.subscribers):
         row = store.edition(period.key(audience.slug))
         assert row is not None, f"edition {audience.slug} was not built"
-        out.append((edition_from_json(row["data"]), audience.emails))
+        out.append((edition_from_json(row.data), audience.emails))
     return out
 
 

@@ -26,7 +26,7 @@ from crawlers.bounds import MAX_ID, MAX_NAME, MAX_TITLE, MAX_URL, clip
 from crawlers.entries import Entry
 from crawlers.sanitize import plain_line
 from crawlers.urls import canonical_url
-from pipeline.store import Store
+from pipeline.store import ExportedArticle, Store
 
 log = logging.getLogger("trendwatch")
 
@@ -213,25 +213,25 @@ def import_jsonl(store: Store, path: Path, *, now: datetime | None = None) -> Im
 # --- export ----------------------------------------------------------------------------
 
 
-def export_record(row: dict) -> dict[str, Any]:
+def export_record(row: ExportedArticle) -> dict[str, Any]:
     """One exported line, from a row of ``Store.export_rows``."""
-    identity = row["identity"] or ""
-    matches = [m for m in json.loads(row.get("matches") or "[]") if m]
+    identity = row.identity or ""
+    matches = [m for m in row.matches if m]
     return {
-        "id": row["id"],
+        "id": row.id,
         "import_id": identity[len(IMPORT_PREFIX) :] if identity.startswith(IMPORT_PREFIX) else None,
-        "source": row["source_name"],
-        "url": row["url"],
-        "title": row["title"],
-        "published": row["published"],
-        "fetched": row["fetched"],
-        "lang": row.get("detected_language") or row.get("language"),
-        "entities": json.loads(row.get("entities") or "[]"),
-        "keyphrases": json.loads(row.get("keyphrases") or "[]"),
+        "source": row.source_name,
+        "url": row.url,
+        "title": row.title,
+        "published": row.published,
+        "fetched": row.fetched,
+        "lang": row.detected_language or row.language,
+        "entities": list(row.entities),
+        "keyphrases": list(row.keyphrases),
         "matches": sorted(matches, key=lambda m: m["watchlist"]),
-        "duplicate_of": row.get("duplicate_of"),
-        "story_id": row.get("story_id"),
-        "processed": row.get("processed_at") is not None,
+        "duplicate_of": row.duplicate_of,
+        "story_id": row.story_id,
+        "processed": row.processed_at is not None,
     }
 
 
@@ -243,5 +243,5 @@ def write_jsonl(records: Iterable[dict[str, Any]], out: IO[str]) -> int:
     return count
 
 
-def iter_export(rows: Iterable[dict]) -> Iterator[dict[str, Any]]:
+def iter_export(rows: Iterable[ExportedArticle]) -> Iterator[dict[str, Any]]:
     return (export_record(r) for r in rows)

@@ -5,8 +5,9 @@ next (the next crawl, each edition's next digest, the next delivery retry).
 :func:`status_data` only reads, through the Store, and returns plain data (dicts,
 lists, strings, numbers: what ``status --json`` prints as it is); it prints nothing.
 The caller syncs the configured sources into the store first (``Store.sync_sources``)
-so that a source just added to the config shows up. pipeline.cli.status lays the data
-out for a terminal.
+so that a source just added to the config shows up. The subscribers are the config's
+and the web's, without those who unsubscribed, who are listed apart.
+pipeline.cli.status lays the data out for a terminal.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from typing import Any
 
 from pipeline.digest import job as digest_job
 from pipeline.settings import Settings
-from pipeline.store import SourceRow, Store, iso
+from pipeline.store import DeliveryRow, EditionRow, SourceRow, Store, iso
+from pipeline.store.subscribers import UNSUBSCRIBED, email_key
+from pipeline.subscriptions import with_readers
 
 
 def status_data(settings: Settings, store: Store, now: datetime) -> dict[str, Any]:
@@ -27,6 +30,7 @@ def status_data(settings: Settings, store: Store, now: datetime) -> dict[str, An
     week_ago = now - timedelta(days=7)
     polls = list(store.next_polls().values())
     next_crawl = min((t or now for t in polls), default=None)
+    readers = with_readers(settings, store)  # the config's and the web's, less unsubscribes
     return {
         "config": str(settings.path),
         "database": str(settings.db_path),
@@ -40,7 +44,7 @@ def status_data(settings: Settings, store: Store, now: datetime) -> dict[str, An
                 "at": iso(next_slot(now, a.when)),
                 "timezone": a.when.timezone,
             }
-            for a in digest_job.digest_audiences(settings)
+            for a in digest_job.digest_audiences(readers)
         ],
         "next_retry": iso(store.next_delivery_attempt()),
         "articles": store.article_count(),
@@ -50,6 +54,32 @@ def status_data(settings: Settings, store: Store, now: datetime) -> dict[str, An
         "sources": [_source_status(r, now) for r in store.sources()],
         "editions": [_edition_status(store, e) for e in store.editions()[:10]],
         "deliveries": store.delivery_counts(),
+        "subscribers": _subscribers(settings, readers, store, now),
+    }
+
+
+def _subscribers(
+    settings: Settings, readers: Settings, store: Store, now: datetime
+) -> dict[str, Any]:
+    """How many get the digest (``readers``: from the config, from the web), how many
+    requests wait for their confirmation, and who unsubscribed, when (the latest first)
+    and whether the config still names them (they get nothing all the same)."""
+    configured = {email_key(s.email) for s in settings.subscribers}
+    from_config = sum(email_key(s.email) in configured for s in readers.subscribers)
+    gone = store.subscriber_records(UNSUBSCRIBED)
+    gone.sort(key=lambda r: (r.unsubscribed_at or r.updated, r.email_key), reverse=True)
+    return {
+        "from_config": from_config,
+        "from_web": len(readers.subscribers) - from_config,
+        "waiting_for_confirmation": store.open_request_count(now),
+        "unsubscribed": [
+            {
+                "email": r.email,
+                "at": iso(r.unsubscribed_at or r.updated),
+                "in_config": r.email_key in configured,
+            }
+            for r in gone
+        ],
     }
 
 
@@ -115,35 +145,35 @@ def _source_notes(row: SourceRow, now: datetime) -> list[str]:
     return notes
 
 
-def _edition_status(store: Store, edition: dict) -> dict[str, Any]:
-    rows = store.deliveries(edition["id"])
+def _edition_status(store: Store, edition: EditionRow) -> dict[str, Any]:
+    rows = store.deliveries(edition.id)
     return {
-        "key": edition["key"],
-        "items": edition["item_count"],
-        "built_at": edition["built_at"],
+        "key": edition.key,
+        "items": edition.item_count,
+        "built_at": iso(edition.built_at),
         "deliveries": _count_status(rows),
         "problems": _delivery_problems(rows),
     }
 
 
-def _delivery_problems(rows: list[dict]) -> list[dict[str, Any]]:
+def _delivery_problems(rows: list[DeliveryRow]) -> list[dict[str, Any]]:
     """The deliveries that failed for good, and those waiting to be retried after an
     error: who, how often it was tried, the server's last answer, the next attempt."""
     return [
         {
-            "subscriber": r["subscriber"],
-            "status": "failed" if r["status"] == "failed" else "retrying",
-            "attempts": r["attempts"],
-            "last_error": r["last_error"] or "",
-            "next_attempt": r["next_attempt"] if r["status"] != "failed" else None,
+            "subscriber": r.subscriber,
+            "status": "failed" if r.status == "failed" else "retrying",
+            "attempts": r.attempts,
+            "last_error": r.last_error or "",
+            "next_attempt": iso(r.next_attempt) if r.status != "failed" else None,
         }
         for r in rows
-        if r["status"] == "failed" or (r["status"] in ("pending", "sending") and r["last_error"])
+        if r.status == "failed" or (r.status in ("pending", "sending") and r.last_error)
     ]
 
 
-def _count_status(rows: list[dict]) -> dict[str, int]:
+def _count_status(rows: list[DeliveryRow]) -> dict[str, int]:
     out: dict[str, int] = {}
     for r in rows:
-        out[r["status"]] = out.get(r["status"], 0) + 1
+        out[r.status] = out.get(r.status, 0) + 1
     return out

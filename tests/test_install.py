@@ -16,8 +16,8 @@ import pytest
 
 from tests_support import REPO
 
-FIRST_PARTY = {"crawlers", "pipeline", "digests", "tests", "bench", "tests_support"}
-RUNTIME = ("crawlers", "pipeline", "digests")
+FIRST_PARTY = {"crawlers", "pipeline", "digests", "web", "tests", "bench", "tests_support"}
+RUNTIME = ("crawlers", "pipeline", "digests", "web")
 TEST_ONLY = ("tests", "bench")
 
 
@@ -146,6 +146,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ("digest",),
         ("archive",),
         ("crawl", "--help"),
+        ("serve", "--help"),
     ],
 )
 def test_commands_that_do_not_crawl_never_load_the_crawling_stack(

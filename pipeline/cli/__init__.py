@@ -11,7 +11,8 @@ the commands, one module each::
     export   pipeline.cli.jsonl
     digest   pipeline.cli.digest    build and deliver the editions
     archive  pipeline.cli.archive   rewrite the archive pages
-    run      pipeline.cli.run       the scheduler, until stopped
+    run      pipeline.cli.run       the scheduler, until stopped (and the web, if set)
+    serve    pipeline.cli.serve     the web application (web/), until stopped
     status   pipeline.cli.status    health and what comes next (pipeline.status)
     sources  pipeline.cli.sources   add, import, export, enable sources
     backup   pipeline.cli.backup    a checked copy of the database
@@ -40,6 +41,7 @@ from pipeline.cli import (
     jsonl,
     process,
     run,
+    serve,
     sources,
     status,
 )
@@ -75,6 +77,7 @@ for _command in (
     digest.digest,
     archive.archive,
     run.run,
+    serve.serve,
     status.status,
     sources.sources,
     backup.backup,

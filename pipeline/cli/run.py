@@ -1,5 +1,6 @@
 """``trendwatch run``: the long-running scheduler (pipeline.schedule.runner), with its
-plain log for journald or a private log file."""
+plain log for journald or a private log file, and, when ``[web] listen`` is set, the
+web application in a child process (pipeline.cli.serve.web_process)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import click
 
 from digests.fsutil import create_private_file, make_private_dir
 from pipeline.cli.common import Context, Exit, errors, load_crawling, run_body
+from pipeline.cli.serve import web_process
 
 
 @click.command()
@@ -35,8 +37,9 @@ from pipeline.cli.common import Context, Exit, errors, load_crawling, run_body
 @click.pass_obj
 def run(obj: Context, watch_config: bool, log_file: Path | None, log_level: str) -> None:
     """Keep everything going: crawl sources when due, process what arrives, send each
-    subscriber's digest on its weekday and hour, refresh the archive. Stop with SIGTERM
-    or Ctrl-C; reload the config with SIGHUP."""
+    subscriber's digest on its weekday and hour, refresh the archive; with [web] listen,
+    serve the web pages too (`trendwatch serve` in a process of its own). Stop with
+    SIGTERM or Ctrl-C; reload the config with SIGHUP."""
 
     def body() -> int:
         from pipeline.schedule import runner as scheduler
@@ -45,7 +48,7 @@ def run(obj: Context, watch_config: bool, log_file: Path | None, log_level: str)
         load_crawling()
         _run_logging(log_file, log_level)
         try:
-            with scheduler.run_lock(settings.data_dir):
+            with scheduler.run_lock(settings.data_dir), web_process(settings):
                 return scheduler.Runner(settings, watch_config=watch_config).run()
         except scheduler.RunLockHeld as exc:
             errors.print(

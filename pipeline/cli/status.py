@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -79,6 +80,7 @@ def print_status(out: Console, data: dict[str, Any], *, timezone: str, now: date
         )
     if data["next_retry"]:
         out.print(f"Next delivery retry: {local(data['next_retry'])}", highlight=False)
+    _print_subscribers(out, data["subscribers"], local)
     for e in data["editions"]:
         counts = ", ".join(f"{k}: {v}" for k, v in sorted(e["deliveries"].items())) or "none"
         out.print(
@@ -95,3 +97,18 @@ def print_status(out: Console, data: dict[str, Any], *, timezone: str, now: date
                 markup=False,
                 highlight=False,
             )
+
+
+def _print_subscribers(out: Console, subs: dict[str, Any], local: Callable[[str], str]) -> None:
+    """The readers (from the config, from the web), the requests waiting for their
+    confirmation, and who unsubscribed and when."""
+    line = f"Subscribers: {subs['from_config']} from the config, {subs['from_web']} from the web"
+    if subs["waiting_for_confirmation"]:
+        line += f"; {plural(subs['waiting_for_confirmation'], 'request')} to confirm"
+    out.print(line + ".", markup=False, highlight=False)
+    if not subs["unsubscribed"]:
+        return
+    out.print(f"Unsubscribed ({len(subs['unsubscribed'])}):", markup=False, highlight=False)
+    for gone in subs["unsubscribed"]:
+        note = " (still in the config; gets nothing)" if gone["in_config"] else ""
+        out.print(f"  {gone['email']} on {local(gone['at'])}{note}", markup=False, highlight=False)

@@ -2,11 +2,13 @@
 
 Starts a local HTTP server with the demo feeds (dated relative to now), writes a config
 pointing at it, and runs crawl → process → digest → archive through the same job
-functions real sources use. Running it again in the same folder duplicates nothing.
+functions real sources use. Running it again in the same folder duplicates nothing. Its
+last line is the command that serves the result (``trendwatch serve``).
 """
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +20,7 @@ from pipeline.demo.server import DemoServer
 from pipeline.digest import job as digest_job
 from pipeline.process import job as process_job
 from pipeline.resources import config_file
-from pipeline.settings import Settings, load_settings
+from pipeline.settings import DEFAULT_LISTEN, Settings, load_settings
 from pipeline.store import Store
 
 CONFIG_NAME = "trendwatch.toml"
@@ -73,4 +75,12 @@ def run_demo(
     console.print(f"  outbox:    {settings.outbox_dir}  (.eml files, open with any mail client)")
     console.print(f"  archive:   {(settings.archive_dir / 'index.html').as_uri()}")
     console.print(f"  status:    trendwatch --config {config} status")
+    console.print()
+    console.print(f"Browse it on http://{DEFAULT_LISTEN}/ (Ctrl-C stops it):")
+    console.print(serve_command(config), markup=False, highlight=False, soft_wrap=True)
     return 0 if report.ok and not failed else 1
+
+
+def serve_command(config: Path) -> str:
+    """The one command that serves the demo's data (the demo's last line)."""
+    return f"trendwatch --config {shlex.quote(str(config))} serve"

@@ -22,7 +22,7 @@ def write_page(settings: Settings, edition: Edition) -> str:
 def write_archive_index(settings: Settings, store: Store) -> str:
     """Rewrite every archive index (overall, per year, per watchlist) and the Atom feed
     from the editions in the store."""
-    entries = [archive_entry(edition_from_json(r["data"])) for r in store.editions()]
+    entries = [archive_entry(edition_from_json(r.data)) for r in store.editions()]
     languages = Counter(s.language for s in settings.subscribers)
     paths = write_indexes(
         settings.archive_dir,
@@ -40,7 +40,7 @@ def rebuild_archive(settings: Settings, store: Store) -> list[str]:
     """Rewrite every stored edition's page and the index (e.g. after a template change)."""
     pages = []
     for row in store.editions():
-        edition = edition_from_json(row["data"])
+        edition = edition_from_json(row.data)
         pages.append(
             str(write_edition_page(settings.archive_dir, edition, render_edition(edition).html))
         )

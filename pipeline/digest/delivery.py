@@ -6,7 +6,8 @@ sent, pending a retry, or failed for good. When to try, wait or give up is the p
 policy in ``pipeline.digest.retry``; this module asks it and applies the answer
 (rendering, sending through the outbox or SMTP, recording, logging). Deliveries of
 earlier editions still pending are tried again too, and one left 'sending' by a run that
-died is recovered first.
+died is recovered first. Whoever unsubscribed gets nothing, even in the middle of a run:
+the store is asked before each message.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from digests.deliver import DeliveryError, OutboxTransport, SmtpTransport
 from digests.fsutil import make_private_dir
@@ -28,7 +30,7 @@ from pipeline.digest.editions import edition_from_json
 from pipeline.digest.retry import Wait, after_failure, before_send, expired, failure_of
 from pipeline.digest.secret import recipient
 from pipeline.settings import Settings, Subscriber
-from pipeline.store import Store, from_iso
+from pipeline.store import DeliveryRow, Store
 
 if TYPE_CHECKING:
     from pipeline.digest.job import DigestReport
@@ -92,24 +94,31 @@ def _earlier_pending(settings: Settings, store: Store, current: set[int], now: d
     subscribers = {s.email for s in settings.subscribers}
     out: dict[int, tuple[Edition, list[str]]] = {}
     for row in store.unfinished_deliveries():
-        if row["edition_id"] in current:
+        if row.edition_id in current:
             continue
-        built = datetime.fromisoformat(row["built_at"])
-        gone = expired(built, now, subscribed=row["subscriber"] in subscribers)
+        gone = expired(row.built_at, now, subscribed=row.subscriber in subscribers)
         if gone is not None:
-            store.finish_delivery(row["id"], "failed", now, error=gone.reason)
-            log.warning("delivery %s -> %s: %s", row["edition_key"], row["subscriber"], gone.reason)
+            store.finish_delivery(row.id, "failed", now, error=gone.reason)
+            log.warning("delivery %s -> %s: %s", row.edition_key, row.subscriber, gone.reason)
             continue
-        if row["edition_id"] not in out:
-            out[row["edition_id"]] = (edition_from_json(row["data"]), [])
-        out[row["edition_id"]][1].append(row["subscriber"])
+        if row.edition_id not in out:
+            out[row.edition_id] = (edition_from_json(row.data), [])
+        out[row.edition_id][1].append(row.subscriber)
     return [(eid, edition, tuple(emails)) for eid, (edition, emails) in out.items()]
 
 
 def _transport(settings: Settings, report: DigestReport) -> tuple[Transport, str]:
+    transport, kind = open_transport(settings)
+    if isinstance(transport, OutboxTransport):
+        report.outbox = str(settings.outbox_dir)
+    return transport, kind
+
+
+def open_transport(settings: Settings) -> tuple[Transport, str]:
+    """The way mail goes out (digests, and the confirmation of a subscription): the
+    ``[smtp]`` server, else the outbox folder; and its name, "smtp" or "outbox"."""
     smtp = settings.smtp
     if smtp is None:
-        report.outbox = str(settings.outbox_dir)
         return OutboxTransport(settings.outbox_dir), "outbox"
     transport = SmtpTransport(
         smtp.host,
@@ -140,6 +149,14 @@ class _Delivering:
         self.transport, self.kind, self.now, self.retry_now = transport, kind, now, retry_now
         self.domain = settings.sender.rsplit("@", 1)[-1].strip("> ") or "localhost"
 
+    def _local(self, when: datetime | None) -> str:
+        """A time as the reader of the CLI's report expects it: in the instance's time
+        zone, to the minute, with the zone named."""
+        if when is None:
+            return "now"
+        zone = ZoneInfo(self.settings.schedule.timezone)
+        return f"{when.astimezone(zone):%Y-%m-%d %H:%M} ({zone.key})"
+
     def batch(self, batch: Batch, stop: Callable[[], bool] | None) -> None:
         """Each edition to each of its readers, in order, until done, asked to stop, or
         the server refuses the session."""
@@ -159,29 +176,34 @@ class _Delivering:
         if edition.item_count == 0 and not sub.send_empty:
             self.report.empty.append(label)
             return True  # nothing at all this period: not sent unless asked for
+        record = self.store.subscriber_record(sub.email)
+        if record is not None and not record.active:  # unsubscribed while this run went on
+            self.report.unsubscribed.append(label)
+            log.info("delivery %s: not sent: unsubscribed", label)
+            return True
         row = self.store.ensure_delivery(edition_id, sub.email, self.now)
         delivery_key = f"{edition.key}/{sub.email}"
-        if row["status"] == "sending":
+        if row.status == "sending":
             row = _recover_interrupted(self.store, row, self.transport, delivery_key, label)
-        if row["status"] == "failed":
-            self.report.failed_before.append(f"{label}: {row['last_error'] or 'no answer kept'}")
+        if row.status == "failed":
+            self.report.failed_before.append(f"{label}: {row.last_error or 'no answer kept'}")
             return True
-        if row["status"] != "pending":
+        if row.status != "pending":
             self.report.skipped.append(label)
             return True
-        decision = before_send(from_iso(row["next_attempt"]), self.now, retry_now=self.retry_now)
+        decision = before_send(row.next_attempt, self.now, retry_now=self.retry_now)
         if isinstance(decision, Wait):
-            self.report.deferred.append(f"{label}: retry after {row['next_attempt']}")
+            self.report.deferred.append(f"{label}: retry after {self._local(row.next_attempt)}")
             return True
         return self.send(row, edition, sub, delivery_key, label)
 
     def send(
-        self, row: dict, edition: Edition, sub: Subscriber, delivery_key: str, label: str
+        self, row: DeliveryRow, edition: Edition, sub: Subscriber, delivery_key: str, label: str
     ) -> bool:
         """Render, claim and send one message, and record how it went; False: stop."""
         settings, store, now = self.settings, self.store, self.now
         # the Message-ID stays the same across attempts, so a resent copy is known
-        message_id = row["message_id"] or make_message_id(delivery_key, self.domain)
+        message_id = row.message_id or make_message_id(delivery_key, self.domain)
         reader = recipient(settings, sub)
         rendered = render_edition(
             edition, reader, sender=settings.sender, template_dir=settings.template_dir
@@ -189,20 +211,20 @@ class _Delivering:
         msg = build_message(
             edition, reader, rendered, sender=settings.sender, message_id=message_id
         )
-        if not store.claim_delivery(row["id"], self.kind, message_id):
+        if not store.claim_delivery(row.id, self.kind, message_id):
             self.report.skipped.append(label)
             return True
         started = time.monotonic()
         try:
             self.transport.send(msg, delivery_key)
         except DeliveryError as exc:
-            decision = after_failure(failure_of(exc), row["attempts"] + 1, now, error=str(exc))
+            decision = after_failure(failure_of(exc), row.attempts + 1, now, error=str(exc))
             if isinstance(decision, Wait):
                 store.finish_delivery(
-                    row["id"], "pending", now, error=str(exc), next_attempt=decision.until
+                    row.id, "pending", now, error=str(exc), next_attempt=decision.until
                 )
             else:
-                store.finish_delivery(row["id"], "failed", now, error=decision.reason)
+                store.finish_delivery(row.id, "failed", now, error=decision.reason)
             self.report.failed.append(f"{label}: {exc}")
             if isinstance(decision, Wait) and decision.stop_run:
                 # the server refused us, not this reader: keep it pending and stop here
@@ -210,23 +232,23 @@ class _Delivering:
                 return False
             log.error("delivery %s: %s", label, exc)
             return True
-        store.finish_delivery(row["id"], "sent", now)
+        store.finish_delivery(row.id, "sent", now)
         self.report.sent.append(label)
         log.info("delivery %s: sent via %s (%.2f s)", label, self.kind, time.monotonic() - started)
         return True
 
 
 def _recover_interrupted(
-    store: Store, row: dict, transport: Transport, delivery_key: str, label: str
-) -> dict:
+    store: Store, row: DeliveryRow, transport: Transport, delivery_key: str, label: str
+) -> DeliveryRow:
     """A delivery left in 'sending' by a run that died mid-message. An outbox file
     tells whether it was written. For SMTP nobody knows whether the server accepted it
     in the instant before the crash: it is sent again, with the same Message-ID, because
     losing a digest silently is worse than a duplicate that mail systems can recognise."""
     if isinstance(transport, OutboxTransport) and transport.already_delivered(delivery_key):
-        store.finish_delivery(row["id"], "sent", utcnow())
+        store.finish_delivery(row.id, "sent", utcnow())
         log.warning("delivery %s: found written by an interrupted run; recorded", label)
     else:
-        store.finish_delivery(row["id"], "pending", utcnow(), error="interrupted while sending")
+        store.finish_delivery(row.id, "pending", utcnow(), error="interrupted while sending")
         log.warning("delivery %s: interrupted while sending; sending again", label)
-    return store.delivery(row["id"]) or row
+    return store.delivery(row.id) or row

@@ -1,7 +1,8 @@
 """Building editions: who gets which digest for which period, from stored matches.
 
-Pure functions: rows in, :class:`digests.model.Edition` out. The store supplies the rows
-and keeps the built edition frozen, so a re-run delivers exactly what was built.
+Pure functions: rows in (the store's typed rows: matched articles, story members, the
+period's articles), :class:`digests.model.Edition` out. The store supplies the rows and
+keeps the built edition frozen, so a re-run delivers exactly what was built.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from digests.model import (
@@ -28,6 +29,7 @@ from digests.model import (
     StoryRef,
     TrendItem,
 )
+from pipeline.store import MatchedArticle, PeriodArticle, StoryMember
 
 DEFAULT_PERIOD = timedelta(days=7)
 SECTION_QUOTA = 5
@@ -131,12 +133,12 @@ def teaser(text: str, max_sentences: int = 3, max_chars: int = TEASER_CHARS) -> 
 class EditionData:
     """What the store supplies for one edition (see ``pipeline.digest.job``)."""
 
-    rows_for: Callable[[str], Sequence[dict[str, Any]]]  # matched rows per watchlist
-    members_for: Callable[[Iterable[int]], Sequence[dict[str, Any]]]  # story members
+    rows_for: Callable[[str], Sequence[MatchedArticle]]  # matched rows per watchlist
+    members_for: Callable[[Iterable[int]], Sequence[StoryMember]]  # story members
     sent_before: dict[int, int] = field(default_factory=dict)  # story id -> size when sent
     trends: tuple[TrendItem, ...] = ()
     # canonical articles of the period (any watchlist or none), for "Lees ook"
-    related_pool: Sequence[dict[str, Any]] = ()
+    related_pool: Sequence[PeriodArticle] = ()
 
 
 def build_edition(
@@ -172,11 +174,11 @@ def build_edition(
     rows = {name: list(data.rows_for(name)) for name in audience.watchlists}
     groups = {name: _stories(rs) for name, rs in rows.items()}
     story_ids = {g.story_id for gs in groups.values() for g in gs if g.story_id is not None}
-    members: dict[int, list[dict[str, Any]]] = {}
+    members: dict[int | None, list[StoryMember]] = {}
     for m in data.members_for(story_ids) if story_ids else ():
-        members.setdefault(m["story_id"], []).append(m)
-    full: dict[Any, tuple[str, _Group]] = {}  # story key -> where it is shown in full
-    chosen: dict[str, tuple[list[_Group], list[_Group], list[_Group]]] = {}
+        members.setdefault(m.story_id, []).append(m)
+    full: dict[Any, tuple[str, _Matched]] = {}  # story key -> where it is shown in full
+    chosen: dict[str, tuple[list[_Matched], list[_Matched], list[_Matched]]] = {}
     for name in audience.watchlists:
         fresh = [
             g
@@ -186,9 +188,9 @@ def build_edition(
         ]
         # bigger stories first; otherwise the store's order (newest first)
         fresh.sort(key=lambda g: -len(members.get(g.story_id, [g.lead])))
-        leads: list[_Group] = []
-        refs: list[_Group] = []
-        left: list[_Group] = []  # left out by the quota: "+N more"
+        leads: list[_Matched] = []
+        refs: list[_Matched] = []
+        left: list[_Matched] = []  # left out by the quota: "+N more"
         for g in fresh:
             if g.key in full:
                 refs.append(g)
@@ -201,8 +203,8 @@ def build_edition(
     # "Lees ook" links to stories of the period that the e-mail does not show in full
     pool = [g for g in _stories(data.related_pool) if g.key not in full]
     # the stories no quota took: in full in the first section that has them
-    left_full: dict[str, list[_Group]] = {}
-    left_refs: dict[str, list[_Group]] = {}
+    left_full: dict[str, list[_Matched]] = {}
+    left_refs: dict[str, list[_Matched]] = {}
     for name in audience.watchlists:
         for g in chosen[name][2]:
             if g.key in full:
@@ -217,7 +219,7 @@ def build_edition(
         item = _item(g, members.get(g.story_id, []), pool)
         items[key] = dataclasses.replace(item, anchor=_anchor(g)) if key in referred else item
 
-    def references(groups: list[_Group]) -> tuple[StoryRef, ...]:
+    def references(groups: list[_Matched]) -> tuple[StoryRef, ...]:
         return tuple(
             StoryRef(title=items[g.key].title, watchlist=full[g.key][0], anchor=_anchor(g))
             for g in groups
@@ -254,14 +256,17 @@ def build_edition(
     )
 
 
+ArticleT = TypeVar("ArticleT", bound=PeriodArticle)
+
+
 @dataclass
-class _Group:
-    """The matched articles of one story within one watchlist."""
+class _Group(Generic[ArticleT]):
+    """The articles of one story: matched by one watchlist, or of the period."""
 
     id: int  # the lead article's id
     story_id: int | None
-    lead: dict[str, Any]
-    rows: list[dict[str, Any]]
+    lead: ArticleT
+    rows: list[ArticleT]
     keys: frozenset[str]  # entity keys and keyphrases, for "related"
 
     @property
@@ -270,48 +275,50 @@ class _Group:
         return self.story_id if self.story_id is not None else ("article", self.id)
 
 
-def _anchor(group: _Group) -> str:
+_Matched = _Group[MatchedArticle]
+
+
+def _anchor(group: _Group[Any]) -> str:
     """The name of a story in its edition, for references to it ("story-12")."""
     return f"story-{group.story_id}" if group.story_id is not None else f"article-{group.id}"
 
 
-def _stories(rows: Sequence[dict[str, Any]]) -> list[_Group]:
-    by_story: dict[Any, list[dict[str, Any]]] = {}
+def _stories(rows: Sequence[ArticleT]) -> list[_Group[ArticleT]]:
+    by_story: dict[Any, list[ArticleT]] = {}
     for r in rows:
-        key = r.get("story_id") or ("article", r["id"])
+        key = r.story_id or ("article", r.id)
         by_story.setdefault(key, []).append(r)
     groups = []
     for key, rs in by_story.items():
         # the lead: a canonical copy (not a duplicate), the earliest, the lowest id
-        lead = min(rs, key=lambda r: (r.get("duplicate_of") is not None, r["date"], r["id"]))
+        lead = min(rs, key=lambda r: (r.duplicate_of is not None, r.date, r.id))
         keys = frozenset(k for r in rs for k in _keys(r))
         story_id = key if isinstance(key, int) else None
-        groups.append(_Group(lead["id"], story_id, lead, rs, keys))
+        groups.append(_Group(lead.id, story_id, lead, rs, keys))
     return groups
 
 
-def _keys(row: dict[str, Any]) -> list[str]:
-    entities = json.loads(row.get("entities") or "[]")
-    phrases = json.loads(row.get("keyphrases") or "[]")
-    return [f"e:{e['key']}" for e in entities] + [f"k:{p}" for p in phrases[:5]]
+def _keys(row: PeriodArticle) -> list[str]:
+    return [f"e:{e['key']}" for e in row.entities] + [f"k:{p}" for p in row.keyphrases[:5]]
 
 
-def _item(group: _Group, members: list[dict[str, Any]], others: list[_Group]) -> DigestItem:
+def _item(
+    group: _Matched, members: Sequence[StoryMember], others: list[_Group[PeriodArticle]]
+) -> DigestItem:
     lead = group.lead
-    terms = lead.get("terms") or "[]"
-    matched = tuple(json.loads(terms) if isinstance(terms, str) else terms)
     also: dict[str, SourceLink] = {}
-    for m in sorted(members or group.rows, key=lambda m: (m["date"], m["id"])):
-        source = m["source_name"]
-        if m["id"] != lead["id"] and source != lead["source_name"] and source not in also:
-            also[source] = SourceLink(source, m.get("url") or "")
+    rows: Sequence[StoryMember] = members or group.rows
+    for m in sorted(rows, key=lambda m: (m.date, m.id)):
+        source = m.source_name
+        if m.id != lead.id and source != lead.source_name and source not in also:
+            also[source] = SourceLink(source, m.url or "")
     return DigestItem(
-        title=lead["title"],
-        url=lead.get("url") or "",
-        source=lead["source_name"],
-        published=datetime.fromisoformat(lead["date"]),
-        teaser=teaser(lead.get("summary") or lead.get("text") or ""),
-        matched=matched,
+        title=lead.title,
+        url=lead.url or "",
+        source=lead.source_name,
+        published=lead.date,
+        teaser=teaser(lead.summary or lead.text or ""),
+        matched=lead.terms,
         also_in=tuple(list(also.values())[:MAX_ALSO_IN]),
         related=_related(group, others),
         story_id=group.story_id,
@@ -319,10 +326,10 @@ def _item(group: _Group, members: list[dict[str, Any]], others: list[_Group]) ->
     )
 
 
-def _related(group: _Group, others: list[_Group]) -> tuple[RelatedLink, ...]:
+def _related(group: _Matched, others: list[_Group[PeriodArticle]]) -> tuple[RelatedLink, ...]:
     """Other stories of this edition that share names (or two keyphrases) with this
     one, most shared first."""
-    scored: dict[Any, tuple[int, _Group]] = {}
+    scored: dict[Any, tuple[int, _Group[PeriodArticle]]] = {}
     for other in others:
         if other.id == group.id or (other.story_id and other.story_id == group.story_id):
             continue
@@ -334,10 +341,7 @@ def _related(group: _Group, others: list[_Group]) -> tuple[RelatedLink, ...]:
             if key not in scored or scored[key][0] < score:
                 scored[key] = (score, other)
     best = sorted(scored.values(), key=lambda x: (-x[0], x[1].id))[:MAX_RELATED]
-    return tuple(
-        RelatedLink(g.lead["title"], g.lead.get("url") or "", g.lead["source_name"])
-        for _, g in best
-    )
+    return tuple(RelatedLink(g.lead.title, g.lead.url or "", g.lead.source_name) for _, g in best)
 
 
 def trend_items(

@@ -32,7 +32,8 @@ from pipeline.digest.editions import (
 from pipeline.digest.secret import recipient
 from pipeline.schedule.decide import Decision, digest_due
 from pipeline.settings import Settings, Subscriber, show_duration
-from pipeline.store import Store, iso
+from pipeline.store import EditionRow, Store, iso
+from pipeline.subscriptions import with_readers
 
 log = logging.getLogger("trendwatch")
 
@@ -52,6 +53,7 @@ class DigestReport:
     empty: list[str] = field(default_factory=list)  # nothing new: not sent
     deferred: list[str] = field(default_factory=list)  # pending, waiting for its retry time
     late: list[str] = field(default_factory=list)  # came due too long ago (--due): skipped
+    unsubscribed: list[str] = field(default_factory=list)  # unsubscribed during the run
     busy: bool = False  # another run was delivering
     stopped: bool = False  # asked to stop part-way; the rest stays pending
     failed: list[str] = field(default_factory=list)
@@ -82,8 +84,12 @@ def digest(
     scheduled moment. With ``retry_now`` (``trendwatch digest`` run by hand) the
     deliveries waiting for their retry after a temporary failure are tried at once, as
     flushing a mail queue does; without it they wait for their back-off. ``stop`` is
-    asked between messages: when it says yes, the rest stays pending for the next run."""
+    asked between messages: when it says yes, the rest stays pending for the next run.
+
+    The subscribers are the config's and the web's, without those who unsubscribed
+    (:func:`pipeline.subscriptions.with_readers`)."""
     now = now or utcnow()
+    settings = with_readers(settings, store)
     report = DigestReport()
     at = _due_audiences(settings, store, now, report) if due else None
     editions: list[tuple[int, Edition, tuple[str, ...]]] = []
@@ -93,7 +99,7 @@ def digest(
             report.built.append(edition.key)
             log.info("edition %s: built with %d articles", edition.key, edition.item_count)
         else:
-            edition_id = row["id"]
+            edition_id = row.id
         report.editions.append(edition.key)
         page = settings.archive_dir / edition.archive_path
         if row is None or not page.exists():
@@ -162,14 +168,14 @@ def _handled(settings: Settings, store: Store, audience: Audience, week: tuple[i
     wanted = [
         e
         for e in audience.emails
-        if e in subscribers and (row["item_count"] > 0 or subscribers[e].send_empty)
+        if e in subscribers and (row.item_count > 0 or subscribers[e].send_empty)
     ]
-    return set(wanted) <= store.delivered_to(row["id"])
+    return set(wanted) <= store.delivered_to(row.id)
 
 
 def _editions(
     settings: Settings, store: Store, now: datetime, at: dict[str, datetime] | None = None
-) -> Iterator[tuple[Audience, Edition, dict | None]]:
+) -> Iterator[tuple[Audience, Edition, EditionRow | None]]:
     """This period's edition of every audience (of those in ``at``, for the period up
     to its moment there): the frozen one if it was built, else a new one built from the
     store (not yet stored)."""
@@ -181,12 +187,10 @@ def _editions(
         period = period_ending(at[audience.slug] if at is not None else now, tz)
         row = store.edition(period.key(audience.slug))
         if row is not None:
-            yield audience, edition_from_json(row["data"]), row
+            yield audience, edition_from_json(row.data), row
             continue
         week = f"{period.year}-W{period.week:02d}"
-        earlier = [
-            edition_from_json(r["data"]) for r in store.editions_for(audience.slug, iso(now))
-        ]
+        earlier = [edition_from_json(r.data) for r in store.editions_for(audience.slug, iso(now))]
         trends = trend_items(
             store.trends(week, "*"),
             {name: store.trends(week, name) for name in audience.watchlists},
@@ -215,8 +219,9 @@ def preview(
     settings: Settings, store: Store, email: str, out_dir: Path, *, now: datetime | None = None
 ) -> tuple[Path, Path]:
     """Write the HTML and text of ``email``'s next edition to ``out_dir``; nothing is
-    recorded, archived or sent."""
+    recorded, archived or sent. ``email`` is any reader, of the config or the web."""
     now = now or utcnow()
+    settings = with_readers(settings, store)
     subscriber = next(
         (s for s in settings.subscribers if s.email.casefold() == email.casefold()), None
     )

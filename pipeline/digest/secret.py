@@ -3,9 +3,12 @@ those links are made for."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from email.utils import parseaddr
+from pathlib import Path
 
 from digests.fsutil import make_private_dir
 from digests.model import Recipient
@@ -14,13 +17,15 @@ from pipeline.settings import ConfigError, ConfigProblem, Settings, Subscriber
 
 
 def recipient(settings: Settings, sub: Subscriber) -> Recipient:
-    """``sub`` as a digest's recipient, with signed manage and unsubscribe links."""
+    """``sub`` as a digest's recipient, with manage and unsubscribe links signed for
+    its token version."""
     reader = Recipient(sub.email, sub.name, sub.language, tuple(sub.watchlists))
     return with_links(
         reader,
         secret=token_secret(settings),
         base_url=settings.base_url,
         unsubscribe_mailto=settings.unsubscribe_mailto or _address(settings.sender),
+        version=sub.token_version,
     )
 
 
@@ -47,10 +52,7 @@ def token_secret(settings: Settings) -> bytes:
         return value.encode()
     path = settings.data_dir / "secret.key"
     if not path.exists():
-        make_private_dir(path.parent)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
+        _create_secret(path)
     try:
         secret = path.read_bytes().strip()
     except OSError as exc:
@@ -72,3 +74,21 @@ def token_secret(settings: Settings) -> bytes:
             )
         ]
     )
+
+
+def _create_secret(path: Path) -> None:
+    """Write a new random secret to ``path`` (0600), whole or not at all: it is written
+    under a temporary name and linked into place, so two processes starting at once
+    (``run`` and ``serve``) never see a half-written file, and the second keeps the
+    first one's secret."""
+    make_private_dir(path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=".secret-", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileExistsError):  # another process was first: use theirs
+            os.link(tmp, path)
+    finally:
+        os.unlink(tmp)

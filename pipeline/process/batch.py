@@ -37,7 +37,7 @@ from pipeline.process.watchlists.matching import (
     snippet_around,
 )
 from pipeline.settings import Settings
-from pipeline.store import ProcessedArticle, Store, StoryRow, from_iso
+from pipeline.store import ArticleInfo, ArticleToProcess, ProcessedArticle, Store, StoryRow
 
 log = logging.getLogger("trendwatch.process")
 
@@ -94,17 +94,17 @@ class Analysed:
     matches: dict[str, dict]  # watchlist -> why, for the watchlists that matched
 
 
-def article_input(row: dict) -> ArticleInput:
+def article_input(row: ArticleToProcess) -> ArticleInput:
     """An article row from the store as the analysis takes it."""
     return ArticleInput(
-        id=row["id"],
-        title=row["title"],
-        text=row.get("text") or row.get("summary") or "",
-        url=row.get("url"),
-        html=row.get("content") or "",
-        language=row.get("language") or row.get("source_language"),
-        published=from_iso(row.get("published") or row.get("fetched")),
-        source=row.get("source_name", ""),
+        id=row.id,
+        title=row.title,
+        text=row.text or row.summary or "",
+        url=row.url,
+        html=row.content or "",
+        language=row.language or row.source_language,
+        published=row.published or row.fetched,
+        source=row.source_name,
     )
 
 
@@ -258,19 +258,19 @@ class Processor:
         rows = store.dedup_candidates(now - max(window, timedelta(days=7)) * 2)
         for row in rows:
             self._remember(row)
-            self.index.add(row["id"], dedup.signature_from_bytes(row["minhash"]))
+            self.index.add(row.id, dedup.signature_from_bytes(row.minhash))
         # the canonical copies those point at, even when they are older than the window
-        canonicals = {r["duplicate_of"] for r in rows} - set(self.known) - {None}
-        for row in store.article_infos(canonicals):
-            self._remember(row)
+        canonicals = {r.duplicate_of for r in rows} - set(self.known) - {None}
+        for info in store.article_infos(canonicals):
+            self._remember(info)
 
-    def _remember(self, row: dict) -> None:
-        self.known[row["id"]] = dedup.Candidate(
-            row["id"],
-            from_iso(row["date"]),
-            row["source_name"],
-            row["source_name"] in self.preferred,
-            row["duplicate_of"],
+    def _remember(self, row: ArticleInfo) -> None:
+        self.known[row.id] = dedup.Candidate(
+            row.id,
+            row.date,
+            row.source_name,
+            row.source_name in self.preferred,
+            row.duplicate_of,
         )
 
     def run(self, analysed: Iterable[Analysed], already_clustered: set[int]) -> BatchResult:

@@ -8,7 +8,6 @@ spaCy, numpy and datasketch load when the job runs, not when the CLI starts.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from datetime import UTC, datetime
 from pipeline.process.analysis.features import ArticleFeatures, Entity
 from pipeline.process.watchlists.matching import CompiledQuery, MatchDoc
 from pipeline.settings import Settings
-from pipeline.store import Store
+from pipeline.store import AnalysedArticle, Store
 
 log = logging.getLogger("trendwatch")
 
@@ -38,10 +37,55 @@ class ProcessReport:
     trend_weeks: tuple[str, ...] = ()
 
 
-def _stored_features(row: dict) -> ArticleFeatures:
-    entities = tuple(Entity(**e) for e in json.loads(row.get("entities") or "[]"))
-    lang = row.get("detected_language") or row.get("language") or "und"
-    return ArticleFeatures(id=row["id"], lang=lang, published=None, entities=entities)
+def _stored_features(row: AnalysedArticle) -> ArticleFeatures:
+    entities = tuple(Entity(**e) for e in row.entities)
+    lang = row.detected_language or row.language or "und"
+    return ArticleFeatures(id=row.id, lang=lang, published=None, entities=entities)
+
+
+def rematch_watchlists(
+    settings: Settings,
+    store: Store,
+    *,
+    now: datetime | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> list[str]:
+    """Match stored articles again for the watchlists that are new or whose query
+    changed (the first step of :func:`process`, on its own: after the watchlist editor
+    saved, or ``run`` reloaded the config); the names matched again. Loads no spaCy.
+    ``stop`` is asked after each watchlist."""
+    return _rematch(settings, store, now or utcnow(), stop)[0]
+
+
+def _rematch(
+    settings: Settings, store: Store, now: datetime, stop: Callable[[], bool] | None
+) -> tuple[list[str], int]:
+    """Step 1 of :func:`process`: (the watchlists matched again, the matches stored)."""
+    from pipeline.process.batch import match_watchlist, worker_config
+
+    specs = {w.name: w for w in worker_config(settings).watchlists}
+    stale = store.sync_watchlists(settings.watchlists)
+    matches = 0
+    through = store.max_processed_id()
+    progress = store.watchlist_progress()
+    done: list[str] = []
+    for name in stale:
+        if stop is not None and stop():
+            break
+        query = CompiledQuery(specs[name].query) if specs[name].query.strip() else None
+        after = progress.get(name, 0)
+        while rows := store.processed_articles(after, through, PROCESS_BATCH):
+            results = []
+            for r in rows:
+                feats = _stored_features(r)
+                doc = MatchDoc.build(r.title, r.text or "", r.url, feats.lang)
+                results.append((r.id, name, match_watchlist(query, specs[name], doc, feats)))
+            after = rows[-1].id
+            matches += store.save_matches(results, progress={name: after}, now=now)
+        store.save_matches([], progress={name: through}, now=now)
+        done.append(name)
+        log.info("watchlist %r: matched again against stored articles", name)
+    return done, matches
 
 
 def process(
@@ -63,7 +107,6 @@ def process(
         Analyser,
         Processor,
         article_input,
-        match_watchlist,
         worker_config,
     )
     from pipeline.process.trend_job import update_trends
@@ -71,41 +114,24 @@ def process(
     now = now or utcnow()
     config = worker_config(settings)
     specs = {w.name: w for w in config.watchlists}
-    stale = store.sync_watchlists(settings.watchlists)
-    matches = 0
-    # 1. watchlists that are new or changed catch up on already processed articles
-    through = store.max_processed_id()
-    progress = store.watchlist_progress()
-    for name in stale:
-        query = CompiledQuery(specs[name].query) if specs[name].query.strip() else None
-        after = progress.get(name, 0)
-        while rows := store.processed_articles(after, through, PROCESS_BATCH):
-            results = []
-            for r in rows:
-                feats = _stored_features(r)
-                doc = MatchDoc.build(r["title"], r.get("text") or "", r.get("url"), feats.lang)
-                results.append((r["id"], name, match_watchlist(query, specs[name], doc, feats)))
-            after = rows[-1]["id"]
-            matches += store.save_matches(results, progress={name: after}, now=now)
-        store.save_matches([], progress={name: through}, now=now)
-        log.info("watchlist %r: matched again against stored articles", name)
+    stale, matches = _rematch(settings, store, now, stop)
     # 2. new and changed articles: analyse, match, dedup, cluster; one transaction a batch
     processed = duplicates = new_stories = 0
-    dates: set[str] = set()
+    dates: set[datetime] = set()
     processor: Processor | None = None
     with Analyser(config, settings.nlp.n_process) as analyser:
         # the workers analyse the next batch while this process stores the current one
         rows = store.articles_to_process(PROCESS_BATCH)
         pending = analyser.submit([article_input(r) for r in rows]) if rows else None
         while rows and pending is not None:
-            following = store.articles_to_process(PROCESS_BATCH, after_id=rows[-1]["id"])
+            following = store.articles_to_process(PROCESS_BATCH, after_id=rows[-1].id)
             ahead = analyser.submit([article_input(r) for r in following]) if following else None
             processor = processor or Processor(settings, store, now)
             analysed = pending.result()
-            clustered = {r["id"] for r in rows if r.get("story_id") is not None}
+            clustered = {r.id for r in rows if r.story_id is not None}
             batch = processor.run(analysed, clustered)
             results = [(a.features.id, n, why) for a in analysed for n, why in a.matches.items()]
-            top = max(r["id"] for r in rows)
+            top = max(r.id for r in rows)
             state = processor.state()
             matches += store.save_processed(
                 batch.processed,
@@ -122,7 +148,7 @@ def process(
             processed += len(rows)
             duplicates += batch.duplicates
             new_stories += batch.new_stories
-            dates.update(r.get("published") or r["fetched"] for r in rows)
+            dates.update(r.published or r.fetched for r in rows)
             if on_batch:
                 on_batch(len(rows))
             rows, pending = following, ahead

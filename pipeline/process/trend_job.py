@@ -8,7 +8,6 @@ and the stories that grew. The statistics are in :mod:`pipeline.process.trends`.
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -26,19 +25,19 @@ from pipeline.process.trends import (
     week_key,
 )
 from pipeline.settings import Settings
-from pipeline.store import Store, from_iso
+from pipeline.store import Store
 
 MAX_WEEKS_BACK = 5  # older weeks are history; their trends were shown long ago
 LIMIT = 15
 ALL = "*"
 
 
-def weeks_to_update(dates: Iterable[str], now: datetime, tz: str) -> list[str]:
+def weeks_to_update(dates: Iterable[datetime], now: datetime, tz: str) -> list[str]:
     """The weeks whose trends the new articles change: their own weeks and every later
     week up to now (they are part of those weeks' baseline), at most five weeks back."""
     current = week_key(now, tz)
     recent = [current, *previous_weeks(current, MAX_WEEKS_BACK - 1)]
-    touched = {week_key(d, tz) for d in (from_iso(x) for x in dates) if d}
+    touched = {week_key(d, tz) for d in dates}
     oldest = min((w for w in touched if w in recent), key=recent.index, default=None)
     if oldest is None:
         return []
@@ -46,7 +45,7 @@ def weeks_to_update(dates: Iterable[str], now: datetime, tz: str) -> list[str]:
 
 
 def update_trends(
-    settings: Settings, store: Store, dates: Iterable[str], now: datetime
+    settings: Settings, store: Store, dates: Iterable[datetime], now: datetime
 ) -> tuple[str, ...]:
     tz = settings.schedule.timezone
     weeks = weeks_to_update(dates, now, tz)
@@ -66,15 +65,14 @@ def week_trends(
     docs: dict[str, list[dict]] = defaultdict(list)
     surface: dict[str, Counter[str]] = defaultdict(Counter)
     for row in rows:
-        entities = json.loads(row["entities"])
-        for e in entities:
+        for e in row.entities:
             surface[e["key"]][e["text"]] += 1
         doc = {
-            "week": week_key(from_iso(row["date"]), tz),
-            "terms": json.loads(row["keyphrases"]),
-            "entities": [e["key"] for e in entities],
-            "watchlists": json.loads(row["watchlists"] or "[]"),
-            "story": row["story_id"],
+            "week": week_key(row.date, tz),
+            "terms": list(row.keyphrases),
+            "entities": [e["key"] for e in row.entities],
+            "watchlists": list(row.watchlists),
+            "story": row.story_id,
         }
         docs[doc["week"]].append(doc)
     # which of the week's entities appeared before it: asked once for the whole week,
@@ -133,9 +131,7 @@ def _stories(store: Store, current: list[dict]) -> list[dict]:
         return []
     info = store.stories_by_id(this_week)
     sizes = [
-        StorySize(
-            sid, info[sid]["label"], n, max(n, info[sid]["size"]), from_iso(info[sid]["first_seen"])
-        )
+        StorySize(sid, info[sid].label, n, max(n, info[sid].size), info[sid].first_seen)
         for sid, n in this_week.items()
         if sid in info
     ]

@@ -8,7 +8,9 @@ the pure functions in :mod:`pipeline.schedule.decide`.
 Jobs run one at a time on one worker thread, each with its own store connection. The
 main thread waits for signals: SIGTERM/SIGINT stop taking work and give the running job
 ``STOP_WAIT`` seconds to reach a safe point (between sources, batches, messages);
-SIGHUP, or a changed file with ``--watch-config``, reloads the config.
+SIGHUP, or a changed file with ``--watch-config``, reloads the config (the web's
+watchlist editor sends SIGHUP after a save: :mod:`pipeline.schedule.reload`); stored
+articles are matched again for watchlists that are new or changed.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from pipeline.process import job as process_job
 from pipeline.schedule.decide import next_slot, next_wakeup
 from pipeline.settings import ConfigError, Settings, load_settings, show_duration
 from pipeline.store import Store
+from pipeline.subscriptions import with_readers
 
 if TYPE_CHECKING:
     from pipeline.crawl import job as crawl_job
@@ -243,6 +246,7 @@ class Runner:
                 fresh.data_dir,
             )
             return False
+        changed = fresh.watchlists != self.settings.watchlists
         self.settings = fresh
         log.info(
             "config: reloaded %s: %d sources, %d watchlists, %d subscribers",
@@ -251,6 +255,8 @@ class Runner:
             len(fresh.watchlists),
             len(fresh.subscribers),
         )
+        if changed:  # a watchlist saved in the web's editor, or edited by hand
+            self._schedule("rematch", self.rematch, self.clock())
         # new sources and new digest times count from now
         self._schedule("crawl", self.crawl_cycle, self.clock())
         self._schedule("digest", self.digest_check, self.clock())
@@ -386,10 +392,15 @@ class Runner:
                 time.monotonic() - started,
             )
 
+    def rematch(self) -> None:
+        """Match stored articles again for watchlists that are new or changed."""
+        with self._store() as store:
+            process_job.rematch_watchlists(self.settings, store, stop=self.stopping.is_set)
+
     def digest_check(self) -> None:
         """Send the digests that are due (and retries whose time has come); plan the
         next look at the next digest moment or retry."""
-        settings = self.settings
+        settings = readers = self.settings
         now = self.clock()
         retry = None
         try:
@@ -398,6 +409,7 @@ class Runner:
                     settings, store, now=now, due=True, stop=self.stopping.is_set
                 )
                 retry = store.next_delivery_attempt()
+                readers = with_readers(settings, store)  # the web's subscribers too
             for key in report.built:
                 log.info("digest: edition %s built", key)
             if report.sent or report.failed or report.deferred:
@@ -408,7 +420,7 @@ class Runner:
                     len(report.deferred),
                 )
         finally:
-            moments = [next_slot(now, a.when) for a in digest_job.digest_audiences(settings)]
+            moments = [next_slot(now, a.when) for a in digest_job.digest_audiences(readers)]
             after = self.clock()
             wake = next_wakeup(
                 [*moments, retry], after, floor=timedelta(seconds=1), ceiling=DIGEST_CEILING

@@ -15,9 +15,9 @@ Callers import from here; the parts are:
 - :mod:`~pipeline.settings.validate`: :func:`validate_settings_data` (parsed TOML to
   :class:`Settings`), with one module per large section
   (:mod:`~pipeline.settings.validate_sources`,
-  :mod:`~pipeline.settings.validate_watchlists`), the checks of single values
-  (:mod:`~pipeline.settings.checks`) and the problem-collecting
-  :mod:`~pipeline.settings.reader`;
+  :mod:`~pipeline.settings.validate_watchlists`, :mod:`~pipeline.settings.validate_web`),
+  the checks of single values (:mod:`~pipeline.settings.checks`) and the
+  problem-collecting :mod:`~pipeline.settings.reader`;
 - :mod:`~pipeline.settings.edit`: appending sources to the file (``trendwatch sources``).
 """
 
@@ -31,11 +31,13 @@ from pipeline.settings.load import (
     load_settings,
 )
 from pipeline.settings.model import (
+    DEFAULT_LISTEN,
     BlogOptions,
     ConfigError,
     ConfigProblem,
     CrawlSettings,
     EntitySpec,
+    Listen,
     NlpSettings,
     Schedule,
     Settings,
@@ -43,12 +45,14 @@ from pipeline.settings.model import (
     Source,
     Subscriber,
     Watchlist,
+    WebSettings,
 )
 from pipeline.settings.reader import TEXT_LIMITS
 from pipeline.settings.validate import TOP_KEYS, validate_settings_data
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
+    "DEFAULT_LISTEN",
     "MAX_CONFIG_BYTES",
     "TEXT_LIMITS",
     "TOP_KEYS",
@@ -57,6 +61,7 @@ __all__ = [
     "ConfigProblem",
     "CrawlSettings",
     "EntitySpec",
+    "Listen",
     "NlpSettings",
     "Schedule",
     "Settings",
@@ -64,6 +69,7 @@ __all__ = [
     "Source",
     "Subscriber",
     "Watchlist",
+    "WebSettings",
     "default_config_path",
     "load_settings",
     "show_duration",

@@ -1,4 +1,6 @@
-"""Adding sources to the config file: ``trendwatch sources add``, ``import`` and ``export``.
+"""Adding sources to the config file: ``trendwatch sources add``, ``import`` and ``export``
+(and the admin's "add a source" page). Watchlists are written by
+:mod:`pipeline.settings.edit_watchlists`.
 
 New sources are *appended* to the config file as ``[[sources]]`` tables: the file's
 existing text (comments, layout, order) stays byte for byte as it was. The new text is
@@ -11,15 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
-import shutil
-import tempfile
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from crawlers.bounds import MAX_NAME, MAX_URL, clip
@@ -29,6 +27,7 @@ from crawlers.http import PrivateAddressRefused, fetch, make_client
 from crawlers.opml import OpmlFeed, parse_opml, write_opml
 from crawlers.urls import canonical_url, is_web_url
 from pipeline.crawl.job import http_options
+from pipeline.settings.edit_watchlists import write_config_file
 from pipeline.settings.model import Settings, Source
 from pipeline.settings.validate import validate_settings_data
 
@@ -101,15 +100,7 @@ def append_sources(settings: Settings, sources: list[NewSource], comment: str) -
         ) from None
     # a problem in the result raises ConfigError, naming the file and key
     validate_settings_data(data, str(path), path.parent, path=path)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(text)
-        shutil.copymode(path, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_config_file(path, text)
 
 
 def _key(url: str) -> str:

@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import time, timedelta
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import NamedTuple
 
@@ -162,6 +163,33 @@ class Subscriber:
     send_empty: bool = False  # also mail an edition with nothing in it
     digest_weekday: int | None = None  # own digest moment; None: the schedule's
     digest_time: time | None = None
+    # the version its links are signed with: not in the file, set from the store by
+    # pipeline.subscriptions.readers (0 until the address unsubscribes)
+    token_version: int = 0
+
+
+class Listen(NamedTuple):
+    """A host and port to serve on; ``str()`` gives ``host:port`` (IPv6 in brackets)."""
+
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+DEFAULT_LISTEN = Listen("127.0.0.1", 8080)
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """The ``[web]`` section: where ``trendwatch serve`` (and ``run``) listens, who is admin,
+    and which reverse proxies may tell the client's address."""
+
+    listen: Listen | None = None  # None: `run` serves no web; `serve` uses DEFAULT_LISTEN
+    admin_token_env: str | None = None  # environment variable holding the admin token
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -184,6 +212,7 @@ class Settings:
     sources: tuple[Source, ...]
     watchlists: tuple[Watchlist, ...]
     subscribers: tuple[Subscriber, ...]
+    web: WebSettings = field(default_factory=WebSettings)
 
     def watchlist(self, name: str) -> Watchlist:
         """The watchlist called ``name``; KeyError if there is none."""

@@ -5,7 +5,8 @@
 :class:`ConfigError` listing them all, or returns the :class:`Settings`. The sections
 ``[schedule]``, ``[smtp]``, ``[nlp]``, ``[crawl]`` and ``[[subscribers]]`` are read
 here; ``[[sources]]`` in :mod:`~pipeline.settings.validate_sources` and
-``[[watchlists]]`` in :mod:`~pipeline.settings.validate_watchlists`; the checks of
+``[[watchlists]]`` in :mod:`~pipeline.settings.validate_watchlists`, ``[web]`` in
+:mod:`~pipeline.settings.validate_web`; the checks of
 single values are in :mod:`~pipeline.settings.checks`.
 """
 
@@ -29,6 +30,7 @@ from pipeline.settings.model import (
 from pipeline.settings.reader import Reader, key_path
 from pipeline.settings.validate_sources import source_list, with_alert_urls
 from pipeline.settings.validate_watchlists import WatchlistNames, entity_list, watchlist_list
+from pipeline.settings.validate_web import web_settings
 
 DEFAULT_SENDER = "Trendwatch <trendwatch@localhost>"
 DEFAULT_TITLE = "Trendwatch"
@@ -38,7 +40,7 @@ TOP_KEYS = (
     *("data_dir", "base_url", "digest_title", "from", "allow_private_networks"),
     *("template_dir", "secret_env", "unsubscribe_mailto"),
     *("schedule", "smtp", "nlp", "sources", "watchlists", "subscribers"),
-    *("crawl",),
+    *("crawl", "web"),
 )
 NLP_KEYS = ("models", "n_process", "batch_size", "story_window", "entities")
 SCHEDULE_KEYS = ("timezone", "crawl_every", "digest", "digest_grace")
@@ -73,6 +75,7 @@ def validate_settings_data(
     watchlists, names = watchlist_list(reader, data)
     sources = with_alert_urls(reader, sources, watchlists, names)
     subscribers = _subscribers(reader, data, names)
+    web = web_settings(reader, data)
     if template_dir:
         try:
             why = None if (Path(base_dir) / Path(template_dir).expanduser()).is_dir() else ""
@@ -106,6 +109,7 @@ def validate_settings_data(
         sources=sources,
         watchlists=watchlists,
         subscribers=subscribers,
+        web=web,
     )
 
 

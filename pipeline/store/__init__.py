@@ -16,25 +16,57 @@ from one part per group of tables, as lemon24/reader builds its storage:
 - ``matches``: watchlists and their matches
 - ``stories``: stories and the clusterer's open stories
 - ``trends``: trends per week and what they are computed from
-- ``editions``: editions and their deliveries
+- ``editions``: each period's edition, built once
+- ``deliveries``: each edition's deliveries, the row the lock that sends it once
+- ``pages``: the reads of the web's story and watchlist pages
 - ``scheduler``: the key/value state and the sources' next polls
-- ``rows`` and ``values``: the dataclasses handed across, and how values are stored
+- ``search``: the full-text search index of the articles and its queries
+- ``subscribers``: subscriptions made on the web, unsubscribes, token versions and
+  the requests waiting for a confirmation (its rows are imported from there)
+- ``admin``: what the admin pages read (the preview's recent articles, deliveries per
+  subscriber), with its rows
+- ``rows``, ``article_rows`` and ``digest_rows``: the dataclasses handed across (the
+  reads return typed rows, not dicts; SQL and column names stay in this package)
+- ``values``: how values are stored, and ``typed_row``, which reads them back
 
 A new method goes into the part of the tables it reads or writes.
 """
 
 from __future__ import annotations
 
+from pipeline.store.admin import AdminMixin
 from pipeline.store.analysis import AnalysisMixin
+from pipeline.store.article_rows import (
+    AnalysedArticle,
+    ArticleInfo,
+    ArticleToProcess,
+    DedupCandidate,
+    ExportedArticle,
+    StoredFeatures,
+    StoredStory,
+    TaggedArticle,
+)
 from pipeline.store.articles import ArticlesMixin
 from pipeline.store.connection import BUSY_TIMEOUT_MS, StoreBase, StoreError, backup_file_name
+from pipeline.store.deliveries import DeliveriesMixin
+from pipeline.store.digest_rows import (
+    DeliveryRow,
+    EditionRow,
+    MatchedArticle,
+    PeriodArticle,
+    StoryMember,
+    UnfinishedDelivery,
+)
 from pipeline.store.editions import EditionsMixin
 from pipeline.store.matches import MatchesMixin
+from pipeline.store.pages import PagesMixin, StoredTrend, StoryArticle, StorySource, WatchlistStory
 from pipeline.store.rows import CrawlRecord, ProcessedArticle, SaveResult, SourceRow, StoryRow
 from pipeline.store.scheduler import SchedulerMixin
 from pipeline.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
+from pipeline.store.search import SearchMixin
 from pipeline.store.sources import SourcesMixin
 from pipeline.store.stories import StoriesMixin
+from pipeline.store.subscribers import SubscribersMixin
 from pipeline.store.trends import TrendsMixin
 from pipeline.store.values import from_iso, iso
 
@@ -43,13 +75,31 @@ __all__ = [
     "BUSY_TIMEOUT_MS",
     "MIGRATIONS",
     "SCHEMA_VERSION",
+    "AnalysedArticle",
+    "ArticleInfo",
+    "ArticleToProcess",
     "CrawlRecord",
+    "DedupCandidate",
+    "DeliveryRow",
+    "EditionRow",
+    "ExportedArticle",
+    "MatchedArticle",
+    "PeriodArticle",
     "ProcessedArticle",
     "SaveResult",
     "SourceRow",
     "Store",
     "StoreError",
+    "StoredFeatures",
+    "StoredStory",
+    "StoredTrend",
+    "StoryArticle",
+    "StoryMember",
     "StoryRow",
+    "StorySource",
+    "TaggedArticle",
+    "UnfinishedDelivery",
+    "WatchlistStory",
     "backup_file_name",
     "from_iso",
     "iso",
@@ -64,7 +114,12 @@ class Store(
     StoriesMixin,
     TrendsMixin,
     EditionsMixin,
+    DeliveriesMixin,
+    SubscribersMixin,
+    PagesMixin,
     SchedulerMixin,
+    AdminMixin,
+    SearchMixin,
     StoreBase,
 ):
     """A trendwatch database: ``Store(path)`` opens it (creating or migrating it), and

@@ -1,6 +1,7 @@
 """The NLP results: ``article_features`` (language, entities, keyphrases, MinHash),
 duplicate and story links on articles, and ``save_processed``, which stores one processed
-batch (with its matches, stories and the clusterer's state) in one transaction."""
+batch (with its matches, stories, the clusterer's state and the articles' rows of the
+search index) in one transaction."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from pipeline.store.article_rows import ArticleInfo, DedupCandidate, StoredFeatures
 from pipeline.store.connection import StoreBase
 from pipeline.store.matches import mark_processed, write_matches
 from pipeline.store.rows import ProcessedArticle, StoryRow
-from pipeline.store.values import chunks, iso, json_text
+from pipeline.store.search import index_articles
+from pipeline.store.values import chunks, iso, json_text, typed_row
 
 
 class AnalysisMixin(StoreBase):
@@ -79,6 +82,7 @@ class AnalysisMixin(StoreBase):
                 " WHERE id = ?",
                 [(a.duplicate_of, a.story_id, a.id) for a in articles],
             )
+            index_articles(self.db, articles)  # full-text search: title, text, lemmas
             for old, new in merges:  # two stories turned out to be one
                 self.db.execute("UPDATE articles SET story_id = ? WHERE story_id = ?", [new, old])
                 self.db.execute("DELETE FROM stories WHERE id = ?", [old])
@@ -116,18 +120,19 @@ class AnalysisMixin(StoreBase):
             )
         return count
 
-    def dedup_candidates(self, since: datetime) -> list[dict]:
+    def dedup_candidates(self, since: datetime) -> list[DedupCandidate]:
         """Processed articles first seen since ``since`` with their MinHash signature,
         oldest first, for the near-duplicate index."""
-        return self._rows(
+        rows = self._rows(
             "SELECT a.id, a.duplicate_of, a.story_id, coalesce(a.published, a.fetched) AS date,"
             " s.name AS source_name, f.minhash FROM articles a"
             " JOIN article_features f ON f.article_id = a.id JOIN sources s ON s.id = a.source_id"
             " WHERE a.fetched >= ? AND f.minhash IS NOT NULL ORDER BY a.id",
             [iso(since)],
         )
+        return [typed_row(DedupCandidate, r) for r in rows]
 
-    def article_infos(self, ids: Iterable[int]) -> list[dict]:
+    def article_infos(self, ids: Iterable[int]) -> list[ArticleInfo]:
         """Date, source and duplicate-of of the given articles (no signature)."""
         wanted = sorted(set(ids))
         rows: list[dict] = []
@@ -138,10 +143,11 @@ class AnalysisMixin(StoreBase):
                 f" WHERE a.id IN ({marks})",
                 chunk,
             )
-        return rows
+        return [typed_row(ArticleInfo, r) for r in rows]
 
-    def features(self, article_id: int) -> dict | None:
-        return self._one("SELECT * FROM article_features WHERE article_id = ?", [article_id])
+    def features(self, article_id: int) -> StoredFeatures | None:
+        row = self._one("SELECT * FROM article_features WHERE article_id = ?", [article_id])
+        return typed_row(StoredFeatures, row) if row else None
 
     def reset_processing(self) -> int:
         """Forget every NLP result so ``process`` starts again from the first article."""

@@ -11,9 +11,11 @@ from typing import Any
 
 from crawlers.entries import Entry
 from pipeline.crawl.ownership import Action, Holder, claim, must_look_up
+from pipeline.store.article_rows import AnalysedArticle, ArticleToProcess, ExportedArticle
 from pipeline.store.connection import StoreBase
+from pipeline.store.digest_rows import PeriodArticle
 from pipeline.store.rows import SaveResult
-from pipeline.store.values import chunks, iso
+from pipeline.store.values import chunks, iso, typed_row
 
 # the columns an entry sets on its article's row when it is stored again or taken over
 _CONTENT = (
@@ -180,25 +182,31 @@ class ArticlesMixin(StoreBase):
             ]
         )
 
-    def articles_to_process(self, limit: int = 1000, after_id: int = 0) -> list[dict]:
-        return self._rows(
-            "SELECT a.*, s.name AS source_name, s.url AS source_url,"
+    def articles_to_process(self, limit: int = 1000, after_id: int = 0) -> list[ArticleToProcess]:
+        """Articles not processed yet (new, or changed since), in id order."""
+        rows = self._rows(
+            "SELECT a.id, a.title, a.url, a.summary, a.content, a.text, a.language,"
+            " a.published, a.fetched, a.updated, a.story_id, s.name AS source_name,"
             " s.language AS source_language FROM articles a"
             " JOIN sources s ON s.id = a.source_id"
             " WHERE a.processed_at IS NULL AND a.id > ? ORDER BY a.id LIMIT ?",
             [after_id, limit],
         )
+        return [typed_row(ArticleToProcess, r) for r in rows]
 
-    def processed_articles(self, after_id: int, through_id: int, limit: int = 1000) -> list[dict]:
+    def processed_articles(
+        self, after_id: int, through_id: int, limit: int = 1000
+    ) -> list[AnalysedArticle]:
         """Processed articles with after_id < id <= through_id, in id order."""
-        return self._rows(
-            "SELECT a.*, s.name AS source_name, s.url AS source_url,"
+        rows = self._rows(
+            "SELECT a.id, a.title, a.url, a.text, a.language,"
             " f.language AS detected_language, f.entities FROM articles a"
             " JOIN sources s ON s.id = a.source_id"
             " LEFT JOIN article_features f ON f.article_id = a.id WHERE a.id > ? AND a.id <= ?"
             " AND a.processed_at IS NOT NULL ORDER BY a.id LIMIT ?",
             [after_id, through_id, limit],
         )
+        return [typed_row(AnalysedArticle, r) for r in rows]
 
     def article_count_since(self, since: datetime) -> int:
         """Articles first seen since ``since``."""
@@ -208,10 +216,12 @@ class ArticlesMixin(StoreBase):
             ).fetchone()[0]
         )
 
-    def period_articles(self, start: datetime, end: datetime, limit: int = 2000) -> list[dict]:
+    def period_articles(
+        self, start: datetime, end: datetime, limit: int = 2000
+    ) -> list[PeriodArticle]:
         """Canonical processed articles dated in [start, end), newest first, with their
         entities and keyphrases (candidates for "Lees ook")."""
-        return self._rows(
+        rows = self._rows(
             "SELECT a.id, a.title, a.url, a.story_id, a.duplicate_of, s.name AS source_name,"
             " coalesce(a.published, a.fetched) AS date, f.entities, f.keyphrases"
             " FROM articles a JOIN sources s ON s.id = a.source_id"
@@ -220,14 +230,16 @@ class ArticlesMixin(StoreBase):
             " AND coalesce(a.published, a.fetched) < ? ORDER BY date DESC, a.id DESC LIMIT ?",
             [iso(start), iso(end), limit],
         )
+        return [typed_row(PeriodArticle, r) for r in rows]
 
-    def export_rows(self, batch: int = 1000) -> Iterator[dict]:
+    def export_rows(self, batch: int = 1000) -> Iterator[ExportedArticle]:
         """Every article with its source, features and matches, in id order."""
         after = 0
         while True:
             rows = self._rows(
-                "SELECT a.*, s.name AS source_name, s.type AS source_type,"
-                " f.language AS detected_language, f.entities, f.keyphrases,"
+                "SELECT a.id, a.identity, s.name AS source_name, a.url, a.title, a.published,"
+                " a.fetched, a.language, f.language AS detected_language, f.entities,"
+                " f.keyphrases, a.duplicate_of, a.story_id, a.processed_at,"
                 " (SELECT json_group_array(json_object('watchlist', m.watchlist,"
                 " 'terms', json(m.terms), 'location', m.location, 'snippet', m.snippet))"
                 " FROM matches m WHERE m.article_id = a.id) AS matches"
@@ -238,5 +250,5 @@ class ArticlesMixin(StoreBase):
             )
             if not rows:
                 return
-            yield from rows
+            yield from (typed_row(ExportedArticle, r) for r in rows)
             after = rows[-1]["id"]

@@ -1,20 +1,21 @@
-"""The ``editions`` and ``deliveries`` tables: each period's edition (built once), and one
-delivery per edition and subscriber whose row is the lock that makes sending happen once."""
+"""The ``editions`` table: each period's edition of each audience, built once and frozen
+(a re-run sends what was built). Their deliveries are in ``deliveries``."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pipeline.store.connection import StoreBase
-from pipeline.store.values import from_iso, iso
+from pipeline.store.digest_rows import EditionRow
+from pipeline.store.values import typed_row
 
 
 class EditionsMixin(StoreBase):
-    """Editions and their deliveries."""
+    """Editions, one per period and audience."""
 
-    def edition(self, key: str) -> dict | None:
-        return self._one("SELECT * FROM editions WHERE key = ?", [key])
+    def edition(self, key: str) -> EditionRow | None:
+        row = self._one("SELECT * FROM editions WHERE key = ?", [key])
+        return typed_row(EditionRow, row) if row else None
 
     def add_edition(self, row: dict[str, Any]) -> int:
         """Insert an edition unless one with the same key exists; returns its id either
@@ -32,88 +33,15 @@ class EditionsMixin(StoreBase):
             )
             return int(cursor.lastrowid)
 
-    def editions_for(self, slug: str, before: str) -> list[dict]:
+    def editions_for(self, slug: str, before: str) -> list[EditionRow]:
         """Earlier editions of one audience (by slug), built before ``before`` (ISO)."""
-        return self._rows(
+        rows = self._rows(
             "SELECT * FROM editions WHERE slug = ? AND built_at < ? ORDER BY built_at",
             [slug, before],
         )
+        return [typed_row(EditionRow, r) for r in rows]
 
-    def editions(self) -> list[dict]:
-        return self._rows("SELECT * FROM editions ORDER BY period_end DESC, key")
-
-    def ensure_delivery(self, edition_id: int, subscriber: str, now: datetime) -> dict:
-        with self.transaction():
-            self.db.execute(
-                "INSERT INTO deliveries (edition_id, subscriber, created) VALUES (?, ?, ?)"
-                " ON CONFLICT (edition_id, subscriber) DO NOTHING",
-                [edition_id, subscriber, iso(now)],
-            )
-        row = self._one(
-            "SELECT * FROM deliveries WHERE edition_id = ? AND subscriber = ?",
-            [edition_id, subscriber],
-        )
-        assert row is not None
-        return row
-
-    def unfinished_deliveries(self) -> list[dict]:
-        """Deliveries still pending or left 'sending', with their edition, oldest first."""
-        return self._rows(
-            "SELECT d.*, e.key AS edition_key, e.built_at, e.data FROM deliveries d"
-            " JOIN editions e ON e.id = d.edition_id"
-            " WHERE d.status IN ('pending', 'sending') ORDER BY e.built_at, d.id"
-        )
-
-    def claim_delivery(self, delivery_id: int, transport: str, message_id: str) -> bool:
-        """Move a pending delivery to 'sending'. False when someone else has it or it is
-        already done: the row is the lock, so two runs never send the same message."""
-        with self.transaction():
-            cursor = self.db.execute(
-                "UPDATE deliveries SET status = 'sending', transport = ?, message_id = ?,"
-                " attempts = attempts + 1 WHERE id = ? AND status = 'pending'",
-                [transport, message_id, delivery_id],
-            )
-            return cursor.rowcount == 1
-
-    def finish_delivery(
-        self,
-        delivery_id: int,
-        status: str,
-        now: datetime,
-        *,
-        error: str | None = None,
-        next_attempt: datetime | None = None,
-    ) -> None:
-        with self.transaction():
-            self.db.execute(
-                "UPDATE deliveries SET status = ?, last_error = ?, next_attempt = ?,"
-                " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE id = ?",
-                [status, error, iso(next_attempt), status, iso(now), delivery_id],
-            )
-
-    def delivery(self, delivery_id: int) -> dict | None:
-        return self._one("SELECT * FROM deliveries WHERE id = ?", [delivery_id])
-
-    def deliveries(self, edition_id: int | None = None) -> list[dict]:
-        if edition_id is None:
-            return self._rows("SELECT * FROM deliveries ORDER BY id")
-        return self._rows("SELECT * FROM deliveries WHERE edition_id = ? ORDER BY id", [edition_id])
-
-    def delivery_counts(self) -> dict[str, int]:
-        rows = self._rows("SELECT status, count(*) AS n FROM deliveries GROUP BY status")
-        return {r["status"]: r["n"] for r in rows}
-
-    def delivered_to(self, edition_id: int) -> set[str]:
-        """Subscribers with a delivery of this edition in any state."""
-        rows = self.db.execute(
-            "SELECT subscriber FROM deliveries WHERE edition_id = ?", [edition_id]
-        ).fetchall()
-        return {r[0] for r in rows}
-
-    def next_delivery_attempt(self) -> datetime | None:
-        """The earliest retry time of a pending delivery (None: nothing is waiting)."""
-        row = self.db.execute(
-            "SELECT min(coalesce(next_attempt, created)) FROM deliveries"
-            " WHERE status IN ('pending', 'sending')"
-        ).fetchone()
-        return from_iso(row[0]) if row and row[0] else None
+    def editions(self) -> list[EditionRow]:
+        """Every edition, the latest period first."""
+        rows = self._rows("SELECT * FROM editions ORDER BY period_end DESC, key")
+        return [typed_row(EditionRow, r) for r in rows]

@@ -12,7 +12,8 @@ from typing import Any
 import sqlite_utils
 
 from pipeline.store.connection import StoreBase
-from pipeline.store.values import chunks, iso
+from pipeline.store.digest_rows import MatchedArticle
+from pipeline.store.values import chunks, iso, typed_row
 
 
 class MatchesMixin(StoreBase):
@@ -78,11 +79,11 @@ class MatchesMixin(StoreBase):
 
     def matched_articles(
         self, watchlist: str, start: datetime, end: datetime, *, max_backdate_days: int = 30
-    ) -> list[dict]:
+    ) -> list[MatchedArticle]:
         """Articles matched by ``watchlist`` whose date (publication, else first seen)
         falls in [start, end); entries published more than ``max_backdate_days`` before
         they were first seen are left out. Newest first."""
-        return self._rows(
+        rows = self._rows(
             "SELECT a.id, a.title, a.url, a.summary, a.text, a.published, a.fetched,"
             " a.language, a.story_id, a.duplicate_of, s.name AS source_name, m.terms,"
             " m.location, m.snippet, coalesce(a.published, a.fetched) AS date,"
@@ -96,6 +97,7 @@ class MatchesMixin(StoreBase):
             " ORDER BY date DESC, a.id DESC",
             [watchlist, iso(start), iso(end), max_backdate_days],
         )
+        return [typed_row(MatchedArticle, r) for r in rows]
 
     def match_count(self, since: datetime | None = None) -> int:
         if since is None:

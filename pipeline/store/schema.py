@@ -1,5 +1,5 @@
 """The schema: one migration per ``user_version`` step, from the first tables to the
-clusterer's open stories. A migration is never changed once released; a new one is
+subscribers of the web. A migration is never changed once released; a new one is
 appended (the connection applies them one step at a time, checking foreign keys after
 each). ``APPLICATION_ID`` marks a file as a trendwatch database."""
 
@@ -187,10 +187,86 @@ def _v4(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE cluster_stories (id INTEGER PRIMARY KEY, state BLOB NOT NULL)")
 
 
+def _v5(db: sqlite_utils.Database) -> None:
+    """Full-text search over the processed articles (``pipeline/store/search.py``): an
+    FTS5 table with the title, the plain text (phrases, snippets), the article's lemmas
+    (the content-word lemmas of ``article_features.terms``, so ``woning`` finds
+    ``woningen`` in Dutch as in English) and tags for the filters that FTS5 answers
+    itself (``twsource<id> twlang<code>``), case and diacritics folded; the rowid is the
+    article's id. An article's row goes with the article. The articles processed before
+    are indexed here; the process stage indexes every batch it stores."""
+    db.executescript(
+        """
+        CREATE VIRTUAL TABLE article_search USING fts5(
+            title, text, lemmas, tags, tokenize = 'unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER article_search_delete AFTER DELETE ON articles BEGIN
+            DELETE FROM article_search WHERE rowid = old.id;
+        END;
+        INSERT INTO article_search (rowid, title, text, lemmas, tags)
+            SELECT a.id, a.title, a.text,
+                coalesce((SELECT group_concat(t.key, ' ') FROM json_each(f.terms) t), ''),
+                'twsource' || a.source_id || ' twlang' || f.language
+            FROM articles a JOIN article_features f ON f.article_id = a.id
+            WHERE a.processed_at IS NOT NULL ORDER BY a.id;
+        """
+    )
+
+
+def _v6_subscribers(db: sqlite_utils.Database) -> None:
+    """Subscriptions: the subscribers of the web (and every subscriber's unsubscribe and
+    token version, the config's too), and the requests waiting for their confirmation.
+    Self-contained: it follows search's version 5 and needs nothing of it.
+
+    ``subscribers`` has one row per address (``email_key``: stripped and case-folded)
+    that subscribed on the web or unsubscribed: ``status`` active or unsubscribed,
+    ``token_version`` raised by every unsubscribe. ``subscribe_requests`` keeps what a
+    subscribe form asked for until it is confirmed (once), replaced or expired."""
+    db.executescript(
+        """
+        CREATE TABLE subscribers (
+            email_key TEXT PRIMARY KEY,
+            email TEXT NOT NULL,
+            name TEXT NOT NULL DEFAULT '',
+            language TEXT NOT NULL,
+            watchlists TEXT NOT NULL DEFAULT '[]',
+            digest_weekday INTEGER CHECK (digest_weekday BETWEEN 0 AND 6),
+            status TEXT NOT NULL CHECK (status IN ('active', 'unsubscribed')),
+            token_version INTEGER NOT NULL DEFAULT 0 CHECK (token_version >= 0),
+            consent TEXT,
+            created TEXT NOT NULL,
+            confirmed_at TEXT,
+            unsubscribed_at TEXT,
+            updated TEXT NOT NULL
+        );
+        CREATE INDEX subscribers_status ON subscribers(status);
+        CREATE TABLE subscribe_requests (
+            id INTEGER PRIMARY KEY,
+            nonce INTEGER NOT NULL UNIQUE,
+            email_key TEXT NOT NULL,
+            email TEXT NOT NULL,
+            name TEXT NOT NULL DEFAULT '',
+            language TEXT NOT NULL,
+            watchlists TEXT NOT NULL DEFAULT '[]',
+            digest_weekday INTEGER CHECK (digest_weekday BETWEEN 0 AND 6),
+            consent TEXT NOT NULL,
+            created TEXT NOT NULL,
+            expires TEXT NOT NULL,
+            used_at TEXT,
+            outcome TEXT CHECK (outcome IN ('confirmed', 'replaced'))
+        );
+        CREATE INDEX subscribe_requests_email ON subscribe_requests(email_key);
+        CREATE INDEX subscribe_requests_expires ON subscribe_requests(expires);
+        """
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("initial schema", _v1),
     ("features, duplicates, stories, trends", _v2),
     ("source health: moves, 410, Retry-After, adaptive polling", _v3),
     ("the clusterer's open stories in rows", _v4),
+    ("full-text search: title, text and lemmas of the processed articles", _v5),
+    ("subscribers from the web, unsubscribes, token versions", _v6_subscribers),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

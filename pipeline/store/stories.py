@@ -6,14 +6,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from pipeline.store.article_rows import StoredStory
 from pipeline.store.connection import StoreBase
-from pipeline.store.values import chunks, iso
+from pipeline.store.digest_rows import StoryMember
+from pipeline.store.values import chunks, iso, typed_row
 
 
 class StoriesMixin(StoreBase):
     """Stories and the clusterer's open stories."""
 
-    def story_members(self, story_ids: Iterable[int]) -> list[dict]:
+    def story_members(self, story_ids: Iterable[int]) -> list[StoryMember]:
         """Every article of the given stories: id, story, source, URL, title, date."""
         wanted = sorted(set(story_ids))
         rows: list[dict] = []
@@ -25,14 +27,14 @@ class StoriesMixin(StoreBase):
                 f" WHERE a.story_id IN ({marks}) ORDER BY a.id",
                 chunk,
             )
-        return rows
+        return [typed_row(StoryMember, r) for r in rows]
 
-    def stories_by_id(self, ids: Iterable[int]) -> dict[int, dict]:
+    def stories_by_id(self, ids: Iterable[int]) -> dict[int, StoredStory]:
         wanted = sorted(set(ids))
-        found: dict[int, dict] = {}
+        found: dict[int, StoredStory] = {}
         for chunk, marks in chunks(wanted):
             for r in self._rows(f"SELECT * FROM stories WHERE id IN ({marks})", chunk):
-                found[r["id"]] = r
+                found[r["id"]] = typed_row(StoredStory, r)
         return found
 
     def article_story(self, article_id: int) -> int | None:

@@ -8,17 +8,18 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from pipeline.store.article_rows import TaggedArticle
 from pipeline.store.connection import StoreBase
-from pipeline.store.values import chunks, iso, json_text
+from pipeline.store.values import chunks, iso, json_text, typed_row
 
 
 class TrendsMixin(StoreBase):
     """Trends per week and scope, and what they are computed from."""
 
-    def tagged_articles(self, start: datetime, end: datetime) -> list[dict]:
+    def tagged_articles(self, start: datetime, end: datetime) -> list[TaggedArticle]:
         """Canonical (non-duplicate) processed articles dated in [start, end), with their
         keyphrases, entities and the watchlists they matched."""
-        return self._rows(
+        rows = self._rows(
             "SELECT a.id, a.story_id, f.keyphrases, f.entities,"
             " coalesce(a.published, a.fetched) AS date,"
             " (SELECT json_group_array(m.watchlist) FROM matches m WHERE m.article_id = a.id)"
@@ -27,6 +28,7 @@ class TrendsMixin(StoreBase):
             " AND coalesce(a.published, a.fetched) < ?",
             [iso(start), iso(end)],
         )
+        return [typed_row(TaggedArticle, r) for r in rows]
 
     def has_articles_before(self, when: datetime) -> bool:
         row = self._one(
@@ -62,7 +64,10 @@ class TrendsMixin(StoreBase):
                     [week, scope, t["kind"], t["term"], rank, json_text(t)],
                 )
 
-    def trends(self, week: str, scope: str = "*") -> list[dict]:
+    def trends(self, week: str, scope: str = "*") -> list[dict[str, Any]]:
+        """A week's trends in one scope, each the document ``save_trends`` took (its
+        fields are ``pipeline.process.trends``'s and differ per kind), in kind and rank
+        order."""
         rows = self._rows(
             "SELECT data FROM trends WHERE week = ? AND scope = ? ORDER BY kind, rank",
             [week, scope],

@@ -150,7 +150,7 @@ def test_changed_entry_updates_row_instead_of_adding_one(
         [report] = crawl_job.crawl(settings, store, force=True)
         assert (report.new, report.updated) == (0, 1)
         assert store.article_count() == 3
-        titles = [r["title"] for r in store.articles_to_process()]
+        titles = [r.title for r in store.articles_to_process()]
         assert titles == ["Thuiswerken blijft heel populair"]  # queued for matching again
 
 

@@ -116,10 +116,16 @@ class Field:
         return spans[i]
 
 
-def analyse(text: str, lang: str) -> Field:
+def word_keys(text: str, lang: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """The words of ``text`` and the (folded form, lemma) of each, as matching compares
+    them (also what the watchlist editor's preview indexes)."""
     words = _WORD.findall(text)
+    return words, list(map(_key_cache(lang).__getitem__, words))
+
+
+def analyse(text: str, lang: str) -> Field:
+    words, keys = word_keys(text, lang)
     cache = _key_cache(lang)
-    keys = list(map(cache.__getitem__, words))
     # the positions of each distinct word, then under its folded form and its lemma
     by_word: dict[str, list[int]] = {}
     for i, word in enumerate(words):

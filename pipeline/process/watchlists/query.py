@@ -143,11 +143,15 @@ def words_of(text: str) -> tuple[str, ...]:
 # --- parser ------------------------------------------------------------------------
 
 
+MAX_DEPTH = 50  # groups nested deeper are refused (the parser recurses on each)
+
+
 class _Parser:
     def __init__(self, query: str) -> None:
         self.query = query
         self.toks = _tokens(query)
         self.i = 0
+        self.depth = 0
 
     def peek(self) -> _Tok | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -208,7 +212,11 @@ class _Parser:
     def primary(self) -> Node:
         tok = self.take()
         if tok.kind == "LPAREN":
+            if self.depth >= MAX_DEPTH:
+                raise QuerySyntaxError(f"groups nested more than {MAX_DEPTH} deep", tok.pos + 1)
+            self.depth += 1
             node = self.conj()
+            self.depth -= 1
             close = self.peek()
             if close is None or close.kind != "RPAREN":
                 raise QuerySyntaxError("unbalanced '('", tok.pos + 1)

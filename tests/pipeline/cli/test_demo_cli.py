@@ -74,6 +74,7 @@ def test_demo_runs_end_to_end_and_again_without_duplicates(tmp_path: Path) -> No
     index = data / "archive" / "index.html"
     assert index.is_file()
     assert "Where to look" in first.stdout and str(index.name) in first.stdout
+    assert first.stdout.splitlines()[-1] == "trendwatch --config demo/trendwatch.toml serve"
 
     # every mail is a proper multipart/alternative digest with content this week: one
     # section per watchlist of its subscriber, each with this week's articles that match

@@ -114,7 +114,7 @@ def stored_edition(settings, key: str):
     with Store(settings.db_path) as store:
         row = store.edition(key)
     assert row is not None, key
-    return edition_from_json(row["data"])
+    return edition_from_json(row.data)
 
 
 def sent_to(report: digest_job.DigestReport) -> list[str]:

@@ -33,6 +33,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -45,7 +46,7 @@ from pipeline.digest import job as digest_job
 from pipeline.digest.editions import audiences, period_ending
 from pipeline.digest.retry import retry_after
 from pipeline.process import job as process_job
-from pipeline.store import Store
+from pipeline.store import DeliveryRow, Store
 from smtp_support import FaultyRecorder, free_port, message_ids_by_recipient
 from tests_support import child_env
 
@@ -150,8 +151,8 @@ def expected_ids(settings, now: datetime) -> dict[str, str]:
     return {e: make_message_id(k, DOMAIN) for e, k in delivery_keys(settings, now).items()}
 
 
-def rows_by_subscriber(store: Store) -> dict[str, dict]:
-    return {d["subscriber"]: d for d in store.deliveries()}
+def rows_by_subscriber(store: Store) -> dict[str, DeliveryRow]:
+    return {d.subscriber: d for d in store.deliveries()}
 
 
 def assert_each_got_one(handler: FaultyRecorder, settings, now: datetime = NOW) -> None:
@@ -198,30 +199,36 @@ def test_4xx_keeps_deliveries_pending_and_the_next_run_sends_them_once(
         rows = rows_by_subscriber(store)
         code = "450" if stage == "RCPT" else "451"
         for e in refused:
-            assert rows[e]["status"] == "pending" and rows[e]["attempts"] == 1
-            assert code in rows[e]["last_error"]
+            assert rows[e].status == "pending" and rows[e].attempts == 1
+            assert code in rows[e].last_error
             # retried with back-off: not before next_attempt (5 minutes after attempt 1)
-            due = datetime.fromisoformat(rows[e]["next_attempt"])
+            due = rows[e].next_attempt
             assert due == NOW + retry_after(1) == NOW + timedelta(minutes=5)
         # `trendwatch status` lists them as retrying, with the next attempt
         problems = [p for e in status_data(settings, store, NOW)["editions"] for p in e["problems"]]
         assert sorted(p["subscriber"] for p in problems) == sorted(refused)
         assert all(p["status"] == "retrying" and code in p["last_error"] for p in problems)
-        assert {p["next_attempt"] for p in problems} == {rows[refused[0]]["next_attempt"]}
+        assert {p["next_attempt"] for p in problems} == {rows[refused[0]].next_attempt.isoformat()}
         # one connection for the whole batch: a 4xx reply does not cost the connection
         assert handler.connections_seen == 1
 
         # a run at the same moment leaves them alone ...
         early = digest_job.digest(settings, store, now=NOW)
         assert early.sent == [] and recipients(early.deferred) == refused
+        # said in the instance's time zone, to the minute (5 minutes after NOW)
+        local = (NOW + timedelta(minutes=5)).astimezone(ZoneInfo("Europe/Amsterdam"))
+        assert all(
+            line.endswith(f": retry after {local:%Y-%m-%d %H:%M} (Europe/Amsterdam)")
+            for line in early.deferred
+        )
         # ... the next run after the back-off sends exactly those
         later = NOW + timedelta(minutes=6)
         second = digest_job.digest(settings, store, now=later)
         assert recipients(second.sent) == refused and second.failed == []
         assert sorted(recipients(second.skipped)) == sorted(set(ORDER) - set(refused))
         rows = rows_by_subscriber(store)
-        assert all(rows[e]["attempts"] == 2 for e in refused)
-        assert all(r["status"] == "sent" and r["message_id"] for r in rows.values())
+        assert all(rows[e].attempts == 2 for e in refused)
+        assert all(r.status == "sent" and r.message_id for r in rows.values())
 
         # and a third run sends nothing at all
         third = digest_job.digest(settings, store, now=NOW + timedelta(hours=1))
@@ -239,12 +246,12 @@ def test_4xx_is_retried_with_backoff(make_settings, server, monkeypatch) -> None
         seed(settings, store)
         digest_job.digest(settings, store, now=NOW)
         row = rows_by_subscriber(store)[NL[0]]
-        assert row["status"] == "pending" and row["next_attempt"] is not None
+        assert row.status == "pending" and row.next_attempt is not None
         # a run before next_attempt leaves it alone ...
         assert NL[0] not in recipients(digest_job.digest(settings, store, now=NOW).sent)
         assert handler.data_seen == 6
         # ... a run after it sends it
-        later = datetime.fromisoformat(row["next_attempt"]) + timedelta(seconds=1)
+        later = row.next_attempt + timedelta(seconds=1)
         monkeypatch.setattr(delivery, "utcnow", lambda: later)
         assert recipients(digest_job.digest(settings, store, now=later).sent) == [NL[0]]
     assert_each_got_one(handler, settings)
@@ -260,9 +267,9 @@ def test_a_delivery_left_pending_is_not_lost_when_the_week_ends(make_settings, s
         seed(settings, store)
         digest_job.digest(settings, store, now=NOW)
         week48 = rows_by_subscriber(store)[NL[0]]
-        assert week48["status"] == "pending"
+        assert week48.status == "pending"
         digest_job.digest(settings, store, now=NOW + timedelta(days=7))  # the next weekly run
-        assert store.delivery(week48["id"])["status"] in ("sent", "failed")
+        assert store.delivery(week48.id).status in ("sent", "failed")
 
 
 # --- 5xx: recorded 'failed', never retried, reported by `trendwatch status` --------------
@@ -308,8 +315,8 @@ def test_5xx_for_one_recipient_is_recorded_failed_and_never_retried(
         assert recipients(first.failed) == [victim] and not first.ok
         assert recipients(first.sent) == [e for e in ORDER if e != victim]
         row = rows_by_subscriber(store)[victim]
-        assert row["status"] == "failed" and row["attempts"] == 1
-        assert reply in row["last_error"]  # the server's code and text are kept
+        assert row.status == "failed" and row.attempts == 1
+        assert reply in row.last_error  # the server's code and text are kept
         assert handler.connections_seen == 1  # the others went over the same connection
 
         # the server would accept it now; still, later runs never try it again
@@ -420,7 +427,7 @@ def test_server_goes_down_after_two_messages_then_comes_back(
         assert recipients(first.sent) == ORDER[:2]
         assert recipients(first.failed) == ORDER[2:]
         assert store.delivery_counts() == {"sent": 2, "pending": 4}
-        errors = [r["last_error"] for r in store.deliveries() if r["status"] == "pending"]
+        errors = [r.last_error for r in store.deliveries() if r.status == "pending"]
         if how == "silent drop":  # message 3 got its one retry on a new connection
             assert "(after reconnect)" in errors[0]
         else:
@@ -547,13 +554,13 @@ def test_cli_killed_while_the_server_holds_message_3(
     with Store(settings.db_path) as store:
         assert store.deliveries() == before
         rows = rows_by_subscriber(store)
-    assert {e: r["status"] for e, r in rows.items()} == dict.fromkeys(ORDER, "sent")
-    assert [rows[e]["attempts"] for e in ORDER] == [1, 1, 2, 1, 1, 1]
+    assert {e: r.status for e, r in rows.items()} == dict.fromkeys(ORDER, "sent")
+    assert [rows[e].attempts for e in ORDER] == [1, 1, 2, 1, 1, 1]
     ids = expected_ids(settings, now)
     got = message_ids_by_recipient(handler.received)
     assert sorted(got) == sorted(ORDER)  # none lost
     for e in ORDER:
-        assert set(got[e]) == {ids[e]} == {rows[e]["message_id"]}  # one Message-ID each
+        assert set(got[e]) == {ids[e]} == {rows[e].message_id}  # one Message-ID each
     copies = {e: len(got[e]) for e in ORDER}
     assert copies == {e: 2 if (e == ORDER[2] and server_stored_it) else 1 for e in ORDER}
 
@@ -652,9 +659,9 @@ def test_outbox_cli_killed_mid_batch(make_settings, tmp_path: Path, where: str) 
     assert seen == {e: [ids[e]] for e in ORDER}
     with Store(settings.db_path) as store:
         rows = rows_by_subscriber(store)
-    assert {e: r["status"] for e, r in rows.items()} == dict.fromkeys(ORDER, "sent")
+    assert {e: r.status for e, r in rows.items()} == dict.fromkeys(ORDER, "sent")
     # 'after write': found in the outbox and recorded, not claimed and written again
-    assert rows[ORDER[2]]["attempts"] == (1 if where == "after write" else 2)
+    assert rows[ORDER[2]].attempts == (1 if where == "after write" else 2)
 
 
 # --- two runs at once -------------------------------------------------------------------
@@ -715,8 +722,8 @@ def test_a_run_by_hand_sends_what_waits_for_a_retry_at_once_and_only_once(
         assert recipients(first.failed) == ORDER[2:]
         assert store.delivery_counts() == {"sent": 2, "pending": 4}
         waiting = ORDER[2:]
-        assert {rows_by_subscriber(store)[e]["next_attempt"] for e in waiting} == {
-            (NOW + timedelta(minutes=5)).isoformat()
+        assert {rows_by_subscriber(store)[e].next_attempt for e in waiting} == {
+            NOW + timedelta(minutes=5)
         }
 
         handler.down_after = None  # the outage is fixed
@@ -731,8 +738,8 @@ def test_a_run_by_hand_sends_what_waits_for_a_retry_at_once_and_only_once(
         assert recipients(by_hand.sent) == [e for e in waiting if e != victim]
         assert recipients(by_hand.failed) == [victim] and by_hand.deferred == []
         rows = rows_by_subscriber(store)
-        assert rows[victim]["status"] == "failed" and "550 5.1.1" in rows[victim]["last_error"]
-        assert all(rows[e]["attempts"] == 2 for e in waiting)
+        assert rows[victim].status == "failed" and "550 5.1.1" in rows[victim].last_error
+        assert all(rows[e].attempts == 2 for e in waiting)
 
         # again by hand, and the scheduler after the back-off: nothing more is sent
         again = digest_job.digest(settings, store, now=fixed, retry_now=True)

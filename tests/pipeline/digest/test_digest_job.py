@@ -206,10 +206,10 @@ def test_outbox_delivery_and_recovery_after_a_crash(make_settings) -> None:
         assert len(files) == 3 and len(report.sent) == 3
         # a run that died after writing one file but before recording it
         row = store.deliveries()[0]
-        store.db.execute("UPDATE deliveries SET status = 'sending' WHERE id = ?", [row["id"]])
+        store.db.execute("UPDATE deliveries SET status = 'sending' WHERE id = ?", [row.id])
         # ... and one that died before writing its file
         lost = store.deliveries()[1]
-        store.db.execute("UPDATE deliveries SET status = 'sending' WHERE id = ?", [lost["id"]])
+        store.db.execute("UPDATE deliveries SET status = 'sending' WHERE id = ?", [lost.id])
         transport_file = [f for f in files if "tom" in f.name]
         transport_file[0].unlink()
         store.db.conn.commit()
@@ -282,8 +282,8 @@ def test_smtp_delivery_interrupted_mid_send_is_sent_on_the_next_run(make_setting
         digest_job.digest(settings, store, now=NOW)
         assert len(recorder.received) == 3
         # a run that claimed tom's delivery and died before the server answered
-        tom = next(d for d in store.deliveries() if d["subscriber"] == "tom@example.nl")
-        store.db.execute("UPDATE deliveries SET status = 'sending' WHERE id = ?", [tom["id"]])
+        tom = next(d for d in store.deliveries() if d.subscriber == "tom@example.nl")
+        store.db.execute("UPDATE deliveries SET status = 'sending' WHERE id = ?", [tom.id])
         store.db.conn.commit()
         report = digest_job.digest(settings, store, now=NOW + timedelta(hours=1))
         assert [s.split(" -> ")[1] for s in report.sent] == ["tom@example.nl"]

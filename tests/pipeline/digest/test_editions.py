@@ -29,6 +29,8 @@ from pipeline.digest.editions import (
     teaser,
 )
 from pipeline.settings import Subscriber
+from pipeline.store import MatchedArticle
+from pipeline.store.values import typed_row
 
 AMS = ZoneInfo("Europe/Amsterdam")
 
@@ -256,7 +258,8 @@ def test_teaser_is_always_capped(text: str) -> None:
 # --- build_edition -------------------------------------------------------------------
 
 
-def row(n: int, **extra: Any) -> dict[str, Any]:
+def row(n: int, **extra: Any) -> MatchedArticle:
+    """A matched article as the store reads it from its SQL row (JSON and times as text)."""
     base = {
         "id": n,
         "title": f"Artikel {n} over thuiswerken",
@@ -268,7 +271,9 @@ def row(n: int, **extra: Any) -> dict[str, Any]:
         "terms": '["thuiswerken"]',
     }
     base.update(extra)
-    return base
+    unused = dict.fromkeys(("story_id", "duplicate_of", "entities", "keyphrases", "published"))
+    stored = {**unused, "fetched": base["date"], "language": "nl", "location": "title"}
+    return typed_row(MatchedArticle, {**stored, "snippet": "", **base})
 
 
 PERIOD = Period(
@@ -280,7 +285,7 @@ PERIOD = Period(
 BUILT = datetime(2026, 11, 30, 6, 0, 5, tzinfo=AMS)
 
 
-def build(audience: Audience, rows: dict[str, Sequence[dict[str, Any]]], **kw: Any) -> Edition:
+def build(audience: Audience, rows: dict[str, Sequence[MatchedArticle]], **kw: Any) -> Edition:
     kw.setdefault("title", "Trendwatch Werk en Leven")
     kw.setdefault("timezone", "Europe/Amsterdam")
     kw.setdefault(
@@ -320,7 +325,7 @@ def test_sections_follow_the_subscribers_watchlist_order() -> None:
 def test_rows_are_asked_per_watchlist_in_order() -> None:
     asked: list[str] = []
 
-    def rows_for(name: str) -> list[dict[str, Any]]:
+    def rows_for(name: str) -> list[MatchedArticle]:
         asked.append(name)
         return []
 
@@ -346,7 +351,7 @@ def test_quota_keeps_the_first_rows_and_counts_the_rest() -> None:
     ed = build(AUD, {"thuiswerken": rows})
     section = ed.sections[1]
     assert SECTION_QUOTA == 5
-    assert [i.title for i in section.items] == [r["title"] for r in rows[:5]]
+    assert [i.title for i in section.items] == [r.title for r in rows[:5]]
     assert section.more == 3
     assert ed.item_count == 8
 
@@ -515,7 +520,7 @@ THREE = Audience("nl", ("ontslag", "thuiswerken", "verzuim"), ("anne@example.nl"
 TITLES = {"ontslag": "Ontslag", "thuiswerken": "Thuiswerken", "verzuim": "Verzuim en burn-out"}
 
 
-def story(n: int, story_id: int | None) -> dict[str, Any]:
+def story(n: int, story_id: int | None) -> MatchedArticle:
     return row(n, story_id=story_id, title=f"Verhaal {n}")
 
 

@@ -23,16 +23,16 @@ def test_saving_the_same_entries_twice_adds_no_rows(store: Store) -> None:
 def test_changed_entry_is_updated_and_reprocessed_but_keeps_first_seen(store: Store) -> None:
     sid = source_id(store)
     store.save_entries(sid, [entry(1)], NOW)
-    ids = [r["id"] for r in store.articles_to_process()]
+    ids = [r.id for r in store.articles_to_process()]
     store.save_matches([], processed_ids=ids, now=NOW)
     assert store.articles_to_process() == []
     later = NOW + timedelta(hours=2)
     result = store.save_entries(sid, [entry(1, title="Artikel 1 (bijgewerkt)")], later)
     assert result.updated == 1
     [row] = store.articles_to_process()
-    assert row["title"] == "Artikel 1 (bijgewerkt)"
-    assert row["fetched"] == NOW.isoformat()
-    assert row["updated"] == later.isoformat()
+    assert row.title == "Artikel 1 (bijgewerkt)"
+    assert row.fetched == NOW
+    assert row.updated == later
 
 
 def test_a_failed_transaction_leaves_nothing_behind(store: Store) -> None:

@@ -267,7 +267,9 @@ def test_an_old_database_is_backed_up_before_it_is_migrated(
         columns = {c[1] for c in conn.execute("PRAGMA table_info(sources)")}
     assert ("stories" in tables) == (old >= 2)
     assert ("config_url" in columns) == (old >= 3)  # the copy is from before the migration
-    assert "cluster_stories" not in tables  # added by v4
+    assert ("cluster_stories" in tables) == (old >= 4)
+    assert ("article_search" in tables) == (old >= 5)
+    assert ("subscribers" in tables) == (old >= 6)
     # the store can open the backup, and migrates a copy of it in turn
     restored = tmp_path / "restored" / "trendwatch.db"
     restored.parent.mkdir()

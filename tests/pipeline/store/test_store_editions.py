@@ -29,9 +29,9 @@ def test_edition_key_is_unique_and_delivery_claimed_once(store: Store) -> None:
     assert store.add_edition({**row, "title": "other"}) == first
     assert len(store.editions()) == 1
     d = store.ensure_delivery(first, "a@example.org", NOW)
-    assert store.ensure_delivery(first, "a@example.org", NOW)["id"] == d["id"]
-    assert store.claim_delivery(d["id"], "outbox", "<m@x>") is True
-    assert store.claim_delivery(d["id"], "outbox", "<m@x>") is False  # second runner loses
-    store.finish_delivery(d["id"], "sent", NOW)
-    assert store.delivery(d["id"])["status"] == "sent"
+    assert store.ensure_delivery(first, "a@example.org", NOW).id == d.id
+    assert store.claim_delivery(d.id, "outbox", "<m@x>") is True
+    assert store.claim_delivery(d.id, "outbox", "<m@x>") is False  # second runner loses
+    store.finish_delivery(d.id, "sent", NOW)
+    assert store.delivery(d.id).status == "sent"
     assert store.delivery_counts() == {"sent": 1}

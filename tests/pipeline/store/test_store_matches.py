@@ -12,9 +12,9 @@ def test_changed_watchlist_query_drops_old_matches(store: Store) -> None:
     store.sync_watchlists([Wl("w", "W", "artikel")])
     [row] = store.articles_to_process()
     store.save_matches(
-        [(row["id"], "w", {"terms": ["Artikel"], "location": "title", "snippet": ""})],
-        processed_ids=[row["id"]],
-        progress={"w": row["id"]},
+        [(row.id, "w", {"terms": ["Artikel"], "location": "title", "snippet": ""})],
+        processed_ids=[row.id],
+        progress={"w": row.id},
         now=NOW,
     )
     assert store.match_count() == 1
