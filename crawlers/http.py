@@ -63,7 +63,7 @@ class HttpOptions:
     connect_timeout: float = 10.0
     read_timeout: float = 10.0  # longest silence between two reads (capped at ``timeout``)
     max_bytes: int = DEFAULT_MAX_BYTES  # decoded body size cap
-    max_connections: int = 32  # global: fetches in flight at once, and the pool size
+    max_connections: int = 64  # global: fetches in flight at once, and the pool size
     per_host: int = 2  # fetches in flight per host
     per_host_delay: float = 0.0  # least seconds between request starts to one host
     throttle: AutoThrottle = field(default_factory=AutoThrottle)  # the delay above it

@@ -118,7 +118,7 @@ class CrawlSettings:
     timeout: float = 20.0  # seconds for one fetch, redirects and body included
     max_bytes: int = DEFAULT_MAX_BYTES  # decoded body size cap
     user_agent: str | None = None  # None: trendwatch's own
-    concurrency: int = 32  # sources (and connections) in flight at once
+    concurrency: int = 64  # sources (and connections) in flight at once
 
 
 @dataclass(frozen=True)
