@@ -8,20 +8,18 @@ Delays are measured on fake clocks; no test depends on how fast the machine is."
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
 import pytest
 from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
+from werkzeug import Response
 
 from crawl_support import FakeTime, run_with_client, until
 from crawlers.http import CrawlClient, HttpOptions, fetch
 from crawlers.limits import HostLimiter, HostPaused
 from crawlers.robots import RobotsCache
+from host_counter import PerHost
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -144,28 +142,8 @@ def test_retry_after_pauses_the_host_until_then() -> None:
 # --- against real servers --------------------------------------------------------------
 
 
-class PerHost:
-    """The server's count of requests in flight per Host header, and each one's peak."""
-
-    def __init__(self) -> None:
-        self.now: Counter[str] = Counter()
-        self.peak: Counter[str] = Counter()
-        self._lock = threading.Lock()
-
-    def handler(self, request: Request) -> Response:
-        with self._lock:
-            self.now[request.host] += 1
-            self.peak[request.host] = max(self.peak[request.host], self.now[request.host])
-        try:
-            time.sleep(0.02)  # long enough for requests to overlap, if they were let
-            return Response("ok")
-        finally:
-            with self._lock:
-                self.now[request.host] -= 1
-
-
 def test_the_server_never_sees_more_than_per_host_at_once(server: HTTPServer) -> None:
-    counter = PerHost()
+    counter = PerHost(lambda _: Response("ok"))
     server.expect_request("/page").respond_with_handler(counter.handler)
     ip = server.url_for("/page")
     urls = [ip, ip.replace("127.0.0.1", "localhost")] * 12  # two hosts, one server

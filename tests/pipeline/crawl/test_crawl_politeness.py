@@ -4,15 +4,13 @@ that holds off every source of its host. Only counts and orders are asserted."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import Counter
 from collections.abc import Iterator
 
 import pytest
 from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
+from werkzeug import Response
 
+from host_counter import PerHost
 from pipeline.crawl import job as crawl_job
 from pipeline.store import Store
 
@@ -36,26 +34,6 @@ def config(sources: dict[str, str], crawl: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-class PerHost:
-    """The server's count of requests in flight per Host header, and each one's peak."""
-
-    def __init__(self) -> None:
-        self.now: Counter[str] = Counter()
-        self.peak: Counter[str] = Counter()
-        self._lock = threading.Lock()
-
-    def handler(self, request: Request) -> Response:
-        with self._lock:
-            self.now[request.host] += 1
-            self.peak[request.host] = max(self.peak[request.host], self.now[request.host])
-        try:
-            time.sleep(0.02)  # long enough for requests to overlap, if they were let
-            return Response(feed(request.path.strip("/")), content_type=RSS)
-        finally:
-            with self._lock:
-                self.now[request.host] -= 1
-
-
 @pytest.fixture
 def site(threaded_server: HTTPServer) -> Iterator[HTTPServer]:
     threaded_server.clear()
@@ -66,7 +44,7 @@ def site(threaded_server: HTTPServer) -> Iterator[HTTPServer]:
 def test_default_settings_never_put_more_than_per_host_in_flight_to_a_host(
     site: HTTPServer, make_settings
 ) -> None:
-    counter = PerHost()
+    counter = PerHost(lambda r: Response(feed(r.path.strip("/")), content_type=RSS))
     names = [f"f{i:02d}" for i in range(16)]
     for name in names:
         site.expect_request(f"/{name}").respond_with_handler(counter.handler)
