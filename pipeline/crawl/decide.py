@@ -316,6 +316,19 @@ def spread_overdue(
 # --- the order of a crawl -----------------------------------------------------------
 
 
+def spread_width(concurrency: int, per_host_delay: float, hosts: Sequence[str]) -> int:
+    """How many hosts take turns in :func:`spread_hosts`.
+
+    With the adaptive delay alone (``per_host_delay`` 0) a host may be asked again about
+    one answer later, which is when its next source comes ``concurrency`` places on.
+    A fixed floor under the delay (say a second) is longer than that: a source that
+    waits for its host holds one of the crawl's places meanwhile, so a host's sources
+    are then spread as far apart as the hosts allow (every host takes turns)."""
+    if per_host_delay <= 0:
+        return max(1, concurrency)
+    return max(1, concurrency, len(set(hosts)))
+
+
 def spread_hosts(hosts: Sequence[str], width: int) -> list[int]:
     """The order to crawl sources in, as indexes into ``hosts`` (each source's host, in
     the order the sources are listed).

@@ -153,7 +153,8 @@ async def crawl_async(
     if not rows:
         return []
     hosts = [(urlsplit(r.url).hostname or "").lower() for r in rows]
-    rows = [rows[i] for i in decide.spread_hosts(hosts, settings.crawl.concurrency)]
+    width = decide.spread_width(settings.crawl.concurrency, settings.crawl.per_host_delay, hosts)
+    rows = [rows[i] for i in decide.spread_hosts(hosts, width)]
     feeds = sum(r.type != "blog" for r in rows)
     workers = max(1, min(os.cpu_count() or 1, MAX_POOL_WORKERS))
     pool: ParsingPool | AdaptiveParser | None = None

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipeline.crawl.decide import jitter, spread_hosts, spread_overdue
+from pipeline.crawl.decide import jitter, spread_hosts, spread_overdue, spread_width
 
 NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
 
@@ -98,3 +98,14 @@ def test_spread_gap_between_a_hosts_sources() -> None:
     assert min(gaps) >= 2 and max(gaps) <= 33
     assert spread_hosts([], 32) == []
     assert spread_hosts(["a", "a", "a"], 32) == [0, 1, 2]  # one host: nothing to spread
+
+
+def test_a_fixed_per_host_delay_spreads_a_hosts_sources_over_every_host() -> None:
+    hosts = [f"h{i % 250}" for i in range(1000)]
+    assert spread_width(64, 0.0, hosts) == 64  # the adaptive delay: one wave apart
+    assert spread_width(64, 1.0, hosts) == 250  # a fixed second: as far as can be
+    assert spread_width(64, 1.0, ["a", "b"]) == 64
+    assert spread_width(0, 0.0, []) == 1
+    order = spread_hosts(hosts, spread_width(64, 1.0, hosts))
+    first = order.index(0)  # h0's first source
+    assert order.index(250) - first == 250  # its next one, after every other host's
