@@ -82,5 +82,5 @@ def test_one_save_mixes_new_changed_and_repeated_entries(store: Store) -> None:
     assert store.article_count() == 4
     again = store.save_entries(sid, [entry(3, title="Artikel 3 (anders)"), entry(3)], later)
     assert (again.new, again.updated, again.unchanged) == (0, 2, 0)  # changed, and back
-    [row] = [r for r in store.articles_to_process() if r["identity"] == entry(3).identity]
-    assert row["title"] == entry(3).title
+    [row] = [r for r in store.articles_to_process() if r.url == entry(3).url]
+    assert row.title == entry(3).title
