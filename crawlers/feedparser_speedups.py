@@ -27,6 +27,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
+import feedparser
 import feedparser.mixin
 from feedparser.util import FeedParserDict
 
@@ -91,16 +92,25 @@ def _cached(function: Callable[..., str]) -> Callable[..., str]:
     return functools.lru_cache(maxsize=URI_CACHE)(function)
 
 
-def install() -> None:
-    """Use the faster paths (idempotent)."""
+# the feedparser releases whose internals these paths were checked against; on any other
+# release feedparser's own functions stay (slower, never wrong)
+TESTED_RELEASES = ("6.0.",)
+
+
+def install() -> bool:
+    """Use the faster paths (idempotent) if this feedparser is one they were checked
+    against; whether they are in use."""
     if installed():
-        return
+        return True
+    if not str(getattr(feedparser, "__version__", "")).startswith(TESTED_RELEASES):
+        return False
     feedparser.mixin.make_safe_absolute_uri = _cached(_ORIGINAL["make_safe_absolute_uri"])
     feedparser.mixin._urljoin = _cached(_ORIGINAL["_urljoin"])
     feedparser.mixin.copy = _COPY  # type: ignore[assignment]
     FeedParserDict.__getitem__ = _getitem  # type: ignore[method-assign]
     FeedParserDict.get = _get  # type: ignore[method-assign, assignment]
     FeedParserDict.__contains__ = _contains  # type: ignore[method-assign, assignment]
+    return True
 
 
 def uninstall() -> None:

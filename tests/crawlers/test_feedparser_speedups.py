@@ -142,3 +142,18 @@ def test_special_keys_answer_as_before(original: Callable[[], None]) -> None:
     fast, slow = _both(ask, original)
     assert fast == slow
     assert fast[:3] == ["t", True, "t"]
+
+
+def test_a_feedparser_release_they_were_not_checked_against_keeps_its_own_functions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    feedparser_speedups.uninstall()
+    try:
+        monkeypatch.setattr(feedparser, "__version__", "7.0.0")
+        assert feedparser_speedups.install() is False
+        assert not feedparser_speedups.installed()
+        monkeypatch.setattr(feedparser, "__version__", "6.0.14")
+        assert feedparser_speedups.install() is True
+    finally:
+        feedparser_speedups.install()
+    assert feedparser_speedups.installed()
