@@ -146,3 +146,43 @@ def test_detect_language(text, hint, expected) -> None:
 def test_detection_never_raises_on_odd_text() -> None:
     for text in ("🙂🙂🙂", "1234 5678", "a" * 50_000, "nl en nl en", "\x00\x01"):
         assert isinstance(detect_language(text, None), str)
+
+
+WALK_SAMPLES = [
+    *DUTCH,
+    *ENGLISH,
+    NL_TEXT,
+    EN_TEXT,
+    "",
+    " ",
+    "  two  spaces   between words  ",
+    "Der Arbeitgeber sucht dringend neue Mitarbeiter für die Pflege.",
+    "Les employeurs du secteur des soins cherchent du personnel, mais la pénurie persiste.",
+    "Работодатели ищут новых сотрудников. Het tekort wordt niet kleiner.",
+    "Één op de drie werknemers wil thuiswerken; “hybride” werken is de norm.\nNieuwe regel",
+    "KPN’S TOPMAN ZEGT DAT HET NETWERK KLAAR IS",
+]
+
+
+@pytest.mark.parametrize("text", WALK_SAMPLES)
+def test_word_walk_gives_the_libraries_exact_verdict(text: str) -> None:
+    from pipeline.process.analysis.language import WordWalk, _identifier
+
+    walk = WordWalk(_identifier())
+    for _ in range(2):  # the second time from the cache
+        assert walk.classify(text) == _identifier().classify(text)
+
+
+def test_word_walk_matches_the_library_on_generated_articles() -> None:
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
+    from nlp import generate  # the benchmark's articles: many distinct words
+
+    from pipeline.process.analysis.language import WordWalk, _identifier
+
+    walk = WordWalk(_identifier())
+    for article in generate(200):
+        text = f"{article['title']}. {article['text']}"[:1500]
+        assert walk.classify(text) == _identifier().classify(text)
