@@ -10,8 +10,8 @@ empty or mixed texts never raise.
 
 from __future__ import annotations
 
-import re
 import math
+import re
 from collections import Counter
 from functools import cache
 from itertools import islice
