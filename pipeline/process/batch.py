@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, partial
 
 from pipeline.process import dedup
 from pipeline.process.analysis.features import (
@@ -113,14 +113,22 @@ def _queries(watchlists: tuple[WatchlistSpec, ...]) -> tuple[CompiledQuery | Non
     return tuple(CompiledQuery(w.query) if w.query.strip() else None for w in watchlists)
 
 
+@cache
+def _lookup_keys(watchlists: tuple[WatchlistSpec, ...], lang: str) -> frozenset[str]:
+    """Every key the watchlists' queries look up in an article in ``lang``: the matcher
+    indexes only those (the entity rule reads the text, not the index)."""
+    return frozenset().union(*(q.lookup_keys(lang) for q in _queries(watchlists) if q))
+
+
 def analyse_articles(articles: Sequence[ArticleInput], config: WorkerConfig) -> list[Analysed]:
     from pipeline.process.analysis.analyse import analyse  # spaCy loads where the analysis runs
 
     features = analyse(articles, config.nlp)
     queries = _queries(config.watchlists)
+    wanted = partial(_lookup_keys, config.watchlists)
     out = []
     for article, feats in zip(articles, features, strict=True):
-        doc = MatchDoc.build(article.title, article.text, article.url, feats.lang)
+        doc = MatchDoc.build(article.title, article.text, article.url, feats.lang, wanted)
         matches = {}  # only the hits: less to send back from a worker process
         for w, q in zip(config.watchlists, queries, strict=True):
             why = match_watchlist(q, w, doc, feats)

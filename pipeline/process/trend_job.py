@@ -81,14 +81,11 @@ def week_trends(
     if store.has_articles_before(week_start - timedelta(weeks=HISTORY_WEEKS)):
         week_entities = {e for d in docs.get(week, []) for e in d["entities"]}
         seen = store.entity_seen_before(week_entities, week_start)
+    scoped = _by_scope(docs, watchlists)
     out = []
     for scope in [ALL, *watchlists]:
-
-        def in_scope(d: dict, scope: str = scope) -> bool:
-            return scope == ALL or scope in d["watchlists"]
-
-        current = [d for d in docs.get(week, []) if in_scope(d)]
-        history = {k: [d for d in docs.get(k, []) if in_scope(d)] for k in history_keys}
+        current = scoped[week][scope]
+        history = {k: scoped[k][scope] for k in history_keys}
         trends = _scope_trends(week, current, history, seen)
         for t in trends:
             if t["kind"] == "entity":
@@ -99,6 +96,24 @@ def week_trends(
                 t["label"] = t["term"]
         trends += _stories(store, current)
         out.append((scope, trends))
+    return out
+
+
+def _by_scope(
+    docs: dict[str, list[dict]], watchlists: list[str]
+) -> defaultdict[str, dict[str, list[dict]]]:
+    """Per week, per scope (``*`` and each watchlist): its documents in their order.
+    One pass over the documents, not one per scope."""
+    out: defaultdict[str, dict[str, list[dict]]] = defaultdict(
+        lambda: {scope: [] for scope in [ALL, *watchlists]}
+    )
+    for week, week_docs in docs.items():
+        scoped = out[week]
+        for d in week_docs:
+            scoped[ALL].append(d)
+            for name in dict.fromkeys(d["watchlists"]):
+                if name in scoped and name != ALL:
+                    scoped[name].append(d)
     return out
 
 

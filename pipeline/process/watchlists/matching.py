@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
@@ -123,8 +123,13 @@ def word_keys(text: str, lang: str) -> tuple[list[str], list[tuple[str, str]]]:
     return words, list(map(_key_cache(lang).__getitem__, words))
 
 
-def analyse(text: str, lang: str) -> Field:
+def analyse(text: str, lang: str, wanted: Collection[str] | None = None) -> Field:
+    """``text`` prepared for matching. With ``wanted`` (the keys the queries look up:
+    :meth:`CompiledQuery.lookup_keys`), :attr:`Field.positions` holds only those keys;
+    the queries find exactly what they would find in the full table."""
     words, keys = word_keys(text, lang)
+    if wanted is not None:
+        return Field(text, keys, _wanted_positions(keys, wanted))
     cache = _key_cache(lang)
     # the positions of each distinct word, then under its folded form and its lemma
     by_word: dict[str, list[int]] = {}
@@ -150,6 +155,26 @@ def analyse(text: str, lang: str) -> Field:
     return Field(text, keys, positions)
 
 
+def _wanted_positions(keys: list[tuple[str, str]], wanted: Collection[str]) -> dict[str, list[int]]:
+    """The ascending positions of the words whose folded form or lemma is in ``wanted``,
+    under that key: one pass, most words skipped after two set lookups."""
+    positions: dict[str, list[int]] = {}
+    for i, (folded, lem) in enumerate(keys):
+        if folded in wanted:
+            have = positions.get(folded)
+            if have is None:
+                positions[folded] = [i]
+            else:
+                have.append(i)
+        if lem != folded and lem in wanted:
+            have = positions.get(lem)
+            if have is None:
+                positions[lem] = [i]
+            else:
+                have.append(i)
+    return positions
+
+
 @dataclass(frozen=True)
 class MatchDoc:
     """An article prepared for matching against many queries."""
@@ -160,10 +185,20 @@ class MatchDoc:
     language: str
 
     @classmethod
-    def build(cls, title: str, body: str, url: str | None, language: str | None) -> MatchDoc:
+    def build(
+        cls,
+        title: str,
+        body: str,
+        url: str | None,
+        language: str | None,
+        wanted: Callable[[str], Collection[str]] | None = None,
+    ) -> MatchDoc:
+        """The article prepared for matching; ``wanted(lang)``, when given, is the keys
+        the queries to be matched look up (see :func:`analyse`)."""
         lang = (language or "").lower()
         host = (urlsplit(url).hostname or "") if url else ""
-        return cls(analyse(title, lang), analyse(body, lang), host.lower(), lang)
+        keys = wanted(lang) if wanted is not None else None
+        return cls(analyse(title, lang, keys), analyse(body, lang, keys), host.lower(), lang)
 
 
 @dataclass
@@ -192,7 +227,13 @@ class CompiledQuery:
     def __init__(self, query: str) -> None:
         self.query = query
         self.tree = parse_query(query)
-        self._eval = _compile(self.tree)
+        self._finders: list[_TermFinder] = []
+        self._eval = _compile(self.tree, self._finders)
+
+    def lookup_keys(self, lang: str) -> frozenset[str]:
+        """The keys this query looks up in a document in ``lang`` (folded forms and
+        lemmas of its terms' first words): all :meth:`match` reads of the positions."""
+        return frozenset(k for finder in self._finders for k in finder.first_keys(lang))
 
     def match(self, doc: MatchDoc) -> Explanation | None:
         hits: list[_Hit] = []
@@ -201,15 +242,17 @@ class CompiledQuery:
         return _explain(doc, hits)
 
 
-def _compile(node: Node) -> _Eval:
+def _compile(node: Node, finders: list[_TermFinder]) -> _Eval:
     """The query tree as nested closures: whether ``doc`` matches, collecting the hits
     that explain it in ``hits``. Each And/Or branch collects its own hits and only the
     branches that held explain the match; an And gives up at its first failing branch,
     an Or tries every branch."""
     if isinstance(node, Term):
-        return _TermFinder(node).find
+        finder = _TermFinder(node)
+        finders.append(finder)
+        return finder.find
     if isinstance(node, And):
-        branches = [_compile(n) for n in node.nodes]
+        branches = [_compile(n, finders) for n in node.nodes]
 
         def all_of(doc: MatchDoc, hits: list[_Hit]) -> bool:
             for branch in branches:
@@ -221,7 +264,7 @@ def _compile(node: Node) -> _Eval:
 
         return all_of
     if isinstance(node, Or):
-        branches = [_compile(n) for n in node.nodes]
+        branches = [_compile(n, finders) for n in node.nodes]
 
         def any_of(doc: MatchDoc, hits: list[_Hit]) -> bool:
             held = False
@@ -234,7 +277,7 @@ def _compile(node: Node) -> _Eval:
 
         return any_of
     if isinstance(node, Not):
-        inner = _compile(node.node)
+        inner = _compile(node.node, finders)
         return lambda doc, hits: not inner(doc, [])
     if isinstance(node, Site):
         domain, dotted = node.domain, "." + node.domain
@@ -263,13 +306,21 @@ class _TermFinder:
         self.names = ("title",) if term.in_title else ("title", "body")
         self._keys: dict[str, tuple[tuple[str, str], ...]] = {}  # language -> word keys
 
-    def find(self, doc: MatchDoc, hits: list[_Hit]) -> bool:
-        """Whether the term occurs; where it first occurs in each field goes to ``hits``
-        (an explanation shows the first occurrence of a term, title before body)."""
-        lang = doc.language
+    def _keys_in(self, lang: str) -> tuple[tuple[str, str], ...]:
         keys = self._keys.get(lang)
         if keys is None:
             keys = self._keys[lang] = tuple(_term_keys(w, lang) for w in self.term.words)
+        return keys
+
+    def first_keys(self, lang: str) -> tuple[str, ...]:
+        """The keys :meth:`find` looks up in the positions (its first word's)."""
+        keys = self._keys_in(lang)
+        return keys[0] if keys else ()
+
+    def find(self, doc: MatchDoc, hits: list[_Hit]) -> bool:
+        """Whether the term occurs; where it first occurs in each field goes to ``hits``
+        (an explanation shows the first occurrence of a term, title before body)."""
+        keys = self._keys_in(doc.language)
         n = len(keys)
         folded, lem = keys[0]
         text = self.text

@@ -595,3 +595,49 @@ def test_snippet_around_respects_width() -> None:
     assert piece.startswith("… ") and piece.endswith(" …")
     assert len(piece) <= 30 * 2 + 5 + 4
     assert set(piece.removeprefix("… ").removesuffix(" …").split()) == {"woord"}
+
+
+# --- documents indexed for the queries' keys only ------------------------------------
+
+KEYED_QUERIES = [
+    "medewerkers",
+    "medewerker thuiswerken",
+    '"nieuwe medewerkers" OR managers',
+    'werkgever -"hybride werken"',
+    'intitle:"nieuwe medewerkers"',
+    "(banen OR vacatures) -kinderen",
+    "manager AND (running | teams)",
+    "AI",
+    "kpn's",
+    "één",
+]
+KEYED_TEXTS = [
+    ("Nieuwe medewerkers gezocht", "De werkgevers willen meer banen en vacatures.", "nl"),
+    ("Medewerker wil thuiswerken", "Hybride werken is voor de werkgever een nieuw beleid.", "nl"),
+    (
+        "Managers running teams",
+        "The manager said AI is running the teams; KPN’s staff agree.",
+        "en",
+    ),
+    ("Één op de drie", "Kinderen en banen; de nieuwe medewerkers van KPN's winkels.", "nl"),
+    ("Ein Titel", "Die Medewerkers und Manager arbeiten.", "de"),
+    ("Sans langue", "medewerkers, managers en één ander", None),
+]
+
+
+@pytest.mark.parametrize(("title", "body", "lang"), KEYED_TEXTS)
+def test_documents_indexed_for_the_queries_keys_match_as_fully_indexed_ones(
+    title: str, body: str, lang: str | None
+) -> None:
+    queries = [CompiledQuery(q) for q in KEYED_QUERIES]
+
+    def wanted(code: str) -> frozenset[str]:
+        return frozenset().union(*(q.lookup_keys(code) for q in queries))
+
+    full = MatchDoc.build(title, body, "https://example.nl/a", lang)
+    keyed = MatchDoc.build(title, body, "https://example.nl/a", lang, wanted)
+    assert len(keyed.body.positions) < len(full.body.positions)
+    for q in queries:
+        expected = q.match(full)
+        assert q.match(keyed) == expected, q.query
+    assert any(q.match(full) for q in queries)

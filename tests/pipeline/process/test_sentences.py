@@ -31,3 +31,23 @@ def test_sentences_are_split_as_spacys_sentencizer_splits_them(lang: str) -> Non
         expected = [t.is_sent_start for t in theirs(text)]
         assert [t.is_sent_start for t in ours(text)] == expected, text
     assert len(list(ours(NL_TEXT).sents)) == 4
+
+
+def test_member_is_isin_for_hash_tables() -> None:
+    import numpy as np
+
+    from pipeline.process.analysis.components.hashes import member
+
+    rng = np.random.default_rng(5)
+    table = np.unique(rng.integers(0, 2**64 - 1, 40, dtype=np.uint64, endpoint=True))
+    values = np.concatenate(
+        [
+            rng.choice(table, 300),
+            rng.integers(0, 2**64 - 1, 300, dtype=np.uint64, endpoint=True),
+            np.array([0, 2**64 - 1, table[0], table[-1]], dtype=np.uint64),
+        ]
+    )
+    rng.shuffle(values)
+    assert member(values, table).tolist() == np.isin(values, table).tolist()
+    assert member(table, table).all()
+    assert not member(np.array([], dtype=np.uint64), table).size

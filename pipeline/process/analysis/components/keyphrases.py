@@ -9,7 +9,12 @@ from spacy.attrs import ENT_TYPE, IS_ALPHA, IS_STOP, LEMMA, LENGTH, LOWER
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from pipeline.process.analysis.components.hashes import folded_by_hash, hashes, lemma_or_lower
+from pipeline.process.analysis.components.hashes import (
+    folded_by_hash,
+    hashes,
+    lemma_or_lower,
+    member,
+)
 
 if not Doc.has_extension("keyphrases"):
     Doc.set_extension("keyphrases", default=())
@@ -48,7 +53,7 @@ class KeyphraseExtractor:
         alpha, stop, length, ent, low, lem = rows.T
         content = (alpha != 0) & (stop == 0) & (length > 2) & (ent == 0)
         if self.weak.size:
-            content &= ~np.isin(low, self.weak) & ~np.isin(lem, self.weak)
+            content &= ~member(low, self.weak) & ~member(lem, self.weak)
         at = np.flatnonzero(content)  # token index of each content word, in order
         words = folded_by_hash.lookup(lemma_or_lower(lem[at], low[at]).tolist(), doc.vocab.strings)
         chosen: list[str] = []

@@ -8,7 +8,7 @@ from spacy.attrs import IS_PUNCT, ORTH, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from pipeline.process.analysis.components.hashes import hashes
+from pipeline.process.analysis.components.hashes import hashes, member
 
 
 @Language.factory("trendwatch_sentences")
@@ -34,7 +34,7 @@ class SentenceSplitter:
         if not n:
             return doc
         orth, punct = doc.to_array([ORTH, IS_PUNCT]).T
-        final = np.isin(orth, self.final)
+        final = member(orth, self.final)
         word = (punct == 0) & ~final
         at = np.arange(n)
         # per token: the last final mark and the last word strictly before it
