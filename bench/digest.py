@@ -29,6 +29,11 @@ job (``digest_job.digest(..., dry_run=True)``), then, per run:
   at the same server: builds the editions from the stored articles, writes the archive
   pages and index, records and sends every delivery. Messages/s.
 
+With ``--profile FILE`` the first end-to-end run is profiled (cProfile; the stats are
+written to FILE and the 25 heaviest functions by cumulative time printed), e.g.::
+
+    python bench/digest.py --subscribers 1000 --runs 1 --profile /tmp/digest.prof
+
 Printed: each run's figures, the medians over ``--runs`` and the peak RSS of this
 process (rendering and sending only; the preparation ran in a child) and of the server.
 
@@ -44,8 +49,10 @@ Only 127.0.0.1 is contacted.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import multiprocessing
+import pstats
 import random
 import resource
 import shutil
@@ -327,16 +334,26 @@ def send_all(messages: list[tuple[str, EmailMessage]], port: int) -> tuple[float
     return time.perf_counter() - started, connections
 
 
-def end_to_end(workdir: Path, args: argparse.Namespace, port: int) -> dict[str, Any]:
+def end_to_end(
+    workdir: Path, args: argparse.Namespace, port: int, profile: Path | None = None
+) -> dict[str, Any]:
     settings = fresh_copy(
         workdir,
         "e2e",
         lambda d: config_text(d, args.e2e, args.audiences, port=port),
     )
+    profiler = cProfile.Profile() if profile is not None else None
     with Store(settings.db_path) as store:
         started = time.perf_counter()
+        if profiler is not None:
+            profiler.enable()
         report = digest_job.digest(settings, store, now=NOW)
+        if profiler is not None:
+            profiler.disable()
         seconds = time.perf_counter() - started
+    if profiler is not None and profile is not None:
+        profiler.dump_stats(profile)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
     assert report.ok, report.failed[:3]
     return {
         "seconds": seconds,
@@ -358,6 +375,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--e2e", type=int, default=1_000, help="subscribers; 0: skip")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workdir", type=Path, help="keep (and reuse) the store here")
+    parser.add_argument(
+        "--profile", type=Path, help="cProfile the first end-to-end run; stats to this file"
+    )
     args = parser.parse_args(argv)
     logging_quiet()
 
@@ -416,7 +436,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 if args.e2e:
                     before = server.count()[0]
-                    e2e = end_to_end(workdir, args, server.port)
+                    profile = args.profile if number == 1 else None
+                    e2e = end_to_end(workdir, args, server.port, profile)
                     arrived = server.count()[0] - before
                     assert arrived == e2e["sent"], f"server got {arrived} of {e2e['sent']}"
                     e2es.append(e2e["sent"] / e2e["seconds"])
