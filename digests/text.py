@@ -24,6 +24,10 @@ def clean_text(value: str | None) -> str:
     """Feed text as one tidy line: control characters dropped, whitespace collapsed."""
     if not value:
         return ""
+    if value.isprintable():
+        # no control, format, surrogate, private or unassigned character and no
+        # whitespace but the ASCII space: only the spaces to collapse (the common case)
+        return " ".join(value.split())
     chars = (" " if ch.isspace() else ch for ch in value if ch.isspace() or _printable(ch))
     return " ".join("".join(chars).split())
 
