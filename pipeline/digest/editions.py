@@ -137,8 +137,33 @@ class EditionData:
     members_for: Callable[[Iterable[int]], Sequence[StoryMember]]  # story members
     sent_before: dict[int, int] = field(default_factory=dict)  # story id -> size when sent
     trends: tuple[TrendItem, ...] = ()
-    # canonical articles of the period (any watchlist or none), for "Lees ook"
-    related_pool: Sequence[PeriodArticle] = ()
+    # canonical articles of the period (any watchlist or none), for "Lees ook"; as a
+    # RelatedPool when several editions of the period share it
+    related_pool: Sequence[PeriodArticle] | RelatedPool = ()
+
+
+class RelatedPool:
+    """The candidates for "Lees ook": a period's canonical articles grouped into
+    stories, each story found by its names and keyphrases. Made once per period and
+    shared by every edition of that period (:func:`related_pool`)."""
+
+    def __init__(self, rows: Sequence[PeriodArticle]) -> None:
+        self.groups: tuple[_Group[PeriodArticle], ...] = tuple(_stories(rows))
+        by_key: dict[str, list[int]] = {}
+        for position, group in enumerate(self.groups):
+            for key in group.keys:
+                by_key.setdefault(key, []).append(position)
+        self._by_key = by_key
+
+    def sharing(self, keys: Iterable[str]) -> list[_Group[PeriodArticle]]:
+        """The stories that share at least one of ``keys``, in the pool's order."""
+        positions = {p for key in keys for p in self._by_key.get(key, ())}
+        return [self.groups[p] for p in sorted(positions)]
+
+
+def related_pool(rows: Sequence[PeriodArticle] | RelatedPool) -> RelatedPool:
+    """``rows`` as a :class:`RelatedPool` (as it is when it already is one)."""
+    return rows if isinstance(rows, RelatedPool) else RelatedPool(rows)
 
 
 def build_edition(
@@ -201,7 +226,8 @@ def build_edition(
                 left.append(g)
         chosen[name] = (leads, refs, left)
     # "Lees ook" links to stories of the period that the e-mail does not show in full
-    pool = [g for g in _stories(data.related_pool) if g.key not in full]
+    pool = related_pool(data.related_pool)
+    shown = set(full)
     # the stories no quota took: in full in the first section that has them
     left_full: dict[str, list[_Matched]] = {}
     left_refs: dict[str, list[_Matched]] = {}
@@ -216,7 +242,8 @@ def build_edition(
     referred |= {g.key for refs in left_refs.values() for g in refs}
     items: dict[Any, DigestItem] = {}
     for key, (_, g) in full.items():
-        item = _item(g, members.get(g.story_id, []), pool)
+        others = [o for o in pool.sharing(g.keys) if o.key not in shown]
+        item = _item(g, members.get(g.story_id, []), others)
         items[key] = dataclasses.replace(item, anchor=_anchor(g)) if key in referred else item
 
     def references(groups: list[_Matched]) -> tuple[StoryRef, ...]:
@@ -328,7 +355,8 @@ def _item(
 
 def _related(group: _Matched, others: list[_Group[PeriodArticle]]) -> tuple[RelatedLink, ...]:
     """Other stories of this edition that share names (or two keyphrases) with this
-    one, most shared first."""
+    one, most shared first. ``others``: the candidates, in the pool's order (those that
+    share nothing may be left out)."""
     scored: dict[Any, tuple[int, _Group[PeriodArticle]]] = {}
     for other in others:
         if other.id == group.id or (other.story_id and other.story_id == group.story_id):

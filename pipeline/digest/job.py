@@ -20,15 +20,13 @@ from pipeline.digest.archive import write_archive_index, write_page
 from pipeline.digest.delivery import deliver
 from pipeline.digest.editions import (
     Audience,
-    EditionData,
     audiences,
     build_edition,
     edition_from_json,
     edition_to_json,
     period_ending,
-    sent_story_sizes,
-    trend_items,
 )
+from pipeline.digest.reads import EditionReads
 from pipeline.digest.secret import recipient
 from pipeline.schedule.decide import Decision, digest_due
 from pipeline.settings import Settings, Subscriber, show_duration
@@ -180,6 +178,7 @@ def _editions(
     to its moment there): the frozen one if it was built, else a new one built from the
     store (not yet stored)."""
     titles = {w.name: w.title for w in settings.watchlists}
+    reads = EditionReads(store)  # what several audiences share is read once
     for audience in digest_audiences(settings):
         if at is not None and audience.slug not in at:
             continue
@@ -189,26 +188,14 @@ def _editions(
         if row is not None:
             yield audience, edition_from_json(row.data), row
             continue
-        week = f"{period.year}-W{period.week:02d}"
         earlier = [edition_from_json(r.data) for r in store.editions_for(audience.slug, iso(now))]
-        trends = trend_items(
-            store.trends(week, "*"),
-            {name: store.trends(week, name) for name in audience.watchlists},
-        )
-        data = EditionData(
-            rows_for=lambda name, p=period: store.matched_articles(name, p.start, p.end),
-            members_for=store.story_members,
-            sent_before=sent_story_sizes(earlier),
-            trends=trends,
-            related_pool=store.period_articles(period.start, period.end),
-        )
         edition = build_edition(
             audience,
             period,
             title=settings.digest_title,
             timezone=tz,
             watchlist_titles=titles,
-            data=data,
+            data=reads.edition_data(audience, period, earlier),
             built_at=now,
             base_url=settings.base_url,
         )
