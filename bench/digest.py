@@ -82,7 +82,8 @@ from digests.render import render_edition  # noqa: E402
 from pipeline import jsonl  # noqa: E402
 from pipeline.digest import job as digest_job  # noqa: E402
 from pipeline.digest import secret as digest_secret  # noqa: E402
-from pipeline.digest.editions import audiences, edition_from_json, period_ending  # noqa: E402
+from pipeline.digest.editions import audiences, period_ending  # noqa: E402
+from pipeline.digest.frozen import edition_from_json  # noqa: E402
 from pipeline.process import job as process_job  # noqa: E402
 from pipeline.settings import Settings, load_settings  # noqa: E402
 from pipeline.store import Store  # noqa: E402

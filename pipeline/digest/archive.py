@@ -8,7 +8,7 @@ from collections import Counter
 from digests.archive import archive_entry, write_edition_page, write_indexes
 from digests.model import Edition
 from digests.render import render_web_page
-from pipeline.digest.editions import edition_from_json
+from pipeline.digest.frozen import edition_from_json
 from pipeline.settings import Settings
 from pipeline.store import Store
 

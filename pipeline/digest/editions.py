@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import re
-import types
-import typing
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -115,7 +111,7 @@ def period_ending(now: datetime, timezone: str, length: timedelta = DEFAULT_PERI
 
 def teaser(text: str, max_sentences: int = 3, max_chars: int = TEASER_CHARS) -> str:
     """The first two or three sentences of a plain text, cut at a word near max_chars."""
-    flat = " ".join(text.split())
+    flat = " ".join(_head(text, max_chars).split())
     sentences = _SENTENCE_END.split(flat)
     out = ""
     for s in sentences[:max_sentences]:
@@ -127,6 +123,20 @@ def teaser(text: str, max_sentences: int = 3, max_chars: int = TEASER_CHARS) -> 
         cut = out.rfind(" ", 0, max_chars)
         out = out[: cut if cut > 0 else max_chars].rstrip(",;:") + " …"
     return out
+
+
+def _head(text: str, max_chars: int) -> str:
+    """The start of ``text`` that decides its teaser: what follows the first word that
+    starts after ``max_chars + 1`` characters of the flattened text (the teaser's cut,
+    and the character after a sentence end that tells it is one) changes nothing. The
+    whole text when it is short, or when no such word is found in the first part."""
+    size = 4 * (max_chars + 2)
+    if len(text) <= size:
+        return text
+    head = text[:size]
+    # the flattened head's last word may be cut short; safe when it starts late enough
+    flat = " ".join(head.split())
+    return head if flat.rfind(" ") > max_chars + 2 else text
 
 
 @dataclass(frozen=True)
@@ -176,7 +186,7 @@ def build_edition(
     data: EditionData,
     built_at: datetime,
     base_url: str | None = None,
-    quota: int = SECTION_QUOTA,
+    quota: int | Mapping[str, int] = SECTION_QUOTA,
 ) -> Edition:
     """Assemble an edition. Per watchlist, matched articles are grouped into stories;
     each story is shown once, led by its canonical article, with the other sources that
@@ -195,7 +205,10 @@ def build_edition(
     the period; the e-mail shows the quota. They follow the same rule: a story is shown
     in full once in the edition. One that makes a quota somewhere stays in full there
     (the others refer to it, also from an earlier section); one that makes no quota is
-    shown in full in the first section that has it, and referred to from later ones."""
+    shown in full in the first section that has it, and referred to from later ones.
+
+    ``quota`` is one for every section, or per watchlist (:mod:`pipeline.digest.fit`
+    lowers some to keep the e-mail under the size at which mail programs clip it)."""
     rows = {name: list(data.rows_for(name)) for name in audience.watchlists}
     groups = {name: _stories(rs) for name, rs in rows.items()}
     story_ids = {g.story_id for gs in groups.values() for g in gs if g.story_id is not None}
@@ -216,10 +229,11 @@ def build_edition(
         leads: list[_Matched] = []
         refs: list[_Matched] = []
         left: list[_Matched] = []  # left out by the quota: "+N more"
+        places = quota if isinstance(quota, int) else quota.get(name, SECTION_QUOTA)
         for g in fresh:
             if g.key in full:
                 refs.append(g)
-            elif len(leads) < quota:
+            elif len(leads) < places:
                 leads.append(g)
                 full[g.key] = (name, g)
             else:
@@ -428,47 +442,3 @@ def sent_story_sizes(editions: Iterable[Edition]) -> dict[int, int]:
                 if item.story_id is not None:
                     sizes[item.story_id] = max(sizes.get(item.story_id, 0), item.story_size)
     return sizes
-
-
-# --- freezing an edition in the store --------------------------------------------
-
-
-def edition_to_json(edition: Edition) -> str:
-    return json.dumps(asdict(edition), default=_default, ensure_ascii=False, sort_keys=True)
-
-
-def edition_from_json(text: str) -> Edition:
-    """The frozen edition; fields added since it was stored take their defaults."""
-    return _decode(Edition, json.loads(text))
-
-
-def _decode(tp: Any, value: Any) -> Any:
-    origin = typing.get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
-        if value is None:
-            return None
-        (inner,) = [a for a in typing.get_args(tp) if a is not type(None)]
-        return _decode(inner, value)
-    if origin is tuple:
-        inner = typing.get_args(tp)[0]
-        return tuple(_decode(inner, v) for v in value)
-    if dataclasses.is_dataclass(tp):
-        hints = _hints(tp)
-        known = {f.name for f in dataclasses.fields(tp)}
-        return tp(**{k: _decode(hints[k], v) for k, v in value.items() if k in known})
-    if tp is datetime:
-        return datetime.fromisoformat(value)
-    if tp is float and isinstance(value, int):
-        return float(value)
-    return value
-
-
-@cache
-def _hints(tp: type) -> dict[str, Any]:
-    return typing.get_type_hints(tp)
-
-
-def _default(value: object) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(type(value))

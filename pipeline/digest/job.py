@@ -22,10 +22,9 @@ from pipeline.digest.editions import (
     Audience,
     audiences,
     build_edition,
-    edition_from_json,
-    edition_to_json,
     period_ending,
 )
+from pipeline.digest.frozen import edition_from_json, edition_to_json
 from pipeline.digest.reads import EditionReads
 from pipeline.digest.secret import recipient
 from pipeline.schedule.decide import Decision, digest_due
