@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from crawlers.entries import Entry
+from pipeline.digest import fit
 from pipeline.digest import job as digest_job
 from pipeline.process import job as process_job
 from pipeline.store import Store
@@ -232,3 +233,34 @@ def strip_kept_stories(db: Path) -> None:
             conn.execute("UPDATE editions SET data = ? WHERE key = ?", [json.dumps(edition), key])
     finally:
         conn.close()
+
+
+def test_a_mail_that_would_be_clipped_shows_fewer_stories_and_links_to_the_rest(
+    make_settings, monkeypatch, tmp_path: Path
+) -> None:
+    """Mail programs clip a long HTML part (Gmail over about 102 KB), footer and
+    unsubscribe link included: the job shows fewer stories in full until it fits, and
+    links to the others on the archive page, which shows them all."""
+    monkeypatch.setenv("TW_TEST_SECRET", SECRET)
+    settings = make_settings(CONFIG)
+    with Store(settings.db_path) as store:
+        store.sync_sources(settings.sources, NOW)
+        store.save_entries(store.sources()[0].id, entries(), NOW)
+        process_job.process(settings, store, now=NOW)
+        html_path, _ = digest_job.preview(settings, store, "sanne@example.nl", tmp_path, now=NOW)
+        full_size = len(html_path.read_bytes())  # the top 5, as the quota has it
+        # a limit the top 5 does not fit under
+        monkeypatch.setattr(fit, "MAIL_HTML_LIMIT", full_size - 1 + fit.PERSONAL_MARGIN)
+        report = digest_job.digest(settings, store, now=NOW)
+    assert report.ok and len(report.sent) == 1
+    html, text = mail_parts(settings)
+    assert len(html.encode("utf-8")) <= full_size - 1
+    mail = section(html)
+    assert mail.titles == SHOWN[:4]
+    href = f"{BASE}/archive/{PAGE}#s-thuiswerken"
+    assert mail.more == [("+4 meer in het archief", href)]
+    assert f"{BASE}/unsubscribe/" in html  # the footer is all there
+    lines = text.splitlines()
+    assert lines[lines.index("+4 meer in het archief:") + 1] == href
+    archive = section((settings.archive_dir / PAGE).read_text("utf-8"))
+    assert archive.titles == SHOWN + LEFT_OUT
