@@ -39,7 +39,9 @@ __all__ = [
     "web_url",
 ]
 
-_RENDERERS = IdentityCache(8)  # the renderers of the last few editions
+# the renderers of a run's editions: the digest job renders each one's mail to measure
+# it while building, and again for its readers after all are built
+_RENDERERS = IdentityCache(256)
 
 
 def render_edition(

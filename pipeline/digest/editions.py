@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
+from digests.cache import IdentityCache
 from digests.model import (
     DigestItem,
     DigestSection,
@@ -209,8 +210,7 @@ def build_edition(
 
     ``quota`` is one for every section, or per watchlist (:mod:`pipeline.digest.fit`
     lowers some to keep the e-mail under the size at which mail programs clip it)."""
-    rows = {name: list(data.rows_for(name)) for name in audience.watchlists}
-    groups = {name: _stories(rs) for name, rs in rows.items()}
+    groups = {name: _stories_of(data.rows_for(name)) for name in audience.watchlists}
     story_ids = {g.story_id for gs in groups.values() for g in gs if g.story_id is not None}
     members: dict[int | None, list[StoryMember]] = {}
     for m in data.members_for(story_ids) if story_ids else ():
@@ -322,6 +322,17 @@ _Matched = _Group[MatchedArticle]
 def _anchor(group: _Group[Any]) -> str:
     """The name of a story in its edition, for references to it ("story-12")."""
     return f"story-{group.story_id}" if group.story_id is not None else f"article-{group.id}"
+
+
+_GROUPS = IdentityCache(256)  # the stories of rows given as a tuple (not to change)
+
+
+def _stories_of(rows: Sequence[ArticleT]) -> list[_Group[ArticleT]]:
+    """:func:`_stories`, made once for rows that are a tuple (several editions of a run
+    share a watchlist's rows, :class:`pipeline.digest.reads.EditionReads`)."""
+    if isinstance(rows, tuple):
+        return _GROUPS.get(rows, None, lambda: _stories(rows))
+    return _stories(list(rows))
 
 
 def _stories(rows: Sequence[ArticleT]) -> list[_Group[ArticleT]]:

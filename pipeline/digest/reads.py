@@ -33,16 +33,18 @@ class EditionReads:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._matched: dict[tuple[str, datetime, datetime], list[MatchedArticle]] = {}
+        self._matched: dict[tuple[str, datetime, datetime], tuple[MatchedArticle, ...]] = {}
         self._members: dict[int, list[StoryMember]] = {}
         self._pools: dict[tuple[datetime, datetime], RelatedPool] = {}
         self._trends: dict[tuple[str, str], list[dict[str, Any]]] = {}
 
-    def matched(self, watchlist: str, period: Period) -> list[MatchedArticle]:
-        """``watchlist``'s matched articles of ``period`` (see ``Store.matched_articles``)."""
+    def matched(self, watchlist: str, period: Period) -> tuple[MatchedArticle, ...]:
+        """``watchlist``'s matched articles of ``period`` (see ``Store.matched_articles``),
+        a tuple: the editions that share them share their stories too."""
         key = (watchlist, period.start, period.end)
         if key not in self._matched:
-            self._matched[key] = self.store.matched_articles(watchlist, period.start, period.end)
+            rows = self.store.matched_articles(watchlist, period.start, period.end)
+            self._matched[key] = tuple(rows)
         return self._matched[key]
 
     def members(self, story_ids: Iterable[int]) -> list[StoryMember]:
