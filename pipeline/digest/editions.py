@@ -13,10 +13,9 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from digests.cache import IdentityCache
 from digests.model import (
     DigestItem,
     DigestSection,
@@ -26,12 +25,19 @@ from digests.model import (
     StoryRef,
     TrendItem,
 )
+from pipeline.digest.stories import (
+    Matched,
+    RelatedPool,
+    anchor,
+    related,
+    related_pool,
+    stories_of,
+)
 from pipeline.store import MatchedArticle, PeriodArticle, StoryMember
 
 DEFAULT_PERIOD = timedelta(days=7)
 SECTION_QUOTA = 5
 MAX_ALSO_IN = 5
-MAX_RELATED = 3
 TEASER_CHARS = 320
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[A-Z0-9À-Ý\"'‘“(])")
 
@@ -153,30 +159,6 @@ class EditionData:
     related_pool: Sequence[PeriodArticle] | RelatedPool = ()
 
 
-class RelatedPool:
-    """The candidates for "Lees ook": a period's canonical articles grouped into
-    stories, each story found by its names and keyphrases. Made once per period and
-    shared by every edition of that period (:func:`related_pool`)."""
-
-    def __init__(self, rows: Sequence[PeriodArticle]) -> None:
-        self.groups: tuple[_Group[PeriodArticle], ...] = tuple(_stories(rows))
-        by_key: dict[str, list[int]] = {}
-        for position, group in enumerate(self.groups):
-            for key in group.keys:
-                by_key.setdefault(key, []).append(position)
-        self._by_key = by_key
-
-    def sharing(self, keys: Iterable[str]) -> list[_Group[PeriodArticle]]:
-        """The stories that share at least one of ``keys``, in the pool's order."""
-        positions = {p for key in keys for p in self._by_key.get(key, ())}
-        return [self.groups[p] for p in sorted(positions)]
-
-
-def related_pool(rows: Sequence[PeriodArticle] | RelatedPool) -> RelatedPool:
-    """``rows`` as a :class:`RelatedPool` (as it is when it already is one)."""
-    return rows if isinstance(rows, RelatedPool) else RelatedPool(rows)
-
-
 def build_edition(
     audience: Audience,
     period: Period,
@@ -210,13 +192,13 @@ def build_edition(
 
     ``quota`` is one for every section, or per watchlist (:mod:`pipeline.digest.fit`
     lowers some to keep the e-mail under the size at which mail programs clip it)."""
-    groups = {name: _stories_of(data.rows_for(name)) for name in audience.watchlists}
+    groups = {name: stories_of(data.rows_for(name)) for name in audience.watchlists}
     story_ids = {g.story_id for gs in groups.values() for g in gs if g.story_id is not None}
     members: dict[int | None, list[StoryMember]] = {}
     for m in data.members_for(story_ids) if story_ids else ():
         members.setdefault(m.story_id, []).append(m)
-    full: dict[Any, tuple[str, _Matched]] = {}  # story key -> where it is shown in full
-    chosen: dict[str, tuple[list[_Matched], list[_Matched], list[_Matched]]] = {}
+    full: dict[Any, tuple[str, Matched]] = {}  # story key -> where it is shown in full
+    chosen: dict[str, tuple[list[Matched], list[Matched], list[Matched]]] = {}
     for name in audience.watchlists:
         fresh = [
             g
@@ -226,9 +208,9 @@ def build_edition(
         ]
         # bigger stories first; otherwise the store's order (newest first)
         fresh.sort(key=lambda g: -len(members.get(g.story_id, [g.lead])))
-        leads: list[_Matched] = []
-        refs: list[_Matched] = []
-        left: list[_Matched] = []  # left out by the quota: "+N more"
+        leads: list[Matched] = []
+        refs: list[Matched] = []
+        left: list[Matched] = []  # left out by the quota: "+N more"
         places = quota if isinstance(quota, int) else quota.get(name, SECTION_QUOTA)
         for g in fresh:
             if g.key in full:
@@ -243,8 +225,8 @@ def build_edition(
     pool = related_pool(data.related_pool)
     shown = set(full)
     # the stories no quota took: in full in the first section that has them
-    left_full: dict[str, list[_Matched]] = {}
-    left_refs: dict[str, list[_Matched]] = {}
+    left_full: dict[str, list[Matched]] = {}
+    left_refs: dict[str, list[Matched]] = {}
     for name in audience.watchlists:
         for g in chosen[name][2]:
             if g.key in full:
@@ -256,13 +238,12 @@ def build_edition(
     referred |= {g.key for refs in left_refs.values() for g in refs}
     items: dict[Any, DigestItem] = {}
     for key, (_, g) in full.items():
-        others = [o for o in pool.sharing(g.keys) if o.key not in shown]
-        item = _item(g, members.get(g.story_id, []), others)
-        items[key] = dataclasses.replace(item, anchor=_anchor(g)) if key in referred else item
+        item = _item(g, members.get(g.story_id, []), related(g, pool, shown))
+        items[key] = dataclasses.replace(item, anchor=anchor(g)) if key in referred else item
 
-    def references(groups: list[_Matched]) -> tuple[StoryRef, ...]:
+    def references(groups: list[Matched]) -> tuple[StoryRef, ...]:
         return tuple(
-            StoryRef(title=items[g.key].title, watchlist=full[g.key][0], anchor=_anchor(g))
+            StoryRef(title=items[g.key].title, watchlist=full[g.key][0], anchor=anchor(g))
             for g in groups
         )
 
@@ -297,65 +278,8 @@ def build_edition(
     )
 
 
-ArticleT = TypeVar("ArticleT", bound=PeriodArticle)
-
-
-@dataclass
-class _Group(Generic[ArticleT]):
-    """The articles of one story: matched by one watchlist, or of the period."""
-
-    id: int  # the lead article's id
-    story_id: int | None
-    lead: ArticleT
-    rows: list[ArticleT]
-    keys: frozenset[str]  # entity keys and keyphrases, for "related"
-
-    @property
-    def key(self) -> Any:
-        """The story's identity across watchlists: its story id, else its article's."""
-        return self.story_id if self.story_id is not None else ("article", self.id)
-
-
-_Matched = _Group[MatchedArticle]
-
-
-def _anchor(group: _Group[Any]) -> str:
-    """The name of a story in its edition, for references to it ("story-12")."""
-    return f"story-{group.story_id}" if group.story_id is not None else f"article-{group.id}"
-
-
-_GROUPS = IdentityCache(256)  # the stories of rows given as a tuple (not to change)
-
-
-def _stories_of(rows: Sequence[ArticleT]) -> list[_Group[ArticleT]]:
-    """:func:`_stories`, made once for rows that are a tuple (several editions of a run
-    share a watchlist's rows, :class:`pipeline.digest.reads.EditionReads`)."""
-    if isinstance(rows, tuple):
-        return _GROUPS.get(rows, None, lambda: _stories(rows))
-    return _stories(list(rows))
-
-
-def _stories(rows: Sequence[ArticleT]) -> list[_Group[ArticleT]]:
-    by_story: dict[Any, list[ArticleT]] = {}
-    for r in rows:
-        key = r.story_id or ("article", r.id)
-        by_story.setdefault(key, []).append(r)
-    groups = []
-    for key, rs in by_story.items():
-        # the lead: a canonical copy (not a duplicate), the earliest, the lowest id
-        lead = min(rs, key=lambda r: (r.duplicate_of is not None, r.date, r.id))
-        keys = frozenset(k for r in rs for k in _keys(r))
-        story_id = key if isinstance(key, int) else None
-        groups.append(_Group(lead.id, story_id, lead, rs, keys))
-    return groups
-
-
-def _keys(row: PeriodArticle) -> list[str]:
-    return [f"e:{e['key']}" for e in row.entities] + [f"k:{p}" for p in row.keyphrases[:5]]
-
-
 def _item(
-    group: _Matched, members: Sequence[StoryMember], others: list[_Group[PeriodArticle]]
+    group: Matched, members: Sequence[StoryMember], links: tuple[RelatedLink, ...]
 ) -> DigestItem:
     lead = group.lead
     also: dict[str, SourceLink] = {}
@@ -372,29 +296,10 @@ def _item(
         teaser=teaser(lead.summary or lead.text or ""),
         matched=lead.terms,
         also_in=tuple(list(also.values())[:MAX_ALSO_IN]),
-        related=_related(group, others),
+        related=links,
         story_id=group.story_id,
         story_size=max(1, len(members) or len(group.rows)),
     )
-
-
-def _related(group: _Matched, others: list[_Group[PeriodArticle]]) -> tuple[RelatedLink, ...]:
-    """Other stories of this edition that share names (or two keyphrases) with this
-    one, most shared first. ``others``: the candidates, in the pool's order (those that
-    share nothing may be left out)."""
-    scored: dict[Any, tuple[int, _Group[PeriodArticle]]] = {}
-    for other in others:
-        if other.id == group.id or (other.story_id and other.story_id == group.story_id):
-            continue
-        shared = group.keys & other.keys
-        names = sum(k.startswith("e:") for k in shared)
-        score = names * 2 + (len(shared) - names)
-        if names or len(shared) >= 2:
-            key = other.story_id or other.id
-            if key not in scored or scored[key][0] < score:
-                scored[key] = (score, other)
-    best = sorted(scored.values(), key=lambda x: (-x[0], x[1].id))[:MAX_RELATED]
-    return tuple(RelatedLink(g.lead.title, g.lead.url or "", g.lead.source_name) for _, g in best)
 
 
 def trend_items(

@@ -3,7 +3,7 @@
 Audiences overlap: many share a watchlist, and every audience's edition of a period
 draws its "Lees ook" from the same articles of that period. So within one run each
 watchlist's matches of a period, each story's members, the period's articles (grouped
-and indexed once, :class:`pipeline.digest.editions.RelatedPool`) and each week's
+and indexed once, :class:`pipeline.digest.stories.RelatedPool`) and each week's
 trends are read once and shared by every edition that needs them, instead of once per
 audience. The rows are the store's, unchanged, so the editions are the same as when
 each reads its own.
@@ -20,10 +20,10 @@ from pipeline.digest.editions import (
     Audience,
     EditionData,
     Period,
-    RelatedPool,
     sent_story_sizes,
     trend_items,
 )
+from pipeline.digest.stories import RelatedPool
 from pipeline.store import MatchedArticle, Store, StoryMember
 
 
