@@ -41,7 +41,7 @@ __all__ = [
 
 # the renderers of a run's editions: the digest job renders each one's mail to measure
 # it while building, and again for its readers after all are built
-_RENDERERS = IdentityCache(256)
+_RENDERERS = IdentityCache(128)
 
 
 def render_edition(
@@ -62,8 +62,9 @@ def render_edition(
 
 def render_web_page(edition: Edition, *, template_dir: Path | None = None) -> str:
     """The HTML of ``edition``'s web version, ``render_edition(edition).html``, without
-    rendering the text part the archive page does not need."""
-    return _renderer(edition, template_dir, "").web_html()
+    rendering the text part the archive page does not need. Not kept: a page is
+    written once."""
+    return EditionRenderer(edition, template_dir=template_dir).web_html()
 
 
 def _renderer(edition: Edition, template_dir: Path | None, sender: str) -> EditionRenderer:
