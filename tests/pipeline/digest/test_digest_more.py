@@ -106,6 +106,13 @@ def entries() -> list[Entry]:
     ]
 
 
+def seed(settings, store: Store) -> None:
+    """The eight stories, stored and processed."""
+    store.sync_sources(settings.sources, NOW)
+    store.save_entries(store.sources()[0].id, entries(), NOW)
+    process_job.process(settings, store, now=NOW)
+
+
 class Section(HTMLParser):
     """The item titles in the section with id ``anchor``, and its "more" link(s)."""
 
@@ -170,9 +177,7 @@ def test_the_mail_links_to_the_stories_beyond_its_quota_on_the_archive_page(
     monkeypatch.setenv("TW_TEST_SECRET", SECRET)
     settings = make_settings(CONFIG)
     with Store(settings.db_path) as store:
-        store.sync_sources(settings.sources, NOW)
-        store.save_entries(store.sources()[0].id, entries(), NOW)
-        process_job.process(settings, store, now=NOW)
+        seed(settings, store)
         report = digest_job.digest(settings, store, now=NOW)
     assert report.ok and report.built == ["2026-W48/nl-thuiswerken"]
     html, text = mail_parts(settings)
@@ -198,9 +203,7 @@ def test_an_edition_stored_with_its_top_5_only_is_sent_and_archived_without_a_de
     monkeypatch.setenv("TW_TEST_SECRET", SECRET)
     settings = make_settings(CONFIG)
     with Store(settings.db_path) as store:
-        store.sync_sources(settings.sources, NOW)
-        store.save_entries(store.sources()[0].id, entries(), NOW)
-        process_job.process(settings, store, now=NOW)
+        seed(settings, store)
         digest_job.digest(settings, store, now=NOW, dry_run=True)  # built and stored, not sent
     # as the previous code stored it: the top stories and the count of the others
     strip_kept_stories(settings.db_path)
@@ -244,9 +247,7 @@ def test_a_mail_that_would_be_clipped_shows_fewer_stories_and_links_to_the_rest(
     monkeypatch.setenv("TW_TEST_SECRET", SECRET)
     settings = make_settings(CONFIG)
     with Store(settings.db_path) as store:
-        store.sync_sources(settings.sources, NOW)
-        store.save_entries(store.sources()[0].id, entries(), NOW)
-        process_job.process(settings, store, now=NOW)
+        seed(settings, store)
         html_path, _ = digest_job.preview(settings, store, "sanne@example.nl", tmp_path, now=NOW)
         full_size = len(html_path.read_bytes())  # the top 5, as the quota has it
         # a limit the top 5 does not fit under
