@@ -39,9 +39,7 @@ __all__ = [
     "web_url",
 ]
 
-# the renderers of a run's editions: the digest job renders each one's mail to measure
-# it while building, and again for its readers after all are built
-_RENDERERS = IdentityCache(128)
+_RENDERERS = IdentityCache(8)  # the renderers of the last few editions
 
 
 def render_edition(

@@ -23,7 +23,7 @@ from pipeline.digest.editions import (
     sent_story_sizes,
     trend_items,
 )
-from pipeline.digest.stories import RelatedPool
+from pipeline.digest.stories import RelatedPool, StoryRows
 from pipeline.store import MatchedArticle, Store, StoryMember
 
 
@@ -40,11 +40,11 @@ class EditionReads:
 
     def matched(self, watchlist: str, period: Period) -> tuple[MatchedArticle, ...]:
         """``watchlist``'s matched articles of ``period`` (see ``Store.matched_articles``),
-        a tuple: the editions that share them share their stories too."""
+        as :class:`StoryRows`: the editions that share them share their stories too."""
         key = (watchlist, period.start, period.end)
         if key not in self._matched:
             rows = self.store.matched_articles(watchlist, period.start, period.end)
-            self._matched[key] = tuple(rows)
+            self._matched[key] = StoryRows(rows)
         return self._matched[key]
 
     def members(self, story_ids: Iterable[int]) -> list[StoryMember]:

@@ -2,7 +2,7 @@
 the period that share names or keyphrases with one ("Lees ook").
 
 Pure functions over the store's typed rows. What several editions of one run share is
-made once: the stories of a watchlist's rows given as a tuple (:func:`stories_of`) and
+made once: the stories of a watchlist's rows (:class:`StoryRows`) and
 the period's pool of "Lees ook" candidates with each story's ranking
 (:class:`RelatedPool`).
 """
@@ -13,7 +13,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from digests.cache import IdentityCache
 from digests.model import RelatedLink
 from pipeline.store import MatchedArticle, PeriodArticle
 
@@ -46,14 +45,23 @@ def anchor(group: Group[Any]) -> str:
     return f"story-{group.story_id}" if group.story_id is not None else f"article-{group.id}"
 
 
-_GROUPS = IdentityCache(256)  # the stories of rows given as a tuple (not to change)
+class StoryRows(tuple):  # type: ignore[type-arg]
+    """Rows (a tuple: they do not change) that keep their stories once grouped, for as
+    long as they live: one run's editions share a watchlist's rows
+    (:class:`pipeline.digest.reads.EditionReads`), so they share its stories."""
+
+    def groups(self) -> list[Group[Any]]:
+        """The rows grouped by story (:func:`stories`), grouped the first time only."""
+        groups = self.__dict__.get("_groups")
+        if groups is None:
+            groups = self.__dict__["_groups"] = stories(self)
+        return groups
 
 
 def stories_of(rows: Sequence[ArticleT]) -> list[Group[ArticleT]]:
-    """:func:`stories`, made once for rows that are a tuple (several editions of a run
-    share a watchlist's rows, :class:`pipeline.digest.reads.EditionReads`)."""
-    if isinstance(rows, tuple):
-        return _GROUPS.get(rows, None, lambda: stories(rows))
+    """:func:`stories`, made once for :class:`StoryRows`."""
+    if isinstance(rows, StoryRows):
+        return rows.groups()
     return stories(list(rows))
 
 
