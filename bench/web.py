@@ -19,7 +19,7 @@ What it reports:
   search that loads the lemmatiser (reported apart): median, 95th percentile and
   maximum latency. Targets: median under 50 ms, 95th percentile under 200 ms.
 * pages per second for each kind in :data:`PAGES` (the archive's index and
-  editions; the story and watchlist pages add theirs there), ``--connections``
+  editions, story pages, watchlist pages and their Atom feeds), ``--connections``
   keep-alive connections for ``--seconds`` seconds. Target: at least 300 per second.
 * the server's CPU time per request (user + system, from ``/proc``): unlike the wall
   clock, it does not depend on what else runs on the machine;
@@ -97,11 +97,14 @@ class PageKind:
     url: Callable[[Workload, random.Random], str]
 
 
-# The page kinds measured for requests per second. The story and watchlist pages add
-# theirs here, e.g. PageKind("story", lambda w, rng: f"/stories/{rng.choice(w.story_ids)}").
+# The page kinds measured for requests per second (a new page adds its kind here).
 PAGES: list[PageKind] = [
     PageKind("archive index", lambda w, rng: "/archive/"),
     PageKind("archive edition", lambda w, rng: rng.choice(w.editions)),
+    PageKind("story", lambda w, rng: f"/stories/{rng.choice(w.story_ids)}"),
+    PageKind("watchlist", lambda w, rng: f"/watchlists/{rng.choice(w.watchlists)}"),
+    PageKind("watchlist feed", lambda w, rng: f"/watchlists/{rng.choice(w.watchlists)}.atom"),
+    PageKind("watchlists", lambda w, rng: "/watchlists"),
 ]
 
 

@@ -11,6 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from pytest_httpserver import HTTPServer
 
+from browser_support import chromium
 from smtp_support import Recorder, free_port
 from tests_support import CLOCK_OFFSET_DIR, clock_offset, travel
 
@@ -88,3 +89,24 @@ def threaded_server() -> Iterator[HTTPServer]:
         server.clear()
         if server.is_running():
             server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium, one per test module (see ``browser_support``)."""
+    with chromium() as instance:
+        yield instance
+
+
+@pytest.fixture
+def site() -> Iterator[HTTPServer]:
+    """A web site on 127.0.0.1 (pytest-httpserver) that answers 404 to what it was not
+    told about, as a real site does."""
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    server.no_handler_status_code = 404
+    try:
+        yield server
+    finally:
+        server.clear()
+        server.stop()

@@ -137,13 +137,13 @@ def test_demo_writes_private_files(tmp_path: Path) -> None:
 
 
 def test_run_log_file_is_private_also_after_rotation(tmp_path: Path, umask: None) -> None:
-    from pipeline.cli.run import _run_logging
+    from pipeline.cli.logs import configure_logging
 
     log_file = tmp_path / "logs" / "run.log"
     root = logging.getLogger()
     saved = (root.handlers[:], root.level)
     try:
-        _run_logging(log_file, "info")
+        configure_logging(log_file, "info")
         logging.getLogger("trendwatch.digest").info("delivery 2026-W48/nl -> %s: sent", ADDRESS)
         assert ADDRESS in log_file.read_text("utf-8")
         assert (mode(log_file.parent), mode(log_file)) == (0o700, 0o600)

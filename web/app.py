@@ -21,15 +21,15 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import BaseRoute, Mount
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Match, Mount
 from starlette.staticfiles import StaticFiles
 
 from web import i18n
 from web.routes import admin, archive, home, search, session, stories, subscribe, watchlists
 from web.security import CSP, HEADERS, BodyLimit, SecurityHeaders
 from web.sessions import SessionMiddleware
-from web.state import AppState, LiveSettings, utcnow
+from web.state import AppState, LiveSettings, url, utcnow
 from web.templating import language, render
 
 log = logging.getLogger("trendwatch.web")
@@ -56,9 +56,27 @@ def message_key(status: int, detail: str) -> str:
     return "error.400" if 400 <= status < 500 else "error.500"
 
 
+def without_slash(request: Request) -> str | None:
+    """For a GET or HEAD of ``/watchlists/`` that no route answers: the link to
+    ``/watchlists`` (its query kept) if a route answers that, else None. Starlette's
+    own redirect would build an absolute URL from the Host header and lose the folder
+    of ``base_url`` behind a proxy; this one goes through :func:`web.state.url`."""
+    path = request.url.path
+    if request.method not in ("GET", "HEAD") or len(path) < 2 or not path.endswith("/"):
+        return None
+    scope = {**request.scope, "path": path.rstrip("/")}
+    if not any(r.matches(scope)[0] is Match.FULL for r in request.app.router.routes):
+        return None
+    query = request.url.query
+    return url(request, scope["path"]) + (f"?{query}" if query else "")
+
+
 async def error_page(request: Request, exc: Exception) -> Response:
-    """An HTTPException as a page (its headers kept: Allow, Retry-After)."""
+    """An HTTPException as a page (its headers kept: Allow, Retry-After); a path with
+    a trailing slash that only answers without one is redirected there."""
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 404 and (target := without_slash(request)) is not None:
+        return RedirectResponse(target, status_code=308)
     key = message_key(exc.status_code, str(exc.detail))
     context = {"status": exc.status_code, "message": i18n.t(language(request), key)}
     headers = dict(exc.headers or {})
@@ -104,5 +122,6 @@ def create_app(settings_path: Path, *, clock: Callable[[], datetime] = utcnow) -
         exception_handlers={HTTPException: error_page, Exception: server_error},
         lifespan=lifespan,
     )
+    app.router.redirect_slashes = False  # error_page does it, below base_url's folder
     app.state.trendwatch = state
     return app

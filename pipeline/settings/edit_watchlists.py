@@ -19,9 +19,7 @@ nothing. Saves are serialised within the process.
 from __future__ import annotations
 
 import copy
-import os
-import shutil
-import tempfile
+import stat
 import threading
 import tomllib
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ from typing import Any
 
 import tomlkit
 
+from digests.fsutil import atomic_write_bytes
 from pipeline.settings import checks
 from pipeline.settings.checks import Invalid
 from pipeline.settings.model import Settings
@@ -270,17 +269,7 @@ def _inserted(text: str, parts: list[Section], change: WatchlistChange, newline:
 def write_config_file(path: Path, data: bytes) -> None:
     """Replace the file at ``path`` with ``data`` atomically (a temporary file beside
     it, flushed, renamed over it), with the file's mode kept."""
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        shutil.copymode(path, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, data, mode=stat.S_IMODE(path.stat().st_mode))
 
 
 def save_watchlist(path: Path, change: WatchlistChange) -> Settings:

@@ -6,9 +6,10 @@ Every query starts from an index: a story's articles from ``articles_story``, a
 watchlist's matches from ``matches_watchlist`` (then each article by its id), the
 trends of a scope from the ``trends`` primary key, one period's articles from
 ``articles_source_date`` (one range per source). A watchlist's aggregates read every
-match of the watchlist once, so they are kept per connection until the database
-changes (:meth:`PagesMixin.page_cached`): ``PRAGMA data_version`` moves when another
-connection commits, ``total_changes`` when this one writes.
+match of the watchlist once, so they are kept, shared by the process's connections,
+until the database changes (:meth:`PagesMixin.page_cached`, :mod:`.page_cache`):
+``PRAGMA data_version`` moves when another connection commits, ``total_changes`` when
+this one writes.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
+from pipeline.store import page_cache
 from pipeline.store.article_rows import Entities
 from pipeline.store.connection import StoreBase
+from pipeline.store.page_cache import shared_cache
 from pipeline.store.values import chunks, iso, typed_row
 
 T = TypeVar("T")
-MAX_CACHED = 64  # entries of a connection's page cache; the least recently used go first
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,24 +211,16 @@ class PagesMixin(StoreBase):
     # --- a cache until the database changes ------------------------------------------
 
     def page_cached(self, key: tuple[Any, ...], read: Callable[[], T]) -> T:
-        """``read()``, kept on this connection under ``key`` until the database changes
-        (a commit by any connection), at most ``MAX_CACHED`` values (the least recently
-        used go first). For aggregates that read many rows, and pages drawn from them.
-        What ``read`` raises is not kept."""
+        """``read()``, kept under ``key`` for every connection of this process to this
+        database until the database changes (a commit by any connection), at most
+        ``MAX_CACHED`` values (the least recently used go first). For aggregates that
+        read many rows, and pages drawn from them. What ``read`` raises is not kept."""
+        cache = shared_cache(self.path)
         stamp = (
             self.db.execute("PRAGMA data_version").fetchone()[0],
             self.db.conn.total_changes,
         )
-        cache: dict[tuple[Any, ...], Any] | None = getattr(self, "_page_cache", None)
-        if cache is None or getattr(self, "_page_stamp", None) != stamp:
-            cache = {}
-            self._page_cache, self._page_stamp = cache, stamp
-        if key in cache:
-            hit: T = cache.pop(key)
-            cache[key] = hit  # now the most recently used
-            return hit
-        value = read()
-        cache[key] = value
-        while len(cache) > MAX_CACHED:
-            del cache[next(iter(cache))]
-        return value
+        if getattr(self, "_page_stamp", None) != stamp:  # a change this connection sees
+            cache.changed()
+            self._page_stamp = stamp
+        return cache.get(key, read, page_cache.MAX_CACHED)

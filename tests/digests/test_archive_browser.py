@@ -12,7 +12,6 @@ No browser is downloaded: Playwright launches ``/usr/bin/chromium`` (Debian's pa
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -38,7 +37,6 @@ from digests.model import (
 )
 from digests.render import render_edition
 
-CHROMIUM = Path(os.environ.get("TRENDWATCH_CHROMIUM", "/usr/bin/chromium"))
 AMS = ZoneInfo("Europe/Amsterdam")
 PWN = "window.__pwned=(window.__pwned||0)+1;alert(document.domain)"
 SCRIPT = f"<script>{PWN}</script>"
@@ -149,31 +147,6 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Editio
 
 
 # --- the browser ---------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.is_file():
-        pytest.fail(
-            f"Chromium not found at {CHROMIUM}. The browser tests use Debian's Chromium: "
-            "install it with `apt-get install chromium` (.ci/run does), or point "
-            "TRENDWATCH_CHROMIUM at a Chromium binary.",
-            pytrace=False,
-        )
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail(
-            "The browser tests need Playwright's Python package: pip install playwright "
-            "(no browser download is needed).",
-            pytrace=False,
-        )
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield instance
-        finally:
-            instance.close()
 
 
 @dataclass

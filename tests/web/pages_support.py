@@ -19,6 +19,7 @@ from pathlib import Path
 
 from pytest_httpserver import HTTPServer
 
+from articles_support import JUMBO_COPY, JUMBO_EN, JUMBO_NL
 from pipeline.crawl import job as crawl_job
 from pipeline.process import job as process_job
 from pipeline.settings import load_settings
@@ -32,24 +33,6 @@ AUTHOR = "Karin Verslaggever"
 PAYLOAD_TITLE = '&lt;script&gt;window.__xss = "title"&lt;/script&gt; Thuiswerken <b>veilig</b>'
 STORED_TITLE = '<script>window.__xss = "title"</script> Thuiswerken veilig'
 
-JUMBO_NL = (
-    "Supermarktketen Jumbo schrapt 300 banen op het hoofdkantoor in Veghel. Dat heeft het"
-    " bedrijf woensdag bekendgemaakt. Volgens Jumbo is de reorganisatie nodig omdat de"
-    " kosten sneller stijgen dan de omzet. De ondernemingsraad van Jumbo is geschrokken en"
-    " vakbond FNV wil snel met de directie om tafel. Medewerkers in Veghel hoorden het"
-    " nieuws tijdens een personeelsbijeenkomst. Het bedrijf wil gedwongen ontslagen zoveel"
-    " mogelijk voorkomen en biedt begeleiding naar ander werk. De banen verdwijnen vooral bij"
-    " ondersteunende afdelingen zoals financiën, inkoop en personeelszaken."
-)
-JUMBO_COPY = JUMBO_NL.replace("woensdag", "op woensdag").replace(
-    "De banen verdwijnen", "Volgens ingewijden verdwijnen de banen"
-)
-JUMBO_EN = (
-    "Dutch supermarket chain Jumbo will cut 300 jobs at its head office in Veghel, the"
-    " company said on Wednesday. Jumbo said the reorganisation was needed because costs were"
-    " rising faster than sales. The works council at Jumbo was shocked and the FNV union"
-    " wants talks with management soon. Staff in Veghel heard the news at a meeting."
-)
 HOME = [
     "Steeds meer werkgevers in Utrecht staan thuiswerken toe, blijkt uit een peiling onder"
     " tweehonderd bedrijven. Vooral kantoren in de zakelijke dienstverlening doen mee.",

@@ -7,7 +7,6 @@ accepts it), and the running `run` picks the change up without a restart: it rel
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
@@ -23,11 +22,10 @@ from typing import Any
 import pytest
 
 from admin_support import fill_store, write_admin_config
+from browser_support import watched_tab
 from smtp_support import free_port
 from tests_support import child_env, trendwatch
 from web_support import ADMIN_ENV, ADMIN_TOKEN
-
-CHROMIUM = Path(os.environ.get("TRENDWATCH_CHROMIUM", "/usr/bin/chromium"))
 
 
 class Child:
@@ -84,20 +82,6 @@ def children() -> Iterator[list[Child]]:
         child.kill()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.is_file():
-        pytest.fail(f"Chromium not found at {CHROMIUM} (apt-get install chromium)", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield instance
-        finally:
-            instance.close()
-
-
 def matched(db: Path, watchlist: str) -> list[str]:
     conn = sqlite3.connect(db)
     try:
@@ -127,14 +111,7 @@ def test_the_editor_previews_saves_and_the_running_run_picks_it_up(
     children.append(serve)
     serve.wait_for(lambda: answers(base + "/"), "serving")
 
-    context = browser.new_context(locale="en-GB")
-    problems: list[str] = []
-    page = context.new_page()
-    page.on(
-        "console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None
-    )
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    try:
+    with watched_tab(browser, "en-GB") as (page, problems):
         page.goto(base + "/admin/login?next=/admin/watchlists/new")
         page.fill("#token", ADMIN_TOKEN)
         page.click("button[type=submit]")
@@ -159,8 +136,6 @@ def test_the_editor_previews_saves_and_the_running_run_picks_it_up(
         notice = page.inner_text(".notice")
         assert "Saved in the config." in notice
         assert "The running trendwatch run reads the config again" in notice
-    finally:
-        context.close()
     assert problems == []
 
     # the config keeps its text and comments, and `trendwatch check` accepts it

@@ -208,18 +208,6 @@ PAGE = b"""<!DOCTYPE html><html><head><title>Werkvloer</title>
 </head><body>Welkom.</body></html>"""
 
 
-@pytest.fixture
-def site() -> Iterator[HTTPServer]:
-    server = HTTPServer(host="127.0.0.1", port=0)
-    server.start()
-    server.no_handler_status_code = 404
-    try:
-        yield server
-    finally:
-        server.clear()
-        server.stop()
-
-
 def test_the_sources_page_shows_each_sources_health(web: TestClient) -> None:
     page = web.get("/admin/sources?lang=en")
     assert page.status_code == 200

@@ -10,8 +10,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from test_web_serve import CHROMIUM, Served
+from test_web_serve import Served
 
+from browser_support import watched_tab
 from search_support import load_articles, write_search_config
 from smtp_support import free_port
 from web_support import SECRET, SECRET_ENV
@@ -36,33 +37,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         server.kill()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.is_file():
-        pytest.fail(f"Chromium not found at {CHROMIUM} (apt-get install chromium)", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield instance
-        finally:
-            instance.close()
-
-
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    """A page that records console errors and warnings, page errors and dialogs."""
-    context = browser.new_context(locale="nl-NL")
-    tab = context.new_page()
-    problems: list[str] = []
-    tab.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
-    tab.on("pageerror", lambda e: problems.append(str(e)))
-    tab.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
-    try:
+    """A tab in Dutch whose console errors, page errors and dialogs fail the test."""
+    with watched_tab(browser) as (tab, problems):
         yield tab
-    finally:
-        context.close()
     assert problems == []
 
 

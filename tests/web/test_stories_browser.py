@@ -5,7 +5,6 @@ errors on any page, and the script payloads of a feed never run: they show as te
 
 from __future__ import annotations
 
-import os
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -15,11 +14,10 @@ from typing import Any
 import pytest
 from test_web_serve import Served, fetch
 
+from browser_support import watched_tab
 from pages_support import STORED_TITLE, seeded, story_of
 from smtp_support import free_port
 from web_support import ADMIN_ENV, SECRET, SECRET_ENV
-
-CHROMIUM = Path(os.environ.get("TRENDWATCH_CHROMIUM", "/usr/bin/chromium"))
 
 
 @pytest.fixture(scope="module")
@@ -36,31 +34,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, Pat
         server.kill()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.is_file():
-        pytest.fail(f"Chromium not found at {CHROMIUM} (apt-get install chromium)", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield instance
-        finally:
-            instance.close()
-
-
 @pytest.fixture
 def page(browser: Any) -> Iterator[tuple[Any, list[str]]]:
-    context = browser.new_context(locale="nl-NL")  # Accept-Language: the pages in Dutch
-    tab = context.new_page()
-    problems: list[str] = []
-    tab.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
-    tab.on("pageerror", lambda e: problems.append(str(e)))
-    try:
-        yield tab, problems
-    finally:
-        context.close()
+    with watched_tab(browser) as watched:  # Accept-Language: the pages in Dutch
+        yield watched
 
 
 def open_page(tab: Any, url: str) -> None:

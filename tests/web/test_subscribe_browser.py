@@ -8,16 +8,13 @@ And a mail client's RFC 8058 POST to the ``List-Unsubscribe`` URL of a received 
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-import pytest
-
+from browser_support import watched_tab
 from pipeline.settings import load_settings
 from smtp_support import Recorder, free_port
 from subscribe_support import (
@@ -32,23 +29,8 @@ from subscribe_support import (
 )
 from tests_support import trendwatch
 
-CHROMIUM = Path(os.environ.get("TRENDWATCH_CHROMIUM", "/usr/bin/chromium"))
 ANNE = "anne@example.nl"
 PIET = "piet@example.org"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.is_file():
-        pytest.fail(f"Chromium not found at {CHROMIUM} (apt-get install chromium)", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield instance
-        finally:
-            instance.close()
 
 
 def received(recorder: Recorder, address: str) -> list[EmailMessage]:
@@ -90,64 +72,58 @@ def test_the_whole_subscribe_flow_in_chromium(
     now = datetime.now(UTC)
     seed(settings, now, "Thuiswerken blijft de norm")
     server = ServeProcess(config, port).start()
-    context = browser.new_context()
-    problems: list[str] = []
-    page = context.new_page()
-    page.on(
-        "console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None
-    )
-    page.on("pageerror", lambda e: problems.append(str(e)))
     try:
-        # the form
-        page.goto(base + "/subscribe?lang=en")
-        page.fill("#email", ANNE)
-        page.fill("#name", "Anne")
-        page.select_option("#language", "nl")
-        page.check("input[name=watchlists][value=thuiswerken]")
-        page.select_option("#weekday", "0")  # Monday: the config reader's day too
-        page.check("input[name=consent]")
-        page.click("button[type=submit]")
-        page.wait_for_selector("text=Check your mailbox")
-        assert f"We have sent a mail to {ANNE}" in page.inner_text("main")
+        with watched_tab(browser, "en-US") as (page, problems):
+            # the form
+            page.goto(base + "/subscribe?lang=en")
+            page.fill("#email", ANNE)
+            page.fill("#name", "Anne")
+            page.select_option("#language", "nl")
+            page.check("input[name=watchlists][value=thuiswerken]")
+            page.select_option("#weekday", "0")  # Monday: the config reader's day too
+            page.check("input[name=consent]")
+            page.click("button[type=submit]")
+            page.wait_for_selector("text=Check your mailbox")
+            assert f"We have sent a mail to {ANNE}" in page.inner_text("main")
 
-        # the confirmation mail and its link; nothing before the button is pressed
-        [confirmation] = wait_for_mail(recorder, ANNE, 1)
-        assert confirmation["Subject"] == "Bevestig je aanmelding voor Trendwatch Werk"
-        page.goto(link_in(confirmation, "confirm"))
-        assert page.locator('meta[name="robots"]').get_attribute("content") == "noindex"
-        digest_now(config)
-        assert ids(received(recorder, ANNE)) == ids([confirmation])  # not confirmed: no digest
-        page.click("button[type=submit]")
-        page.wait_for_selector("text=Your subscription is confirmed")
+            # the confirmation mail and its link; nothing before the button is pressed
+            [confirmation] = wait_for_mail(recorder, ANNE, 1)
+            assert confirmation["Subject"] == "Bevestig je aanmelding voor Trendwatch Werk"
+            page.goto(link_in(confirmation, "confirm"))
+            assert page.locator('meta[name="robots"]').get_attribute("content") == "noindex"
+            digest_now(config)
+            assert ids(received(recorder, ANNE)) == ids([confirmation])  # not confirmed: no digest
+            page.click("button[type=submit]")
+            page.wait_for_selector("text=Your subscription is confirmed")
 
-        # the next digest (a new week, so a new edition)
-        seed(settings, now + timedelta(days=7), "Het kantoor blijft leeg", start=10)
-        assert trendwatch_later(7, "--config", str(config), "digest", cwd=tmp_path).returncode == 0
-        confirmation, digest = wait_for_mail(recorder, ANNE, 2)
-        assert "Het kantoor blijft leeg" in str(digest.get_body(("plain",)).get_content())  # type: ignore[union-attr]
-        assert digest["List-Unsubscribe-Post"] is None  # http: no one-click promised
-        # unsubscribe with one click, from its header, as a mail client does
-        answer = one_click(unsubscribe_url(digest), base)
-        assert answer.status == 200
-        assert answer.getheader("Set-Cookie") is None and answer.getheader("Location") is None
-        # its manage link now says so, in the browser
-        gone = page.goto(link_in(digest, "manage") + "?lang=en")
-        assert gone is not None and gone.status == 410
-        assert "You have unsubscribed" in page.inner_text("main")
-        # Chromium reports the 410 of the document itself; that one is meant
-        meant = "Failed to load resource: the server responded with a status of 410 (Gone)"
-        problems.remove(meant)
+            # the next digest (a new week, so a new edition)
+            seed(settings, now + timedelta(days=7), "Het kantoor blijft leeg", start=10)
+            later = trendwatch_later(7, "--config", str(config), "digest", cwd=tmp_path)
+            assert later.returncode == 0
+            confirmation, digest = wait_for_mail(recorder, ANNE, 2)
+            assert "Het kantoor blijft leeg" in str(digest.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+            assert digest["List-Unsubscribe-Post"] is None  # http: no one-click promised
+            # unsubscribe with one click, from its header, as a mail client does
+            answer = one_click(unsubscribe_url(digest), base)
+            assert answer.status == 200
+            assert answer.getheader("Set-Cookie") is None and answer.getheader("Location") is None
+            # its manage link now says so, in the browser
+            gone = page.goto(link_in(digest, "manage") + "?lang=en")
+            assert gone is not None and gone.status == 410
+            assert "You have unsubscribed" in page.inner_text("main")
+            # Chromium reports the 410 of the document itself; that one is meant
+            meant = "Failed to load resource: the server responded with a status of 410 (Gone)"
+            problems.remove(meant)
 
-        # no more: the week after, the config's reader gets the edition, Anne nothing
-        seed(settings, now + timedelta(days=14), "Thuiswerken in de wet", start=20)
-        later = trendwatch_later(14, "--config", str(config), "digest", cwd=tmp_path)
-        assert later.returncode == 0, later.stderr
-        assert len(received(recorder, CONFIG_READER)) == 3  # one a week
-        last = received(recorder, CONFIG_READER)[-1]
-        assert "Thuiswerken in de wet" in str(last.get_body(("plain",)).get_content())  # type: ignore[union-attr]
-        assert ids(received(recorder, ANNE)) == ids([confirmation, digest])
+            # no more: the week after, the config's reader gets the edition, Anne nothing
+            seed(settings, now + timedelta(days=14), "Thuiswerken in de wet", start=20)
+            later = trendwatch_later(14, "--config", str(config), "digest", cwd=tmp_path)
+            assert later.returncode == 0, later.stderr
+            assert len(received(recorder, CONFIG_READER)) == 3  # one a week
+            last = received(recorder, CONFIG_READER)[-1]
+            assert "Thuiswerken in de wet" in str(last.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+            assert ids(received(recorder, ANNE)) == ids([confirmation, digest])
     finally:
-        context.close()
         server.kill()
     assert problems == []
 

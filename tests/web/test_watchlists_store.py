@@ -15,8 +15,7 @@ import pytest
 
 from pages_support import NOW, seeded, story_of
 from pipeline.settings import load_settings
-from pipeline.store import Store, StoredTrend, StoryArticle, StorySource, WatchlistStory
-from pipeline.store import pages as pages_part
+from pipeline.store import Store, StoredTrend, StoryArticle, StorySource, WatchlistStory, page_cache
 from web.routes.watchlists import recent_weeks
 
 BIG_TABLES = {"articles", "matches", "trends", "stories", "article_features", "sources"}
@@ -155,17 +154,61 @@ def test_the_page_cache_holds_until_the_database_changes(store: Store, config: P
 
 
 def test_the_page_cache_is_bounded(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pages_part, "MAX_CACHED", 3)
+    monkeypatch.setattr(page_cache, "MAX_CACHED", 3)
+    store.page_cached(("start",), lambda: 0)  # this connection's first look empties it
     for n in range(5):
         store.page_cached(("n", n), lambda n=n: n)
-    assert list(store._page_cache) == [("n", 2), ("n", 3), ("n", 4)]
+    kept = page_cache.shared_cache(store.path).values
+    assert list(kept) == [("n", 2), ("n", 3), ("n", 4)]
     assert store.page_cached(("n", 2), lambda: -1) == 2  # kept, and now used last
     store.page_cached(("n", 5), lambda: 5)
-    assert list(store._page_cache) == [("n", 4), ("n", 2), ("n", 5)]
+    assert list(kept) == [("n", 4), ("n", 2), ("n", 5)]
 
     def fails() -> int:
         raise LookupError("no such story")
 
     with pytest.raises(LookupError):
         store.page_cached(("n", 6), fails)
-    assert ("n", 6) not in store._page_cache
+    assert ("n", 6) not in kept
+
+
+def test_the_connections_of_a_process_share_the_cache(store: Store, config: Path) -> None:
+    """The web's threads each have a connection: a page read by one is kept for all,
+    and a change that any of them sees empties it for all."""
+    calls: list[str] = []
+
+    def read(who: str) -> Callable[[], str]:
+        return lambda: calls.append(who) or who
+
+    with Store(load_settings(config).db_path) as other:
+        other.page_cached(("first look",), lambda: "")  # a new connection cannot tell
+        # what changed before it: its first look empties the cache (once a thread)
+        assert store.page_cached(("shared",), read("store")) == "store"
+        assert other.page_cached(("shared",), read("other")) == "store"  # a hit
+        other.db.execute("INSERT INTO state (key, value) VALUES ('x', 'y')")
+        other.db.conn.commit()  # the writer's next look empties it
+        assert other.page_cached(("shared",), read("other")) == "other"
+        assert store.page_cached(("shared",), read("store")) == "store"  # sees it too
+        assert store.page_cached(("shared",), read("x")) == "store"
+        other.db.execute("DELETE FROM state WHERE key = 'x'")
+        other.db.conn.commit()
+    assert calls == ["store", "other", "store"]
+
+
+def test_a_value_read_across_a_change_is_not_kept(store: Store, config: Path) -> None:
+    """A read that began before another connection noticed a change may predate it:
+    it is answered, but not kept."""
+    with Store(load_settings(config).db_path) as other:
+        store.page_cached(("k",), lambda: "before")
+        other.page_cached(("k",), lambda: "before")
+
+        def read_while_it_changes() -> str:
+            other.db.execute("INSERT INTO state (key, value) VALUES ('y', 'z')")
+            other.db.conn.commit()
+            other.page_cached(("unrelated",), lambda: "")  # notices: empties the cache
+            return "stale"
+
+        assert store.page_cached(("new",), read_while_it_changes) == "stale"
+        assert other.page_cached(("new",), lambda: "fresh") == "fresh"
+        other.db.execute("DELETE FROM state WHERE key = 'y'")
+        other.db.conn.commit()

@@ -43,6 +43,23 @@ def test_links_go_below_the_folder_of_base_url(tmp_path: Path) -> None:
     assert moved.status_code == 308 and moved.headers["location"] == "/trendwatch/archive/"
 
 
+def test_a_trailing_slash_leads_to_the_page_below_the_folder_of_base_url(
+    tmp_path: Path,
+) -> None:
+    """Behind a proxy that takes the folder off, ``/watchlists/`` must not lead to
+    the site's root: the redirect keeps the folder of base_url, and the query."""
+    config = write_config(tmp_path, top=f'base_url = "{BASE_URL}"')
+    with client(app_for(config)) as web:
+        moved = web.get("/watchlists/?x=1", follow_redirects=False)
+        search = web.get("/search/", follow_redirects=False)
+        posted = web.post("/watchlists/", follow_redirects=False)
+        unknown = web.get("/nothing-here/", follow_redirects=False)
+    assert moved.status_code == 308 and moved.headers["location"] == "/trendwatch/watchlists?x=1"
+    assert search.status_code == 308 and search.headers["location"] == "/trendwatch/search"
+    assert posted.status_code in (404, 405) and "location" not in posted.headers
+    assert unknown.status_code == 404 and "location" not in unknown.headers
+
+
 # --- the archive ---------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ headless Chromium (Debian's, driven by Playwright), stopped with SIGTERM; and
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,12 +18,12 @@ from typing import Any
 
 import pytest
 
+from browser_support import watched_tab
 from smtp_support import free_port
 from tests_support import child_env
 from web.security import ARCHIVE_CSP, CSP
 from web_support import ADMIN_ENV, ADMIN_TOKEN, edition, write_archive, write_config
 
-CHROMIUM = Path(os.environ.get("TRENDWATCH_CHROMIUM", "/usr/bin/chromium"))
 EDITION = "/archive/2026/W48/nl-thuiswerken.html"
 
 
@@ -109,29 +110,8 @@ def test_serve_answers_over_http_and_stops_cleanly_on_sigterm(served: Served) ->
 # --- in the browser ------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.is_file():
-        pytest.fail(f"Chromium not found at {CHROMIUM} (apt-get install chromium)", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        try:
-            yield instance
-        finally:
-            instance.close()
-
-
 def test_pages_open_in_chromium_without_console_errors(browser: Any, served: Served) -> None:
-    context = browser.new_context()
-    problems: list[str] = []
-    page = context.new_page()
-    page.on(
-        "console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None
-    )
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    try:
+    with watched_tab(browser, "en-US") as (page, problems):
         for path in ("/", "/?lang=en", "/archive/", EDITION, "/admin/login?next=/"):
             response = page.goto(served.base + path, wait_until="load")
             assert response is not None and response.status == 200, path
@@ -143,13 +123,11 @@ def test_pages_open_in_chromium_without_console_errors(browser: Any, served: Ser
         page.click("button[type=submit]")
         page.wait_for_url(served.base + "/")
         assert page.locator("nav a", has_text="Admin").count() == 1  # English: the cookie
-        cookie = next(c for c in context.cookies() if c["name"] == "tw_session")
+        cookie = next(c for c in page.context.cookies() if c["name"] == "tw_session")
         assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
         page.click("button.link")  # sign out
         page.wait_for_url(served.base + "/")
         assert page.locator("nav a", has_text="Admin").count() == 0
-    finally:
-        context.close()
     assert problems == []
 
 
@@ -170,3 +148,43 @@ def test_run_serves_the_web_and_stops_it_on_sigterm(tmp_path: Path) -> None:
         run.kill()
     log = (tmp_path / "run.log").read_text("utf-8")
     assert f"web: serving on 127.0.0.1:{port}" in log and "web: stopped" in log
+
+
+def test_the_web_process_logs_into_runs_log_file_and_is_started_again_when_it_dies(
+    tmp_path: Path,
+) -> None:
+    """``run --log-file`` puts the web process's lines in the same file; a web process
+    that dies (here: SIGKILL) is started again and answers, and SIGTERM stops both."""
+    port = free_port()
+    config = write_config(tmp_path, web=f'[web]\nlisten = "127.0.0.1:{port}"\n')
+    base = f"http://127.0.0.1:{port}"
+    log_file = tmp_path / "logs" / "run.log"
+    run = Served(config, port, "run", "--log-file", str(log_file))
+    try:
+        wait_until(lambda: answers(base + "/"), run.child, "the web pages")
+        wait_until(
+            lambda: "Application startup complete" in log_file.read_text(),
+            run.child,
+            "the web process's log line",
+        )
+        first = web_pid(log_file)
+        os.kill(first, signal.SIGKILL)
+        wait_until(lambda: "web: started again" in log_file.read_text(), run.child, "a restart")
+        wait_until(lambda: answers(base + "/"), run.child, "the web pages again")
+        assert fetch(base + "/")[0] == 200
+        assert web_pid(log_file) != first
+        assert run.stop() == 0
+        assert not answers(base + "/")
+    finally:
+        run.kill()
+    log = log_file.read_text("utf-8")
+    assert f"web: exited with status -{int(signal.SIGKILL)}" in log
+    assert log.count("Application startup complete") == 2  # uvicorn's line, both times
+    assert "Traceback" not in log and "web: stopped" in log
+    assert run.errors.read_text("utf-8") == ""  # nothing went around the file
+
+
+def web_pid(log_file: Path) -> int:
+    """The pid of the newest web process, from run's log."""
+    found = re.findall(r"web: (?:serving on \S+|started again) \(pid (\d+)\)", log_file.read_text())
+    return int(found[-1])

@@ -3,10 +3,8 @@ and when a crawl has no success: ``trendwatch`` as a child process, servers on 1
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from pytest_httpserver import HTTPServer
 
 from tests_support import trendwatch
@@ -24,18 +22,6 @@ def write_config(directory: Path, body: str) -> Path:
     path = directory / "trendwatch.toml"
     path.write_text('data_dir = "data"\n' + body, encoding="utf-8")
     return path
-
-
-@pytest.fixture
-def site() -> Iterator[HTTPServer]:
-    server = HTTPServer(host="127.0.0.1", port=0)
-    server.start()
-    server.no_handler_status_code = 404
-    try:
-        yield server
-    finally:
-        server.clear()
-        server.stop()
 
 
 def test_sources_add_of_a_private_address_says_it_was_refused(

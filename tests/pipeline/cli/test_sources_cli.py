@@ -4,7 +4,6 @@ the click CLI (in process, with CliRunner) against servers on 127.0.0.1."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -52,18 +51,6 @@ def config(tmp_path: Path) -> Path:
     path = tmp_path / "trendwatch.toml"
     path.write_text(CONFIG, encoding="utf-8")
     return path
-
-
-@pytest.fixture
-def site() -> Iterator[HTTPServer]:
-    server = HTTPServer(host="127.0.0.1", port=0)
-    server.start()
-    server.no_handler_status_code = 404
-    try:
-        yield server
-    finally:
-        server.clear()
-        server.stop()
 
 
 def run(config: Path, *args: str) -> Result:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterator
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -40,18 +39,6 @@ def public_localhost(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(netguard, "is_public_address", lambda a: a == "127.0.0.1" or real(a))
     command = [sys.executable, "-c", PUBLIC_LOCALHOST_CHILD]
     monkeypatch.setattr(runner, "child_command", lambda: command)
-
-
-@pytest.fixture
-def site() -> Iterator[HTTPServer]:
-    server = HTTPServer(host="127.0.0.1", port=0)
-    server.start()
-    server.no_handler_status_code = 404
-    try:
-        yield server
-    finally:
-        server.clear()
-        server.stop()
 
 
 def test_a_full_text_page_on_a_private_address_is_recorded_as_refused(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from articles_support import JUMBO_COPY, JUMBO_EN, JUMBO_NL
 from pipeline import jsonl
 from pipeline.jsonl import ImportError_, iter_export
 from pipeline.process import job as process_job
@@ -16,24 +17,6 @@ from pipeline.store import Store
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
-JUMBO_NL = (
-    "Supermarktketen Jumbo schrapt 300 banen op het hoofdkantoor in Veghel. Dat heeft het"
-    " bedrijf woensdag bekendgemaakt. Volgens Jumbo is de reorganisatie nodig omdat de"
-    " kosten sneller stijgen dan de omzet. De ondernemingsraad van Jumbo is geschrokken en"
-    " vakbond FNV wil snel met de directie om tafel. Medewerkers in Veghel hoorden het"
-    " nieuws tijdens een personeelsbijeenkomst. Het bedrijf wil gedwongen ontslagen zoveel"
-    " mogelijk voorkomen en biedt begeleiding naar ander werk. De banen verdwijnen vooral bij"
-    " ondersteunende afdelingen zoals financiën, inkoop en personeelszaken."
-)
-JUMBO_COPY = JUMBO_NL.replace("woensdag", "op woensdag").replace(
-    "De banen verdwijnen", "Volgens ingewijden verdwijnen de banen"
-)
-JUMBO_EN = (
-    "Dutch supermarket chain Jumbo will cut 300 jobs at its head office in Veghel, the"
-    " company said on Wednesday. Jumbo said the reorganisation was needed because costs were"
-    " rising faster than sales. The works council at Jumbo was shocked and the FNV union"
-    " wants talks with management soon. Staff in Veghel heard the news at a meeting."
-)
 AHOLD_NL = (
     "Ahold Delhaize opent dit jaar twintig nieuwe winkels in België. Het concern uit"
     " Zaandam investeert 45 miljoen euro in de uitbreiding, zei topman Frans Muller. De"
