@@ -68,7 +68,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -435,16 +435,20 @@ def _final(story: int, moved: dict[int, int]) -> int:
 
 
 def config_from(settings: Sequence[str]) -> ClusterConfig:
-    """ClusterConfig with ``name=value`` overrides (numbers, true/false, none)."""
+    """ClusterConfig with ``name=value`` overrides (numbers, true/false, none;
+    ``half_life`` in days)."""
     config = ClusterConfig()
     fields = {f.name: f for f in dataclasses.fields(ClusterConfig)}
     changes: dict[str, Any] = {}
     for setting in settings:
         name, _, raw = setting.partition("=")
-        if name not in fields or name == "window" or name == "half_life":
+        if name not in fields or name == "window":
             raise SystemExit(f"--set: unknown or unsupported setting {name!r}")
         word = {"true": "true", "false": "false", "none": "null"}.get(raw.lower(), raw)
-        changes[name] = json.loads(word)
+        value = json.loads(word)
+        if name == "half_life" and value is not None:
+            value = timedelta(days=value)  # in days: half_life=3
+        changes[name] = value
     return dataclasses.replace(config, **changes)
 
 

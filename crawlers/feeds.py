@@ -11,6 +11,7 @@ from typing import Any
 import feedparser
 from feedparser.mixin import _FeedParserMixin
 
+from crawlers import feedparser_speedups
 from crawlers.alerts import unwrap_link
 from crawlers.bounds import MAX_NAME
 from crawlers.entries import Entry, assign_identities, unique_by_identity
@@ -23,6 +24,7 @@ from crawlers.urls import canonical_url, is_web_url
 # from the network. These module switches keep its sanitizer off (we sanitise once).
 feedparser.SANITIZE_HTML = False
 feedparser.RESOLVE_RELATIVE_URIS = False
+feedparser_speedups.install()  # the same results, a third faster
 _sync_author_detail = _FeedParserMixin._sync_author_detail
 
 

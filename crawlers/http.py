@@ -20,8 +20,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from crawlers.decoding import ACCEPT_ENCODING, DecodeError, decoder_for
-from crawlers.limits import HostLimiter
-from crawlers.netguard import PrivateAddressRefused, guard_transport, is_public_address
+from crawlers.limits import HostLimiter, HostPaused, Turn
+from crawlers.netguard import PrivateAddressRefused, is_public_address
+from crawlers.throttle import AutoThrottle
+from crawlers.transport import HostPools
 
 __all__ = [
     "ACCEPT_FEEDS",
@@ -61,9 +63,10 @@ class HttpOptions:
     connect_timeout: float = 10.0
     read_timeout: float = 10.0  # longest silence between two reads (capped at ``timeout``)
     max_bytes: int = DEFAULT_MAX_BYTES  # decoded body size cap
-    max_connections: int = 32  # global: fetches in flight at once, and the pool size
+    max_connections: int = 64  # global: fetches in flight at once, and the pool size
     per_host: int = 2  # fetches in flight per host
-    per_host_delay: float = 0.0  # seconds between request starts to one host
+    per_host_delay: float = 0.0  # least seconds between request starts to one host
+    throttle: AutoThrottle = field(default_factory=AutoThrottle)  # the delay above it
     max_redirects: int = MAX_REDIRECTS
     user_agent: str = USER_AGENT
     allow_private_networks: bool = False
@@ -112,14 +115,9 @@ class CrawlClient(httpx.AsyncClient):
 
     def __init__(self, options: HttpOptions, limiter: HostLimiter | None = None) -> None:
         o = options
-        limits = httpx.Limits(
-            max_connections=o.max_connections,
-            max_keepalive_connections=o.max_connections,
-            keepalive_expiry=30.0,
-        )
-        transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False, retries=0)
-        if not o.allow_private_networks:
-            guard_transport(transport)
+        # idle pools are kept for twice as many hosts as are fetched from at once: a
+        # crawl comes back to a host about that many requests later (decide.spread_hosts)
+        transport = HostPools(o.per_host, 2 * o.max_connections, guard=not o.allow_private_networks)
         read = min(o.read_timeout, o.timeout)
         super().__init__(
             timeout=httpx.Timeout(
@@ -131,7 +129,9 @@ class CrawlClient(httpx.AsyncClient):
             trust_env=False,
         )
         self.options = o
-        self.limiter = limiter if limiter is not None else HostLimiter(o.per_host, o.per_host_delay)
+        if limiter is None:
+            limiter = HostLimiter(o.per_host, o.per_host_delay, throttle=o.throttle)
+        self.limiter = limiter
         self.gate = asyncio.Semaphore(o.max_connections)
 
 
@@ -167,11 +167,13 @@ async def fetch(
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    gate = crawl.gate if crawl else contextlib.nullcontext()
+    gate = crawl.gate if crawl else None
+    limiter = crawl.limiter if crawl else None
     try:
-        async with gate:
-            hops = _Hops(client, crawl.limiter if crawl else None, options.max_redirects, total)
-            return await hops.run(url, headers, etag, last_modified, max_bytes)
+        hops = _Hops(client, limiter, gate, options.max_redirects, total)
+        return await hops.run(url, headers, etag, last_modified, max_bytes)
+    except HostPaused as exc:
+        return FetchResult(url=url, error=str(exc), retry_after=exc.until)
     except TimeoutError:
         return FetchResult(url=url, error=f"timed out after {total:g} s (total time)")
     except BodyTooLarge:
@@ -197,21 +199,25 @@ async def fetch(
 
 
 class _Hops:
-    """Follows redirects one hop at a time: each hop gets its host's slot, loops and
-    too many hops are errors, and the permanent part of the chain is remembered.
+    """Follows redirects one hop at a time: each hop gets its host's slot, with one of
+    the global ``gate`` once the host's delay has passed (see ``HostLimiter.slot``), and
+    tells the limiter how fast the host answered; loops and too many hops are errors,
+    and the permanent part of the chain is remembered.
 
-    The total timeout starts once the first slot is held and runs on across the hops,
-    but waiting for a slot is never counted."""
+    The total timeout starts once the first hop holds its slots and runs on across the
+    hops, but waiting for the first slots is never counted."""
 
     def __init__(
         self,
         client: httpx.AsyncClient,
         limiter: HostLimiter | None,
+        gate: asyncio.Semaphore | None,
         max_redirects: int,
         total: float,
     ) -> None:
         self.client = client
         self.limiter = limiter
+        self.gate = gate
         self.max_redirects = max_redirects
         self.total = total
 
@@ -231,17 +237,23 @@ class _Hops:
         deadline: float | None = None
         while True:
             limiter = self.limiter
-            slot = contextlib.nullcontext() if limiter is None else limiter.slot(request.url.host)
-            async with slot:
+            slot = (
+                contextlib.nullcontext()
+                if limiter is None
+                else limiter.slot(request.url.host, self.gate)
+            )
+            async with slot as turn:
                 if deadline is None:
                     deadline = loop.time() + self.total
                 async with asyncio.timeout_at(deadline):
-                    response = await self.client.send(request, stream=True, follow_redirects=False)
+                    response, retry = await _send(self.client, request, turn)
                     try:
                         nxt = response.next_request
                         if nxt is None:
                             moved = permanent if permanent != chain[0] else None
-                            return await _result(response, etag, last_modified, max_bytes, moved)
+                            return await _result(
+                                response, etag, last_modified, max_bytes, moved, retry
+                            )
                         await _drain(response)  # small; lets the connection be reused
                         only_permanent = only_permanent and response.status_code in (301, 308)
                         if only_permanent:
@@ -252,6 +264,27 @@ class _Hops:
             if len(chain) - 1 > self.max_redirects:
                 raise httpx.TooManyRedirects(_too_many(chain, self.max_redirects), request=nxt)
             request = nxt
+
+
+async def _send(
+    client: httpx.AsyncClient, request: httpx.Request, turn: Turn | None
+) -> tuple[httpx.Response, datetime | None]:
+    """Send one request (the body is read later) and tell the host's ``turn`` how it
+    went: the status and a Retry-After once the headers are in, or no answer at all.
+    Returns the response and its Retry-After (on 429 and 503 only)."""
+    try:
+        response = await client.send(request, stream=True, follow_redirects=False)
+    except (httpx.TransportError, TimeoutError):
+        if turn is not None:
+            turn.failed()
+        raise
+    status = response.status_code
+    retry = None
+    if status in (429, 503):
+        retry = parse_retry_after(response.headers.get("retry-after"))
+    if turn is not None:
+        turn.answered(status, retry)
+    return response, retry
 
 
 def _too_many(chain: list[str], limit: int) -> str:
@@ -269,6 +302,7 @@ async def _result(
     last_modified: str | None,
     max_bytes: int,
     moved: str | None,
+    retry: datetime | None = None,
 ) -> FetchResult:
     status = response.status_code
     headers = response.headers
@@ -284,7 +318,6 @@ async def _result(
         )
     if not 200 <= status < 300:
         await _drain(response)
-        retry = parse_retry_after(headers.get("retry-after")) if status in (429, 503) else None
         return FetchResult(
             **base,
             error=f"HTTP {status} {response.reason_phrase}".strip(),

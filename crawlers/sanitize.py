@@ -53,12 +53,17 @@ _OPTIONAL_END = frozenset(
      "optgroup", "rb", "rt", "rp", "rtc", "colgroup", "caption"}
 )  # fmt: skip
 _BLANK_LINES = re.compile(r"\n\s*\n+")
+# what makes the text an HTML parser finds differ from the string itself: tags, character
+# references, NUL and a byte order mark (dropped), lone surrogates (refused)
+_MARKUP = re.compile(r"[<&\x00\ufeff\ud800-\udfff]")
 
 
 def flatten_deep(fragment: str, max_depth: int = MAX_DEPTH) -> str:
     """``fragment`` with the start tags that would nest deeper than ``max_depth`` left
     out, and as many end tags after them; their text stays. Only removes tags, so what
     the sanitizer makes of the result is as safe as of the input."""
+    if fragment.count("<") <= max_depth:  # too few tags to nest that deep: nothing to do
+        return fragment
     depth = excess = 0
     out: list[str] = []
     last = 0
@@ -116,4 +121,6 @@ def html_to_text(fragment: str) -> str:
 
 def plain_line(fragment: str) -> str:
     """A single line of plain text (for titles): tags dropped, whitespace collapsed."""
+    if not _MARKUP.search(fragment):  # plain text already (most titles): no parse needed
+        return " ".join(fragment.split())
     return " ".join(html_to_text(fragment).split())

@@ -20,7 +20,9 @@ Decided here:
 * which sources are due (:func:`is_due`) and when each is polled next
   (:func:`poll_time`); the store selects the switched-on sources and applies these;
 * spreading the overdue sources after a restart (:func:`spread_overdue`), so they are
-  not all fetched at once; the scheduler calls it.
+  not all fetched at once; the scheduler calls it;
+* the order a crawl takes its sources in (:func:`spread_hosts`): one host's sources
+  apart, so they do not queue for their host's slots and delay while holding the crawl's.
 
 Who owns an article's row when an alert and a feed bring in the same URL is decided in
 :mod:`pipeline.crawl.ownership`. Times are timezone-aware (UTC) throughout.
@@ -29,6 +31,7 @@ Who owns an article's row when an alert and a feed bring in the same URL is deci
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -308,3 +311,50 @@ def spread_overdue(
         for name, due in next_polls.items()
         if due is None or due <= now
     }
+
+
+# --- the order of a crawl -----------------------------------------------------------
+
+
+def spread_width(concurrency: int, per_host_delay: float, hosts: Sequence[str]) -> int:
+    """How many hosts take turns in :func:`spread_hosts`.
+
+    With the adaptive delay alone (``per_host_delay`` 0) a host may be asked again about
+    one answer later, which is when its next source comes ``concurrency`` places on.
+    A fixed floor under the delay (say a second) is longer than that: a source that
+    waits for its host holds one of the crawl's places meanwhile, so a host's sources
+    are then spread as far apart as the hosts allow (every host takes turns)."""
+    if per_host_delay <= 0:
+        return max(1, concurrency)
+    return max(1, concurrency, len(set(hosts)))
+
+
+def spread_hosts(hosts: Sequence[str], width: int) -> list[int]:
+    """The order to crawl sources in, as indexes into ``hosts`` (each source's host, in
+    the order the sources are listed).
+
+    Up to ``width`` hosts (the crawl's concurrency) take turns, one source each, in the
+    order they first appear; a host whose sources are done makes room for the next.
+    So two sources of one host are about ``width`` places apart when there are enough
+    hosts: a crawl does not fill its slots with sources that wait for the same host
+    (at most ``per_host`` requests to it at once, and its delay between them), and the
+    host's next source comes soon enough to reuse its connection. Within one host the
+    listed order is kept; ``width < 1`` counts as 1."""
+    queues: dict[str, deque[int]] = {}
+    for index, host in enumerate(hosts):
+        queues.setdefault(host, deque()).append(index)
+    waiting = iter(queues.values())
+    turns: deque[deque[int]] = deque()
+    for queue in waiting:
+        turns.append(queue)
+        if len(turns) >= max(1, width):
+            break
+    order: list[int] = []
+    while turns:
+        queue = turns.popleft()
+        order.append(queue.popleft())
+        if queue:
+            turns.append(queue)
+        elif (following := next(waiting, None)) is not None:
+            turns.append(following)
+    return order

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from crawlers.blog import BlogConfig, crawl_blog_async
 from crawlers.blog.config import BLOG_USER_AGENT
@@ -43,9 +44,9 @@ BLOG_CONCURRENCY = 2  # spider child processes at once
 # With more feed sources with new content than this, feeds are parsed in a process pool,
 # so parsing (feedparser, the sanitizer) runs beside the event loop instead of stalling
 # it; the first ones are parsed inline, and a cycle of 304s starts no process. The pool
-# has a worker per CPU but one (the event loop keeps a core for HTTP and SQLite), at most
-# MAX_POOL_WORKERS. On 2 cores, 2,000 feeds: 3,500 feeds/min parsed inline (108 MB),
-# 4,800 with one worker (184 MB), 5,700 with two (264 MB); see bench/crawl.py.
+# has a worker per CPU, at most MAX_POOL_WORKERS: the event loop (HTTP and SQLite) needs
+# about a fifth of the CPU time that parsing does, so it shares a core with a worker
+# rather than keeping one to itself; see bench/crawl.py.
 POOL_THRESHOLD = 50
 MAX_POOL_WORKERS = 4
 
@@ -151,8 +152,11 @@ async def crawl_async(
         on_start(len(rows))
     if not rows:
         return []
+    hosts = [(urlsplit(r.url).hostname or "").lower() for r in rows]
+    width = decide.spread_width(settings.crawl.concurrency, settings.crawl.per_host_delay, hosts)
+    rows = [rows[i] for i in decide.spread_hosts(hosts, width)]
     feeds = sum(r.type != "blog" for r in rows)
-    workers = max(1, min((os.cpu_count() or 1) - 1, MAX_POOL_WORKERS))
+    workers = max(1, min(os.cpu_count() or 1, MAX_POOL_WORKERS))
     pool: ParsingPool | AdaptiveParser | None = None
     if parse_pool is None:  # the pool once more than POOL_THRESHOLD feeds had content
         if feeds > POOL_THRESHOLD and (os.cpu_count() or 1) > 1:

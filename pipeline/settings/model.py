@@ -114,11 +114,11 @@ class CrawlSettings:
     """The ``[crawl]`` section: how politely and how fast to fetch."""
 
     per_host: int = 2  # requests in flight per host
-    per_host_delay: float = 1.0  # seconds between request starts to one host
+    per_host_delay: float = 0.0  # least seconds between request starts to one host
     timeout: float = 20.0  # seconds for one fetch, redirects and body included
     max_bytes: int = DEFAULT_MAX_BYTES  # decoded body size cap
     user_agent: str | None = None  # None: trendwatch's own
-    concurrency: int = 32  # sources (and connections) in flight at once
+    concurrency: int = 64  # sources (and connections) in flight at once
 
 
 @dataclass(frozen=True)

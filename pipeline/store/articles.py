@@ -54,33 +54,47 @@ class ArticlesMixin(StoreBase):
         are unwrapped to the same canonical URL): for each new entry, the crawl stage's
         :func:`pipeline.crawl.ownership.claim` says whether it is stored already from
         another source (``known``: an alert's copy), takes over an alert's row (a feed's
-        fuller copy, processed again), or gets a row of its own."""
+        fuller copy, processed again), or gets a row of its own.
+
+        The source's stored rows of these entries are read in one query and the new rows
+        written in one batch (an entry only ever shares its row with another source's)."""
+        entries = list(entries)
         new = updated = unchanged = known = 0
+        if not entries:
+            return SaveResult()
+        at = iso(now)
         with self.transaction():
             kind = self._one("SELECT type FROM sources WHERE id = ?", [source_id])
             from_alert = bool(kind) and kind["type"] == "alert"
             alerts_exist = from_alert or bool(
                 self._one("SELECT 1 AS x FROM sources WHERE type = 'alert' LIMIT 1")
             )
+            stored = self._stored(source_id, [e.identity for e in entries])
+            inserts: dict[str, dict[str, Any]] = {}
             for e in entries:
                 values = _article_values(e)
-                row = self._one(
-                    "SELECT id, content_hash, published FROM articles"
-                    " WHERE source_id = ? AND identity = ?",
-                    [source_id, e.identity],
-                )
+                if e.identity in inserts:  # a repeat within the batch: as if stored
+                    self._insert(list(inserts.values()))
+                    inserts.clear()
+                    stored |= self._stored(source_id, [e.identity])
+                row = stored.get(e.identity)
                 if row is not None:
                     if self._refresh_article(row, values, now):
                         updated += 1
                     else:
                         unchanged += 1
+                    stored[e.identity] = {  # as the row is now, should the entry repeat
+                        "id": row["id"],
+                        "content_hash": values["content_hash"],
+                        "published": values["published"] or row["published"],
+                    }
                     continue
                 look = must_look_up(e.url, from_alert, alerts_exist)
                 owner = claim(source_id, from_alert, self._url_holders(e.url) if look else [])
                 if owner.action is Action.KNOWN:
                     known += 1
                     continue
-                values |= {"source_id": source_id, "identity": e.identity, "now": iso(now)}
+                values |= {"source_id": source_id, "identity": e.identity, "now": at}
                 if owner.action is Action.TAKE_OVER:
                     self.db.execute(
                         "UPDATE articles SET source_id = :source_id, identity = :identity,"
@@ -88,16 +102,38 @@ class ArticlesMixin(StoreBase):
                         {**values, "id": owner.article_id},
                     )
                 else:
-                    self.db.execute(
-                        "INSERT INTO articles (source_id, identity, guid, url, title, summary,"
-                        " content, text, author, published, fetched, updated, language,"
-                        " categories, content_hash) VALUES (:source_id, :identity, :guid,"
-                        " :url, :title, :summary, :content, :text, :author, :published,"
-                        " :now, :now, :language, :categories, :content_hash)",
-                        values,
-                    )
+                    inserts[e.identity] = values
                 new += 1
+            self._insert(list(inserts.values()))
         return SaveResult(new=new, updated=updated, unchanged=unchanged, known=known)
+
+    def _stored(self, source_id: int, identities: list[str]) -> dict[str, dict[str, Any]]:
+        """The source's stored rows (id, content hash, publication date) of ``identities``."""
+        found: dict[str, dict[str, Any]] = {}
+        for chunk, marks in chunks(sorted(set(identities))):
+            cursor = self.db.conn.execute(
+                "SELECT identity, id, content_hash, published FROM articles"
+                f" WHERE source_id = ? AND identity IN ({marks})",
+                [source_id, *chunk],
+            )
+            for identity, article_id, content_hash, published in cursor:
+                found[identity] = {
+                    "id": article_id,
+                    "content_hash": content_hash,
+                    "published": published,
+                }
+        return found
+
+    def _insert(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.db.conn.executemany(
+                "INSERT INTO articles (source_id, identity, guid, url, title, summary,"
+                " content, text, author, published, fetched, updated, language,"
+                " categories, content_hash) VALUES (:source_id, :identity, :guid,"
+                " :url, :title, :summary, :content, :text, :author, :published,"
+                " :now, :now, :language, :categories, :content_hash)",
+                rows,
+            )
 
     def _url_holders(self, url: str | None) -> list[Holder]:
         """The articles stored under ``url``, oldest first, and whether an alert holds each."""

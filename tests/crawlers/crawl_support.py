@@ -56,3 +56,21 @@ class LoopClock:
         self._loop.call_later(seconds, passed.set_result, None)  # due at the end of the jump
         self.offset += seconds
         await passed
+
+
+class FakeTime:
+    """A clock and a sleep for :class:`HostLimiter`: sleeping moves the clock forward
+    (to at least the end of that sleep) at once, so a delay costs no real time."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        until = self.now + seconds
+        await asyncio.sleep(0)  # let other tasks run meanwhile, as a real sleep would
+        self.now = max(self.now, until)

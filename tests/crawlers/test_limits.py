@@ -11,14 +11,16 @@ import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from crawl_support import LoopClock, run_with_client, until
+from crawl_support import FakeTime, LoopClock, run_with_client, until
 from crawlers.http import CrawlClient, fetch
-from crawlers.limits import HostLimiter
+from crawlers.limits import HostLimiter, Turn
+from crawlers.throttle import AutoThrottle
 
 
 class Gauge:
@@ -36,8 +38,13 @@ class Gauge:
         self.now -= 1
 
 
+# Before a host's first answer, a second request waits for it (the throttle's start
+# delay); these tests of the hard limits start without that wait.
+NO_START_DELAY = AutoThrottle(start_delay=0)
+
+
 def test_at_most_n_per_host_and_hosts_are_independent() -> None:
-    limiter = HostLimiter(per_host=2)
+    limiter = HostLimiter(per_host=2, throttle=NO_START_DELAY)
     gauges = {"a.test": Gauge(), "b.test": Gauge()}
     hosts = ["a.test", "b.test", "A.TEST"] * 5
     waiting = 0
@@ -71,24 +78,6 @@ def test_at_most_n_per_host_and_hosts_are_independent() -> None:
     assert gauges["a.test"].peak == 2  # and no third one later, as slots were handed on
     assert gauges["b.test"].peak == 2
     assert limiter.active_hosts == 0  # nothing kept once idle
-
-
-class FakeTime:
-    """A clock and a sleep for :class:`HostLimiter`: sleeping moves the clock forward
-    (to at least the end of that sleep) at once, so a delay costs no real time."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        until = self.now + seconds
-        await asyncio.sleep(0)  # let other tasks run meanwhile, as a real sleep would
-        self.now = max(self.now, until)
 
 
 def test_delay_spaces_request_starts_per_host() -> None:
@@ -162,37 +151,26 @@ def in_flight(server: HTTPServer) -> Iterator[InFlight]:
 
 
 class Waiting:
-    """How many fetches are waiting for a free slot: the global gate or their host's.
+    """How many fetches are waiting for a free slot: their host's, or (which the host's
+    slot takes once the host's delay has passed) one of the global gate.
 
-    It wraps the client's own gate and limiter, so their sizes stay what the client
-    made of its options."""
+    It wraps the client's own limiter, so its sizes stay what the client made of its
+    options."""
 
     def __init__(self, client: CrawlClient) -> None:
         self.count = 0
-        self._gate = client.gate
         self._slot = client.limiter.slot
-        client.gate = self  # type: ignore[assignment]
         client.limiter.slot = self.slot  # type: ignore[method-assign]
 
-    async def __aenter__(self) -> None:
-        self.count += 1
-        try:
-            await self._gate.acquire()
-        finally:
-            self.count -= 1
-
-    async def __aexit__(self, *exc: object) -> None:
-        self._gate.release()
-
     @asynccontextmanager
-    async def slot(self, host: str) -> AsyncIterator[None]:
+    async def slot(self, host: str, *gate: Any) -> AsyncIterator[Turn]:
         async with AsyncExitStack() as stack:
             self.count += 1
             try:
-                await stack.enter_async_context(self._slot(host))
+                turn = await stack.enter_async_context(self._slot(host, *gate))
             finally:
                 self.count -= 1
-            yield
+            yield turn
 
 
 async def settle(in_flight: InFlight, waiting: Waiting, fetches: int) -> None:
@@ -214,7 +192,7 @@ def test_fetch_keeps_to_the_per_host_limit(server: HTTPServer, in_flight: InFlig
         in_flight.release.set()
         return (*held, [r.error for r in await asyncio.gather(*tasks)])
 
-    at_server, waiting, errors = run_with_client(work, per_host=2)
+    at_server, waiting, errors = run_with_client(work, per_host=2, throttle=NO_START_DELAY)
     assert (at_server, waiting) == (2, 6)
     assert errors == [None] * 8
     assert list(in_flight.peak.values()) == [2]  # one host, never more than two at once
@@ -234,7 +212,9 @@ def test_fetch_keeps_to_the_global_limit(server: HTTPServer, in_flight: InFlight
         in_flight.release.set()
         return (*held, [r.error for r in await asyncio.gather(*tasks)])
 
-    at_server, waiting, errors = run_with_client(work, per_host=4, max_connections=3)
+    at_server, waiting, errors = run_with_client(
+        work, per_host=4, max_connections=3, throttle=NO_START_DELAY
+    )
     assert (at_server, waiting) == (3, 5)
     assert errors == [None] * 8
     assert in_flight.total_peak == 3

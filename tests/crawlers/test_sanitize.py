@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from html.parser import HTMLParser
 
 import pytest
@@ -79,3 +80,36 @@ def test_hostile_nesting_is_bounded_and_loses_no_text(opening: str) -> None:
     assert "script" not in clean and "onerror" not in clean
     assert html_to_text(doc) == "kern"
     assert plain_line(opening * 50_000 + "Titel") == "Titel"
+
+
+def test_a_fragment_with_few_tags_is_left_as_it_is() -> None:
+    fragment = "<div>" * MAX_DEPTH + "x"  # as many start tags as the limit: none dropped
+    assert flatten_deep(fragment) is fragment
+
+
+def test_plain_line_of_plain_text_is_what_the_parser_makes_of_it() -> None:
+    """Text without tags, character references, NUL, a byte order mark or lone
+    surrogates is not parsed at all; seeded random strings of awkward characters give
+    what the HTML parser gives (or the same error)."""
+    rng = random.Random(16)
+    alphabet = list("ab é\"'>=/;:-\t\n\r\x0b\x0c\xa0\u2028\u3000\x01\x7f\x85\ufeff\ufffe😀\u200b")
+    alphabet += ["\x00", "&", "<", "&amp;", "<b>", "\ud800"]
+
+    def parsed(text: str) -> str:
+        try:
+            return " ".join(html_to_text(text).split())
+        except UnicodeError as exc:
+            return repr(exc)
+
+    def fast(text: str) -> str:
+        try:
+            return plain_line(text)
+        except UnicodeError as exc:
+            return repr(exc)
+
+    samples = [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(5000)
+    ]
+    assert [s for s in samples if fast(s) != parsed(s)] == []
+    assert plain_line("  Cao  werk\u00a0en\tleven ") == "Cao werk en leven"
+    assert plain_line("A &amp; B <i>nu</i>") == "A & B nu"

@@ -176,7 +176,7 @@ def test_a_config_the_service_may_not_write_is_said_so_and_left_alone(
     def refused(src: object, dst: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("pipeline.settings.edit_watchlists.os.replace", refused)
+    monkeypatch.setattr("digests.fsutil.os.replace", refused)  # the one atomic write
     before = config.read_bytes()
     form = {"name": "vakbonden", "title": "Vakbonden", "query": "fnv", "editing": ""}
     response = saved(web, form)

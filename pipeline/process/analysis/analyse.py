@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 
+import numpy as np
 from spacy.attrs import IS_ALPHA, IS_PUNCT, IS_SPACE, IS_STOP, LEMMA, LENGTH, LOWER, ORTH
 from spacy.tokens import Doc
 
@@ -17,6 +18,7 @@ from pipeline.process.analysis.components.hashes import folded_by_hash, lemma_or
 from pipeline.process.analysis.features import ArticleFeatures, ArticleInput, Entity
 from pipeline.process.analysis.language import detect_language
 from pipeline.process.analysis.nlp import NlpConfig, analyse_docs, entity_key
+from pipeline.process.analysis.numbers import format_value, number_key, parse_digits, parse_word
 
 MAX_TERMS = 200  # the terms kept per article: enough for TF-IDF, bounded for storage
 MAX_ENTITIES = 40
@@ -56,14 +58,7 @@ def features_from_doc(article: ArticleInput, lang: str, doc: Doc) -> ArticleFeat
         folded = folded_by_hash.lookup(list(per_hash), strings)
         for key, n in zip(folded, per_hash.values(), strict=True):
             terms[key] = terms.get(key, 0) + n
-        # numbers: among the other tokens that are neither punctuation nor space
-        for text in map(
-            strings.__getitem__, orth[(alpha == 0) & (punct == 0) & (space == 0)].tolist()
-        ):
-            if _DIGITS.search(text):
-                number = normalise_number(text, lang)
-                if number:
-                    numbers.add(number)
+        numbers = _numbers(strings, orth, low, alpha, punct, space, lang)
     return ArticleFeatures(
         id=article.id,
         lang=lang,
@@ -75,6 +70,36 @@ def features_from_doc(article: ArticleInput, lang: str, doc: Doc) -> ArticleFeat
         links=frozenset(_links(article)),
         source=article.source,
     )
+
+
+def _numbers(strings, orth, low, alpha, punct, space, lang: str) -> set[str]:
+    """The number keys of a document (:func:`~.numbers.number_key`): every token that
+    holds a digit or is a number word, read with the token before it and two after."""
+    at = np.flatnonzero((alpha == 0) & (punct == 0) & (space == 0)).tolist()
+    at = [i for i in at if _DIGITS.search(strings[int(orth[i])])]
+    words = _number_word_hashes(strings, np.unique(low[alpha != 0]).tolist())
+    if words:
+        at = sorted(at + np.flatnonzero(np.isin(low, list(words))).tolist())
+    n = len(orth)
+    out: set[str] = set()
+
+    def lower(i: int) -> str:
+        return strings[int(low[i])] if 0 <= i < n else ""
+
+    for i in at:
+        key = number_key(strings[int(orth[i])], lang, lower(i - 1), lower(i + 1), lower(i + 2))
+        if key:
+            out.add(key)
+    return out
+
+
+def _number_word_hashes(strings, hashes: list[int]) -> set[int]:
+    return {h for h in hashes if _is_number_word(strings[h])}
+
+
+@lru_cache(maxsize=100_000)
+def _is_number_word(word: str) -> bool:
+    return parse_word(word) is not None
 
 
 _entity_key = lru_cache(maxsize=100_000)(entity_key)
@@ -107,28 +132,13 @@ def _links(article: ArticleInput) -> set[str]:
     return links
 
 
-_PLAIN_NUMBER = re.compile(r"\d+(\.\d+)?")
-
-
-@lru_cache(maxsize=4)
-def _grouped(thousands: str, decimal: str) -> re.Pattern[str]:
-    """A number written with thousands separators, such as ``2.000`` or ``1,250.5``."""
-    return re.compile(rf"\d{{1,3}}({re.escape(thousands)}\d{{3}})+({re.escape(decimal)}\d+)?")
-
-
 def normalise_number(text: str, lang: str) -> str | None:
-    """One spelling per number: Dutch ``2.000`` and English ``2,000`` are ``2000``;
-    Dutch ``7,1`` and English ``7.1`` are ``7.1``. Single digits say too little to
-    tell events apart and are dropped."""
-    raw = text.strip().rstrip("%").lstrip("€$£")
-    if not raw or not raw[0].isdigit():
+    """One spelling per number token, without its unit: Dutch ``2.000`` and English
+    ``2,000`` are ``2000``; Dutch ``7,1`` and English ``7.1`` are ``7.1``. Single digits
+    say too little to tell events apart and are dropped. (The features use
+    :func:`~.numbers.number_key`, which also reads the words around the number.)"""
+    value = parse_digits(text.strip().rstrip("%").lstrip("€$£"), lang)
+    if value is None:
         return None
-    thousands, decimal = (".", ",") if lang == "nl" else (",", ".")
-    if _grouped(thousands, decimal).fullmatch(raw):
-        raw = raw.replace(thousands, "")
-    raw = raw.replace(decimal, ".")
-    if not _PLAIN_NUMBER.fullmatch(raw):
-        return None
-    if "." in raw:
-        raw = raw.rstrip("0").rstrip(".")
-    return raw if len(raw) > 1 else None
+    key = format_value(value)
+    return key if len(key) > 1 else None

@@ -18,8 +18,9 @@ from typing import Any
 from pipeline.process.analysis.features import ArticleFeatures
 from pipeline.process.stories import state
 from pipeline.process.stories.index import StoryIndex
-from pipeline.process.stories.keys import raw_keys
+from pipeline.process.stories.keys import CONCEPTS, raw_keys
 from pipeline.process.stories.labels import better_representative, summary
+from pipeline.process.stories.lexicon import load_lexicon, load_names
 from pipeline.process.stories.model import (
     Assignment,
     ClusterConfig,
@@ -40,6 +41,12 @@ class StoryClusterer:
     def __init__(self, config: ClusterConfig | None = None) -> None:
         self.config = config or ClusterConfig()
         self._weights = weights_of(self.config)
+        # which report stands for a story is decided on what it shares with the story in
+        # its own right: the lexicon's bonus would favour a report in the other language
+        self._rep_weights = self._weights | {CONCEPTS: 0.0}
+        cfg = self.config
+        self._names = load_names(cfg.name_forms) if cfg.name_forms is not None else None
+        self._lexicon = load_lexicon(cfg.lexicon) if cfg.lexicon_weight > 0 else None
         self.next_id = 1
         self.clock: datetime | None = None  # newest effective time seen
         self.prev_time: datetime | None = None  # effective time of the previous article
@@ -66,11 +73,13 @@ class StoryClusterer:
             self.clock = when
             self._expire(when - self.config.window)
         cfg = self.config
-        raw = raw_keys(article, cfg.entity_parts, cfg.skip_padded_numbers)
+        raw = raw_keys(
+            article, cfg.entity_parts, cfg.skip_padded_numbers, self._names, self._lexicon
+        )
         self.frequencies.count(raw, article.lang)
         probe = self._singleton(article, when, raw)
         story, score = self._best_match(probe)
-        is_new = story is None or score < self.config.threshold
+        is_new = story is None or score < self._join_floor(story)
         if story is None or is_new:
             story = self._new_story()
         joined = story.id
@@ -196,6 +205,9 @@ class StoryClusterer:
     def _similarity(self, a: OpenStory, b: OpenStory) -> float:
         return similarity(a, b, self._weights, self.config.half_life)
 
+    def _rep_similarity(self, a: OpenStory, b: OpenStory) -> float:
+        return similarity(a, b, self._rep_weights, self.config.half_life)
+
     # --- story bookkeeping ----------------------------------------------------------
 
     def _new_story(self) -> OpenStory:
@@ -229,8 +241,14 @@ class StoryClusterer:
                 story.last = when if story.last is None else max(story.last, when)
         if story.last is not None:
             heapq.heappush(self._expiry, (story.last, story.id))
-        story.rep = better_representative(story, story.rep, other.rep, self._similarity)
+        story.rep = better_representative(story, story.rep, other.rep, self._rep_similarity)
         self._index.reindex(story)
+
+    def _join_floor(self, story: OpenStory) -> float:
+        """The similarity an article needs to join ``story``: ``pair_threshold`` for a
+        one-article story, else ``threshold``."""
+        pair = self.config.pair_threshold
+        return pair if pair is not None and story.size == 1 else self.config.threshold
 
     def _may_merge(self, story: OpenStory, probe: OpenStory, is_new: bool) -> bool:
         """Whether ``story``, just grown by ``probe``, may now merge with another.
@@ -250,7 +268,14 @@ class StoryClusterer:
         assert threshold is not None
         for _ in range(MAX_MERGE_ROUNDS):
             other, score = self._best_match(story)
-            if other is None or score < threshold:
+            if other is None:
+                break
+            # a one-article story is an article that came too early: it may join as one
+            alone = self.config.singletons_join and other.size == 1
+            floor = self.config.threshold if alone else threshold
+            if story.size == 1:  # two single articles: as when one joins the other
+                floor = max(floor, self._join_floor(other))
+            if score < floor:
                 break
             keep, gone = (story, other) if story.id < other.id else (other, story)
             self._drop(gone)

@@ -14,11 +14,19 @@ import math
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 
+from pipeline.process.stories.keys import CONCEPTS
 from pipeline.process.stories.model import ClusterConfig, OpenStory
 from pipeline.process.stories.similarity import gap
 from pipeline.process.stories.vectors import probes
 
 Posting = int | dict[int, None]
+
+
+def indexed_space(space: str) -> bool:
+    """Whether a space's keys find candidates: not the lexicon's concepts, which many
+    stories of one kind share (they only lift a candidate that names, numbers or terms
+    found)."""
+    return not space.startswith(f"{CONCEPTS}:")
 
 
 class StoryIndex:
@@ -45,6 +53,8 @@ class StoryIndex:
         max_posting = self.config.max_posting
         near = [self._postings[bucket] for bucket in self.near_buckets(probe)]
         for space, keys in probes(probe.sums, self.config.probe_keys):
+            if not indexed_space(space):
+                continue
             sizes = self._sizes.get(space)
             if sizes is None:
                 continue
@@ -114,6 +124,8 @@ class StoryIndex:
         for space in [s for s in indexed if s not in story.sums]:
             self._unindex(story.id, bucket, space, indexed.pop(space).keys())
         for space, vec in story.sums.items():
+            if not indexed_space(space):
+                continue
             before = indexed.get(space)
             if before is vec:
                 continue

@@ -17,9 +17,11 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
-from pipeline.process.stories.keys import ENTITIES, LINKS, NUMBERS, SHARED_SPACES
+from pipeline.process.stories.keys import CONCEPTS, ENTITIES, LINKS, NUMBERS, SHARED_SPACES
 from pipeline.process.stories.model import ClusterConfig, OpenStory
 from pipeline.process.stories.vectors import Vector, dot, prune, tf, top, unit
+
+LEXICON_CAP = "x-cap"  # in weights_of: the lexicon's bonus relative to the evidence
 
 
 class Frequencies:
@@ -49,10 +51,9 @@ class Frequencies:
         return math.log(self._idf_total(space) / (1 + self.df.get(space, {}).get(key, 0))) + 1.0
 
     def _idf_total(self, space: str) -> int:
-        """The numerator of :meth:`idf`: one more than the articles the space counts."""
-        return 1 + (
-            self.docs.get(space[2:], 0) if space.startswith("t:") else sum(self.docs.values())
-        )
+        """The numerator of :meth:`idf`: one more than the articles the space counts (a
+        space per language, ``t:nl`` or ``x:nl``, counts that language's)."""
+        return 1 + (self.docs.get(space[2:], 0) if space[1:2] == ":" else sum(self.docs.values()))
 
     def vectorise(self, raw: dict[str, dict[str, float]]) -> dict[str, Vector]:
         """Unit TF-IDF vectors per space (from :func:`~pipeline.process.stories.keys.raw_keys`),
@@ -79,12 +80,15 @@ class Frequencies:
 
 
 def weights_of(config: ClusterConfig) -> dict[str, float]:
-    """The weight of each comparison in the mean (``"t"``: terms of any language)."""
+    """The weight of each comparison in the mean (``"t"``: terms of any language;
+    ``"x"``: the lexicon's concepts, a bonus outside the mean, see :func:`similarity`)."""
     return {
         "t": config.term_weight,
         ENTITIES: config.entity_weight,
         NUMBERS: config.number_weight,
         LINKS: config.link_weight,
+        CONCEPTS: config.lexicon_weight,
+        LEXICON_CAP: config.lexicon_cap,
     }
 
 
@@ -98,14 +102,25 @@ def similarity(
     English article have no terms in common by construction, and an article without
     numbers says nothing about numbers. Links only count when some are shared: every
     article links to itself, so "no shared link" is the normal case, not evidence.
+
+    The lexicon's concepts, compared only between members of different languages
+    (``"x"``), are not a term of the mean but a bonus on top of it, of at most what the
+    names, numbers and links share: shared domain words alone (two strikes at two bus
+    companies) never make two stories alike, and a true pair whose names and numbers
+    meet only in part is lifted.
     """
     found = components(a, b)
     if not found.get(LINKS):
         found.pop(LINKS, None)
+    concepts = found.pop(CONCEPTS, 0.0)
     norm = sum(weights[space] for space in found)
     if norm == 0.0:
         return 0.0
     total = sum(weights[space] * value for space, value in found.items())
+    if concepts:
+        # what names, numbers and links share, which the lexicon may at most double
+        evidence = sum(weights[s] * v for s, v in found.items() if s in SHARED_SPACES)
+        total += min(weights[CONCEPTS] * concepts, weights[LEXICON_CAP] * evidence)
     return total / norm * decay(a, b, half_life)
 
 
@@ -121,7 +136,7 @@ def components(a: OpenStory, b: OpenStory) -> dict[str, float]:
 
     With unit member vectors, the mean cosine over all member pairs equals the dot product
     of the two sums divided by the number of pairs. Terms only pair members of the same
-    language.
+    language, concepts (``"x"``) only members of different languages.
     """
     out: dict[str, float] = {}
     product = pairs = 0.0
@@ -132,6 +147,16 @@ def components(a: OpenStory, b: OpenStory) -> dict[str, float]:
             pairs += a.langs[lang] * b.langs[lang]
     if pairs:
         out["t"] = product / pairs
+    products = [
+        dot(a.sums[f"{CONCEPTS}:{la}"], b.sums[f"{CONCEPTS}:{lb}"])
+        for la in sorted(a.langs)
+        for lb in sorted(b.langs)
+        if la != lb and f"{CONCEPTS}:{la}" in a.sums and f"{CONCEPTS}:{lb}" in b.sums
+    ]
+    cross = math.fsum(products)
+    if cross:
+        # averaged over all member pairs: pairs in one language add nothing here
+        out[CONCEPTS] = cross / (a.size * b.size)
     for space in SHARED_SPACES:
         if a.sums.get(space) and b.sums.get(space):
             out[space] = dot(a.sums[space], b.sums[space]) / (a.size * b.size)

@@ -1,18 +1,12 @@
 """The demo's digests show each story in full once: in the first section it belongs
 to, and in later sections as a one-line reference to it (``trendwatch demo`` as a
-child process, then its mails and archive pages are read)."""
+child process, see ``conftest.py``, then its mails and archive pages are read)."""
 
 from __future__ import annotations
 
-import email
-import email.policy
-import os
 import re
-import subprocess
-import sys
+from email.message import EmailMessage
 from pathlib import Path
-
-from tests_support import REPO
 
 JONGE = "Jonge werknemers vaker uitgevallen door stress en burn-out"
 CAO = "Cao-overleg bij Regiobus Gelderland vastgelopen"
@@ -46,23 +40,10 @@ def full_titles(entries: list[str]) -> list[str]:
     return titles
 
 
-def test_the_demo_shows_each_story_once_and_refers_to_it_later(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "200", "NO_COLOR": "1"}
-    env.pop("TRENDWATCH_CONFIG", None)
-    run = subprocess.run(
-        [sys.executable, "-m", "pipeline", "demo", "demo"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
-    data = tmp_path / "demo" / "data"
-    mails = {}
-    for path in sorted((data / "outbox").glob("*.eml")):
-        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        mails[msg["To"].addresses[0].addr_spec] = msg
+def test_the_demo_shows_each_story_once_and_refers_to_it_later(
+    demo_data: Path, demo_mails: dict[str, EmailMessage]
+) -> None:
+    data, mails = demo_data, demo_mails
     assert len(mails) == 3
     for msg in mails.values():  # no story in full twice in any edition
         titles = [

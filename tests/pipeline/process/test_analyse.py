@@ -47,7 +47,8 @@ def test_analyse_gives_features_per_article_in_input_order() -> None:
     en, nl, short = analyse(articles, PLAIN)
     assert (en.id, nl.id, short.id) == (7, 3, 5)
     assert (en.lang, nl.lang, short.lang) == ("en", "nl", "en")
-    assert {"4.6", "2000"} <= en.numbers and {"7.1", "2000"} <= nl.numbers
+    # "inflation of 4.6%", "7,1 procent": a percentage keeps its unit
+    assert {"4.6%", "2000"} <= en.numbers and {"7.1%", "2000"} <= nl.numbers
     assert en.links == {"https://news.example/a", "https://www.bankofengland.co.uk/report"}
     assert en.terms["rate"] == 2 and "the" not in en.terms
     assert nl.terms["medewerker"] == 2

@@ -249,3 +249,25 @@ def test_document_frequencies_stay_bounded() -> None:
         clusterer.add(unrelated(i, T0))
     assert all(len(counts) <= 100 for counts in clusterer.frequencies.df.values())
     assert clusterer.frequencies.df["t:en"]["news"] == 300  # frequent keys survive pruning
+
+
+def test_two_single_articles_pair_up_only_when_clearly_alike() -> None:
+    """Two articles of one kind of event (a quake on an island) that share the kind's
+    words but not its names start two stories: between two single articles it takes
+    ``pair_threshold``. Once a third article has grown one of them into a story that the
+    other is near enough to, that story takes it in."""
+    a = article(
+        1, T0, {"quake": 1, "island": 1, "tsunami": 1, "coast": 1, "village": 1}, ("Sumatra",)
+    )
+    b = article(2, T0, {"quake": 1, "island": 1, "tsunami": 1, "market": 1, "road": 1}, ("Java",))
+    c = article(3, T0, {"quake": 1, "island": 1, "tsunami": 1, "coast": 1, "road": 1}, ("Sumatra",))
+    clusterer = StoryClusterer(ClusterConfig())
+    first, second = clusterer.add(a), clusterer.add(b)
+    assert ClusterConfig().threshold < second.similarity < ClusterConfig().pair_threshold
+    assert second.is_new and second.story_id != first.story_id
+    third = clusterer.add(c)
+    assert third.story_id == first.story_id and third.merged == (second.story_id,)
+    # at ``threshold`` the pair would have formed at once
+    loose = StoryClusterer(ClusterConfig(pair_threshold=None))
+    loose.add(a)
+    assert loose.add(b).story_id == 1

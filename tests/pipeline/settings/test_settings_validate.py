@@ -146,8 +146,8 @@ def test_digest_setting_errors(tmp_path: Path) -> None:
 
 def test_crawl_section_defaults_and_values(tmp_path: Path) -> None:
     crawl = load(tmp_path, "").crawl
-    assert (crawl.per_host, crawl.per_host_delay, crawl.timeout) == (2, 1.0, 20.0)
-    assert (crawl.max_bytes, crawl.user_agent, crawl.concurrency) == (15 * 1024**2, None, 32)
+    assert (crawl.per_host, crawl.per_host_delay, crawl.timeout) == (2, 0.0, 20.0)
+    assert (crawl.max_bytes, crawl.user_agent, crawl.concurrency) == (15 * 1024**2, None, 64)
     crawl = load(
         tmp_path,
         """

@@ -68,3 +68,19 @@ def test_an_alert_never_stores_an_article_twice(tmp_path: Path) -> None:
         # the alert brings it again: known, not stored
         again = store.save_entries(ids["Alert"], [alert_first], NOW)
         assert (again.new, again.known) == (0, 1) and store.article_count() == 2
+
+
+def test_one_save_mixes_new_changed_and_repeated_entries(store: Store) -> None:
+    """The stored rows are read in one query and the new ones written in one batch; an
+    identity twice in one save counts as stored by the time its second copy comes."""
+    sid = source_id(store)
+    store.save_entries(sid, [entry(1), entry(2)], NOW)
+    later = NOW + timedelta(hours=1)
+    batch = [entry(1), entry(2, title="Artikel 2 (bijgewerkt)"), entry(3), entry(3), entry(4)]
+    result = store.save_entries(sid, batch, later)
+    assert (result.new, result.updated, result.unchanged) == (2, 1, 2)
+    assert store.article_count() == 4
+    again = store.save_entries(sid, [entry(3, title="Artikel 3 (anders)"), entry(3)], later)
+    assert (again.new, again.updated, again.unchanged) == (0, 2, 0)  # changed, and back
+    [row] = [r for r in store.articles_to_process() if r.url == entry(3).url]
+    assert row.title == entry(3).title

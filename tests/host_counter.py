@@ -1,0 +1,34 @@
+"""A request handler for pytest-httpserver that counts, per Host header, the requests
+in flight at once: the server's own check of a crawler's per-host limit."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+
+from werkzeug import Request, Response
+
+
+class PerHost:
+    """The server's count of requests in flight per Host header, and each one's peak.
+    ``respond`` makes the answer; each request is held 20 ms so requests would overlap
+    if the crawler let them."""
+
+    def __init__(self, respond: Callable[[Request], Response]) -> None:
+        self.respond = respond
+        self.now: Counter[str] = Counter()
+        self.peak: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def handler(self, request: Request) -> Response:
+        with self._lock:
+            self.now[request.host] += 1
+            self.peak[request.host] = max(self.peak[request.host], self.now[request.host])
+        try:
+            time.sleep(0.02)  # long enough for requests to overlap, if they were let
+            return self.respond(request)
+        finally:
+            with self._lock:
+                self.now[request.host] -= 1
