@@ -29,8 +29,15 @@ job (``digest_job.digest(..., dry_run=True)``), then, per run:
   at the same server: builds the editions from the stored articles, writes the archive
   pages and index, records and sends every delivery. Messages/s.
 
-Printed: each run's figures, the medians over ``--runs`` and the peak RSS of this
-process (rendering and sending only; the preparation ran in a child) and of the server.
+With ``--profile FILE`` the first end-to-end run is profiled (cProfile; the stats are
+written to FILE and the 25 heaviest functions by cumulative time printed), e.g.::
+
+    python bench/digest.py --subscribers 1000 --runs 1 --profile /tmp/digest.prof
+
+Printed: each run's figures (end to end also the CPU time the job took in this process:
+on a shared machine it varies less than the wall time), the medians over ``--runs`` and
+the peak RSS of this process (rendering and sending only; the preparation ran in a
+child) and of the server.
 
 Run from the repository root::
 
@@ -44,8 +51,10 @@ Only 127.0.0.1 is contacted.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import multiprocessing
+import pstats
 import random
 import resource
 import shutil
@@ -75,7 +84,8 @@ from digests.render import render_edition  # noqa: E402
 from pipeline import jsonl  # noqa: E402
 from pipeline.digest import job as digest_job  # noqa: E402
 from pipeline.digest import secret as digest_secret  # noqa: E402
-from pipeline.digest.editions import audiences, edition_from_json, period_ending  # noqa: E402
+from pipeline.digest.editions import audiences, period_ending  # noqa: E402
+from pipeline.digest.frozen import edition_from_json  # noqa: E402
 from pipeline.process import job as process_job  # noqa: E402
 from pipeline.settings import Settings, load_settings  # noqa: E402
 from pipeline.store import Store  # noqa: E402
@@ -327,19 +337,30 @@ def send_all(messages: list[tuple[str, EmailMessage]], port: int) -> tuple[float
     return time.perf_counter() - started, connections
 
 
-def end_to_end(workdir: Path, args: argparse.Namespace, port: int) -> dict[str, Any]:
+def end_to_end(
+    workdir: Path, args: argparse.Namespace, port: int, profile: Path | None = None
+) -> dict[str, Any]:
     settings = fresh_copy(
         workdir,
         "e2e",
         lambda d: config_text(d, args.e2e, args.audiences, port=port),
     )
+    profiler = cProfile.Profile() if profile is not None else None
     with Store(settings.db_path) as store:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
+        if profiler is not None:
+            profiler.enable()
         report = digest_job.digest(settings, store, now=NOW)
-        seconds = time.perf_counter() - started
+        if profiler is not None:
+            profiler.disable()
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    if profiler is not None and profile is not None:
+        profiler.dump_stats(profile)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
     assert report.ok, report.failed[:3]
     return {
         "seconds": seconds,
+        "cpu": cpu,
         "editions": len(report.built),
         "sent": len(report.sent),
         "empty": len(getattr(report, "empty", [])),
@@ -358,6 +379,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--e2e", type=int, default=1_000, help="subscribers; 0: skip")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workdir", type=Path, help="keep (and reuse) the store here")
+    parser.add_argument(
+        "--profile", type=Path, help="cProfile the first end-to-end run; stats to this file"
+    )
     args = parser.parse_args(argv)
     logging_quiet()
 
@@ -396,6 +420,7 @@ def main(argv: list[str] | None = None) -> int:
         parts: list[dict[str, float]] = []
         sends: list[float] = []
         e2es: list[float] = []
+        cpus: list[float] = []
         with Server() as server:
             print(f"SMTP server: aiosmtpd on {HOST}:{server.port} in a child process")
             for number in range(1, args.runs + 1):
@@ -416,7 +441,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 if args.e2e:
                     before = server.count()[0]
-                    e2e = end_to_end(workdir, args, server.port)
+                    profile = args.profile if number == 1 else None
+                    e2e = end_to_end(workdir, args, server.port, profile)
                     arrived = server.count()[0] - before
                     assert arrived == e2e["sent"], f"server got {arrived} of {e2e['sent']}"
                     e2es.append(e2e["sent"] / e2e["seconds"])
@@ -424,7 +450,9 @@ def main(argv: list[str] | None = None) -> int:
                         f"; digest_job.digest end to end: {e2e['editions']} editions built,"
                         f" {e2e['sent']} sent ({e2e['empty']} empty, not sent)"
                         f" in {e2e['seconds']:.1f} s = {e2es[-1]:.0f} messages/s"
+                        f" ({e2e['cpu']:.1f} s CPU in this process)"
                     )
+                    cpus.append(e2e["cpu"])
                 print(line)
                 del kept
             server_rss = server.count()[2]
@@ -440,7 +468,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"median send        : {statistics.median(sends):.0f} messages/s (target 100)")
         if e2es:
-            print(f"median end to end  : {statistics.median(e2es):.0f} messages/s (the digest job)")
+            print(
+                f"median end to end  : {statistics.median(e2es):.0f} messages/s (the digest job;"
+                f" target 200), {statistics.median(cpus):.1f} s CPU in this process"
+            )
         print(f"peak RSS           : {own:.0f} MB this process, {server_rss:.0f} MB SMTP server")
     finally:
         if temporary is not None:

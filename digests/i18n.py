@@ -6,6 +6,7 @@ are escaped by the (autoescaping) HTML templates afterwards.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -161,7 +162,12 @@ def local_date(moment: datetime, timezone: str | None) -> date:
 
 def format_day(moment: datetime, language: str, timezone: str | None = None) -> str:
     """A short date: "24 nov 2026" (nl), "24 Nov 2026" (en)."""
-    return format_date(local_date(moment, timezone), "d MMM y", locale=language_of(language))
+    return _short_date(local_date(moment, timezone), language_of(language))
+
+
+@functools.lru_cache(maxsize=1024)
+def _short_date(day: date, language: str) -> str:
+    return format_date(day, "d MMM y", locale=language)
 
 
 def format_period(

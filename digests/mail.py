@@ -189,3 +189,43 @@ def _part(payload: str, content_type: Any, encoding: Any, *more: Any) -> EmailMe
         part[header.name] = header
     part.set_payload(payload)
     return part
+
+
+# --- on the wire ---------------------------------------------------------------------
+
+_SMTP_POLICY = POLICY.clone(linesep="\r\n")
+_NEWLINE = re.compile(r"\r\n|\r|\n")  # what the generator takes for a line end
+_NOT_ON_THE_WIRE = ("Bcc", "Resent-Bcc", "Resent-Date")  # send_message handles these
+
+
+def smtp_bytes(msg: EmailMessage) -> bytes | None:
+    """``msg`` exactly as ``smtplib.SMTP.send_message`` puts it on the wire (its
+    ``BytesGenerator`` with CRLF line ends), made without the generator's write per
+    line: for a message as :func:`build_message` makes it (a multipart of parts with
+    ASCII payloads, already encoded). None for any other message: send it with
+    ``send_message``."""
+    if msg.policy is not POLICY or any(name in msg for name in _NOT_ON_THE_WIRE):
+        return None
+    boundary = msg.get_boundary()
+    parts = msg.get_payload()
+    if not boundary or not isinstance(parts, list) or not boundary.isascii():
+        return None
+    if msg.preamble is not None or msg.epilogue is not None:
+        return None
+    bodies = []
+    for part in parts:
+        payload = part._payload
+        if part.policy is not POLICY or part.is_multipart() or not isinstance(payload, str):
+            return None
+        if not payload.isascii() or part.preamble is not None:
+            return None
+        lines = "\r\n".join(_NEWLINE.split(payload)).encode("ascii")
+        bodies.append(_wire_headers(part) + b"\r\n" + lines)
+    mark = b"--" + boundary.encode("ascii")
+    between = b"\r\n" + mark + b"\r\n"
+    body = mark + b"\r\n" + between.join(bodies) + b"\r\n" + mark + b"--\r\n"
+    return _wire_headers(msg) + b"\r\n" + body
+
+
+def _wire_headers(msg: EmailMessage) -> bytes:
+    return b"".join(_SMTP_POLICY.fold_binary(name, value) for name, value in msg.raw_items())

@@ -35,6 +35,7 @@ from digests.templating import (
     Rendered,
     environment,
     render_context,
+    render_html,
     tidy_text,
     wrap_hook,
 )
@@ -280,6 +281,7 @@ class EditionRenderer:
         self._sent_by = sent_by_line(self._views.lang, sender)
         self._tokens = _uses_packaged_edition_templates(self._env)
         self._web: Rendered | None = None
+        self._web_html: str | None = None
         self._skeletons: dict[tuple[Any, ...], _Skeleton | None] = {}
         self._lock = threading.Lock()
 
@@ -293,6 +295,7 @@ class EditionRenderer:
         if recipient is None:  # nothing personal: the same for every call
             if self._web is None:
                 self._web = render_context(self._env, self.context(None))
+                self._web_html = self._web.html
             return self._web
         personal = personal_values(self._views, recipient)
         if self._tokens and not any(v and _NOT_SUBSTITUTABLE.search(v) for v in personal.values()):
@@ -302,6 +305,12 @@ class EditionRenderer:
         return render_context(
             self._env, template_context(self._views, recipient, self._sent_by, personal)
         )
+
+    def web_html(self) -> str:
+        """The web version's HTML (``render(None).html``) without its text part."""
+        if self._web_html is None:
+            self._web_html = render_html(self._env, self.context(None))
+        return self._web_html
 
     def _skeleton(self, personal: dict[str, str | None]) -> _Skeleton | None:
         # which values are set (and the unset ones' values) decides the markup

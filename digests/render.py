@@ -33,6 +33,7 @@ __all__ = [
     "environment",
     "make_subject",
     "render_edition",
+    "render_web_page",
     "safe_url",
     "unsubscribe_mailto",
     "web_url",
@@ -54,12 +55,22 @@ def render_edition(
     the renderer of the last few (edition, template_dir, sender) is kept, so rendering
     one edition for many recipients in a row does the edition's work once.
     """
-    renderer = _RENDERERS.get(
+    return _renderer(edition, template_dir, sender).render(recipient)
+
+
+def render_web_page(edition: Edition, *, template_dir: Path | None = None) -> str:
+    """The HTML of ``edition``'s web version, ``render_edition(edition).html``, without
+    rendering the text part the archive page does not need. Not kept: a page is
+    written once."""
+    return EditionRenderer(edition, template_dir=template_dir).web_html()
+
+
+def _renderer(edition: Edition, template_dir: Path | None, sender: str) -> EditionRenderer:
+    return _RENDERERS.get(
         edition,
         (_template_key(template_dir), sender),
         lambda: EditionRenderer(edition, template_dir=template_dir, sender=sender),
     )
-    return renderer.render(recipient)
 
 
 def _template_key(template_dir: Path | None) -> str | None:

@@ -119,6 +119,10 @@ def tidy_text(text: str) -> str:
 
 def render_context(env: Environment, context: dict[str, Any]) -> Rendered:
     """The straightforward rendering: both templates with ``context``, CSS inlined."""
-    html = env.get_template(EDITION_HTML).render(context)
     text = env.get_template(EDITION_TEXT).render(context)
-    return Rendered(html=INLINER.inline(html), text=tidy_text(text))
+    return Rendered(html=render_html(env, context), text=tidy_text(text))
+
+
+def render_html(env: Environment, context: dict[str, Any]) -> str:
+    """The HTML part alone (CSS inlined), as :func:`render_context` makes it."""
+    return INLINER.inline(env.get_template(EDITION_HTML).render(context))

@@ -7,6 +7,7 @@ edition views, the archive pages and the MIME message.
 
 from __future__ import annotations
 
+import functools
 import re
 import textwrap
 import unicodedata
@@ -24,6 +25,10 @@ def clean_text(value: str | None) -> str:
     """Feed text as one tidy line: control characters dropped, whitespace collapsed."""
     if not value:
         return ""
+    if value.isprintable():
+        # no control, format, surrogate, private or unassigned character and no
+        # whitespace but the ASCII space: only the spaces to collapse (the common case)
+        return " ".join(value.split())
     chars = (" " if ch.isspace() else ch for ch in value if ch.isspace() or _printable(ch))
     return " ".join("".join(chars).split())
 
@@ -41,6 +46,11 @@ def safe_url(url: str | None) -> str | None:
     """
     if not url:
         return None
+    return _safe_url(url)
+
+
+@functools.lru_cache(maxsize=16384)  # the same articles' URLs, edition after edition
+def _safe_url(url: str) -> str | None:
     # Browsers drop ASCII tab/newline anywhere and strip C0 controls + space at the ends.
     candidate = re.sub(r"[\t\n\r]", "", url).strip(_C0_AND_SPACE)
     try:

@@ -13,9 +13,10 @@ What does not depend on the recipient is built once per edition
 
 from __future__ import annotations
 
+import functools
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.utils import parseaddr
 from typing import Any
@@ -196,12 +197,19 @@ def _section_view(
     *,
     web: bool = False,
     later: frozenset[str] = frozenset(),
+    item_view: Callable[[DigestItem, bool], ItemView] | None = None,
 ) -> SectionView:
     """The section in the e-mail (its top stories, then "+N more in the archive" linked
     to the section on the edition's archive page, ``online``) or, with ``web``, on
     that page (every story the edition holds, no "+N more"). An edition stored before
     the left-out stories were kept does not hold them: then "+N more this week", linked
     nowhere. ``later``: the watchlists of the sections after this one."""
+
+    def make(item: DigestItem, lead: bool) -> ItemView:
+        if item_view is not None:
+            return item_view(item, lead)
+        return _item_view(item, lang, timezone, lead=lead)
+
     title = clean_text(section.title)
     sid = anchor(section.watchlist)
     quiet = i18n.t(lang, "quiet", title=title) if section.quiet else None
@@ -218,7 +226,7 @@ def _section_view(
     return SectionView(
         anchor=sid,
         title=title,
-        items=tuple(_item_view(item, lang, timezone, lead=n == 0) for n, item in enumerate(items)),
+        items=tuple(make(item, n == 0) for n, item in enumerate(items)),
         references=tuple(_ref_view(r, lang, titles or {}, later) for r in refs),
         more=more,
         more_href=more_href,
@@ -264,26 +272,46 @@ class EditionViews:
         )
         self.intro = intro(edition)
         self.section_titles = {s.watchlist: clean_text(s.title) for s in edition.sections}
-        names = [s.watchlist for s in edition.sections]
-        # the e-mail shows each section's quota; the web version every story it holds
-        self.sections, self.web_sections = (
-            tuple(
-                _section_view(
-                    s,
-                    lang,
-                    edition.timezone,
-                    online,
-                    self.section_titles,
-                    web=web,
-                    later=frozenset(names[n + 1 :]),
-                )
-                for n, s in enumerate(edition.sections)
-            )
-            for web in (False, True)
-        )
         trends = (_trend_view(t, lang, self.section_titles) for t in edition.trends)
         self.trends = tuple(t for t in trends if t is not None)
         self._watchlists: dict[tuple[str, ...] | None, str] = {}
+        self._item_views: dict[tuple[int, bool], ItemView] = {}
+
+    @functools.cached_property
+    def sections(self) -> tuple[SectionView, ...]:
+        """The e-mail's sections: each section's quota, "+N more" linked to the web version."""
+        return self._sections(web=False)
+
+    @functools.cached_property
+    def web_sections(self) -> tuple[SectionView, ...]:
+        """The web version's sections: every story the edition holds."""
+        return self._sections(web=True)
+
+    def _sections(self, *, web: bool) -> tuple[SectionView, ...]:
+        edition = self.edition
+        names = [s.watchlist for s in edition.sections]
+        return tuple(
+            _section_view(
+                s,
+                self.lang,
+                edition.timezone,
+                self.online,
+                self.section_titles,
+                web=web,
+                later=frozenset(names[n + 1 :]),
+                item_view=self._item_view,
+            )
+            for n, s in enumerate(edition.sections)
+        )
+
+    def _item_view(self, item: DigestItem, lead: bool) -> ItemView:
+        """An item's view, made once for the e-mail and the web version both."""
+        key = (id(item), lead)  # the edition (frozen) keeps its items alive
+        view = self._item_views.get(key)
+        if view is None:
+            view = _item_view(item, self.lang, self.edition.timezone, lead=lead)
+            self._item_views[key] = view
+        return view
 
     def watchlists(self, recipient: Recipient | None) -> str:
         """ "A, B en C": the recipient's watchlists; all the edition's sections without a

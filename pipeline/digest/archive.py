@@ -7,15 +7,15 @@ from collections import Counter
 
 from digests.archive import archive_entry, write_edition_page, write_indexes
 from digests.model import Edition
-from digests.render import render_edition
-from pipeline.digest.editions import edition_from_json
+from digests.render import render_web_page
+from pipeline.digest.frozen import edition_from_json
 from pipeline.settings import Settings
 from pipeline.store import Store
 
 
 def write_page(settings: Settings, edition: Edition) -> str:
     """The edition's web version (no personal data) as a standalone archive page."""
-    html = render_edition(edition, template_dir=settings.template_dir).html
+    html = render_web_page(edition, template_dir=settings.template_dir)
     return str(write_edition_page(settings.archive_dir, edition, html))
 
 
@@ -42,7 +42,7 @@ def rebuild_archive(settings: Settings, store: Store) -> list[str]:
     for row in store.editions():
         edition = edition_from_json(row.data)
         pages.append(
-            str(write_edition_page(settings.archive_dir, edition, render_edition(edition).html))
+            str(write_edition_page(settings.archive_dir, edition, render_web_page(edition)))
         )
     pages.append(write_archive_index(settings, store))
     return pages

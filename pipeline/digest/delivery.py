@@ -26,7 +26,7 @@ from digests.fsutil import make_private_dir
 from digests.mail import build_message, make_message_id
 from digests.model import Edition
 from digests.render import render_edition
-from pipeline.digest.editions import edition_from_json
+from pipeline.digest.frozen import edition_from_json
 from pipeline.digest.retry import Wait, after_failure, before_send, expired, failure_of
 from pipeline.digest.secret import recipient
 from pipeline.settings import Settings, Subscriber

@@ -9,15 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import re
-import types
-import typing
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cache
-from typing import Any, Generic, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from digests.model import (
@@ -29,12 +25,19 @@ from digests.model import (
     StoryRef,
     TrendItem,
 )
+from pipeline.digest.stories import (
+    Matched,
+    RelatedPool,
+    anchor,
+    related,
+    related_pool,
+    stories_of,
+)
 from pipeline.store import MatchedArticle, PeriodArticle, StoryMember
 
 DEFAULT_PERIOD = timedelta(days=7)
 SECTION_QUOTA = 5
 MAX_ALSO_IN = 5
-MAX_RELATED = 3
 TEASER_CHARS = 320
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[A-Z0-9À-Ý\"'‘“(])")
 
@@ -115,7 +118,7 @@ def period_ending(now: datetime, timezone: str, length: timedelta = DEFAULT_PERI
 
 def teaser(text: str, max_sentences: int = 3, max_chars: int = TEASER_CHARS) -> str:
     """The first two or three sentences of a plain text, cut at a word near max_chars."""
-    flat = " ".join(text.split())
+    flat = " ".join(_head(text, max_chars).split())
     sentences = _SENTENCE_END.split(flat)
     out = ""
     for s in sentences[:max_sentences]:
@@ -129,6 +132,20 @@ def teaser(text: str, max_sentences: int = 3, max_chars: int = TEASER_CHARS) -> 
     return out
 
 
+def _head(text: str, max_chars: int) -> str:
+    """The start of ``text`` that decides its teaser: what follows the first word that
+    starts after ``max_chars + 1`` characters of the flattened text (the teaser's cut,
+    and the character after a sentence end that tells it is one) changes nothing. The
+    whole text when it is short, or when no such word is found in the first part."""
+    size = 4 * (max_chars + 2)
+    if len(text) <= size:
+        return text
+    head = text[:size]
+    # the flattened head's last word may be cut short; safe when it starts late enough
+    flat = " ".join(head.split())
+    return head if flat.rfind(" ") > max_chars + 2 else text
+
+
 @dataclass(frozen=True)
 class EditionData:
     """What the store supplies for one edition (see ``pipeline.digest.job``)."""
@@ -137,8 +154,9 @@ class EditionData:
     members_for: Callable[[Iterable[int]], Sequence[StoryMember]]  # story members
     sent_before: dict[int, int] = field(default_factory=dict)  # story id -> size when sent
     trends: tuple[TrendItem, ...] = ()
-    # canonical articles of the period (any watchlist or none), for "Lees ook"
-    related_pool: Sequence[PeriodArticle] = ()
+    # canonical articles of the period (any watchlist or none), for "Lees ook"; as a
+    # RelatedPool when several editions of the period share it
+    related_pool: Sequence[PeriodArticle] | RelatedPool = ()
 
 
 def build_edition(
@@ -151,7 +169,7 @@ def build_edition(
     data: EditionData,
     built_at: datetime,
     base_url: str | None = None,
-    quota: int = SECTION_QUOTA,
+    quota: int | Mapping[str, int] = SECTION_QUOTA,
 ) -> Edition:
     """Assemble an edition. Per watchlist, matched articles are grouped into stories;
     each story is shown once, led by its canonical article, with the other sources that
@@ -170,15 +188,17 @@ def build_edition(
     the period; the e-mail shows the quota. They follow the same rule: a story is shown
     in full once in the edition. One that makes a quota somewhere stays in full there
     (the others refer to it, also from an earlier section); one that makes no quota is
-    shown in full in the first section that has it, and referred to from later ones."""
-    rows = {name: list(data.rows_for(name)) for name in audience.watchlists}
-    groups = {name: _stories(rs) for name, rs in rows.items()}
+    shown in full in the first section that has it, and referred to from later ones.
+
+    ``quota`` is one for every section, or per watchlist (:mod:`pipeline.digest.fit`
+    lowers some to keep the e-mail under the size at which mail programs clip it)."""
+    groups = {name: stories_of(data.rows_for(name)) for name in audience.watchlists}
     story_ids = {g.story_id for gs in groups.values() for g in gs if g.story_id is not None}
     members: dict[int | None, list[StoryMember]] = {}
     for m in data.members_for(story_ids) if story_ids else ():
         members.setdefault(m.story_id, []).append(m)
-    full: dict[Any, tuple[str, _Matched]] = {}  # story key -> where it is shown in full
-    chosen: dict[str, tuple[list[_Matched], list[_Matched], list[_Matched]]] = {}
+    full: dict[Any, tuple[str, Matched]] = {}  # story key -> where it is shown in full
+    chosen: dict[str, tuple[list[Matched], list[Matched], list[Matched]]] = {}
     for name in audience.watchlists:
         fresh = [
             g
@@ -188,23 +208,25 @@ def build_edition(
         ]
         # bigger stories first; otherwise the store's order (newest first)
         fresh.sort(key=lambda g: -len(members.get(g.story_id, [g.lead])))
-        leads: list[_Matched] = []
-        refs: list[_Matched] = []
-        left: list[_Matched] = []  # left out by the quota: "+N more"
+        leads: list[Matched] = []
+        refs: list[Matched] = []
+        left: list[Matched] = []  # left out by the quota: "+N more"
+        places = quota if isinstance(quota, int) else quota.get(name, SECTION_QUOTA)
         for g in fresh:
             if g.key in full:
                 refs.append(g)
-            elif len(leads) < quota:
+            elif len(leads) < places:
                 leads.append(g)
                 full[g.key] = (name, g)
             else:
                 left.append(g)
         chosen[name] = (leads, refs, left)
     # "Lees ook" links to stories of the period that the e-mail does not show in full
-    pool = [g for g in _stories(data.related_pool) if g.key not in full]
+    pool = related_pool(data.related_pool)
+    shown = set(full)
     # the stories no quota took: in full in the first section that has them
-    left_full: dict[str, list[_Matched]] = {}
-    left_refs: dict[str, list[_Matched]] = {}
+    left_full: dict[str, list[Matched]] = {}
+    left_refs: dict[str, list[Matched]] = {}
     for name in audience.watchlists:
         for g in chosen[name][2]:
             if g.key in full:
@@ -216,12 +238,12 @@ def build_edition(
     referred |= {g.key for refs in left_refs.values() for g in refs}
     items: dict[Any, DigestItem] = {}
     for key, (_, g) in full.items():
-        item = _item(g, members.get(g.story_id, []), pool)
-        items[key] = dataclasses.replace(item, anchor=_anchor(g)) if key in referred else item
+        item = _item(g, members.get(g.story_id, []), related(g, pool, shown))
+        items[key] = dataclasses.replace(item, anchor=anchor(g)) if key in referred else item
 
-    def references(groups: list[_Matched]) -> tuple[StoryRef, ...]:
+    def references(groups: list[Matched]) -> tuple[StoryRef, ...]:
         return tuple(
-            StoryRef(title=items[g.key].title, watchlist=full[g.key][0], anchor=_anchor(g))
+            StoryRef(title=items[g.key].title, watchlist=full[g.key][0], anchor=anchor(g))
             for g in groups
         )
 
@@ -256,54 +278,8 @@ def build_edition(
     )
 
 
-ArticleT = TypeVar("ArticleT", bound=PeriodArticle)
-
-
-@dataclass
-class _Group(Generic[ArticleT]):
-    """The articles of one story: matched by one watchlist, or of the period."""
-
-    id: int  # the lead article's id
-    story_id: int | None
-    lead: ArticleT
-    rows: list[ArticleT]
-    keys: frozenset[str]  # entity keys and keyphrases, for "related"
-
-    @property
-    def key(self) -> Any:
-        """The story's identity across watchlists: its story id, else its article's."""
-        return self.story_id if self.story_id is not None else ("article", self.id)
-
-
-_Matched = _Group[MatchedArticle]
-
-
-def _anchor(group: _Group[Any]) -> str:
-    """The name of a story in its edition, for references to it ("story-12")."""
-    return f"story-{group.story_id}" if group.story_id is not None else f"article-{group.id}"
-
-
-def _stories(rows: Sequence[ArticleT]) -> list[_Group[ArticleT]]:
-    by_story: dict[Any, list[ArticleT]] = {}
-    for r in rows:
-        key = r.story_id or ("article", r.id)
-        by_story.setdefault(key, []).append(r)
-    groups = []
-    for key, rs in by_story.items():
-        # the lead: a canonical copy (not a duplicate), the earliest, the lowest id
-        lead = min(rs, key=lambda r: (r.duplicate_of is not None, r.date, r.id))
-        keys = frozenset(k for r in rs for k in _keys(r))
-        story_id = key if isinstance(key, int) else None
-        groups.append(_Group(lead.id, story_id, lead, rs, keys))
-    return groups
-
-
-def _keys(row: PeriodArticle) -> list[str]:
-    return [f"e:{e['key']}" for e in row.entities] + [f"k:{p}" for p in row.keyphrases[:5]]
-
-
 def _item(
-    group: _Matched, members: Sequence[StoryMember], others: list[_Group[PeriodArticle]]
+    group: Matched, members: Sequence[StoryMember], links: tuple[RelatedLink, ...]
 ) -> DigestItem:
     lead = group.lead
     also: dict[str, SourceLink] = {}
@@ -320,28 +296,10 @@ def _item(
         teaser=teaser(lead.summary or lead.text or ""),
         matched=lead.terms,
         also_in=tuple(list(also.values())[:MAX_ALSO_IN]),
-        related=_related(group, others),
+        related=links,
         story_id=group.story_id,
         story_size=max(1, len(members) or len(group.rows)),
     )
-
-
-def _related(group: _Matched, others: list[_Group[PeriodArticle]]) -> tuple[RelatedLink, ...]:
-    """Other stories of this edition that share names (or two keyphrases) with this
-    one, most shared first."""
-    scored: dict[Any, tuple[int, _Group[PeriodArticle]]] = {}
-    for other in others:
-        if other.id == group.id or (other.story_id and other.story_id == group.story_id):
-            continue
-        shared = group.keys & other.keys
-        names = sum(k.startswith("e:") for k in shared)
-        score = names * 2 + (len(shared) - names)
-        if names or len(shared) >= 2:
-            key = other.story_id or other.id
-            if key not in scored or scored[key][0] < score:
-                scored[key] = (score, other)
-    best = sorted(scored.values(), key=lambda x: (-x[0], x[1].id))[:MAX_RELATED]
-    return tuple(RelatedLink(g.lead.title, g.lead.url or "", g.lead.source_name) for _, g in best)
 
 
 def trend_items(
@@ -400,47 +358,3 @@ def sent_story_sizes(editions: Iterable[Edition]) -> dict[int, int]:
                 if item.story_id is not None:
                     sizes[item.story_id] = max(sizes.get(item.story_id, 0), item.story_size)
     return sizes
-
-
-# --- freezing an edition in the store --------------------------------------------
-
-
-def edition_to_json(edition: Edition) -> str:
-    return json.dumps(asdict(edition), default=_default, ensure_ascii=False, sort_keys=True)
-
-
-def edition_from_json(text: str) -> Edition:
-    """The frozen edition; fields added since it was stored take their defaults."""
-    return _decode(Edition, json.loads(text))
-
-
-def _decode(tp: Any, value: Any) -> Any:
-    origin = typing.get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
-        if value is None:
-            return None
-        (inner,) = [a for a in typing.get_args(tp) if a is not type(None)]
-        return _decode(inner, value)
-    if origin is tuple:
-        inner = typing.get_args(tp)[0]
-        return tuple(_decode(inner, v) for v in value)
-    if dataclasses.is_dataclass(tp):
-        hints = _hints(tp)
-        known = {f.name for f in dataclasses.fields(tp)}
-        return tp(**{k: _decode(hints[k], v) for k, v in value.items() if k in known})
-    if tp is datetime:
-        return datetime.fromisoformat(value)
-    if tp is float and isinstance(value, int):
-        return float(value)
-    return value
-
-
-@cache
-def _hints(tp: type) -> dict[str, Any]:
-    return typing.get_type_hints(tp)
-
-
-def _default(value: object) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(type(value))

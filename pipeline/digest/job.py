@@ -7,6 +7,7 @@ which renders one reader's next edition to files without recording anything.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -14,21 +15,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from digests.fsutil import atomic_write_text, make_private_dir
-from digests.model import Edition
+from digests.model import Edition, Recipient
 from digests.render import render_edition
 from pipeline.digest.archive import write_archive_index, write_page
 from pipeline.digest.delivery import deliver
 from pipeline.digest.editions import (
     Audience,
-    EditionData,
     audiences,
     build_edition,
-    edition_from_json,
-    edition_to_json,
     period_ending,
-    sent_story_sizes,
-    trend_items,
 )
+from pipeline.digest.fit import fit_edition
+from pipeline.digest.frozen import edition_from_json, edition_to_json
+from pipeline.digest.reads import EditionReads
 from pipeline.digest.secret import recipient
 from pipeline.schedule.decide import Decision, digest_due
 from pipeline.settings import Settings, Subscriber, show_duration
@@ -180,6 +179,8 @@ def _editions(
     to its moment there): the frozen one if it was built, else a new one built from the
     store (not yet stored)."""
     titles = {w.name: w.title for w in settings.watchlists}
+    reads = EditionReads(store)  # what several audiences share is read once
+    subscribers = {s.email: s for s in settings.subscribers}
     for audience in digest_audiences(settings):
         if at is not None and audience.slug not in at:
             continue
@@ -189,30 +190,47 @@ def _editions(
         if row is not None:
             yield audience, edition_from_json(row.data), row
             continue
-        week = f"{period.year}-W{period.week:02d}"
         earlier = [edition_from_json(r.data) for r in store.editions_for(audience.slug, iso(now))]
-        trends = trend_items(
-            store.trends(week, "*"),
-            {name: store.trends(week, name) for name in audience.watchlists},
-        )
-        data = EditionData(
-            rows_for=lambda name, p=period: store.matched_articles(name, p.start, p.end),
-            members_for=store.story_members,
-            sent_before=sent_story_sizes(earlier),
-            trends=trends,
-            related_pool=store.period_articles(period.start, period.end),
-        )
-        edition = build_edition(
+        build = functools.partial(
+            build_edition,
             audience,
             period,
             title=settings.digest_title,
             timezone=tz,
             watchlist_titles=titles,
-            data=data,
+            data=reads.edition_data(audience, period, earlier),
             built_at=now,
             base_url=settings.base_url,
         )
+        edition = fit_edition(
+            lambda quotas, build=build: build(quota=quotas),
+            _mail_size(settings, _longest_address(settings, subscribers, audience)),
+            audience.watchlists,
+        )
         yield audience, edition, None
+
+
+def _mail_size(settings: Settings, reader: Recipient) -> Callable[[Edition], int]:
+    """The size in bytes of an edition's HTML part as ``reader`` gets it."""
+
+    def size(edition: Edition) -> int:
+        rendered = render_edition(
+            edition, reader, sender=settings.sender, template_dir=settings.template_dir
+        )
+        return len(rendered.html.encode("utf-8"))
+
+    return size
+
+
+def _longest_address(
+    settings: Settings, subscribers: dict[str, Subscriber], audience: Audience
+) -> Recipient:
+    """The reader of ``audience`` with the longest address, with its links: the others'
+    HTML parts are a few bytes shorter at most."""
+    known = [subscribers[e] for e in audience.emails if e in subscribers]
+    if not known:  # cannot happen: an audience is made of subscribers
+        return Recipient(email="", name="", language=audience.language)
+    return recipient(settings, max(known, key=lambda s: len(s.email)))
 
 
 def preview(

@@ -16,7 +16,7 @@ import pytest
 
 from crawlers.entries import Entry
 from pipeline.digest import job as digest_job
-from pipeline.digest.editions import edition_from_json
+from pipeline.digest.frozen import edition_from_json
 from pipeline.process import job as process_job
 from pipeline.store import Store
 

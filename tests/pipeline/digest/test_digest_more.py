@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from crawlers.entries import Entry
+from pipeline.digest import fit
 from pipeline.digest import job as digest_job
 from pipeline.process import job as process_job
 from pipeline.store import Store
@@ -105,6 +106,13 @@ def entries() -> list[Entry]:
     ]
 
 
+def seed(settings, store: Store) -> None:
+    """The eight stories, stored and processed."""
+    store.sync_sources(settings.sources, NOW)
+    store.save_entries(store.sources()[0].id, entries(), NOW)
+    process_job.process(settings, store, now=NOW)
+
+
 class Section(HTMLParser):
     """The item titles in the section with id ``anchor``, and its "more" link(s)."""
 
@@ -169,9 +177,7 @@ def test_the_mail_links_to_the_stories_beyond_its_quota_on_the_archive_page(
     monkeypatch.setenv("TW_TEST_SECRET", SECRET)
     settings = make_settings(CONFIG)
     with Store(settings.db_path) as store:
-        store.sync_sources(settings.sources, NOW)
-        store.save_entries(store.sources()[0].id, entries(), NOW)
-        process_job.process(settings, store, now=NOW)
+        seed(settings, store)
         report = digest_job.digest(settings, store, now=NOW)
     assert report.ok and report.built == ["2026-W48/nl-thuiswerken"]
     html, text = mail_parts(settings)
@@ -197,9 +203,7 @@ def test_an_edition_stored_with_its_top_5_only_is_sent_and_archived_without_a_de
     monkeypatch.setenv("TW_TEST_SECRET", SECRET)
     settings = make_settings(CONFIG)
     with Store(settings.db_path) as store:
-        store.sync_sources(settings.sources, NOW)
-        store.save_entries(store.sources()[0].id, entries(), NOW)
-        process_job.process(settings, store, now=NOW)
+        seed(settings, store)
         digest_job.digest(settings, store, now=NOW, dry_run=True)  # built and stored, not sent
     # as the previous code stored it: the top stories and the count of the others
     strip_kept_stories(settings.db_path)
@@ -232,3 +236,32 @@ def strip_kept_stories(db: Path) -> None:
             conn.execute("UPDATE editions SET data = ? WHERE key = ?", [json.dumps(edition), key])
     finally:
         conn.close()
+
+
+def test_a_mail_that_would_be_clipped_shows_fewer_stories_and_links_to_the_rest(
+    make_settings, monkeypatch, tmp_path: Path
+) -> None:
+    """Mail programs clip a long HTML part (Gmail over about 102 KB), footer and
+    unsubscribe link included: the job shows fewer stories in full until it fits, and
+    links to the others on the archive page, which shows them all."""
+    monkeypatch.setenv("TW_TEST_SECRET", SECRET)
+    settings = make_settings(CONFIG)
+    with Store(settings.db_path) as store:
+        seed(settings, store)
+        html_path, _ = digest_job.preview(settings, store, "sanne@example.nl", tmp_path, now=NOW)
+        full_size = len(html_path.read_bytes())  # the top 5, as the quota has it
+        # a limit the top 5 does not fit under
+        monkeypatch.setattr(fit, "MAIL_HTML_LIMIT", full_size - 1 + fit.PERSONAL_MARGIN)
+        report = digest_job.digest(settings, store, now=NOW)
+    assert report.ok and len(report.sent) == 1
+    html, text = mail_parts(settings)
+    assert len(html.encode("utf-8")) <= full_size - 1
+    mail = section(html)
+    assert mail.titles == SHOWN[:4]
+    href = f"{BASE}/archive/{PAGE}#s-thuiswerken"
+    assert mail.more == [("+4 meer in het archief", href)]
+    assert f"{BASE}/unsubscribe/" in html  # the footer is all there
+    lines = text.splitlines()
+    assert lines[lines.index("+4 meer in het archief:") + 1] == href
+    archive = section((settings.archive_dir / PAGE).read_text("utf-8"))
+    assert archive.titles == SHOWN + LEFT_OUT

@@ -22,12 +22,11 @@ from pipeline.digest.editions import (
     Period,
     audiences,
     build_edition,
-    edition_from_json,
-    edition_to_json,
     period_ending,
     sent_story_sizes,
     teaser,
 )
+from pipeline.digest.frozen import edition_from_json, edition_to_json
 from pipeline.settings import Subscriber
 from pipeline.store import MatchedArticle
 from pipeline.store.values import typed_row
