@@ -215,19 +215,23 @@ def test_the_page_without_javascript_posts_the_form_with_its_csrf_token(config: 
 def test_a_preview_waits_for_the_index_and_then_says_how_far_it_got(
     config: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    release = threading.Event()
+    reading_started, release = threading.Event(), threading.Event()
     reading = Store.preview_articles
 
     def slow(self: Store, ids: list[int]) -> list:
-        release.wait(30)
+        reading_started.set()
+        release.wait()  # no timeout: held until the test lets go
         return reading(self, ids)
 
     monkeypatch.setattr(Store, "preview_articles", slow)
     indexes = PreviewIndexes()
     with Store(config.parent / "data" / "trendwatch.db") as store:
-        found = indexes.preview(store, parse_query("banen"), NOW, wait=0.05)
+        indexes.start(store.path, NOW)
+        reading_started.wait()
+        # the build is under way: the preview does not wait for it, it says how far
+        found = indexes.preview(store, parse_query("banen"), NOW, wait=0.0)
         assert found == Preparing(0, 5)
         release.set()
-        assert indexes.wait(store.path, 30)
+        assert indexes.wait(store.path)
         found = indexes.preview(store, parse_query("banen"), NOW)
     assert not isinstance(found, Preparing) and len(found.matches) == 1
