@@ -132,9 +132,16 @@ def app_state(conn: HTTPConnection) -> AppState:
     return state
 
 
+SETTINGS_KEY = "trendwatch.settings"  # the request's settings, in its ASGI scope
+
+
 def settings_of(conn: HTTPConnection) -> Settings:
-    """The settings now (reloaded when the config file changed)."""
-    return app_state(conn).settings.current()
+    """The settings now (reloaded when the config file changed), looked up once per
+    request: every part of a page sees the same config, and the file is looked at once."""
+    settings: Settings | None = conn.scope.get(SETTINGS_KEY)
+    if settings is None:
+        settings = conn.scope[SETTINGS_KEY] = app_state(conn).settings.current()
+    return settings
 
 
 def store_of(conn: HTTPConnection) -> Store:
