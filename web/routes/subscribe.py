@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -41,6 +42,7 @@ from digests.deliver import DeliveryError
 from digests.tokens import CONFIRM, MANAGE, UNSUBSCRIBE, Verdict, make_token
 from pipeline import subscriptions
 from pipeline.settings import Settings
+from pipeline.store import Store
 from pipeline.store.subscribers import Preferences, email_key
 from web import i18n
 from web.csrf import csrf_protect
@@ -268,17 +270,35 @@ def confirm(request: Request) -> Response:
     return _confirm(request, post=True)
 
 
-# --- /unsubscribe/{token} --------------------------------------------------------------
+@dataclass(frozen=True)
+class _LinkRequest:
+    """What an unsubscribe or manage page works with: its token, checked now."""
+
+    settings: Settings
+    store: Store
+    token: str
+    now: datetime
+    secret: bytes
+    check: subscriptions.LinkCheck
 
 
-def _unsubscribe(request: Request, *, post: bool) -> Response:
+def _link_request(request: Request, purpose: str) -> _LinkRequest:
     state = app_state(request)
     settings = settings_of(request)
     store = store_of(request)
     token = request.path_params["token"]
     now = state.clock()
     secret = state.settings.secret()
-    check = subscriptions.check_link(settings, store, secret, token, UNSUBSCRIBE, now)
+    check = subscriptions.check_link(settings, store, secret, token, purpose, now)
+    return _LinkRequest(settings, store, token, now, secret, check)
+
+
+# --- /unsubscribe/{token} --------------------------------------------------------------
+
+
+def _unsubscribe(request: Request, *, post: bool) -> Response:
+    link = _link_request(request, UNSUBSCRIBE)
+    store, token, now, secret, check = link.store, link.token, link.now, link.secret, link.check
     holder = check.holder
     if holder is not None and not holder.active and check.verdict in (Verdict.VALID, Verdict.STALE):
         return _unsubscribed(request)  # done before: the same answer again
@@ -310,13 +330,9 @@ def unsubscribe(request: Request) -> Response:
 
 
 def _manage(request: Request, *, post: bool) -> Response:
-    state = app_state(request)
-    settings = settings_of(request)
-    store = store_of(request)
-    token = request.path_params["token"]
-    now = state.clock()
-    secret = state.settings.secret()
-    check = subscriptions.check_link(settings, store, secret, token, MANAGE, now)
+    link = _link_request(request, MANAGE)
+    settings, store, token, now, check = link.settings, link.store, link.token, link.now, link.check
+    secret = link.secret
     holder = check.holder
     if check.verdict is not Verdict.VALID or holder is None or not holder.active:
         active = holder.active if holder is not None else True
