@@ -215,7 +215,9 @@ class PagesMixin(StoreBase):
         database until the database changes (a commit by any connection), at most
         ``MAX_CACHED`` values (the least recently used go first). For aggregates that
         read many rows, and pages drawn from them. What ``read`` raises is not kept."""
-        cache = shared_cache(self.path)
+        cache = getattr(self, "_page_cache", None)
+        if cache is None:  # resolved once a connection (a path lookup costs a request)
+            cache = self._page_cache = shared_cache(self.path)
         stamp = (
             self.db.execute("PRAGMA data_version").fetchone()[0],
             self.db.conn.total_changes,
