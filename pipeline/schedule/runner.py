@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -40,6 +39,7 @@ from pipeline.crawl.decide import spread_overdue
 from pipeline.digest import archive as archive_job
 from pipeline.digest import job as digest_job
 from pipeline.process import job as process_job
+from pipeline.schedule.background import Scheduler
 from pipeline.schedule.decide import next_slot, next_wakeup
 from pipeline.settings import ConfigError, Settings, load_settings, show_duration
 from pipeline.store import Store
@@ -145,7 +145,7 @@ class Runner:
         self.idle = threading.Event()
         self.idle.set()
         self.current = ""  # the job running now, for the log on stop
-        self.scheduler = BackgroundScheduler(
+        self.scheduler = Scheduler(
             timezone=UTC,
             executors={"default": ThreadPoolExecutor(max_workers=1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
