@@ -7,14 +7,27 @@ The ``browser`` fixture (``tests/conftest.py``) launches one per test module;
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests_support import FAKETIME_MONOTONIC_ENV, under_faketime
+
 CHROMIUM = Path(os.environ.get("TRENDWATCH_CHROMIUM", "/usr/bin/chromium"))
+
+
+def browser_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """Chromium's environment: the test process's, except that under libfaketime its
+    monotonic clock moves with the wall clock, as libfaketime does by default (the test
+    process leaves its own alone, see ``tests/conftest.py``: Chromium does not load a
+    page with a real monotonic clock and a moved wall clock under libfaketime 0.9.10)."""
+    env = dict(environ)
+    if under_faketime(env):
+        env.pop(FAKETIME_MONOTONIC_ENV, None)
+    return env
 
 
 @contextmanager
@@ -36,7 +49,9 @@ def chromium() -> Iterator[Any]:
             pytrace=False,
         )
     with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        instance = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, env=browser_env(os.environ)
+        )
         try:
             yield instance
         finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,13 +14,32 @@ from pytest_httpserver import HTTPServer
 
 from browser_support import chromium
 from smtp_support import Recorder, free_port
-from tests_support import CLOCK_OFFSET_DIR, clock_offset, travel
+from tests_support import (
+    CLOCK_OFFSET_DIR,
+    FAKETIME_MONOTONIC_ENV,
+    clock_offset,
+    faketime_moves_monotonic,
+    travel,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 _TRAVELLER = pytest.StashKey[Any]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if faketime_moves_monotonic(os.environ):
+        # Under `faketime -f +365d pytest`: start again with only the wall clock moved
+        # (libfaketime reads this when it loads, so it takes a new process; the
+        # children inherit it), and with clock_offset/sitecustomize.py, which mends
+        # time.sleep under it. Output capture is suspended here, so the new process
+        # writes to the terminal as this one would.
+        path = os.environ.get("PYTHONPATH")
+        env = {
+            **os.environ,
+            FAKETIME_MONOTONIC_ENV: "1",
+            "PYTHONPATH": os.pathsep.join(p for p in (str(CLOCK_OFFSET_DIR), path) if p),
+        }
+        os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], env)
     offset = clock_offset()
     if offset is not None:  # TW_TEST_CLOCK_OFFSET_DAYS: see tests_support
         config.stash[_TRAVELLER] = travel(offset)

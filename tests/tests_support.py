@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,27 @@ def clock_offset() -> timedelta | None:
     return timedelta(days=float(value)) if value else None
 
 
+FAKETIME_MONOTONIC_ENV = "FAKETIME_DONT_FAKE_MONOTONIC"
+
+
+def faketime_moves_monotonic(environ: Mapping[str, str]) -> bool:
+    """Whether this process runs under libfaketime with its monotonic clock faked too
+    (its default): libfaketime is preloaded and ``FAKETIME_DONT_FAKE_MONOTONIC`` is not
+    ``1``. libfaketime 0.9.10 does not wrap ``sem_clockwait``, which Python uses for
+    every timed wait (``Event.wait(timeout)``, ``queue.get(timeout=...)``): with the
+    monotonic clock moved, such a wait never ends or ends at once. The monotonic clock
+    has no date; the wall clock is what ``faketime -f +365d`` is there to move."""
+    return (
+        "faketime" in environ.get("LD_PRELOAD", "") and environ.get(FAKETIME_MONOTONIC_ENV) != "1"
+    )
+
+
+def under_faketime(environ: Mapping[str, str]) -> bool:
+    """Whether libfaketime is preloaded (with the monotonic clock left alone, as
+    ``tests/conftest.py`` arranges): children then need ``CLOCK_OFFSET_DIR`` too."""
+    return "faketime" in environ.get("LD_PRELOAD", "")
+
+
 def travel(offset: timedelta) -> Any:
     """A started time-machine traveller: the wall clock ``offset`` away, ticking."""
     import time_machine
@@ -39,7 +61,7 @@ def child_env(**extra: str) -> dict[str, str]:
     path (first, so the child runs this code whatever is installed), and under a clock
     offset the folder whose sitecustomize moves the child's clock too."""
     path = [str(REPO)]
-    if clock_offset() is not None:
+    if clock_offset() is not None or under_faketime(os.environ):
         path.insert(0, str(CLOCK_OFFSET_DIR))
     return {**os.environ, "PYTHONPATH": os.pathsep.join(path), **extra}
 
