@@ -308,6 +308,7 @@ async def _result(
     headers = response.headers
     base = {"url": str(response.url), "status": status, "headers": dict(headers)}
     if status == 304:
+        await _drain(response)  # no body, but read to its end: the connection is kept
         return FetchResult(
             **base,
             not_modified=True,
