@@ -46,7 +46,7 @@ class Connection(asyncio.Protocol):
         self.waiter: asyncio.Future[None] | None = None
         self.paused = False
         self.idle_since = 0.0
-        self.used = False  # has carried a request before (a reused keep-alive connection)
+        self.received = 0  # bytes received since the last request was written
 
     # --- the protocol ----------------------------------------------------------------
 
@@ -56,6 +56,7 @@ class Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
+        self.received += len(data)
         if len(self.buffer) > HIGH_WATER and not self.paused and self.transport is not None:
             self.paused = True
             self.transport.pause_reading()
@@ -97,6 +98,7 @@ class Connection(asyncio.Protocol):
     def write(self, data: bytes) -> None:
         if self.transport is None or self.transport.is_closing():
             raise httpx.WriteError("the connection is closed")
+        self.received = 0
         self.transport.write(data)
 
     async def more(self, timeout: float | None) -> bool:

@@ -160,7 +160,7 @@ class HostPools(httpx.AsyncBaseTransport):
                 head = await read_head(connection, read)
             except (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError):
                 connection.close()
-                if reused and not connection.buffer:
+                if reused and not connection.received:  # closed while idle: not answered
                     continue
                 raise
             except BaseException:

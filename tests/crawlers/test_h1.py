@@ -125,6 +125,18 @@ def test_a_kept_connection_the_server_closed_is_replaced() -> None:
     assert script.connections == 3
 
 
+def test_a_broken_answer_on_a_kept_connection_is_not_asked_again() -> None:
+    """Only a connection closed before any answer is retried: a request the server
+    did answer (badly) is never sent twice."""
+
+    def answer(head: bytes) -> list[bytes]:
+        return ok(b"ok") if head.startswith(b"GET /a") else [b"nonsense\r\n\r\n"]
+
+    results, script = run(answer, ["/a", "/b"])
+    assert results[0].ok and "malformed status line" in (results[1].error or "")
+    assert len(script.requests) == 2 and script.connections == 1
+
+
 def test_interim_responses_are_skipped() -> None:
     def answer(head: bytes) -> list[bytes]:
         return [b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>\r\n\r\n", *ok(b"final")]
