@@ -23,6 +23,7 @@ a reused connection.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 
@@ -98,6 +99,7 @@ class HostPools(httpx.AsyncBaseTransport):
         *,
         keepalive_expiry: float = 30.0,
         guard: bool = True,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         if per_host < 1 or max_hosts < 1:
             raise ValueError("per_host and max_hosts must be at least 1")
@@ -105,7 +107,7 @@ class HostPools(httpx.AsyncBaseTransport):
         self.max_hosts = max_hosts
         self.keepalive_expiry = keepalive_expiry
         self.guard = guard
-        self._ssl = httpx.create_ssl_context(trust_env=False)
+        self._ssl = tls or httpx.create_ssl_context(trust_env=False)  # the CA bundle
         self._ssl.set_alpn_protocols(["http/1.1"])
         self._pools: OrderedDict[Origin, _Pool] = OrderedDict()
 

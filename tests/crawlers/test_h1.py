@@ -6,13 +6,22 @@ as a crawl sees them."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import ssl
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from crawlers.h1 import parse_head
 from crawlers.http import FetchResult, HttpOptions, fetch, make_client
+from crawlers.transport import HostPools
 
 Answer = Callable[[bytes], list[bytes]]  # the request's head -> what to send (then close?)
 CLOSE = b"<close>"
@@ -217,3 +226,72 @@ def test_parse_head_keeps_the_header_order_and_values() -> None:
     assert head.get(b"x-a") == [b"1", b"2"]
     with pytest.raises(httpx.RemoteProtocolError):
         parse_head(b"HTTP/1.1 20 OK")
+
+
+# --- TLS --------------------------------------------------------------------------------
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for localhost and 127.0.0.1, and its key (PEM files)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=365 * 30))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def fetch_tls(tmp_path: Path, trusted: bool, paths: list[str]) -> tuple[list[FetchResult], Script]:
+    cert, key = self_signed(tmp_path)
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    served.load_cert_chain(cert, key)
+    client_tls = ssl.create_default_context(cafile=str(cert)) if trusted else None
+    script = Script(lambda head: ok(b"secret"))
+
+    async def main() -> list[FetchResult]:
+        server = await asyncio.start_server(script.handle, "127.0.0.1", 0, ssl=served)
+        port = server.sockets[0].getsockname()[1]
+        transport = HostPools(2, 8, guard=False, tls=client_tls)
+        try:
+            async with httpx.AsyncClient(transport=transport) as client:
+                return [await fetch(client, f"https://localhost:{port}{p}") for p in paths]
+        finally:
+            server.close()
+
+    return asyncio.run(main()), script
+
+
+def test_https_with_a_trusted_certificate_keeps_its_connection(tmp_path: Path) -> None:
+    results, script = fetch_tls(tmp_path, True, ["/a", "/b"])
+    assert [r.content for r in results] == [b"secret", b"secret"]
+    assert script.connections == 1
+
+
+def test_https_with_an_unknown_certificate_is_refused(tmp_path: Path) -> None:
+    results, script = fetch_tls(tmp_path, False, ["/a"])
+    assert results[0].error is not None and "CERTIFICATE_VERIFY_FAILED" in results[0].error
+    assert script.requests == []
