@@ -194,17 +194,22 @@ async def read_head(connection: Connection, timeout: float | None) -> Head:
 
 
 def parse_head(raw: bytes) -> Head:
-    """A status line and header lines, as h11 reads them (obsolete folding refused)."""
+    """A status line and header lines, as h11 reads them: a header line that starts
+    with a space or a tab continues the one before (obsolete line folding)."""
     lines = raw.split(b"\r\n")
     parts = lines[0].split(b" ", 2)
     if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
         raise httpx.RemoteProtocolError(f"malformed status line: {lines[0][:100]!r}")
     if len(parts[1]) != 3:
         raise httpx.RemoteProtocolError(f"malformed status line: {lines[0][:100]!r}")
-    headers = []
+    headers: list[tuple[bytes, bytes]] = []
     for line in lines[1:]:
+        if line[:1] in (b" ", b"\t") and headers:
+            name, value = headers[-1]
+            headers[-1] = (name, (value + b" " + line.strip(b" \t")).strip(b" \t"))
+            continue
         name, colon, value = line.partition(b":")
-        if not colon or not name or name != name.strip() or line[:1] in (b" ", b"\t"):
+        if not colon or not name or name != name.strip():
             raise httpx.RemoteProtocolError(f"malformed header line: {line[:100]!r}")
         headers.append((name, value.strip(b" \t")))
     return Head(parts[0], int(parts[1]), parts[2] if len(parts) > 2 else b"", headers)
