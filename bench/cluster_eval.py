@@ -416,22 +416,22 @@ def order_of(records: list[dict[str, Any]], id_field: str, order: str, seed: int
 def cluster_directly(
     features: list[ArticleFeatures], order: list[int], config: ClusterConfig
 ) -> dict[int, int]:
-    """Position -> final story id, following the merges the clusterer reports."""
+    """Position -> final story id, following the merges and splits the clusterer
+    reports (as the pipeline does: merges first, then the articles a split moved)."""
     clusterer = StoryClusterer(config)
-    assigned: dict[int, int] = {}
-    moved: dict[int, int] = {}
+    story_of: dict[int, int] = {}  # article id -> story id
+    position_of = {features[p].id: p for p in order}
     for position in order:
         assignment = clusterer.add(features[position])
-        assigned[position] = assignment.story_id
-        for old in assignment.merged:
-            moved[old] = assignment.story_id
-    return {position: _final(story, moved) for position, story in assigned.items()}
-
-
-def _final(story: int, moved: dict[int, int]) -> int:
-    while story in moved:
-        story = moved[story]
-    return story
+        story_of[features[position].id] = assignment.story_id
+        if assignment.merged:
+            gone = set(assignment.merged)
+            for article, story in story_of.items():
+                if story in gone:
+                    story_of[article] = assignment.story_id
+        for article, story in assignment.moved:
+            story_of[article] = story
+    return {position_of[article]: story for article, story in story_of.items()}
 
 
 def config_from(settings: Sequence[str]) -> ClusterConfig:

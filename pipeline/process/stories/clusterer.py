@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from pipeline.process.analysis.features import ArticleFeatures
-from pipeline.process.stories import state
+from pipeline.process.stories import split, state
 from pipeline.process.stories.index import StoryIndex
 from pipeline.process.stories.keys import CONCEPTS, raw_keys
 from pipeline.process.stories.labels import better_representative, summary
@@ -88,7 +88,8 @@ class StoryClusterer:
         if self._may_merge(story, probe, is_new):
             story = self._merge_neighbours(story, merged)
         is_new = is_new and story.id == joined  # a new story folded into an older one is not
-        return Assignment(story.id, is_new, round(score, 6), tuple(sorted(merged)))
+        moved = self._split(story, article.id)
+        return Assignment(story.id, is_new, round(score, 6), tuple(sorted(merged)), moved)
 
     def stories(self) -> list[Story]:
         """Summaries of the open stories, by id."""
@@ -243,6 +244,7 @@ class StoryClusterer:
             heapq.heappush(self._expiry, (story.last, story.id))
         story.rep = better_representative(story, story.rep, other.rep, self._rep_similarity)
         self._index.reindex(story)
+        split.track(story, other)
 
     def _join_floor(self, story: OpenStory) -> float:
         """The similarity an article needs to join ``story``: ``pair_threshold`` for a
@@ -284,6 +286,30 @@ class StoryClusterer:
             story = keep
         return story
 
+    def _split(self, story: OpenStory, article_id: int) -> tuple[tuple[int, int], ...]:
+        """Split ``story`` in two when its members have turned out to be two stories
+        (see :mod:`.split`). The part with the article ``article_id`` keeps the id, the
+        other becomes a new story; ``(article id, new story id)`` of the moved ones."""
+        threshold = self.config.split_threshold
+        if threshold is None or not split.should_check(story):
+            return ()
+        members = story.members
+        assert members is not None
+        parts = split.halves(members, self._similarity, threshold, self.config.split_ratio)
+        if parts is None:
+            return ()
+        stay, leave = parts
+        if not any(_article_of(members[p]) == article_id for p in stay):
+            stay, leave = leave, stay
+        self._drop(story)
+        kept = OpenStory(story.id, None, None)
+        self._open[kept.id] = kept
+        new = self._new_story()
+        for whole, positions in ((kept, stay), (new, leave)):
+            for position in positions:
+                self._absorb(whole, members[position])
+        return tuple((_article_of(members[p]), new.id) for p in leave)
+
     def _drop(self, story: OpenStory) -> None:
         self._index.unindex_all(story)
         del self._open[story.id]
@@ -301,3 +327,9 @@ class StoryClusterer:
 
     def _summary(self, story: OpenStory) -> Story:
         return summary(story, self.frequencies.idf, self.config.label_size)
+
+
+def _article_of(member: OpenStory) -> int:
+    """The article id of a member (a one-article story)."""
+    assert member.rep is not None
+    return member.rep.id
