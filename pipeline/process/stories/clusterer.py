@@ -296,6 +296,7 @@ class StoryClusterer:
         members = story.members
         assert members is not None
         parts = split.halves(members, self._similarity, threshold, self.config.split_ratio)
+        self.comparisons += len(members) * (len(members) - 1) // 2
         if parts is None:
             return ()
         stay, leave = parts
