@@ -109,3 +109,18 @@ def test_members_survive_a_reload_and_a_state_without_them_still_loads() -> None
         story.pop("members", None)
     old = StoryClusterer.load(state, EAGER)
     assert all(not a.moved for a in (old.add(r) for r in reports[3:]))
+
+
+def test_a_story_told_in_two_languages_is_not_split_along_them() -> None:
+    """Dutch and English reports share names and figures but no words, so they are
+    always less alike than two reports in one language: that is no reason to split."""
+    english = {"quake": 1, "magnitude": 1, "rescue": 1, "tsunami": 1, "beach": 1}
+    dutch = {"aardbeving": 1, "kracht": 1, "redding": 1, "tsunami": 1, "strand": 1}
+    names = {"en": ("Palu", "Indonesia", "Donggala", "AFP"), "nl": ("Palu", "Indonesië", "ANP")}
+    reports = [
+        article(i, T0, english if lang == "en" else dutch, names[lang], (), lang)
+        for i, lang in enumerate(["en", "nl"] * 4, 1)
+    ]
+    stories, clusterer = cluster(reports, EAGER)
+    assert len(set(stories.values())) == 1
+    assert [s.langs for s in clusterer.stories()] == [("en", "nl")]
