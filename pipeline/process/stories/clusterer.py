@@ -295,7 +295,10 @@ class StoryClusterer:
             return ()
         members = story.members
         assert members is not None
-        parts = split.halves(members, self._similarity, threshold, self.config.split_ratio)
+        cfg = self.config
+        parts = split.halves(
+            members, self._similarity, threshold, cfg.split_ratio, cfg.split_min_part
+        )
         self.comparisons += len(members) * (len(members) - 1) // 2
         if parts is None:
             return ()

@@ -26,7 +26,6 @@ from pipeline.process.stories.model import OpenStory
 
 MAX_MEMBERS = 32  # a story keeps its members up to this size
 CHECK_SIZES = frozenset({4, 6, 8, 12, 16, 24, 32})  # sizes at which a split is considered
-MIN_PART = 2  # a split leaves at least this many articles on each side
 
 Similarity = Callable[[OpenStory, OpenStory], float]
 
@@ -61,6 +60,7 @@ def halves(
     similarity: Similarity,
     threshold: float,
     ratio: float,
+    min_part: int = 2,
 ) -> tuple[list[int], list[int]] | None:
     """The positions in ``members`` of the two groups the story should split into (the
     larger first; on a tie, the one with the first member), or None to keep it whole.
@@ -68,9 +68,9 @@ def halves(
     Average linkage merges the two most alike groups until two are left (ties: the
     lowest positions). They are split when their average similarity is below
     ``threshold`` and below ``ratio`` times the average similarity inside the less
-    coherent of the two, and each has at least :data:`MIN_PART` members."""
+    coherent of the two, and each has at least ``min_part`` members."""
     n = len(members)
-    if n < 2 * MIN_PART:
+    if n < 2 * min_part:
         return None
     sim = [[0.0] * n for _ in range(n)]
     for i in range(n):
@@ -78,7 +78,7 @@ def halves(
             sim[i][j] = sim[j][i] = similarity(members[i], members[j])
     groups = _two_groups(sim)
     first, second = sorted(groups, key=lambda g: (-len(g), g[0]))
-    if len(second) < MIN_PART:
+    if len(second) < min_part:
         return None
     between = _mean(sim[i][j] for i in first for j in second)
     inside = min(_inside(sim, first), _inside(sim, second))
