@@ -123,8 +123,9 @@ class StoryClusterer:
         {phrase: count}, "rep": {"id", "lang", "vectors": {...} or null when equal to
         "sums"}, "members": [...]}`` (``members``: a story of 2 to 32 articles in the
         form of a one-article story each, without ``id``, ``size`` and the
-        representative's vectors; see :mod:`.split`). Spaces are ``t:<lang>`` (terms), ``e`` (names), ``n`` (numbers) and
-        ``l`` (links). The configuration is not part of the state.
+        representative's vectors; see :mod:`.split`). Spaces are ``t:<lang>`` (terms),
+        ``e`` (names), ``n`` (numbers) and ``l`` (links). The configuration is not part
+        of the state.
         """
         stories = [state.dump_story(self._open[sid]) for sid in sorted(self._open)]
         return {**self._header(), "stories": stories}
