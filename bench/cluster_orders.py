@@ -27,11 +27,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import cluster_cv as cv
 import cluster_eval as ce
 
 from pipeline.process.stories import ClusterConfig, bcubed
-
-MAX_TOPIC = 35  # ECB+ topics beyond this are held out
 
 
 def scores(
@@ -64,16 +63,9 @@ def lines(name: str, results: list[tuple[float, float, float]], times: list[floa
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    records = ce.read_jsonl(Path(args.gold))
-    topics = [r.get(args.topic_field) for r in records]
-    beyond = sorted({t for t in topics if isinstance(t, int) and t > MAX_TOPIC})
-    if beyond and not args.allow_any_topic:
-        raise SystemExit(f"topics beyond {MAX_TOPIC} are held out: {beyond}")
-    docs = [ce.doc_of(i, r, args.lang_field, not args.ignore_dates) for i, r in enumerate(records)]
     started = time.perf_counter()
-    name, extract = ce.extractor("auto")
-    features = extract(docs)
-    print(f"extractor: {name} ({time.perf_counter() - started:.1f} s), {len(records)} articles")
+    records, _topics, features = cv.read_gold(args)
+    print(f"features of {len(records)} articles ({time.perf_counter() - started:.1f} s)")
     gold = {i: r[args.gold_field] for i, r in enumerate(records)}
     orders = [list(range(len(records)))]
     orders += [ce.order_of(records, "id", "shuffle", s) for s in range(1, args.shuffles + 1)]
@@ -95,15 +87,9 @@ def _named(settings: list[str]) -> str:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("gold", metavar="GOLD.jsonl")
+    cv.add_gold_arguments(parser)
     parser.add_argument("--shuffles", type=int, default=5)
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--peer", action="append", default=[], metavar="NAME=VALUE,...")
-    parser.add_argument("--gold-field", default="subtopic")
-    parser.add_argument("--topic-field", default="topic")
-    parser.add_argument("--lang-field", default="lang")
-    parser.add_argument("--ignore-dates", action="store_true")
-    parser.add_argument("--allow-any-topic", action="store_true", help="for other gold sets")
     return parser
 
 
