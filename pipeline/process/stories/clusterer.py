@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -57,6 +57,8 @@ class StoryClusterer:
         self._saved: set[int] = set()  # ids of the stories stored (see dump_stored)
         self._unsaved: set[int] = set()  # ids of the stories changed since
         self.comparisons = 0  # full similarity computations, for tests and benchmarks
+        # story id -> (article, article) -> similarity of two members (see _split)
+        self._member_pairs: dict[int, dict[tuple[int, int], float]] = {}
 
     @property
     def postings_scanned(self) -> int:
@@ -299,10 +301,12 @@ class StoryClusterer:
         members = story.members
         assert members is not None
         cfg = self.config
+        known = self._member_pairs.setdefault(story.id, {})
         parts = split.halves(
-            members, self._similarity, threshold, cfg.split_ratio, cfg.split_min_part
+            members, self._member_similarity(known), threshold, cfg.split_ratio, cfg.split_min_part
         )
-        self.comparisons += len(members) * (len(members) - 1) // 2
+        if story.size >= split.MAX_MEMBERS:  # checked for the last time
+            del self._member_pairs[story.id]
         if parts is None:
             return ()
         stay, leave = parts
@@ -317,9 +321,26 @@ class StoryClusterer:
                 self._absorb(whole, members[position])
         return tuple((_article_of(members[p]), new.id) for p in leave)
 
+    def _member_similarity(
+        self, known: dict[tuple[int, int], float]
+    ) -> Callable[[OpenStory, OpenStory], float]:
+        """:meth:`_similarity` of two members of a story, remembered in ``known`` (by
+        their article ids) from one split check of the story to the next."""
+
+        def similar(a: OpenStory, b: OpenStory) -> float:
+            pair = (_article_of(a), _article_of(b))
+            found = known.get(pair)
+            if found is None:
+                self.comparisons += 1
+                found = known[pair] = self._similarity(a, b)
+            return found
+
+        return similar
+
     def _drop(self, story: OpenStory) -> None:
         self._index.unindex_all(story)
         del self._open[story.id]
+        self._member_pairs.pop(story.id, None)
 
     def _expire(self, before: datetime) -> list[Story]:
         closed = []
