@@ -19,7 +19,7 @@ Pure: no I/O; the clusterer rebuilds the two stories (see
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from pipeline.process.stories.model import OpenStory
@@ -110,7 +110,7 @@ def _inside(sim: list[list[float]], group: list[int]) -> float:
     return _mean(sim[i][j] for i in group for j in group if i < j)
 
 
-def _mean(values: Any) -> float:
+def _mean(values: Iterable[float]) -> float:
     total = count = 0
     for value in values:
         total += value
