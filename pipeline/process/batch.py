@@ -244,6 +244,8 @@ class BatchResult:
     stories: list[StoryRow] = field(default_factory=list)
     repoint: list[tuple[int, int]] = field(default_factory=list)  # (old canonical, new)
     merges: list[tuple[int, int]] = field(default_factory=list)  # (merged story, into)
+    # (article, story) for the articles a split moved, in order, after the merges
+    moves: list[tuple[int, int]] = field(default_factory=list)
     duplicates: int = 0
     new_stories: int = 0
 
@@ -299,9 +301,17 @@ class Processor:
                     for article_id, story_id in assigned.items():
                         if story_id == old:
                             assigned[article_id] = assignment.story_id
-                summary = self.clusterer.story(assignment.story_id)
-                if summary is not None:  # a summary now: the story may close later on
-                    touched[assignment.story_id] = summary
+                    result.moves = [
+                        (a, assignment.story_id if s == old else s) for a, s in result.moves
+                    ]
+                for article_id, story_id in assignment.moved:  # a story split in two
+                    result.moves.append((article_id, story_id))
+                    if article_id in assigned:
+                        assigned[article_id] = story_id
+                for story_id in {assignment.story_id, *(s for _, s in assignment.moved)}:
+                    summary = self.clusterer.story(story_id)
+                    if summary is not None:  # a summary now: the story may close later on
+                        touched[story_id] = summary
             done.append((a, duplicate_of))
         result.processed = [
             _processed(a, duplicate_of, assigned.get(a.features.id)) for a, duplicate_of in done

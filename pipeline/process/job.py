@@ -142,6 +142,7 @@ def process(
                 cluster_stories=(state.changed, state.removed),
                 repoint=batch.repoint,
                 merges=batch.merges,
+                moves=batch.moves,
                 now=now,
             )
             processor.stored()
