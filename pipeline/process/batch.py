@@ -176,6 +176,13 @@ def _entity_explanation(doc: MatchDoc, names: list[str]) -> Explanation:
     return Explanation(list(dict.fromkeys(names)), location, snippet or title)
 
 
+# What the forkserver imports once, before it forks any worker: the analysis's data
+# (warmup), this module (each task names analyse_articles, whose unpickling imports it)
+# and the main script when it is run by path (a bench, a test runner), which every
+# worker would otherwise run again as it starts (``python -m pipeline`` is not re-run).
+FORKSERVER_PRELOAD = ["__main__", "pipeline.process.batch", "pipeline.process.analysis.warmup"]
+
+
 class Analyser:
     """Runs :func:`analyse_articles` in the main process or in worker processes."""
 
@@ -187,7 +194,7 @@ class Analyser:
     def __enter__(self) -> Analyser:
         if self.n_process > 1:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["pipeline.process.analysis.warmup"])
+            context.set_forkserver_preload(FORKSERVER_PRELOAD)
             self._pool = ProcessPoolExecutor(
                 self.n_process, mp_context=context, initializer=_worker_start
             )
