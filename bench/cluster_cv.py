@@ -83,16 +83,33 @@ def evaluate(
     return Scores(f1(positions), shuffled)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def read_gold(args: argparse.Namespace) -> tuple[list[dict[str, Any]], list[Any], list]:
+    """The gold records, their topics and their features (extracted once); SystemExit
+    for a set with ECB+ topics beyond 35 unless ``--allow-any-topic``."""
     records = ce.read_jsonl(Path(args.gold))
-    topics = [r[args.topic_field] for r in records]
+    topics = [r.get(args.topic_field) for r in records]
     beyond = [t for t in topics if isinstance(t, int) and t > MAX_TOPIC]
     if beyond and not args.allow_any_topic:
         raise SystemExit(f"topics beyond {MAX_TOPIC} are held out: {sorted(set(beyond))}")
-    gold = [r[args.gold_field] for r in records]
     docs = [ce.doc_of(i, r, args.lang_field, not args.ignore_dates) for i, r in enumerate(records)]
-    features = ce.extractor("auto")[1](docs)
+    return records, topics, ce.extractor("auto")[1](docs)
+
+
+def add_gold_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of :func:`read_gold`, and ``--set``."""
+    parser.add_argument("gold", metavar="GOLD.jsonl")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--gold-field", default="subtopic")
+    parser.add_argument("--topic-field", default="topic")
+    parser.add_argument("--lang-field", default="lang")
+    parser.add_argument("--ignore-dates", action="store_true")
+    parser.add_argument("--allow-any-topic", action="store_true", help="for other gold sets")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    records, topics, features = read_gold(args)
+    gold = [r[args.gold_field] for r in records]
     grid = grid_of(args.grid)
     base = ce.config_from(args.set)
     chosen: list[str] = []
@@ -146,16 +163,10 @@ def _sd(values: list[float]) -> float:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("gold", metavar="GOLD.jsonl")
+    add_gold_arguments(parser)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--shuffles", type=int, default=2, help="shuffled orders per score")
     parser.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2")
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
-    parser.add_argument("--gold-field", default="subtopic")
-    parser.add_argument("--topic-field", default="topic")
-    parser.add_argument("--lang-field", default="lang")
-    parser.add_argument("--ignore-dates", action="store_true")
-    parser.add_argument("--allow-any-topic", action="store_true", help="for other gold sets")
     return parser
 
 

@@ -48,13 +48,11 @@ lists them. The bilingual development set is scored with::
 (``tests/fixtures/stories/README.md`` has the set and its figures.)
 
 Measured on the ECB+ development topics (772 documents, 66 gold stories) with the default
-ClusterConfig and ``pipeline.process.analysis.analyse`` features: file order P 0.909,
-R 0.921, F1 0.915
-(81 stories); sorted by doc_id, which interleaves each topic's two events, F1 0.876;
-five shuffles (seeds 1-5) mean F1 0.878, lowest 0.869; the regex stand-in in file order
-F1 0.886. Clustering takes 1.5-3 ms per article on a shared 2-core machine. The batch
-TF-IDF average-linkage baseline of the README scores 0.86-0.87. Without merging
-(``--set merge_threshold=none``) file order scores about 0.86-0.88.
+ClusterConfig and ``pipeline.process.analysis.analyse`` features: file order P 0.959,
+R 0.899, F1 0.928 (94 stories); five shuffles (seeds 1-5) mean F1 0.912, lowest 0.900
+(``bench/cluster_orders.py`` prints both with peer configurations in the same run; the
+README has the figures and their history). The batch TF-IDF average-linkage baseline of
+the README scores 0.86-0.87.
 """
 
 from __future__ import annotations
@@ -416,22 +414,22 @@ def order_of(records: list[dict[str, Any]], id_field: str, order: str, seed: int
 def cluster_directly(
     features: list[ArticleFeatures], order: list[int], config: ClusterConfig
 ) -> dict[int, int]:
-    """Position -> final story id, following the merges the clusterer reports."""
+    """Position -> final story id, following the merges and splits the clusterer
+    reports (as the pipeline does: merges first, then the articles a split moved)."""
     clusterer = StoryClusterer(config)
-    assigned: dict[int, int] = {}
-    moved: dict[int, int] = {}
+    story_of: dict[int, int] = {}  # article id -> story id
+    position_of = {features[p].id: p for p in order}
     for position in order:
         assignment = clusterer.add(features[position])
-        assigned[position] = assignment.story_id
-        for old in assignment.merged:
-            moved[old] = assignment.story_id
-    return {position: _final(story, moved) for position, story in assigned.items()}
-
-
-def _final(story: int, moved: dict[int, int]) -> int:
-    while story in moved:
-        story = moved[story]
-    return story
+        story_of[features[position].id] = assignment.story_id
+        if assignment.merged:
+            gone = set(assignment.merged)
+            for article, story in story_of.items():
+                if story in gone:
+                    story_of[article] = assignment.story_id
+        for article, story in assignment.moved:
+            story_of[article] = story
+    return {position_of[article]: story for article, story in story_of.items()}
 
 
 def config_from(settings: Sequence[str]) -> ClusterConfig:

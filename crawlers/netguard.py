@@ -1,11 +1,12 @@
 """The private-network guard, enforced where connections are made.
 
-The guard wraps the connection pool's network backend: every new TCP connection (the
-first request, every redirect to another host, every reconnect) resolves the host once,
-refuses it when any address is not a public one (see :func:`is_public_address`), and then
-connects to the address it checked. So there is one DNS lookup per connection, none for
-IP literals, none for a reused keep-alive connection, and no window between the check and
-the connect for a DNS answer to change (DNS rebinding).
+The crawl client's transport (:mod:`crawlers.transport`) calls :func:`public_addresses`
+for every new TCP connection (the first request, every redirect to another host, every
+reconnect): it resolves the host once, refuses it when any address is not a public one
+(see :func:`is_public_address`), and the transport connects to an address it checked.
+So there is one DNS lookup per connection, none for IP literals, none for a reused
+keep-alive connection, and no window between the check and the connect for a DNS answer
+to change (DNS rebinding).
 """
 
 from __future__ import annotations
@@ -13,10 +14,6 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Iterable
-from typing import Any
-
-import httpcore
 
 
 class PrivateAddressRefused(Exception):
@@ -96,62 +93,9 @@ async def public_addresses(host: str, port: int) -> list[str]:
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
-        raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+        raise OSError(f"cannot resolve {host}: {exc}") from exc
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     for address in addresses:
         if not is_public_address(address):
             raise refusal(host, address)
     return addresses
-
-
-class GuardedBackend(httpcore.AsyncNetworkBackend):
-    """A network backend that only connects to public addresses."""
-
-    def __init__(self, inner: httpcore.AsyncNetworkBackend) -> None:
-        self._inner = inner
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        last: Exception | None = None
-        for address in await public_addresses(host, port):
-            try:
-                return await self._inner.connect_tcp(
-                    address,
-                    port,
-                    timeout=timeout,
-                    local_address=local_address,
-                    socket_options=socket_options,
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                last = exc
-        assert last is not None
-        raise last
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        raise PrivateAddressRefused(f"refused unix socket {path}: a local address")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
-def guard_transport(transport: Any) -> None:
-    """Install the guard on an ``httpx.AsyncHTTPTransport``'s connection pool.
-
-    httpx has no public switch for the network backend, so this wraps the pool's
-    backend; it fails loudly if a future httpx/httpcore moves it.
-    """
-    pool = getattr(transport, "_pool", None)
-    if not isinstance(pool, httpcore.AsyncConnectionPool) or not hasattr(pool, "_network_backend"):
-        raise RuntimeError("cannot install the private-network guard on this httpx version")
-    pool._network_backend = GuardedBackend(pool._network_backend)

@@ -176,6 +176,13 @@ def _entity_explanation(doc: MatchDoc, names: list[str]) -> Explanation:
     return Explanation(list(dict.fromkeys(names)), location, snippet or title)
 
 
+# What the forkserver imports once, before it forks any worker: the analysis's data
+# (warmup), this module (each task names analyse_articles, whose unpickling imports it)
+# and the main script when it is run by path (a bench, a test runner), which every
+# worker would otherwise run again as it starts (``python -m pipeline`` is not re-run).
+FORKSERVER_PRELOAD = ["__main__", "pipeline.process.batch", "pipeline.process.analysis.warmup"]
+
+
 class Analyser:
     """Runs :func:`analyse_articles` in the main process or in worker processes."""
 
@@ -187,7 +194,7 @@ class Analyser:
     def __enter__(self) -> Analyser:
         if self.n_process > 1:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["pipeline.process.analysis.warmup"])
+            context.set_forkserver_preload(FORKSERVER_PRELOAD)
             self._pool = ProcessPoolExecutor(
                 self.n_process, mp_context=context, initializer=_worker_start
             )
@@ -244,6 +251,8 @@ class BatchResult:
     stories: list[StoryRow] = field(default_factory=list)
     repoint: list[tuple[int, int]] = field(default_factory=list)  # (old canonical, new)
     merges: list[tuple[int, int]] = field(default_factory=list)  # (merged story, into)
+    # (article, story) for the articles a split moved, in order, after the merges
+    moves: list[tuple[int, int]] = field(default_factory=list)
     duplicates: int = 0
     new_stories: int = 0
 
@@ -299,9 +308,17 @@ class Processor:
                     for article_id, story_id in assigned.items():
                         if story_id == old:
                             assigned[article_id] = assignment.story_id
-                summary = self.clusterer.story(assignment.story_id)
-                if summary is not None:  # a summary now: the story may close later on
-                    touched[assignment.story_id] = summary
+                    result.moves = [
+                        (a, assignment.story_id if s == old else s) for a, s in result.moves
+                    ]
+                for article_id, story_id in assignment.moved:  # a story split in two
+                    result.moves.append((article_id, story_id))
+                    if article_id in assigned:
+                        assigned[article_id] = story_id
+                for story_id in {assignment.story_id, *(s for _, s in assignment.moved)}:
+                    summary = self.clusterer.story(story_id)
+                    if summary is not None:  # a summary now: the story may close later on
+                        touched[story_id] = summary
             done.append((a, duplicate_of))
         result.processed = [
             _processed(a, duplicate_of, assigned.get(a.features.id)) for a, duplicate_of in done

@@ -3,7 +3,7 @@ keyphrases), matched against every watchlist, marked as a near duplicate or not,
 assigned to a story, and the week's trends updated; stored articles matched again for
 watchlists that are new or whose query changed.
 
-spaCy, numpy and datasketch load when the job runs, not when the CLI starts.
+spaCy and numpy load when the job runs, not when the CLI starts.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def process(
     trends; re-match stored articles for watchlists that are new or whose query changed.
     ``stop`` is asked after each batch (one transaction): when it says yes, the rest
     waits for the next run."""
-    # spaCy, numpy and datasketch load here, not when the CLI starts
+    # spaCy and numpy load here, not when the CLI starts
     from pipeline.process.batch import (
         STATE_KEY,
         Analyser,
@@ -142,6 +142,7 @@ def process(
                 cluster_stories=(state.changed, state.removed),
                 repoint=batch.repoint,
                 merges=batch.merges,
+                moves=batch.moves,
                 now=now,
             )
             processor.stored()

@@ -31,13 +31,15 @@ class AnalysisMixin(StoreBase):
         cluster_stories: tuple[dict[int, bytes], Iterable[int]] = ({}, ()),
         repoint: Iterable[tuple[int, int]] = (),
         merges: Iterable[tuple[int, int]] = (),
+        moves: Iterable[tuple[int, int]] = (),
         now: datetime,
     ) -> int:
         """Store one processed batch in one transaction: features, duplicate and story
         links, watchlist matches, the stories touched and the clusterer's state (its
         ``state`` rows, and ``cluster_stories``: the open stories to write, by id, and
-        the ids of those to delete). A crash part-way leaves the batch unprocessed, to
-        be done again from the same state."""
+        the ids of those to delete). ``merges`` (story, into) are applied before
+        ``moves`` (article, story: a story split in two). A crash part-way leaves the
+        batch unprocessed, to be done again from the same state."""
         with self.transaction():
             for story in stories:
                 self.db.execute(
@@ -86,6 +88,9 @@ class AnalysisMixin(StoreBase):
             for old, new in merges:  # two stories turned out to be one
                 self.db.execute("UPDATE articles SET story_id = ? WHERE story_id = ?", [new, old])
                 self.db.execute("DELETE FROM stories WHERE id = ?", [old])
+            self.db.conn.executemany(  # in order: an article may move twice
+                "UPDATE articles SET story_id = ? WHERE id = ?", [(s, a) for a, s in moves]
+            )
             for old, new in repoint:  # a better canonical copy arrived
                 self.db.execute(
                     "UPDATE articles SET duplicate_of = ? WHERE duplicate_of = ? OR id = ?",

@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
+from crawlers.http import HttpOptions, fetch, make_client
 from crawlers.transport import HostPools
 
 
@@ -34,6 +35,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.server.seen.append((self.headers["Host"], self.path, self.client_address[1]))
+        if self.headers.get("If-None-Match") == '"v1"':
+            self.send_response(304)
+            self.send_header("ETag", '"v1"')
+            self.end_headers()
+            return
         self.send_response(200)
         self.send_header("Content-Length", "2")
         self.end_headers()
@@ -74,6 +80,24 @@ def test_each_origin_keeps_its_connection(keep_alive: KeepAlive) -> None:
     assert len(set(ports(keep_alive, "127.0.0.1"))) == 1  # three requests, one connection
     assert len(set(ports(keep_alive, "localhost"))) == 1
     assert len(keep_alive.seen) == 6
+
+
+def test_a_304_keeps_its_connection(keep_alive: KeepAlive) -> None:
+    """Revalidating a feed (304 Not Modified, no body) reuses the connection: a crawl
+    of unchanged feeds does not pay a new connection per request."""
+
+    async def main() -> list[bool]:
+        options = HttpOptions(allow_private_networks=True)
+        async with make_client(options) as client:
+            results = [
+                await fetch(client, keep_alive.url("127.0.0.1", "/feed"), etag='"v1"')
+                for _ in range(3)
+            ]
+        return [r.not_modified for r in results]
+
+    assert asyncio.run(main()) == [True, True, True]
+    assert len(keep_alive.seen) == 3
+    assert len(set(ports(keep_alive, "127.0.0.1"))) == 1  # three 304s, one connection
 
 
 def test_the_least_recently_used_idle_pools_are_closed(keep_alive: KeepAlive) -> None:

@@ -43,6 +43,12 @@ def guess_language(text: str, fallback: str | None = None, min_votes: int = 3) -
 UNDETERMINED = "und"
 SHORT_WORDS = 12
 MIN_PROBABILITY = 0.6
+# The characters py3langid reads (it walks them byte by byte: its cost grows with them).
+# 800 gave the same language as 1,500 on every text we have labels for: the 772 ECB+ dev
+# documents (English), the 198 Dutch and English articles of tests/fixtures/stories and
+# dedup, and the 4,000 articles of bench/nlp.py (600 already changed one); it takes
+# about 0.48 instead of 0.69 ms an article.
+DETECT_CHARS = 800
 
 
 @cache
@@ -59,8 +65,8 @@ def detect_language(text: str, hint: str | None = None) -> str:
     words = islice(_WORD.finditer(text.lower()[:5000]), SHORT_WORDS)
     if sum(1 for _ in words) < SHORT_WORDS:
         return guess_language(text, fallback=hint, min_votes=2) or hint or UNDETERMINED
-    # the first 1,500 characters decide: as accurate on articles, a fraction of the time
-    lang, probability = _identifier().classify(text[:1500])
+    # the first DETECT_CHARS characters decide: as accurate on articles, a fraction of the time
+    lang, probability = _identifier().classify(text[:DETECT_CHARS])
     if probability >= MIN_PROBABILITY:
         return str(lang)
     return guess_language(text, fallback=hint) or hint or str(lang)

@@ -2,7 +2,7 @@
 
 The large read-only data every worker needs (spaCy's modules, the Dutch and English
 lemma tables of spacy-lookups-data and simplemma, the language identifier's model,
-datasketch) is loaded once here; workers forked from this process share those pages
+numpy) is loaded once here; workers forked from this process share those pages
 copy-on-write instead of each loading its own copy.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 
-import datasketch  # noqa: F401 - imported for its side effect: the module is loaded
+import numpy  # noqa: F401 - imported for its side effect: the module is loaded
 import simplemma
 import spacy.lang.en
 import spacy.lang.nl  # noqa: F401

@@ -13,7 +13,8 @@ How, and why this way:
   different articles on the same subject share almost none (exact Jaccard ≤ 0.02 on the
   test fixtures and the demo, even with the same names and figures), and short enough
   that an edited sentence only spoils the shingles around it.
-- A MinHash signature (datasketch, 128 permutations, fixed seed) estimates the Jaccard
+- A MinHash signature (datasketch's ``affine32`` scheme, computed here with numpy; 128
+  permutations, fixed seed) estimates the Jaccard
   similarity of two such sets from 128 32-bit values, which the store keeps as a BLOB so
   an article is never re-tokenised to compare it. The estimate's standard error is about
   0.045 near the threshold.

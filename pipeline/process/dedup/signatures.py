@@ -13,7 +13,7 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
-from pipeline.process.dedup.text import SHINGLE_SIZE, shingle_hashes
+from pipeline.process.dedup.text import SHINGLE_SIZE, shingle_hash_array
 
 NUM_PERM = 128
 SEED = 1
@@ -27,19 +27,29 @@ SIGNATURE_VERSION = 1
 Signature = npt.NDArray[np.uint32]
 """A MinHash signature: ``num_perm`` unsigned 32-bit values, read-only."""
 
-_SCHEME = "affine32"  # datasketch 2.x: a bijective permutation per hash, 4 bytes per value
 EMPTY = np.uint32(0xFFFF_FFFF)  # the value of every slot of a MinHash that saw nothing
 _HEADER = b"twd" + bytes([SIGNATURE_VERSION])  # 4 bytes: the values after it stay aligned
+# MurmurHash3's 32-bit finalizer: (shift, multiplier, shift, multiplier, shift)
+_FMIX32 = (
+    np.uint32(16),
+    np.uint32(0x85EB_CA6B),
+    np.uint32(13),
+    np.uint32(0xC2B2_AE35),
+    np.uint32(16),
+)
 
 
 @lru_cache(maxsize=8)
 def _permutations(num_perm: int, seed: int) -> npt.NDArray[np.uint32]:
-    """datasketch's permutation parameters, generated once per process, not per article."""
-    from datasketch import MinHash  # with scipy: loaded only where signatures are made
-
-    permutations: npt.NDArray[np.uint32] = MinHash(
-        num_perm=num_perm, seed=seed, scheme=_SCHEME
-    ).permutations
+    """The permutation parameters of datasketch's ``MinHash(num_perm, seed,
+    scheme="affine32")``, made as it makes them: ``[a, b]``, odd multipliers ``a`` and
+    offsets ``b``, drawn from numpy's legacy ``RandomState(seed)``. A test compares the
+    signatures with datasketch's; importing datasketch would cost every worker process
+    scipy's start-up (about 0.6 s)."""
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    permutations: npt.NDArray[np.uint32] = np.array([a, b])
     permutations.setflags(write=False)
     return permutations
 
@@ -54,18 +64,23 @@ def signature(
     and machines for the same arguments (stable word hash, seeded permutations); keep the
     defaults for anything that is stored or indexed. A text without words gives the
     empty signature (see :func:`is_empty`), which is never a duplicate of anything.
-    """
-    from datasketch import MinHash
 
-    minhash = MinHash(
-        num_perm=num_perm,
-        seed=seed,
-        hashfunc=int,  # the values already are 32-bit hashes
-        permutations=_permutations(num_perm, seed),
-        scheme=_SCHEME,
-    )
-    minhash.update_batch(shingle_hashes(text, k))
-    values: Signature = minhash.hashvalues
+    The values are datasketch's (``MinHash(num_perm, seed, scheme="affine32")`` updated
+    with the shingle hashes): each hash is mixed by MurmurHash3's finalizer, then mapped
+    by every permutation ``a * h + b`` modulo 2**32; a slot keeps its smallest value.
+    """
+    values: Signature = np.full(num_perm, EMPTY, dtype=np.uint32)
+    hashes = shingle_hash_array(text, k)
+    if hashes.size:
+        s1, m1, s2, m2, s3 = _FMIX32
+        mixed = hashes.reshape(-1, 1)
+        mixed = mixed ^ (mixed >> s1)
+        mixed = mixed * m1  # uint32 arithmetic wraps around: modulo 2**32, as intended
+        mixed = mixed ^ (mixed >> s2)
+        mixed = mixed * m2
+        mixed = mixed ^ (mixed >> s3)
+        a, b = _permutations(num_perm, seed)
+        values = np.minimum(values, (mixed * a + b).min(axis=0))
     values.setflags(write=False)
     return values
 

@@ -10,6 +10,7 @@ import unicodedata
 from functools import lru_cache
 
 import numpy as np
+import numpy.typing as npt
 
 SHINGLE_SIZE = 4
 
@@ -58,16 +59,22 @@ def _word_hash(word: str) -> int:
 
 
 def shingle_hashes(text: str, k: int) -> list[int]:
-    """32-bit hashes of the word ``k``-shingles of ``text`` (the sets of :func:`shingles`).
+    """32-bit hashes of the word ``k``-shingles of ``text`` (the sets of :func:`shingles`),
+    as Python ints (:func:`shingle_hash_array` gives them as an array)."""
+    return shingle_hash_array(text, k).tolist()
+
+
+def shingle_hash_array(text: str, k: int) -> npt.NDArray[np.uint32]:
+    """:func:`shingle_hashes` as an array.
 
     Each word is hashed once, and a shingle's hash is a polynomial in its words' hashes
     (modulo 2**64, top 32 bits kept), computed for all shingles at once with numpy. This
     is several times faster than hashing every shingle's string, which matters at 200
-    articles a second. datasketch mixes the values again before permuting them.
+    articles a second. A signature mixes the values again before permuting them.
     """
     found = words(text)
     if not found:
-        return []
+        return np.empty(0, dtype=np.uint32)
     width = min(k, len(found))
     hashes = np.fromiter(map(_word_hash, found), dtype=np.uint64, count=len(found))
     count = len(found) - width + 1
@@ -75,4 +82,4 @@ def shingle_hashes(text: str, k: int) -> list[int]:
     for offset in range(1, width):
         combined *= _MULTIPLIER  # array arithmetic wraps around silently, as intended
         combined += hashes[offset : offset + count]
-    return (combined >> _SHIFT).tolist()
+    return (combined >> _SHIFT).astype(np.uint32)

@@ -28,7 +28,12 @@ common words and names weigh little.
 A story that an article has just grown may now resemble another open story as much as an
 article would need to join it: the two are merged into the older one (``merge_threshold``),
 which repairs a story that began as two fragments. :attr:`Assignment.merged` reports the
-folded story ids; the pipeline must move their articles to the surviving id.
+folded story ids; the pipeline must move their articles to the surviving id. The
+opposite repair: a young story keeps its members, and one whose members fall into two
+groups clearly less alike than each is inside is split in two (``split_threshold``;
+see :mod:`.split`), which undoes a join made on a few noisy similarities when the first
+reports of two like events arrived mixed. :attr:`Assignment.moved` reports the articles
+moved to the new story; the pipeline applies it after the merges.
 
 Candidate stories come from an inverted index over each open story's strongest keys, and
 story vectors are cut to their top keys, so lookup and comparison cost stay bounded.
@@ -44,6 +49,7 @@ The modules, in the order an article meets them:
 - ``similarity``: document frequencies, TF-IDF vectors, the weighted mean and its fade;
 - ``index``: the inverted index over open stories by time bucket, and candidate lookup;
 - ``clusterer``: :class:`StoryClusterer`, joining, merging and closing stories;
+- ``split``: whether a young story is two, and the members it keeps for that;
 - ``labels``: a story's label and representative article, its :class:`Story` summary;
 - ``state``: the state as JSON data or as MessagePack header and per-story rows;
 - ``model``: :class:`ClusterConfig` and the data the others share; ``vectors``: sparse

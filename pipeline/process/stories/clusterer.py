@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import heapq
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from pipeline.process.analysis.features import ArticleFeatures
-from pipeline.process.stories import state
+from pipeline.process.stories import split, state
 from pipeline.process.stories.index import StoryIndex
 from pipeline.process.stories.keys import CONCEPTS, raw_keys
 from pipeline.process.stories.labels import better_representative, summary
@@ -57,6 +57,8 @@ class StoryClusterer:
         self._saved: set[int] = set()  # ids of the stories stored (see dump_stored)
         self._unsaved: set[int] = set()  # ids of the stories changed since
         self.comparisons = 0  # full similarity computations, for tests and benchmarks
+        # story id -> (article, article) -> similarity of two members (see _split)
+        self._member_pairs: dict[int, dict[tuple[int, int], float]] = {}
 
     @property
     def postings_scanned(self) -> int:
@@ -88,7 +90,8 @@ class StoryClusterer:
         if self._may_merge(story, probe, is_new):
             story = self._merge_neighbours(story, merged)
         is_new = is_new and story.id == joined  # a new story folded into an older one is not
-        return Assignment(story.id, is_new, round(score, 6), tuple(sorted(merged)))
+        moved = self._split(story, article.id)
+        return Assignment(story.id, is_new, round(score, 6), tuple(sorted(merged)), moved)
 
     def stories(self) -> list[Story]:
         """Summaries of the open stories, by id."""
@@ -120,8 +123,11 @@ class StoryClusterer:
         where each open story is ``{"id", "first", "last", "size", "langs": {lang: n},
         "sums": {space: {key: weight}}, "names": {key: [count, text]}, "phrases":
         {phrase: count}, "rep": {"id", "lang", "vectors": {...} or null when equal to
-        "sums"}}``. Spaces are ``t:<lang>`` (terms), ``e`` (names), ``n`` (numbers) and
-        ``l`` (links). The configuration is not part of the state.
+        "sums"}, "members": [...]}`` (``members``: a story of 2 to 32 articles in the
+        form of a one-article story each, without ``id``, ``size`` and the
+        representative's vectors; see :mod:`.split`). Spaces are ``t:<lang>`` (terms),
+        ``e`` (names), ``n`` (numbers) and ``l`` (links). The configuration is not part
+        of the state.
         """
         stories = [state.dump_story(self._open[sid]) for sid in sorted(self._open)]
         return {**self._header(), "stories": stories}
@@ -243,6 +249,7 @@ class StoryClusterer:
             heapq.heappush(self._expiry, (story.last, story.id))
         story.rep = better_representative(story, story.rep, other.rep, self._rep_similarity)
         self._index.reindex(story)
+        split.track(story, other)
 
     def _join_floor(self, story: OpenStory) -> float:
         """The similarity an article needs to join ``story``: ``pair_threshold`` for a
@@ -284,9 +291,56 @@ class StoryClusterer:
             story = keep
         return story
 
+    def _split(self, story: OpenStory, article_id: int) -> tuple[tuple[int, int], ...]:
+        """Split ``story`` in two when its members have turned out to be two stories
+        (see :mod:`.split`). The part with the article ``article_id`` keeps the id, the
+        other becomes a new story; ``(article id, new story id)`` of the moved ones."""
+        threshold = self.config.split_threshold
+        if threshold is None or not split.should_check(story):
+            return ()
+        members = story.members
+        assert members is not None
+        cfg = self.config
+        known = self._member_pairs.setdefault(story.id, {})
+        parts = split.halves(
+            members, self._member_similarity(known), threshold, cfg.split_ratio, cfg.split_min_part
+        )
+        if story.size >= split.MAX_MEMBERS:  # checked for the last time
+            del self._member_pairs[story.id]
+        if parts is None:
+            return ()
+        stay, leave = parts
+        if not any(_article_of(members[p]) == article_id for p in stay):
+            stay, leave = leave, stay
+        self._drop(story)
+        kept = OpenStory(story.id, None, None)
+        self._open[kept.id] = kept
+        new = self._new_story()
+        for whole, positions in ((kept, stay), (new, leave)):
+            for position in positions:
+                self._absorb(whole, members[position])
+        return tuple((_article_of(members[p]), new.id) for p in leave)
+
+    def _member_similarity(
+        self, known: dict[tuple[int, int], float]
+    ) -> Callable[[OpenStory, OpenStory], float]:
+        """:meth:`_similarity` of two members of a story, remembered in ``known`` (by
+        their article ids) from one split check of the story to the next."""
+
+        def similar(a: OpenStory, b: OpenStory) -> float:
+            pair = (_article_of(a), _article_of(b))
+            found = known.get(pair)
+            if found is None:
+                self.comparisons += 1
+                found = known[pair] = self._similarity(a, b)
+            return found
+
+        return similar
+
     def _drop(self, story: OpenStory) -> None:
         self._index.unindex_all(story)
         del self._open[story.id]
+        self._member_pairs.pop(story.id, None)
 
     def _expire(self, before: datetime) -> list[Story]:
         closed = []
@@ -301,3 +355,9 @@ class StoryClusterer:
 
     def _summary(self, story: OpenStory) -> Story:
         return summary(story, self.frequencies.idf, self.config.label_size)
+
+
+def _article_of(member: OpenStory) -> int:
+    """The article id of a member (a one-article story)."""
+    assert member.rep is not None
+    return member.rep.id

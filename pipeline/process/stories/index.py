@@ -52,9 +52,7 @@ class StoryIndex:
         overlap: dict[int, float] = {}
         max_posting = self.config.max_posting
         near = [self._postings[bucket] for bucket in self.near_buckets(probe)]
-        for space, keys in probes(probe.sums, self.config.probe_keys):
-            if not indexed_space(space):
-                continue
+        for space, keys in probes(probe.sums, self.config.probe_keys, indexed_space):
             sizes = self._sizes.get(space)
             if sizes is None:
                 continue

@@ -27,6 +27,7 @@ from importlib import resources
 from pathlib import Path
 
 BUILTIN = "builtin"  # the lexicon or name table shipped in stories/data/
+SEEN_WORDS = 200_000  # words whose concept Lexicon.concepts remembers, per language
 MIN_HEAD = 5  # the shortest last part of a Dutch compound that counts as its meaning
 
 # Leading words a name drops before it is compared: articles, and words that describe
@@ -103,6 +104,8 @@ class Lexicon:
     words: Mapping[str, Mapping[str, str]]  # lang -> word -> concept
     compounds: frozenset[str] = frozenset({"nl"})  # languages whose compounds count by head
     _heads: dict[tuple[str, str], str | None] = field(default_factory=dict, compare=False)
+    # lang -> word -> concept or None: what concepts() has looked up, for every word
+    _seen: dict[str, dict[str, str | None]] = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_rows(cls, rows: Iterable[tuple[str, Mapping[str, Iterable[str]]]]) -> Lexicon:
@@ -143,10 +146,19 @@ class Lexicon:
         return table is not None and word in table
 
     def concepts(self, terms: Mapping[str, float], lang: str) -> dict[str, float]:
-        """Concept counts of an article's term counts (a concept counts once per word)."""
+        """Concept counts of an article's term counts (a concept counts once per word).
+
+        The concept of each word is remembered (up to ``SEEN_WORDS`` words a language,
+        then forgotten all at once): an article's words are mostly words seen before."""
+        seen = self._seen.get(lang)
+        if seen is None or len(seen) > SEEN_WORDS:
+            seen = self._seen[lang] = {}
         out: dict[str, float] = {}
         for word, count in terms.items():
-            concept = self.concept(word, lang)
+            try:
+                concept = seen[word]
+            except KeyError:
+                concept = seen[word] = self.concept(word, lang)
             if concept is not None and count > 0:
                 out[concept] = out.get(concept, 0.0) + count
         return out

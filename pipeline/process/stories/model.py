@@ -27,6 +27,12 @@ class ClusterConfig:
     # topics in file and shuffled orders, in 3 folds of 5; shuffled held-out F1 +0.006)
     pair_threshold: float | None = 0.25
     merge_threshold: float | None = 0.18  # two open stories this similar become one (None: never)
+    # a young story whose members fall into two groups less alike than this, and than
+    # ``split_ratio`` times the groups are inside, becomes two (None: never; see .split):
+    # arrival order then matters less (bench/cluster_eval.py, ECB+ dev topics)
+    split_threshold: float | None = 0.2
+    split_ratio: float = 0.6
+    split_min_part: int = 2  # a split leaves at least this many articles on each side
     half_life: timedelta | None = timedelta(days=5)  # similarity halves per this much time apart
     term_weight: float = 1.0
     entity_weight: float = 1.5  # names carry the most weight: they tell same-kind events apart
@@ -58,13 +64,17 @@ class Assignment:
     ``similarity`` is the best similarity to any open story, whether or not it was high
     enough to join (0.0 when no candidate shared a key with the article). ``merged``
     lists open stories that this article bridged and that were folded into ``story_id``:
-    the pipeline must move their articles to ``story_id``.
+    the pipeline must move their articles to ``story_id``. ``moved`` lists ``(article
+    id, story id)`` for the articles that a split of the article's story put into a new
+    story (see :mod:`.split`; the article stays in ``story_id``). The pipeline applies
+    ``merged`` first, then ``moved``.
     """
 
     story_id: int
     is_new: bool
     similarity: float
     merged: tuple[int, ...] = ()
+    moved: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -109,3 +119,6 @@ class OpenStory:
     indexed: dict[str, Vector] = field(default_factory=dict)  # space -> the sums indexed
     bucket: int | None = None  # the time bucket the keys are indexed under
     packed: bytes | None = None  # the story's dump as MessagePack, until it changes
+    # its articles as the one-article stories they came in as, while the story is young
+    # (see .split); None: not kept (past the size, or stored by an earlier version)
+    members: list[OpenStory] | None = field(default_factory=list)

@@ -19,6 +19,7 @@ from typing import Any
 
 from srsly import msgpack
 
+from pipeline.process.stories import split
 from pipeline.process.stories.model import OpenStory, Representative
 from pipeline.process.stories.similarity import Frequencies
 
@@ -98,7 +99,7 @@ def unpack(header: bytes, rows: Iterable[bytes]) -> tuple[dict[str, Any], list[b
 def dump_story(story: OpenStory) -> dict[str, Any]:
     rep = story.rep
     assert rep is not None
-    return {
+    out = {
         "id": story.id,
         "first": _iso(story.first),
         "last": _iso(story.last),
@@ -114,13 +115,32 @@ def dump_story(story: OpenStory) -> dict[str, Any]:
             "vectors": None if rep.vectors == story.sums else rep.vectors,
         },
     }
+    if story.size > 1 and story.members is not None:  # (a one-article story is its member)
+        out["members"] = split.dump_members(story, _dump_member)
+    return out
+
+
+def _dump_member(member: OpenStory) -> dict[str, Any]:
+    """A member: an article's one-article story (its representative's vectors are its
+    sums, so the representative is just the article's id and language)."""
+    rep = member.rep
+    assert rep is not None
+    return {
+        "first": _iso(member.first),
+        "last": _iso(member.last),
+        "langs": member.langs,
+        "sums": member.sums,
+        "names": {key: list(value) for key, value in member.names.items()},
+        "phrases": member.phrases,
+        "rep": {"id": rep.id, "lang": rep.lang},
+    }
 
 
 def load_story(raw: Mapping[str, Any]) -> OpenStory:
     sums = {space: dict(vec) for space, vec in raw["sums"].items()}
     rep = raw["rep"]
     vectors = {s: dict(v) for s, v in (rep["vectors"] or sums).items()}
-    return OpenStory(
+    story = OpenStory(
         id=int(raw["id"]),
         first=_parse(raw["first"]),
         last=_parse(raw["last"]),
@@ -130,6 +150,47 @@ def load_story(raw: Mapping[str, Any]) -> OpenStory:
         names={k: (v[0], v[1]) for k, v in raw["names"].items()},
         phrases=dict(raw["phrases"]),
         rep=Representative(int(rep["id"]), rep["lang"], vectors),
+    )
+    if story.size == 1:
+        story.members = [_as_member(story)]
+    elif "members" in raw:
+        story.members = split.load_members(raw, _load_member)
+    else:  # stored before members were kept, or past split.MAX_MEMBERS
+        story.members = None
+    return story
+
+
+def _load_member(raw: Mapping[str, Any]) -> OpenStory:
+    """A member as :func:`_dump_member` wrote it."""
+    sums = {space: dict(vec) for space, vec in raw["sums"].items()}
+    rep = raw["rep"]
+    return OpenStory(
+        0,
+        _parse(raw["first"]),
+        _parse(raw["last"]),
+        size=1,
+        langs=dict(raw["langs"]),
+        sums=sums,
+        names={k: (v[0], v[1]) for k, v in raw["names"].items()},
+        phrases=dict(raw["phrases"]),
+        rep=Representative(int(rep["id"]), rep["lang"], sums),
+        members=None,
+    )
+
+
+def _as_member(story: OpenStory) -> OpenStory:
+    """The one-article story of a story's only article."""
+    return OpenStory(
+        0,
+        story.first,
+        story.last,
+        size=1,
+        langs=dict(story.langs),
+        sums=dict(story.sums),
+        names=dict(story.names),
+        phrases=dict(story.phrases),
+        rep=story.rep,
+        members=None,
     )
 
 

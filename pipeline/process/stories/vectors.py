@@ -8,7 +8,6 @@ string hashing). Ties between equal weights are always broken by key.
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -24,11 +23,13 @@ def tf(count: float, binary: bool) -> float:
     return 1 + math.log(count) if count >= 1 else count
 
 
-def probes(vectors: dict[str, Vector], limit: int) -> list[tuple[str, list[tuple[str, float]]]]:
+def probes(
+    vectors: dict[str, Vector], limit: int, wanted: Callable[[str], bool] = lambda space: True
+) -> list[tuple[str, list[tuple[str, float]]]]:
     """The heaviest ``limit`` keys of each space (by space, heaviest first), so that
     terms, whose weight is spread over many words, find candidates as well as names and
-    numbers do."""
-    return [(space, heaviest(vectors[space], limit)) for space in sorted(vectors)]
+    numbers do. Only the spaces ``wanted`` says yes to (the others are not sorted)."""
+    return [(space, heaviest(vectors[space], limit)) for space in sorted(vectors) if wanted(space)]
 
 
 def by_weight(item: tuple[str, float]) -> tuple[float, str]:
@@ -41,7 +42,8 @@ def heaviest(vec: Mapping[str, float], limit: int) -> list[tuple[str, float]]:
     among them (ties at that weight are then decided by key, as in the full sort)."""
     if len(vec) <= limit:
         return sorted(vec.items(), key=by_weight)
-    floor = heapq.nlargest(limit, vec.values())[-1]
+    # sorting the floats in C costs less than heapq.nlargest's Python-level heap
+    floor = sorted(vec.values(), reverse=True)[limit - 1]
     return sorted([kw for kw in vec.items() if kw[1] >= floor], key=by_weight)[:limit]
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import islice
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
@@ -98,7 +99,7 @@ class Field:
     explained.
     """
 
-    __slots__ = ("_spans", "keys", "positions", "text")
+    __slots__ = ("_found", "_spans", "keys", "positions", "text")
 
     def __init__(
         self, text: str, keys: list[tuple[str, str]], positions: dict[str, list[int]]
@@ -106,13 +107,17 @@ class Field:
         self.text = text
         self.keys = keys
         self.positions = positions
-        self._spans: list[tuple[int, int]] | None = None
+        self._spans: list[tuple[int, int]] = []
+        self._found: Iterator[re.Match[str]] | None = None
 
     def span(self, i: int) -> tuple[int, int]:
-        """(start, end) of the i-th word in :attr:`text`."""
+        """(start, end) of the i-th word in :attr:`text`. The words are found up to the
+        i-th only: an explanation mostly quotes words near the start of a body."""
         spans = self._spans
-        if spans is None:
-            spans = self._spans = [m.span() for m in _WORD.finditer(self.text)]
+        if i >= len(spans):
+            if self._found is None:
+                self._found = _WORD.finditer(self.text)
+            spans.extend(m.span() for m in islice(self._found, i + 1 - len(spans)))
         return spans[i]
 
 
@@ -341,10 +346,17 @@ class _TermFinder:
             if not starts:
                 continue
             toks = fld.keys
-            for i in starts:
-                if i + n <= len(toks) and all(
-                    _token_matches(toks[i + k], keys[k]) for k in range(1, n)
-                ):
+            last = len(toks) - n  # the last position a phrase of n words can start at
+            for i in starts:  # ascending
+                if i > last:
+                    break
+                # the words after the first, as _token_matches compares them (inlined:
+                # a phrase's first word can stand hundreds of times in a body)
+                for k in range(1, n):
+                    tok, want = toks[i + k], keys[k]
+                    if tok[0] not in want and tok[1] not in want:
+                        break
+                else:
                     hits.append(_Hit(text, name, i, i + n - 1))
                     found = True
                     break

@@ -18,19 +18,18 @@ T0 = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 def cluster(
     articles: list[ArticleFeatures], config: ClusterConfig | None = None
 ) -> tuple[dict[int, int], StoryClusterer]:
-    """Article id -> final story id (following merges), and the clusterer."""
+    """Article id -> final story id (following merges, then splits, as the pipeline
+    does), and the clusterer."""
     clusterer = StoryClusterer(config)
     assigned: dict[int, int] = {}
-    moved: dict[int, int] = {}
     for article in articles:
         assignment = clusterer.add(article)
         assigned[article.id] = assignment.story_id
-        for old in assignment.merged:
-            moved[old] = assignment.story_id
-    for article_id, story in assigned.items():
-        while story in moved:
-            story = moved[story]
-        assigned[article_id] = story
+        gone = set(assignment.merged)
+        for article_id, story in assigned.items():
+            if story in gone:
+                assigned[article_id] = assignment.story_id
+        assigned.update(assignment.moved)
     return assigned, clusterer
 
 

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from dedup_support import sig
+from dedup_support import sig, text
 from pipeline.process.dedup.index import THRESHOLD, NearDuplicateIndex
 from pipeline.process.dedup.signatures import (
     NUM_PERM,
@@ -19,7 +19,7 @@ from pipeline.process.dedup.signatures import (
     signature_to_bytes,
     similarity,
 )
-from pipeline.process.dedup.text import shingles, words
+from pipeline.process.dedup.text import shingle_hashes, shingles, words
 from tests_support import REPO
 
 # --- words and shingles --------------------------------------------------------------
@@ -159,3 +159,23 @@ def test_signature_is_the_same_in_another_process() -> None:
         check=True,
     )
     assert done.stdout.strip() == signature_to_bytes(signature(GOLDEN_TEXT)).hex()
+
+
+def test_signatures_are_datasketchs() -> None:
+    """The signature is made with numpy, as datasketch makes it: the same values as
+    ``datasketch.MinHash`` (``affine32``) updated with the same shingle hashes, for
+    texts of one word, of a few, of a whole article, and for the empty text."""
+    texts = ["", "staking", GOLDEN_TEXT, text("nl_original"), text("en_outlet_a")]
+    for words_of in texts:
+        assert signature(words_of).tolist() == _datasketch(words_of, 128, 1).tolist()
+        assert signature(words_of, num_perm=64, seed=7).tolist() == (
+            _datasketch(words_of, 64, 7).tolist()
+        )
+
+
+def _datasketch(words_of: str, num_perm: int, seed: int) -> np.ndarray:
+    from datasketch import MinHash
+
+    reference = MinHash(num_perm=num_perm, seed=seed, hashfunc=int, scheme="affine32")
+    reference.update_batch(shingle_hashes(words_of, 4))
+    return reference.hashvalues

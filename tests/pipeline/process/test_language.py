@@ -3,10 +3,13 @@ detecting it (any language, with the source's language as a hint)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from nlp_support import EN_TEXT, NL_TEXT
-from pipeline.process.analysis.language import detect_language, guess_language
+from pipeline.process.analysis.language import DETECT_CHARS, detect_language, guess_language
 
 DUTCH = [
     "De werkgevers in de zorg zoeken dringend nieuwe medewerkers, maar het tekort wordt "
@@ -146,3 +149,28 @@ def test_detect_language(text, hint, expected) -> None:
 def test_detection_never_raises_on_odd_text() -> None:
     for text in ("🙂🙂🙂", "1234 5678", "a" * 50_000, "nl en nl en", "\x00\x01"):
         assert isinstance(detect_language(text, None), str)
+
+
+def _labelled_articles() -> list[tuple[str, str]]:
+    """(title and text, language) of every labelled Dutch and English article of the
+    fixtures: the story fixtures and the near-duplicate ones (named ``nl_``, ``en_``)."""
+    fixtures = Path(__file__).parents[2] / "fixtures"
+    found = []
+    for path in sorted((fixtures / "stories").glob("*.jsonl")):
+        for line in path.read_text("utf-8").splitlines():
+            record = json.loads(line)
+            found.append((f"{record['title']}\n\n{record['text']}", record["lang"]))
+    for path in sorted((fixtures / "dedup").glob("*.txt")):
+        found.append((path.read_text("utf-8"), path.name[:2]))
+    return found
+
+
+def test_every_labelled_article_is_detected_in_its_language() -> None:
+    """Detection reads only the first characters of an article (DETECT_CHARS): on every
+    labelled Dutch and English article we have, that still names the right language,
+    without any hint to fall back on."""
+    articles = _labelled_articles()
+    assert len(articles) > 150 and {lang for _, lang in articles} == {"nl", "en"}
+    assert sum(len(text) > DETECT_CHARS for text, _ in articles) > 100  # the cut matters
+    wrong = [text[:60] for text, lang in articles if detect_language(text, None) != lang]
+    assert wrong == []
