@@ -7,15 +7,21 @@ from collections import Counter
 
 from digests.archive import archive_entry, write_edition_page, write_indexes
 from digests.model import Edition
-from digests.render import render_web_page
+from digests.render import EditionRenderer, render_web_page
 from pipeline.digest.frozen import edition_from_json
 from pipeline.settings import Settings
 from pipeline.store import Store
 
 
-def write_page(settings: Settings, edition: Edition) -> str:
-    """The edition's web version (no personal data) as a standalone archive page."""
-    html = render_web_page(edition, template_dir=settings.template_dir)
+def write_page(
+    settings: Settings, edition: Edition, renderer: EditionRenderer | None = None
+) -> str:
+    """The edition's web version (no personal data) as a standalone archive page;
+    ``renderer``: the edition's, when the caller holds one (its views are reused)."""
+    if renderer is not None and renderer.edition is edition:
+        html = renderer.archive_html()
+    else:
+        html = render_web_page(edition, template_dir=settings.template_dir)
     return str(write_edition_page(settings.archive_dir, edition, html))
 
 

@@ -15,17 +15,19 @@ from __future__ import annotations
 import fcntl
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from digests.deliver import DeliveryError, OutboxTransport, SmtpTransport
 from digests.fsutil import make_private_dir
 from digests.mail import build_message, make_message_id
-from digests.model import Edition
-from digests.render import render_edition
+from digests.model import Edition, Recipient
+from digests.render import EditionRenderer, Rendered, edition_renderer
+from digests.wire import WireMessage, wire_edition
 from pipeline.digest.frozen import edition_from_json
 from pipeline.digest.retry import Wait, after_failure, before_send, expired, failure_of
 from pipeline.digest.secret import recipient
@@ -72,9 +74,11 @@ def deliver(
     stop: Callable[[], bool] | None = None,
     *,
     retry_now: bool = False,
+    renderers: Mapping[int, EditionRenderer] | None = None,
 ) -> None:
     """Deliver ``editions`` and the earlier editions' pending deliveries, unless another
-    run is delivering (then ``report.busy``)."""
+    run is delivering (then ``report.busy``). ``renderers``: the caller's renderer of
+    an edition, by edition id (its skeleton is reused; any other edition gets one)."""
     with delivery_lock(settings) as mine:
         if not mine:
             report.busy = True
@@ -85,6 +89,7 @@ def deliver(
         transport, kind = _transport(settings, report)
         with transport:
             run = _Delivering(settings, store, report, transport, kind, now, retry_now)
+            run.renderers.update(renderers or {})
             run.batch(batch, stop)
 
 
@@ -148,6 +153,8 @@ class _Delivering:
         self.settings, self.store, self.report = settings, store, report
         self.transport, self.kind, self.now, self.retry_now = transport, kind, now, retry_now
         self.domain = settings.sender.rsplit("@", 1)[-1].strip("> ") or "localhost"
+        self.phases = report.phases
+        self.renderers: dict[int, EditionRenderer] = {}
 
     def _local(self, when: datetime | None) -> str:
         """A time as the reader of the CLI's report expects it: in the instance's time
@@ -176,12 +183,14 @@ class _Delivering:
         if edition.item_count == 0 and not sub.send_empty:
             self.report.empty.append(label)
             return True  # nothing at all this period: not sent unless asked for
-        record = self.store.subscriber_record(sub.email)
+        with self.phases.timing("records"):
+            record = self.store.subscriber_record(sub.email)
         if record is not None and not record.active:  # unsubscribed while this run went on
             self.report.unsubscribed.append(label)
             log.info("delivery %s: not sent: unsubscribed", label)
             return True
-        row = self.store.ensure_delivery(edition_id, sub.email, self.now)
+        with self.phases.timing("records"):
+            row = self.store.ensure_delivery(edition_id, sub.email, self.now)
         delivery_key = f"{edition.key}/{sub.email}"
         if row.status == "sending":
             row = _recover_interrupted(self.store, row, self.transport, delivery_key, label)
@@ -204,19 +213,20 @@ class _Delivering:
         settings, store, now = self.settings, self.store, self.now
         # the Message-ID stays the same across attempts, so a resent copy is known
         message_id = row.message_id or make_message_id(delivery_key, self.domain)
-        reader = recipient(settings, sub)
-        rendered = render_edition(
-            edition, reader, sender=settings.sender, template_dir=settings.template_dir
-        )
-        msg = build_message(
-            edition, reader, rendered, sender=settings.sender, message_id=message_id
-        )
-        if not store.claim_delivery(row.id, self.kind, message_id):
+        with self.phases.timing("render"):
+            reader = recipient(settings, sub)
+            rendered = self._renderer(row.edition_id, edition).render(reader)
+        with self.phases.timing("message"):
+            msg = self._message(edition, reader, rendered, message_id)
+        with self.phases.timing("records"):
+            claimed = store.claim_delivery(row.id, self.kind, message_id)
+        if not claimed:
             self.report.skipped.append(label)
             return True
         started = time.monotonic()
         try:
-            self.transport.send(msg, delivery_key)
+            with self.phases.timing(self.kind):
+                self.transport.send(msg, delivery_key)  # type: ignore[arg-type]
         except DeliveryError as exc:
             decision = after_failure(failure_of(exc), row.attempts + 1, now, error=str(exc))
             if isinstance(decision, Wait):
@@ -232,10 +242,34 @@ class _Delivering:
                 return False
             log.error("delivery %s: %s", label, exc)
             return True
-        store.finish_delivery(row.id, "sent", now)
+        with self.phases.timing("records"):
+            store.finish_delivery(row.id, "sent", now)
         self.report.sent.append(label)
         log.info("delivery %s: sent via %s (%.2f s)", label, self.kind, time.monotonic() - started)
         return True
+
+    def _renderer(self, edition_id: int, edition: Edition) -> EditionRenderer:
+        """The edition's renderer: the caller's, else the one ``render_edition`` keeps."""
+        renderer = self.renderers.get(edition_id)
+        if renderer is None or renderer.edition is not edition:
+            settings = self.settings
+            renderer = edition_renderer(
+                edition, template_dir=settings.template_dir, sender=settings.sender
+            )
+        return renderer
+
+    def _message(
+        self, edition: Edition, reader: Recipient, rendered: Rendered, message_id: str
+    ) -> EmailMessage | WireMessage:
+        """The message for ``reader``: over SMTP its bytes, made from what the edition's
+        readers share (:mod:`digests.wire`); to the outbox (or when those bytes cannot
+        be made that way) the message object."""
+        sender = self.settings.sender
+        if self.kind == "smtp":
+            wire = wire_edition(edition, sender).message(reader, rendered, message_id=message_id)
+            if wire is not None:
+                return wire
+        return build_message(edition, reader, rendered, sender=sender, message_id=message_id)
 
 
 def _recover_interrupted(
