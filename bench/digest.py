@@ -35,9 +35,11 @@ written to FILE and the 25 heaviest functions by cumulative time printed), e.g.:
     python bench/digest.py --subscribers 1000 --runs 1 --profile /tmp/digest.prof
 
 Printed: each run's figures (end to end also the CPU time the job took in this process:
-on a shared machine it varies less than the wall time), the medians over ``--runs`` and
-the peak RSS of this process (rendering and sending only; the preparation ran in a
-child) and of the server.
+on a shared machine it varies less than the wall time; and the job's own split of its
+wall and CPU time into phases: building the editions, storing them, the archive pages
+and index, and per message rendering, the message bytes, the deliveries table and the
+SMTP exchange), the medians over ``--runs`` and the peak RSS of this process
+(rendering and sending only; the preparation ran in a child) and of the server.
 
 Run from the repository root::
 
@@ -364,6 +366,7 @@ def end_to_end(
         "editions": len(report.built),
         "sent": len(report.sent),
         "empty": len(getattr(report, "empty", [])),
+        "phases": getattr(report, "phases", None),
     }
 
 
@@ -421,6 +424,7 @@ def main(argv: list[str] | None = None) -> int:
         sends: list[float] = []
         e2es: list[float] = []
         cpus: list[float] = []
+        phase_cpus: list[dict[str, float]] = []
         with Server() as server:
             print(f"SMTP server: aiosmtpd on {HOST}:{server.port} in a child process")
             for number in range(1, args.runs + 1):
@@ -453,6 +457,9 @@ def main(argv: list[str] | None = None) -> int:
                         f" ({e2e['cpu']:.1f} s CPU in this process)"
                     )
                     cpus.append(e2e["cpu"])
+                    if e2e["phases"] is not None:
+                        line += f"\n  phases: {e2e['phases'].summary()}"
+                        phase_cpus.append(e2e["phases"].cpu)
                 print(line)
                 del kept
             server_rss = server.count()[2]
@@ -471,6 +478,16 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"median end to end  : {statistics.median(e2es):.0f} messages/s (the digest job;"
                 f" target 200), {statistics.median(cpus):.1f} s CPU in this process"
+            )
+        if phase_cpus:
+            names = list(dict.fromkeys(name for p in phase_cpus for name in p))
+            print(
+                "  CPU per phase     : "
+                + ", ".join(
+                    f"{name} {statistics.median(p.get(name, 0.0) for p in phase_cpus):.1f} s"
+                    for name in names
+                )
+                + " (medians)"
             )
         print(f"peak RSS           : {own:.0f} MB this process, {server_rss:.0f} MB SMTP server")
     finally:

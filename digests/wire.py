@@ -13,12 +13,11 @@ a part) :func:`WireEdition.message` returns None and the caller builds the messa
 
 from __future__ import annotations
 
-import base64
 import binascii
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import getaddresses, parseaddr
+from email.utils import format_datetime, getaddresses, parseaddr
 from typing import Any
 
 from digests.cache import IdentityCache
@@ -56,6 +55,29 @@ def _folded(name: str, value: Any) -> bytes:
     """The header line as the message would hold it (``msg[name] = value``) and
     ``smtp_bytes`` would write it."""
     return _SMTP_POLICY.fold_binary(*POLICY.header_store_parse(name, value))
+
+
+def _base64_lines(data: bytes) -> bytes:
+    """``base64.encodebytes(data)`` (lines of 76 characters, each ending in LF) with
+    CRLF line ends, encoded in one C call rather than one per 57-byte chunk."""
+    encoded = binascii.b2a_base64(data, newline=False)
+    lines = [encoded[i : i + 76] for i in range(0, len(encoded), 76)]
+    return b"\r\n".join(lines) + b"\r\n" if lines else b""
+
+
+class _DateLine:
+    """The folded Date line of the last second asked for: every message sent in that
+    second has the same one (the header shows whole seconds)."""
+
+    def __init__(self) -> None:
+        self._key: str | None = None
+        self._line = b""
+
+    def __call__(self, when: datetime) -> bytes:
+        key = format_datetime(when)
+        if key != self._key:
+            self._line, self._key = _folded("Date", when), key
+        return self._line
 
 
 def _crlf(data: bytes) -> bytes:
@@ -99,6 +121,7 @@ class WireEdition:
             + b"\r\n"
         )
         self._end = b"\r\n" + mark + b"--\r\n"
+        self._date = _DateLine()
 
     def message(
         self,
@@ -116,7 +139,7 @@ class WireEdition:
         if not recipients or not "".join([self.sender, *recipients]).isascii():
             return None  # no address (refused by the transport) or SMTPUTF8 needed
         text = binascii.b2a_qp(_body(rendered.text), istext=True)
-        html = base64.encodebytes(_body(rendered.html))
+        html = _base64_lines(_body(rendered.html))
         boundary = self.boundary.encode("ascii")
         if boundary in text or boundary in html:  # cannot happen with these encodings
             return None
@@ -124,7 +147,7 @@ class WireEdition:
         lines = [
             self._head,
             _SMTP_POLICY.fold_binary(*to),
-            _folded("Date", date or datetime.now(UTC)),
+            self._date(date or datetime.now(UTC)),
             _folded("Message-ID", message_id if message_id.startswith("<") else f"<{message_id}>"),
         ]
         unsubscribe, one_click = list_unsubscribe(recipient)
@@ -132,7 +155,7 @@ class WireEdition:
             lines.append(_folded("List-Unsubscribe", unsubscribe))
             if one_click:
                 lines.append(_folded("List-Unsubscribe-Post", _ONE_CLICK))
-        lines += [self._tail, _crlf(text), self._between, _crlf(html), self._end]
+        lines += [self._tail, _crlf(text), self._between, html, self._end]
         return WireMessage(self.sender, recipients, b"".join(lines))
 
 

@@ -112,3 +112,30 @@ def test_what_the_shortcut_cannot_make_is_left_to_the_message_object(
     needs_smtputf8 = Recipient("zoe@voorbeeld.café", "Zoë", "nl")
     rendered = renderer.render(needs_smtputf8)
     assert wire.message(needs_smtputf8, rendered, message_id="<1@x>") is None
+
+
+@pytest.mark.parametrize("size", [0, 1, 56, 57, 58, 113, 114, 115, 4_000])
+def test_the_html_part_is_encoded_as_the_email_package_encodes_it(size: int) -> None:
+    import base64
+
+    from digests.wire import _base64_lines
+
+    data = bytes(range(256)) * (size // 256 + 1)
+    data = data[:size]
+    assert _base64_lines(data) == base64.encodebytes(data).replace(b"\n", b"\r\n")
+
+
+def test_messages_sent_in_one_second_share_their_date_line(
+    make_edition: Callable[..., Edition],
+) -> None:
+    edition = make_edition()
+    wire = WireEdition(edition, SENDER)
+    renderer = EditionRenderer(edition, sender=SENDER)
+    reader = READERS[0]
+    rendered = renderer.render(reader)
+    dates = [DATE, DATE.replace(microsecond=900_000), DATE.replace(second=1), DATE]
+    made = [wire.message(reader, rendered, message_id="<1@x>", date=d) for d in dates]
+    heads = [m.data.split(b"\r\n\r\n", 1)[0] for m in made if m is not None]
+    assert b"Date: Mon, 30 Nov 2026 06:00:00 +0000\r\n" in heads[0]
+    assert heads[0] == heads[1] == heads[3] != heads[2]
+    assert b"Date: Mon, 30 Nov 2026 06:00:01 +0000\r\n" in heads[2]
