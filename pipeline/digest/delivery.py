@@ -169,16 +169,21 @@ class _Delivering:
         the server refuses the session."""
         subscribers = {s.email: s for s in self.settings.subscribers}
         for edition_id, edition, emails in batch:
+            # who has a delivery of it (in any state) when its turn comes: the others
+            # get theirs made and claimed in one step as their message goes out
+            with self.phases.timing("records"):
+                known = self.store.delivered_to(edition_id)
             for email in emails:
                 if stop is not None and stop():
                     self.report.stopped = True
                     log.warning("delivery: stopping; what is left stays pending for the next run")
                     return
-                if not self.one(edition_id, edition, subscribers[email]):
+                if not self.one(edition_id, edition, subscribers[email], email not in known):
                     return
 
-    def one(self, edition_id: int, edition: Edition, sub: Subscriber) -> bool:
-        """Deliver ``edition`` to ``sub`` if the policy says so now; False: stop the run."""
+    def one(self, edition_id: int, edition: Edition, sub: Subscriber, new: bool = False) -> bool:
+        """Deliver ``edition`` to ``sub`` if the policy says so now; False: stop the run.
+        ``new``: ``sub`` had no delivery of it when the edition's turn came."""
         label = f"{edition.key} -> {sub.email}"
         if edition.item_count == 0 and not sub.send_empty:
             self.report.empty.append(label)
@@ -189,9 +194,18 @@ class _Delivering:
             self.report.unsubscribed.append(label)
             log.info("delivery %s: not sent: unsubscribed", label)
             return True
+        delivery_key = f"{edition.key}/{sub.email}"
+        if new:
+            return self.send_new(edition_id, edition, sub, delivery_key, label)
+        return self.existing(edition_id, edition, sub, delivery_key, label)
+
+    def existing(
+        self, edition_id: int, edition: Edition, sub: Subscriber, delivery_key: str, label: str
+    ) -> bool:
+        """The delivery as the store has it (made pending if it was not there): recover
+        an interrupted one, skip one done, wait for a retry's time, or send."""
         with self.phases.timing("records"):
             row = self.store.ensure_delivery(edition_id, sub.email, self.now)
-        delivery_key = f"{edition.key}/{sub.email}"
         if row.status == "sending":
             row = _recover_interrupted(self.store, row, self.transport, delivery_key, label)
         if row.status == "failed":
@@ -210,31 +224,64 @@ class _Delivering:
         self, row: DeliveryRow, edition: Edition, sub: Subscriber, delivery_key: str, label: str
     ) -> bool:
         """Render, claim and send one message, and record how it went; False: stop."""
-        settings, store, now = self.settings, self.store, self.now
         # the Message-ID stays the same across attempts, so a resent copy is known
         message_id = row.message_id or make_message_id(delivery_key, self.domain)
-        with self.phases.timing("render"):
-            reader = recipient(settings, sub)
-            rendered = self._renderer(row.edition_id, edition).render(reader)
-        with self.phases.timing("message"):
-            msg = self._message(edition, reader, rendered, message_id)
+        msg = self._prepared(row.edition_id, edition, sub, message_id)
         with self.phases.timing("records"):
-            claimed = store.claim_delivery(row.id, self.kind, message_id)
+            claimed = self.store.claim_delivery(row.id, self.kind, message_id)
         if not claimed:
             self.report.skipped.append(label)
             return True
+        return self.transmit(row.id, row.attempts, msg, delivery_key, label)
+
+    def send_new(
+        self, edition_id: int, edition: Edition, sub: Subscriber, delivery_key: str, label: str
+    ) -> bool:
+        """As :meth:`send` for a reader who had no delivery of the edition: the delivery
+        is made already claimed ('sending'), one write instead of three; if another run
+        made it meanwhile, it is handled as it stands."""
+        message_id = make_message_id(delivery_key, self.domain)
+        msg = self._prepared(edition_id, edition, sub, message_id)
+        with self.phases.timing("records"):
+            delivery_id = self.store.start_delivery(
+                edition_id, sub.email, self.now, self.kind, message_id
+            )
+        if delivery_id is None:
+            return self.existing(edition_id, edition, sub, delivery_key, label)
+        return self.transmit(delivery_id, 0, msg, delivery_key, label)
+
+    def _prepared(
+        self, edition_id: int, edition: Edition, sub: Subscriber, message_id: str
+    ) -> EmailMessage | WireMessage:
+        with self.phases.timing("render"):
+            reader = recipient(self.settings, sub)
+            rendered = self._renderer(edition_id, edition).render(reader)
+        with self.phases.timing("message"):
+            return self._message(edition, reader, rendered, message_id)
+
+    def transmit(
+        self,
+        delivery_id: int,
+        attempts: int,
+        msg: EmailMessage | WireMessage,
+        delivery_key: str,
+        label: str,
+    ) -> bool:
+        """Send a claimed message (``attempts``: before this one) and record how it
+        went; False: stop the run."""
+        store, now = self.store, self.now
         started = time.monotonic()
         try:
             with self.phases.timing(self.kind):
                 self.transport.send(msg, delivery_key)  # type: ignore[arg-type]
         except DeliveryError as exc:
-            decision = after_failure(failure_of(exc), row.attempts + 1, now, error=str(exc))
+            decision = after_failure(failure_of(exc), attempts + 1, now, error=str(exc))
             if isinstance(decision, Wait):
                 store.finish_delivery(
-                    row.id, "pending", now, error=str(exc), next_attempt=decision.until
+                    delivery_id, "pending", now, error=str(exc), next_attempt=decision.until
                 )
             else:
-                store.finish_delivery(row.id, "failed", now, error=decision.reason)
+                store.finish_delivery(delivery_id, "failed", now, error=decision.reason)
             self.report.failed.append(f"{label}: {exc}")
             if isinstance(decision, Wait) and decision.stop_run:
                 # the server refused us, not this reader: keep it pending and stop here
@@ -243,7 +290,7 @@ class _Delivering:
             log.error("delivery %s: %s", label, exc)
             return True
         with self.phases.timing("records"):
-            store.finish_delivery(row.id, "sent", now)
+            store.finish_delivery(delivery_id, "sent", now)
         self.report.sent.append(label)
         log.info("delivery %s: sent via %s (%.2f s)", label, self.kind, time.monotonic() - started)
         return True
