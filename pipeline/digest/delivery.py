@@ -16,7 +16,9 @@ import fcntl
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import TYPE_CHECKING
@@ -87,10 +89,32 @@ def deliver(
         current = {edition_id for edition_id, _, _ in editions}
         batch = editions + _earlier_pending(settings, store, current, now)
         transport, kind = _transport(settings, report)
-        with transport:
+        with transport, _sender(kind) as sender:
             run = _Delivering(settings, store, report, transport, kind, now, retry_now)
             run.renderers.update(renderers or {})
+            run.sender = sender
             run.batch(batch, stop)
+
+
+@contextmanager
+def _sender(kind: str) -> Iterator[ThreadPoolExecutor | None]:
+    """Over SMTP, one thread that waits for the server while the run makes the next
+    message (only then: the outbox has nothing to wait for)."""
+    if kind != "smtp":
+        yield None
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="trendwatch-smtp") as pool:
+        yield pool
+
+
+@dataclass
+class _InFlight:
+    """The message the sender thread is sending: claimed, not yet recorded."""
+
+    future: Future[None]
+    delivery_id: int
+    label: str
+    started: float
 
 
 def _earlier_pending(settings: Settings, store: Store, current: set[int], now: datetime) -> Batch:
@@ -155,6 +179,8 @@ class _Delivering:
         self.domain = settings.sender.rsplit("@", 1)[-1].strip("> ") or "localhost"
         self.phases = report.phases
         self.renderers: dict[int, EditionRenderer] = {}
+        self.sender: ThreadPoolExecutor | None = None  # see _sender
+        self._in_flight: _InFlight | None = None
 
     def _local(self, when: datetime | None) -> str:
         """A time as the reader of the CLI's report expects it: in the instance's time
@@ -169,21 +195,38 @@ class _Delivering:
         the server refuses the session."""
         subscribers = {s.email: s for s in self.settings.subscribers}
         for edition_id, edition, emails in batch:
+            if not self.settle():  # (its "known" must include the message in flight)
+                return
             # who has a delivery of it (in any state) when its turn comes: the others
             # get theirs made and claimed in one step as their message goes out
             with self.phases.timing("records"):
                 known = self.store.delivered_to(edition_id)
             for email in emails:
+                sub, new = subscribers[email], email not in known
+                # made while the previous message is on its way (see _ahead); it is
+                # claimed and sent only after that one is recorded, as without the thread
+                ahead = self._ahead(edition_id, edition, sub) if new else None
+                if not self.settle():
+                    return
                 if stop is not None and stop():
                     self.report.stopped = True
                     log.warning("delivery: stopping; what is left stays pending for the next run")
                     return
-                if not self.one(edition_id, edition, subscribers[email], email not in known):
+                if not self.one(edition_id, edition, sub, new, ahead):
                     return
+        self.settle()
 
-    def one(self, edition_id: int, edition: Edition, sub: Subscriber, new: bool = False) -> bool:
+    def one(
+        self,
+        edition_id: int,
+        edition: Edition,
+        sub: Subscriber,
+        new: bool = False,
+        ahead: EmailMessage | WireMessage | None = None,
+    ) -> bool:
         """Deliver ``edition`` to ``sub`` if the policy says so now; False: stop the run.
-        ``new``: ``sub`` had no delivery of it when the edition's turn came."""
+        ``new``: ``sub`` had no delivery of it when the edition's turn came; ``ahead``:
+        its message, made already."""
         label = f"{edition.key} -> {sub.email}"
         if edition.item_count == 0 and not sub.send_empty:
             self.report.empty.append(label)
@@ -196,7 +239,7 @@ class _Delivering:
             return True
         delivery_key = f"{edition.key}/{sub.email}"
         if new:
-            return self.send_new(edition_id, edition, sub, delivery_key, label)
+            return self.send_new(edition_id, edition, sub, delivery_key, label, ahead)
         return self.existing(edition_id, edition, sub, delivery_key, label)
 
     def existing(
@@ -235,20 +278,55 @@ class _Delivering:
         return self.transmit(row.id, row.attempts, msg, delivery_key, label)
 
     def send_new(
-        self, edition_id: int, edition: Edition, sub: Subscriber, delivery_key: str, label: str
+        self,
+        edition_id: int,
+        edition: Edition,
+        sub: Subscriber,
+        delivery_key: str,
+        label: str,
+        ahead: EmailMessage | WireMessage | None = None,
     ) -> bool:
         """As :meth:`send` for a reader who had no delivery of the edition: the delivery
         is made already claimed ('sending'), one write instead of three; if another run
-        made it meanwhile, it is handled as it stands."""
+        made it meanwhile, it is handled as it stands. With the sender thread the
+        message goes out there, recorded by :meth:`settle` before anything else is."""
         message_id = make_message_id(delivery_key, self.domain)
-        msg = self._prepared(edition_id, edition, sub, message_id)
+        msg = ahead or self._prepared(edition_id, edition, sub, message_id)
         with self.phases.timing("records"):
             delivery_id = self.store.start_delivery(
                 edition_id, sub.email, self.now, self.kind, message_id
             )
         if delivery_id is None:
             return self.existing(edition_id, edition, sub, delivery_key, label)
-        return self.transmit(delivery_id, 0, msg, delivery_key, label)
+        if self.sender is None:
+            return self.transmit(delivery_id, 0, msg, delivery_key, label)
+        future = self.sender.submit(self.transport.send, msg, delivery_key)  # type: ignore[arg-type]
+        self._in_flight = _InFlight(future, delivery_id, label, time.monotonic())
+        return True
+
+    def _ahead(
+        self, edition_id: int, edition: Edition, sub: Subscriber
+    ) -> EmailMessage | WireMessage | None:
+        """A new reader's message, made while the sender thread is busy (None when
+        there is no thread, or nothing is sent to ``sub``: then nothing is done early)."""
+        if self.sender is None or (edition.item_count == 0 and not sub.send_empty):
+            return None
+        message_id = make_message_id(f"{edition.key}/{sub.email}", self.domain)
+        return self._prepared(edition_id, edition, sub, message_id)
+
+    def settle(self) -> bool:
+        """Wait for the message in flight, if any, and record how it went; False: the
+        run stops (see :meth:`transmit`)."""
+        flight, self._in_flight = self._in_flight, None
+        if flight is None:
+            return True
+        error = None
+        try:
+            with self.phases.timing("smtp wait"):
+                flight.future.result()
+        except DeliveryError as exc:
+            error = exc
+        return self._record(flight.delivery_id, 0, error, flight.label, flight.started)
 
     def _prepared(
         self, edition_id: int, edition: Edition, sub: Subscriber, message_id: str
@@ -269,12 +347,26 @@ class _Delivering:
     ) -> bool:
         """Send a claimed message (``attempts``: before this one) and record how it
         went; False: stop the run."""
-        store, now = self.store, self.now
         started = time.monotonic()
+        error = None
         try:
             with self.phases.timing(self.kind):
                 self.transport.send(msg, delivery_key)  # type: ignore[arg-type]
         except DeliveryError as exc:
+            error = exc
+        return self._record(delivery_id, attempts, error, label, started)
+
+    def _record(
+        self,
+        delivery_id: int,
+        attempts: int,
+        exc: DeliveryError | None,
+        label: str,
+        started: float,
+    ) -> bool:
+        """Record a send's outcome (``exc`` None: sent); False: stop the run."""
+        store, now = self.store, self.now
+        if exc is not None:
             decision = after_failure(failure_of(exc), attempts + 1, now, error=str(exc))
             if isinstance(decision, Wait):
                 store.finish_delivery(

@@ -367,6 +367,35 @@ def test_a_5xx_for_the_sender_does_not_fail_every_subscriber_for_good(
     assert_each_got_one(handler, settings)
 
 
+# --- asked to stop ---------------------------------------------------------------------
+
+
+def test_a_run_asked_to_stop_sends_nothing_after_the_message_it_was_sending(
+    make_settings, server
+) -> None:
+    """The next message is made while the one before is on its way to the server, but
+    each message's outcome is recorded before the run asks whether to stop, and the
+    next is claimed only after that: a stop after two messages leaves exactly two sent
+    and recorded, nothing claimed, and the next run sends the other four, once."""
+    handler, port = server
+    settings = make_settings(smtp_toml(port) + BODY)
+    with Store(settings.db_path) as store:
+        seed(settings, store)
+        seen: list[dict[str, int]] = []
+
+        def stop() -> bool:
+            seen.append(store.delivery_counts())
+            return len(handler.received) == 2
+
+        first = digest_job.digest(settings, store, now=NOW, stop=stop)
+        assert seen == [{}, {"sent": 1}, {"sent": 2}]
+        assert recipients(first.sent) == ORDER[:2] and first.stopped
+        assert store.delivery_counts() == {"sent": 2}
+        second = digest_job.digest(settings, store, now=NOW + timedelta(hours=1))
+        assert recipients(second.sent) == ORDER[2:]
+    assert_each_got_one(handler, settings)
+
+
 # --- the connection drops ---------------------------------------------------------------
 
 
