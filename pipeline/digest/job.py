@@ -125,7 +125,7 @@ def digest(
         editions.append((edition_id, edition, audience.emails))
     with phases.timing("archive"):
         if report.built or not due:
-            write_archive_index(settings, store)
+            write_archive_index(settings, store, {e.key: e for _, e, _ in editions})
     if dry_run:
         return report
     deliver(settings, store, editions, report, now, stop, retry_now=retry_now, renderers=renderers)
