@@ -7,7 +7,9 @@ policy in ``pipeline.digest.retry``; this module asks it and applies the answer
 (rendering, sending through the outbox or SMTP, recording, logging). Deliveries of
 earlier editions still pending are tried again too, and one left 'sending' by a run that
 died is recovered first. Whoever unsubscribed gets nothing, even in the middle of a run:
-the store is asked before each message.
+the store is asked before each message. Over SMTP one sender thread waits for the
+server while the next message is made; that one is claimed only after the one before
+is recorded, so at most one message is ever 'sending'.
 """
 
 from __future__ import annotations
