@@ -95,7 +95,10 @@ def deliver(
             run = _Delivering(settings, store, report, transport, kind, now, retry_now)
             run.renderers.update(renderers or {})
             run.sender = sender
-            run.batch(batch, stop)
+            try:
+                run.batch(batch, stop)
+            finally:  # whatever ended the run, a message in flight is recorded
+                run.settle()
 
 
 @contextmanager
