@@ -15,10 +15,11 @@ links) and a sender. The editions of the week ending ``NOW`` are built once by t
 job (``digest_job.digest(..., dry_run=True)``), then, per run:
 
 * **render**: for every subscriber, the personalised message exactly as the digest job
-  builds it: the recipient with its signed links (``digests.tokens.with_links``, via
-  the job's own helper where it has one), ``digests.render.render_edition`` (HTML with
-  CSS inlined, plain text) and ``digests.mail.build_message`` (MIME, headers,
-  List-Unsubscribe), serialised with ``as_bytes()`` as the transport would. Digests/s.
+  builds it for SMTP: the recipient with its signed links (``digests.tokens.with_links``,
+  via the job's own helper), ``digests.render.render_edition`` (HTML with CSS inlined,
+  plain text) and the message's bytes on the wire (``digests.wire``: MIME, headers,
+  List-Unsubscribe; ``digests.mail.build_message`` where those cannot be made that
+  way). Digests/s.
 * **send**: ``--send`` (default 1,000) of those messages through
   ``digests.deliver.SmtpTransport`` (one connection for the batch, as the job uses it)
   to an aiosmtpd server on 127.0.0.1. The server runs in a child process, so on two
@@ -35,9 +36,11 @@ written to FILE and the 25 heaviest functions by cumulative time printed), e.g.:
     python bench/digest.py --subscribers 1000 --runs 1 --profile /tmp/digest.prof
 
 Printed: each run's figures (end to end also the CPU time the job took in this process:
-on a shared machine it varies less than the wall time), the medians over ``--runs`` and
-the peak RSS of this process (rendering and sending only; the preparation ran in a
-child) and of the server.
+on a shared machine it varies less than the wall time; and the job's own split of its
+wall and CPU time into phases: building the editions, storing them, the archive pages
+and index, and per message rendering, the message bytes, the deliveries table and the
+SMTP exchange), the medians over ``--runs`` and the peak RSS of this process
+(rendering and sending only; the preparation ran in a child) and of the server.
 
 Run from the repository root::
 
@@ -81,6 +84,7 @@ from digests.deliver import SmtpTransport  # noqa: E402
 from digests.mail import build_message, make_message_id  # noqa: E402
 from digests.model import Edition, Recipient  # noqa: E402
 from digests.render import render_edition  # noqa: E402
+from digests.wire import WireMessage, wire_edition  # noqa: E402
 from pipeline import jsonl  # noqa: E402
 from pipeline.digest import job as digest_job  # noqa: E402
 from pipeline.digest import secret as digest_secret  # noqa: E402
@@ -284,7 +288,7 @@ class RenderRun:
     parts: dict[str, float] = field(
         default_factory=lambda: dict.fromkeys(("links", "render", "build"), 0.0)
     )
-    kept: list[tuple[str, EmailMessage]] = field(default_factory=list)
+    kept: list[tuple[str, EmailMessage | WireMessage]] = field(default_factory=list)
 
 
 def render_all(
@@ -310,13 +314,14 @@ def render_all(
             )
             t2 = clock()
             key = f"{edition.key}/{email}"
-            msg = build_message(
-                edition,
-                recipient,
-                rendered,
-                sender=settings.sender,
-                message_id=make_message_id(key, domain),
+            message_id = make_message_id(key, domain)
+            msg: EmailMessage | WireMessage | None = wire_edition(edition, settings.sender).message(
+                recipient, rendered, message_id=message_id
             )
+            if msg is None:  # as the job: the message object where the bytes cannot be made
+                msg = build_message(
+                    edition, recipient, rendered, sender=settings.sender, message_id=message_id
+                )
             t3 = clock()
             run.parts["links"] += t1 - t0
             run.parts["render"] += t2 - t1
@@ -328,7 +333,13 @@ def render_all(
     return run
 
 
-def send_all(messages: list[tuple[str, EmailMessage]], port: int) -> tuple[float, int]:
+def _size(msg: EmailMessage | WireMessage) -> int:
+    return len(msg.data) if isinstance(msg, WireMessage) else len(msg.as_bytes())
+
+
+def send_all(
+    messages: list[tuple[str, EmailMessage | WireMessage]], port: int
+) -> tuple[float, int]:
     started = time.perf_counter()
     with SmtpTransport(HOST, port, timeout=60) as transport:
         for key, msg in messages:
@@ -364,6 +375,7 @@ def end_to_end(
         "editions": len(report.built),
         "sent": len(report.sent),
         "empty": len(getattr(report, "empty", [])),
+        "phases": getattr(report, "phases", None),
     }
 
 
@@ -421,6 +433,7 @@ def main(argv: list[str] | None = None) -> int:
         sends: list[float] = []
         e2es: list[float] = []
         cpus: list[float] = []
+        phase_cpus: list[dict[str, float]] = []
         with Server() as server:
             print(f"SMTP server: aiosmtpd on {HOST}:{server.port} in a child process")
             for number in range(1, args.runs + 1):
@@ -428,7 +441,7 @@ def main(argv: list[str] | None = None) -> int:
                 seconds, count, kept = run.seconds, run.count, run.kept
                 renders.append(count / seconds)
                 parts.append({k: v / count * 1000 for k, v in run.parts.items()})
-                size = statistics.median(len(m.as_bytes()) for _, m in kept) / 1024
+                size = statistics.median(_size(m) for _, m in kept) / 1024
                 before = server.count()[0]
                 send_seconds, connections = send_all(kept, server.port)
                 arrived = server.count()[0] - before
@@ -453,6 +466,9 @@ def main(argv: list[str] | None = None) -> int:
                         f" ({e2e['cpu']:.1f} s CPU in this process)"
                     )
                     cpus.append(e2e["cpu"])
+                    if e2e["phases"] is not None:
+                        line += f"\n  phases: {e2e['phases'].summary()}"
+                        phase_cpus.append(e2e["phases"].cpu)
                 print(line)
                 del kept
             server_rss = server.count()[2]
@@ -464,13 +480,23 @@ def main(argv: list[str] | None = None) -> int:
                 f"{name} {statistics.median(p[name] for p in parts):.2f} ms"
                 for name in ("links", "render", "build")
             )
-            + " (with_links, render_edition, build_message)"
+            + " (with_links, render_edition, the message's bytes)"
         )
         print(f"median send        : {statistics.median(sends):.0f} messages/s (target 100)")
         if e2es:
             print(
                 f"median end to end  : {statistics.median(e2es):.0f} messages/s (the digest job;"
                 f" target 200), {statistics.median(cpus):.1f} s CPU in this process"
+            )
+        if phase_cpus:
+            names = list(dict.fromkeys(name for p in phase_cpus for name in p))
+            print(
+                "  CPU per phase     : "
+                + ", ".join(
+                    f"{name} {statistics.median(p.get(name, 0.0) for p in phase_cpus):.1f} s"
+                    for name in names
+                )
+                + " (medians)"
             )
         print(f"peak RSS           : {own:.0f} MB this process, {server_rss:.0f} MB SMTP server")
     finally:

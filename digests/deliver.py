@@ -20,6 +20,7 @@ from typing import Self
 
 from digests.fsutil import atomic_write_bytes, make_private_dir
 from digests.mail import smtp_bytes
+from digests.wire import WireMessage
 
 
 class DeliveryError(Exception):
@@ -194,10 +195,14 @@ class SmtpTransport:
         self.connections += 1
         return conn
 
-    def send(self, msg: EmailMessage, delivery_key: str) -> None:
-        """Send ``msg`` to the addresses in its To header."""
-        sender = parseaddr(str(msg.get("From", "")))[1]
-        recipients = [addr for _, addr in getaddresses(msg.get_all("To", [])) if addr]
+    def send(self, msg: EmailMessage | WireMessage, delivery_key: str) -> None:
+        """Send ``msg`` to the addresses in its To header (a :class:`WireMessage`: to
+        its envelope's, the bytes as they are)."""
+        if isinstance(msg, WireMessage):
+            sender, recipients = msg.sender, list(msg.recipients)
+        else:
+            sender = parseaddr(str(msg.get("From", "")))[1]
+            recipients = [addr for _, addr in getaddresses(msg.get_all("To", [])) if addr]
         if not recipients:
             raise PermanentDeliveryError(f"{delivery_key}: message has no To address")
         reused = self._conn is not None
@@ -223,7 +228,11 @@ class SmtpTransport:
             raise TemporaryDeliveryError(f"{delivery_key}: {exc}") from exc
 
     def _retry(
-        self, msg: EmailMessage, sender: str, recipients: list[str], delivery_key: str
+        self,
+        msg: EmailMessage | WireMessage,
+        sender: str,
+        recipients: list[str],
+        delivery_key: str,
     ) -> None:
         try:
             self._send_once(msg, sender, recipients)
@@ -237,14 +246,20 @@ class SmtpTransport:
             self._drop()
             raise TemporaryDeliveryError(f"{delivery_key} (after reconnect): {exc}") from exc
 
-    def _send_once(self, msg: EmailMessage, sender: str, recipients: list[str]) -> None:
+    def _send_once(
+        self, msg: EmailMessage | WireMessage, sender: str, recipients: list[str]
+    ) -> None:
         if self._conn is None:
             self._conn = self._connect()
-        data = smtp_bytes(msg) if "".join([sender, *recipients]).isascii() else None
-        if data is None:  # not a digest as build_message makes it, or SMTPUTF8 needed
-            refused = self._conn.send_message(msg, from_addr=sender, to_addrs=recipients)
-        else:  # the same bytes, made faster
+        if isinstance(msg, WireMessage):
+            data: bytes | None = msg.data
+        else:
+            data = smtp_bytes(msg) if "".join([sender, *recipients]).isascii() else None
+        if data is not None:  # the bytes send_message would make, made faster
             refused = self._conn.sendmail(sender, recipients, data)
+        else:  # not a digest as build_message makes it, or SMTPUTF8 needed
+            assert isinstance(msg, EmailMessage)
+            refused = self._conn.send_message(msg, from_addr=sender, to_addrs=recipients)
         if refused:  # some (not all) recipients refused
             raise smtplib.SMTPRecipientsRefused(refused)
 

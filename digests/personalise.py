@@ -312,6 +312,14 @@ class EditionRenderer:
             self._web_html = render_html(self._env, self.context(None))
         return self._web_html
 
+    def archive_html(self) -> str:
+        """The web version's HTML as the archive page has it: as :meth:`web_html` for a
+        renderer made without a sender (no "sent by" line), whatever this one's sender."""
+        if not self.sender:
+            return self.web_html()
+        context = template_context(self._views, None, None, personal_values(self._views, None))
+        return render_html(self._env, context)
+
     def _skeleton(self, personal: dict[str, str | None]) -> _Skeleton | None:
         # which values are set (and the unset ones' values) decides the markup
         shape = tuple((k, v if not v else True) for k, v in personal.items())

@@ -30,6 +30,7 @@ __all__ = [
     "Rendered",
     "clean_text",
     "edition_context",
+    "edition_renderer",
     "environment",
     "make_subject",
     "render_edition",
@@ -56,6 +57,15 @@ def render_edition(
     one edition for many recipients in a row does the edition's work once.
     """
     return _renderer(edition, template_dir, sender).render(recipient)
+
+
+def edition_renderer(
+    edition: Edition, *, template_dir: Path | None = None, sender: str = ""
+) -> EditionRenderer:
+    """The renderer :func:`render_edition` uses for ``edition`` (the kept one, if it is
+    among the last few): hold on to it to render the edition for many recipients, and
+    its archive page, from one set of views and one skeleton."""
+    return _renderer(edition, template_dir, sender)
 
 
 def render_web_page(edition: Edition, *, template_dir: Path | None = None) -> str:

@@ -27,6 +27,7 @@ from jinja2 import (
     StrictUndefined,
     select_autoescape,
 )
+from markupsafe import Markup
 
 from digests.text import TEXT_WIDTH, wrap
 
@@ -100,7 +101,42 @@ def _environment(template_dir: str | None) -> Environment:
     )
     env.filters["wrap"] = _wrap_filter
     env.filters["underline"] = lambda text, char="=": char * len(text)
+    env.globals["item_markup"] = ItemMarkup(env)
     return env
+
+
+ITEM_BODY = "_item_body.html.j2"
+
+
+class ItemMarkup:
+    """The templates' ``item_markup(item, s)``: an article's markup (``_item_body``),
+    rendered once per item value, strings and template, and kept (a bounded number).
+
+    An edition's e-mail and archive page show the same articles, and so do the
+    editions of audiences that share a watchlist, and the editions the size check
+    builds one story apart: each article is rendered once. The body template reads
+    ``item`` and ``s`` only, so equal items give equal markup."""
+
+    LIMIT = 10_000
+
+    def __init__(self, env: Environment) -> None:
+        self._env = env
+        self._kept: dict[tuple[Any, ...], tuple[object, Markup]] = {}
+
+    def __call__(self, item: Any, s: Any) -> Markup:
+        template = self._env.get_template(ITEM_BODY)  # a changed file: a new template
+        try:
+            key = (template, item, id(s))
+            hit = self._kept.get(key)
+        except TypeError:  # not hashable: not kept
+            return Markup(template.render(item=item, s=s))
+        if hit is not None and hit[0] is s:
+            return hit[1]
+        markup = Markup(template.render(item=item, s=s))
+        if len(self._kept) >= self.LIMIT:
+            self._kept.clear()
+        self._kept[key] = (s, markup)
+        return markup
 
 
 def environment(template_dir: Path | None = None) -> Environment:

@@ -4,25 +4,39 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 
 from digests.archive import archive_entry, write_edition_page, write_indexes
 from digests.model import Edition
-from digests.render import render_web_page
+from digests.render import EditionRenderer, render_web_page
 from pipeline.digest.frozen import edition_from_json
 from pipeline.settings import Settings
 from pipeline.store import Store
 
 
-def write_page(settings: Settings, edition: Edition) -> str:
-    """The edition's web version (no personal data) as a standalone archive page."""
-    html = render_web_page(edition, template_dir=settings.template_dir)
+def write_page(
+    settings: Settings, edition: Edition, renderer: EditionRenderer | None = None
+) -> str:
+    """The edition's web version (no personal data) as a standalone archive page;
+    ``renderer``: the edition's, when the caller holds one (its views are reused)."""
+    if renderer is not None and renderer.edition is edition:
+        html = renderer.archive_html()
+    else:
+        html = render_web_page(edition, template_dir=settings.template_dir)
     return str(write_edition_page(settings.archive_dir, edition, html))
 
 
-def write_archive_index(settings: Settings, store: Store) -> str:
+def write_archive_index(
+    settings: Settings, store: Store, known: Mapping[str, Edition] | None = None
+) -> str:
     """Rewrite every archive index (overall, per year, per watchlist) and the Atom feed
-    from the editions in the store."""
-    entries = [archive_entry(edition_from_json(r.data)) for r in store.editions()]
+    from the editions in the store. ``known``: editions the caller holds as stored, by
+    key (the run's own), taken as they are instead of decoded again."""
+    known = known or {}
+    entries = [
+        archive_entry(known[r.key] if r.key in known else edition_from_json(r.data))
+        for r in store.editions()
+    ]
     languages = Counter(s.language for s in settings.subscribers)
     paths = write_indexes(
         settings.archive_dir,

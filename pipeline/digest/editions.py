@@ -157,6 +157,10 @@ class EditionData:
     # canonical articles of the period (any watchlist or none), for "Lees ook"; as a
     # RelatedPool when several editions of the period share it
     related_pool: Sequence[PeriodArticle] | RelatedPool = ()
+    # each story's item without its "Lees ook" (which depends on what the edition shows
+    # in full), by its group: made once for every build with this data (the size check
+    # builds an edition again with smaller quotas), or for the run when shared
+    items: dict[int, tuple[Matched, DigestItem]] = field(default_factory=dict)
 
 
 def build_edition(
@@ -238,8 +242,13 @@ def build_edition(
     referred |= {g.key for refs in left_refs.values() for g in refs}
     items: dict[Any, DigestItem] = {}
     for key, (_, g) in full.items():
-        item = _item(g, members.get(g.story_id, []), related(g, pool, shown))
-        items[key] = dataclasses.replace(item, anchor=anchor(g)) if key in referred else item
+        made = data.items.get(id(g))
+        if made is None or made[0] is not g:  # (the group is kept: its id is not reused)
+            made = data.items[id(g)] = (g, _item(g, members.get(g.story_id, []), ()))
+        changes: dict[str, Any] = {"related": related(g, pool, shown)}
+        if key in referred:
+            changes["anchor"] = anchor(g)
+        items[key] = dataclasses.replace(made[1], **changes)
 
     def references(groups: list[Matched]) -> tuple[StoryRef, ...]:
         return tuple(

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from digests.fsutil import atomic_write_text, make_private_dir
 from digests.model import Edition, Recipient
-from digests.render import render_edition
+from digests.render import EditionRenderer, edition_renderer, render_edition
 from pipeline.digest.archive import write_archive_index, write_page
 from pipeline.digest.delivery import deliver
 from pipeline.digest.editions import (
@@ -27,6 +27,7 @@ from pipeline.digest.editions import (
 )
 from pipeline.digest.fit import fit_edition
 from pipeline.digest.frozen import edition_from_json, edition_to_json
+from pipeline.digest.phases import Phases
 from pipeline.digest.reads import EditionReads
 from pipeline.digest.secret import recipient
 from pipeline.schedule.decide import Decision, digest_due
@@ -58,6 +59,7 @@ class DigestReport:
     failed: list[str] = field(default_factory=list)
     archive_pages: list[str] = field(default_factory=list)
     outbox: str | None = None
+    phases: Phases = field(default_factory=Phases)  # where the run's time went
 
     @property
     def ok(self) -> bool:
@@ -91,24 +93,42 @@ def digest(
     settings = with_readers(settings, store)
     report = DigestReport()
     at = _due_audiences(settings, store, now, report) if due else None
+    phases = report.phases
     editions: list[tuple[int, Edition, tuple[str, ...]]] = []
-    for audience, edition, row in _editions(settings, store, now, at):
-        if row is None:
-            edition_id = store.add_edition(_edition_row(edition))
-            report.built.append(edition.key)
-            log.info("edition %s: built with %d articles", edition.key, edition.item_count)
-        else:
-            edition_id = row.id
+    # each edition's renderer, kept for the run: its archive page and every reader's
+    # mail come from one set of views and one rendered skeleton
+    renderers: dict[int, EditionRenderer] = {}
+    built = _editions(settings, store, now, at)
+    while True:
+        with phases.timing("editions"):
+            found = next(built, None)
+        if found is None:
+            break
+        audience, edition, row = found
+        with phases.timing("store"):
+            if row is None:
+                edition_id = store.add_edition(_edition_row(edition))
+                report.built.append(edition.key)
+                log.info("edition %s: built with %d articles", edition.key, edition.item_count)
+            else:
+                edition_id = row.id
         report.editions.append(edition.key)
-        page = settings.archive_dir / edition.archive_path
-        if row is None or not page.exists():
-            report.archive_pages.append(write_page(settings, edition))
+        renderer = edition_renderer(
+            edition, template_dir=settings.template_dir, sender=settings.sender
+        )
+        if not dry_run:
+            renderers[edition_id] = renderer
+        with phases.timing("archive"):
+            page = settings.archive_dir / edition.archive_path
+            if row is None or not page.exists():
+                report.archive_pages.append(write_page(settings, edition, renderer))
         editions.append((edition_id, edition, audience.emails))
-    if report.built or not due:
-        write_archive_index(settings, store)
+    with phases.timing("archive"):
+        if report.built or not due:
+            write_archive_index(settings, store, {e.key: e for _, e, _ in editions})
     if dry_run:
         return report
-    deliver(settings, store, editions, report, now, stop, retry_now=retry_now)
+    deliver(settings, store, editions, report, now, stop, retry_now=retry_now, renderers=renderers)
     return report
 
 

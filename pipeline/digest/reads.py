@@ -37,6 +37,7 @@ class EditionReads:
         self._members: dict[int, list[StoryMember]] = {}
         self._pools: dict[tuple[datetime, datetime], RelatedPool] = {}
         self._trends: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._items: dict[int, Any] = {}  # EditionData.items, for the run
 
     def matched(self, watchlist: str, period: Period) -> tuple[MatchedArticle, ...]:
         """``watchlist``'s matched articles of ``period`` (see ``Store.matched_articles``),
@@ -88,4 +89,5 @@ class EditionReads:
                 {name: self.trends(week, name) for name in audience.watchlists},
             ),
             related_pool=self.related_pool(period),
+            items=self._items,
         )

@@ -30,6 +30,22 @@ class DeliveriesMixin(StoreBase):
         assert row is not None
         return typed_row(DeliveryRow, row)
 
+    def start_delivery(
+        self, edition_id: int, subscriber: str, now: datetime, transport: str, message_id: str
+    ) -> int | None:
+        """A delivery made and claimed at once (its first attempt, 'sending', as
+        ``ensure_delivery`` then ``claim_delivery`` leave it): its id. None when the
+        edition already has a delivery to ``subscriber`` (nothing changed): handle that
+        one as it stands."""
+        with self.transaction():
+            cursor = self.db.execute(
+                "INSERT INTO deliveries (edition_id, subscriber, created, status, transport,"
+                " message_id, attempts) VALUES (?, ?, ?, 'sending', ?, ?, 1)"
+                " ON CONFLICT (edition_id, subscriber) DO NOTHING",
+                [edition_id, subscriber, iso(now), transport, message_id],
+            )
+            return cursor.lastrowid if cursor.rowcount == 1 else None
+
     def unfinished_deliveries(self) -> list[UnfinishedDelivery]:
         """Deliveries still pending or left 'sending', with their edition, oldest first."""
         rows = self._rows(

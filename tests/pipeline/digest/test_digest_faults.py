@@ -367,6 +367,64 @@ def test_a_5xx_for_the_sender_does_not_fail_every_subscriber_for_good(
     assert_each_got_one(handler, settings)
 
 
+# --- asked to stop ---------------------------------------------------------------------
+
+
+def test_a_run_asked_to_stop_sends_nothing_after_the_message_it_was_sending(
+    make_settings, server
+) -> None:
+    """The next message is made while the one before is on its way to the server, but
+    each message's outcome is recorded before the run asks whether to stop, and the
+    next is claimed only after that: a stop after two messages leaves exactly two sent
+    and recorded, nothing claimed, and the next run sends the other four, once."""
+    handler, port = server
+    settings = make_settings(smtp_toml(port) + BODY)
+    with Store(settings.db_path) as store:
+        seed(settings, store)
+        seen: list[dict[str, int]] = []
+
+        def stop() -> bool:
+            seen.append(store.delivery_counts())
+            return len(handler.received) == 2
+
+        first = digest_job.digest(settings, store, now=NOW, stop=stop)
+        assert seen == [{}, {"sent": 1}, {"sent": 2}]
+        assert recipients(first.sent) == ORDER[:2] and first.stopped
+        assert store.delivery_counts() == {"sent": 2}
+        second = digest_job.digest(settings, store, now=NOW + timedelta(hours=1))
+        assert recipients(second.sent) == ORDER[2:]
+    assert_each_got_one(handler, settings)
+
+
+def test_a_run_that_fails_while_a_message_is_on_its_way_records_that_message(
+    make_settings, server, monkeypatch
+) -> None:
+    """The next message is made while one is being sent: if making it fails (a bug, an
+    interrupt), the message on its way is still recorded as sent, so the next run does
+    not send it again."""
+    handler, port = server
+    settings = make_settings(smtp_toml(port) + BODY)
+    made = []
+    prepared = delivery._Delivering._prepared
+
+    def failing(self, *args, **kwargs):
+        if made:
+            raise RuntimeError("cannot make the message")
+        made.append(True)
+        return prepared(self, *args, **kwargs)
+
+    with Store(settings.db_path) as store:
+        seed(settings, store)
+        monkeypatch.setattr(delivery._Delivering, "_prepared", failing)
+        with pytest.raises(RuntimeError):
+            digest_job.digest(settings, store, now=NOW)
+        assert store.delivery_counts() == {"sent": 1}  # nothing left 'sending'
+        monkeypatch.setattr(delivery._Delivering, "_prepared", prepared)
+        second = digest_job.digest(settings, store, now=NOW + timedelta(hours=1))
+        assert recipients(second.sent) == ORDER[1:]
+    assert_each_got_one(handler, settings)
+
+
 # --- the connection drops ---------------------------------------------------------------
 
 

@@ -9,6 +9,50 @@ from pipeline.store import Store
 from store_support import NOW
 
 
+def _edition(store: Store) -> int:
+    return store.add_edition(
+        {
+            "key": "2026-W48/nl-w",
+            "slug": "nl-w",
+            "title": "T",
+            "language": "nl",
+            "period_start": (NOW - timedelta(days=7)).isoformat(),
+            "period_end": NOW.isoformat(),
+            "year": 2026,
+            "week": 48,
+            "watchlists": "w",
+            "item_count": 0,
+            "archive_path": "2026/W48/nl-w.html",
+            "data": "{}",
+            "built_at": NOW.isoformat(),
+        }
+    )
+
+
+def test_a_new_delivery_is_made_already_claimed_and_only_once(store: Store) -> None:
+    edition = _edition(store)
+    made = store.start_delivery(edition, "a@example.org", NOW, "smtp", "<m@x>")
+    assert made is not None
+    row = store.delivery(made)
+    assert (row.status, row.attempts, row.transport, row.message_id) == (
+        "sending",
+        1,
+        "smtp",
+        "<m@x>",
+    )
+    # as ensure_delivery + claim_delivery leave it
+    other = store.ensure_delivery(edition, "b@example.org", NOW)
+    assert store.claim_delivery(other.id, "smtp", "<m@x>")
+    claimed = store.delivery(other.id)
+    assert (claimed.status, claimed.attempts, claimed.created) == ("sending", 1, row.created)
+    # a second runner (or a second try) gets nothing and changes nothing
+    store.finish_delivery(made, "sent", NOW)
+    assert store.start_delivery(edition, "a@example.org", NOW, "smtp", "<n@x>") is None
+    assert store.start_delivery(edition, "b@example.org", NOW, "smtp", "<n@x>") is None
+    assert store.delivery(made).status == "sent" and store.delivery(made).message_id == "<m@x>"
+    assert store.delivered_to(edition) == {"a@example.org", "b@example.org"}
+
+
 def test_edition_key_is_unique_and_delivery_claimed_once(store: Store) -> None:
     row = {
         "key": "2026-W48/nl-w",

@@ -1,0 +1,167 @@
+"""One recipient's digest as the bytes SMTP puts on the wire, made from what every
+recipient of the edition shares.
+
+``smtp_bytes(build_message(...))`` makes a message object per recipient, parses and
+folds all its headers and splits its parts into lines again. All but four headers and
+the part headers are the same for every reader of an edition, so :class:`WireEdition`
+folds those once; per recipient only To, Date, Message-ID and List-Unsubscribe are
+folded (with the same policy) and the two parts encoded (C). The bytes are exactly
+``smtp_bytes(build_message(...))`` (tests/digests/test_digests_wire.py); for anything
+the shortcut does not cover (an address that needs SMTPUTF8, a boundary that occurs in
+a part) :func:`WireEdition.message` returns None and the caller builds the message.
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime, getaddresses, parseaddr
+from typing import Any
+
+from digests.cache import IdentityCache
+from digests.mail import (
+    _BASE64,
+    _EDITION_HEADERS,
+    _MIME_VERSION,
+    _ONE_CLICK,
+    _QUOTED_PRINTABLE,
+    _SMTP_POLICY,
+    _TEXT_HTML,
+    _TEXT_PLAIN,
+    POLICY,
+    _body,
+    _EditionHeaders,
+    list_unsubscribe,
+    recipient_address,
+)
+from digests.model import Edition, Recipient
+from digests.templating import Rendered
+
+_NEWLINE = re.compile(rb"\r\n|\r|\n")
+
+
+@dataclass(frozen=True)
+class WireMessage:
+    """A message ready for ``SMTP.sendmail``: the envelope and the bytes."""
+
+    sender: str
+    recipients: tuple[str, ...]
+    data: bytes
+
+
+def _folded(name: str, value: Any) -> bytes:
+    """The header line as the message would hold it (``msg[name] = value``) and
+    ``smtp_bytes`` would write it."""
+    return _SMTP_POLICY.fold_binary(*POLICY.header_store_parse(name, value))
+
+
+def _base64_lines(data: bytes) -> bytes:
+    """``base64.encodebytes(data)`` (lines of 76 characters, each ending in LF) with
+    CRLF line ends, encoded in one C call rather than one per 57-byte chunk."""
+    encoded = binascii.b2a_base64(data, newline=False)
+    lines = [encoded[i : i + 76] for i in range(0, len(encoded), 76)]
+    return b"\r\n".join(lines) + b"\r\n" if lines else b""
+
+
+class _DateLine:
+    """The folded Date line of the last second asked for: every message sent in that
+    second has the same one (the header shows whole seconds)."""
+
+    def __init__(self) -> None:
+        self._key: str | None = None
+        self._line = b""
+
+    def __call__(self, when: datetime) -> bytes:
+        key = format_datetime(when)
+        if key != self._key:
+            self._line, self._key = _folded("Date", when), key
+        return self._line
+
+
+def _crlf(data: bytes) -> bytes:
+    """Every line end as CRLF, as ``smtp_bytes`` writes a part's lines."""
+    if b"\r" not in data:
+        return data.replace(b"\n", b"\r\n")
+    return b"\r\n".join(_NEWLINE.split(data))
+
+
+class WireEdition:
+    """The header and part bytes every recipient of ``edition`` (from ``sender``) gets;
+    :meth:`message` adds one recipient's. Shares the boundary with
+    :func:`digests.mail.build_message` (one per edition and sender)."""
+
+    def __init__(self, edition: Edition, sender: str) -> None:
+        shared: _EditionHeaders = _EDITION_HEADERS.get(
+            edition, sender, lambda: _EditionHeaders(edition, sender)
+        )
+        self.boundary = shared.boundary
+        self.sender = parseaddr(str(POLICY.header_store_parse("From", shared.sender)[1]))[1]
+        self._head = _folded("Subject", shared.subject) + _folded("From", shared.sender)
+        mark = b"--" + shared.boundary.encode("ascii")
+        self._tail = (
+            _folded("MIME-Version", _MIME_VERSION)
+            + _folded("Content-Type", shared.multipart)
+            + _folded("Content-Language", shared.language)
+            + b"\r\n"
+            + mark
+            + b"\r\n"
+            + _folded("Content-Type", _TEXT_PLAIN)
+            + _folded("Content-Transfer-Encoding", _QUOTED_PRINTABLE)
+            + b"\r\n"
+        )
+        self._between = (
+            b"\r\n"
+            + mark
+            + b"\r\n"
+            + _folded("Content-Type", _TEXT_HTML)
+            + _folded("Content-Transfer-Encoding", _BASE64)
+            + _folded("MIME-Version", _MIME_VERSION)
+            + b"\r\n"
+        )
+        self._end = b"\r\n" + mark + b"--\r\n"
+        self._date = _DateLine()
+
+    def message(
+        self,
+        recipient: Recipient,
+        rendered: Rendered,
+        *,
+        message_id: str,
+        date: datetime | None = None,
+    ) -> WireMessage | None:
+        """``recipient``'s message, as ``smtp_bytes(build_message(...))`` with the same
+        arguments and the envelope ``SmtpTransport.send`` takes from it; None when the
+        message must be built the ordinary way."""
+        to = POLICY.header_store_parse("To", recipient_address(recipient))
+        recipients = tuple(addr for _, addr in getaddresses([str(to[1])]) if addr)
+        if not recipients or not "".join([self.sender, *recipients]).isascii():
+            return None  # no address (refused by the transport) or SMTPUTF8 needed
+        text = binascii.b2a_qp(_body(rendered.text), istext=True)
+        html = _base64_lines(_body(rendered.html))
+        boundary = self.boundary.encode("ascii")
+        if boundary in text or boundary in html:  # cannot happen with these encodings
+            return None
+        message_id = message_id.strip()
+        lines = [
+            self._head,
+            _SMTP_POLICY.fold_binary(*to),
+            self._date(date or datetime.now(UTC)),
+            _folded("Message-ID", message_id if message_id.startswith("<") else f"<{message_id}>"),
+        ]
+        unsubscribe, one_click = list_unsubscribe(recipient)
+        if unsubscribe:
+            lines.append(_folded("List-Unsubscribe", unsubscribe))
+            if one_click:
+                lines.append(_folded("List-Unsubscribe-Post", _ONE_CLICK))
+        lines += [self._tail, _crlf(text), self._between, html, self._end]
+        return WireMessage(self.sender, recipients, b"".join(lines))
+
+
+_WIRE_EDITIONS = IdentityCache(8)
+
+
+def wire_edition(edition: Edition, sender: str) -> WireEdition:
+    """The :class:`WireEdition` of ``edition`` and ``sender`` (kept for the last few)."""
+    return _WIRE_EDITIONS.get(edition, sender, lambda: WireEdition(edition, sender))

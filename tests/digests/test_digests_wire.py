@@ -1,0 +1,141 @@
+"""A digest made the fast way (the edition's skeleton filled in, the wire bytes made
+from the edition's shared headers) is byte for byte the mail made the slow way (every
+recipient rendered in full, a MIME message built, serialised as smtplib sends it)."""
+
+from __future__ import annotations
+
+import copy
+import email
+import email.policy
+import io
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email.generator import BytesGenerator
+from email.message import EmailMessage
+from email.utils import getaddresses, parseaddr
+
+import pytest
+
+from digests.mail import build_message, make_message_id
+from digests.model import Edition, Recipient
+from digests.personalise import EditionRenderer
+from digests.templating import environment, render_context
+from digests.tokens import with_links
+from digests.views import edition_context
+from digests.wire import WireEdition, wire_edition
+
+SENDER = "Trendwatch <digest@trends.example.nl>"
+DATE = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
+SECRET = b"s" * 40
+
+READERS = [
+    Recipient("anne@example.nl", "Anne", "nl"),
+    Recipient("bo@example.org", 'Bø Ångström, "the" reader', "en"),
+    Recipient("x@example.org", "", "nl", unsubscribe_mailto="stop@example.org"),
+    Recipient(
+        "lang@example.org",
+        "Een heel lange naam " * 6,
+        "nl",
+        unsubscribe_url="https://trends.example.nl/unsubscribe/" + "t" * 300,
+        manage_url="https://trends.example.nl/manage/" + "m" * 120,
+    ),
+    with_links(
+        Recipient("reader7@nl.example.org", "Reader 7", "nl", ("thuiswerken",)),
+        secret=SECRET,
+        base_url="https://digest.example.org",
+        unsubscribe_mailto="digest@trends.example.nl",
+    ),
+]
+
+
+def as_smtplib_sends(msg: EmailMessage) -> bytes:
+    """What ``smtplib.SMTP.send_message`` puts on the wire (CRLF line ends)."""
+    with io.BytesIO() as out:
+        BytesGenerator(out).flatten(copy.copy(msg), linesep="\r\n")
+        return out.getvalue()
+
+
+def slow(edition: Edition, reader: Recipient, message_id: str) -> EmailMessage:
+    """The reference: the reader's mail rendered in full and built as a message."""
+    rendered = render_context(environment(None), edition_context(edition, reader, sender=SENDER))
+    return build_message(edition, reader, rendered, sender=SENDER, message_id=message_id, date=DATE)
+
+
+@pytest.mark.parametrize("reader", READERS, ids=lambda r: r.email)
+def test_a_mail_made_the_fast_way_is_the_mail_made_the_slow_way(
+    make_edition: Callable[..., Edition], reader: Recipient
+) -> None:
+    edition = make_edition(title="Trendwatch · week met een heel lange titel " * 3)
+    renderer = EditionRenderer(edition, sender=SENDER)
+    renderer.render(READERS[0])  # the skeleton is made for another reader first
+    message_id = make_message_id(f"{edition.key}/{reader.email}", "trends.example.nl")
+    fast = wire_edition(edition, SENDER).message(
+        reader, renderer.render(reader), message_id=message_id, date=DATE
+    )
+    reference = slow(edition, reader, message_id)
+    assert fast is not None
+    assert fast.data == as_smtplib_sends(reference)
+    # the envelope is what the transport takes from the message
+    assert fast.sender == parseaddr(str(reference["From"]))[1] == "digest@trends.example.nl"
+    assert list(fast.recipients) == [a for _, a in getaddresses(reference.get_all("To", []))]
+    # and a mail program reads the reader's own links and address in it
+    parsed = email.message_from_bytes(fast.data, policy=email.policy.default)
+    assert parsed["To"].addresses[0].addr_spec == reader.email
+    html = parsed.get_body(("html",)).get_content()
+    if reader.unsubscribe_url:
+        assert reader.unsubscribe_url.replace("&", "&amp;") in html
+        assert reader.unsubscribe_url in parsed["List-Unsubscribe"]
+
+
+def test_readers_of_one_edition_differ_only_in_their_personal_parts(
+    make_edition: Callable[..., Edition],
+) -> None:
+    edition = make_edition()
+    wire = WireEdition(edition, SENDER)
+    renderer = EditionRenderer(edition, sender=SENDER)
+    one, two = (
+        wire.message(r, renderer.render(r), message_id=f"<{n}@x>", date=DATE)
+        for n, r in enumerate((READERS[-1], READERS[0]))
+    )
+    assert one is not None and two is not None
+    assert b"reader7@nl.example.org" in one.data and b"reader7" not in two.data
+    head = one.data.split(b"\r\n\r\n", 1)[0]
+    assert head.startswith(b"Subject: ") and b"\r\nDate: Mon, 30 Nov 2026 06:00:00 +0000" in head
+
+
+def test_what_the_shortcut_cannot_make_is_left_to_the_message_object(
+    make_edition: Callable[..., Edition],
+) -> None:
+    edition = make_edition()
+    wire = WireEdition(edition, SENDER)
+    renderer = EditionRenderer(edition, sender=SENDER)
+    needs_smtputf8 = Recipient("zoe@voorbeeld.café", "Zoë", "nl")
+    rendered = renderer.render(needs_smtputf8)
+    assert wire.message(needs_smtputf8, rendered, message_id="<1@x>") is None
+
+
+@pytest.mark.parametrize("size", [0, 1, 56, 57, 58, 113, 114, 115, 4_000])
+def test_the_html_part_is_encoded_as_the_email_package_encodes_it(size: int) -> None:
+    import base64
+
+    from digests.wire import _base64_lines
+
+    data = bytes(range(256)) * (size // 256 + 1)
+    data = data[:size]
+    assert _base64_lines(data) == base64.encodebytes(data).replace(b"\n", b"\r\n")
+
+
+def test_messages_sent_in_one_second_share_their_date_line(
+    make_edition: Callable[..., Edition],
+) -> None:
+    edition = make_edition()
+    wire = WireEdition(edition, SENDER)
+    renderer = EditionRenderer(edition, sender=SENDER)
+    reader = READERS[0]
+    rendered = renderer.render(reader)
+    dates = [DATE, DATE.replace(microsecond=900_000), DATE.replace(second=1), DATE]
+    made = [wire.message(reader, rendered, message_id="<1@x>", date=d) for d in dates]
+    heads = [m.data.split(b"\r\n\r\n", 1)[0] for m in made if m is not None]
+    assert b"Date: Mon, 30 Nov 2026 06:00:00 +0000\r\n" in heads[0]
+    assert heads[0] == heads[1] == heads[3] != heads[2]
+    assert b"Date: Mon, 30 Nov 2026 06:00:01 +0000\r\n" in heads[2]
