@@ -196,8 +196,10 @@ class Reader:
 
     def __init__(self, method: bytes) -> None:
         self.method = method
-        self.parser = httptools.HttpResponseParser(self)
-        self.parser.set_dangerous_leniencies(lenient_headers=True)
+        parser = httptools.HttpResponseParser(self)
+        parser.set_dangerous_leniencies(lenient_headers=True)
+        # holds this object's methods: dropped at the end, so no cycle is left to collect
+        self.parser: httptools.HttpResponseParser | None = parser
         self.head: Head | None = None
         self.headers: list[tuple[bytes, bytes]] = []
         self.reason = b""
@@ -227,6 +229,7 @@ class Reader:
             self.extra = True
             return
         parser = self.parser
+        assert parser is not None  # it is calling
         status = parser.get_status_code()
         if 100 <= status < 200 and status != 101:
             self.interim = True
@@ -270,15 +273,21 @@ class Reader:
         """Parse ``data``; httpx's ``RemoteProtocolError`` for what llhttp refuses."""
         if not self.first:
             self.first = data[:100]
+        parser = self.parser
+        if parser is None:  # fed after the end
+            self.extra = True
+            return
         self.unparsed += len(data)
         try:
-            self.parser.feed_data(data)
+            parser.feed_data(data)
         except httptools.HttpParserUpgrade:  # a 101: what follows is another protocol
             self.extra = True
         except httptools.HttpParserError as exc:
             if not self.complete:
                 raise self._error(exc) from None
             self.extra = True  # not a response to this request
+        if self.complete:
+            self.parser = None
         if self.unparsed > MAX_HEAD and not self.complete:
             part = "headers" if self.head is None else "trailers"
             raise httpx.RemoteProtocolError(f"the response's {part} are too long")
@@ -334,6 +343,7 @@ class Reader:
             if not connection.buffer and not await connection.more(timeout):
                 if connection.lost is None and self._unframed():
                     self.complete = True
+                    self.parser = None
                     return
                 raise _cut_short(connection)
             self.feed(connection.take(self._next_size()))
