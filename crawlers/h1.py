@@ -7,10 +7,13 @@ plain: GET (or HEAD) a URL with a few headers, read a response framed by its
 Content-Length, by chunked encoding or by the end of the connection. This module does
 just that, on an :class:`asyncio.Protocol` (the bytes arrive in a buffer; a coroutine
 waits only when it needs more), and speaks httpx's exceptions, so
-:mod:`crawlers.http` reports failures as before.
+:mod:`crawlers.http` reports failures as before. It writes the requests; the responses
+are parsed by llhttp, Node's HTTP parser, through MagicStack's ``httptools``
+(:class:`Reader`), fed the buffer's bytes as the reading coroutine needs them.
 
-What it does: TLS through the loop (``ssl``), keep-alive (a response read to its end on
-an HTTP/1.1 connection without ``Connection: close`` leaves the connection reusable),
+What it does: TLS through the loop (``ssl``), keep-alive (a response read to its end,
+when llhttp says the connection persists: HTTP/1.1 without ``Connection: close``, or
+HTTP/1.0 with ``Connection: keep-alive``, and a framed body, leaves it reusable),
 connect and read timeouts (per wait, as httpcore has them), interim 1xx responses
 skipped, request bodies of a known length or chunked. The body comes back raw: httpx
 (or :mod:`crawlers.decoding`) undoes the Content-Encoding. The reading is paused while
@@ -26,12 +29,12 @@ import asyncio
 import ssl
 from collections.abc import AsyncIterator
 
+import httptools
 import httpx
 
-MAX_HEAD = 64 * 1024  # status line and headers
+MAX_HEAD = 64 * 1024  # status line and headers (and trailers)
 HIGH_WATER = 256 * 1024  # unread bytes at which the socket stops being read
 READ_SIZE = 64 * 1024  # the largest piece of body handed out at once
-NO_BODY_STATUS = frozenset({204, 304})
 
 
 class Connection(asyncio.Protocol):
@@ -128,20 +131,6 @@ class Connection(asyncio.Protocol):
             self.transport.resume_reading()
         return piece
 
-    async def line(self, timeout: float | None, limit: int) -> bytes:
-        """One CRLF-ended line (without its end), at most ``limit`` bytes."""
-        start = 0
-        while True:
-            end = self.buffer.find(b"\r\n", start)
-            if end >= 0:
-                line = self.take(end + 2)[:-2]
-                return line
-            if len(self.buffer) > limit:
-                raise httpx.RemoteProtocolError("a line of the response is too long")
-            start = max(0, len(self.buffer) - 1)
-            if not await self.more(timeout):
-                raise _cut_short(self)
-
 
 def _expire(waiter: asyncio.Future[None]) -> None:
     if not waiter.done():
@@ -155,142 +144,237 @@ def _cut_short(connection: Connection) -> httpx.HTTPError:
 
 
 class Head:
-    """A response's status line and headers."""
+    """A final response's status line and headers."""
 
     __slots__ = ("headers", "keep_alive", "reason", "status", "version")
 
     def __init__(
-        self, version: bytes, status: int, reason: bytes, headers: list[tuple[bytes, bytes]]
+        self,
+        version: bytes,
+        status: int,
+        reason: bytes,
+        headers: list[tuple[bytes, bytes]],
+        keep_alive: bool,
     ) -> None:
         self.version = version
         self.status = status
         self.reason = reason
         self.headers = headers
-        self.keep_alive = version == b"HTTP/1.1" and not any(
-            name.lower() == b"connection" and b"close" in value.lower() for name, value in headers
-        )
+        self.keep_alive = keep_alive
 
     def get(self, name: bytes) -> list[bytes]:
         return [value for key, value in self.headers if key.lower() == name]
 
 
-async def read_head(connection: Connection, timeout: float | None) -> Head:
-    """The next final response's head; interim (1xx) responses are skipped."""
-    while True:
-        buffer = connection.buffer
-        end = buffer.find(b"\r\n\r\n")
-        while end < 0:
-            if len(buffer) > MAX_HEAD:
-                raise httpx.RemoteProtocolError("the response's headers are too long")
-            searched = max(0, len(buffer) - 3)
-            if not await connection.more(timeout):
+class Reader:
+    """One response as llhttp (``httptools.HttpResponseParser``) reads it from a
+    connection's bytes, fed as they are needed; this object takes its callbacks.
+
+    llhttp frames the body (Content-Length, chunked encoding with its extensions and
+    trailers, or the end of the connection), knows that 1xx, 204 and 304 responses have
+    none, and says whether the connection may be kept (``should_keep_alive``). It cannot
+    be told that a response answers a HEAD request: for HEAD the message ends with its
+    headers here, and the bytes llhttp would take for a body make the connection unfit
+    for reuse. Header values are read leniently, as aiohttp's client reads them: an
+    obsolete folded line continues the value before it (RFC 9112 asks a client to accept
+    it), and a value's characters are not checked (they never were).
+    """
+
+    __slots__ = (
+        "complete",
+        "extra",
+        "first",
+        "head",
+        "headers",
+        "interim",
+        "method",
+        "parser",
+        "pieces",
+        "reason",
+        "unparsed",
+    )
+
+    def __init__(self, method: bytes) -> None:
+        self.method = method
+        parser = httptools.HttpResponseParser(self)
+        parser.set_dangerous_leniencies(lenient_headers=True)
+        # holds this object's methods: dropped at the end, so no cycle is left to collect
+        self.parser: httptools.HttpResponseParser | None = parser
+        self.head: Head | None = None
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.reason = b""
+        self.interim = False  # reading a 1xx response (not 101), which is skipped
+        self.pieces: list[bytes] = []  # body parsed and not handed out yet
+        self.complete = False  # the final response has ended
+        self.extra = False  # bytes came after it: the connection is not reused
+        self.first = b""  # the first bytes, for an error about the status line
+        self.unparsed = 0  # bytes fed since the last headers or body came out
+
+    # --- llhttp's callbacks ----------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        if self.complete:
+            self.extra = True
+
+    def on_status(self, piece: bytes) -> None:
+        self.reason += piece
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self.head is None:  # not a trailer
+            self.headers.append((name, value.rstrip(b" \t")))
+
+    def on_headers_complete(self) -> None:
+        self.unparsed = 0
+        if self.head is not None:  # bytes after a HEAD response's headers
+            self.extra = True
+            return
+        parser = self.parser
+        assert parser is not None  # it is calling
+        status = parser.get_status_code()
+        if 100 <= status < 200 and status != 101:
+            self.interim = True
+            self.headers = []
+            self.reason = b""
+            return
+        headers = self.headers
+        head = self.head = Head(
+            b"HTTP/" + parser.get_http_version().encode("ascii"),
+            status,
+            self.reason,
+            headers,
+            parser.should_keep_alive() and status != 101,
+        )
+        if self.method == b"HEAD":
+            self.complete = True
+            if not head.keep_alive and status != 101:  # llhttp awaits a body to the end
+                head.keep_alive = head.version == b"HTTP/1.1" and not any(
+                    name.lower() == b"connection" and b"close" in value.lower()
+                    for name, value in headers
+                )
+            return
+
+    def on_body(self, piece: bytes) -> None:
+        self.unparsed = 0
+        if self.complete:
+            self.extra = True
+        else:
+            self.pieces.append(piece)
+
+    def on_message_complete(self) -> None:
+        self.unparsed = 0
+        if self.interim:
+            self.interim = False
+        else:
+            self.complete = True
+
+    # --- reading ---------------------------------------------------------------------
+
+    def feed(self, data: bytes) -> None:
+        """Parse ``data``; httpx's ``RemoteProtocolError`` for what llhttp refuses."""
+        if not self.first:
+            self.first = data[:100]
+        parser = self.parser
+        if parser is None:  # fed after the end
+            self.extra = True
+            return
+        self.unparsed += len(data)
+        try:
+            parser.feed_data(data)
+        except httptools.HttpParserUpgrade:  # a 101: what follows is another protocol
+            self.extra = True
+        except httptools.HttpParserError as exc:
+            if not self.complete:
+                raise self._error(exc) from None
+            self.extra = True  # not a response to this request
+        if self.complete:
+            self.parser = None
+        if self.unparsed > MAX_HEAD and not self.complete:
+            part = "headers" if self.head is None else "trailers"
+            raise httpx.RemoteProtocolError(f"the response's {part} are too long")
+
+    def _error(self, exc: httptools.HttpParserError) -> httpx.RemoteProtocolError:
+        """llhttp's reason for refusing the response, and where: the status line, a
+        header line, the framing or the chunked body."""
+        reason = str(exc) or type(exc).__name__
+        if self.head is not None:
+            if "chunk size" in reason:
+                return httpx.RemoteProtocolError(f"bad chunk size ({reason})")
+            return httpx.RemoteProtocolError(f"malformed body ({reason})")
+        if "Content-Length" in reason or "Transfer-Encoding" in reason:
+            return httpx.RemoteProtocolError(f"bad framing: {reason}")
+        if self.reason or self.headers or "header" in reason:  # past the status line
+            return httpx.RemoteProtocolError(f"malformed header line ({reason})")
+        line = self.first.split(b"\r\n", 1)[0]
+        return httpx.RemoteProtocolError(f"malformed status line: {line!r} ({reason})")
+
+    async def read_head(self, connection: Connection, timeout: float | None) -> Head:
+        """The final response's head; interim (1xx) responses are skipped."""
+        while self.head is None:
+            if not connection.buffer and not await connection.more(timeout):
                 if connection.lost is not None:
                     raise _cut_short(connection)
                 raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
-            end = buffer.find(b"\r\n\r\n", searched)
-        head = parse_head(connection.take(end + 4)[:-4])
-        if not 100 <= head.status < 200 or head.status == 101:
-            return head
+            self.feed(connection.take(self._next_size()))
+        return self.head
+
+    @property
+    def done(self) -> bool:
+        """The response was read to its end."""
+        return self.complete and not self.pieces
+
+    @property
+    def reusable(self) -> bool:
+        """Read to its end, with nothing after it, and the connection may carry the
+        next request."""
+        head = self.head
+        return self.done and not self.extra and head is not None and head.keep_alive
+
+    async def chunks(self, connection: Connection, timeout: float | None) -> AsyncIterator[bytes]:
+        """The body as it arrives from ``connection``, in pieces of at most about
+        ``READ_SIZE`` bytes."""
+        while True:
+            if self.pieces:
+                pieces = self.pieces
+                self.pieces = []
+                yield pieces[0] if len(pieces) == 1 else b"".join(pieces)
+                continue
+            if self.complete:
+                return
+            if not connection.buffer and not await connection.more(timeout):
+                if connection.lost is None and self._unframed():
+                    self.complete = True
+                    self.parser = None
+                    return
+                raise _cut_short(connection)
+            self.feed(connection.take(self._next_size()))
+
+    def _unframed(self) -> bool:
+        """The body ends with the connection: neither chunked nor of a Content-Length
+        (llhttp's rule; it has no call for it, nor for the end of the input)."""
+        head = self.head
+        if head is None:
+            return False
+        encodings = head.get(b"transfer-encoding")
+        if encodings:
+            return encodings[-1].split(b",")[-1].strip().lower() != b"chunked"
+        return not head.get(b"content-length")
+
+    def _next_size(self) -> int:
+        """How many bytes to feed next: a piece of body, and no more than ``MAX_HEAD``
+        bytes of a head before its end (then ``feed`` refuses it). Trailers are counted
+        from the first piece fed after the last of the body, so they are refused after
+        at most ``MAX_HEAD + READ_SIZE`` bytes."""
+        return min(READ_SIZE, MAX_HEAD + 1 - self.unparsed)
 
 
 def parse_head(raw: bytes) -> Head:
-    """A status line and header lines, as h11 reads them: a header line that starts
-    with a space or a tab continues the one before (obsolete line folding)."""
-    lines = raw.split(b"\r\n")
-    parts = lines[0].split(b" ", 2)
-    if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
-        raise httpx.RemoteProtocolError(f"malformed status line: {lines[0][:100]!r}")
-    if len(parts[1]) != 3:
-        raise httpx.RemoteProtocolError(f"malformed status line: {lines[0][:100]!r}")
-    headers: list[tuple[bytes, bytes]] = []
-    for line in lines[1:]:
-        if line[:1] in (b" ", b"\t") and headers:
-            name, value = headers[-1]
-            headers[-1] = (name, (value + b" " + line.strip(b" \t")).strip(b" \t"))
-            continue
-        name, colon, value = line.partition(b":")
-        if not colon or not name or name != name.strip():
-            raise httpx.RemoteProtocolError(f"malformed header line: {line[:100]!r}")
-        headers.append((name, value.strip(b" \t")))
-    return Head(parts[0], int(parts[1]), parts[2] if len(parts) > 2 else b"", headers)
-
-
-def body_framing(head: Head, method: bytes) -> tuple[str, int]:
-    """How the body is framed: ("none", 0), ("length", n), ("chunked", 0) or
-    ("close", 0) (read to the end of the connection)."""
-    if method == b"HEAD" or head.status in NO_BODY_STATUS or head.status < 200:
-        return "none", 0
-    encodings = head.get(b"transfer-encoding")
-    if encodings:
-        if encodings[-1].split(b",")[-1].strip().lower() == b"chunked":
-            return "chunked", 0
-        return "close", 0
-    lengths = {value.strip() for value in head.get(b"content-length")}
-    if not lengths:
-        return "close", 0
-    if len(lengths) > 1 or not all(v.isdigit() for v in lengths):
-        raise httpx.RemoteProtocolError(f"bad Content-Length: {sorted(lengths)!r}")
-    length = int(lengths.pop())
-    return ("length", length) if length else ("none", 0)
-
-
-class Body:
-    """The body of one response, read as it arrives; ``done`` once read to its end."""
-
-    def __init__(self, connection: Connection, framing: tuple[str, int], timeout: float | None):
-        self.connection = connection
-        self.kind, self.left = framing
-        self.timeout = timeout
-        self.done = self.kind == "none"
-
-    async def chunks(self) -> AsyncIterator[bytes]:
-        if self.done:
-            return
-        if self.kind == "chunked":
-            async for piece in self._chunked():
-                yield piece
-        else:
-            async for piece in self._plain():
-                yield piece
-        self.done = True
-
-    async def _plain(self) -> AsyncIterator[bytes]:
-        connection = self.connection
-        to_close = self.kind == "close"
-        while to_close or self.left > 0:
-            if not connection.buffer and not await connection.more(self.timeout):
-                if to_close and connection.lost is None:
-                    return
-                raise _cut_short(connection)
-            size = READ_SIZE if to_close else min(READ_SIZE, self.left)
-            piece = connection.take(size)
-            if not to_close:
-                self.left -= len(piece)
-            yield piece
-
-    async def _chunked(self) -> AsyncIterator[bytes]:
-        connection = self.connection
-        while True:
-            size_line = await connection.line(self.timeout, 1024)
-            digits = size_line.split(b";", 1)[0].strip()
-            try:
-                size = int(digits, 16)
-            except ValueError:
-                raise httpx.RemoteProtocolError(f"bad chunk size: {size_line[:40]!r}") from None
-            if size < 0:
-                raise httpx.RemoteProtocolError(f"bad chunk size: {size_line[:40]!r}")
-            if size == 0:
-                while await connection.line(self.timeout, MAX_HEAD):  # trailers
-                    pass
-                return
-            while size > 0:
-                if not connection.buffer and not await connection.more(self.timeout):
-                    raise _cut_short(connection)
-                piece = connection.take(min(size, READ_SIZE))
-                size -= len(piece)
-                yield piece
-            if await connection.line(self.timeout, 2):
-                raise httpx.RemoteProtocolError("a chunk is longer than its declared size")
+    """The head of a response to a HEAD request, from its status line and header lines
+    (without the empty line that ends them)."""
+    reader = Reader(b"HEAD")
+    reader.feed(raw + b"\r\n\r\n")
+    if reader.head is None:
+        raise httpx.RemoteProtocolError("the head is incomplete")
+    return reader.head
 
 
 def request_head(request: httpx.Request, body: bytes) -> bytes:

@@ -30,15 +30,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 
-from crawlers.h1 import (
-    Body,
-    Connection,
-    body_framing,
-    frame_body,
-    open_connection,
-    read_head,
-    request_head,
-)
+from crawlers.h1 import Connection, Reader, frame_body, open_connection, request_head
 from crawlers.netguard import public_addresses
 
 Origin = tuple[bytes, bytes, int | None]
@@ -67,21 +59,24 @@ class _Stream(httpx.AsyncByteStream):
     """A response body; closing it hands the connection back (read to its end, on a
     keep-alive connection) or closes it, and frees the pool's slot."""
 
-    def __init__(self, body: Body, keep_alive: bool, pool: _Pool) -> None:
-        self._body = body
-        self._keep_alive = keep_alive
+    def __init__(
+        self, reader: Reader, connection: Connection, timeout: float | None, pool: _Pool
+    ) -> None:
+        self._reader = reader
+        self._connection = connection
+        self._timeout = timeout
         self._pool: _Pool | None = pool
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._body.chunks():
+        async for chunk in self._reader.chunks(self._connection, self._timeout):
             yield chunk
 
     async def aclose(self) -> None:
         pool, self._pool = self._pool, None
         if pool is None:
             return
-        connection = self._body.connection
-        if self._keep_alive and self._body.done and connection.reusable and not pool.closed:
+        connection = self._connection
+        if self._reader.reusable and connection.reusable and not pool.closed:
             connection.idle_since = connection.loop.time()
             pool.idle.append(connection)
         else:
@@ -154,6 +149,7 @@ class HostPools(httpx.AsyncBaseTransport):
         body = await request.aread()
         data = request_head(request, body) + frame_body(request, body)
         read = timeouts.get("read")
+        method = request.method.encode("ascii")
         while True:
             connection = self._idle(pool)
             reused = connection is not None
@@ -161,7 +157,8 @@ class HostPools(httpx.AsyncBaseTransport):
                 connection = await self._connect(request.url, timeouts.get("connect"))
             try:
                 connection.write(data)
-                head = await read_head(connection, read)
+                reader = Reader(method)
+                head = await reader.read_head(connection, read)
             except (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError):
                 connection.close()
                 if reused and not connection.received:  # closed while idle: not answered
@@ -171,14 +168,7 @@ class HostPools(httpx.AsyncBaseTransport):
                 connection.close()
                 raise
             break
-        method = request.method.encode("ascii")
-        try:
-            framing = body_framing(head, method)
-        except BaseException:
-            connection.close()
-            raise
-        keep_alive = head.keep_alive and framing[0] != "close"
-        stream = _Stream(Body(connection, framing, read), keep_alive, pool)
+        stream = _Stream(reader, connection, read, pool)
         return httpx.Response(
             head.status,
             headers=head.headers,

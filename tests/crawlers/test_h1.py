@@ -224,8 +224,9 @@ def test_parse_head_keeps_the_header_order_and_values() -> None:
     assert (head.status, head.reason, head.keep_alive) == (301, b"Moved", True)
     assert head.headers == [(b"Location", b"/new"), (b"X-A", b"1"), (b"x-a", b"2")]
     assert head.get(b"x-a") == [b"1", b"2"]
+    # llhttp drops a folded line's line break and keeps the whitespace after it
     folded = parse_head(b"HTTP/1.0 200 OK\r\nX-Long: one\r\n  two\r\n\tthree")
-    assert folded.headers == [(b"X-Long", b"one two three")] and not folded.keep_alive
+    assert folded.headers == [(b"X-Long", b"one  two\tthree")] and not folded.keep_alive
     with pytest.raises(httpx.RemoteProtocolError):
         parse_head(b"HTTP/1.1 20 OK")
 
@@ -297,3 +298,70 @@ def test_https_with_an_unknown_certificate_is_refused(tmp_path: Path) -> None:
     results, script = fetch_tls(tmp_path, False, ["/a"])
     assert results[0].error is not None and "CERTIFICATE_VERIFY_FAILED" in results[0].error
     assert script.requests == []
+
+
+# --- what llhttp (httptools) is told and asked ------------------------------------------
+
+
+def exchange(answer: Answer, requests: list[tuple[str, str]]) -> tuple[list[object], Script]:
+    """Send ``requests`` (method, path) one after the other through the transport;
+    each result is (status, body) or the exception raised."""
+    script = Script(answer)
+
+    async def main() -> list[object]:
+        server = await asyncio.start_server(script.handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        results: list[object] = []
+        try:
+            async with httpx.AsyncClient(transport=HostPools(2, 8, guard=False)) as client:
+                for method, path in requests:
+                    try:
+                        response = await client.request(method, f"http://127.0.0.1:{port}{path}")
+                        results.append((response.status_code, response.content))
+                    except httpx.HTTPError as exc:
+                        results.append(exc)
+                    await asyncio.sleep(0.01)
+        finally:
+            server.close()
+        return results
+
+    return asyncio.run(main()), script
+
+
+def test_a_head_response_has_no_body_and_keeps_the_connection() -> None:
+    """llhttp cannot be told a response answers HEAD: its Content-Length announces a
+    body that never comes, and the message ends with the headers."""
+
+    def answer(head: bytes) -> list[bytes]:
+        if head.startswith(b"HEAD"):
+            return [b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"]
+        return ok(b"hello")
+
+    results, script = exchange(answer, [("HEAD", "/a"), ("GET", "/a"), ("HEAD", "/a")])
+    assert results == [(200, b""), (200, b"hello"), (200, b"")]
+    assert script.connections == 1
+
+
+def test_bytes_after_a_response_leave_its_connection_unused() -> None:
+    results, script = exchange(lambda head: [*ok(b"ok"), b"HTTP/1.1 junk"], [("GET", "/a")] * 2)
+    assert results == [(200, b"ok")] * 2
+    assert script.connections == 2
+
+
+@pytest.mark.parametrize(
+    ("pieces", "needle"),
+    [
+        ([b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n"], "headers are too long"),
+        (
+            [
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n",
+                b"X-Big: " + b"a" * 200_000 + b"\r\n\r\n",  # counted from the next piece
+            ],
+            "trailers are too long",
+        ),
+        ([b"HTTP/1.1 200\r\nX-A 1\r\n\r\n"], "malformed header line"),
+    ],
+)
+def test_overlong_or_broken_heads_are_errors(pieces: list[bytes], needle: str) -> None:
+    results, _ = exchange(lambda head: pieces, [("GET", "/a")])
+    assert isinstance(results[0], httpx.RemoteProtocolError) and needle in str(results[0])
