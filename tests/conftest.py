@@ -15,11 +15,11 @@ from pytest_httpserver import HTTPServer
 from browser_support import chromium
 from smtp_support import Recorder, free_port
 from tests_support import (
-    CLOCK_OFFSET_DIR,
     FAKETIME_MONOTONIC_ENV,
     clock_offset,
     faketime_moves_monotonic,
     travel,
+    with_clock_offset_dir,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -33,19 +33,17 @@ def pytest_configure(config: pytest.Config) -> None:
         # children inherit it), and with clock_offset/sitecustomize.py, which mends
         # time.sleep under it. Output capture is suspended here, so the new process
         # writes to the terminal as this one would.
-        path = os.environ.get("PYTHONPATH")
         env = {
             **os.environ,
             FAKETIME_MONOTONIC_ENV: "1",
-            "PYTHONPATH": os.pathsep.join(p for p in (str(CLOCK_OFFSET_DIR), path) if p),
+            "PYTHONPATH": with_clock_offset_dir(os.environ.get("PYTHONPATH")),
         }
         os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], env)
     offset = clock_offset()
     if offset is not None:  # TW_TEST_CLOCK_OFFSET_DAYS: see tests_support
         config.stash[_TRAVELLER] = travel(offset)
         # children that keep this process's PYTHONPATH (the blog spider's) move too
-        path = os.environ.get("PYTHONPATH")
-        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(CLOCK_OFFSET_DIR), path) if p)
+        os.environ["PYTHONPATH"] = with_clock_offset_dir(os.environ.get("PYTHONPATH"))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

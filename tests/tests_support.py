@@ -29,6 +29,12 @@ def clock_offset() -> timedelta | None:
 FAKETIME_MONOTONIC_ENV = "FAKETIME_DONT_FAKE_MONOTONIC"
 
 
+def under_faketime(environ: Mapping[str, str]) -> bool:
+    """Whether libfaketime is preloaded: children then need ``CLOCK_OFFSET_DIR`` too
+    (its sitecustomize mends ``time.sleep`` there)."""
+    return "faketime" in environ.get("LD_PRELOAD", "")
+
+
 def faketime_moves_monotonic(environ: Mapping[str, str]) -> bool:
     """Whether this process runs under libfaketime with its monotonic clock faked too
     (its default): libfaketime is preloaded and ``FAKETIME_DONT_FAKE_MONOTONIC`` is not
@@ -36,15 +42,16 @@ def faketime_moves_monotonic(environ: Mapping[str, str]) -> bool:
     every timed wait (``Event.wait(timeout)``, ``queue.get(timeout=...)``): with the
     monotonic clock moved, such a wait never ends or ends at once. The monotonic clock
     has no date; the wall clock is what ``faketime -f +365d`` is there to move."""
-    return (
-        "faketime" in environ.get("LD_PRELOAD", "") and environ.get(FAKETIME_MONOTONIC_ENV) != "1"
+    return under_faketime(environ) and environ.get(FAKETIME_MONOTONIC_ENV) != "1"
+
+
+def with_clock_offset_dir(pythonpath: str | None) -> str:
+    """``pythonpath`` with ``CLOCK_OFFSET_DIR`` first (once), so that Python children
+    load its sitecustomize."""
+    parts = [p for p in (pythonpath or "").split(os.pathsep) if p]
+    return os.pathsep.join(
+        [str(CLOCK_OFFSET_DIR), *(p for p in parts if p != str(CLOCK_OFFSET_DIR))]
     )
-
-
-def under_faketime(environ: Mapping[str, str]) -> bool:
-    """Whether libfaketime is preloaded (with the monotonic clock left alone, as
-    ``tests/conftest.py`` arranges): children then need ``CLOCK_OFFSET_DIR`` too."""
-    return "faketime" in environ.get("LD_PRELOAD", "")
 
 
 def travel(offset: timedelta) -> Any:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import email
 import email.policy
 import http.client
-import os
 import re
 import signal
 import subprocess
@@ -29,7 +28,7 @@ from starlette.testclient import TestClient
 from crawlers.entries import Entry
 from pipeline.settings import Settings
 from pipeline.store import Store
-from tests_support import CLOCK_OFFSET_DIR, CLOCK_OFFSET_ENV, child_env, clock_offset
+from tests_support import CLOCK_OFFSET_ENV, child_env, clock_offset, with_clock_offset_dir
 from web.ratelimit import RateLimiter
 from web.routes.subscribe import SubscribeLimits
 from web_support import REMOTE, SECRET_ENV, Clock, app_for
@@ -287,8 +286,7 @@ def trendwatch_later(days: float, *args: str, cwd: Path) -> subprocess.Completed
     env.pop("TRENDWATCH_CONFIG", None)
     offset = (clock_offset() or timedelta()).total_seconds() / 86400 + days
     env[CLOCK_OFFSET_ENV] = str(offset)
-    if str(CLOCK_OFFSET_DIR) not in env["PYTHONPATH"].split(os.pathsep):
-        env["PYTHONPATH"] = os.pathsep.join((str(CLOCK_OFFSET_DIR), env["PYTHONPATH"]))
+    env["PYTHONPATH"] = with_clock_offset_dir(env["PYTHONPATH"])
     return subprocess.run(
         [sys.executable, "-m", "pipeline", *args],
         cwd=cwd,
