@@ -535,22 +535,16 @@ BLOG_ROUTES = {
 
 
 @pytest.fixture
-def blog_site() -> Iterator[HTTPServer]:
-    server = HTTPServer(host="127.0.0.1", port=0)
-    server.start()
-    base = server.url_for("/").rstrip("/")
+def blog_site(site: HTTPServer) -> HTTPServer:
+    """The blog fixture's pages on the ``site`` server (404 for anything else)."""
+    base = site.url_for("/").rstrip("/")
     for path, name in BLOG_ROUTES.items():
         body = (BLOG / name).read_text("utf-8").replace("{{BASE}}", base)
         kind = {"txt": "text/plain", "xml": "application/xml", "html": "text/html"}
-        server.expect_request(path).respond_with_data(
+        site.expect_request(path).respond_with_data(
             body.encode(), content_type=kind[name.rsplit(".", 1)[1]] + "; charset=utf-8"
         )
-    server.no_handler_status_code = 404
-    try:
-        yield server
-    finally:
-        server.clear()
-        server.stop()
+    return site
 
 
 def test_blog_source_is_crawled_by_the_spider_and_stored(
