@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 
 import pytest
+from mail_support import HARD_READERS, as_smtplib_sends
 
 from digests.mail import build_message, make_message_id
 from digests.model import Edition, Recipient
@@ -257,34 +258,7 @@ def test_messages_of_one_edition_share_only_what_is_shared(
     assert roundtrip(other_sender)["From"] == "Other <o@example.org>"
 
 
-def _as_smtplib_sends(msg: EmailMessage) -> bytes:
-    """What ``smtplib.SMTP.send_message`` puts on the wire (without Bcc, CRLF)."""
-    import copy
-    import io
-    from email.generator import BytesGenerator
-
-    msg = copy.copy(msg)
-    del msg["Bcc"]
-    with io.BytesIO() as out:
-        BytesGenerator(out).flatten(msg, linesep="\r\n")
-        return out.getvalue()
-
-
-@pytest.mark.parametrize(
-    "who",
-    [
-        Recipient("anne@example.nl", "Anne", "nl"),
-        Recipient("bo@example.org", 'Bø Ångström, "the" reader', "en"),
-        Recipient("x@example.org", "", "nl", unsubscribe_mailto="stop@example.org"),
-        Recipient(
-            "lang@example.org",
-            "Een heel lange naam " * 6,
-            "nl",
-            unsubscribe_url="https://trends.example.nl/unsubscribe/" + "t" * 300,
-            manage_url="https://trends.example.nl/manage/" + "m" * 120,
-        ),
-    ],
-)
+@pytest.mark.parametrize("who", HARD_READERS, ids=lambda r: r.email)
 def test_the_fast_wire_form_is_what_smtplib_sends(
     make_edition: Callable[..., Edition], who: Recipient
 ) -> None:
@@ -292,7 +266,7 @@ def test_the_fast_wire_form_is_what_smtplib_sends(
 
     edition = make_edition(title="Trendwatch · week met een heel lange titel " * 3)
     msg = build(edition, who)
-    assert smtp_bytes(msg) == _as_smtplib_sends(msg)
+    assert smtp_bytes(msg) == as_smtplib_sends(msg)
     # anything else goes the ordinary way
     msg["Bcc"] = "hidden@example.org"
     assert smtp_bytes(msg) is None

@@ -4,17 +4,15 @@ recipient rendered in full, a MIME message built, serialised as smtplib sends it
 
 from __future__ import annotations
 
-import copy
 import email
 import email.policy
-import io
 from collections.abc import Callable
 from datetime import UTC, datetime
-from email.generator import BytesGenerator
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 
 import pytest
+from mail_support import HARD_READERS, as_smtplib_sends
 
 from digests.mail import build_message, make_message_id
 from digests.model import Edition, Recipient
@@ -29,16 +27,7 @@ DATE = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
 SECRET = b"s" * 40
 
 READERS = [
-    Recipient("anne@example.nl", "Anne", "nl"),
-    Recipient("bo@example.org", 'Bø Ångström, "the" reader', "en"),
-    Recipient("x@example.org", "", "nl", unsubscribe_mailto="stop@example.org"),
-    Recipient(
-        "lang@example.org",
-        "Een heel lange naam " * 6,
-        "nl",
-        unsubscribe_url="https://trends.example.nl/unsubscribe/" + "t" * 300,
-        manage_url="https://trends.example.nl/manage/" + "m" * 120,
-    ),
+    *HARD_READERS,
     with_links(
         Recipient("reader7@nl.example.org", "Reader 7", "nl", ("thuiswerken",)),
         secret=SECRET,
@@ -46,13 +35,6 @@ READERS = [
         unsubscribe_mailto="digest@trends.example.nl",
     ),
 ]
-
-
-def as_smtplib_sends(msg: EmailMessage) -> bytes:
-    """What ``smtplib.SMTP.send_message`` puts on the wire (CRLF line ends)."""
-    with io.BytesIO() as out:
-        BytesGenerator(out).flatten(copy.copy(msg), linesep="\r\n")
-        return out.getvalue()
 
 
 def slow(edition: Edition, reader: Recipient, message_id: str) -> EmailMessage:
