@@ -57,7 +57,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)
 
-from bench.feed_server import (  # noqa: E402  (re-exported for bench/soak.py)
+from bench.feed_server import (  # noqa: E402
     FeedServer,
     Served,
     addresses,

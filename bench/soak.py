@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import json
 import multiprocessing
 import os
@@ -68,7 +67,6 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
-from types import ModuleType
 
 # A script's own folder comes first on sys.path, and bench/pipeline.py would shadow the
 # "pipeline" package. Put the repository root there instead.
@@ -77,22 +75,7 @@ sys.path[0] = str(ROOT)
 
 import psutil  # noqa: E402
 
-
-def bench_crawl() -> ModuleType:
-    """bench/crawl.py, whose helpers (feed generator loader, Served, num) this shares."""
-    name = "trendwatch_bench_crawl"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / "crawl.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-crawl_bench = bench_crawl()
-Served = crawl_bench.Served
+from bench.feed_server import Served, bench_pipeline, feed_protocol  # noqa: E402
 
 TARGET_GROWTH_MB = 20.0
 TARGET_IDLE_CPU = 1.0  # % of one core
@@ -130,7 +113,7 @@ class FeedSet:
     """The server's feeds; ``change`` publishes one new entry in a few of them."""
 
     def __init__(self, count: int, entries: int, base: str, seed: int) -> None:
-        self.bp = crawl_bench.bench_pipeline()
+        self.bp = bench_pipeline()
         self.rng = random.Random(seed)
         self.base = base
         now = datetime.now(UTC).replace(microsecond=0)
@@ -213,7 +196,7 @@ async def _serve(
         feed = table.get(path)
         return feed.served if feed is not None else None
 
-    Feed = crawl_bench.feed_protocol(served_for, counts)
+    Feed = feed_protocol(served_for, counts)
 
     loop = asyncio.get_running_loop()
     server = await loop.create_server(Feed, "127.0.0.1", 0, backlog=4096)
@@ -262,7 +245,7 @@ class FeedServer:
 def write_config(
     path: Path, urls: list[tuple[str, str]], interval: tuple[str, str], per_host: int
 ) -> Path:
-    bp = crawl_bench.bench_pipeline()
+    bp = bench_pipeline()
     now = datetime.now(UTC)
     # the digest moment three and a half days away: far from the whole run (and the
     # last one, as long ago, is past the grace period, so it is skipped, not sent)
