@@ -205,8 +205,8 @@ class TreeMemory:
     worker's memory map while it walks). Read every 0.2 s for three processes, that was
     about a tenth of a core, on a machine of two. PSS is therefore read once every
     ``pss_every`` seconds, and in between whenever the tree's RSS grew 2 % beyond the
-    most it had at any PSS reading: PSS only rises with RSS, so no peak is missed by
-    more than those 2 %."""
+    most it had at any PSS reading: between two readings, the tree's RSS never grew by
+    more than those 2 % (or for more than ``pss_every``), and PSS grows with it."""
 
     def __init__(self, every: float = 0.2, pss_every: float = 1.0) -> None:
         self.every = every
