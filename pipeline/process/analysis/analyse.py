@@ -93,11 +93,27 @@ def _numbers(strings, orth, low, alpha, punct, space, lang: str) -> set[str]:
     return out
 
 
+_NUMBER_WORD_CACHE = 200_000
+_number_words_by_hash: dict[int, bool] = {}
+
+
 def _number_word_hashes(strings, hashes: list[int]) -> set[int]:
-    return {h for h in hashes if _is_number_word(strings[h])}
+    """The hashes among ``hashes`` (spaCy's string hashes: the same in every vocab) of
+    number words; remembered by hash, a dictionary lookup per distinct word instead of a
+    string-store lookup and a cached call."""
+    known = _number_words_by_hash
+    if len(known) > _NUMBER_WORD_CACHE:
+        known.clear()
+    out = set()
+    for h in hashes:
+        found = known.get(h)
+        if found is None:
+            found = known[h] = _is_number_word(strings[h])
+        if found:
+            out.add(h)
+    return out
 
 
-@lru_cache(maxsize=100_000)
 def _is_number_word(word: str) -> bool:
     return parse_word(word) is not None
 

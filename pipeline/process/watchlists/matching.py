@@ -23,6 +23,7 @@ import simplemma
 from pipeline.process.watchlists.query import And, Lang, Node, Not, Or, Site, Term, parse_query
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
+_span = re.Match.span  # a word's (start, end), mapped over matches in C
 LEMMA_LANGS = frozenset({"nl", "en", "de", "fr"})
 
 
@@ -117,7 +118,7 @@ class Field:
         if i >= len(spans):
             if self._found is None:
                 self._found = _WORD.finditer(self.text)
-            spans.extend(m.span() for m in islice(self._found, i + 1 - len(spans)))
+            spans.extend(map(_span, islice(self._found, i + 1 - len(spans))))
         return spans[i]
 
 

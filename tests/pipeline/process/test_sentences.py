@@ -51,3 +51,18 @@ def test_member_is_isin_for_hash_tables() -> None:
     assert member(values, table).tolist() == np.isin(values, table).tolist()
     assert member(table, table).all()
     assert not member(np.array([], dtype=np.uint64), table).size
+
+
+def test_folded_by_hash_gives_each_strings_fold_also_when_its_cache_is_full() -> None:
+    import spacy
+
+    from pipeline.process.analysis.components.hashes import _FoldedByHash
+    from pipeline.process.watchlists.matching import fold
+
+    strings = spacy.blank("nl").vocab.strings
+    words = ["Één", "café", "Werkgevers", "één", "CAFÉ", "ÉÉN", "werkgevers"]
+    hashes = [strings.add(w) for w in words]
+    table = _FoldedByHash()
+    table.limit = 4  # the second half of the calls overflow it
+    for batch in (hashes[:3], hashes, hashes[2:], hashes[::-1], hashes * 2):
+        assert table.lookup(batch, strings) == [fold(strings[h]) for h in batch]

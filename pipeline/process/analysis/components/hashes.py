@@ -21,14 +21,18 @@ class _FoldedByHash(dict[int, str]):
     limit = 200_000
 
     def lookup(self, hashes: list[int], strings) -> list[str]:
-        missing = [h for h in dict.fromkeys(hashes) if h not in self]
-        if missing:
-            if len(self) + len(missing) > self.limit:
+        # one C-level pass for the hits (nearly all of them), Python only for the misses
+        out = list(map(self.get, hashes))
+        if None in out:
+            if len(self) + len(hashes) > self.limit:
                 self.clear()
-                missing = list(dict.fromkeys(hashes))
-            for h in missing:
-                self[h] = fold.__wrapped__(strings[h])  # this is the cache
-        return list(map(self.__getitem__, hashes))
+            for i, h in enumerate(hashes):
+                if out[i] is None:
+                    found = self.get(h)
+                    if found is None:
+                        found = self[h] = fold.__wrapped__(strings[h])  # this is the cache
+                    out[i] = found
+        return out
 
 
 folded_by_hash = _FoldedByHash()
