@@ -128,3 +128,13 @@ def site() -> Iterator[HTTPServer]:
     finally:
         server.clear()
         server.stop()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """The URL of a fresh, empty PostgreSQL database for this test, dropped after it
+    (skipped without ``$TRENDWATCH_TEST_POSTGRES_URL``; a failure in CI)."""
+    from postgres_support import fresh_database, server_url
+
+    with fresh_database(server_url()) as url:
+        yield url
