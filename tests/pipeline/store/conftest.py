@@ -1,4 +1,9 @@
-"""Fixtures for the store's tests: a new database with one configured source."""
+"""Fixtures for the store's tests: a new database with one configured source.
+
+A test module marked ``pytestmark = pytest.mark.both_databases`` (its part of the store
+is ported) runs each test against SQLite and PostgreSQL (``[sqlite]``/``[postgresql]``
+in its id; PostgreSQL from ``$TRENDWATCH_TEST_POSTGRES_URL``, see tests/conftest.py);
+the others against SQLite only."""
 
 from __future__ import annotations
 
@@ -10,9 +15,25 @@ import pytest
 from pipeline.store import Store
 from store_support import NOW, Src
 
+BOTH = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        both = metafunc.definition.get_closest_marker("both_databases") is not None
+        metafunc.parametrize("backend", BOTH if both else BOTH[:1])
+
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store(tmp_path / "tw.db") as s:
+def database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str | Path:
+    """What ``Store`` opens: a new SQLite file, or a new PostgreSQL database's URL."""
+    if backend == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
+    return tmp_path / "tw.db"
+
+
+@pytest.fixture
+def store(database: str | Path) -> Iterator[Store]:
+    with Store(database) as s:
         s.sync_sources([Src("Bron", "https://x.test/feed")], NOW)
         yield s

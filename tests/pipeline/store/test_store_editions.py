@@ -1,12 +1,16 @@
-"""Editions and deliveries on a real SQLite file: one edition per key, and a delivery
+"""Editions and deliveries on SQLite and PostgreSQL: one edition per key, and a delivery
 that only one runner can claim."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from pipeline.store import Store
 from store_support import NOW
+
+pytestmark = pytest.mark.both_databases
 
 
 def _edition_row() -> dict[str, object]:
