@@ -20,7 +20,9 @@ its database takes, once per statement (cached):
   ``SAVEPOINT`` and ``COMMIT`` itself (:meth:`StoreBase.transaction`);
 - JSON kept as text: aggregating into an array (:meth:`Dialect.json_group_array`),
   the elements of an array (:meth:`Dialect.json_array_elements`) and a field of one
-  (:meth:`Dialect.json_field`): SQLite's JSON1 functions, PostgreSQL's ``jsonb`` ones;
+  (:meth:`Dialect.json_field`), objects: SQLite's JSON1 functions, PostgreSQL's;
+- time arithmetic (:meth:`Dialect.days_between`) and ``max(a, b)``
+  (:meth:`Dialect.greatest`);
 - the ``state`` table's values, text or bytes: one column on SQLite, which keeps
   either; ``value`` or ``value_bytes`` on PostgreSQL (:meth:`Dialect.state_params`);
 - the schema's version: ``PRAGMA user_version`` and ``application_id`` on SQLite, a
@@ -78,9 +80,26 @@ class Dialect:
     )
     STATE_SELECT = "SELECT value FROM state WHERE key = ?"
 
-    def json_group_array(self, expression: str) -> str:
-        """The JSON text of an array of ``expression`` over a group ('[]' for none)."""
+    def json_group_array(self, expression: str, order: str = "") -> str:
+        """The JSON text of an array of ``expression`` over a group ('[]' for none), in
+        ``order`` (SQLite: the order the rows come in, by the index it reads them by)."""
         return f"json_group_array({expression})"
+
+    def json_object(self, *fields: tuple[str, str]) -> str:
+        """A JSON object of ``(name, expression)`` pairs."""
+        return "json_object(" + ", ".join(f"'{k}', {v}" for k, v in fields) + ")"
+
+    def json_value(self, column: str) -> str:
+        """JSON text in ``column`` as a JSON value (not a string) inside an object."""
+        return f"json({column})"
+
+    def days_between(self, later: str, earlier: str) -> str:
+        """The days from ``earlier`` to ``later`` (two times), with the fraction."""
+        return f"julianday({later}) - julianday({earlier})"
+
+    def greatest(self, *expressions: str) -> str:
+        """The largest of ``expressions`` (SQLite's max() of several)."""
+        return f"max({', '.join(expressions)})"
 
     def json_array_elements(self, column: str, alias: str) -> str:
         """A table of the elements of the JSON array in ``column``, one a row, as
@@ -119,8 +138,21 @@ class PostgresDialect(Dialect):
     )
     STATE_SELECT = "SELECT value, value_bytes FROM state WHERE key = ?"
 
-    def json_group_array(self, expression: str) -> str:
-        return f"coalesce(json_agg({expression}), '[]'::json)::text"
+    def json_group_array(self, expression: str, order: str = "") -> str:
+        by = f" ORDER BY {order}" if order else ""
+        return f"coalesce(json_agg({expression}{by}), '[]'::json)::text"
+
+    def json_object(self, *fields: tuple[str, str]) -> str:
+        return "json_build_object(" + ", ".join(f"'{k}', {v}" for k, v in fields) + ")"
+
+    def json_value(self, column: str) -> str:
+        return f"({column})::json"
+
+    def days_between(self, later: str, earlier: str) -> str:
+        return f"extract(epoch FROM ({later}) - ({earlier})) / 86400"
+
+    def greatest(self, *expressions: str) -> str:
+        return f"greatest({', '.join(expressions)})"
 
     def json_array_elements(self, column: str, alias: str) -> str:
         return f"jsonb_array_elements({column}::jsonb) AS {alias}(value)"

@@ -35,8 +35,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-import sqlite_utils
-
 from pipeline.process.watchlists.matching import fold
 from pipeline.search.query import SearchQuery, Term
 from pipeline.store.connection import StoreBase
@@ -103,13 +101,24 @@ def language_tag(language: str) -> str:
     return f"twlang{language}"
 
 
-def index_articles(db: sqlite_utils.Database, articles: Iterable[ProcessedArticle]) -> None:
+def index_articles(db: StoreBase, articles: Iterable[ProcessedArticle]) -> None:
     """Index (or index again) processed articles, inside the caller's transaction
     (``save_processed``): each row is replaced with the article's title, text and
-    source as stored now, the lemmas of its terms and its language."""
+    source as stored now, the lemmas of its terms and its language. (On PostgreSQL the
+    row has the language too, which picks the ``tsvector``'s configuration.)"""
+    articles = list(articles)
+    if db.dialect.name == "postgresql":
+        db._many(f"DELETE FROM {TABLE} WHERE id = ?", [(a.id,) for a in articles])
+        db._many(
+            f"INSERT INTO {TABLE} (id, title, text, lemmas, tags, language)"
+            " SELECT id, title, text, ?, 'twsource' || source_id || ' ' || ?, ? FROM articles"
+            " WHERE id = ?",
+            [(lemma_text(a.terms), language_tag(a.language), a.language, a.id) for a in articles],
+        )
+        return
     rows = [(a.id, lemma_text(a.terms), language_tag(a.language)) for a in articles]
-    db.conn.executemany(f"DELETE FROM {TABLE} WHERE rowid = ?", [(i,) for i, _, _ in rows])
-    db.conn.executemany(
+    db._many(f"DELETE FROM {TABLE} WHERE rowid = ?", [(i,) for i, _, _ in rows])
+    db._many(
         f"INSERT INTO {TABLE} (rowid, title, text, lemmas, tags)"
         " SELECT id, title, text, ?, 'twsource' || source_id || ' ' || ? FROM articles"
         " WHERE id = ?",

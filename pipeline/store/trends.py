@@ -19,7 +19,7 @@ class TrendsMixin(StoreBase):
     def tagged_articles(self, start: datetime, end: datetime) -> list[TaggedArticle]:
         """Canonical (non-duplicate) processed articles dated in [start, end), with their
         keyphrases, entities and the watchlists they matched."""
-        watchlists = self.dialect.json_group_array("m.watchlist")
+        watchlists = self.dialect.json_group_array("m.watchlist", order="m.watchlist")
         rows = self._rows(
             "SELECT a.id, a.story_id, f.keyphrases, f.entities,"
             " coalesce(a.published, a.fetched) AS date,"
