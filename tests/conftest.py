@@ -130,6 +130,26 @@ def site() -> Iterator[HTTPServer]:
         server.stop()
 
 
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test that asks for ``backend`` (or ``database``) runs against SQLite and, in a
+    module marked ``pytestmark = pytest.mark.both_databases`` (its part of the store is
+    ported), against PostgreSQL too: ``[sqlite]``/``[postgresql]`` in its id."""
+    if "backend" in metafunc.fixturenames:
+        both = metafunc.definition.get_closest_marker("both_databases") is not None
+        metafunc.parametrize("backend", BACKENDS if both else BACKENDS[:1])
+
+
+@pytest.fixture
+def database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str | Path:
+    """What ``Store`` opens: a new SQLite file, or a new PostgreSQL database's URL."""
+    if backend == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
+    return tmp_path / "tw.db"
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """The URL of a fresh, empty PostgreSQL database for this test, dropped after it

@@ -13,6 +13,8 @@ from contextlib import contextmanager
 
 import pytest
 
+from pipeline.store import Store
+
 POSTGRES_URL_ENV = "TRENDWATCH_TEST_POSTGRES_URL"
 NO_SERVER = (
     f"PostgreSQL tests need ${POSTGRES_URL_ENV}: start a throw-away server with"
@@ -53,3 +55,57 @@ def fresh_database(url: str) -> Iterator[str]:
     finally:
         with psycopg.connect(url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# tables in an order their foreign keys accept (articles' story links come after stories)
+COPIED = (
+    "sources",
+    "articles",
+    "watchlists",
+    "matches",
+    "editions",
+    "deliveries",
+    "stories",
+    "article_features",
+    "trends",
+    "cluster_stories",
+    "subscribers",
+    "subscribe_requests",
+)
+LATER = ("story_id", "duplicate_of")  # article columns set once the rows exist
+
+
+def copy_into(source: Store, target: Store) -> None:
+    """Every row of ``source`` (a SQLite store) into ``target`` (an empty PostgreSQL
+    one), ids kept, and ``target``'s search index rebuilt: the same data on the other
+    database, for tests that read both. (A test's helper, not ``migrate-db``.)"""
+    with target.transaction():
+        for table in COPIED:
+            rows = source._rows(f"SELECT * FROM {table}")
+            if not rows:
+                continue
+            if table == "articles":
+                rows = [{**r, **dict.fromkeys(LATER)} for r in rows]
+            names = list(rows[0])
+            target._many(
+                f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                [tuple(r[n] for n in names) for r in rows],
+            )
+            if "id" in names:
+                target._x(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}"
+                )
+        target._many(
+            "UPDATE articles SET story_id = ?, duplicate_of = ? WHERE id = ?",
+            source._x("SELECT story_id, duplicate_of, id FROM articles").fetchall(),
+        )
+        for key, value in source._x("SELECT key, value FROM state").fetchall():
+            target.set_state(key, value)
+        target._x(
+            "INSERT INTO article_search (id, title, text, lemmas, tags, language)"
+            " SELECT a.id, a.title, a.text, coalesce((SELECT string_agg(t.key, ' ')"
+            " FROM jsonb_object_keys(f.terms::jsonb) AS t(key)), ''),"
+            " 'twsource' || a.source_id || ' twlang' || f.language, f.language"
+            " FROM articles a JOIN article_features f ON f.article_id = a.id"
+            " WHERE a.processed_at IS NOT NULL"
+        )

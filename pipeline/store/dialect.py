@@ -21,7 +21,8 @@ its database takes, once per statement (cached):
 - JSON kept as text: aggregating into an array (:meth:`Dialect.json_group_array`),
   the elements of an array (:meth:`Dialect.json_array_elements`) and a field of one
   (:meth:`Dialect.json_field`), objects: SQLite's JSON1 functions, PostgreSQL's;
-- time arithmetic (:meth:`Dialect.days_between`) and ``max(a, b)``
+- time arithmetic (:meth:`Dialect.days_between`), a time parameter's type where
+  nothing else gives it (:meth:`Dialect.moment`), and ``max(a, b)``
   (:meth:`Dialect.greatest`);
 - the ``state`` table's values, text or bytes: one column on SQLite, which keeps
   either; ``value`` or ``value_bytes`` on PostgreSQL (:meth:`Dialect.state_params`);
@@ -101,6 +102,10 @@ class Dialect:
         """The largest of ``expressions`` (SQLite's max() of several)."""
         return f"max({', '.join(expressions)})"
 
+    def moment(self, parameter: str) -> str:
+        """A time parameter where nothing gives it its type (a ``SELECT`` list)."""
+        return parameter
+
     def json_array_elements(self, column: str, alias: str) -> str:
         """A table of the elements of the JSON array in ``column``, one a row, as
         ``alias`` (for a ``FROM`` list; :meth:`json_field` reads them)."""
@@ -153,6 +158,9 @@ class PostgresDialect(Dialect):
 
     def greatest(self, *expressions: str) -> str:
         return f"greatest({', '.join(expressions)})"
+
+    def moment(self, parameter: str) -> str:
+        return f"CAST({parameter} AS TIMESTAMPTZ)"
 
     def json_array_elements(self, column: str, alias: str) -> str:
         return f"jsonb_array_elements({column}::jsonb) AS {alias}(value)"

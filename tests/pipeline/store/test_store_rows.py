@@ -32,7 +32,8 @@ from pipeline.store import (
     UnfinishedDelivery,
 )
 from pipeline.store.values import typed_row
-from store_support import NOW, copy_into, entry, source_id
+from postgres_support import copy_into
+from store_support import NOW, entry, source_id
 
 pytestmark = pytest.mark.both_databases
 
