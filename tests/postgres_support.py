@@ -10,6 +10,7 @@ import os
 import secrets
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -73,6 +74,18 @@ COPIED = (
     "subscribe_requests",
 )
 LATER = ("story_id", "duplicate_of")  # article columns set once the rows exist
+
+
+@contextmanager
+def as_on(store: Store, database: str | Path) -> Iterator[Store]:
+    """``store`` itself when ``database`` is a SQLite file (the test's backend is SQLite),
+    else the PostgreSQL database at ``database`` with ``store``'s rows copied into it."""
+    if isinstance(database, Path):
+        yield store
+        return
+    with Store(database) as other:
+        copy_into(store, other)
+        yield other
 
 
 def copy_into(source: Store, target: Store) -> None:

@@ -16,7 +16,7 @@ import pytest
 from pages_support import NOW, seeded, story_of
 from pipeline.settings import load_settings
 from pipeline.store import Store, StoredTrend, StoryArticle, StorySource, WatchlistStory, page_cache
-from postgres_support import copy_into
+from postgres_support import as_on
 from web.routes.watchlists import recent_weeks
 
 BIG_TABLES = {"articles", "matches", "trends", "stories", "article_features", "sources"}
@@ -39,12 +39,8 @@ def store(config: Path):
 @pytest.fixture
 def read_store(store: Store, database: str | Path) -> Iterator[Store]:
     """The filled store, or on PostgreSQL a database with its rows copied there."""
-    if isinstance(database, Path):
-        yield store
-        return
-    with Store(database) as other:
-        copy_into(store, other)
-        yield other
+    with as_on(store, database) as either:
+        yield either
 
 
 def weeks():

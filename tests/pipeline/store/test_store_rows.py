@@ -32,7 +32,7 @@ from pipeline.store import (
     UnfinishedDelivery,
 )
 from pipeline.store.values import typed_row
-from postgres_support import copy_into
+from postgres_support import as_on
 from store_support import NOW, entry, source_id
 
 pytestmark = pytest.mark.both_databases
@@ -55,13 +55,8 @@ def old(tmp_path: Path, database: str | Path) -> Iterator[Store]:
     path = tmp_path / "data" / "trendwatch.db"
     path.parent.mkdir()
     shutil.copyfile(FIXTURE, path)
-    with Store(path) as store:
-        if isinstance(database, Path):
-            yield store
-            return
-        with Store(database) as other:
-            copy_into(store, other)
-            yield other
+    with Store(path) as store, as_on(store, database) as either:
+        yield either
 
 
 # --- typed_row ------------------------------------------------------------------------
