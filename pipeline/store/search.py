@@ -37,7 +37,7 @@ from typing import Any, Literal
 
 from pipeline.process.watchlists.matching import fold
 from pipeline.search.query import SearchQuery, Term
-from pipeline.store.connection import StoreBase
+from pipeline.store.connection import StoreBase, StoreError
 from pipeline.store.rows import ProcessedArticle
 from pipeline.store.values import from_iso, iso
 
@@ -201,6 +201,11 @@ class SearchMixin(StoreBase):
         lemmas > text) or newest first, and how many there are.
         :class:`SearchError` if the index refuses the query (it should not: every word
         is quoted)."""
+        if self.dialect.name != "sqlite":
+            raise StoreError(
+                "searching is not ported to PostgreSQL yet (its index is written);"
+                " PostgreSQL support is in progress"
+            )
         filters = filters or SearchFilters()
         tags = self._filter_tags(filters)
         if tags is None:  # a source or language no article has
@@ -211,7 +216,7 @@ class SearchMixin(StoreBase):
         match = f"{TABLE} MATCH ?"
         params = [match_expression(query, tags), *params]
         try:
-            window = self.db.execute(
+            window = self._x(
                 f"SELECT {TABLE}.rowid {tables} WHERE {match}{where}"
                 f" ORDER BY {TABLE}.rowid DESC LIMIT ?",
                 [*params, WINDOW + 1],
@@ -224,7 +229,7 @@ class SearchMixin(StoreBase):
                 if sort == "relevance"
                 else "coalesce(a.published, a.fetched) DESC, a.id DESC"
             )
-            ranked = self.db.execute(
+            ranked = self._x(
                 f"SELECT {TABLE}.rowid {tables} WHERE {match} AND {TABLE}.rowid >= ?{where}"
                 f" ORDER BY {order} LIMIT ? OFFSET ?",
                 [params[0], lowest, *params[1:], limit, offset],
@@ -238,9 +243,7 @@ class SearchMixin(StoreBase):
         """The tags of the source and language filters; None when nothing can match."""
         tags = []
         if filters.source:
-            row = self.db.execute(
-                "SELECT id FROM sources WHERE name = ?", [filters.source]
-            ).fetchone()
+            row = self._x("SELECT id FROM sources WHERE name = ?", [filters.source]).fetchone()
             if row is None:
                 return None
             tags.append(source_tag(row[0]))
@@ -271,7 +274,7 @@ class SearchMixin(StoreBase):
         """The names of the sources that have articles, for the search form."""
         return [
             r[0]
-            for r in self.db.execute(
+            for r in self._x(
                 "SELECT name FROM sources s WHERE EXISTS"
                 " (SELECT 1 FROM articles a WHERE a.source_id = s.id) ORDER BY name"
             ).fetchall()
