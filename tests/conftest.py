@@ -151,6 +151,20 @@ def database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> st
 
 
 @pytest.fixture
+def configured_database(
+    backend: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """The test's backend, for tests that load settings and open ``settings.database``:
+    on PostgreSQL, ``$TRENDWATCH_DATABASE_URL`` names a fresh database (the settings
+    loaded in the test point there); on SQLite, nothing changes."""
+    if backend == "postgresql":
+        monkeypatch.setenv("TRENDWATCH_DATABASE_URL", request.getfixturevalue("postgres_url"))
+    else:
+        monkeypatch.delenv("TRENDWATCH_DATABASE_URL", raising=False)
+    return backend
+
+
+@pytest.fixture
 def postgres_url() -> Iterator[str]:
     """The URL of a fresh, empty PostgreSQL database for this test, dropped after it
     (skipped without ``$TRENDWATCH_TEST_POSTGRES_URL``; a failure in CI)."""

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,6 +75,13 @@ COPIED = (
     "subscribe_requests",
 )
 LATER = ("story_id", "duplicate_of")  # article columns set once the rows exist
+
+
+def query(store: Store, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """The rows of a statement of the test's own, on either database (``?`` parameters),
+    committed at once outside a transaction."""
+    cursor = store._x(sql, params)
+    return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
 
 
 @contextmanager

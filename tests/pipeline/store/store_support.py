@@ -3,7 +3,6 @@ entry maker, and a database as an older trendwatch left it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -47,11 +46,6 @@ def entry(n: int, **kw: Any) -> Entry:
     }
     base.update(kw)
     return Entry(**base)
-
-
-def query(store: Store, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-    """The rows of a query of the test's own, on either database (``?`` parameters)."""
-    return [tuple(row) for row in store._x(sql, params).fetchall()]
 
 
 def source_id(store: Store) -> int:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.store import Store
-from store_support import NOW, Src, entry, query, source_id
+from postgres_support import query
+from store_support import NOW, Src, entry, source_id
 
 pytestmark = pytest.mark.both_databases
 

@@ -11,7 +11,8 @@ import pytest
 
 from pipeline.search.query import parse
 from pipeline.store import SCHEMA_VERSION, ProcessedArticle, Store, StoreError
-from store_support import NOW, Src, entry, query, source_id
+from postgres_support import query
+from store_support import NOW, Src, entry, source_id
 
 pytestmark = pytest.mark.both_databases
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from pipeline.store import ProcessedArticle, Store, StoryRow
-from store_support import NOW, entry, query, source_id
+from postgres_support import query
+from store_support import NOW, entry, source_id
 
 pytestmark = pytest.mark.both_databases
 
