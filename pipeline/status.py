@@ -33,7 +33,7 @@ def status_data(settings: Settings, store: Store, now: datetime) -> dict[str, An
     readers = with_readers(settings, store)  # the config's and the web's, less unsubscribes
     return {
         "config": str(settings.path),
-        "database": str(settings.db_path),
+        "database": store.location,  # a PostgreSQL URL without its password
         "schema_version": store.schema_version,
         "scheduler": lock_holder(settings.data_dir),
         "next_crawl": iso(max(next_crawl, now)) if next_crawl else None,

@@ -128,3 +128,47 @@ def site() -> Iterator[HTTPServer]:
     finally:
         server.clear()
         server.stop()
+
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test that asks for ``backend`` (or ``database``) runs against SQLite and, in a
+    module marked ``pytestmark = pytest.mark.both_databases`` (its part of the store is
+    ported), against PostgreSQL too: ``[sqlite]``/``[postgresql]`` in its id."""
+    if "backend" in metafunc.fixturenames:
+        both = metafunc.definition.get_closest_marker("both_databases") is not None
+        metafunc.parametrize("backend", BACKENDS if both else BACKENDS[:1])
+
+
+@pytest.fixture
+def database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str | Path:
+    """What ``Store`` opens: a new SQLite file, or a new PostgreSQL database's URL."""
+    if backend == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
+    return tmp_path / "tw.db"
+
+
+@pytest.fixture
+def configured_database(
+    backend: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """The test's backend, for tests that load settings and open ``settings.database``:
+    on PostgreSQL, ``$TRENDWATCH_DATABASE_URL`` names a fresh database (the settings
+    loaded in the test point there); on SQLite, nothing changes."""
+    if backend == "postgresql":
+        monkeypatch.setenv("TRENDWATCH_DATABASE_URL", request.getfixturevalue("postgres_url"))
+    else:
+        monkeypatch.delenv("TRENDWATCH_DATABASE_URL", raising=False)
+    return backend
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """The URL of a fresh, empty PostgreSQL database for this test, dropped after it
+    (skipped without ``$TRENDWATCH_TEST_POSTGRES_URL``; a failure in CI)."""
+    from postgres_support import fresh_database, server_url
+
+    with fresh_database(server_url()) as url:
+        yield url

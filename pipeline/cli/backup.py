@@ -7,7 +7,15 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli.common import Context, Exit, console, errors, open_store, run_body
+from pipeline.cli.common import (
+    Context,
+    Exit,
+    console,
+    errors,
+    open_store,
+    run_body,
+    sqlite_only,
+)
 from pipeline.store import StoreError, backup_file_name
 
 
@@ -25,6 +33,7 @@ def backup(obj: Context, path: Path | None) -> None:
 
     def body() -> int:
         settings = obj.settings()
+        sqlite_only(settings, "backup")  # PostgreSQL has pg_dump
         if not settings.db_path.is_file():
             errors.print(f"No database at {settings.db_path}; nothing to back up.", markup=False)
             return Exit.FAILURE

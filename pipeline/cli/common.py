@@ -19,7 +19,13 @@ from typing import Any
 from rich.console import Console
 from rich.logging import RichHandler
 
-from pipeline.settings import ConfigError, Settings, default_config_path, load_settings
+from pipeline.settings import (
+    ConfigError,
+    ConfigProblem,
+    Settings,
+    default_config_path,
+    load_settings,
+)
 from pipeline.store import Store, StoreError
 
 console = Console(stderr=False, highlight=False)
@@ -53,7 +59,25 @@ def plural(count: int, noun: str, many: str | None = None) -> str:
 
 
 def open_store(settings: Settings) -> Store:
-    return Store(settings.db_path)
+    """The store the config names: the SQLite file, or PostgreSQL (``database_url``)."""
+    return Store(settings.database)
+
+
+def sqlite_only(settings: Settings, command: str) -> None:
+    """Refuse a command not yet ported to PostgreSQL when the config names one (exit
+    status 2, naming the file and the key)."""
+    if not isinstance(settings.database, Path):
+        raise ConfigError(
+            [
+                ConfigProblem(
+                    str(settings.path),
+                    "database_url",
+                    f"`trendwatch {command}` works with SQLite only so far (PostgreSQL"
+                    " support is in progress); leave database_url and"
+                    " $TRENDWATCH_DATABASE_URL out, or name a sqlite:/// file",
+                )
+            ]
+        )
 
 
 def fail_config(exc: ConfigError) -> None:

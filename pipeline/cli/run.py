@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli.common import Context, Exit, errors, load_crawling, run_body
+from pipeline.cli.common import Context, Exit, errors, load_crawling, run_body, sqlite_only
 from pipeline.cli.logs import LEVELS, configure_logging
 from pipeline.cli.web_child import web_process
 
@@ -41,6 +41,7 @@ def run(obj: Context, watch_config: bool, log_file: Path | None, log_level: str)
         from pipeline.schedule import runner as scheduler
 
         settings = obj.settings()
+        sqlite_only(settings, "run")
         load_crawling()
         configure_logging(log_file, log_level)
         try:

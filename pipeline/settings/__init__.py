@@ -18,6 +18,8 @@ Callers import from here; the parts are:
   :mod:`~pipeline.settings.validate_watchlists`, :mod:`~pipeline.settings.validate_web`),
   the checks of single values (:mod:`~pipeline.settings.checks`) and the
   problem-collecting :mod:`~pipeline.settings.reader`;
+- :mod:`~pipeline.settings.database`: ``database_url`` and ``$TRENDWATCH_DATABASE_URL``
+  (SQLite file or PostgreSQL), and hiding a password in it;
 - :mod:`~pipeline.settings.edit`: appending sources to the file (``trendwatch sources``).
 """
 

@@ -7,11 +7,13 @@ TOML, nested too deeply) is a :class:`ConfigError` naming the file, never a trac
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import tomllib
 from pathlib import Path
 from typing import Any
 
+from pipeline.settings.database import DATABASE_URL_ENV
 from pipeline.settings.model import ConfigError, ConfigProblem, Settings
 from pipeline.settings.validate import validate_settings_data
 
@@ -24,7 +26,18 @@ def load_settings(path: str | Path) -> Settings:
     config = Path(path)
     data = _read_toml(config, str(path))
     absolute = config.resolve()
-    return validate_settings_data(data, str(path), absolute.parent, path=absolute)
+    try:
+        mode: int | None = stat.S_IMODE(config.stat().st_mode)
+    except OSError:
+        mode = None
+    return validate_settings_data(
+        data,
+        str(path),
+        absolute.parent,
+        path=absolute,
+        env_database_url=os.environ.get(DATABASE_URL_ENV),
+        file_mode=mode,
+    )
 
 
 def default_config_path() -> Path:

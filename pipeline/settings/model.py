@@ -213,6 +213,10 @@ class Settings:
     watchlists: tuple[Watchlist, ...]
     subscribers: tuple[Subscriber, ...]
     web: WebSettings = field(default_factory=WebSettings)
+    # None: the SQLite file under data_dir; else a checked "sqlite:////absolute/path" or
+    # "postgresql://..." URL (pipeline.settings.database). It may hold a password: kept
+    # out of repr so that printing the settings never shows it.
+    database_url: str | None = field(default=None, repr=False)
 
     def watchlist(self, name: str) -> Watchlist:
         """The watchlist called ``name``; KeyError if there is none."""
@@ -238,7 +242,17 @@ class Settings:
 
     @property
     def db_path(self) -> Path:
+        """The SQLite file: ``database_url``'s when it names one, else under data_dir."""
+        if self.database_url and self.database_url.startswith("sqlite:///"):
+            return Path(self.database_url.removeprefix("sqlite:///"))
         return self.data_dir / "trendwatch.db"
+
+    @property
+    def database(self) -> str | Path:
+        """What the store opens: the PostgreSQL URL, else the SQLite file."""
+        if self.database_url and self.database_url.startswith("postgresql://"):
+            return self.database_url
+        return self.db_path
 
     @property
     def archive_dir(self) -> Path:

@@ -26,7 +26,7 @@ D = TypeVar("D")
 # The length bound of a text value, by its key (the last name in its key path); every
 # other text value (names, labels, e-mail addresses, host names, ...) has MAX_NAME.
 TEXT_LIMITS = {
-    **dict.fromkeys(("url", "base_url", "sitemap", "endpoint"), MAX_URL),
+    **dict.fromkeys(("url", "base_url", "sitemap", "endpoint", "database_url"), MAX_URL),
     **dict.fromkeys(("query", "allow", "deny"), MAX_QUERY),
     **dict.fromkeys(("title", "digest_title", "from", "user_agent"), MAX_TITLE),
     **dict.fromkeys(("email", "unsubscribe_mailto"), MAX_TITLE),

@@ -18,8 +18,15 @@ from typing import Any
 
 from pipeline.settings import checks
 from pipeline.settings.checks import SENDER_EXAMPLE, describe, quote
+from pipeline.settings.database import (
+    DATABASE_URL_ENV,
+    database_url,
+    exposed_password_problem,
+    sqlite_path,
+)
 from pipeline.settings.model import (
     ConfigError,
+    ConfigProblem,
     CrawlSettings,
     NlpSettings,
     Schedule,
@@ -40,7 +47,7 @@ TOP_KEYS = (
     *("data_dir", "base_url", "digest_title", "from", "allow_private_networks"),
     *("template_dir", "secret_env", "unsubscribe_mailto"),
     *("schedule", "smtp", "nlp", "sources", "watchlists", "subscribers"),
-    *("crawl", "web"),
+    *("crawl", "web", "database_url"),
 )
 NLP_KEYS = ("models", "n_process", "batch_size", "story_window", "entities")
 SCHEDULE_KEYS = ("timezone", "crawl_every", "digest", "digest_grace")
@@ -50,12 +57,21 @@ SUBSCRIBER_KEYS = ("email", "name", "language", "watchlists", "timezone", "send_
 
 
 def validate_settings_data(
-    data: dict[str, Any], file: str, base_dir: Path, *, path: Path | None = None
+    data: dict[str, Any],
+    file: str,
+    base_dir: Path,
+    *,
+    path: Path | None = None,
+    env_database_url: str | None = None,
+    file_mode: int | None = None,
 ) -> Settings:
     """Validate parsed TOML ``data``; ``file`` names it in problems.
 
     Relative paths resolve against ``base_dir``; ``path`` (default
     ``base_dir / name of file``) becomes :attr:`Settings.path`.
+    ``env_database_url`` is ``$TRENDWATCH_DATABASE_URL`` (it wins over the file's
+    ``database_url``); ``file_mode``, the file's permission bits, when known: a file
+    that holds a database password must be private.
     """
     reader = Reader(file)
     reader.known_keys(data, "", TOP_KEYS)
@@ -76,6 +92,7 @@ def validate_settings_data(
     sources = with_alert_urls(reader, sources, watchlists, names)
     subscribers = _subscribers(reader, data, names)
     web = web_settings(reader, data)
+    db_url = _database_url(reader, data, env_database_url, file_mode)
     if template_dir:
         try:
             why = None if (Path(base_dir) / Path(template_dir).expanduser()).is_dir() else ""
@@ -110,7 +127,32 @@ def validate_settings_data(
         watchlists=watchlists,
         subscribers=subscribers,
         web=web,
+        database_url=_resolved_database_url(db_url, base_dir),
     )
+
+
+def _database_url(
+    reader: Reader, data: dict[str, Any], env_value: str | None, file_mode: int | None
+) -> str | None:
+    """The checked database URL: ``$TRENDWATCH_DATABASE_URL`` if set, else the file's."""
+    from_file = reader.optional(data, "", "database_url", database_url, None)
+    if from_file is not None and file_mode is not None:
+        problem = exposed_password_problem(from_file, file_mode)
+        if problem:
+            reader.add("database_url", problem)
+    if env_value is None or not env_value.strip():
+        return from_file
+    env = Reader(f"${DATABASE_URL_ENV}")
+    value = env.checked(env_value, "", database_url)
+    reader.problems.extend(ConfigProblem(p.file, "", p.message) for p in env.problems)
+    return value
+
+
+def _resolved_database_url(url: str | None, base_dir: Path) -> str | None:
+    """A ``sqlite:///`` URL with its file made absolute (relative to ``base_dir``)."""
+    if url is None or not url.startswith("sqlite:"):
+        return url
+    return "sqlite:///" + str((base_dir / Path(sqlite_path(url)).expanduser()).resolve())
 
 
 def _schedule(reader: Reader, data: dict[str, Any]) -> Schedule:

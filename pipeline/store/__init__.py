@@ -1,14 +1,18 @@
 """The store: the only package that talks SQL.
 
-SQLite through sqlite-utils, in WAL mode with foreign keys and a busy timeout, so
-one-off commands stay safe beside a running scheduler. Schema changes are versioned
+SQLite (the default: a file, in WAL mode with foreign keys and a busy timeout, so
+one-off commands stay safe beside a running scheduler) or PostgreSQL (a
+``postgresql://`` URL), from one code through SQLAlchemy; where the two differ is in
+``dialect``. Schema changes are versioned
 migrations, applied one ``user_version`` step at a time. Every write is idempotent:
 writing the same entry or edition twice never creates a second row.
 
 Callers use one class, :class:`Store`, and import everything from here. It is built
 from one part per group of tables, as lemon24/reader builds its storage:
 
-- ``connection``: opening the file, pragmas, migrations in steps, transactions, backups
+- ``connection``: opening the database, pragmas, migrations in steps, transactions,
+  backups
+- ``dialect``: where SQLite and PostgreSQL differ (parameters, types, JSON, times)
 - ``schema``: the migrations themselves (``SCHEMA_VERSION``, ``APPLICATION_ID``)
 - ``sources``: sources and their fetch state
 - ``articles``: saving entries, the processing queue, the articles of a period, export

@@ -60,7 +60,7 @@ class AdminMixin(StoreBase):
     def recent_article_ids(self, since: datetime) -> list[int]:
         """The ids of the articles dated (published, else first seen) from ``since``,
         ascending; read from the date indexes only."""
-        rows = self.db.execute(
+        rows = self._x(
             "SELECT id FROM articles WHERE published >= ?"
             " UNION SELECT id FROM articles WHERE published IS NULL AND fetched >= ?"
             " ORDER BY id",
@@ -97,8 +97,10 @@ class AdminMixin(StoreBase):
     def deliveries_by_subscriber(self) -> list[SubscriberDeliveries]:
         """Every subscriber that a delivery was made for, with its counts."""
         rows = self._rows(
-            "SELECT subscriber, sum(status = 'sent') AS sent, sum(status = 'failed') AS failed,"
-            " sum(status IN ('pending', 'sending')) AS waiting, max(sent_at) AS last_sent"
+            "SELECT subscriber, sum(CASE WHEN status = 'sent' THEN 1 ELSE 0 END) AS sent,"
+            " sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed,"
+            " sum(CASE WHEN status IN ('pending', 'sending') THEN 1 ELSE 0 END) AS waiting,"
+            " max(sent_at) AS last_sent"
             " FROM deliveries GROUP BY subscriber ORDER BY subscriber"
         )
         return [typed_row(SubscriberDeliveries, r) for r in rows]

@@ -42,7 +42,7 @@ class AnalysisMixin(StoreBase):
         batch unprocessed, to be done again from the same state."""
         with self.transaction():
             for story in stories:
-                self.db.execute(
+                self._x(
                     "INSERT INTO stories (id, label, representative_id, first_seen, last_seen,"
                     " size, updated) VALUES (?, ?, NULL, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE"
                     " SET label = excluded.label, first_seen = excluded.first_seen,"
@@ -60,10 +60,14 @@ class AnalysisMixin(StoreBase):
             articles = list(articles)
             ids = [a.id for a in articles]
             analysed = iso(now)
-            self.db.conn.executemany(
-                "INSERT OR REPLACE INTO article_features (article_id, language, entities,"
+            self._many(
+                "INSERT INTO article_features (article_id, language, entities,"
                 " keyphrases, terms, numbers, links, minhash, analysed_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (article_id) DO UPDATE SET"
+                " language = excluded.language, entities = excluded.entities,"
+                " keyphrases = excluded.keyphrases, terms = excluded.terms,"
+                " numbers = excluded.numbers, links = excluded.links,"
+                " minhash = excluded.minhash, analysed_at = excluded.analysed_at",
                 [
                     (
                         a.id,
@@ -79,46 +83,40 @@ class AnalysisMixin(StoreBase):
                     for a in articles
                 ],
             )
-            self.db.conn.executemany(
+            self._many(
                 "UPDATE articles SET duplicate_of = ?, story_id = coalesce(?, story_id)"
                 " WHERE id = ?",
                 [(a.duplicate_of, a.story_id, a.id) for a in articles],
             )
-            index_articles(self.db, articles)  # full-text search: title, text, lemmas
+            index_articles(self, articles)  # full-text search: title, text, lemmas
             for old, new in merges:  # two stories turned out to be one
-                self.db.execute("UPDATE articles SET story_id = ? WHERE story_id = ?", [new, old])
-                self.db.execute("DELETE FROM stories WHERE id = ?", [old])
-            self.db.conn.executemany(  # in order: an article may move twice
+                self._x("UPDATE articles SET story_id = ? WHERE story_id = ?", [new, old])
+                self._x("DELETE FROM stories WHERE id = ?", [old])
+            self._many(  # in order: an article may move twice
                 "UPDATE articles SET story_id = ? WHERE id = ?", [(s, a) for a, s in moves]
             )
             for old, new in repoint:  # a better canonical copy arrived
-                self.db.execute(
+                self._x(
                     "UPDATE articles SET duplicate_of = ? WHERE duplicate_of = ? OR id = ?",
                     [new, old, old],
                 )
-                self.db.execute("UPDATE articles SET duplicate_of = NULL WHERE id = ?", [new])
+                self._x("UPDATE articles SET duplicate_of = NULL WHERE id = ?", [new])
             # representatives last: they may be articles of this very batch
             for story in stories:
-                self.db.execute(
+                self._x(
                     "UPDATE stories SET representative_id = ? WHERE id = ?",
                     [story.representative_id, story.id],
                 )
             # every watchlist was evaluated for these articles: clear theirs, store the hits
             for chunk, marks in chunks(ids):
-                self.db.execute(f"DELETE FROM matches WHERE article_id IN ({marks})", chunk)
-            count = write_matches(self.db, (m for m in matches if m[2] is not None), now)
-            mark_processed(self.db, ids, progress, now)
+                self._x(f"DELETE FROM matches WHERE article_id IN ({marks})", chunk)
+            count = write_matches(self, (m for m in matches if m[2] is not None), now)
+            mark_processed(self, ids, progress, now)
             for key, value in state.items():
-                self.db.execute(
-                    "INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key)"
-                    " DO UPDATE SET value = excluded.value",
-                    [key, value],
-                )
+                self._x(self.dialect.STATE_UPSERT, self.dialect.state_params(key, value))
             changed, removed = cluster_stories
-            self.db.conn.executemany(
-                "DELETE FROM cluster_stories WHERE id = ?", [(i,) for i in removed]
-            )
-            self.db.conn.executemany(
+            self._many("DELETE FROM cluster_stories WHERE id = ?", [(i,) for i in removed])
+            self._many(
                 "INSERT INTO cluster_stories (id, state) VALUES (?, ?) ON CONFLICT (id)"
                 " DO UPDATE SET state = excluded.state",
                 list(changed.items()),
@@ -157,9 +155,7 @@ class AnalysisMixin(StoreBase):
     def reset_processing(self) -> int:
         """Forget every NLP result so ``process`` starts again from the first article."""
         with self.transaction():
-            self.db.execute(
-                "UPDATE articles SET processed_at = NULL, duplicate_of = NULL, story_id = NULL"
-            )
+            self._x("UPDATE articles SET processed_at = NULL, duplicate_of = NULL, story_id = NULL")
             for table in (
                 "article_features",
                 "matches",
@@ -168,7 +164,7 @@ class AnalysisMixin(StoreBase):
                 "cluster_stories",
                 "trends",
             ):
-                self.db.execute(f"DELETE FROM {table}")
-            self.db.execute("UPDATE watchlists SET matched_through = 0")
+                self._x(f"DELETE FROM {table}")
+            self._x("UPDATE watchlists SET matched_through = 0")
         # every article is to be processed again
-        return int(self.db.execute("SELECT count(*) FROM articles").fetchone()[0])
+        return int(self._x("SELECT count(*) FROM articles").fetchone()[0])

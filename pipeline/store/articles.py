@@ -96,7 +96,7 @@ class ArticlesMixin(StoreBase):
                     continue
                 values |= {"source_id": source_id, "identity": e.identity, "now": at}
                 if owner.action is Action.TAKE_OVER:
-                    self.db.execute(
+                    self._x(
                         "UPDATE articles SET source_id = :source_id, identity = :identity,"
                         f" {_CONTENT}, processed_at = NULL WHERE id = :id",
                         {**values, "id": owner.article_id},
@@ -111,7 +111,7 @@ class ArticlesMixin(StoreBase):
         """The source's stored rows (id, content hash, publication date) of ``identities``."""
         found: dict[str, dict[str, Any]] = {}
         for chunk, marks in chunks(sorted(set(identities))):
-            cursor = self.db.conn.execute(
+            cursor = self._x(
                 "SELECT identity, id, content_hash, published FROM articles"
                 f" WHERE source_id = ? AND identity IN ({marks})",
                 [source_id, *chunk],
@@ -126,7 +126,7 @@ class ArticlesMixin(StoreBase):
 
     def _insert(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            self.db.conn.executemany(
+            self._many(
                 "INSERT INTO articles (source_id, identity, guid, url, title, summary,"
                 " content, text, author, published, fetched, updated, language,"
                 " categories, content_hash) VALUES (:source_id, :identity, :guid,"
@@ -137,7 +137,7 @@ class ArticlesMixin(StoreBase):
 
     def _url_holders(self, url: str | None) -> list[Holder]:
         """The articles stored under ``url``, oldest first, and whether an alert holds each."""
-        rows = self.db.execute(
+        rows = self._x(
             "SELECT a.id, a.source_id, s.type = 'alert' FROM articles a"
             " JOIN sources s ON s.id = a.source_id WHERE a.url = ? ORDER BY a.id",
             [url],
@@ -149,13 +149,13 @@ class ArticlesMixin(StoreBase):
         queued for processing again (True); an unchanged one only takes a new
         publication date, if it has one."""
         if row["content_hash"] != values["content_hash"]:
-            self.db.execute(
+            self._x(
                 f"UPDATE articles SET {_CONTENT}, processed_at = NULL WHERE id = :id",
                 {**values, "id": row["id"], "now": iso(now)},
             )
             return True
         if values["published"] and values["published"] != row["published"]:
-            self.db.execute(
+            self._x(
                 "UPDATE articles SET published = ? WHERE id = ?", [values["published"], row["id"]]
             )
         return False
@@ -165,7 +165,7 @@ class ArticlesMixin(StoreBase):
         wanted = sorted(set(identities))
         found: set[str] = set()
         for chunk, marks in chunks(wanted):
-            rows = self.db.execute(
+            rows = self._x(
                 f"SELECT identity FROM articles WHERE source_id = ? AND identity IN ({marks})",
                 [source_id, *chunk],
             ).fetchall()
@@ -173,13 +173,11 @@ class ArticlesMixin(StoreBase):
         return found
 
     def article_count(self) -> int:
-        return int(self.db.execute("SELECT count(*) FROM articles").fetchone()[0])
+        return int(self._x("SELECT count(*) FROM articles").fetchone()[0])
 
     def unprocessed_count(self) -> int:
         return int(
-            self.db.execute("SELECT count(*) FROM articles WHERE processed_at IS NULL").fetchone()[
-                0
-            ]
+            self._x("SELECT count(*) FROM articles WHERE processed_at IS NULL").fetchone()[0]
         )
 
     def articles_to_process(self, limit: int = 1000, after_id: int = 0) -> list[ArticleToProcess]:
@@ -211,9 +209,7 @@ class ArticlesMixin(StoreBase):
     def article_count_since(self, since: datetime) -> int:
         """Articles first seen since ``since``."""
         return int(
-            self.db.execute(
-                "SELECT count(*) FROM articles WHERE fetched >= ?", [iso(since)]
-            ).fetchone()[0]
+            self._x("SELECT count(*) FROM articles WHERE fetched >= ?", [iso(since)]).fetchone()[0]
         )
 
     def period_articles(
@@ -235,14 +231,20 @@ class ArticlesMixin(StoreBase):
     def export_rows(self, batch: int = 1000) -> Iterator[ExportedArticle]:
         """Every article with its source, features and matches, in id order."""
         after = 0
+        json = self.dialect
+        match = json.json_object(
+            ("watchlist", "m.watchlist"),
+            ("terms", json.json_value("m.terms")),
+            ("location", "m.location"),
+            ("snippet", "m.snippet"),
+        )
+        matches = json.json_group_array(match, order="m.watchlist")
         while True:
             rows = self._rows(
                 "SELECT a.id, a.identity, s.name AS source_name, a.url, a.title, a.published,"
                 " a.fetched, a.language, f.language AS detected_language, f.entities,"
                 " f.keyphrases, a.duplicate_of, a.story_id, a.processed_at,"
-                " (SELECT json_group_array(json_object('watchlist', m.watchlist,"
-                " 'terms', json(m.terms), 'location', m.location, 'snippet', m.snippet))"
-                " FROM matches m WHERE m.article_id = a.id) AS matches"
+                f" (SELECT {matches} FROM matches m WHERE m.article_id = a.id) AS matches"
                 " FROM articles a JOIN sources s ON s.id = a.source_id"
                 " LEFT JOIN article_features f ON f.article_id = a.id"
                 " WHERE a.id > ? ORDER BY a.id LIMIT ?",

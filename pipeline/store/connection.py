@@ -1,18 +1,24 @@
-"""The connection: opening a database file (created private: 0600 in a 0700 folder),
-its pragmas (WAL, foreign keys, a busy timeout), bringing its schema up to date one
-migration at a time after a backup, transactions, and online backups.
+"""The connection: opening a database, a SQLite file (created private: 0600 in a 0700
+folder) or a PostgreSQL database by URL, through SQLAlchemy (:mod:`.dialect`); SQLite's
+pragmas (WAL, foreign keys, a busy timeout); bringing the schema up to date one
+migration at a time (after a backup on SQLite); transactions; and SQLite's online
+backups.
 
-``StoreBase`` is what every part of the store builds on: ``self.db`` (sqlite-utils),
-``transaction()``, and ``_rows``/``_one`` for queries that return dicts.
+``StoreBase`` is what every part of the store builds on: ``transaction()``, and
+``_x`` (a statement), ``_many`` (one statement, many rows), ``_rows``/``_one`` (queries
+that return dicts), which run the part's SQL on either database. ``self.db``
+(sqlite-utils, SQLite only) is the same SQLite connection, for the parts not yet
+ported to both databases.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import secrets
 import sqlite3
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +27,16 @@ from typing import Any, Self
 import sqlite_utils
 
 from digests.fsutil import create_private_file, make_private_dir
-from pipeline.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
+from pipeline.settings.database import shown_url
+from pipeline.store.dialect import (
+    POSTGRESQL,
+    SQLITE,
+    Dialect,
+    in_transaction,
+    is_postgresql,
+    open_engine,
+)
+from pipeline.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, PostgresMigration
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -52,23 +67,148 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+class _NotPorted:
+    """``self.db`` on PostgreSQL: the parts still written for sqlite-utils say so."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise StoreError(
+            "this part of the store runs on SQLite only so far (PostgreSQL support is in"
+            " progress); use a SQLite database_url for it"
+        )
+
+
+class _Result:
+    """A PostgreSQL cursor's rows with their values as SQLite gives them (times as
+    ISO-8601 text): what ``_x`` returns there (on SQLite it is the sqlite3 cursor)."""
+
+    def __init__(self, cursor: Any, dialect: Dialect) -> None:
+        self.cursor = cursor
+        self.value = dialect.value
+        self.rowcount = cursor.rowcount
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        row = self.cursor.fetchone()
+        return None if row is None else tuple(map(self.value, row))
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        value = self.value
+        return [tuple(map(value, row)) for row in self.cursor.fetchall()]
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return iter(self.fetchall())
+
+    @property
+    def description(self) -> Any:
+        return self.cursor.description
+
+
 class StoreBase:
     """An open trendwatch database; the parts of the store add the queries."""
 
+    path: Path | None  # the SQLite file (None on PostgreSQL)
+    db: Any  # sqlite-utils' Database on SQLite, for the parts not yet ported
+
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        # The database holds every subscriber's address: a new one is created 0600 in a
-        # new 0700 folder, and SQLite gives its -wal and -shm files the database's mode.
-        make_private_dir(self.path.parent)
-        create_private_file(self.path)
-        conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000)
-        self.db = sqlite_utils.Database(conn, execute_plugins=False)
-        self._configure()
-        self._migrate()
+        if is_postgresql(path):
+            self.dialect: Dialect = POSTGRESQL
+            self.path = None
+            self.location = shown_url(str(path))
+            self.engine, self.conn = open_engine(str(path))
+            self.db = _NotPorted()
+        else:
+            self.dialect = SQLITE
+            self.path = Path(path)
+            self.location = str(self.path)
+            # The database holds every subscriber's address: a new one is created 0600
+            # in a new 0700 folder, and SQLite gives its -wal and -shm files its mode.
+            make_private_dir(self.path.parent)
+            create_private_file(self.path)
+            # autocommit in the driver: the store's transaction() says BEGIN and COMMIT
+            conn = sqlite3.connect(
+                str(self.path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
+            )
+            self.db = sqlite_utils.Database(conn, execute_plugins=False)
+            self.engine, self.conn = open_engine(None, sqlite_connection=conn)
+        # statements go to the driver's connection that SQLAlchemy's holds (see dialect)
+        self._dbapi: Any = self.conn.connection.dbapi_connection
+        try:
+            if self.dialect is SQLITE:
+                self._configure()
+                self._migrate()
+            else:
+                self._migrate_postgresql()
+        except BaseException:
+            self.close()
+            raise
 
     # lifecycle
     def close(self) -> None:
-        self.db.close()
+        self.conn.close()
+        self.engine.dispose()
+        if self.dialect is SQLITE:
+            self.db.close()
+
+    # --- statements ----------------------------------------------------------------
+
+    def _x(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Any:
+        """Run one statement; its cursor (rows as tuples, ``rowcount``)."""
+        if self.dialect is SQLITE:
+            return self._dbapi.execute(sql, params)
+        cursor = self._dbapi.cursor()
+        cursor.execute(self.dialect.sql(sql), params)
+        return _Result(cursor, self.dialect)
+
+    def _many(self, sql: str, rows: Iterable[Sequence[Any] | Mapping[str, Any]]) -> None:
+        """Run one statement for each of ``rows`` (executemany)."""
+        if self.dialect is SQLITE:
+            self._dbapi.executemany(sql, rows)
+            return
+        rows = list(rows)
+        if rows:
+            self._dbapi.cursor().executemany(self.dialect.sql(sql), rows)
+
+    def _rows(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[dict]:
+        cursor = self._x(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def _one(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> dict | None:
+        rows = self._rows(sql, params)
+        return rows[0] if rows else None
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction; nested, a savepoint inside it (as sqlite-utils' atomic())."""
+        if in_transaction(self.dialect, self._dbapi):
+            savepoint = f"tw_{secrets.token_hex(8)}"
+            self._x(f"SAVEPOINT {savepoint}")
+            try:
+                yield
+            except BaseException:
+                # an error may have ended the whole transaction, savepoints included
+                if in_transaction(self.dialect, self._dbapi):
+                    self._x(f"ROLLBACK TO SAVEPOINT {savepoint}")
+                    self._x(f"RELEASE SAVEPOINT {savepoint}")
+                raise
+            else:
+                self._x(f"RELEASE SAVEPOINT {savepoint}")
+            return
+        self._x("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self._rollback()
+            raise
+        else:
+            try:
+                self._x("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
+
+    def _rollback(self) -> None:
+        if in_transaction(self.dialect, self._dbapi):
+            self._x("ROLLBACK")
 
     def __enter__(self) -> Self:
         return self
@@ -108,21 +248,51 @@ class StoreBase:
                 self.db.execute(f"PRAGMA user_version = {number}")
                 self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
+    def _migrate_postgresql(self) -> None:
+        """The same migrations on PostgreSQL, all in one transaction (DDL is
+        transactional there) under an advisory lock, so that processes opening one
+        database at once migrate it once; the version is in ``trendwatch_schema``."""
+        with self.transaction():
+            self._x("SELECT pg_advisory_xact_lock(?)", [APPLICATION_ID])
+            marked = self._x("SELECT to_regclass('trendwatch_schema')").fetchone()[0]
+            if marked is None:
+                tables = self._x(
+                    "SELECT count(*) FROM information_schema.tables"
+                    " WHERE table_schema = current_schema()"
+                ).fetchone()[0]
+                if tables:
+                    raise StoreError(
+                        f"{self.location} holds tables but is not a trendwatch database"
+                    )
+                self._x(
+                    "CREATE TABLE trendwatch_schema (application_id BIGINT NOT NULL,"
+                    " version INTEGER NOT NULL)"
+                )
+                self._x(
+                    "INSERT INTO trendwatch_schema (application_id, version) VALUES (?, 0)",
+                    [APPLICATION_ID],
+                )
+            app_id, version = self._x(
+                "SELECT application_id, version FROM trendwatch_schema"
+            ).fetchone()
+            if app_id != APPLICATION_ID:
+                raise StoreError(f"{self.location} is not a trendwatch database")
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.location} has schema version {version}; this trendwatch knows up"
+                    f" to {SCHEMA_VERSION}. Upgrade trendwatch."
+                )
+            target = PostgresMigration(self._dbapi, self.dialect)
+            for number in range(version + 1, SCHEMA_VERSION + 1):
+                _, migrate = MIGRATIONS[number - 1]
+                migrate(target)
+                self._x("UPDATE trendwatch_schema SET version = ?", [number])
+
     @property
     def schema_version(self) -> int:
-        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        with self.db.atomic():
-            yield
-
-    def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict]:
-        return list(self.db.query(sql, params))
-
-    def _one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> dict | None:
-        rows = self._rows(sql, params)
-        return rows[0] if rows else None
+        if self.dialect is SQLITE:
+            return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        return int(self._x("SELECT version FROM trendwatch_schema").fetchone()[0])
 
     # --- backups -------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ class DeliveriesMixin(StoreBase):
     def ensure_delivery(self, edition_id: int, subscriber: str, now: datetime) -> DeliveryRow:
         """The delivery of an edition to a subscriber, made pending if there was none."""
         with self.transaction():
-            self.db.execute(
+            self._x(
                 "INSERT INTO deliveries (edition_id, subscriber, created) VALUES (?, ?, ?)"
                 " ON CONFLICT (edition_id, subscriber) DO NOTHING",
                 [edition_id, subscriber, iso(now)],
@@ -38,13 +38,14 @@ class DeliveriesMixin(StoreBase):
         edition already has a delivery to ``subscriber`` (nothing changed): handle that
         one as it stands."""
         with self.transaction():
-            cursor = self.db.execute(
+            cursor = self._x(
                 "INSERT INTO deliveries (edition_id, subscriber, created, status, transport,"
                 " message_id, attempts) VALUES (?, ?, ?, 'sending', ?, ?, 1)"
-                " ON CONFLICT (edition_id, subscriber) DO NOTHING",
+                " ON CONFLICT (edition_id, subscriber) DO NOTHING RETURNING id",
                 [edition_id, subscriber, iso(now), transport, message_id],
             )
-            return cursor.lastrowid if cursor.rowcount == 1 else None
+            row = cursor.fetchone()
+            return int(row[0]) if row else None
 
     def unfinished_deliveries(self) -> list[UnfinishedDelivery]:
         """Deliveries still pending or left 'sending', with their edition, oldest first."""
@@ -59,7 +60,7 @@ class DeliveriesMixin(StoreBase):
         """Move a pending delivery to 'sending'. False when someone else has it or it is
         already done: the row is the lock, so two runs never send the same message."""
         with self.transaction():
-            cursor = self.db.execute(
+            cursor = self._x(
                 "UPDATE deliveries SET status = 'sending', transport = ?, message_id = ?,"
                 " attempts = attempts + 1 WHERE id = ? AND status = 'pending'",
                 [transport, message_id, delivery_id],
@@ -76,7 +77,7 @@ class DeliveriesMixin(StoreBase):
         next_attempt: datetime | None = None,
     ) -> None:
         with self.transaction():
-            self.db.execute(
+            self._x(
                 "UPDATE deliveries SET status = ?, last_error = ?, next_attempt = ?,"
                 " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE id = ?",
                 [status, error, iso(next_attempt), status, iso(now), delivery_id],
@@ -103,14 +104,14 @@ class DeliveriesMixin(StoreBase):
 
     def delivered_to(self, edition_id: int) -> set[str]:
         """Subscribers with a delivery of this edition in any state."""
-        rows = self.db.execute(
+        rows = self._x(
             "SELECT subscriber FROM deliveries WHERE edition_id = ?", [edition_id]
         ).fetchall()
         return {r[0] for r in rows}
 
     def next_delivery_attempt(self) -> datetime | None:
         """The earliest retry time of a pending delivery (None: nothing is waiting)."""
-        row = self.db.execute(
+        row = self._x(
             "SELECT min(coalesce(next_attempt, created)) FROM deliveries"
             " WHERE status IN ('pending', 'sending')"
         ).fetchone()

@@ -24,14 +24,14 @@ class EditionsMixin(StoreBase):
             existing = self._one("SELECT id FROM editions WHERE key = ?", [row["key"]])
             if existing:
                 return int(existing["id"])
-            cursor = self.db.execute(
+            cursor = self._x(
                 "INSERT INTO editions (key, slug, title, language, period_start, period_end,"
                 " year, week, watchlists, item_count, archive_path, data, built_at) VALUES"
                 " (:key, :slug, :title, :language, :period_start, :period_end, :year, :week,"
-                " :watchlists, :item_count, :archive_path, :data, :built_at)",
+                " :watchlists, :item_count, :archive_path, :data, :built_at) RETURNING id",
                 row,
             )
-            return int(cursor.lastrowid)
+            return int(cursor.fetchone()[0])
 
     def editions_for(self, slug: str, before: str) -> list[EditionRow]:
         """Earlier editions of one audience (by slug), built before ``before`` (ISO)."""

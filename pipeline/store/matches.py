@@ -9,8 +9,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-import sqlite_utils
-
 from pipeline.store.connection import StoreBase
 from pipeline.store.digest_rows import MatchedArticle
 from pipeline.store.values import chunks, iso, typed_row
@@ -29,23 +27,21 @@ class MatchesMixin(StoreBase):
                 names.append(w.name)
                 row = self._one("SELECT query FROM watchlists WHERE name = ?", [w.name])
                 if row is None:
-                    self.db.execute(
+                    self._x(
                         "INSERT INTO watchlists (name, title, query) VALUES (?, ?, ?)",
                         [w.name, w.title, w.query],
                     )
                 elif row["query"] != w.query:
-                    self.db.execute("DELETE FROM matches WHERE watchlist = ?", [w.name])
-                    self.db.execute(
+                    self._x("DELETE FROM matches WHERE watchlist = ?", [w.name])
+                    self._x(
                         "UPDATE watchlists SET title = ?, query = ?, matched_through = 0"
                         " WHERE name = ?",
                         [w.title, w.query, w.name],
                     )
                 else:
-                    self.db.execute(
-                        "UPDATE watchlists SET title = ? WHERE name = ?", [w.title, w.name]
-                    )
+                    self._x("UPDATE watchlists SET title = ? WHERE name = ?", [w.title, w.name])
             placeholders = ",".join("?" * len(names)) or "''"
-            self.db.execute(f"DELETE FROM watchlists WHERE name NOT IN ({placeholders})", names)
+            self._x(f"DELETE FROM watchlists WHERE name NOT IN ({placeholders})", names)
             top = self.max_processed_id()
             for row in self._rows("SELECT name, matched_through FROM watchlists"):
                 if row["matched_through"] < top:
@@ -57,7 +53,7 @@ class MatchesMixin(StoreBase):
 
     def max_processed_id(self) -> int:
         return int(
-            self.db.execute(
+            self._x(
                 "SELECT coalesce(max(id), 0) FROM articles WHERE processed_at IS NOT NULL"
             ).fetchone()[0]
         )
@@ -73,8 +69,8 @@ class MatchesMixin(StoreBase):
         """Store match results ``(article_id, watchlist, explanation or None)`` in one
         transaction, mark articles processed and advance each watchlist's progress."""
         with self.transaction():
-            count = write_matches(self.db, results, now)
-            mark_processed(self.db, list(processed_ids), progress or {}, now)
+            count = write_matches(self, results, now)
+            mark_processed(self, list(processed_ids), progress or {}, now)
         return count
 
     def matched_articles(
@@ -93,7 +89,8 @@ class MatchesMixin(StoreBase):
             " LEFT JOIN article_features f ON f.article_id = a.id"
             " WHERE m.watchlist = ? AND coalesce(a.published, a.fetched) >= ?"
             " AND coalesce(a.published, a.fetched) < ?"
-            " AND (a.published IS NULL OR julianday(a.fetched) - julianday(a.published) <= ?)"
+            " AND (a.published IS NULL OR"
+            f" {self.dialect.days_between('a.fetched', 'a.published')} <= ?)"
             " ORDER BY date DESC, a.id DESC",
             [watchlist, iso(start), iso(end), max_backdate_days],
         )
@@ -101,16 +98,14 @@ class MatchesMixin(StoreBase):
 
     def match_count(self, since: datetime | None = None) -> int:
         if since is None:
-            return int(self.db.execute("SELECT count(*) FROM matches").fetchone()[0])
+            return int(self._x("SELECT count(*) FROM matches").fetchone()[0])
         return int(
-            self.db.execute(
-                "SELECT count(*) FROM matches WHERE created >= ?", [iso(since)]
-            ).fetchone()[0]
+            self._x("SELECT count(*) FROM matches WHERE created >= ?", [iso(since)]).fetchone()[0]
         )
 
 
 def write_matches(
-    db: sqlite_utils.Database,
+    db: StoreBase,
     results: Iterable[tuple[int, str, dict[str, Any] | None]],
     now: datetime,
 ) -> int:
@@ -133,9 +128,9 @@ def write_matches(
         if why is not None
     ]
     if gone:
-        db.conn.executemany("DELETE FROM matches WHERE article_id = ? AND watchlist = ?", gone)
+        db._many("DELETE FROM matches WHERE article_id = ? AND watchlist = ?", gone)
     if found:
-        db.conn.executemany(
+        db._many(
             "INSERT INTO matches (article_id, watchlist, terms, location, snippet,"
             " created) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (article_id, watchlist)"
             " DO UPDATE SET terms = excluded.terms, location = excluded.location,"
@@ -145,18 +140,17 @@ def write_matches(
     return len(found)
 
 
-def mark_processed(
-    db: sqlite_utils.Database, ids: list[int], progress: dict[str, int], now: datetime
-) -> None:
+def mark_processed(db: StoreBase, ids: list[int], progress: dict[str, int], now: datetime) -> None:
     """Mark articles processed and advance each watchlist's progress, inside the caller's
     transaction."""
     for chunk, marks in chunks(ids):
-        db.execute(
+        db._x(
             f"UPDATE articles SET processed_at = ? WHERE id IN ({marks})",
             [iso(now), *chunk],
         )
+    highest = db.dialect.greatest("matched_through", "?")
     for name, through in progress.items():
-        db.execute(
-            "UPDATE watchlists SET matched_through = max(matched_through, ?) WHERE name = ?",
+        db._x(
+            f"UPDATE watchlists SET matched_through = {highest} WHERE name = ?",
             [through, name],
         )

@@ -127,7 +127,7 @@ class PagesMixin(StoreBase):
                 " row_number() OVER (PARTITION BY a.story_id, a.source_id ORDER BY"
                 " a.duplicate_of IS NOT NULL, coalesce(a.published, a.fetched), a.id) AS n"
                 " FROM articles a JOIN sources s ON s.id = a.source_id"
-                f" WHERE a.story_id IN ({marks})) WHERE n = 1"
+                f" WHERE a.story_id IN ({marks})) AS ranked WHERE n = 1"
                 " ORDER BY story_id, date, article_id",
                 chunk,
             )
@@ -155,7 +155,7 @@ class PagesMixin(StoreBase):
             " coalesce(a.duplicate_of, a.id) AS canonical"
             " FROM matches m JOIN articles a ON a.id = m.article_id"
             " WHERE m.watchlist = ? AND coalesce(a.published, a.fetched) >= ?"
-            " AND coalesce(a.published, a.fetched) < ?) GROUP BY week",
+            " AND coalesce(a.published, a.fetched) < ?) AS dated GROUP BY week",
             [*buckets, weeks[-1][0], watchlist, iso(weeks[0][1]), iso(weeks[-1][2])],
         )
         for r in rows:
@@ -195,7 +195,8 @@ class PagesMixin(StoreBase):
             "WITH hits AS (SELECT a.story_id, max(a.id) AS newest_id,"
             " max(coalesce(a.published, a.fetched)) AS latest"
             " FROM matches m JOIN articles a ON a.id = m.article_id WHERE m.watchlist = ?"
-            " GROUP BY coalesce(a.story_id, -a.id) ORDER BY latest DESC, newest_id DESC"
+            " GROUP BY coalesce(a.story_id, -a.id), a.story_id"
+            " ORDER BY latest DESC, newest_id DESC"
             " LIMIT ?)"
             " SELECT h.story_id, r.id AS article_id, r.title, r.url, src.name AS source_name,"
             " coalesce(r.published, r.fetched) AS date, h.latest, s.first_seen,"
@@ -215,12 +216,14 @@ class PagesMixin(StoreBase):
         database until the database changes (a commit by any connection), at most
         ``MAX_CACHED`` values (the least recently used go first). For aggregates that
         read many rows, and pages drawn from them. What ``read`` raises is not kept."""
+        if self.path is None:  # PostgreSQL: no cheap "changed?" yet; read every time
+            return read()
         cache = getattr(self, "_page_cache", None)
         if cache is None:  # resolved once a connection (a path lookup costs a request)
             cache = self._page_cache = shared_cache(self.path)
         stamp = (
-            self.db.execute("PRAGMA data_version").fetchone()[0],
-            self.db.conn.total_changes,
+            self._x("PRAGMA data_version").fetchone()[0],
+            self._dbapi.total_changes,
         )
         if getattr(self, "_page_stamp", None) != stamp:  # a change this connection sees
             cache.changed()

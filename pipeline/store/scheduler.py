@@ -14,22 +14,18 @@ class SchedulerMixin(StoreBase):
     """Key/value state and the sources' next polls."""
 
     def state(self, key: str) -> str | bytes | None:
-        row = self._one("SELECT value FROM state WHERE key = ?", [key])
-        return row["value"] if row else None
+        row = self._x(self.dialect.STATE_SELECT, [key]).fetchone()
+        return self.dialect.state_value(row) if row else None
 
     def set_state(self, key: str, value: str) -> None:
         with self.transaction():
-            self.db.execute(
-                "INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key)"
-                " DO UPDATE SET value = excluded.value",
-                [key, value],
-            )
+            self._x(self.dialect.STATE_UPSERT, self.dialect.state_params(key, value))
 
     def next_polls(self) -> dict[str, datetime | None]:
         """Each crawlable source's next poll (None: never polled), by name, as
         :func:`pipeline.crawl.decide.poll_time` has it (a pending Retry-After counts);
         sources switched off are left out."""
-        rows = self.db.execute(
+        rows = self._x(
             "SELECT name, next_poll, retry_after FROM sources WHERE in_config = 1"
             " AND enabled = 1 AND disabled_reason IS NULL"
         ).fetchall()
@@ -39,6 +35,4 @@ class SchedulerMixin(StoreBase):
         """Move sources' next polls (the scheduler spreads overdue ones after a restart)."""
         with self.transaction():
             for name, when in polls.items():
-                self.db.execute(
-                    "UPDATE sources SET next_poll = ? WHERE name = ?", [iso(when), name]
-                )
+                self._x("UPDATE sources SET next_poll = ? WHERE name = ?", [iso(when), name])

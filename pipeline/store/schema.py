@@ -1,18 +1,55 @@
 """The schema: one migration per ``user_version`` step, from the first tables to the
 subscribers of the web. A migration is never changed once released; a new one is
 appended (the connection applies them one step at a time, checking foreign keys after
-each). ``APPLICATION_ID`` marks a file as a trendwatch database."""
+each). ``APPLICATION_ID`` marks a file as a trendwatch database.
+
+The same list builds a PostgreSQL database: a migration gets a ``Target`` to run its
+DDL on, sqlite-utils' ``Database`` on SQLite or a :class:`PostgresMigration`, whose
+``executescript`` translates SQLite's types (:meth:`pipeline.store.dialect.Dialect.ddl`).
+Where the two differ beyond types (FTS5, an expression index, the ``state`` table's
+text-or-bytes values), the migration asks :func:`dialect_of` and says both.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, Protocol
 
-import sqlite_utils
+from pipeline.store.dialect import Dialect
 
 APPLICATION_ID = 0x54574348  # "TWCH"
 
 
-def _v1(db: sqlite_utils.Database) -> None:
+class Target(Protocol):
+    """What a migration runs its DDL on."""
+
+    def executescript(self, sql: str) -> Any: ...
+
+    def execute(self, sql: str) -> Any: ...
+
+
+class PostgresMigration:
+    """A migration's target on PostgreSQL: its DDL with PostgreSQL's types."""
+
+    dialect_name = "postgresql"
+
+    def __init__(self, dbapi: Any, dialect: Dialect) -> None:
+        self.dbapi = dbapi
+        self.dialect = dialect
+
+    def executescript(self, sql: str) -> None:
+        self.dbapi.cursor().execute(self.dialect.ddl(sql))  # several statements, no params
+
+    def execute(self, sql: str) -> None:
+        self.executescript(sql)
+
+
+def dialect_of(db: Target) -> str:
+    """``"sqlite"`` (sqlite-utils' Database) or ``"postgresql"``."""
+    return str(getattr(db, "dialect_name", "sqlite"))
+
+
+def _v1(db: Target) -> None:
     db.executescript(
         """
         CREATE TABLE sources (
@@ -111,7 +148,7 @@ def _v1(db: sqlite_utils.Database) -> None:
     )
 
 
-def _v2(db: sqlite_utils.Database) -> None:
+def _v2(db: Target) -> None:
     db.executescript(
         """
         CREATE TABLE stories (
@@ -156,9 +193,18 @@ def _v2(db: sqlite_utils.Database) -> None:
         );
         """
     )
+    if dialect_of(db) == "postgresql":
+        # SQLite's TEXT column holds the clusterer's bytes too; PostgreSQL's cannot
+        db.executescript(
+            """
+            ALTER TABLE state ALTER COLUMN value DROP NOT NULL;
+            ALTER TABLE state ADD COLUMN value_bytes BYTEA;
+            ALTER TABLE state ADD CHECK ((value IS NULL) <> (value_bytes IS NULL));
+            """
+        )
 
 
-def _v3(db: sqlite_utils.Database) -> None:
+def _v3(db: Target) -> None:
     """Source health for polite crawling: where the config points and where the feed
     moved to, why a source was switched off, the server's hints and the poll interval."""
     for column in (
@@ -176,25 +222,34 @@ def _v3(db: sqlite_utils.Database) -> None:
     ):
         db.execute(f"ALTER TABLE sources ADD COLUMN {column}")
     db.execute("UPDATE sources SET config_url = url")
-    db.execute(
-        "CREATE INDEX articles_source_date ON articles(source_id, coalesce(published, fetched))"
-    )
+    date = "coalesce(published, fetched)"
+    if dialect_of(db) == "postgresql":
+        date = f"({date})"  # PostgreSQL wants an expression in parentheses
+    db.execute(f"CREATE INDEX articles_source_date ON articles(source_id, {date})")
 
 
-def _v4(db: sqlite_utils.Database) -> None:
+def _v4(db: Target) -> None:
     """The story clusterer's open stories, one row each, so that a batch writes only the
     stories it changed (the rest of its state stays in ``state``)."""
     db.execute("CREATE TABLE cluster_stories (id INTEGER PRIMARY KEY, state BLOB NOT NULL)")
 
 
-def _v5(db: sqlite_utils.Database) -> None:
+def _v5(db: Target) -> None:
     """Full-text search over the processed articles (``pipeline/store/search.py``): an
     FTS5 table with the title, the plain text (phrases, snippets), the article's lemmas
     (the content-word lemmas of ``article_features.terms``, so ``woning`` finds
     ``woningen`` in Dutch as in English) and tags for the filters that FTS5 answers
     itself (``twsource<id> twlang<code>``), case and diacritics folded; the rowid is the
     article's id. An article's row goes with the article. The articles processed before
-    are indexed here; the process stage indexes every batch it stores."""
+    are indexed here; the process stage indexes every batch it stores.
+
+    On PostgreSQL a table with the same columns and the article's language, whose
+    ``document`` (a ``tsvector``: the title and text under the language's configuration,
+    ``dutch`` or ``english``, and the lemmas as they are) has a GIN index; its rows go
+    with their article by a foreign key."""
+    if dialect_of(db) == "postgresql":
+        db.executescript(_V5_POSTGRESQL)
+        return
     db.executescript(
         """
         CREATE VIRTUAL TABLE article_search USING fts5(
@@ -213,7 +268,36 @@ def _v5(db: sqlite_utils.Database) -> None:
     )
 
 
-def _v6_subscribers(db: sqlite_utils.Database) -> None:
+_SEARCH_CONFIG = (
+    "CASE language WHEN 'nl' THEN 'dutch'::regconfig WHEN 'en' THEN 'english'::regconfig"
+    " ELSE 'simple'::regconfig END"
+)
+_V5_POSTGRESQL = f"""
+    CREATE TABLE article_search (
+        id BIGINT PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+        title TEXT NOT NULL,
+        text TEXT NOT NULL,
+        lemmas TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        language TEXT NOT NULL,
+        document TSVECTOR GENERATED ALWAYS AS (
+            setweight(to_tsvector({_SEARCH_CONFIG}, title), 'A')
+            || setweight(to_tsvector({_SEARCH_CONFIG}, text), 'B')
+            || setweight(to_tsvector('simple'::regconfig, lemmas), 'A')
+        ) STORED
+    );
+    CREATE INDEX article_search_document ON article_search USING GIN (document);
+    INSERT INTO article_search (id, title, text, lemmas, tags, language)
+        SELECT a.id, a.title, a.text,
+            coalesce((SELECT string_agg(t.key, ' ')
+                FROM jsonb_object_keys(f.terms::jsonb) AS t(key)), ''),
+            'twsource' || a.source_id || ' twlang' || f.language, f.language
+        FROM articles a JOIN article_features f ON f.article_id = a.id
+        WHERE a.processed_at IS NOT NULL ORDER BY a.id;
+"""
+
+
+def _v6_subscribers(db: Target) -> None:
     """Subscriptions: the subscribers of the web (and every subscriber's unsubscribe and
     token version, the config's too), and the requests waiting for their confirmation.
     Self-contained: it follows search's version 5 and needs nothing of it.
@@ -261,7 +345,7 @@ def _v6_subscribers(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
+MIGRATIONS: list[tuple[str, Callable[[Target], None]]] = [
     ("initial schema", _v1),
     ("features, duplicates, stories, trends", _v2),
     ("source health: moves, 410, Retry-After, adaptive polling", _v3),

@@ -35,11 +35,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-import sqlite_utils
-
 from pipeline.process.watchlists.matching import fold
 from pipeline.search.query import SearchQuery, Term
-from pipeline.store.connection import StoreBase
+from pipeline.store.connection import StoreBase, StoreError
 from pipeline.store.rows import ProcessedArticle
 from pipeline.store.values import from_iso, iso
 
@@ -103,13 +101,24 @@ def language_tag(language: str) -> str:
     return f"twlang{language}"
 
 
-def index_articles(db: sqlite_utils.Database, articles: Iterable[ProcessedArticle]) -> None:
+def index_articles(db: StoreBase, articles: Iterable[ProcessedArticle]) -> None:
     """Index (or index again) processed articles, inside the caller's transaction
     (``save_processed``): each row is replaced with the article's title, text and
-    source as stored now, the lemmas of its terms and its language."""
+    source as stored now, the lemmas of its terms and its language. (On PostgreSQL the
+    row has the language too, which picks the ``tsvector``'s configuration.)"""
+    articles = list(articles)
+    if db.dialect.name == "postgresql":
+        db._many(f"DELETE FROM {TABLE} WHERE id = ?", [(a.id,) for a in articles])
+        db._many(
+            f"INSERT INTO {TABLE} (id, title, text, lemmas, tags, language)"
+            " SELECT id, title, text, ?, 'twsource' || source_id || ' ' || ?, ? FROM articles"
+            " WHERE id = ?",
+            [(lemma_text(a.terms), language_tag(a.language), a.language, a.id) for a in articles],
+        )
+        return
     rows = [(a.id, lemma_text(a.terms), language_tag(a.language)) for a in articles]
-    db.conn.executemany(f"DELETE FROM {TABLE} WHERE rowid = ?", [(i,) for i, _, _ in rows])
-    db.conn.executemany(
+    db._many(f"DELETE FROM {TABLE} WHERE rowid = ?", [(i,) for i, _, _ in rows])
+    db._many(
         f"INSERT INTO {TABLE} (rowid, title, text, lemmas, tags)"
         " SELECT id, title, text, ?, 'twsource' || source_id || ' ' || ? FROM articles"
         " WHERE id = ?",
@@ -192,6 +201,11 @@ class SearchMixin(StoreBase):
         lemmas > text) or newest first, and how many there are.
         :class:`SearchError` if the index refuses the query (it should not: every word
         is quoted)."""
+        if self.dialect.name != "sqlite":
+            raise StoreError(
+                "searching is not ported to PostgreSQL yet (its index is written);"
+                " PostgreSQL support is in progress"
+            )
         filters = filters or SearchFilters()
         tags = self._filter_tags(filters)
         if tags is None:  # a source or language no article has
@@ -202,7 +216,7 @@ class SearchMixin(StoreBase):
         match = f"{TABLE} MATCH ?"
         params = [match_expression(query, tags), *params]
         try:
-            window = self.db.execute(
+            window = self._x(
                 f"SELECT {TABLE}.rowid {tables} WHERE {match}{where}"
                 f" ORDER BY {TABLE}.rowid DESC LIMIT ?",
                 [*params, WINDOW + 1],
@@ -215,7 +229,7 @@ class SearchMixin(StoreBase):
                 if sort == "relevance"
                 else "coalesce(a.published, a.fetched) DESC, a.id DESC"
             )
-            ranked = self.db.execute(
+            ranked = self._x(
                 f"SELECT {TABLE}.rowid {tables} WHERE {match} AND {TABLE}.rowid >= ?{where}"
                 f" ORDER BY {order} LIMIT ? OFFSET ?",
                 [params[0], lowest, *params[1:], limit, offset],
@@ -229,9 +243,7 @@ class SearchMixin(StoreBase):
         """The tags of the source and language filters; None when nothing can match."""
         tags = []
         if filters.source:
-            row = self.db.execute(
-                "SELECT id FROM sources WHERE name = ?", [filters.source]
-            ).fetchone()
+            row = self._x("SELECT id FROM sources WHERE name = ?", [filters.source]).fetchone()
             if row is None:
                 return None
             tags.append(source_tag(row[0]))
@@ -262,7 +274,7 @@ class SearchMixin(StoreBase):
         """The names of the sources that have articles, for the search form."""
         return [
             r[0]
-            for r in self.db.execute(
+            for r in self._x(
                 "SELECT name FROM sources s WHERE EXISTS"
                 " (SELECT 1 FROM articles a WHERE a.source_id = s.id) ORDER BY name"
             ).fetchall()

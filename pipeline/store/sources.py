@@ -36,19 +36,19 @@ class SourcesMixin(StoreBase):
                     [s.name],
                 )
                 if existing is None:
-                    self.db.execute(
+                    self._x(
                         "INSERT INTO sources (name, type, url, config_url, language, enabled,"
                         " created) VALUES (?, ?, ?, ?, ?, ?, ?)",
                         [s.name, s.type, s.url, s.url, s.language, int(s.enabled), iso(now)],
                     )
                     continue
-                self.db.execute(
+                self._x(
                     "UPDATE sources SET type = ?, language = ?, enabled = ?, in_config = 1"
                     " WHERE id = ?",
                     [s.type, s.language, int(s.enabled), existing["id"]],
                 )
                 if existing["config_url"] != s.url or existing["type"] != s.type:
-                    self.db.execute(
+                    self._x(
                         "UPDATE sources SET url = ?, config_url = ?, etag = NULL,"
                         " last_modified = NULL, moved_from = NULL, url_changed_at = ?,"
                         " disabled_reason = NULL, disabled_at = NULL, retry_after = NULL,"
@@ -57,9 +57,7 @@ class SourcesMixin(StoreBase):
                         [s.url, s.url, iso(now), existing["id"]],
                     )
             placeholders = ",".join("?" * len(names)) or "''"
-            self.db.execute(
-                f"UPDATE sources SET in_config = 0 WHERE name NOT IN ({placeholders})", names
-            )
+            self._x(f"UPDATE sources SET in_config = 0 WHERE name NOT IN ({placeholders})", names)
 
     def sources(self, *, configured_only: bool = True) -> list[SourceRow]:
         where = "WHERE s.in_config = 1" if configured_only else ""
@@ -103,7 +101,7 @@ class SourcesMixin(StoreBase):
 
     def recent_entry_times(self, source_id: int, limit: int = 100) -> list[datetime]:
         """The dates of a source's newest articles (publication, else first seen)."""
-        rows = self.db.execute(
+        rows = self._x(
             "SELECT coalesce(published, fetched) FROM articles WHERE source_id = ?"
             " ORDER BY coalesce(published, fetched) DESC LIMIT ?",
             [source_id, limit],
@@ -118,7 +116,7 @@ class SourcesMixin(StoreBase):
         reason a source is switched off (410 Gone). ``now`` is when it happened."""
         with self.transaction():
             if record.ok:
-                self.db.execute(
+                self._x(
                     "UPDATE sources SET etag = ?, last_modified = ?, last_fetched = ?,"
                     " last_success = ?, consecutive_errors = ?, warning = ?,"
                     " title = coalesce(?, title), next_poll = ?, poll_interval = ?,"
@@ -143,7 +141,7 @@ class SourcesMixin(StoreBase):
                     ],
                 )
             else:
-                self.db.execute(
+                self._x(
                     "UPDATE sources SET last_fetched = ?, last_error = ?, last_error_at = ?,"
                     " consecutive_errors = ?, next_poll = ?, retry_after = ?, last_status = ?,"
                     " last_duration = ? WHERE id = ?",
@@ -160,13 +158,13 @@ class SourcesMixin(StoreBase):
                     ],
                 )
             if record.moved_to:
-                self.db.execute(
+                self._x(
                     "UPDATE sources SET moved_from = url, url = ?, url_changed_at = ?"
                     " WHERE id = ? AND url != ?",
                     [record.moved_to, iso(now), source_id, record.moved_to],
                 )
             if record.disabled_reason:
-                self.db.execute(
+                self._x(
                     "UPDATE sources SET disabled_reason = ?, disabled_at = ? WHERE id = ?",
                     [record.disabled_reason, iso(now), source_id],
                 )
@@ -175,7 +173,7 @@ class SourcesMixin(StoreBase):
         """Switch a source that the crawler disabled (410 Gone) back on, due at once;
         also forgets a Retry-After and the error count. False if there is no such source."""
         with self.transaction():
-            cursor = self.db.execute(
+            cursor = self._x(
                 "UPDATE sources SET disabled_reason = NULL, disabled_at = NULL,"
                 " retry_after = NULL, consecutive_errors = 0, next_poll = NULL WHERE name = ?",
                 [name],
@@ -188,9 +186,9 @@ class SourcesMixin(StoreBase):
         if row:
             return int(row["id"])
         with self.transaction():
-            cur = self.db.execute(
+            cur = self._x(
                 "INSERT INTO sources (name, type, url, enabled, in_config, created)"
-                " VALUES (?, ?, ?, 0, 0, ?)",
+                " VALUES (?, ?, ?, 0, 0, ?) RETURNING id",
                 [name, type_, url, iso(now)],
             )
-        return int(cur.lastrowid)
+            return int(cur.fetchone()[0])

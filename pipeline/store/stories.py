@@ -43,14 +43,12 @@ class StoriesMixin(StoreBase):
 
     def story_count(self, since: datetime | None = None) -> int:
         if since is None:
-            return int(self.db.execute("SELECT count(*) FROM stories").fetchone()[0])
+            return int(self._x("SELECT count(*) FROM stories").fetchone()[0])
         return int(
-            self.db.execute(
-                "SELECT count(*) FROM stories WHERE last_seen >= ?", [iso(since)]
-            ).fetchone()[0]
+            self._x("SELECT count(*) FROM stories WHERE last_seen >= ?", [iso(since)]).fetchone()[0]
         )
 
     def cluster_stories(self) -> list[bytes]:
         """The clusterer's stored open stories, by id (see ``save_processed``)."""
-        rows = self.db.execute("SELECT state FROM cluster_stories ORDER BY id").fetchall()
+        rows = self._x("SELECT state FROM cluster_stories ORDER BY id").fetchall()
         return [row[0] for row in rows]

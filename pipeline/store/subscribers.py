@@ -121,7 +121,7 @@ class SubscribersMixin(StoreBase):
 
     def open_request_count(self, now: datetime) -> int:
         """Requests neither used nor expired at ``now``: waiting for a confirmation."""
-        row = self.db.execute(
+        row = self._x(
             "SELECT count(*) FROM subscribe_requests WHERE used_at IS NULL AND expires > ?",
             [iso(now)],
         ).fetchone()
@@ -143,15 +143,15 @@ class SubscribersMixin(StoreBase):
         open requests are replaced by this one; long-expired ones are deleted."""
         key = email_key(email)
         with self.transaction():
-            self.db.execute(
+            self._x(
                 "DELETE FROM subscribe_requests WHERE expires < ?", [iso(now - REQUEST_RETENTION)]
             )
-            self.db.execute(
+            self._x(
                 "UPDATE subscribe_requests SET used_at = ?, outcome = 'replaced'"
                 " WHERE email_key = ? AND used_at IS NULL",
                 [iso(now), key],
             )
-            self.db.execute(
+            self._x(
                 "INSERT INTO subscribe_requests (nonce, email_key, email, name, language,"
                 " watchlists, digest_weekday, consent, created, expires)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -176,19 +176,21 @@ class SubscribersMixin(StoreBase):
         """Use up the open, unexpired request ``nonce``: its address becomes an active
         subscriber with its preferences (its token version kept). None when the request
         was used, replaced or expired already (or another request confirmed it first)."""
+        now_param = self.dialect.moment(":now")
         with self.transaction():
-            used = self.db.execute(
+            used = self._x(
                 "UPDATE subscribe_requests SET used_at = ?, outcome = 'confirmed'"
                 " WHERE nonce = ? AND used_at IS NULL AND expires > ?",
                 [iso(now), nonce, iso(now)],
             )
             if used.rowcount != 1:
                 return None
-            self.db.execute(
+            self._x(
                 "INSERT INTO subscribers (email_key, email, name, language, watchlists,"
                 " digest_weekday, status, consent, created, confirmed_at, updated)"
                 " SELECT email_key, email, name, language, watchlists, digest_weekday,"
-                " 'active', consent, :now, :now, :now FROM subscribe_requests WHERE nonce = :nonce"
+                f" 'active', consent, {now_param}, {now_param}, {now_param}"
+                " FROM subscribe_requests WHERE nonce = :nonce"
                 " ON CONFLICT (email_key) DO UPDATE SET email = excluded.email,"
                 " name = excluded.name, language = excluded.language,"
                 " watchlists = excluded.watchlists, digest_weekday = excluded.digest_weekday,"
@@ -196,7 +198,7 @@ class SubscribersMixin(StoreBase):
                 " confirmed_at = excluded.confirmed_at, updated = excluded.updated",
                 {"now": iso(now), "nonce": nonce},
             )
-            key = self.db.execute(
+            key = self._x(
                 "SELECT email_key FROM subscribe_requests WHERE nonce = ?", [nonce]
             ).fetchone()[0]
         return self.subscriber_record(key)
@@ -211,7 +213,7 @@ class SubscribersMixin(StoreBase):
         changed (already unsubscribed, or another version)."""
         key = email_key(email)
         with self.transaction():
-            changed = self.db.execute(
+            changed = self._x(
                 "UPDATE subscribers SET status = 'unsubscribed',"
                 " token_version = token_version + 1, unsubscribed_at = ?, updated = ?"
                 " WHERE email_key = ? AND token_version = ? AND status = 'active'",
@@ -221,7 +223,7 @@ class SubscribersMixin(StoreBase):
                 return True
             if version != 0:
                 return False
-            inserted = self.db.execute(
+            inserted = self._x(
                 "INSERT INTO subscribers (email_key, email, name, language, watchlists,"
                 " digest_weekday, status, token_version, created, unsubscribed_at, updated)"
                 " VALUES (?, ?, ?, ?, ?, ?, 'unsubscribed', 1, ?, ?, ?)"
@@ -246,7 +248,7 @@ class SubscribersMixin(StoreBase):
         """Change an active subscriber's preferences if its token version is still
         ``version``; False when nothing changed hands (no such active row)."""
         with self.transaction():
-            changed = self.db.execute(
+            changed = self._x(
                 "UPDATE subscribers SET name = ?, language = ?, watchlists = ?,"
                 " digest_weekday = ?, updated = ?"
                 " WHERE email_key = ? AND token_version = ? AND status = 'active'",

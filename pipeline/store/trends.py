@@ -19,10 +19,11 @@ class TrendsMixin(StoreBase):
     def tagged_articles(self, start: datetime, end: datetime) -> list[TaggedArticle]:
         """Canonical (non-duplicate) processed articles dated in [start, end), with their
         keyphrases, entities and the watchlists they matched."""
+        watchlists = self.dialect.json_group_array("m.watchlist", order="m.watchlist")
         rows = self._rows(
             "SELECT a.id, a.story_id, f.keyphrases, f.entities,"
             " coalesce(a.published, a.fetched) AS date,"
-            " (SELECT json_group_array(m.watchlist) FROM matches m WHERE m.article_id = a.id)"
+            f" (SELECT {watchlists} FROM matches m WHERE m.article_id = a.id)"
             " AS watchlists FROM articles a JOIN article_features f ON f.article_id = a.id"
             " WHERE a.duplicate_of IS NULL AND coalesce(a.published, a.fetched) >= ?"
             " AND coalesce(a.published, a.fetched) < ?",
@@ -43,12 +44,14 @@ class TrendsMixin(StoreBase):
         if not wanted:
             return set()
         found: set[str] = set()
+        elements = self.dialect.json_array_elements("f.entities", "e")
+        key = self.dialect.json_field("e", "key")
         for chunk, marks in chunks(wanted):
             rows = self._rows(
-                "SELECT DISTINCT json_extract(e.value, '$.key') AS key"
+                f"SELECT DISTINCT {key} AS key"
                 " FROM articles a JOIN article_features f ON f.article_id = a.id,"
-                " json_each(f.entities) e WHERE coalesce(a.published, a.fetched) < ?"
-                f" AND json_extract(e.value, '$.key') IN ({marks})",
+                f" {elements} WHERE coalesce(a.published, a.fetched) < ?"
+                f" AND {key} IN ({marks})",
                 [iso(before), *chunk],
             )
             found.update(r["key"] for r in rows)
@@ -56,9 +59,9 @@ class TrendsMixin(StoreBase):
 
     def save_trends(self, week: str, scope: str, trends: Iterable[dict[str, Any]]) -> None:
         with self.transaction():
-            self.db.execute("DELETE FROM trends WHERE week = ? AND scope = ?", [week, scope])
+            self._x("DELETE FROM trends WHERE week = ? AND scope = ?", [week, scope])
             for rank, t in enumerate(trends):
-                self.db.execute(
+                self._x(
                     "INSERT INTO trends (week, scope, kind, term, rank, data)"
                     " VALUES (?, ?, ?, ?, ?, ?)",
                     [week, scope, t["kind"], t["term"], rank, json_text(t)],

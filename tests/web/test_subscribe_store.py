@@ -1,4 +1,4 @@
-"""The store's part for subscriptions (real SQLite files): the migration, requests that
+"""The store's part for subscriptions (SQLite and PostgreSQL): the migration, requests that
 are confirmed once, replaced or expire, compare-and-set unsubscribes and preference
 changes on the token version; and who gets the digest (pipeline.subscriptions.readers):
 the config minus unsubscribes, plus the web's."""
@@ -9,6 +9,7 @@ import stat
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
+import pytest
 import sqlite_utils
 
 from pipeline.settings import load_settings
@@ -16,6 +17,8 @@ from pipeline.store import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, Store
 from pipeline.store.subscribers import REQUEST_RETENTION, Preferences, SubscribeRequest
 from pipeline.subscriptions import readers
 from subscribe_support import CONFIG_READER, subscribe_config
+
+pytestmark = pytest.mark.both_databases
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 DAYS3 = timedelta(days=3)
@@ -48,8 +51,8 @@ def test_a_database_of_schema_4_gets_the_subscription_tables(tmp_path: Path) -> 
     assert stat.S_IMODE(fresh.stat().st_mode) == 0o600  # it holds addresses
 
 
-def test_a_request_is_confirmed_once_and_only_before_it_expires(tmp_path: Path) -> None:
-    with Store(tmp_path / "t.db") as store:
+def test_a_request_is_confirmed_once_and_only_before_it_expires(database: str | Path) -> None:
+    with Store(database) as store:
         made = request(store, " Anne@Example.nl ", 11)
         assert (made.email, made.email_key, made.watchlists) == (
             "Anne@Example.nl",
@@ -69,8 +72,10 @@ def test_a_request_is_confirmed_once_and_only_before_it_expires(tmp_path: Path) 
         assert store.open_request_count(NOW + timedelta(hours=2)) == 1  # late's, still open
 
 
-def test_a_newer_request_replaces_the_open_ones_and_old_ones_are_deleted(tmp_path: Path) -> None:
-    with Store(tmp_path / "t.db") as store:
+def test_a_newer_request_replaces_the_open_ones_and_old_ones_are_deleted(
+    database: str | Path,
+) -> None:
+    with Store(database) as store:
         request(store, "anne@example.nl", 1)
         request(store, "ANNE@example.nl", 2, prefs=Preferences("Anne", "en", ("banen",), 0))
         replaced = store.subscribe_request(1)
@@ -84,9 +89,9 @@ def test_a_newer_request_replaces_the_open_ones_and_old_ones_are_deleted(tmp_pat
         assert store.subscribe_request(1) is None and store.subscribe_request(2) is None
 
 
-def test_unsubscribe_raises_the_version_once(tmp_path: Path) -> None:
+def test_unsubscribe_raises_the_version_once(database: str | Path) -> None:
     config_entry = Preferences("Lezer", "nl", ("thuiswerken",))
-    with Store(tmp_path / "t.db") as store:
+    with Store(database) as store:
         # an address of the config, without a row, at version 0
         assert not store.unsubscribe(
             "lezer@example.org", version=1, now=NOW, preferences=config_entry
@@ -111,9 +116,9 @@ def test_unsubscribe_raises_the_version_once(tmp_path: Path) -> None:
         assert store.subscriber_record("lezer@example.org").token_version == 2  # type: ignore[union-attr]
 
 
-def test_preferences_change_only_for_an_active_row_of_that_version(tmp_path: Path) -> None:
+def test_preferences_change_only_for_an_active_row_of_that_version(database: str | Path) -> None:
     new = Preferences("A. de Vries", "en", ("banen", "thuiswerken"), 2)
-    with Store(tmp_path / "t.db") as store:
+    with Store(database) as store:
         request(store, "anne@example.nl", 1)
         store.confirm_request(1, NOW)
         assert not store.update_preferences("anne@example.nl", version=1, preferences=new, now=NOW)

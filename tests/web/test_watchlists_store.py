@@ -1,12 +1,12 @@
 """The store's reads for the story and watchlist pages (pipeline/store/pages.py) on a real
-SQLite file filled by the real crawl and process jobs: the typed rows they return, a
-query plan without a full scan of a big table for each, and the cache kept until the
-database changes."""
+SQLite file filled by the real crawl and process jobs: the typed rows they return (also
+on PostgreSQL, the same rows copied there), a query plan without a full scan of a big
+table for each, and the cache kept until the database changes."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,10 +16,13 @@ import pytest
 from pages_support import NOW, seeded, story_of
 from pipeline.settings import load_settings
 from pipeline.store import Store, StoredTrend, StoryArticle, StorySource, WatchlistStory, page_cache
+from postgres_support import as_on
 from web.routes.watchlists import recent_weeks
 
 BIG_TABLES = {"articles", "matches", "trends", "stories", "article_features", "sources"}
 ALIASES = {"a": "articles", "r": "articles", "m": "matches", "f": "article_features"}
+
+pytestmark = pytest.mark.both_databases  # the tests of read_store
 
 
 @pytest.fixture(scope="module")
@@ -33,13 +36,21 @@ def store(config: Path):
         yield opened
 
 
+@pytest.fixture
+def read_store(store: Store, database: str | Path) -> Iterator[Store]:
+    """The filled store, or on PostgreSQL a database with its rows copied there."""
+    with as_on(store, database) as either:
+        yield either
+
+
 def weeks():
     return recent_weeks(NOW, "Europe/Amsterdam")
 
 
 def test_a_storys_articles_oldest_first_with_source_language_and_tags(
-    store: Store, config: Path
+    read_store: Store, config: Path
 ) -> None:
+    store = read_store
     story = story_of(config, "https://nos.example/jumbo")
     rows = store.story_articles(story)
     assert all(isinstance(r, StoryArticle) for r in rows)
@@ -65,7 +76,8 @@ def test_a_storys_articles_oldest_first_with_source_language_and_tags(
     ]  # in the order they carried it (the crawl stores them in any order); each once
 
 
-def test_a_watchlists_counts_per_week_trends_and_stories(store: Store) -> None:
+def test_a_watchlists_counts_per_week_trends_and_stories(read_store: Store) -> None:
+    store = read_store
     counts = store.watchlist_week_counts("thuiswerken", weeks())
     assert list(counts) == [key for key, _, _ in weeks()]
     assert {k: n for k, n in counts.items() if n} == {

@@ -18,6 +18,7 @@ from werkzeug import Request, Response
 from pipeline.cli import status_data
 from pipeline.crawl import job as crawl_job
 from pipeline.store import Store
+from postgres_support import query
 from tests_support import REPO
 
 BLOG = REPO / "tests" / "fixtures" / "blog"
@@ -111,15 +112,16 @@ def site(threaded_server: HTTPServer) -> Iterator[HTTPServer]:
 # --- redirects, 410, 429, 5xx -------------------------------------------------------
 
 
+@pytest.mark.both_databases
 def test_301_updates_the_stored_url_and_the_next_crawl_goes_there(
-    site: HTTPServer, make_settings, caplog
+    site: HTTPServer, make_settings, caplog, configured_database: str
 ) -> None:
     site.expect_request("/old.xml").respond_with_data(
         "", status=301, headers={"Location": site.url_for("/new.xml")}
     )
     site.expect_request("/new.xml").respond_with_data(rss(items("moved", 3)), content_type=RSS)
     settings = make_settings(config(source("Verhuisd", site.url_for("/old.xml"))))
-    with Store(settings.db_path) as store, caplog.at_level(logging.INFO, "trendwatch"):
+    with Store(settings.database) as store, caplog.at_level(logging.INFO, "trendwatch"):
         [report] = crawl_job.crawl(settings, store)
         assert (report.status, report.new) == ("ok", 3)
         assert report.moved_to == site.url_for("/new.xml")
@@ -144,7 +146,7 @@ def test_301_updates_the_stored_url_and_the_next_crawl_goes_there(
         assert any("moved permanently" in n for n in info["notes"])
     # changing the URL in the config is what resets it
     moved = make_settings(config(source("Verhuisd", site.url_for("/new.xml"))))
-    with Store(moved.db_path) as store:
+    with Store(moved.database) as store:
         store.sync_sources(moved.sources, datetime.now(UTC))
         row = store.source("Verhuisd")
         assert row is not None and row.moved_from is None
@@ -250,8 +252,9 @@ def test_429_retry_after_sets_the_next_poll(site: HTTPServer, make_settings) -> 
         ]
 
 
+@pytest.mark.both_databases
 def test_server_errors_back_off_exponentially_and_recovery_resets(
-    site: HTTPServer, make_settings
+    site: HTTPServer, make_settings, configured_database: str
 ) -> None:
     site.expect_ordered_request("/flaky.xml").respond_with_data("oops", status=500)
     site.expect_ordered_request("/flaky.xml").respond_with_data("oops", status=500)
@@ -264,7 +267,7 @@ def test_server_errors_back_off_exponentially_and_recovery_resets(
             source("Wankel", site.url_for("/flaky.xml")), top='[schedule]\ncrawl_every = "10m"\n'
         )
     )
-    with Store(settings.db_path) as store:
+    with Store(settings.database) as store:
         waits = []
         for _ in range(3):
             [report] = crawl_job.crawl(settings, store, force=True)
@@ -388,8 +391,9 @@ def test_adaptive_interval_follows_the_feed_and_the_server(site: HTTPServer, mak
 # --- alerts ------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 def test_alert_from_a_watchlist_and_the_same_article_stored_once(
-    site: HTTPServer, make_settings
+    site: HTTPServer, make_settings, configured_database: str
 ) -> None:
     article = site.url_for("/nieuws/thuiswerken-blijft")
     only_in_alert = site.url_for("/nieuws/alleen-in-alert")
@@ -443,7 +447,7 @@ def test_alert_from_a_watchlist_and_the_same_article_stored_once(
     )
     [alert_source] = [s for s in settings.sources if s.type == "alert"]
     assert alert_source.url.startswith(site.url_for("/rss/search") + "?q=")
-    with Store(settings.db_path) as store:
+    with Store(settings.database) as store:
         reports = {r.name: r for r in crawl_job.crawl(settings, store)}
         assert reports["Nieuws: thuiswerken"].status == "ok"
         assert asked == [
@@ -454,10 +458,11 @@ def test_alert_from_a_watchlist_and_the_same_article_stored_once(
                 "ceid": ["NL:nl"],
             }
         ]
-        rows = store.db.execute(
+        rows = query(
+            store,
             "SELECT a.url, s.name, a.text FROM articles a JOIN sources s ON s.id = a.source_id"
-            " ORDER BY a.url"
-        ).fetchall()
+            " ORDER BY a.url",
+        )
         by_url = {}
         for url, name, text in rows:
             by_url.setdefault(url, []).append((name, text))

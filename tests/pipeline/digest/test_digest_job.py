@@ -12,6 +12,7 @@ from crawlers.entries import Entry
 from pipeline.digest import job as digest_job
 from pipeline.process import job as process_job
 from pipeline.store import Store
+from postgres_support import query
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # Thursday of ISO week 48
 
@@ -97,10 +98,13 @@ def parse(raw: bytes) -> email.message.EmailMessage:
     return email.message_from_bytes(raw, policy=email.policy.default)
 
 
-def test_digest_is_sent_by_smtp_once_per_subscriber(make_settings, smtpd) -> None:
+@pytest.mark.both_databases
+def test_digest_is_sent_by_smtp_once_per_subscriber(
+    make_settings, smtpd, configured_database: str
+) -> None:
     recorder, port = smtpd
     settings = make_settings(smtp_toml(port) + WATCHLISTS)
-    with Store(settings.db_path) as store:
+    with Store(settings.database) as store:
         seed(settings, store)
         report = digest_job.digest(settings, store, now=NOW)
         assert report.ok and len(report.sent) == 3
@@ -197,22 +201,24 @@ def test_smtp_server_down_keeps_deliveries_pending(make_settings) -> None:
         assert store.delivery_counts() == {"pending": 3}
 
 
-def test_outbox_delivery_and_recovery_after_a_crash(make_settings) -> None:
+@pytest.mark.both_databases
+def test_outbox_delivery_and_recovery_after_a_crash(
+    make_settings, configured_database: str
+) -> None:
     settings = make_settings(WATCHLISTS)
-    with Store(settings.db_path) as store:
+    with Store(settings.database) as store:
         seed(settings, store)
         report = digest_job.digest(settings, store, now=NOW)
         files = sorted(settings.outbox_dir.glob("*.eml"))
         assert len(files) == 3 and len(report.sent) == 3
         # a run that died after writing one file but before recording it
         row = store.deliveries()[0]
-        store.db.execute("UPDATE deliveries SET status = 'sending' WHERE id = ?", [row.id])
+        query(store, "UPDATE deliveries SET status = 'sending' WHERE id = ?", [row.id])
         # ... and one that died before writing its file
         lost = store.deliveries()[1]
-        store.db.execute("UPDATE deliveries SET status = 'sending' WHERE id = ?", [lost.id])
+        query(store, "UPDATE deliveries SET status = 'sending' WHERE id = ?", [lost.id])
         transport_file = [f for f in files if "tom" in f.name]
         transport_file[0].unlink()
-        store.db.conn.commit()
         recovered = digest_job.digest(settings, store, now=NOW + timedelta(hours=1))
         assert store.delivery_counts() == {"sent": 3}
         assert len(recovered.sent) == 1  # only the lost message is written again

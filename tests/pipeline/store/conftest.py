@@ -1,4 +1,9 @@
-"""Fixtures for the store's tests: a new database with one configured source."""
+"""Fixtures for the store's tests: a new database with one configured source.
+
+A test module marked ``pytestmark = pytest.mark.both_databases`` (its part of the store
+is ported) runs each test against SQLite and PostgreSQL (``[sqlite]``/``[postgresql]``
+in its id; the ``database`` fixture and PostgreSQL's come from tests/conftest.py); the
+others against SQLite only."""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from store_support import NOW, Src
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store(tmp_path / "tw.db") as s:
+def store(database: str | Path) -> Iterator[Store]:
+    with Store(database) as s:
         s.sync_sources([Src("Bron", "https://x.test/feed")], NOW)
         yield s

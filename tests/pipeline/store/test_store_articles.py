@@ -1,4 +1,4 @@
-"""Articles on a real SQLite file: idempotent saves, changed entries processed again, a
+"""Articles on SQLite and PostgreSQL: idempotent saves, changed entries processed again, a
 failed save leaves nothing, and one row per article across an alert and a feed."""
 
 from __future__ import annotations
@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 from pipeline.store import Store
+from postgres_support import query
 from store_support import NOW, Src, entry, source_id
+
+pytestmark = pytest.mark.both_databases
 
 
 def test_saving_the_same_entries_twice_adds_no_rows(store: Store) -> None:
@@ -49,8 +52,8 @@ def test_a_failed_transaction_leaves_nothing_behind(store: Store) -> None:
     assert store.article_count() == 0
 
 
-def test_an_alert_never_stores_an_article_twice(tmp_path: Path) -> None:
-    with Store(tmp_path / "tw.db") as store:
+def test_an_alert_never_stores_an_article_twice(database: str | Path) -> None:
+    with Store(database) as store:
         store.sync_sources(
             [Src("Uitgever", "https://x.test/feed"), Src("Alert", "https://a.test/", "alert")], NOW
         )
@@ -61,9 +64,7 @@ def test_an_alert_never_stores_an_article_twice(tmp_path: Path) -> None:
         # the publisher's copy of article 1 takes over the alert's row
         saved = store.save_entries(ids["Uitgever"], [entry(1, text="Het hele verhaal.")], NOW)
         assert saved.new == 1 and store.article_count() == 2
-        [row] = store.db.execute(
-            "SELECT source_id, text FROM articles WHERE url = 'https://x.test/1'"
-        ).fetchall()
+        [row] = query(store, "SELECT source_id, text FROM articles WHERE url = 'https://x.test/1'")
         assert row == (ids["Uitgever"], "Het hele verhaal.")
         # the alert brings it again: known, not stored
         again = store.save_entries(ids["Alert"], [alert_first], NOW)

@@ -1,9 +1,13 @@
-"""Watchlists and matches on a real SQLite file: a changed query is matched again."""
+"""Watchlists and matches on SQLite and PostgreSQL: a changed query is matched again."""
 
 from __future__ import annotations
 
+import pytest
+
 from pipeline.store import Store
 from store_support import NOW, Wl, entry, source_id
+
+pytestmark = pytest.mark.both_databases
 
 
 def test_changed_watchlist_query_drops_old_matches(store: Store) -> None:

@@ -1,6 +1,7 @@
 """The store's reads return typed rows with the values stored: one example of each read,
 most of them on the database an earlier trendwatch wrote (the fixture of
-``test_store_old_database``), and ``typed_row``, which decodes the stored values."""
+``test_store_old_database``), and ``typed_row``, which decodes the stored values. On
+SQLite and PostgreSQL (the same rows copied there): the reads give the same rows."""
 
 from __future__ import annotations
 
@@ -31,7 +32,10 @@ from pipeline.store import (
     UnfinishedDelivery,
 )
 from pipeline.store.values import typed_row
+from postgres_support import as_on
 from store_support import NOW, entry, source_id
+
+pytestmark = pytest.mark.both_databases
 
 FIXTURE = Path(__file__).parents[2] / "fixtures" / "store" / "trendwatch-v4.db"
 WEEK = (NOW - timedelta(days=7), NOW)
@@ -46,12 +50,13 @@ def at(day: int, hour: int) -> datetime:
 
 
 @pytest.fixture
-def old(tmp_path: Path) -> Iterator[Store]:
+def old(tmp_path: Path, database: str | Path) -> Iterator[Store]:
+    """The earlier trendwatch's database, migrated; on PostgreSQL, its rows copied there."""
     path = tmp_path / "data" / "trendwatch.db"
     path.parent.mkdir()
     shutil.copyfile(FIXTURE, path)
-    with Store(path) as store:
-        yield store
+    with Store(path) as store, as_on(store, database) as either:
+        yield either
 
 
 # --- typed_row ------------------------------------------------------------------------

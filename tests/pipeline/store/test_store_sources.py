@@ -1,9 +1,13 @@
-"""Sources on a real SQLite file: the table follows the config, and history is kept."""
+"""Sources on SQLite and PostgreSQL: the table follows the config, and history is kept."""
 
 from __future__ import annotations
 
+import pytest
+
 from pipeline.store import Store
 from store_support import NOW, Src
+
+pytestmark = pytest.mark.both_databases
 
 
 def test_sources_follow_the_config(store: Store) -> None:

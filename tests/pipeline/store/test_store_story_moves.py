@@ -3,8 +3,13 @@ after the batch's merges, in the order the clusterer reported them."""
 
 from __future__ import annotations
 
+import pytest
+
 from pipeline.store import ProcessedArticle, Store, StoryRow
+from postgres_support import query
 from store_support import NOW, entry, source_id
+
+pytestmark = pytest.mark.both_databases
 
 
 def processed(id_: int, story: int) -> ProcessedArticle:
@@ -27,7 +32,7 @@ def story(id_: int, representative: int, size: int) -> StoryRow:
 
 
 def stories_of(store: Store) -> dict[int, int]:
-    rows = store.db.conn.execute("SELECT id, story_id FROM articles ORDER BY id")
+    rows = query(store, "SELECT id, story_id FROM articles ORDER BY id")
     return {article: story for article, story in rows}
 
 
@@ -56,5 +61,5 @@ def test_merges_then_moves_of_a_split_are_applied_in_order(store: Store) -> None
         now=NOW,
     )
     assert stories_of(store) == {1: 1, 2: 3, 3: 1, 4: 4, 5: 1, 6: 1}
-    kept = store.db.conn.execute("SELECT id FROM stories ORDER BY id").fetchall()
+    kept = query(store, "SELECT id FROM stories ORDER BY id")
     assert [row[0] for row in kept] == [1, 3, 4]
