@@ -193,7 +193,7 @@ class StoreBase:
             else:
                 self._x(f"RELEASE SAVEPOINT {savepoint}")
             return
-        self._x("BEGIN")
+        self._x(self.dialect.BEGIN)
         try:
             yield
         except BaseException:

@@ -75,6 +75,11 @@ class Dialect:
     """SQLite: the SQL as written."""
 
     name = "sqlite"
+    # Every transaction of the store writes: take the write lock at the start, so a
+    # transaction that reads first waits for another writer (the busy timeout) instead
+    # of failing at once when that one commits after its read (WAL cannot upgrade a
+    # stale read snapshot to a write).
+    BEGIN = "BEGIN IMMEDIATE"
     STATE_UPSERT = (
         "INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key)"
         " DO UPDATE SET value = excluded.value"
@@ -137,6 +142,7 @@ class PostgresDialect(Dialect):
     """PostgreSQL through psycopg 3."""
 
     name = "postgresql"
+    BEGIN = "BEGIN"
     STATE_UPSERT = (
         "INSERT INTO state (key, value, value_bytes) VALUES (?, ?, ?) ON CONFLICT (key)"
         " DO UPDATE SET value = excluded.value, value_bytes = excluded.value_bytes"

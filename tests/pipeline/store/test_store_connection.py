@@ -318,3 +318,43 @@ def test_a_store_dropped_unclosed_by_another_thread_logs_no_error(
     with Store(tmp_path / "tw.db") as store:
         store.set_state("k", "v")
         assert store.state("k") == "v"
+
+
+def test_a_write_transaction_that_reads_first_waits_for_another_writer_instead_of_failing(
+    tmp_path: Path,
+) -> None:
+    """A one-off command (``trendwatch process``) next to a running ``run``: both write
+    the same file. A transaction that read before it wrote must wait for the other
+    writer (the busy timeout), not fail at once with "database is locked" because the
+    other committed after its read (WAL cannot upgrade a stale read to a write)."""
+    import threading
+
+    db = tmp_path / "tw.db"
+    with Store(db) as first:
+        first.sync_sources([Src("Bron", "https://x.test/feed")], NOW)
+    read_done = threading.Event()
+    other_committed = threading.Event()
+    errors: list[BaseException] = []
+
+    def other_writer() -> None:
+        try:
+            read_done.wait(10)
+            with Store(db) as other:
+                other.set_state("other", "written")
+            other_committed.set()
+        except BaseException as e:  # reported by the assertion below
+            errors.append(e)
+
+    writer = threading.Thread(target=other_writer)
+    writer.start()
+    with Store(db) as store:
+        with store.transaction():
+            assert store._one("SELECT count(*) AS n FROM sources")["n"] == 1
+            read_done.set()
+            # the other writer commits now if this transaction let it (it must not)
+            other_committed.wait(1)
+            store.set_state("first", "written")
+        writer.join(20)
+        assert not errors, errors
+        assert store.state("first") == "written"
+        assert store.state("other") == "written"
