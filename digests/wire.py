@@ -5,7 +5,9 @@ recipient of the edition shares.
 folds all its headers and splits its parts into lines again. All but four headers and
 the part headers are the same for every reader of an edition, so :class:`WireEdition`
 folds those once; per recipient only To, Date, Message-ID and List-Unsubscribe are
-folded (with the same policy) and the two parts encoded (C). The bytes are exactly
+folded (with the same policy) and the two parts encoded (C); and as the readers' parts
+differ only in their footers, the start every reader's part shares is encoded once
+(:class:`_SharedStart`), only the rest per reader. The bytes are exactly
 ``smtp_bytes(build_message(...))`` (tests/digests/test_digests_wire.py); for anything
 the shortcut does not cover (an address that needs SMTPUTF8, a boundary that occurs in
 a part) :func:`WireEdition.message` returns None and the caller builds the message.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import binascii
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, getaddresses, parseaddr
@@ -63,6 +66,64 @@ def _base64_lines(data: bytes) -> bytes:
     encoded = binascii.b2a_base64(data, newline=False)
     lines = [encoded[i : i + 76] for i in range(0, len(encoded), 76)]
     return b"\r\n".join(lines) + b"\r\n" if lines else b""
+
+
+def _qp_crlf(data: bytes) -> bytes:
+    """A text part's body (LF line ends only) quoted-printable, with CRLF line ends."""
+    return _crlf(binascii.b2a_qp(data, istext=True))
+
+
+class _SharedStart:
+    """One part's encoding for every reader of an edition, where the parts differ only
+    towards their ends: the start the first two readers share, cut where the encoding
+    can be split (``cut``: the largest length up to the shared one at which encoding the
+    two halves apart gives the whole's bytes), is encoded once; per reader only the
+    rest. A part that does not start so is encoded whole."""
+
+    def __init__(self, encode: Callable[[bytes], bytes], cut: Callable[[bytes], int]) -> None:
+        self._encode = encode
+        self._cut = cut
+        self._first: bytes | None = None
+        self._start = b""  # the shared start (empty: none yet)
+        self._encoded = b""
+
+    def __call__(self, body: bytes) -> bytes:
+        start = self._start
+        if start and body.startswith(start):
+            return self._encoded + self._encode(body[len(start) :])
+        if self._first is None:
+            self._first = body
+        elif not start:  # the second reader: what the two share is everyone's
+            shared = self._cut(body[: _common_length(self._first, body)])
+            if shared:
+                self._start, self._first = body[:shared], None
+                self._encoded = self._encode(self._start)
+                return self._encoded + self._encode(body[shared:])
+        return self._encode(body)
+
+
+def _common_length(one: bytes, two: bytes) -> int:
+    """The length of the longest start ``one`` and ``two`` share (binary search with
+    comparisons made in C)."""
+    low, high = 0, min(len(one), len(two))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if one[:middle] == two[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _base64_cut(start: bytes) -> int:
+    """Whole 57-byte groups (one 76-character line each): base64 splits there."""
+    return len(start) - len(start) % 57
+
+
+def _qp_cut(start: bytes) -> int:
+    """After the last line end: quoted-printable works line by line (and a body with
+    LF line ends only, as ``_body`` makes it, never gets a CR in between)."""
+    return start.rfind(b"\n") + 1
 
 
 class _DateLine:
@@ -122,6 +183,8 @@ class WireEdition:
         )
         self._end = b"\r\n" + mark + b"--\r\n"
         self._date = _DateLine()
+        self._text = _SharedStart(_qp_crlf, _qp_cut)
+        self._html = _SharedStart(_base64_lines, _base64_cut)
 
     def message(
         self,
@@ -138,8 +201,8 @@ class WireEdition:
         recipients = tuple(addr for _, addr in getaddresses([str(to[1])]) if addr)
         if not recipients or not "".join([self.sender, *recipients]).isascii():
             return None  # no address (refused by the transport) or SMTPUTF8 needed
-        text = binascii.b2a_qp(_body(rendered.text), istext=True)
-        html = _base64_lines(_body(rendered.html))
+        text = self._text(_body(rendered.text))
+        html = self._html(_body(rendered.html))
         boundary = self.boundary.encode("ascii")
         if boundary in text or boundary in html:  # cannot happen with these encodings
             return None
@@ -155,7 +218,7 @@ class WireEdition:
             lines.append(_folded("List-Unsubscribe", unsubscribe))
             if one_click:
                 lines.append(_folded("List-Unsubscribe-Post", _ONE_CLICK))
-        lines += [self._tail, _crlf(text), self._between, html, self._end]
+        lines += [self._tail, text, self._between, html, self._end]
         return WireMessage(self.sender, recipients, b"".join(lines))
 
 
