@@ -22,7 +22,7 @@ job (``digest_job.digest(..., dry_run=True)``), then, per run:
   way). Digests/s.
 * **send**: ``--send`` (default 1,000) of those messages through
   ``digests.deliver.SmtpTransport`` (one connection for the batch, as the job uses it)
-  to an SMTP server on 127.0.0.1: by default the lean sink of ``bench/smtp_sink.py``
+  to an SMTP server on 127.0.0.1: by default the lean sink of ``bench/smtp_servers.py``
   (a real SMTP dialogue that parses no more than it must), with ``--server aiosmtpd``
   aiosmtpd as the tests use it. The server runs in a child process, so on two cores
   client and server each get one and do not share a GIL; it counts what it received,
@@ -64,7 +64,6 @@ import pstats
 import random
 import resource
 import shutil
-import socket
 import statistics
 import sys
 import tempfile
@@ -81,9 +80,9 @@ _BENCH_DIR = Path(__file__).resolve().parent
 if sys.path and Path(sys.path[0] or ".").resolve() == _BENCH_DIR:
     sys.path[0] = str(_BENCH_DIR.parent)
 
-from bench import smtp_sink as sink  # noqa: E402
 from bench.nlp import generate  # noqa: E402
 from bench.nlp import write_config as write_watchlists  # noqa: E402
+from bench.smtp_servers import HOST, Server  # noqa: E402
 from digests.deliver import SmtpTransport  # noqa: E402
 from digests.mail import build_message, make_message_id  # noqa: E402
 from digests.model import Edition, Recipient  # noqa: E402
@@ -98,7 +97,6 @@ from pipeline.process import job as process_job  # noqa: E402
 from pipeline.settings import Settings, load_settings  # noqa: E402
 from pipeline.store import Store  # noqa: E402
 
-HOST = "127.0.0.1"
 NOW = datetime(2026, 11, 27, 0, 0, tzinfo=UTC)  # the generated articles end on 26 Nov
 SENDER = "Trendwatch <digest@bench.example.org>"
 WATCHLISTS = 50  # bench/nlp.py's config
@@ -209,70 +207,6 @@ def fresh_copy(workdir: Path, name: str, text_for) -> Settings:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(workdir / SNAPSHOT, settings.db_path)
     return settings
-
-
-# --- the SMTP server (child process) -------------------------------------------------
-
-
-class Counter:
-    """aiosmtpd handler: counts messages and bytes; keeps nothing."""
-
-    def __init__(self) -> None:
-        self.messages = 0
-        self.bytes = 0
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        self.messages += len(envelope.rcpt_tos)
-        self.bytes += len(envelope.content)
-        return "250 OK"
-
-
-def serve(conn) -> None:
-    """(In a child process.) Run aiosmtpd on 127.0.0.1; answer "count" requests on
-    ``conn`` with (messages, bytes, peak RSS in MB, CPU seconds) until "stop"."""
-    from aiosmtpd.controller import Controller
-
-    with socket.socket() as probe:  # a free port (aiosmtpd's ready check needs one)
-        probe.bind((HOST, 0))
-        port = probe.getsockname()[1]
-    handler = Counter()
-    controller = Controller(handler, hostname=HOST, port=port)
-    controller.start()
-    conn.send(port)
-    try:
-        while (request := conn.recv()) != "stop":
-            assert request == "count"
-            usage = resource.getrusage(resource.RUSAGE_SELF)
-            cpu = usage.ru_utime + usage.ru_stime
-            conn.send((handler.messages, handler.bytes, usage.ru_maxrss / 1024, cpu))
-    finally:
-        controller.stop()
-
-
-class Server:
-    """The SMTP server in a child process: the lean sink (``bench/smtp_sink.py``) or
-    aiosmtpd (``kind="aiosmtpd"``, as the tests use)."""
-
-    def __init__(self, kind: str = "sink") -> None:
-        self.kind = kind
-
-    def __enter__(self) -> Server:
-        ctx = multiprocessing.get_context("spawn")
-        self._conn, child = ctx.Pipe()
-        target, args = (serve, (child,)) if self.kind == "aiosmtpd" else (sink.serve, (child, HOST))
-        self._process = ctx.Process(target=target, args=args, daemon=True)
-        self._process.start()
-        self.port: int = self._conn.recv()
-        return self
-
-    def count(self) -> tuple[int, int, float, float]:
-        """(messages, bytes, peak RSS in MB, CPU seconds) of the server so far."""
-        self._conn.send("count")
-        return self._conn.recv()
-
-    def __exit__(self, *exc: object) -> None:
-        self._conn.send("stop")
-        self._process.join(10)
 
 
 # --- rendering and sending -----------------------------------------------------------
@@ -411,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
         "--server",
         choices=("sink", "aiosmtpd"),
         default="sink",
-        help="the SMTP server: the lean sink (bench/smtp_sink.py) or aiosmtpd",
+        help="the SMTP server: the lean sink (bench/smtp_servers.py) or aiosmtpd",
     )
     args = parser.parse_args(argv)
     logging_quiet()
@@ -454,7 +388,9 @@ def main(argv: list[str] | None = None) -> int:
         cpus: list[float] = []
         phase_cpus: list[dict[str, float]] = []
         with Server(args.server) as server:
-            name = "aiosmtpd" if args.server == "aiosmtpd" else "the lean sink (bench/smtp_sink.py)"
+            name = (
+                "aiosmtpd" if args.server == "aiosmtpd" else "the lean sink (bench/smtp_servers.py)"
+            )
             print(f"SMTP server: {name} on {HOST}:{server.port} in a child process")
             for number in range(1, args.runs + 1):
                 run = render_all(settings, editions, args.send)

@@ -1,5 +1,7 @@
-"""A lean SMTP sink for bench/digest.py: a real SMTP dialogue over TCP, in a process of
-its own, that parses nothing it need not.
+"""The SMTP servers of bench/digest.py, each in a child process (:class:`Server`): a lean
+sink, the default, and aiosmtpd, as the tests use it.
+
+The sink is a real SMTP dialogue over TCP that parses nothing it need not.
 
 aiosmtpd (the tests' server) parses every command and line of a message in Python and
 takes 5 to 10 s of CPU for 1,000 digests of 82 KB, so over one connection it took them
@@ -14,10 +16,14 @@ connections at once (asyncio, one thread).
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import resource
 import socket
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from typing import Any
+
+HOST = "127.0.0.1"
 
 END_OF_DATA = b"\r\n.\r\n"
 # DATA is read whole; a digest is about 100 KB, a limit of 64 MB refuses nothing real
@@ -90,7 +96,7 @@ async def _serve(sock: socket.socket, conn: Connection) -> None:
             conn.send((counts.messages, counts.bytes, rss, cpu.ru_utime + cpu.ru_stime))
 
 
-def serve(conn: Connection, host: str) -> None:
+def serve_sink(conn: Connection, host: str) -> None:
     """(In a child process.) Listen on ``host``, send the port on ``conn``, then answer
     each "count" request with (messages, bytes, peak RSS in MB, CPU seconds) until
     "stop"."""
@@ -100,3 +106,66 @@ def serve(conn: Connection, host: str) -> None:
     sock.listen(128)
     conn.send(sock.getsockname()[1])
     asyncio.run(_serve(sock, conn))
+
+
+class Counter:
+    """aiosmtpd handler: counts messages and bytes; keeps nothing."""
+
+    def __init__(self) -> None:
+        self.messages = 0
+        self.bytes = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages += len(envelope.rcpt_tos)
+        self.bytes += len(envelope.content)
+        return "250 OK"
+
+
+def serve_aiosmtpd(conn: Connection) -> None:
+    """(In a child process.) Run aiosmtpd on 127.0.0.1; answer "count" requests on
+    ``conn`` with (messages, bytes, peak RSS in MB, CPU seconds) until "stop"."""
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:  # a free port (aiosmtpd's ready check needs one)
+        probe.bind((HOST, 0))
+        port = probe.getsockname()[1]
+    handler = Counter()
+    controller = Controller(handler, hostname=HOST, port=port)
+    controller.start()
+    conn.send(port)
+    try:
+        while (request := conn.recv()) != "stop":
+            assert request == "count"
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            cpu = usage.ru_utime + usage.ru_stime
+            conn.send((handler.messages, handler.bytes, usage.ru_maxrss / 1024, cpu))
+    finally:
+        controller.stop()
+
+
+class Server:
+    """An SMTP server on :data:`HOST` in a child process (so on two cores client and
+    server do not share a GIL): the lean sink, or aiosmtpd with ``kind="aiosmtpd"``."""
+
+    def __init__(self, kind: str = "sink") -> None:
+        self.kind = kind
+
+    def __enter__(self) -> Server:
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        target, args = (
+            (serve_aiosmtpd, (child,)) if self.kind == "aiosmtpd" else (serve_sink, (child, HOST))
+        )
+        self._process = ctx.Process(target=target, args=args, daemon=True)
+        self._process.start()
+        self.port: int = self._conn.recv()
+        return self
+
+    def count(self) -> tuple[int, int, float, float]:
+        """(messages, bytes, peak RSS in MB, CPU seconds) of the server so far."""
+        self._conn.send("count")
+        return self._conn.recv()
+
+    def __exit__(self, *exc: object) -> None:
+        self._conn.send("stop")
+        self._process.join(10)
