@@ -41,6 +41,7 @@ from digests.mail import (
 )
 from digests.model import Edition, Recipient
 from digests.templating import Rendered
+from digests.text import clean_text
 
 _NEWLINE = re.compile(rb"\r\n|\r|\n")
 
@@ -126,6 +127,28 @@ def _qp_cut(start: bytes) -> int:
     return start.rfind(b"\n") + 1
 
 
+# a To header the email package leaves as it is: a plain name (letters, digits, single
+# spaces) and a plain address, on one short line; anything else goes through it
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9]+(?: [A-Za-z0-9]+)*")
+_PLAIN_ADDRESS = re.compile(
+    r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+)
+_PLAIN_LINE = 76
+
+
+def _to(recipient: Recipient) -> tuple[bytes, tuple[str, ...]]:
+    """The To line as ``_folded`` makes it and the envelope's addresses; a plain
+    name and address are written as they are (the same bytes, without parsing)."""
+    name, address = clean_text(recipient.name), recipient.email.strip()
+    if _PLAIN_ADDRESS.fullmatch(address) and (not name or _PLAIN_NAME.fullmatch(name)):
+        line = f"To: {name} <{address}>\r\n" if name else f"To: {address}\r\n"
+        if len(line) <= _PLAIN_LINE:
+            return line.encode("ascii"), (address,)
+    to = POLICY.header_store_parse("To", recipient_address(recipient))
+    addresses = tuple(addr for _, addr in getaddresses([str(to[1])]) if addr)
+    return _SMTP_POLICY.fold_binary(*to), addresses
+
+
 class _DateLine:
     """The folded Date line of the last second asked for: every message sent in that
     second has the same one (the header shows whole seconds)."""
@@ -197,8 +220,7 @@ class WireEdition:
         """``recipient``'s message, as ``smtp_bytes(build_message(...))`` with the same
         arguments and the envelope ``SmtpTransport.send`` takes from it; None when the
         message must be built the ordinary way."""
-        to = POLICY.header_store_parse("To", recipient_address(recipient))
-        recipients = tuple(addr for _, addr in getaddresses([str(to[1])]) if addr)
+        to_line, recipients = _to(recipient)
         if not recipients or not "".join([self.sender, *recipients]).isascii():
             return None  # no address (refused by the transport) or SMTPUTF8 needed
         text = self._text(_body(rendered.text))
@@ -209,7 +231,7 @@ class WireEdition:
         message_id = message_id.strip()
         lines = [
             self._head,
-            _SMTP_POLICY.fold_binary(*to),
+            to_line,
             self._date(date or datetime.now(UTC)),
             _folded("Message-ID", message_id if message_id.startswith("<") else f"<{message_id}>"),
         ]

@@ -163,3 +163,53 @@ def test_messages_sent_in_one_second_share_their_date_line(
     assert b"Date: Mon, 30 Nov 2026 06:00:00 +0000\r\n" in heads[0]
     assert heads[0] == heads[1] == heads[3] != heads[2]
     assert b"Date: Mon, 30 Nov 2026 06:00:01 +0000\r\n" in heads[2]
+
+
+def _to_reference(reader: Recipient) -> tuple[bytes, tuple[str, ...]]:
+    """The To line and envelope through the email package, as the message object has them."""
+    from digests.mail import POLICY, recipient_address
+    from digests.wire import _SMTP_POLICY
+
+    to = POLICY.header_store_parse("To", recipient_address(reader))
+    return _SMTP_POLICY.fold_binary(*to), tuple(a for _, a in getaddresses([str(to[1])]) if a)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Reader 12",
+        "",
+        "A",
+        "Jan de Vries",
+        "J. Smith",
+        "Zoë",
+        "a  b",
+        " Sanne ",
+        "x" * 40,
+        "y" * 60,
+    ],
+)
+@pytest.mark.parametrize(
+    "address",
+    [
+        "reader12@nl.bench.example.org",
+        "Jan.de-Vries+digest@Example.NL",
+        "a@b.co",
+        "first..last@example.org",
+        "x" * 30 + "@example.org",
+        "odd@localhost",
+    ],
+)
+def test_the_to_line_is_the_email_packages_whatever_the_name_and_address(
+    name: str, address: str
+) -> None:
+    from digests.wire import _to
+
+    reader = Recipient(address, name, "nl")
+    try:
+        reference = _to_reference(reader)
+    except ValueError as refused:  # (an address the email package refuses: so does _to)
+        with pytest.raises(type(refused)):
+            _to(reader)
+        return
+    assert _to(reader) == reference
