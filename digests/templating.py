@@ -13,6 +13,7 @@ import contextlib
 import contextvars
 import functools
 import re
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,6 +123,7 @@ class ItemMarkup:
     def __init__(self, env: Environment) -> None:
         self._env = env
         self._kept: dict[tuple[Any, ...], tuple[object, Markup]] = {}
+        _ITEM_MARKUPS.add(self)
 
     def __call__(self, item: Any, s: Any) -> Markup:
         template = self._env.get_template(ITEM_BODY)  # a changed file: a new template
@@ -137,6 +139,26 @@ class ItemMarkup:
             self._kept.clear()
         self._kept[key] = (s, markup)
         return markup
+
+    @property
+    def kept(self) -> int:
+        """How many renderings are kept."""
+        return len(self._kept)
+
+    def clear(self) -> None:
+        """Forget every kept rendering (a long-running process, after a digest run)."""
+        self._kept.clear()
+
+
+def forget_rendered() -> None:
+    """Drop the articles' markup every environment keeps (:class:`ItemMarkup`): a
+    digest run renders thousands, which a long-running ``trendwatch run`` would
+    otherwise hold (tens of MB) until the next run."""
+    for markup in list(_ITEM_MARKUPS):
+        markup.clear()
+
+
+_ITEM_MARKUPS: weakref.WeakSet[ItemMarkup] = weakref.WeakSet()  # every environment's
 
 
 def environment(template_dir: Path | None = None) -> Environment:

@@ -5,7 +5,9 @@ recipient of the edition shares.
 folds all its headers and splits its parts into lines again. All but four headers and
 the part headers are the same for every reader of an edition, so :class:`WireEdition`
 folds those once; per recipient only To, Date, Message-ID and List-Unsubscribe are
-folded (with the same policy) and the two parts encoded (C). The bytes are exactly
+folded (with the same policy) and the two parts encoded (C); and as the readers' parts
+differ only in their footers, the start every reader's part shares is encoded once
+(:class:`_SharedStart`), only the rest per reader. The bytes are exactly
 ``smtp_bytes(build_message(...))`` (tests/digests/test_digests_wire.py); for anything
 the shortcut does not cover (an address that needs SMTPUTF8, a boundary that occurs in
 a part) :func:`WireEdition.message` returns None and the caller builds the message.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import binascii
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, getaddresses, parseaddr
@@ -38,6 +41,7 @@ from digests.mail import (
 )
 from digests.model import Edition, Recipient
 from digests.templating import Rendered
+from digests.text import clean_text
 
 _NEWLINE = re.compile(rb"\r\n|\r|\n")
 
@@ -63,6 +67,86 @@ def _base64_lines(data: bytes) -> bytes:
     encoded = binascii.b2a_base64(data, newline=False)
     lines = [encoded[i : i + 76] for i in range(0, len(encoded), 76)]
     return b"\r\n".join(lines) + b"\r\n" if lines else b""
+
+
+def _qp_crlf(data: bytes) -> bytes:
+    """A text part's body (LF line ends only) quoted-printable, with CRLF line ends."""
+    return _crlf(binascii.b2a_qp(data, istext=True))
+
+
+class _SharedStart:
+    """One part's encoding for every reader of an edition, where the parts differ only
+    towards their ends: the start the first two readers share, cut where the encoding
+    can be split (``cut``: the largest length up to the shared one at which encoding the
+    two halves apart gives the whole's bytes), is encoded once; per reader only the
+    rest. A part that does not start so is encoded whole."""
+
+    def __init__(self, encode: Callable[[bytes], bytes], cut: Callable[[bytes], int]) -> None:
+        self._encode = encode
+        self._cut = cut
+        self._first: bytes | None = None
+        self._start = b""  # the shared start (empty: none yet)
+        self._encoded = b""
+
+    def __call__(self, body: bytes) -> bytes:
+        start = self._start
+        if start and body.startswith(start):
+            return self._encoded + self._encode(body[len(start) :])
+        if self._first is None:
+            self._first = body
+        elif not start:  # the second reader: what the two share is everyone's
+            shared = self._cut(body[: _common_length(self._first, body)])
+            if shared:
+                self._start, self._first = body[:shared], None
+                self._encoded = self._encode(self._start)
+                return self._encoded + self._encode(body[shared:])
+        return self._encode(body)
+
+
+def _common_length(one: bytes, two: bytes) -> int:
+    """The length of the longest start ``one`` and ``two`` share (binary search with
+    comparisons made in C)."""
+    low, high = 0, min(len(one), len(two))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if one[:middle] == two[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _base64_cut(start: bytes) -> int:
+    """Whole 57-byte groups (one 76-character line each): base64 splits there."""
+    return len(start) - len(start) % 57
+
+
+def _qp_cut(start: bytes) -> int:
+    """After the last line end: quoted-printable works line by line (and a body with
+    LF line ends only, as ``_body`` makes it, never gets a CR in between)."""
+    return start.rfind(b"\n") + 1
+
+
+# a To header the email package leaves as it is: a plain name (letters, digits, single
+# spaces) and a plain address, on one short line; anything else goes through it
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9]+(?: [A-Za-z0-9]+)*")
+_PLAIN_ADDRESS = re.compile(
+    r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+)
+_PLAIN_LINE = 76
+
+
+def _to(recipient: Recipient) -> tuple[bytes, tuple[str, ...]]:
+    """The To line as ``_folded`` makes it and the envelope's addresses; a plain
+    name and address are written as they are (the same bytes, without parsing)."""
+    name, address = clean_text(recipient.name), recipient.email.strip()
+    if _PLAIN_ADDRESS.fullmatch(address) and (not name or _PLAIN_NAME.fullmatch(name)):
+        line = f"To: {name} <{address}>\r\n" if name else f"To: {address}\r\n"
+        if len(line) <= _PLAIN_LINE:
+            return line.encode("ascii"), (address,)
+    to = POLICY.header_store_parse("To", recipient_address(recipient))
+    addresses = tuple(addr for _, addr in getaddresses([str(to[1])]) if addr)
+    return _SMTP_POLICY.fold_binary(*to), addresses
 
 
 class _DateLine:
@@ -122,6 +206,8 @@ class WireEdition:
         )
         self._end = b"\r\n" + mark + b"--\r\n"
         self._date = _DateLine()
+        self._text = _SharedStart(_qp_crlf, _qp_cut)
+        self._html = _SharedStart(_base64_lines, _base64_cut)
 
     def message(
         self,
@@ -134,19 +220,18 @@ class WireEdition:
         """``recipient``'s message, as ``smtp_bytes(build_message(...))`` with the same
         arguments and the envelope ``SmtpTransport.send`` takes from it; None when the
         message must be built the ordinary way."""
-        to = POLICY.header_store_parse("To", recipient_address(recipient))
-        recipients = tuple(addr for _, addr in getaddresses([str(to[1])]) if addr)
+        to_line, recipients = _to(recipient)
         if not recipients or not "".join([self.sender, *recipients]).isascii():
             return None  # no address (refused by the transport) or SMTPUTF8 needed
-        text = binascii.b2a_qp(_body(rendered.text), istext=True)
-        html = _base64_lines(_body(rendered.html))
+        text = self._text(_body(rendered.text))
+        html = self._html(_body(rendered.html))
         boundary = self.boundary.encode("ascii")
         if boundary in text or boundary in html:  # cannot happen with these encodings
             return None
         message_id = message_id.strip()
         lines = [
             self._head,
-            _SMTP_POLICY.fold_binary(*to),
+            to_line,
             self._date(date or datetime.now(UTC)),
             _folded("Message-ID", message_id if message_id.startswith("<") else f"<{message_id}>"),
         ]
@@ -155,7 +240,7 @@ class WireEdition:
             lines.append(_folded("List-Unsubscribe", unsubscribe))
             if one_click:
                 lines.append(_folded("List-Unsubscribe-Post", _ONE_CLICK))
-        lines += [self._tail, _crlf(text), self._between, html, self._end]
+        lines += [self._tail, text, self._between, html, self._end]
         return WireMessage(self.sender, recipients, b"".join(lines))
 
 

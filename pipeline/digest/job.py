@@ -17,6 +17,7 @@ from pathlib import Path
 from digests.fsutil import atomic_write_text, make_private_dir
 from digests.model import Edition, Recipient
 from digests.render import EditionRenderer, edition_renderer, render_edition
+from digests.templating import forget_rendered
 from pipeline.digest.archive import write_archive_index, write_page
 from pipeline.digest.delivery import deliver
 from pipeline.digest.editions import (
@@ -88,7 +89,25 @@ def digest(
     asked between messages: when it says yes, the rest stays pending for the next run.
 
     The subscribers are the config's and the web's, without those who unsubscribed
-    (:func:`pipeline.subscriptions.with_readers`)."""
+    (:func:`pipeline.subscriptions.with_readers`).
+
+    The articles' markup the run rendered (shared by its editions) is dropped when it
+    ends: a long-running ``trendwatch run`` does not hold it until the next run."""
+    try:
+        return _digest(settings, store, now, dry_run, due, retry_now, stop)
+    finally:
+        forget_rendered()
+
+
+def _digest(
+    settings: Settings,
+    store: Store,
+    now: datetime | None,
+    dry_run: bool,
+    due: bool,
+    retry_now: bool,
+    stop: Callable[[], bool] | None,
+) -> DigestReport:
     now = now or utcnow()
     settings = with_readers(settings, store)
     report = DigestReport()

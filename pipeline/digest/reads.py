@@ -38,14 +38,21 @@ class EditionReads:
         self._pools: dict[tuple[datetime, datetime], RelatedPool] = {}
         self._trends: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._items: dict[int, Any] = {}  # EditionData.items, for the run
+        # each matched article's own columns, decoded once for every watchlist it matched
+        self._articles: dict[int, dict[str, Any]] = {}
+        self._periods: set[tuple[datetime, datetime]] = set()  # whose matches were read
 
     def matched(self, watchlist: str, period: Period) -> tuple[MatchedArticle, ...]:
         """``watchlist``'s matched articles of ``period`` (see ``Store.matched_articles``),
         as :class:`StoryRows`: the editions that share them share their stories too."""
         key = (watchlist, period.start, period.end)
-        if key not in self._matched:
-            rows = self.store.matched_articles(watchlist, period.start, period.end)
-            self._matched[key] = StoryRows(rows)
+        if (period.start, period.end) not in self._periods:  # every watchlist's, at once
+            self._periods.add((period.start, period.end))
+            found = self.store.period_matches(period.start, period.end, known=self._articles)
+            for name, rows in found.items():
+                self._matched[(name, period.start, period.end)] = StoryRows(rows)
+        if key not in self._matched:  # no match in the period
+            self._matched[key] = StoryRows([])
         return self._matched[key]
 
     def members(self, story_ids: Iterable[int]) -> list[StoryMember]:

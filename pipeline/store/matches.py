@@ -11,7 +11,7 @@ from typing import Any
 
 from pipeline.store.connection import StoreBase
 from pipeline.store.digest_rows import MatchedArticle
-from pipeline.store.values import chunks, iso, typed_row
+from pipeline.store.values import chunks, decoders, iso
 
 
 class MatchesMixin(StoreBase):
@@ -74,27 +74,98 @@ class MatchesMixin(StoreBase):
         return count
 
     def matched_articles(
-        self, watchlist: str, start: datetime, end: datetime, *, max_backdate_days: int = 30
+        self,
+        watchlist: str,
+        start: datetime,
+        end: datetime,
+        *,
+        max_backdate_days: int = 30,
+        known: dict[int, dict[str, Any]] | None = None,
     ) -> list[MatchedArticle]:
         """Articles matched by ``watchlist`` whose date (publication, else first seen)
         falls in [start, end); entries published more than ``max_backdate_days`` before
-        they were first seen are left out. Newest first."""
-        rows = self._rows(
-            "SELECT a.id, a.title, a.url, a.summary, a.text, a.published, a.fetched,"
-            " a.language, a.story_id, a.duplicate_of, s.name AS source_name, m.terms,"
-            " m.location, m.snippet, coalesce(a.published, a.fetched) AS date,"
-            " f.entities, f.keyphrases"
+        they were first seen are left out. Newest first.
+
+        ``known``: the caller's article columns, decoded, by article id, kept across
+        calls (and filled in here): an article many watchlists matched is then read and
+        decoded once, not once per watchlist. The rows are the same either way."""
+        matches = self._x(
+            "SELECT a.id, m.terms, m.location, m.snippet"
             " FROM matches m JOIN articles a ON a.id = m.article_id"
             " JOIN sources s ON s.id = a.source_id"
-            " LEFT JOIN article_features f ON f.article_id = a.id"
             " WHERE m.watchlist = ? AND coalesce(a.published, a.fetched) >= ?"
             " AND coalesce(a.published, a.fetched) < ?"
             " AND (a.published IS NULL OR"
             f" {self.dialect.days_between('a.fetched', 'a.published')} <= ?)"
-            " ORDER BY date DESC, a.id DESC",
+            " ORDER BY coalesce(a.published, a.fetched) DESC, a.id DESC",
             [watchlist, iso(start), iso(end), max_backdate_days],
-        )
-        return [typed_row(MatchedArticle, r) for r in rows]
+        ).fetchall()
+        articles = {} if known is None else known
+        self._read_matched_articles([i for i, *_ in matches if i not in articles], articles)
+        terms = _MATCH_DECODERS["terms"]
+        return [
+            MatchedArticle(**articles[i], terms=terms(t), location=loc, snippet=snip)
+            for i, t, loc, snip in matches
+        ]
+
+    def period_matches(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        max_backdate_days: int = 30,
+        known: dict[int, dict[str, Any]] | None = None,
+    ) -> dict[str, list[MatchedArticle]]:
+        """:meth:`matched_articles` of every watchlist at once, by watchlist name (one
+        with no match in the period is left out): the period's articles are found
+        through the date indexes and their matches by article, instead of each
+        watchlist's matches of every period being joined with their articles.
+        ``known`` as there."""
+        dated = self._x(
+            "SELECT a.id, a.published AS date FROM articles a"
+            " WHERE a.published >= ? AND a.published < ?"
+            f" AND {self.dialect.days_between('a.fetched', 'a.published')} <= ?"
+            " UNION ALL SELECT a.id, a.fetched FROM articles a"
+            " WHERE a.published IS NULL AND a.fetched >= ? AND a.fetched < ?",
+            [iso(start), iso(end), max_backdate_days, iso(start), iso(end)],
+        ).fetchall()
+        # newest first, then the highest id, as matched_articles orders them
+        order = {
+            i: n for n, (i, _) in enumerate(sorted(dated, key=lambda r: (r[1], r[0]), reverse=True))
+        }
+        articles = {} if known is None else known
+        self._read_matched_articles([i for i in order if i not in articles], articles)
+        terms = _MATCH_DECODERS["terms"]
+        found: dict[str, list[tuple[int, MatchedArticle]]] = {}
+        for chunk, marks in chunks(list(order)):
+            cursor = self._x(
+                "SELECT article_id, watchlist, terms, location, snippet FROM matches"
+                f" WHERE article_id IN ({marks})",
+                chunk,
+            )
+            for i, watchlist, t, loc, snip in cursor:
+                if i in articles:  # (an article without its source is not matched_articles')
+                    row = MatchedArticle(**articles[i], terms=terms(t), location=loc, snippet=snip)
+                    found.setdefault(watchlist, []).append((order[i], row))
+        return {name: [row for _, row in sorted(rows, key=_first)] for name, rows in found.items()}
+
+    def _read_matched_articles(self, ids: list[int], into: dict[int, dict[str, Any]]) -> None:
+        """The article columns of a :class:`MatchedArticle` of each of ``ids``, decoded."""
+        decoders = [(name, _MATCH_DECODERS[name]) for name in _ARTICLE_COLUMNS]
+        for chunk, marks in chunks(ids):
+            cursor = self._x(
+                "SELECT a.id, a.title, a.url, a.summary, a.text, a.published, a.fetched,"
+                " a.language, a.story_id, a.duplicate_of, s.name AS source_name,"
+                " coalesce(a.published, a.fetched) AS date, f.entities, f.keyphrases"
+                " FROM articles a JOIN sources s ON s.id = a.source_id"
+                " LEFT JOIN article_features f ON f.article_id = a.id"
+                f" WHERE a.id IN ({marks})",
+                chunk,
+            )
+            for row in cursor:
+                into[row[0]] = {
+                    name: decode(value) for (name, decode), value in zip(decoders, row, strict=True)
+                }
 
     def match_count(self, since: datetime | None = None) -> int:
         if since is None:
@@ -154,3 +225,28 @@ def mark_processed(db: StoreBase, ids: list[int], progress: dict[str, int], now:
             f"UPDATE watchlists SET matched_through = {highest} WHERE name = ?",
             [through, name],
         )
+
+
+# the columns of a MatchedArticle that are the article's (the rest are the match's), in
+# the order _read_matched_articles selects them, and each field's decoder
+_ARTICLE_COLUMNS = (
+    "id",
+    "title",
+    "url",
+    "summary",
+    "text",
+    "published",
+    "fetched",
+    "language",
+    "story_id",
+    "duplicate_of",
+    "source_name",
+    "date",
+    "entities",
+    "keyphrases",
+)
+_MATCH_DECODERS = dict(decoders(MatchedArticle))
+
+
+def _first(pair: tuple[int, MatchedArticle]) -> int:
+    return pair[0]

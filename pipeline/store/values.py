@@ -47,11 +47,13 @@ def typed_row(cls: type[R], row: Mapping[str, Any]) -> R:
     each value decoded as its field's type says: a ``datetime`` from ISO text, a tuple,
     list or dict from JSON text (NULL or empty text: an empty one; a value that is not
     text is taken as it is), a ``bool`` from 0 or 1; anything else as it is stored."""
-    return cls(**{name: decode(row[name]) for name, decode in _decoders(cls)})
+    return cls(**{name: decode(row[name]) for name, decode in decoders(cls)})
 
 
 @cache
-def _decoders(cls: type) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+def decoders(cls: type) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+    """Each field of the typed row ``cls`` with the function that decodes its stored
+    value, as :func:`typed_row` does."""
     hints = get_type_hints(cls)
     return tuple((f.name, _decoder(hints[f.name])) for f in fields(cls))
 

@@ -69,6 +69,48 @@ def test_a_mail_made_the_fast_way_is_the_mail_made_the_slow_way(
         assert reader.unsubscribe_url in parsed["List-Unsubscribe"]
 
 
+def test_every_reader_of_one_edition_gets_the_mail_made_the_slow_way(
+    make_edition: Callable[..., Edition],
+) -> None:
+    """One edition's readers in a row (as the job sends them): the parts' shared start
+    is encoded once, and every reader's bytes are still the reference's."""
+    edition = make_edition(title="Trendwatch · week met een heel lange titel " * 3)
+    wire = WireEdition(edition, SENDER)
+    renderer = EditionRenderer(edition, sender=SENDER)
+    for n, reader in enumerate([*READERS, *reversed(READERS)]):
+        message_id = f"<{n}.digest@trends.example.nl>"
+        fast = wire.message(reader, renderer.render(reader), message_id=message_id, date=DATE)
+        if fast is None:  # (an address that needs SMTPUTF8)
+            continue
+        assert fast.data == as_smtplib_sends(slow(edition, reader, message_id)), reader.email
+    # (the shared starts were found: most of each part was encoded once)
+    assert len(wire._html._start) > 1_000 and len(wire._text._start) > 500
+
+
+def _bodies() -> list[bytes]:
+    """Bodies (LF line ends) that share a start and differ near the end, with what is
+    hard to encode near where the shared start is cut: long lines, trailing blanks,
+    '=' and non-ASCII, dots at line starts."""
+    head = ("Wekelijkse trends · café = ok\n" + "x" * 150 + " \n\t\n.\n" + "é" * 40 + "\n") * 7
+    tails = ["", "a", " ", "\n", "uitschrijven: https://x.example/u?t=1 \n", "=" * 90, "€ \t"]
+    return [(head + tail).encode("utf-8") for tail in tails] + [b"", b"\n", head.encode()[:57]]
+
+
+@pytest.mark.parametrize("part", ["text", "html"])
+def test_a_part_encoded_from_its_shared_start_is_the_part_encoded_whole(part: str) -> None:
+    import binascii
+
+    from digests.wire import _base64_cut, _base64_lines, _qp_crlf, _qp_cut, _SharedStart
+
+    encode, cut = (_qp_crlf, _qp_cut) if part == "text" else (_base64_lines, _base64_cut)
+    shared = _SharedStart(encode, cut)
+    for body in _bodies() * 2:
+        assert shared(body) == encode(body)
+    if part == "text":  # and the whole is what the email package's encoder makes
+        body = _bodies()[4]
+        assert encode(body) == binascii.b2a_qp(body, istext=True).replace(b"\n", b"\r\n")
+
+
 def test_readers_of_one_edition_differ_only_in_their_personal_parts(
     make_edition: Callable[..., Edition],
 ) -> None:
@@ -121,3 +163,53 @@ def test_messages_sent_in_one_second_share_their_date_line(
     assert b"Date: Mon, 30 Nov 2026 06:00:00 +0000\r\n" in heads[0]
     assert heads[0] == heads[1] == heads[3] != heads[2]
     assert b"Date: Mon, 30 Nov 2026 06:00:01 +0000\r\n" in heads[2]
+
+
+def _to_reference(reader: Recipient) -> tuple[bytes, tuple[str, ...]]:
+    """The To line and envelope through the email package, as the message object has them."""
+    from digests.mail import POLICY, recipient_address
+    from digests.wire import _SMTP_POLICY
+
+    to = POLICY.header_store_parse("To", recipient_address(reader))
+    return _SMTP_POLICY.fold_binary(*to), tuple(a for _, a in getaddresses([str(to[1])]) if a)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Reader 12",
+        "",
+        "A",
+        "Jan de Vries",
+        "J. Smith",
+        "Zoë",
+        "a  b",
+        " Sanne ",
+        "x" * 40,
+        "y" * 60,
+    ],
+)
+@pytest.mark.parametrize(
+    "address",
+    [
+        "reader12@nl.bench.example.org",
+        "Jan.de-Vries+digest@Example.NL",
+        "a@b.co",
+        "first..last@example.org",
+        "x" * 30 + "@example.org",
+        "odd@localhost",
+    ],
+)
+def test_the_to_line_is_the_email_packages_whatever_the_name_and_address(
+    name: str, address: str
+) -> None:
+    from digests.wire import _to
+
+    reader = Recipient(address, name, "nl")
+    try:
+        reference = _to_reference(reader)
+    except ValueError as refused:  # (an address the email package refuses: so does _to)
+        with pytest.raises(type(refused)):
+            _to(reader)
+        return
+    assert _to(reader) == reference

@@ -261,7 +261,10 @@ def test_period_uses_publication_date_else_first_seen(
     with Store(settings.db_path) as store:
         seed(settings, store, [entry], seen)
         rows = store.matched_articles("thuiswerken", NOW - timedelta(days=7), NOW)
+        # the digest job reads every watchlist's at once: the same rows
+        every = store.period_matches(NOW - timedelta(days=7), NOW)
     assert (len(rows) == 1) is included
+    assert every == ({"thuiswerken": rows} if included else {})
 
 
 def test_backdated_entries_are_left_out(make_settings) -> None:
@@ -278,6 +281,7 @@ def test_backdated_entries_are_left_out(make_settings) -> None:
     with Store(settings.db_path) as store:
         seed(settings, store, [entry], NOW)
         assert store.matched_articles("thuiswerken", NOW - timedelta(days=60), NOW) == []
+        assert store.period_matches(NOW - timedelta(days=60), NOW) == {}
 
 
 def test_smtp_delivery_interrupted_mid_send_is_sent_on_the_next_run(make_settings, smtpd) -> None:

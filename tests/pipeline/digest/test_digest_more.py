@@ -265,3 +265,23 @@ def test_a_mail_that_would_be_clipped_shows_fewer_stories_and_links_to_the_rest(
     assert lines[lines.index("+4 meer in het archief:") + 1] == href
     archive = section((settings.archive_dir / PAGE).read_text("utf-8"))
     assert archive.titles == SHOWN + LEFT_OUT
+
+
+def test_a_digest_run_keeps_no_rendered_articles_after_it(
+    make_settings, monkeypatch, tmp_path: Path
+) -> None:
+    """The articles' markup a run renders (shared by its editions and archive pages)
+    is dropped when it ends, so a long-running ``trendwatch run`` does not hold it."""
+    from digests.templating import environment
+
+    monkeypatch.setenv("TW_TEST_SECRET", SECRET)
+    settings = make_settings(CONFIG)
+    kept = environment(settings.template_dir).globals["item_markup"]
+    with Store(settings.db_path) as store:
+        seed(settings, store)
+        digest_job.preview(settings, store, "sanne@example.nl", tmp_path, now=NOW)
+        assert kept.kept > 0  # what a run would drop
+        report = digest_job.digest(settings, store, now=NOW)
+    assert report.ok and len(report.sent) == 1
+    assert kept.kept == 0
+    assert "Thuiswerken" in mail_parts(settings)[0]  # rendered as before

@@ -497,6 +497,20 @@ def test_round_trip_is_stable() -> None:
     assert edition_to_json(edition_from_json(text)) == text
 
 
+def test_an_edition_is_frozen_as_dataclasses_asdict_writes_it() -> None:
+    """The store's JSON of an edition is ``dataclasses.asdict`` as JSON, sorted keys."""
+    import dataclasses
+
+    for ed in (sample_edition(), edition_from_json(edition_to_json(sample_edition()))):
+        reference = json.dumps(
+            dataclasses.asdict(ed),
+            default=lambda value: value.isoformat(),
+            ensure_ascii=False,
+            sort_keys=True,
+        )
+        assert edition_to_json(ed) == reference
+
+
 def test_json_keeps_non_ascii_text_readable() -> None:
     text = edition_to_json(sample_edition())
     assert "“Gemeente Utrecht” — één afdeling" in text
