@@ -85,12 +85,13 @@ class StoryClusterer:
         if story is None or is_new:
             story = self._new_story()
         joined = story.id
+        before = story.size  # the largest part the story grew from (see _split)
         self._absorb(story, probe)
         merged: list[int] = []
         if self._may_merge(story, probe, is_new):
-            story = self._merge_neighbours(story, merged)
+            story, before = self._merge_neighbours(story, merged, before)
         is_new = is_new and story.id == joined  # a new story folded into an older one is not
-        moved = self._split(story, article.id)
+        moved = self._split(story, article.id, before)
         return Assignment(story.id, is_new, round(score, 6), tuple(sorted(merged)), moved)
 
     def stories(self) -> list[Story]:
@@ -269,8 +270,13 @@ class StoryClusterer:
         just_the_article = is_new and story.sums == probe.sums
         return not (just_the_article and threshold >= self.config.threshold)
 
-    def _merge_neighbours(self, story: OpenStory, merged: list[int]) -> OpenStory:
-        """Fold open stories that ``story`` has grown similar to into one (lowest id)."""
+    def _merge_neighbours(
+        self, story: OpenStory, merged: list[int], before: int
+    ) -> tuple[OpenStory, int]:
+        """Fold open stories that ``story`` has grown similar to into one (lowest id),
+        unless their members keep apart (see :meth:`_keep_apart`); the story and the
+        size of the largest part it grew from (``before``: the story without the
+        article)."""
         threshold = self.config.merge_threshold
         assert threshold is not None
         for _ in range(MAX_MERGE_ROUNDS):
@@ -284,19 +290,48 @@ class StoryClusterer:
                 floor = max(floor, self._join_floor(other))
             if score < floor:
                 break
+            # the member similarities known of either, and those the guard computes
+            pairs = self._member_pairs.get(story.id, {}) | self._member_pairs.get(other.id, {})
+            if self._keep_apart(story, other, pairs):
+                break
+            before = max(before, other.size)
             keep, gone = (story, other) if story.id < other.id else (other, story)
             self._drop(gone)
             self._absorb(keep, gone)
+            if keep.members is not None:
+                self._member_pairs[keep.id] = pairs
             merged.append(gone.id)
             story = keep
-        return story
+        return story, before
 
-    def _split(self, story: OpenStory, article_id: int) -> tuple[tuple[int, int], ...]:
+    def _keep_apart(
+        self, story: OpenStory, other: OpenStory, known: dict[tuple[int, int], float]
+    ) -> bool:
+        """Whether two young stories in one language that are close enough to merge
+        are still two groups of members that a split would part again (see
+        :func:`.split.apart`; ``merge_guard``). Member similarities are looked up in
+        and added to ``known``."""
+        cfg = self.config
+        threshold = cfg.split_threshold
+        if not cfg.merge_guard or threshold is None:
+            return False
+        if story.members is None or other.members is None:
+            return False  # one is past its young age, or stored without members
+        if len(story.langs) != 1 or story.langs.keys() != other.langs.keys():
+            return False  # languages share no words (see .split.should_check)
+        similar = self._member_similarity(known)
+        return split.apart(
+            story.members, other.members, similar, threshold, cfg.split_ratio, cfg.split_min_part
+        )
+
+    def _split(self, story: OpenStory, article_id: int, before: int) -> tuple[tuple[int, int], ...]:
         """Split ``story`` in two when its members have turned out to be two stories
         (see :mod:`.split`). The part with the article ``article_id`` keeps the id, the
         other becomes a new story; ``(article id, new story id)`` of the moved ones."""
         threshold = self.config.split_threshold
-        if threshold is None or not split.should_check(story):
+        if story.members is None:
+            self._member_pairs.pop(story.id, None)  # past its young age: never checked again
+        if threshold is None or not split.should_check(story, before):
             return ()
         members = story.members
         assert members is not None

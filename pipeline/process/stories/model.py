@@ -33,6 +33,9 @@ class ClusterConfig:
     split_threshold: float | None = 0.2
     split_ratio: float = 0.6
     split_min_part: int = 2  # a split leaves at least this many articles on each side
+    # two young stories close enough to merge stay apart while their members are two
+    # groups that a split would part again (see .split.apart)
+    merge_guard: bool = True
     half_life: timedelta | None = timedelta(days=5)  # similarity halves per this much time apart
     term_weight: float = 1.0
     entity_weight: float = 1.5  # names carry the most weight: they tell same-kind events apart
