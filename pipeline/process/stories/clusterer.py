@@ -90,8 +90,10 @@ class StoryClusterer:
         merged: list[int] = []
         if self._may_merge(story, probe, is_new):
             story, before = self._merge_neighbours(story, merged, before)
-        is_new = is_new and story.id == joined  # a new story folded into an older one is not
         moved = self._split(story, article.id, before)
+        if not moved and split.should_check(story, before):
+            story = self._gather(story, merged)
+        is_new = is_new and story.id == joined  # a new story folded into an older one is not
         return Assignment(story.id, is_new, round(score, 6), tuple(sorted(merged)), moved)
 
     def stories(self) -> list[Story]:
@@ -323,6 +325,44 @@ class StoryClusterer:
         return split.apart(
             story.members, other.members, similar, threshold, cfg.split_ratio, cfg.split_min_part
         )
+
+    def _gather(self, story: OpenStory, merged: list[int]) -> OpenStory:
+        """Fold into ``story``, which has grown to a check size and stayed whole, the
+        small young stories among its candidates whose members are on average as alike
+        to its members as ``gather_threshold`` (see :func:`.split.gathers`): fragments
+        that began before the story was large enough to draw them in."""
+        cfg = self.config
+        if cfg.gather_threshold is None or story.members is None:
+            return story
+        known = self._member_pairs.setdefault(story.id, {})
+        similar = self._member_similarity(known)
+        for other in self._index.candidates(story, self._open):
+            if (
+                other.size > cfg.gather_size
+                or other.members is None
+                or other.langs.keys() != story.langs.keys()
+            ):
+                continue
+            if not split.gathers(
+                story.members,
+                other.members,
+                similar,
+                cfg.gather_threshold,
+                cfg.split_threshold,
+                cfg.split_ratio,
+            ):
+                continue
+            keep, gone = (story, other) if story.id < other.id else (other, story)
+            pairs = self._member_pairs.get(story.id, {})
+            self._drop(gone)
+            self._absorb(keep, gone)
+            if keep.members is not None:
+                self._member_pairs[keep.id] = pairs
+            merged.append(gone.id)
+            story = keep
+            if story.members is None:
+                break
+        return story
 
     def _split(self, story: OpenStory, article_id: int, before: int) -> tuple[tuple[int, int], ...]:
         """Split ``story`` in two when its members have turned out to be two stories

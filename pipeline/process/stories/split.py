@@ -11,7 +11,10 @@ in as) while it is young (up to :data:`MAX_MEMBERS` articles), and at a few size
 into two groups: average linkage over the members down to two groups, which are split
 when the two are less alike than ``split_threshold`` and clearly less alike than each is
 inside (``split_ratio``). Once a story is past :data:`MAX_MEMBERS` its members are
-dropped: it is no longer young, and its state stays small.
+dropped: it is no longer young, and its state stays small. The members serve two more
+decisions on young stories: :func:`apart` (two stories close enough to merge that a
+split would part again stay two) and :func:`gathers` (a small story belongs to a larger
+one it is on average alike enough to).
 
 Pure: no I/O; the clusterer rebuilds the two stories (see
 :meth:`~pipeline.process.stories.clusterer.StoryClusterer.add`).
@@ -82,6 +85,23 @@ def apart(
     between = _mean(similarity(a, b) for a in first for b in second)
     inside = min(_inside_of(first, similarity), _inside_of(second, similarity))
     return between < threshold and between < ratio * inside
+
+
+def gathers(
+    story: Sequence[OpenStory],
+    fragment: Sequence[OpenStory],
+    similarity: Similarity,
+    threshold: float,
+    split_threshold: float | None,
+    ratio: float,
+) -> bool:
+    """Whether a small young story (``fragment``'s members) belongs to a larger one:
+    their members are on average at least ``threshold`` alike, and not two groups
+    that :func:`apart` would keep apart."""
+    between = _mean(similarity(a, b) for a in story for b in fragment)
+    if between < threshold:
+        return False
+    return split_threshold is None or not apart(story, fragment, similarity, split_threshold, ratio)
 
 
 def _inside_of(members: Sequence[OpenStory], similarity: Similarity) -> float:

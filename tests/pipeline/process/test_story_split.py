@@ -167,3 +167,25 @@ def test_apart_needs_two_coherent_groups_of_two_or_more() -> None:
     assert apart(even, odd, alike, 0.2, 0.6)
     assert not apart(even, even, alike, 0.2, 0.6)  # alike between as inside
     assert not apart(even, odd[:1], alike, 0.2, 0.6)  # one article may always join
+
+
+def palu_follow_up(id_: int) -> ArticleFeatures:
+    """A later report of the Palu quake in other words: too unlike the first reports to
+    join their story while it has two articles."""
+    words = {"quake": 1, "palu": 1, "tsunami": 1, "sulawesi": 1, "death": 1, "toll": 1}
+    return article(id_, T0, words, ("Palu", "Sulawesi", "BNPB"), ("1200",))
+
+
+def test_a_story_that_grew_to_a_check_size_gathers_a_fragment_of_its_event_only() -> None:
+    reports = [quake(1, "palu"), quake(2, "palu"), quake(3, "elazig"), quake(4, "elazig")]
+    reports += [palu_follow_up(5), palu_follow_up(6), quake(7, "palu"), quake(8, "palu")]
+    config = ClusterConfig(threshold=0.5, pair_threshold=None, merge_threshold=None, half_life=None)
+    apart_config = dataclasses.replace(config, gather_threshold=None)
+    fragments, _ = cluster(reports, apart_config)
+    assert len({fragments[5], fragments[1]}) == 2  # the follow-ups began a story of their own
+    clusterer = StoryClusterer(dataclasses.replace(config, gather_threshold=0.3))
+    assignments = [clusterer.add(a) for a in reports]
+    assert assignments[-1].merged == (fragments[5],)  # at four articles, the Palu story took it
+    stories, _ = cluster(reports, dataclasses.replace(config, gather_threshold=0.3))
+    gold = {1: "palu", 2: "palu", 3: "elazig", 4: "elazig"} | dict.fromkeys((5, 6, 7, 8), "palu")
+    assert bcubed(stories, gold)[2] == 1.0  # and not the Elazig story
