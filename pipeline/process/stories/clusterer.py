@@ -126,9 +126,11 @@ class StoryClusterer:
         where each open story is ``{"id", "first", "last", "size", "langs": {lang: n},
         "sums": {space: {key: weight}}, "names": {key: [count, text]}, "phrases":
         {phrase: count}, "rep": {"id", "lang", "vectors": {...} or null when equal to
-        "sums"}, "members": [...]}`` (``members``: a story of 2 to 32 articles in the
-        form of a one-article story each, without ``id``, ``size`` and the
-        representative's vectors; see :mod:`.split`). Spaces are ``t:<lang>`` (terms),
+        "sums"}, "members": [...], "member_keys": [...]}`` (``members``: a story of 2
+        to 32 articles in the form of a one-article story each, without ``id``,
+        ``size`` and the representative's vectors, its weights as ``"weights": {space:
+        [[key positions in member_keys], [millionths]]}``; see :mod:`.split` and
+        :func:`.state._dump_member`). Spaces are ``t:<lang>`` (terms),
         ``e`` (names), ``n`` (numbers) and ``l`` (links). The configuration is not part
         of the state.
         """

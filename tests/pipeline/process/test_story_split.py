@@ -189,3 +189,27 @@ def test_a_story_that_grew_to_a_check_size_gathers_a_fragment_of_its_event_only(
     stories, _ = cluster(reports, dataclasses.replace(config, gather_threshold=0.3))
     gold = {1: "palu", 2: "palu", 3: "elazig", 4: "elazig"} | dict.fromkeys((5, 6, 7, 8), "palu")
     assert bcubed(stories, gold)[2] == 1.0  # and not the Elazig story
+
+
+def test_a_state_with_the_members_weights_as_floats_still_loads() -> None:
+    """Members are stored with their keys once per story and their weights as whole
+    millionths; a state of the version before, floats by key, goes on the same."""
+    reports, _ = two_quakes()
+    whole = StoryClusterer(EAGER)
+    expected = [whole.add(a) for a in reports]
+    before = StoryClusterer(EAGER)
+    for a in reports[:3]:
+        before.add(a)
+    state = json.loads(json.dumps(before.dump()))
+    for story in state["stories"]:
+        keys = story.pop("member_keys", None)
+        for member in story.get("members", []):
+            weights = member.pop("weights")
+            member["sums"] = {
+                space: {keys[k]: w / 1_000_000 for k, w in zip(*pair, strict=True)}
+                for space, pair in weights.items()
+            }
+    assert any("members" in s for s in state["stories"])
+    after = StoryClusterer.load(state, EAGER)
+    assert [after.add(a) for a in reports[3:]] == expected[3:]
+    assert after.dump() == whole.dump()
