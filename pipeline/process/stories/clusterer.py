@@ -299,14 +299,25 @@ class StoryClusterer:
             if self._keep_apart(story, other, pairs):
                 break
             before = max(before, other.size)
-            keep, gone = (story, other) if story.id < other.id else (other, story)
-            self._drop(gone)
-            self._absorb(keep, gone)
-            if keep.members is not None:
-                self._member_pairs[keep.id] = pairs
-            merged.append(gone.id)
-            story = keep
+            story = self._fold(story, other, pairs, merged)
         return story, before
+
+    def _fold(
+        self,
+        story: OpenStory,
+        other: OpenStory,
+        pairs: dict[tuple[int, int], float],
+        merged: list[int],
+    ) -> OpenStory:
+        """Merge two open stories into the older (lower id), which keeps ``pairs`` as its
+        known member similarities while young; the merged one's id goes to ``merged``."""
+        keep, gone = (story, other) if story.id < other.id else (other, story)
+        self._drop(gone)
+        self._absorb(keep, gone)
+        if keep.members is not None:
+            self._member_pairs[keep.id] = pairs
+        merged.append(gone.id)
+        return keep
 
     def _keep_apart(
         self, story: OpenStory, other: OpenStory, known: dict[tuple[int, int], float]
@@ -354,14 +365,7 @@ class StoryClusterer:
                 cfg.split_ratio,
             ):
                 continue
-            keep, gone = (story, other) if story.id < other.id else (other, story)
-            pairs = self._member_pairs.get(story.id, {})
-            self._drop(gone)
-            self._absorb(keep, gone)
-            if keep.members is not None:
-                self._member_pairs[keep.id] = pairs
-            merged.append(gone.id)
-            story = keep
+            story = self._fold(story, other, known, merged)
             if story.members is None:
                 break
         return story
