@@ -340,10 +340,12 @@ class StoryClusterer:
         )
 
     def _gather(self, story: OpenStory, merged: list[int]) -> OpenStory:
-        """Fold into ``story``, which has grown to a check size and stayed whole, the
-        small young stories among its candidates whose members are on average as alike
-        to its members as ``gather_threshold`` (see :func:`.split.gathers`): fragments
-        that began before the story was large enough to draw them in."""
+        """Fold ``story``, which has grown to a check size and stayed whole, and the
+        young stories among its candidates whose members are on average as alike to its
+        members as ``gather_threshold`` (see :func:`.split.gathers`) into one, when one
+        of the two has at most ``gather_size`` articles: a fragment that began before
+        the story was large enough to draw it in, or the story itself as a fragment of
+        a larger one (whichever reaches a check size first)."""
         cfg = self.config
         if cfg.gather_threshold is None or story.members is None:
             return story
@@ -351,7 +353,7 @@ class StoryClusterer:
         similar = self._member_similarity(known)
         for other in self._index.candidates(story, self._open):
             if (
-                other.size > cfg.gather_size
+                min(other.size, story.size) > cfg.gather_size
                 or other.members is None
                 or other.langs.keys() != story.langs.keys()
             ):

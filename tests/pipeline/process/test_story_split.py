@@ -213,3 +213,16 @@ def test_a_state_with_the_members_weights_as_floats_still_loads() -> None:
     after = StoryClusterer.load(state, EAGER)
     assert [after.add(a) for a in reports[3:]] == expected[3:]
     assert after.dump() == whole.dump()
+
+
+def test_a_fragment_that_reaches_a_check_size_joins_the_larger_story_of_its_event() -> None:
+    """The Palu story has eight articles (no more checks until twelve) when follow-ups
+    in other words begin a story of their own: at four, that one folds into it."""
+    reports = [quake(i, "palu") for i in range(1, 9)]
+    reports += [palu_follow_up(i) for i in range(9, 13)]
+    config = ClusterConfig(threshold=0.5, pair_threshold=None, merge_threshold=None, half_life=None)
+    clusterer = StoryClusterer(dataclasses.replace(config, gather_threshold=0.3))
+    assignments = [clusterer.add(a) for a in reports]
+    assert assignments[8].is_new  # the first follow-up began a story
+    assert assignments[-1].story_id == 1 and assignments[-1].merged == (assignments[8].story_id,)
+    assert [(s.id, s.size) for s in clusterer.stories()] == [(1, 12)]
