@@ -33,6 +33,11 @@ from pipeline.process.stories.state import StoredState
 from pipeline.process.stories.vectors import add, top, top_items
 
 MAX_MERGE_ROUNDS = 3  # merges one article may cause (each costs one more candidate lookup)
+# two stories whose centroids are this much less alike than ``gather_threshold`` are not
+# compared member by member for gathering (their members' average similarity runs a few
+# hundredths above the centroids'; on ECB+ dev the same stories in file and 5 shuffled
+# orders as without this shortcut, with about half the similarities per article)
+GATHER_MARGIN = 0.08
 
 
 class StoryClusterer:
@@ -357,6 +362,9 @@ class StoryClusterer:
                 or other.members is None
                 or other.langs.keys() != story.langs.keys()
             ):
+                continue
+            self.comparisons += 1  # one similarity of the centroids spares many of members
+            if self._similarity(story, other) < cfg.gather_threshold - GATHER_MARGIN:
                 continue
             if not split.gathers(
                 story.members,
