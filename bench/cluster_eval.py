@@ -48,8 +48,8 @@ lists them. The bilingual development set is scored with::
 (``tests/fixtures/stories/README.md`` has the set and its figures.)
 
 Measured on the ECB+ development topics (772 documents, 66 gold stories) with the default
-ClusterConfig and ``pipeline.process.analysis.analyse`` features: file order P 0.959,
-R 0.899, F1 0.928 (94 stories); five shuffles (seeds 1-5) mean F1 0.912, lowest 0.900
+ClusterConfig and ``pipeline.process.analysis.analyse`` features: file order P 0.951,
+R 0.933, F1 0.942 (83 stories); five shuffles (seeds 1-5) mean F1 0.921, lowest 0.917
 (``bench/cluster_orders.py`` prints both with peer configurations in the same run; the
 README has the figures and their history). The batch TF-IDF average-linkage baseline of
 the README scores 0.86-0.87.

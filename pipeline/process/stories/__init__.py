@@ -33,7 +33,12 @@ opposite repair: a young story keeps its members, and one whose members fall int
 groups clearly less alike than each is inside is split in two (``split_threshold``;
 see :mod:`.split`), which undoes a join made on a few noisy similarities when the first
 reports of two like events arrived mixed. :attr:`Assignment.moved` reports the articles
-moved to the new story; the pipeline applies it after the merges.
+moved to the new story; the pipeline applies it after the merges. Two young stories that
+a split would part again are not merged (``merge_guard``), and a young story that reached
+a split check size and stayed whole gathers the small young stories around it whose
+members are on average alike enough to its own (``gather_threshold``): fragments begun
+before it could draw them in, reported in :attr:`Assignment.merged`. These three repairs
+make the stories depend less on the order the articles came in.
 
 Candidate stories come from an inverted index over each open story's strongest keys, and
 story vectors are cut to their top keys, so lookup and comparison cost stay bounded.

@@ -11,7 +11,10 @@ in as) while it is young (up to :data:`MAX_MEMBERS` articles), and at a few size
 into two groups: average linkage over the members down to two groups, which are split
 when the two are less alike than ``split_threshold`` and clearly less alike than each is
 inside (``split_ratio``). Once a story is past :data:`MAX_MEMBERS` its members are
-dropped: it is no longer young, and its state stays small.
+dropped: it is no longer young, and its state stays small. The members serve two more
+decisions on young stories: :func:`apart` (two stories close enough to merge that a
+split would part again stay two) and :func:`gathers` (a small story belongs to a larger
+one it is on average alike enough to).
 
 Pure: no I/O; the clusterer rebuilds the two stories (see
 :meth:`~pipeline.process.stories.clusterer.StoryClusterer.add`).
@@ -25,7 +28,7 @@ from typing import Any
 from pipeline.process.stories.model import OpenStory
 
 MAX_MEMBERS = 32  # a story keeps its members up to this size
-CHECK_SIZES = frozenset({4, 6, 8, 12, 16, 24, 32})  # sizes at which a split is considered
+CHECK_SIZES = frozenset({4, 6, 8, 12, 16, 20, 24, 32})  # sizes at which a split is considered
 
 Similarity = Callable[[OpenStory, OpenStory], float]
 
@@ -45,14 +48,66 @@ def track(story: OpenStory, other: OpenStory) -> None:
         story.members.extend(other.members)
 
 
-def should_check(story: OpenStory) -> bool:
+def should_check(story: OpenStory, before: int | None = None) -> bool:
     """Whether a split of ``story`` is considered now: it knows its members, it has
-    just reached one of :data:`CHECK_SIZES` (so the cost stays a few similarities per
-    article), and its members are all in one language. Two reports in two languages
-    share no terms, so they are always less alike than two in one language: a
+    just reached or passed one of :data:`CHECK_SIZES` since it had ``before`` articles
+    (default: one fewer; a merge grows a story by more than one), so the cost stays a
+    few similarities per article, and its members are all in one language. Two
+    reports in two languages share no terms, so they are always less alike than two
+    in one language: a
     bilingual story would split along its languages (on the bilingual fixtures of
     ``tests/fixtures/stories`` it did, and lost F1), which is the opposite of a repair."""
-    return story.members is not None and story.size in CHECK_SIZES and len(story.langs) == 1
+    if story.members is None or len(story.langs) != 1:
+        return False
+    start = story.size - 1 if before is None else before
+    return any(start < size <= story.size for size in CHECK_SIZES)
+
+
+def apart(
+    first: Sequence[OpenStory],
+    second: Sequence[OpenStory],
+    similarity: Similarity,
+    threshold: float,
+    ratio: float,
+    min_part: int = 2,
+) -> bool:
+    """Whether two young stories, of members ``first`` and ``second``, are two groups
+    that :func:`halves` would split again: a merge of them would be undone (or, after
+    the last check size, kept wrongly). Each has at least ``min_part`` members, and
+    their members are on average less alike than ``threshold`` and than ``ratio``
+    times the average inside the less coherent of the two.
+
+    The merge guard: the centroids of two stories of one kind of event (two quakes)
+    can come as close as a merge needs while their reports stay apart, and then a
+    split made at one size was merged back at the next article."""
+    if min(len(first), len(second)) < max(min_part, 2):
+        return False
+    between = _mean(similarity(a, b) for a in first for b in second)
+    inside = min(_inside_of(first, similarity), _inside_of(second, similarity))
+    return between < threshold and between < ratio * inside
+
+
+def gathers(
+    story: Sequence[OpenStory],
+    fragment: Sequence[OpenStory],
+    similarity: Similarity,
+    threshold: float,
+    split_threshold: float | None,
+    ratio: float,
+) -> bool:
+    """Whether a small young story (``fragment``'s members) belongs to a larger one:
+    their members are on average at least ``threshold`` alike, and not two groups
+    that :func:`apart` would keep apart."""
+    between = _mean(similarity(a, b) for a in story for b in fragment)
+    if between < threshold:
+        return False
+    return split_threshold is None or not apart(story, fragment, similarity, split_threshold, ratio)
+
+
+def _inside_of(members: Sequence[OpenStory], similarity: Similarity) -> float:
+    """The average similarity between the members of one story."""
+    n = len(members)
+    return _mean(similarity(members[i], members[j]) for i in range(n) for j in range(i + 1, n))
 
 
 def halves(

@@ -12,7 +12,7 @@ store are written (:class:`StoredState`). The index is derived, not stored.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,8 +22,10 @@ from srsly import msgpack
 from pipeline.process.stories import split
 from pipeline.process.stories.model import OpenStory, Representative
 from pipeline.process.stories.similarity import Frequencies
+from pipeline.process.stories.vectors import DIGITS
 
 STATE_VERSION = 1
+_SCALE = 10**DIGITS  # a member's weights are stored as whole millionths (see _dump_member)
 
 
 @dataclass(frozen=True)
@@ -116,20 +118,35 @@ def dump_story(story: OpenStory) -> dict[str, Any]:
         },
     }
     if story.size > 1 and story.members is not None:  # (a one-article story is its member)
-        out["members"] = split.dump_members(story, _dump_member)
+        # the members' keys, each stored once, in order (the same dump whatever order
+        # the members' vectors hold their keys in, as after a reload of the JSON form)
+        keys = sorted({key for m in story.members for vec in m.sums.values() for key in vec})
+        table = {key: position for position, key in enumerate(keys)}
+        out["members"] = split.dump_members(story, lambda m: _dump_member(m, table))
+        out["member_keys"] = keys
     return out
 
 
-def _dump_member(member: OpenStory) -> dict[str, Any]:
+def _dump_member(member: OpenStory, table: dict[str, int]) -> dict[str, Any]:
     """A member: an article's one-article story (its representative's vectors are its
-    sums, so the representative is just the article's id and language)."""
+    sums, so the representative is just the article's id and language). Its weights
+    are stored per space as two lists (``"weights"``): the positions of its keys (in
+    order) in the story's ``"member_keys"`` (``table``: key -> position), since the
+    members of a story share many keys, and the weights, rounded to
+    :data:`.vectors.DIGITS` places, as whole millionths: an integer packs in 3 or 5
+    bytes where a float takes 9, and dividing it again gives back the very same float
+    (the one nearest to the decimal)."""
     rep = member.rep
     assert rep is not None
+    weights = {}
+    for space, vec in member.sums.items():
+        keys = sorted(vec)
+        weights[space] = [[table[k] for k in keys], [round(vec[k] * _SCALE) for k in keys]]
     return {
         "first": _iso(member.first),
         "last": _iso(member.last),
         "langs": member.langs,
-        "sums": member.sums,
+        "weights": weights,
         "names": {key: list(value) for key, value in member.names.items()},
         "phrases": member.phrases,
         "rep": {"id": rep.id, "lang": rep.lang},
@@ -154,15 +171,24 @@ def load_story(raw: Mapping[str, Any]) -> OpenStory:
     if story.size == 1:
         story.members = [_as_member(story)]
     elif "members" in raw:
-        story.members = split.load_members(raw, _load_member)
+        keys = raw.get("member_keys", [])
+        story.members = split.load_members(raw, lambda m: _load_member(m, keys))
     else:  # stored before members were kept, or past split.MAX_MEMBERS
         story.members = None
     return story
 
 
-def _load_member(raw: Mapping[str, Any]) -> OpenStory:
-    """A member as :func:`_dump_member` wrote it."""
-    sums = {space: dict(vec) for space, vec in raw["sums"].items()}
+def _load_member(raw: Mapping[str, Any], keys: Sequence[str]) -> OpenStory:
+    """A member as :func:`_dump_member` wrote it, ``keys`` being the story's
+    ``"member_keys"`` (or, with its weights as floats by key in ``"sums"``, as the
+    version before did)."""
+    if "weights" in raw:
+        sums = {
+            space: {keys[k]: w / _SCALE for k, w in zip(*pair, strict=True)}
+            for space, pair in raw["weights"].items()
+        }
+    else:
+        sums = {space: dict(vec) for space, vec in raw["sums"].items()}
     rep = raw["rep"]
     return OpenStory(
         0,

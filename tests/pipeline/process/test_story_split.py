@@ -8,9 +8,9 @@ import json
 import random
 
 from pipeline.process.analysis.features import ArticleFeatures
-from pipeline.process.stories import ClusterConfig, StoryClusterer, bcubed
+from pipeline.process.stories import Assignment, ClusterConfig, StoryClusterer, bcubed
 from pipeline.process.stories.model import OpenStory
-from pipeline.process.stories.split import MAX_MEMBERS, halves
+from pipeline.process.stories.split import MAX_MEMBERS, apart, halves
 from story_support import T0, article, cluster
 
 # a clusterer that joins almost anything, so the first articles of two events mix
@@ -124,3 +124,105 @@ def test_a_story_told_in_two_languages_is_not_split_along_them() -> None:
     stories, clusterer = cluster(reports, EAGER)
     assert len(set(stories.values())) == 1
     assert [s.langs for s in clusterer.stories()] == [("en", "nl")]
+
+
+def two_young_quake_stories_and_a_bridge(guard: bool) -> tuple[StoryClusterer, Assignment]:
+    """Two stories of four reports each (Elazig, Palu), kept apart by a high join
+    threshold, and a report of Elazig that mentions Palu: it joins the Elazig story,
+    which then comes close enough to the Palu story to merge (``merge_threshold`` low)."""
+    config = ClusterConfig(
+        threshold=0.3, pair_threshold=None, merge_threshold=0.1, half_life=None, merge_guard=guard
+    )
+    clusterer = StoryClusterer(config)
+    for i, place in enumerate(["elazig"] * 4 + ["palu"] * 4, 1):
+        clusterer.add(quake(i, place))
+    words = {"quake": 1, "magnitude": 1, "rescue": 1, "elazig": 1, "mosque": 1, "palu": 1}
+    bridge = article(9, T0, words, ("Elazig", "Palu"), ("6.8",))
+    return clusterer, clusterer.add(bridge)
+
+
+def test_two_young_stories_that_a_split_would_part_again_are_not_merged() -> None:
+    clusterer, bridged = two_young_quake_stories_and_a_bridge(guard=True)
+    assert bridged.story_id == 1 and bridged.merged == () and bridged.moved == ()
+    assert [(s.id, s.size) for s in clusterer.stories()] == [(1, 5), (2, 4)]
+
+
+def test_a_merge_that_grows_a_story_past_a_check_size_is_checked_for_a_split() -> None:
+    """Without the guard the two merge (5 + 4 articles: past the check sizes 6 and 8,
+    none reached exactly) and the split parts them again at once: the Palu reports
+    are back together, under a new id."""
+    clusterer, bridged = two_young_quake_stories_and_a_bridge(guard=False)
+    assert bridged.merged == (2,)
+    assert sorted(article for article, _ in bridged.moved) == [5, 6, 7, 8]
+    assert sorted(s.size for s in clusterer.stories()) == [4, 5]
+
+
+def test_apart_needs_two_coherent_groups_of_two_or_more() -> None:
+    members = [OpenStory(i, None, None) for i in range(6)]
+
+    def alike(a: OpenStory, b: OpenStory) -> float:
+        return 0.5 if a.id % 2 == b.id % 2 else 0.05
+
+    odd, even = members[1::2], members[0::2]
+    assert apart(even, odd, alike, 0.2, 0.6)
+    assert not apart(even, even, alike, 0.2, 0.6)  # alike between as inside
+    assert not apart(even, odd[:1], alike, 0.2, 0.6)  # one article may always join
+
+
+def palu_follow_up(id_: int) -> ArticleFeatures:
+    """A later report of the Palu quake in other words: too unlike the first reports to
+    join their story while it has two articles."""
+    words = {"quake": 1, "palu": 1, "tsunami": 1, "sulawesi": 1, "death": 1, "toll": 1}
+    return article(id_, T0, words, ("Palu", "Sulawesi", "BNPB"), ("1200",))
+
+
+def test_a_story_that_grew_to_a_check_size_gathers_a_fragment_of_its_event_only() -> None:
+    reports = [quake(1, "palu"), quake(2, "palu"), quake(3, "elazig"), quake(4, "elazig")]
+    reports += [palu_follow_up(5), palu_follow_up(6), quake(7, "palu"), quake(8, "palu")]
+    config = ClusterConfig(threshold=0.5, pair_threshold=None, merge_threshold=None, half_life=None)
+    apart_config = dataclasses.replace(config, gather_threshold=None)
+    fragments, _ = cluster(reports, apart_config)
+    assert len({fragments[5], fragments[1]}) == 2  # the follow-ups began a story of their own
+    clusterer = StoryClusterer(dataclasses.replace(config, gather_threshold=0.3))
+    assignments = [clusterer.add(a) for a in reports]
+    assert assignments[-1].merged == (fragments[5],)  # at four articles, the Palu story took it
+    stories, _ = cluster(reports, dataclasses.replace(config, gather_threshold=0.3))
+    gold = {1: "palu", 2: "palu", 3: "elazig", 4: "elazig"} | dict.fromkeys((5, 6, 7, 8), "palu")
+    assert bcubed(stories, gold)[2] == 1.0  # and not the Elazig story
+
+
+def test_a_state_with_the_members_weights_as_floats_still_loads() -> None:
+    """Members are stored with their keys once per story and their weights as whole
+    millionths; a state of the version before, floats by key, goes on the same."""
+    reports, _ = two_quakes()
+    whole = StoryClusterer(EAGER)
+    expected = [whole.add(a) for a in reports]
+    before = StoryClusterer(EAGER)
+    for a in reports[:3]:
+        before.add(a)
+    state = json.loads(json.dumps(before.dump()))
+    for story in state["stories"]:
+        keys = story.pop("member_keys", None)
+        for member in story.get("members", []):
+            weights = member.pop("weights")
+            member["sums"] = {
+                space: {keys[k]: w / 1_000_000 for k, w in zip(*pair, strict=True)}
+                for space, pair in weights.items()
+            }
+    assert any("members" in s for s in state["stories"])
+    after = StoryClusterer.load(state, EAGER)
+    assert [after.add(a) for a in reports[3:]] == expected[3:]
+    assert after.dump() == whole.dump()
+
+
+def test_a_fragment_that_reaches_a_check_size_joins_the_larger_story_of_its_event() -> None:
+    """The Palu story has eight articles (no more checks until twelve) when follow-ups
+    in other words begin a story of their own: at four, that one folds into it."""
+    reports = [quake(i, "palu") for i in range(1, 9)]
+    reports += [palu_follow_up(i) for i in range(9, 13)]
+    config = ClusterConfig(threshold=0.5, pair_threshold=None, merge_threshold=None, half_life=None)
+    clusterer = StoryClusterer(dataclasses.replace(config, gather_threshold=0.3))
+    assignments = [clusterer.add(a) for a in reports]
+    assert assignments[8].is_new  # the first follow-up began a story
+    assert assignments[-1].story_id == 1 and assignments[-1].merged == (assignments[8].story_id,)
+    assert [(s.id, s.size) for s in clusterer.stories()] == [(1, 12)]
