@@ -1,0 +1,59 @@
+"""The procrastinate App of a trendwatch database: made from the configured PostgreSQL
+URL (psycopg connector), with trendwatch's tasks registered; and the recovery of the
+jobs that dead workers held.
+
+procrastinate's tables are created with the store's migrations
+(:mod:`pipeline.store.queue`): opening the :class:`~pipeline.store.Store` once, as
+:func:`ensure_schema` does, is enough.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import procrastinate
+
+from pipeline.queue import crawl
+from pipeline.settings.database import is_postgresql, shown_url
+from pipeline.store import Store
+
+log = logging.getLogger("trendwatch")
+
+
+class NotPostgreSQL(ValueError):
+    """The work queue needs PostgreSQL; the config names SQLite."""
+
+
+def ensure_schema(url: str) -> None:
+    """Bring the database at ``url`` up to date: the store's migrations and the
+    queue's tables (idempotent; processes doing it at once do it once)."""
+    with Store(url):
+        pass
+
+
+def make_app(url: str, *, pool_size: int = 4) -> procrastinate.App:
+    """The App of the PostgreSQL database at ``url``, not opened yet, with the crawl
+    queue's tasks. ``pool_size``: the connections it may hold at most."""
+    if not is_postgresql(url):
+        raise NotPostgreSQL(f"the work queue needs PostgreSQL, not {shown_url(url)}")
+    connector = procrastinate.PsycopgConnector(conninfo=url, min_size=1, max_size=max(2, pool_size))
+    app = procrastinate.App(connector=connector)
+    crawl.register(app)
+    return app
+
+
+async def retry_stalled(app: procrastinate.App, stalled_after: float) -> list[int]:
+    """Put the jobs of workers that sent no heartbeat for ``stalled_after`` seconds
+    (killed, or their machine gone) back in their queue; their ids. Jobs another
+    worker put back first are left alone."""
+    retried = []
+    for job in await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after):
+        try:
+            await app.job_manager.retry_job(job)
+        except Exception as exc:  # retried by another worker just now, or finished
+            log.debug("stalled job %s not retried: %s", job.id, exc)
+            continue
+        assert job.id is not None
+        retried.append(job.id)
+        log.warning("job %s (%s) of a dead worker put back in its queue", job.id, job.task_name)
+    return retried
