@@ -21,20 +21,18 @@ from pipeline.settings import ConfigError, ConfigProblem
     help="The queues this worker takes jobs from, comma-separated.",
 )
 @click.option(
-    "--concurrency",
-    type=click.IntRange(1, 64),
-    default=1,
-    show_default=True,
+    "--concurrency", type=click.IntRange(1, 64), default=1, show_default=True,
     help="Jobs this worker runs at once.",
-)
+)  # fmt: skip
 @click.option(
-    "--heartbeat",
-    type=click.FloatRange(0.5, 300),
-    default=10.0,
-    show_default=True,
+    "--heartbeat", type=click.FloatRange(0.5, 300), default=10.0, show_default=True,
     help="Seconds between heartbeats; silent for three, a worker is taken for dead and"
     " its jobs go back to the queue.",
-)
+)  # fmt: skip
+@click.option(
+    "--poll", type=click.FloatRange(0.05, 60), default=1.0, show_default=True,
+    help="Seconds between an idle worker's looks for jobs freed by their lock.",
+)  # fmt: skip
 @click.option(
     "--log-file",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -54,6 +52,7 @@ def worker(
     queues: str,
     concurrency: int,
     heartbeat: float,
+    poll: float,
     log_file: Path | None,
     log_level: str,
 ) -> None:
@@ -86,7 +85,7 @@ def worker(
         from pipeline.queue import worker as queue_worker
 
         configure_logging(log_file, log_level)
-        queue_worker.run(settings, names, concurrency=concurrency, heartbeat=heartbeat)
+        queue_worker.run(settings, names, concurrency=concurrency, heartbeat=heartbeat, poll=poll)
         return Exit.OK
 
     run_body(body)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 
 import procrastinate
+from procrastinate import exceptions
+from procrastinate.jobs import Status
 
 from pipeline.queue import crawl
 from pipeline.settings.database import is_postgresql, shown_url
@@ -44,16 +46,28 @@ def make_app(url: str, *, pool_size: int = 4) -> procrastinate.App:
 
 async def retry_stalled(app: procrastinate.App, stalled_after: float) -> list[int]:
     """Put the jobs of workers that sent no heartbeat for ``stalled_after`` seconds
-    (killed, or their machine gone) back in their queue; their ids. Jobs another
-    worker put back first are left alone."""
+    (killed, or their machine gone) back in their queue; their ids. A job whose twin
+    waits already (the same queueing lock: a fetch of its source deferred meanwhile)
+    is ended as aborted instead, the twin doing its work; jobs another worker dealt
+    with first are left alone."""
+    manager = app.job_manager
     retried = []
-    for job in await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after):
-        try:
-            await app.job_manager.retry_job(job)
-        except Exception as exc:  # retried by another worker just now, or finished
-            log.debug("stalled job %s not retried: %s", job.id, exc)
-            continue
+    for job in await manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after):
         assert job.id is not None
+        try:
+            try:
+                await manager.retry_job(job)
+            except exceptions.UniqueViolation:
+                await manager.finish_job(job, status=Status.ABORTED, delete_job=False)
+                log.warning(
+                    "job %s (%s) of a dead worker ended: the same job waits already",
+                    job.id,
+                    job.task_name,
+                )
+                continue
+        except Exception as exc:  # dealt with by another worker just now
+            log.debug("stalled job %s left alone: %r", job.id, exc)
+            continue
         retried.append(job.id)
         log.warning("job %s (%s) of a dead worker put back in its queue", job.id, job.task_name)
     return retried

@@ -23,6 +23,9 @@ from pipeline.settings import Settings
 log = logging.getLogger("trendwatch")
 
 HEARTBEAT_SECONDS = 10.0
+# How often an idle worker asks for jobs besides being told of new ones (NOTIFY): a job
+# held back by its lock (a host's next fetch) becomes free without a notification.
+POLL_SECONDS = 1.0
 STALLED_HEARTBEATS = 3  # silent for this many heartbeats: the worker is dead
 
 
@@ -47,6 +50,7 @@ async def serve(
     *,
     concurrency: int = 1,
     heartbeat: float = HEARTBEAT_SECONDS,
+    poll: float = POLL_SECONDS,
 ) -> None:
     """Run a worker of ``app`` on ``queues`` until it is stopped (SIGTERM/SIGINT)."""
     async with app.open_async():
@@ -55,6 +59,7 @@ async def serve(
             await app.run_worker_async(
                 queues=list(queues),
                 concurrency=concurrency,
+                fetch_job_polling_interval=poll,
                 update_heartbeat_interval=heartbeat,
                 stalled_worker_timeout=stalled_after(heartbeat),
                 additional_context={"settings": settings},
@@ -73,10 +78,13 @@ def run(
     *,
     concurrency: int = 1,
     heartbeat: float = HEARTBEAT_SECONDS,
+    poll: float = POLL_SECONDS,
 ) -> None:
     """``trendwatch worker``: the schema brought up to date, then :func:`serve`."""
     url = str(settings.database)
     ensure_schema(url)
     app = make_app(url, pool_size=concurrency + 3)
     log.info("worker on %s: queues %s, concurrency %d", url, ",".join(queues), concurrency)
-    asyncio.run(serve(app, settings, queues, concurrency=concurrency, heartbeat=heartbeat))
+    asyncio.run(
+        serve(app, settings, queues, concurrency=concurrency, heartbeat=heartbeat, poll=poll)
+    )
