@@ -235,10 +235,14 @@ def open_engine(location: Any, sqlite_connection: Any = None) -> tuple[Engine, C
     """An engine and its one connection, in the driver's autocommit mode: PostgreSQL at
     the URL ``location`` (in UTC), or the given sqlite3 connection."""
     if sqlite_connection is not None:
+        # The store closes the sqlite3 connection itself: the pool must never roll it
+        # back or close it, which it would do from whatever thread drops an unclosed
+        # store (sqlite3 refuses another thread; the web's threads each have one).
         engine = create_engine(
             "sqlite://",
             creator=lambda: sqlite_connection,
             poolclass=StaticPool,
+            pool_reset_on_return=None,
             isolation_level="AUTOCOMMIT",
         )
     else:

@@ -65,3 +65,22 @@ def old_database(path: Path, version: int) -> None:
     db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     db.conn.commit()
     db.close()
+
+
+def edition_row() -> dict[str, object]:
+    """An edition's row as the digest job stores it."""
+    return {
+        "key": "2026-W48/nl-w",
+        "slug": "nl-w",
+        "title": "T",
+        "language": "nl",
+        "period_start": (NOW - timedelta(days=7)).isoformat(),
+        "period_end": NOW.isoformat(),
+        "year": 2026,
+        "week": 48,
+        "watchlists": "w",
+        "item_count": 0,
+        "archive_path": "2026/W48/nl-w.html",
+        "data": "{}",
+        "built_at": NOW.isoformat(),
+    }

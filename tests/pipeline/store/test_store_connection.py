@@ -297,3 +297,24 @@ def test_no_migration_without_a_backup(tmp_path: Path) -> None:
         Store(path)
     with closing(read_only(path)) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION - 1
+
+
+def test_a_store_dropped_unclosed_by_another_thread_logs_no_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The web's threads each open a store; one left unclosed is collected by whichever
+    thread comes by, and its connection must not be touched there (sqlite3 refuses)."""
+    import gc
+    import threading
+
+    opened: list[Store] = []
+    worker = threading.Thread(target=lambda: opened.append(Store(tmp_path / "tw.db")))
+    worker.start()
+    worker.join()
+    with caplog.at_level(logging.ERROR):
+        opened.clear()
+        gc.collect()
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    with Store(tmp_path / "tw.db") as store:
+        store.set_state("k", "v")
+        assert store.state("k") == "v"

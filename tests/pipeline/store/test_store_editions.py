@@ -3,37 +3,16 @@ that only one runner can claim."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from pipeline.store import Store
-from store_support import NOW
+from store_support import NOW, edition_row
 
 pytestmark = pytest.mark.both_databases
 
 
-def _edition_row() -> dict[str, object]:
-    """An edition's row as the digest job stores it."""
-    return {
-        "key": "2026-W48/nl-w",
-        "slug": "nl-w",
-        "title": "T",
-        "language": "nl",
-        "period_start": (NOW - timedelta(days=7)).isoformat(),
-        "period_end": NOW.isoformat(),
-        "year": 2026,
-        "week": 48,
-        "watchlists": "w",
-        "item_count": 0,
-        "archive_path": "2026/W48/nl-w.html",
-        "data": "{}",
-        "built_at": NOW.isoformat(),
-    }
-
-
 def _edition(store: Store) -> int:
-    return store.add_edition(_edition_row())
+    return store.add_edition(edition_row())
 
 
 def test_a_new_delivery_is_made_already_claimed_and_only_once(store: Store) -> None:
@@ -61,7 +40,7 @@ def test_a_new_delivery_is_made_already_claimed_and_only_once(store: Store) -> N
 
 
 def test_edition_key_is_unique_and_delivery_claimed_once(store: Store) -> None:
-    row = _edition_row()
+    row = edition_row()
     first = store.add_edition(row)
     assert store.add_edition({**row, "title": "other"}) == first
     assert len(store.editions()) == 1
