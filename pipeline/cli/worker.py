@@ -57,7 +57,8 @@ def worker(
     log_level: str,
 ) -> None:
     """Take jobs from the work queue on PostgreSQL (database_url): fetch the due
-    sources (crawl). Stop with SIGTERM or Ctrl-C: the jobs in hand are finished first."""
+    sources (crawl), analyse what arrived (process; the digest queue is to come). Stop
+    with SIGTERM or Ctrl-C: the jobs in hand are finished first."""
 
     def body() -> int:
         from pipeline.queue.decide import UnknownQueue, parse_queues

@@ -7,6 +7,7 @@ many machines as wanted, take the jobs; the embedded ``trendwatch run`` needs no
   tasks registered, and the recovery of the jobs of dead workers
 - ``crawl``: the crawl queue's tasks (a periodic one that defers the due sources, the
   fetch of one source)
+- ``process``: the process queue (the process job, one at a time)
 - ``worker``: running a worker until SIGTERM
 
 procrastinate's tables are created with the store's migrations

@@ -1,6 +1,6 @@
 """The procrastinate App of a trendwatch database: made from the configured PostgreSQL
-URL (psycopg connector), with trendwatch's tasks registered; and the recovery of the
-jobs that dead workers held.
+URL (psycopg connector), with trendwatch's tasks registered (crawl, process); and the
+recovery of the jobs that dead workers held.
 
 procrastinate's tables are created with the store's migrations
 (:mod:`pipeline.store.queue`): opening the :class:`~pipeline.store.Store` once, as
@@ -15,7 +15,7 @@ import procrastinate
 from procrastinate import exceptions
 from procrastinate.jobs import Status
 
-from pipeline.queue import crawl
+from pipeline.queue import crawl, process
 from pipeline.settings.database import is_postgresql, shown_url
 from pipeline.store import Store
 
@@ -41,6 +41,7 @@ def make_app(url: str, *, pool_size: int = 4) -> procrastinate.App:
     connector = procrastinate.PsycopgConnector(conninfo=url, min_size=1, max_size=max(2, pool_size))
     app = procrastinate.App(connector=connector)
     crawl.register(app)
+    process.register(app)
     return app
 
 
