@@ -159,7 +159,8 @@ def test_workers_fetch_each_feed_once_one_per_host_and_survive_a_kill(
                 )
                 busy = query(
                     store,
-                    "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')",
+                    "SELECT count(*) FROM procrastinate_jobs WHERE queue_name = 'crawl'"
+                    " AND status IN ('todo', 'doing')",
                 )
             return fetched == [(len(names),)] and busy == [(0,)]
 
@@ -181,7 +182,8 @@ def test_workers_fetch_each_feed_once_one_per_host_and_survive_a_kill(
         assert per_source == [(name, ITEMS) for name in sorted(names)]
         assert query(
             store,
-            "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('failed', 'todo', 'doing')",
+            "SELECT count(*) FROM procrastinate_jobs WHERE queue_name = 'crawl'"
+            " AND status IN ('failed', 'todo', 'doing')",
         ) == [(0,)]
     # the killed fetch was done again by a live worker, every other feed once
     assert requests == Counter({name: 2 if name == SLOW else 1 for name in names})
