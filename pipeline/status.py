@@ -55,6 +55,30 @@ def status_data(settings: Settings, store: Store, now: datetime) -> dict[str, An
         "editions": [_edition_status(store, e) for e in store.editions()[:10]],
         "deliveries": store.delivery_counts(),
         "subscribers": _subscribers(settings, readers, store, now),
+        "queue": _queue(store),
+    }
+
+
+def _queue(store: Store) -> dict[str, Any] | None:
+    """The work queue on PostgreSQL: each queue's jobs by state, and each worker's
+    last heartbeat; None without a queue (SQLite)."""
+    if not store.has_queue():
+        return None
+    return {
+        "queues": [
+            {
+                "queue": q.queue,
+                "waiting": q.waiting,
+                "running": q.running,
+                "stalled": q.stalled,
+                "failed": q.failed,
+            }
+            for q in store.queue_counts()
+        ],
+        "workers": [
+            {"id": w.id, "last_heartbeat": iso(w.last_heartbeat), "running": w.running}
+            for w in store.queue_workers()
+        ],
     }
 
 

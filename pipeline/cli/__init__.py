@@ -17,6 +17,7 @@ the commands, one module each::
     sources  pipeline.cli.sources   add, import, export, enable sources
     backup   pipeline.cli.backup    a checked copy of the database
     demo     pipeline.cli.demo      the whole job offline on bundled feeds
+    worker   pipeline.cli.worker    a work-queue worker (PostgreSQL)
 
 What they share (consoles, exit codes, running a body, logging) is pipeline.cli.common.
 Exit status: 0 success, 1 runtime failure, 2 bad usage or bad configuration. Every
@@ -44,6 +45,7 @@ from pipeline.cli import (
     serve,
     sources,
     status,
+    worker,
 )
 from pipeline.cli.common import Context, setup_logging
 from pipeline.status import status_data  # its home is pipeline.status; kept importable here
@@ -82,6 +84,7 @@ for _command in (
     sources.sources,
     backup.backup,
     demo.demo,
+    worker.worker,
 ):
     cli.add_command(_command)
 

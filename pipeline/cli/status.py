@@ -69,6 +69,9 @@ def print_status(out: Console, data: dict[str, Any], *, timezone: str, now: date
         markup=False,
         highlight=False,
     )
+    if data.get("queue") is not None:
+        for line in queue_lines(data["queue"], now):
+            out.print(line, markup=False, highlight=False)
     out.print(f"Next crawl: {local(data['next_crawl'])}", highlight=False)
     for d in data["next_digests"]:
         when = datetime.fromisoformat(d["at"]).astimezone(ZoneInfo(d["timezone"]))
@@ -97,6 +100,26 @@ def print_status(out: Console, data: dict[str, Any], *, timezone: str, now: date
                 markup=False,
                 highlight=False,
             )
+
+
+def queue_lines(queue: dict[str, Any], now: datetime) -> list[str]:
+    """The work queue (PostgreSQL): a line per queue with its jobs by state, then the
+    workers and how long ago each sent its last heartbeat."""
+    lines = [
+        f"Queue {q['queue']}: {q['waiting']} waiting, {q['running']} running,"
+        f" {q['stalled']} stalled, {q['failed']} failed"
+        for q in queue["queues"]
+    ] or ["Queue: no jobs"]
+    workers = queue["workers"]
+    if not workers:
+        return [*lines, "Workers: none (start one with: trendwatch worker)"]
+    lines.append(f"Workers: {len(workers)}")
+    for w in workers:
+        beat = w["last_heartbeat"]
+        ago = (now - datetime.fromisoformat(beat)).total_seconds() if beat else None
+        when = "never" if ago is None else f"{max(0, round(ago))} s ago"
+        lines.append(f"  worker {w['id']}: last heartbeat {when}, {plural(w['running'], 'job')}")
+    return lines
 
 
 def _print_subscribers(out: Console, subs: dict[str, Any], local: Callable[[str], str]) -> None:

@@ -4,7 +4,8 @@ The fetch loop and the saving; every fetch-scheduling decision (which sources ar
 when a source is polled next, what a permanent redirect or 410 Gone does to it) is
 taken in :mod:`pipeline.crawl.decide`. For each source: fetch and parse (``crawlers/``),
 save the entries, decide what the crawl leaves on the source, record it, log it. The
-CLI's ``crawl`` and the scheduler call :func:`crawl` (or :func:`crawl_async`).
+CLI's ``crawl`` and the scheduler call :func:`crawl` (or :func:`crawl_async`); a
+queue worker's fetch job calls :func:`crawl_source_async` for one source.
 
 One HTTP client (:func:`crawlers.http.make_client`) carries every request of a crawl,
 so the per-host limit and delay hold across sources, full-text pages and robots.txt.
@@ -173,6 +174,17 @@ async def crawl_async(
             pool.close()
     reports.sort(key=lambda r: r.name)
     return reports
+
+
+async def crawl_source_async(
+    settings: Settings, store: Store, row: SourceRow, *, now: datetime | None = None
+) -> SourceReport:
+    """Crawl one source (a worker's fetch job, :mod:`pipeline.queue.crawl`) with the
+    code of a whole crawl: fetch, parse inline, save its entries and health in one
+    transaction. Its own HTTP client; the queue's host lock keeps the politeness."""
+    clock: Callable[[], datetime] = utcnow if now is None else (lambda: now)
+    async with make_client(http_options(settings)) as client:
+        return await _Crawl(settings, store, client, parse_inline, clock).one(row)
 
 
 def http_options(settings: Settings) -> HttpOptions:

@@ -27,6 +27,8 @@ from one part per group of tables, as lemon24/reader builds its storage:
 - ``search``: the full-text search index of the articles and its queries
 - ``subscribers``: subscriptions made on the web, unsubscribes, token versions and
   the requests waiting for a confirmation (its rows are imported from there)
+- ``queue``: the work queue's tables on PostgreSQL (procrastinate's schema, created
+  with the migrations) and the queue's counts and workers for the status
 - ``admin``: what the admin pages read (the preview's recent articles, deliveries per
   subscriber), with its rows
 - ``rows``, ``article_rows`` and ``digest_rows``: the dataclasses handed across (the
@@ -64,6 +66,7 @@ from pipeline.store.digest_rows import (
 from pipeline.store.editions import EditionsMixin
 from pipeline.store.matches import MatchesMixin
 from pipeline.store.pages import PagesMixin, StoredTrend, StoryArticle, StorySource, WatchlistStory
+from pipeline.store.queue import QueueCount, QueueMixin, WorkerBeat
 from pipeline.store.rows import CrawlRecord, ProcessedArticle, SaveResult, SourceRow, StoryRow
 from pipeline.store.scheduler import SchedulerMixin
 from pipeline.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
@@ -90,6 +93,7 @@ __all__ = [
     "MatchedArticle",
     "PeriodArticle",
     "ProcessedArticle",
+    "QueueCount",
     "SaveResult",
     "SourceRow",
     "Store",
@@ -104,6 +108,7 @@ __all__ = [
     "TaggedArticle",
     "UnfinishedDelivery",
     "WatchlistStory",
+    "WorkerBeat",
     "backup_file_name",
     "from_iso",
     "iso",
@@ -124,6 +129,7 @@ class Store(
     SchedulerMixin,
     AdminMixin,
     SearchMixin,
+    QueueMixin,
     StoreBase,
 ):
     """A trendwatch database: ``Store(path)`` opens it (creating or migrating it), and

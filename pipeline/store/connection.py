@@ -287,6 +287,11 @@ class StoreBase:
                 _, migrate = MIGRATIONS[number - 1]
                 migrate(target)
                 self._x("UPDATE trendwatch_schema SET version = ?", [number])
+            self._apply_queue_schema()
+
+    def _apply_queue_schema(self) -> bool:
+        """The work queue's tables beside the store's (PostgreSQL; :mod:`.queue`)."""
+        return False
 
     @property
     def schema_version(self) -> int:

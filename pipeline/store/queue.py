@@ -1,0 +1,122 @@
+"""The work queue's tables on PostgreSQL: procrastinate's schema, applied with the
+store's migrations, and what ``trendwatch status`` reads of the queue (jobs per queue
+and state, the workers' heartbeats).
+
+procrastinate (:mod:`pipeline.queue`) owns its tables (``procrastinate_*``) and their
+rows; the store only creates them once, beside its own, and reads them. On SQLite
+there is no queue: the reads return nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from pipeline.store.connection import StoreBase
+from pipeline.store.dialect import POSTGRESQL
+from pipeline.store.values import from_iso
+
+# a worker whose heartbeat is older than this is taken for dead (procrastinate's default
+# ``stalled_worker_timeout``); its running jobs are stalled
+STALLED_AFTER_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class QueueCount:
+    """The jobs of one queue by state: waiting (todo), running (doing, by a live
+    worker), stalled (doing, by a worker that stopped sending heartbeats), failed."""
+
+    queue: str
+    waiting: int
+    running: int
+    stalled: int
+    failed: int
+    succeeded: int
+
+
+@dataclass(frozen=True)
+class WorkerBeat:
+    """One registered worker and its last heartbeat."""
+
+    id: int
+    last_heartbeat: datetime | None
+    running: int  # jobs it holds now
+
+
+def queue_schema_sql() -> str | None:
+    """procrastinate's schema (its SQL, as the installed version ships it), or None
+    when procrastinate is not installed (no queue then)."""
+    try:
+        from procrastinate.schema import SchemaManager
+    except ImportError:
+        return None
+    return str(SchemaManager.get_schema())
+
+
+class QueueMixin(StoreBase):
+    """procrastinate's tables: created once on PostgreSQL, read for the status."""
+
+    def _apply_queue_schema(self) -> bool:
+        """Create procrastinate's tables when they are absent (PostgreSQL only; a no-op
+        when they exist or procrastinate is not installed). Runs inside the migration's
+        transaction and advisory lock, so processes opening one database at once create
+        them once. True when it created them."""
+        if self.dialect is not POSTGRESQL:
+            return False
+        if self._x("SELECT to_regclass('procrastinate_jobs')").fetchone()[0] is not None:
+            return False
+        schema = queue_schema_sql()
+        if schema is None:
+            return False
+        self._dbapi.cursor().execute(schema)  # no parameters: '%' is taken literally
+        return True
+
+    def has_queue(self) -> bool:
+        """Whether this database holds the work queue (PostgreSQL with procrastinate)."""
+        if self.dialect is not POSTGRESQL:
+            return False
+        return self._x("SELECT to_regclass('procrastinate_jobs')").fetchone()[0] is not None
+
+    def queue_counts(self, stalled_after: float = STALLED_AFTER_SECONDS) -> list[QueueCount]:
+        """Each queue's jobs by state, by queue name; empty without a queue."""
+        if not self.has_queue():
+            return []
+        rows = self._rows(
+            "WITH live AS (SELECT id FROM procrastinate_workers"
+            " WHERE last_heartbeat >= now() - make_interval(secs => ?))"
+            " SELECT j.queue_name AS queue,"
+            " sum(CASE WHEN j.status = 'todo' THEN 1 ELSE 0 END) AS waiting,"
+            " sum(CASE WHEN j.status = 'doing' AND l.id IS NOT NULL THEN 1 ELSE 0 END)"
+            " AS running,"
+            " sum(CASE WHEN j.status = 'doing' AND l.id IS NULL THEN 1 ELSE 0 END)"
+            " AS stalled,"
+            " sum(CASE WHEN j.status = 'failed' THEN 1 ELSE 0 END) AS failed,"
+            " sum(CASE WHEN j.status = 'succeeded' THEN 1 ELSE 0 END) AS succeeded"
+            " FROM procrastinate_jobs j LEFT JOIN live l ON l.id = j.worker_id"
+            " GROUP BY j.queue_name ORDER BY j.queue_name",
+            [stalled_after],
+        )
+        return [
+            QueueCount(
+                r["queue"],
+                int(r["waiting"]),
+                int(r["running"]),
+                int(r["stalled"]),
+                int(r["failed"]),
+                int(r["succeeded"]),
+            )
+            for r in rows
+        ]
+
+    def queue_workers(self) -> list[WorkerBeat]:
+        """The registered workers, newest heartbeat first; empty without a queue."""
+        if not self.has_queue():
+            return []
+        rows = self._rows(
+            "SELECT w.id, w.last_heartbeat, (SELECT count(*) FROM procrastinate_jobs j"
+            " WHERE j.worker_id = w.id AND j.status = 'doing') AS running"
+            " FROM procrastinate_workers w ORDER BY w.last_heartbeat DESC, w.id"
+        )
+        return [
+            WorkerBeat(int(r["id"]), from_iso(r["last_heartbeat"]), int(r["running"])) for r in rows
+        ]
