@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from pipeline.settings.database import shown_url
 from pipeline.store.connection import StoreBase, StoreError
@@ -111,18 +112,18 @@ def unknown_tables(source_tables: Iterable[str]) -> list[str]:
 def safe_message(error: BaseException, url: str) -> str:
     """The text of ``error`` without the password of ``url`` (drivers may repeat it)."""
     text = str(error).strip() or type(error).__name__
-    password = _password(url)
-    return text.replace(password, "***") if password else text
+    for password in _passwords(url):
+        text = text.replace(password, "***")
+    return text
 
 
-def _password(url: str) -> str | None:
-    from urllib.parse import unquote, urlsplit
-
+def _passwords(url: str) -> list[str]:
+    """The password of ``url`` as written and decoded (none: [])."""
     try:
         password = urlsplit(url).password
     except ValueError:
-        return None
-    return unquote(password) if password else None
+        return []
+    return sorted({password, unquote(password)}, key=len, reverse=True) if password else []
 
 
 class _Target(StoreBase):

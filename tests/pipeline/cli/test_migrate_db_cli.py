@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -70,10 +70,24 @@ def _assert_same(sqlite_file: Path, url: str) -> dict[str, int]:
 
 
 def _demo(folder: Path) -> Path:
+    """The demo's database, with this week's digest delivered (to the outbox) and a
+    reader who subscribed on the web, one who asked and did not confirm yet."""
     from pipeline.demo.run import run_demo
+    from pipeline.digest import job as digest_job
+    from pipeline.store.subscribers import Preferences
 
     assert run_demo(folder, console=Console(file=io.StringIO()), now=NOW) == 0
-    return folder / "trendwatch.toml"
+    config = folder / "trendwatch.toml"
+    settings = load_settings(config)
+    with Store(settings.db_path) as store:
+        assert digest_job.digest(settings, store, now=NOW).sent
+        wants = Preferences("Lezer", "nl", ("verzuim-burnout",), None)
+        for nonce, email in ((7, "web@example.invalid"), (8, "later@example.invalid")):
+            store.add_subscribe_request(
+                email, wants, consent="ja", nonce=nonce, now=NOW, expires=NOW + timedelta(days=1)
+            )
+        assert store.confirm_request(7, NOW) is not None
+    return config
 
 
 def _processed(folder: Path) -> Path:
@@ -93,7 +107,8 @@ def test_the_demo_database_arrives_with_every_row(tmp_path: Path, postgres_url: 
     assert result.exit_code == 0, result.output
     assert "Moved and verified" in result.output
     counts = _assert_same(load_settings(config).db_path, postgres_url)
-    assert counts["articles"] > 0 and counts["editions"] > 0
+    assert counts["articles"] > 0 and counts["editions"] > 0 and counts["deliveries"] > 0
+    assert counts["subscribers"] == 1 and counts["subscribe_requests"] == 2
     assert counts["state"] > 0 and counts["cluster_stories"] > 0
     for table, count in counts.items():  # the printed table says the same
         assert f"│ {table}" in result.output and f"{count}" in result.output
