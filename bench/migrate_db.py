@@ -1,0 +1,127 @@
+"""Benchmark of ``trendwatch migrate-db``: moving a processed SQLite database of
+``--articles`` articles (default 20,000) into an empty PostgreSQL database.
+
+The database (``bench/web_corpus.py``): Dutch and English articles from 40 sources in
+stories of one to eight, each event matched by a watchlist, stored through the store's
+own writes (``save_entries``, ``save_processed``: features, matches, stories, the
+search index); ``--nlp`` runs the real ``process`` job over them instead (about 200
+articles/s; it also leaves the clusterer's state). Built once per ``--workdir``.
+
+Each run moves it into a fresh database on the server at
+``$TRENDWATCH_TEST_POSTGRES_URL`` (``.ci/postgres.sh start``) with the code of
+``migrate-db`` (one transaction, ``COPY`` in batches, counts verified) and reports:
+
+* ``migrate-db``: seconds and rows per second (every table and the search index);
+* the peer, measured in the same run: the same rows through ``executemany`` INSERTs
+  in one transaction (the tests' ``copy_into`` helper, what a straightforward port
+  would do), on a fresh database too;
+* the floor of the source side: reading every row of every table from SQLite alone.
+
+Medians of ``--runs`` runs. Run from the repository root, under the shared lock::
+
+    flock /tmp/tw-bench.lock python bench/migrate_db.py --workdir /tmp/tw-migrate
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "bench"), str(ROOT / "tests")]
+
+from pipeline.settings import load_settings  # noqa: E402
+from pipeline.store import Store  # noqa: E402
+from pipeline.store.connection import StoreBase  # noqa: E402
+from pipeline.store.move import SEARCH, TABLES, move_database, open_target  # noqa: E402
+
+
+def build(workdir: Path, articles: int, nlp: bool) -> Path:
+    """The SQLite database to move (kept in ``workdir`` for the next run)."""
+    import web_corpus
+
+    db = workdir / "data" / "trendwatch.db"
+    if db.is_file():
+        return db
+    workdir.mkdir(parents=True, exist_ok=True)
+    settings = load_settings(web_corpus.write_config(workdir, nlp))
+    started = time.perf_counter()
+    corpus = web_corpus.generate(articles, random.Random(web_corpus.SEED))
+    web_corpus.store_articles(settings, corpus, nlp)
+    print(f"built {db} in {time.perf_counter() - started:.0f} s", flush=True)
+    return db
+
+
+def read_all(db: Path) -> tuple[float, int]:
+    """Seconds to read every row of every moved table from SQLite; the rows."""
+    with StoreBase(db) as source:
+        started = time.perf_counter()
+        rows = sum(len(source._x(f"SELECT * FROM {t}").fetchall()) for t in (*TABLES, SEARCH))
+        return time.perf_counter() - started, rows
+
+
+def one_move(db: Path, url: str) -> tuple[float, int]:
+    from postgres_support import fresh_database
+
+    with fresh_database(url) as target_url, StoreBase(db) as source:
+        with open_target(target_url) as target:
+            started = time.perf_counter()
+            counts = move_database(source, target)
+            seconds = time.perf_counter() - started
+        assert all(c.ok for c in counts)
+        return seconds, sum(c.target for c in counts)
+
+
+def one_peer(db: Path, url: str) -> float:
+    from postgres_support import copy_into, fresh_database
+
+    with fresh_database(url) as target_url, Store(db) as source, Store(target_url) as target:
+        started = time.perf_counter()
+        copy_into(source, target)
+        return time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=20_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--nlp", action="store_true", help="run the real process job")
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/tw-migrate-bench"))
+    parser.add_argument("--build-only", action="store_true", help="build the data and stop")
+    args = parser.parse_args(argv)
+    url = os.environ.get("TRENDWATCH_TEST_POSTGRES_URL")
+    if not url:
+        print('set $TRENDWATCH_TEST_POSTGRES_URL (eval "$(.ci/postgres.sh start)")')
+        return 2
+    db = build(args.workdir, args.articles, args.nlp)
+    if args.build_only:
+        return 0
+    print(f"load average before: {os.getloadavg()[0]:.2f}", flush=True)
+    moves, peers, reads = [], [], []
+    rows = 0
+    for run in range(args.runs):
+        seconds, rows = one_move(db, url)
+        moves.append(seconds)
+        peers.append(one_peer(db, url))
+        reads.append(read_all(db)[0])
+        print(
+            f"run {run + 1}: migrate-db {moves[-1]:.2f} s, executemany peer {peers[-1]:.2f} s,"
+            f" SQLite read alone {reads[-1]:.2f} s",
+            flush=True,
+        )
+    move, peer, read = (statistics.median(x) for x in (moves, peers, reads))
+    print(f"rows moved: {rows:,} (every table and the search index)")
+    print(f"migrate-db (median of {args.runs}): {move:.2f} s, {rows / move:,.0f} rows/s")
+    print(f"peer, executemany INSERTs: {peer:.2f} s ({peer / move:.1f}x migrate-db's time)")
+    print(f"floor, reading SQLite alone: {read:.2f} s")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
