@@ -65,14 +65,26 @@ def read_all(db: Path) -> tuple[float, int]:
         return time.perf_counter() - started, rows
 
 
-def one_move(db: Path, url: str) -> tuple[float, int]:
+def one_move(db: Path, url: str, spent: dict[str, float]) -> tuple[float, int]:
+    """One move into a fresh database: its seconds and rows; ``spent`` gets the seconds
+    per table (the time up to each of its progress steps; the rest is "verify")."""
     from postgres_support import fresh_database
+
+    last = [0.0]
+
+    def step(table: str, rows: int) -> None:
+        now = time.perf_counter()
+        spent[table] = spent.get(table, 0.0) + now - last[0]
+        last[0] = now
 
     with fresh_database(url) as target_url, StoreBase(db) as source:
         with open_target(target_url) as target:
-            started = time.perf_counter()
-            counts = move_database(source, target)
+            started = last[0] = time.perf_counter()
+            counts = move_database(source, target, progress=step)
             seconds = time.perf_counter() - started
+            spent["verify, sequences, commit"] = (
+                spent.get("verify, sequences, commit", 0.0) + time.perf_counter() - last[0]
+            )
         assert all(c.ok for c in counts)
         return seconds, sum(c.target for c in counts)
 
@@ -103,9 +115,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(f"load average before: {os.getloadavg()[0]:.2f}", flush=True)
     moves, peers, reads = [], [], []
+    spent: dict[str, float] = {}
     rows = 0
     for run in range(args.runs):
-        seconds, rows = one_move(db, url)
+        seconds, rows = one_move(db, url, spent)
         moves.append(seconds)
         peers.append(one_peer(db, url))
         reads.append(read_all(db)[0])
@@ -119,6 +132,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"migrate-db (median of {args.runs}): {move:.2f} s, {rows / move:,.0f} rows/s")
     print(f"peer, executemany INSERTs: {peer:.2f} s ({peer / move:.1f}x migrate-db's time)")
     print(f"floor, reading SQLite alone: {read:.2f} s")
+    total = sum(spent.values())
+    print(
+        "where migrate-db's time goes (all runs): "
+        + ", ".join(
+            f"{table} {100 * t / total:.0f}%" for table, t in spent.items() if t / total >= 0.02
+        )
+    )
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0
 
