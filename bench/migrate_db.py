@@ -13,8 +13,8 @@ Each run moves it into a fresh database on the server at
 
 * ``migrate-db``: seconds and rows per second (every table and the search index);
 * the peer, measured in the same run: the same rows through ``executemany`` INSERTs
-  in one transaction (the tests' ``copy_into`` helper, what a straightforward port
-  would do), on a fresh database too;
+  in one transaction (as the tests' ``copy_into`` helper does; what a straightforward
+  port would do), on a fresh database too;
 * the floor of the source side: reading every row of every table from SQLite alone.
 
 Medians of ``--runs`` runs. Run from the repository root, under the shared lock::
@@ -27,18 +27,69 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import secrets
 import statistics
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "bench"), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 from pipeline.settings import load_settings  # noqa: E402
 from pipeline.store import Store  # noqa: E402
 from pipeline.store.connection import StoreBase  # noqa: E402
-from pipeline.store.move import SEARCH, TABLES, move_database, open_target  # noqa: E402
+from pipeline.store.move import LINKS, SEARCH, TABLES, move_database, open_target  # noqa: E402
+
+
+@contextmanager
+def fresh_database(url: str) -> Iterator[str]:
+    """A new empty database on the server at ``url``, dropped afterwards; its URL."""
+    import psycopg
+
+    name = f"tw_bench_{secrets.token_hex(6)}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def executemany_copy(source: Store, target: Store) -> None:
+    """The peer: every table's rows as INSERTs (executemany), the articles' links after
+    the stories, the state's values and the search rows likewise, in one transaction."""
+    with target.transaction():
+        for table in TABLES:
+            if table == "state":
+                for key, value in source._x("SELECT key, value FROM state").fetchall():
+                    target.set_state(key, value)
+                continue
+            rows = source._rows(f"SELECT * FROM {table}")
+            if not rows:
+                continue
+            names = list(rows[0])
+            links = LINKS.get(table, ())
+            target._many(
+                f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                [tuple(None if n in links else r[n] for n in names) for r in rows],
+            )
+        target._many(
+            "UPDATE articles SET story_id = ?, duplicate_of = ? WHERE id = ?",
+            source._x("SELECT story_id, duplicate_of, id FROM articles").fetchall(),
+        )
+        target._many(
+            f"INSERT INTO {SEARCH} (id, title, text, lemmas, tags, language)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            source._x(
+                f"SELECT s.rowid, s.title, s.text, s.lemmas, s.tags, f.language FROM {SEARCH} s"
+                " JOIN article_features f ON f.article_id = s.rowid"
+            ).fetchall(),
+        )
 
 
 def build(workdir: Path, articles: int, nlp: bool) -> Path:
@@ -68,8 +119,6 @@ def read_all(db: Path) -> tuple[float, int]:
 def one_move(db: Path, url: str, spent: dict[str, float]) -> tuple[float, int]:
     """One move into a fresh database: its seconds and rows; ``spent`` gets the seconds
     per table (the time up to each of its progress steps; the rest is "verify")."""
-    from postgres_support import fresh_database
-
     last = [0.0]
 
     def step(table: str, rows: int) -> None:
@@ -90,11 +139,9 @@ def one_move(db: Path, url: str, spent: dict[str, float]) -> tuple[float, int]:
 
 
 def one_peer(db: Path, url: str) -> float:
-    from postgres_support import copy_into, fresh_database
-
     with fresh_database(url) as target_url, Store(db) as source, Store(target_url) as target:
         started = time.perf_counter()
-        copy_into(source, target)
+        executemany_copy(source, target)
         return time.perf_counter() - started
 
 
