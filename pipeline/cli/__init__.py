@@ -16,6 +16,7 @@ the commands, one module each::
     status   pipeline.cli.status    health and what comes next (pipeline.status)
     sources  pipeline.cli.sources   add, import, export, enable sources
     backup   pipeline.cli.backup    a checked copy of the database
+    migrate-db pipeline.cli.migrate_db  move the SQLite database into PostgreSQL
     demo     pipeline.cli.demo      the whole job offline on bundled feeds
     worker   pipeline.cli.worker    a work-queue worker (PostgreSQL)
 
@@ -40,6 +41,7 @@ from pipeline.cli import (
     digest,
     init,
     jsonl,
+    migrate_db,
     process,
     run,
     serve,
@@ -83,6 +85,7 @@ for _command in (
     status.status,
     sources.sources,
     backup.backup,
+    migrate_db.migrate_db,
     demo.demo,
     worker.worker,
 ):

@@ -15,7 +15,7 @@ from tests_support import trendwatch
 
 COMMANDS = [
     *("init", "check", "demo", "crawl", "process", "digest", "archive", "status", "sources"),
-    *("run", "backup", "import", "export", "serve", "worker"),
+    *("run", "backup", "import", "export", "serve", "worker", "migrate-db"),
 ]
 
 

@@ -1,0 +1,142 @@
+"""``trendwatch migrate-db --to postgresql://...``: move the configured SQLite database
+into an empty PostgreSQL database (pipeline.store.move), with a progress bar, and
+print the rows of every table on both sides.
+
+Exit status: 0 moved and verified; 1 the copy failed (nothing kept in the target); 2
+a bad URL, an unreachable or non-empty target, or a config that already names
+PostgreSQL. A URL's password is never printed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipeline.cli.common import Context, Exit, console, errors, plural, run_body
+from pipeline.settings.checks import Invalid
+from pipeline.settings.database import database_url, shown_url
+from pipeline.store.connection import StoreBase
+from pipeline.store.move import (
+    MoveError,
+    TableCount,
+    TargetNotEmpty,
+    TargetUnreachable,
+    move_database,
+    open_target,
+    safe_message,
+    source_counts,
+)
+
+
+@click.command("migrate-db")
+@click.option(
+    "--to",
+    "url",
+    required=True,
+    metavar="URL",
+    help="The empty PostgreSQL database to move into: postgresql://user[:password]@host/name.",
+)
+@click.pass_obj
+def migrate_db(obj: Context, url: str) -> None:
+    """Copy the SQLite database into an empty PostgreSQL database and verify it.
+
+    Every table moves with its ids (articles, analysis, matches, stories and the
+    clusterer's state, sources, editions, deliveries, subscribers and their token
+    versions); the search index is rebuilt for PostgreSQL. All in one transaction: on
+    any failure the target stays empty. The SQLite file is only read. Afterwards set
+    database_url (or $TRENDWATCH_DATABASE_URL) to the URL.
+    """
+
+    def body() -> int:
+        settings = obj.settings()
+        try:
+            target_url = database_url(url)
+        except Invalid as exc:
+            errors.print(f"Not a usable --to URL: {exc}", markup=False, soft_wrap=True)
+            return Exit.USAGE
+        shown = shown_url(target_url)
+        if not target_url.startswith("postgresql://"):
+            errors.print(f"--to must name a PostgreSQL database, not {shown}.", markup=False)
+            return Exit.USAGE
+        if not isinstance(settings.database, Path):
+            errors.print(
+                "The config already uses PostgreSQL (database_url or"
+                " $TRENDWATCH_DATABASE_URL); migrate-db moves a SQLite database.",
+                markup=False,
+                soft_wrap=True,
+            )
+            return Exit.USAGE
+        if not settings.db_path.is_file():
+            errors.print(f"No database at {settings.db_path}; nothing to move.", markup=False)
+            return Exit.FAILURE
+        return _move(StoreBase(settings.db_path), target_url, shown)
+
+    run_body(body)
+
+
+def _move(source: StoreBase, url: str, shown: str) -> int:
+    with source:
+        try:
+            target = open_target(url)
+        except TargetUnreachable as exc:
+            errors.print(f"Not moved: {exc}.", markup=False, soft_wrap=True)
+            return Exit.USAGE
+        with target:
+            source._x("BEGIN")
+            try:
+                total = sum(source_counts(source).values())
+            finally:
+                source._x("ROLLBACK")
+            console.print(
+                f"Moving {source.location} to {shown} ({plural(total, 'row')}).",
+                markup=False,
+                soft_wrap=True,
+            )
+            try:
+                with Progress(
+                    TextColumn("[bold]Copying[/] {task.description}"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TimeElapsedColumn(),
+                    console=errors,
+                    transient=True,
+                ) as progress:
+                    task = progress.add_task("", total=total)
+                    counts = move_database(
+                        source,
+                        target,
+                        progress=lambda table, n: progress.update(
+                            task, advance=n, description=table
+                        ),
+                    )
+            except TargetNotEmpty as exc:
+                errors.print(f"Not moved: {exc}.", markup=False, soft_wrap=True)
+                return Exit.USAGE
+            except MoveError as exc:
+                errors.print(f"Not moved: {exc}.", markup=False, soft_wrap=True)
+                return Exit.FAILURE
+            except Exception as exc:  # a row the target rejects, a lost connection
+                errors.print(
+                    f"Not moved, the target was left empty: {safe_message(exc, url)}",
+                    markup=False,
+                    soft_wrap=True,
+                )
+                return Exit.FAILURE
+    _print_counts(counts)
+    console.print(
+        f"Moved and verified. Set database_url (or $TRENDWATCH_DATABASE_URL) to {shown}"
+        f" to use it; {source.location} was left as it was.",
+        markup=False,
+        soft_wrap=True,
+    )
+    return Exit.OK
+
+
+def _print_counts(counts: list[TableCount]) -> None:
+    table = Table("table", "SQLite", "PostgreSQL", "", title="Rows per table")
+    for c in counts:
+        table.add_row(c.table, str(c.source), str(c.target), "ok" if c.ok else "DIFFERENT")
+    console.print(table)
