@@ -24,6 +24,12 @@ then lemmas, then text: :data:`WEIGHTS`) or by date, and counts them ("more than
 2,000" beyond). Ranking every match of a word that half the archive holds would take
 a tenth of a second per 50,000 articles; a window keeps a search within tens of
 milliseconds however broad it is, and favours recent news, as a news search should.
+
+On PostgreSQL the same search runs on the ``tsvector`` document of the same rows: the
+parsed query becomes a ``tsquery`` under the article's language configuration, the
+source is filtered on the article and the language on the row, and ``ts_rank_cd``
+ranks (:mod:`pipeline.store.search_dialect`); the window, filters, orders and pages
+are this module's, shared.
 """
 
 from __future__ import annotations
@@ -213,10 +219,10 @@ class SearchMixin(StoreBase):
         offset: int = 0,
     ) -> SearchPage:
         """One page of the articles that match ``query`` (not empty) and ``filters``,
-        among the :data:`WINDOW` most recently stored ones: best first (bm25: title >
-        lemmas > text) or newest first, and how many there are.
-        :class:`SearchError` if the index refuses the query (it should not: every word
-        is quoted)."""
+        among the :data:`WINDOW` most recently stored ones: best first (bm25 on SQLite:
+        title > lemmas > text; ts_rank_cd on PostgreSQL: title and lemmas > text) or
+        newest first, and how many there are. :class:`SearchError` if the index refuses
+        the query (it should not: every word is quoted or passed as plain text)."""
         filters = filters or SearchFilters()
         found = (
             self._tsquery_match(query, filters)
