@@ -200,6 +200,15 @@ class _Match:
     best_params: list[Any]
 
 
+def _refusals(dialect: str) -> tuple[type[Exception], ...]:
+    """The errors of a query the index refuses: FTS5's, or a tsquery's syntax or data."""
+    if dialect != "postgresql":
+        return (sqlite3.OperationalError,)
+    from psycopg import errors  # only with PostgreSQL
+
+    return (errors.SyntaxError, errors.DataError)
+
+
 def _hit(row: dict[str, Any]) -> SearchHit:
     date = from_iso(row["date"])
     assert date is not None  # first seen is always set
@@ -252,7 +261,7 @@ class SearchMixin(StoreBase):
                 f" ORDER BY {order} LIMIT ? OFFSET ?",
                 [*found.params, lowest, *params, *order_params, limit, offset],
             ).fetchall()
-        except sqlite3.OperationalError as exc:  # an FTS5 syntax error, should one slip by
+        except _refusals(self.dialect.name) as exc:  # a syntax error, should one slip by
             raise SearchError(str(exc)) from exc
         hits = self._search_hits([row[0] for row in ranked])
         return SearchPage(hits, min(len(window), WINDOW), len(window) > WINDOW)
