@@ -25,6 +25,7 @@ from one part per group of tables, as lemon24/reader builds its storage:
 - ``pages``: the reads of the web's story and watchlist pages
 - ``scheduler``: the key/value state and the sources' next polls
 - ``search``: the full-text search index of the articles and its queries
+- ``search_dialect``: search's queries on PostgreSQL (a ``tsquery``, its rank)
 - ``subscribers``: subscriptions made on the web, unsubscribes, token versions and
   the requests waiting for a confirmation (its rows are imported from there)
 - ``queue``: the work queue's tables on PostgreSQL (procrastinate's schema, created

@@ -24,6 +24,12 @@ then lemmas, then text: :data:`WEIGHTS`) or by date, and counts them ("more than
 2,000" beyond). Ranking every match of a word that half the archive holds would take
 a tenth of a second per 50,000 articles; a window keeps a search within tens of
 milliseconds however broad it is, and favours recent news, as a news search should.
+
+On PostgreSQL the same search runs on the ``tsvector`` document of the same rows: the
+parsed query becomes a ``tsquery`` under the article's language configuration, the
+source is filtered on the article and the language on the row, and ``ts_rank_cd``
+ranks (:mod:`pipeline.store.search_dialect`); the window, filters, orders and pages
+are this module's, shared.
 """
 
 from __future__ import annotations
@@ -37,7 +43,8 @@ from typing import Any, Literal
 
 from pipeline.process.watchlists.matching import fold
 from pipeline.search.query import SearchQuery, Term
-from pipeline.store.connection import StoreBase, StoreError
+from pipeline.store import search_dialect
+from pipeline.store.connection import StoreBase
 from pipeline.store.rows import ProcessedArticle
 from pipeline.store.values import from_iso, iso
 
@@ -159,14 +166,15 @@ def match_expression(query: SearchQuery, tags: Iterable[str] = ()) -> str:
     return f"({found}) NOT ({' OR '.join(map(_term_expression, query.excluded))})"
 
 
-def _where(filters: SearchFilters) -> tuple[str, list[Any], bool]:
-    """The filters FTS5 cannot answer, as SQL: the watchlist's matches as one list SQLite
-    makes once (the ``+`` keeps it from being handed to FTS5 rowid by rowid, which is
-    slow), the dates on ``articles a``; and whether they need that join."""
+def _where(filters: SearchFilters, key: str) -> tuple[str, list[Any], bool]:
+    """The filters the index cannot answer, as SQL: the watchlist's matches as one list
+    the database makes once (on SQLite the ``+`` keeps it from being handed to FTS5
+    rowid by rowid, which is slow), the dates on ``articles a``; and whether they need
+    that join. ``key`` is the index's article id column."""
     clauses: list[str] = []
     params: list[Any] = []
     if filters.watchlist:
-        clauses.append(f"+{TABLE}.rowid IN (SELECT article_id FROM matches WHERE watchlist = ?)")
+        clauses.append(f"+{key} IN (SELECT article_id FROM matches WHERE watchlist = ?)")
         params.append(filters.watchlist)
     if filters.start:
         clauses.append("coalesce(a.published, a.fetched) >= ?")
@@ -176,6 +184,29 @@ def _where(filters: SearchFilters) -> tuple[str, list[Any], bool]:
         params.append(iso(filters.end))
     joined = bool(filters.start or filters.end)
     return "".join(f" AND {c}" for c in clauses), params, joined
+
+
+@dataclass(frozen=True)
+class _Match:
+    """How one database finds a query's rows: the index's id column, the condition
+    (with the source and language filters) and its parameters, whether it needs
+    ``articles a``, and the best-first order and its parameters."""
+
+    key: str
+    condition: str
+    params: list[Any]
+    joined: bool
+    best: str
+    best_params: list[Any]
+
+
+def _refusals(dialect: str) -> tuple[type[Exception], ...]:
+    """The errors of a query the index refuses: FTS5's, or a tsquery's syntax or data."""
+    if dialect != "postgresql":
+        return (sqlite3.OperationalError,)
+    from psycopg import errors  # only with PostgreSQL
+
+    return (errors.SyntaxError, errors.DataError)
 
 
 def _hit(row: dict[str, Any]) -> SearchHit:
@@ -197,47 +228,70 @@ class SearchMixin(StoreBase):
         offset: int = 0,
     ) -> SearchPage:
         """One page of the articles that match ``query`` (not empty) and ``filters``,
-        among the :data:`WINDOW` most recently stored ones: best first (bm25: title >
-        lemmas > text) or newest first, and how many there are.
-        :class:`SearchError` if the index refuses the query (it should not: every word
-        is quoted)."""
-        if self.dialect.name != "sqlite":
-            raise StoreError(
-                "searching is not ported to PostgreSQL yet (its index is written);"
-                " PostgreSQL support is in progress"
-            )
+        among the :data:`WINDOW` most recently stored ones: best first (bm25 on SQLite:
+        title > lemmas > text; ts_rank_cd on PostgreSQL: title and lemmas > text) or
+        newest first, and how many there are. :class:`SearchError` if the index refuses
+        the query (it should not: every word is quoted or passed as plain text)."""
         filters = filters or SearchFilters()
-        tags = self._filter_tags(filters)
-        if tags is None:  # a source or language no article has
+        found = (
+            self._tsquery_match(query, filters)
+            if self.dialect.name == "postgresql"
+            else self._fts5_match(query, filters)
+        )
+        if found is None:  # a source or language no article has
             return SearchPage((), 0, False)
-        where, params, joined = _where(filters)
-        joined = joined or sort == "newest"
-        tables = f"FROM {TABLE}" + (f" JOIN articles a ON a.id = {TABLE}.rowid" if joined else "")
-        match = f"{TABLE} MATCH ?"
-        params = [match_expression(query, tags), *params]
+        key = found.key
+        where, params, joined = _where(filters, key)
+        joined = found.joined or joined or sort == "newest"
+        tables = f"FROM {TABLE}" + (f" JOIN articles a ON a.id = {key}" if joined else "")
         try:
             window = self._x(
-                f"SELECT {TABLE}.rowid {tables} WHERE {match}{where}"
-                f" ORDER BY {TABLE}.rowid DESC LIMIT ?",
-                [*params, WINDOW + 1],
+                f"SELECT {key} {tables} WHERE {found.condition}{where} ORDER BY {key} DESC LIMIT ?",
+                [*found.params, *params, WINDOW + 1],
             ).fetchall()
             if not window:
                 return SearchPage((), 0, False)
             lowest = window[min(len(window), WINDOW) - 1][0]
-            order = (
-                f"bm25({TABLE}, {', '.join(map(str, WEIGHTS))}), {TABLE}.rowid DESC"
-                if sort == "relevance"
-                else "coalesce(a.published, a.fetched) DESC, a.id DESC"
-            )
+            if sort == "relevance":
+                order, order_params = f"{found.best}, {key} DESC", found.best_params
+            else:
+                order, order_params = "coalesce(a.published, a.fetched) DESC, a.id DESC", []
             ranked = self._x(
-                f"SELECT {TABLE}.rowid {tables} WHERE {match} AND {TABLE}.rowid >= ?{where}"
+                f"SELECT {key} {tables} WHERE {found.condition} AND {key} >= ?{where}"
                 f" ORDER BY {order} LIMIT ? OFFSET ?",
-                [params[0], lowest, *params[1:], limit, offset],
+                [*found.params, lowest, *params, *order_params, limit, offset],
             ).fetchall()
-        except sqlite3.OperationalError as exc:  # an FTS5 syntax error, should one slip by
+        except _refusals(self.dialect.name) as exc:  # a syntax error, should one slip by
             raise SearchError(str(exc)) from exc
         hits = self._search_hits([row[0] for row in ranked])
         return SearchPage(hits, min(len(window), WINDOW), len(window) > WINDOW)
+
+    def _fts5_match(self, query: SearchQuery, filters: SearchFilters) -> _Match | None:
+        """SQLite: FTS5's MATCH, the source and language as tags; bm25 with weights."""
+        tags = self._filter_tags(filters)
+        if tags is None:
+            return None
+        key = f"{TABLE}.rowid"
+        best = f"bm25({TABLE}, {', '.join(map(str, WEIGHTS))})"
+        return _Match(key, f"{TABLE} MATCH ?", [match_expression(query, tags)], False, best, [])
+
+    def _tsquery_match(self, query: SearchQuery, filters: SearchFilters) -> _Match | None:
+        """PostgreSQL: the document against the tsquery under the article's language's
+        configuration (:mod:`pipeline.store.search_dialect`), the source on the
+        article, the language on the row; ts_rank, best first."""
+        if filters.language and not _CODE.fullmatch(filters.language):
+            return None
+        condition, params = search_dialect.match_sql(query, TABLE, filters.language)
+        joined = False
+        if filters.source:
+            row = self._x("SELECT id FROM sources WHERE name = ?", [filters.source]).fetchone()
+            if row is None:
+                return None
+            condition += " AND a.source_id = ?"
+            params.append(row[0])
+            joined = True
+        rank, rank_params = search_dialect.rank_sql(query, TABLE)
+        return _Match(f"{TABLE}.id", condition, params, joined, f"{rank} DESC", rank_params)
 
     def _filter_tags(self, filters: SearchFilters) -> list[str] | None:
         """The tags of the source and language filters; None when nothing can match."""

@@ -79,8 +79,8 @@ def test_postgresql_keeps_times_as_timestamptz_and_hides_the_password(postgres_u
 
 def test_postgresql_indexes_processed_articles_for_full_text_search(postgres_url: str) -> None:
     """The batch's search rows are written on PostgreSQL too, in a ``tsvector`` under the
-    article's language (Dutch stems ``woningen`` to what ``woning`` stems to); the
-    queries are not ported yet, and say so."""
+    article's language (Dutch stems ``woningen`` to what ``woning`` stems to), and
+    the search finds it."""
     with Store(postgres_url) as store:
         store.sync_sources([Src("Bron", "https://x.test/feed")], NOW)
         store.save_entries(
@@ -106,5 +106,4 @@ def test_postgresql_indexes_processed_articles_for_full_text_search(postgres_url
             " WHERE document @@ to_tsquery('dutch', 'woning')",
         )
         assert found == [(article.id, "utrecht woning", f"twsource{source_id(store)} twlangnl")]
-        with pytest.raises(StoreError, match="not ported to PostgreSQL yet"):
-            store.search(parse("woning"))
+        assert [h.id for h in store.search(parse("woningen")).hits] == [article.id]

@@ -18,6 +18,8 @@ from pipeline.store import search as store_search
 from pipeline.store.search import SearchFilters, SearchPage, match_expression
 from store_support import NOW, Wl, entry, source_id
 
+pytestmark = pytest.mark.both_databases
+
 FIXTURE = Path(__file__).parents[2] / "fixtures" / "store" / "trendwatch-v4.db"
 
 
@@ -105,12 +107,13 @@ def test_an_article_processed_again_replaces_its_row(three: Store) -> None:
     assert ids(three.search(lemmatised("school"))) == [1]
     # its source and language as they are when it is processed again (a take-over)
     other = three.ensure_source("Ander", "import", "import:Ander", NOW)
-    three.db.execute("UPDATE articles SET source_id = ? WHERE id = 1", [other])
+    three._x("UPDATE articles SET source_id = ? WHERE id = 1", [other])
     save(three, processed(1, {"school": 2}, "en"))
     school = lemmatised("school")
     assert ids(three.search(school, SearchFilters(source="Ander", language="en"))) == [1]
     assert ids(three.search(school, SearchFilters(source="Bron"))) == []
-    rows = three.db.execute("SELECT count(*) FROM article_search WHERE rowid = 1").fetchone()
+    key = "id" if three.dialect.name == "postgresql" else "rowid"
+    rows = three._x(f"SELECT count(*) FROM article_search WHERE {key} = 1").fetchone()
     assert rows[0] == 1
 
 
@@ -125,9 +128,9 @@ def test_the_index_is_written_in_the_batch_transaction(three: Store) -> None:
 
 
 def test_a_deleted_article_leaves_the_index(three: Store) -> None:
-    three.db.execute("DELETE FROM articles WHERE id = 1")
+    three._x("DELETE FROM articles WHERE id = 1")
     assert ids(three.search(lemmatised("woning"))) == [2]
-    assert three.db.execute("SELECT count(*) FROM article_search").fetchone()[0] == 2
+    assert three._x("SELECT count(*) FROM article_search").fetchone()[0] == 2
 
 
 def test_filters_orders_and_pages(three: Store) -> None:
@@ -220,10 +223,10 @@ def test_nothing_typed_reaches_fts5_raw(three: Store, text: str) -> None:
         three.search(query)  # no sqlite3.OperationalError
 
 
-def test_random_input_never_breaks_the_query(tmp_path: Path) -> None:
+def test_random_input_never_breaks_the_query(database: str | Path) -> None:
     rng = random.Random(5)
     alphabet = "ab \"-*()|:^{}+.,'OR AND NOT NEAR é\t\n"
-    with Store(tmp_path / "tw.db") as store:
+    with Store(database) as store:
         for _ in range(500):
             text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 40)))
             query = lemmatised(text)
