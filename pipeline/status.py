@@ -76,7 +76,12 @@ def _queue(store: Store) -> dict[str, Any] | None:
             for q in store.queue_counts()
         ],
         "workers": [
-            {"id": w.id, "last_heartbeat": iso(w.last_heartbeat), "running": w.running}
+            {
+                "id": w.id,
+                "last_heartbeat": iso(w.last_heartbeat),
+                "seconds_since_heartbeat": w.seconds_since,
+                "running": w.running,
+            }
             for w in store.queue_workers()
         ],
     }

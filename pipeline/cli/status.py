@@ -116,7 +116,10 @@ def queue_lines(queue: dict[str, Any], now: datetime) -> list[str]:
     lines.append(f"Workers: {len(workers)}")
     for w in workers:
         beat = w["last_heartbeat"]
-        ago = (now - datetime.fromisoformat(beat)).total_seconds() if beat else None
+        # the database's own measure first: it stamped the heartbeat with its clock
+        ago = w.get("seconds_since_heartbeat")
+        if ago is None and beat:
+            ago = (now - datetime.fromisoformat(beat)).total_seconds()
         when = "never" if ago is None else f"{max(0, round(ago))} s ago"
         lines.append(f"  worker {w['id']}: last heartbeat {when}, {plural(w['running'], 'job')}")
     return lines

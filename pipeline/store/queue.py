@@ -41,6 +41,9 @@ class WorkerBeat:
     id: int
     last_heartbeat: datetime | None
     running: int  # jobs it holds now
+    # by the database's clock, which stamped the heartbeat: a machine whose clock is off
+    # (or a test's shifted clock) still shows the right age
+    seconds_since: float | None = None
 
 
 def queue_schema_sql() -> str | None:
@@ -114,9 +117,16 @@ class QueueMixin(StoreBase):
             return []
         rows = self._rows(
             "SELECT w.id, w.last_heartbeat, (SELECT count(*) FROM procrastinate_jobs j"
-            " WHERE j.worker_id = w.id AND j.status = 'doing') AS running"
+            " WHERE j.worker_id = w.id AND j.status = 'doing') AS running,"
+            " extract(epoch FROM now() - w.last_heartbeat) AS seconds_since"
             " FROM procrastinate_workers w ORDER BY w.last_heartbeat DESC, w.id"
         )
         return [
-            WorkerBeat(int(r["id"]), from_iso(r["last_heartbeat"]), int(r["running"])) for r in rows
+            WorkerBeat(
+                int(r["id"]),
+                from_iso(r["last_heartbeat"]),
+                int(r["running"]),
+                None if r["seconds_since"] is None else float(r["seconds_since"]),
+            )
+            for r in rows
         ]

@@ -107,3 +107,17 @@ def test_queue_lines_without_jobs_or_workers() -> None:
         "Workers: 1",
         "  worker 7: last heartbeat 10 s ago, 2 jobs",
     ]
+
+
+def test_a_heartbeats_age_is_the_databases_when_it_gives_one() -> None:
+    """The database stamps heartbeats with its own clock; a machine whose clock is off
+    must still show the age the database measured, not its own difference."""
+    machine_clock_a_year_ahead = datetime(2027, 3, 2, 9, 0, tzinfo=UTC)
+    beat = {
+        "id": 7,
+        "last_heartbeat": "2026-03-02T08:00:00+00:00",
+        "seconds_since_heartbeat": 3600.4,
+        "running": 0,
+    }
+    lines = queue_lines({"queues": [], "workers": [beat]}, machine_clock_a_year_ahead)
+    assert lines[-1] == "  worker 7: last heartbeat 3600 s ago, 0 jobs"
