@@ -14,6 +14,8 @@ started and idle, then one fetch job per source is deferred (the scheduler's own
 ``defer_due``) and timed until the queue is empty:
 
 * ``fresh``: every feed fetched, parsed and stored: feeds/min, articles/s;
+* ``304``: every source made due again; each job revalidates its feed (304 Not
+  Modified to the stored ETag), as most polls of a real source do;
 * ``empty``: the same jobs deferred again when no source is due: each job claims,
   reads its source, finds it not due and finishes. Its time per job is the queue's
   overhead per job (claim, locks, finish, one source read), without the fetch.
@@ -292,6 +294,15 @@ def run_workers(server: FeedServer, args: argparse.Namespace, count: int, res: R
         res.add(f"pg fresh {count}w", phase)
         defer_empty(url, [title for title, _ in server.urls])
         res.add(f"pg empty {count}w", drained_by_workers(config, args, count, url, db, feeds))
+        # every source due again: each fetch sends its ETag and gets 304 Not Modified
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("update sources set next_poll = null")
+        jobs, _ = defer_all(settings, url)
+        before = server.served()[1]
+        phase = drained_by_workers(config, args, count, url, db, jobs)
+        if jobs != feeds or server.served()[1] - before != feeds:
+            raise SystemExit("revalidation: not one 304 per feed")
+        res.add(f"pg 304 {count}w", phase)
 
 
 def run_embedded(server: FeedServer, args: argparse.Namespace, pg: bool, res: Results) -> None:
