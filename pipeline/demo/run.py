@@ -48,19 +48,19 @@ def run_demo(
         settings = load_settings(config)
         console.print(f"Demo feeds served at {server.base_url}; config: {config}")
         with Store(settings.db_path) as store:
-            reports = crawl(settings, store) if crawl else crawl_job.crawl(settings, store)
+            reports = crawl(settings, store) if crawl else crawl_job.crawl(settings, store, now=now)
         new = sum(r.new for r in reports)
         failed = [r for r in reports if r.status == "error"]
         console.print(f"Crawled {len(reports)} feeds: {new} new articles, {len(failed)} failed.")
         for r in failed:
             console.print(f"  [red]{r.name}[/]: {r.error}")
     with Store(settings.db_path) as store:
-        processed = process_job.process(settings, store)
+        processed = process_job.process(settings, store, now=now)
         console.print(
             f"Processed {processed.articles} articles: {processed.matches} watchlist matches,"
             f" {processed.duplicates} near duplicates, {processed.new_stories} stories."
         )
-        report = digest_job.digest(settings, store)
+        report = digest_job.digest(settings, store, now=now)
         total = store.article_count()
     for key in report.editions:
         console.print(f"Edition {key}" + (" (new)" if key in report.built else " (existing)"))
