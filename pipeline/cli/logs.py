@@ -8,12 +8,33 @@ import logging
 import logging.handlers
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import click
 
 from digests.fsutil import create_private_file, make_private_dir
 
 LEVELS = ("debug", "info", "warning", "error")
 QUIET = ("httpx", "httpcore", "apscheduler", "scrapy", "spacy")  # warnings and up only
+
+F = TypeVar("F", bound=Any)
+
+
+def log_options(command: F) -> F:
+    """``--log-file`` and ``--log-level``, as the long-running commands take them."""
+    command = click.option(
+        "--log-level",
+        type=click.Choice(LEVELS, case_sensitive=False),
+        default="info",
+        show_default=True,
+        help="Log events of this level and above.",
+    )(command)
+    return click.option(
+        "--log-file",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="Append the log to this file (default: standard error).",
+    )(command)
 
 
 class PrivateLogHandler(logging.handlers.WatchedFileHandler):

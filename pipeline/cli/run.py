@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from pipeline.cli.common import Context, Exit, errors, load_crawling, run_body, sqlite_only
-from pipeline.cli.logs import LEVELS, configure_logging
+from pipeline.cli.logs import configure_logging, log_options
 from pipeline.cli.web_child import web_process
 
 
@@ -17,19 +17,7 @@ from pipeline.cli.web_child import web_process
 @click.option(
     "--watch-config", is_flag=True, help="Reload the config when its file changes (as SIGHUP)."
 )
-@click.option(
-    "--log-file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Append the log to this file (default: standard error).",
-)
-@click.option(
-    "--log-level",
-    type=click.Choice(LEVELS, case_sensitive=False),
-    default="info",
-    show_default=True,
-    help="Log events of this level and above.",
-)
+@log_options
 @click.pass_obj
 def run(obj: Context, watch_config: bool, log_file: Path | None, log_level: str) -> None:
     """Keep everything going: crawl sources when due, process what arrives, send each

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from pipeline.cli.common import Context, Exit, errors, load_crawling, run_body
-from pipeline.cli.logs import LEVELS, configure_logging
+from pipeline.cli.logs import configure_logging, log_options
 from pipeline.settings import ConfigError, ConfigProblem
 
 
@@ -33,19 +33,7 @@ from pipeline.settings import ConfigError, ConfigProblem
     "--poll", type=click.FloatRange(0.05, 60), default=1.0, show_default=True,
     help="Seconds between an idle worker's looks for jobs freed by their lock.",
 )  # fmt: skip
-@click.option(
-    "--log-file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Append the log to this file (default: standard error).",
-)
-@click.option(
-    "--log-level",
-    type=click.Choice(LEVELS, case_sensitive=False),
-    default="info",
-    show_default=True,
-    help="Log events of this level and above.",
-)
+@log_options
 @click.pass_obj
 def worker(
     obj: Context,
