@@ -7,6 +7,7 @@ server never has two requests to one host in flight (its own count)."""
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -185,8 +186,17 @@ def test_workers_fetch_each_feed_once_one_per_host_and_survive_a_kill(
             "SELECT count(*) FROM procrastinate_jobs WHERE queue_name = 'crawl'"
             " AND status IN ('failed', 'todo', 'doing')",
         ) == [(0,)]
-    # the killed fetch was done again by a live worker, every other feed once
-    assert requests == Counter({name: 2 if name == SLOW else 1 for name in names})
+    # the killed fetch was done again by a live worker, every other feed once; with two
+    # jobs at a time the victim may also have been in the middle of another source's
+    # fetch when it died: that one is fetched again too (at least once, never lost)
+    told = victim.text()
+    started = set(re.findall(r"Starting job crawl\.fetch_source\[\d+\]\(name='(\w+)'", told))
+    ended = set(re.findall(r"Job crawl\.fetch_source\[\d+\]\(name='(\w+)'.*? ended", told))
+    interrupted = started - ended - {SLOW}
+    assert requests[SLOW] == 2
+    for name in names:
+        if name != SLOW:
+            assert requests[name] in ((1, 2) if name in interrupted else (1,)), name
     recovered = ("put back in its queue", "the same job waits already")
     assert any(note in w.text() for w in live for note in recovered)
     assert any("crawl.schedule" in w.text() for w in workers)  # the periodic task ran
