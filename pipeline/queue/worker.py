@@ -19,6 +19,7 @@ import procrastinate
 
 from pipeline.queue.app import ensure_schema, make_app, retry_stalled
 from pipeline.settings import Settings
+from pipeline.settings.database import shown_url
 
 log = logging.getLogger("trendwatch")
 
@@ -84,7 +85,9 @@ def run(
     url = str(settings.database)
     ensure_schema(url)
     app = make_app(url, pool_size=concurrency + 3)
-    log.info("worker on %s: queues %s, concurrency %d", url, ",".join(queues), concurrency)
+    log.info(
+        "worker on %s: queues %s, concurrency %d", shown_url(url), ",".join(queues), concurrency
+    )
     asyncio.run(
         serve(app, settings, queues, concurrency=concurrency, heartbeat=heartbeat, poll=poll)
     )

@@ -88,3 +88,22 @@ def test_sigterm_stops_a_worker_cleanly(tmp_path: Path, postgres_url: str) -> No
     assert "Stop requested" in worker.text()
     with Store(postgres_url) as store:  # it unregistered
         assert store.queue_workers() == []
+
+
+def test_the_worker_never_logs_the_databases_password(tmp_path: Path, postgres_url: str) -> None:
+    """The URL's password is a secret: the worker's log names the database without it.
+    (The test server trusts local logins, so any password connects.)"""
+    config = tmp_path / "trendwatch.toml"
+    config.write_text('data_dir = "data"\n', encoding="utf-8")
+    with_password = postgres_url.replace("postgres@", "postgres:geheim-wachtwoord@", 1)
+    assert with_password != postgres_url
+    worker = Worker(config, tmp_path / "w.log", with_password, "--heartbeat", "0.5")
+    try:
+        wait_until(
+            lambda: worker.log.exists() and "worker on " in worker.text(), "its log line", [worker]
+        )
+    finally:
+        status = worker.stop()
+    assert status == 0, worker.text()
+    assert "geheim-wachtwoord" not in worker.text()
+    assert "***" in worker.text()
