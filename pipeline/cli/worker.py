@@ -33,6 +33,11 @@ from pipeline.settings import ConfigError, ConfigProblem
     "--poll", type=click.FloatRange(0.05, 60), default=1.0, show_default=True,
     help="Seconds between an idle worker's looks for jobs freed by their lock.",
 )  # fmt: skip
+@click.option(
+    "--sends", type=click.IntRange(1, 64), default=4, show_default=True,
+    help="Digest messages this worker sends at once at most (one SMTP connection each,"
+    " kept open across jobs).",
+)  # fmt: skip
 @log_options
 @click.pass_obj
 def worker(
@@ -41,11 +46,13 @@ def worker(
     concurrency: int,
     heartbeat: float,
     poll: float,
+    sends: int,
     log_file: Path | None,
     log_level: str,
 ) -> None:
     """Take jobs from the work queue on PostgreSQL (database_url): fetch the due
-    sources (crawl), analyse what arrived (process; the digest queue is to come). Stop
+    sources (crawl), analyse what arrived (process), build the due digests and mail
+    them, one job per reader (digest). Stop
     with SIGTERM or Ctrl-C: the jobs in hand are finished first."""
 
     def body() -> int:
@@ -74,7 +81,9 @@ def worker(
         from pipeline.queue import worker as queue_worker
 
         configure_logging(log_file, log_level)
-        queue_worker.run(settings, names, concurrency=concurrency, heartbeat=heartbeat, poll=poll)
+        queue_worker.run(
+            settings, names, concurrency=concurrency, heartbeat=heartbeat, poll=poll, sends=sends
+        )
         return Exit.OK
 
     run_body(body)

@@ -430,3 +430,27 @@ def _recover_interrupted(
         store.finish_delivery(row.id, "pending", utcnow(), error="interrupted while sending")
         log.warning("delivery %s: interrupted while sending; sending again", label)
     return store.delivery(row.id) or row
+
+
+def deliver_one(
+    settings: Settings,
+    store: Store,
+    report: DigestReport,
+    transport: Transport,
+    kind: str,
+    delivery: tuple[int, Edition, Subscriber],
+    now: datetime,
+    renderer: EditionRenderer | None = None,
+) -> None:
+    """One edition (its id, the edition) to one subscriber, by the steps of a run (the
+    digest queue's delivery job): nothing when it is empty and not asked for or the
+    reader unsubscribed; else the delivery made pending if it was not there, one left
+    'sending' by a dead sender recovered, nothing if it was sent or failed for good,
+    nothing before its retry time, else claimed, sent over ``transport`` (of ``kind``:
+    "smtp" or "outbox") and recorded; what happened goes to ``report``.
+    ``renderer``: the edition's, kept by the caller across messages."""
+    edition_id, edition, sub = delivery
+    run = _Delivering(settings, store, report, transport, kind, now, retry_now=False)
+    if renderer is not None:
+        run.renderers[edition_id] = renderer
+    run.one(edition_id, edition, sub)

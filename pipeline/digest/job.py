@@ -319,3 +319,46 @@ def _edition_row(edition: Edition) -> dict:
         "data": edition_to_json(edition),
         "built_at": iso(edition.built_at or utcnow()),
     }
+
+
+# --- for the digest queue (pipeline.queue.digest): the same decisions, one step each ---
+
+
+def due_audiences(settings: Settings, store: Store, now: datetime) -> dict[str, datetime]:
+    """The audiences whose digest is due at ``now``, by slug, each with its scheduled
+    moment: the decision ``digest(due=True)`` (so ``trendwatch run``) takes; those that
+    came due too long ago are logged once and left out. ``settings``: with the web's
+    readers (:func:`pipeline.subscriptions.with_readers`)."""
+    return _due_audiences(settings, store, now, DigestReport())
+
+
+@dataclass(frozen=True)
+class StoredEdition:
+    """An audience's edition as the store holds it, and what building it did."""
+
+    audience: Audience
+    edition_id: int
+    edition: Edition
+    built: bool  # built and stored by this call (False: it was stored already)
+    archive_page: str | None  # the page written by this call, if any
+
+
+def build_edition_once(
+    settings: Settings, store: Store, now: datetime, slug: str, slot: datetime
+) -> StoredEdition | None:
+    """The edition of the audience ``slug`` for the period up to ``slot``, built and
+    stored unless it was (the stored one is never built again), with its archive page
+    written when it was built now or the page is missing, as :func:`digest` does; None
+    when no audience has that slug (the config changed). ``settings``: with the web's
+    readers."""
+    for audience, edition, row in _editions(settings, store, now, {slug: slot}):
+        if row is None:
+            edition_id = store.add_edition(_edition_row(edition))
+            log.info("edition %s: built with %d articles", edition.key, edition.item_count)
+        else:
+            edition_id = row.id
+        page = None
+        if row is None or not (settings.archive_dir / edition.archive_path).exists():
+            page = write_page(settings, edition)
+        return StoredEdition(audience, edition_id, edition, row is None, page)
+    return None

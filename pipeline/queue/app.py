@@ -1,5 +1,6 @@
 """The procrastinate App of a trendwatch database: made from the configured PostgreSQL
-URL (psycopg connector), with trendwatch's tasks registered (crawl, process); and the
+URL (psycopg connector), with trendwatch's tasks registered (crawl, process, digest);
+and the
 recovery of the jobs that dead workers held.
 
 procrastinate's tables are created with the store's migrations
@@ -15,7 +16,7 @@ import procrastinate
 from procrastinate import exceptions
 from procrastinate.jobs import Status
 
-from pipeline.queue import crawl, process
+from pipeline.queue import crawl, digest, process
 from pipeline.settings.database import is_postgresql, shown_url
 from pipeline.store import Store
 
@@ -34,14 +35,15 @@ def ensure_schema(url: str) -> None:
 
 
 def make_app(url: str, *, pool_size: int = 4) -> procrastinate.App:
-    """The App of the PostgreSQL database at ``url``, not opened yet, with the crawl
-    queue's tasks. ``pool_size``: the connections it may hold at most."""
+    """The App of the PostgreSQL database at ``url``, not opened yet, with the
+    queues' tasks. ``pool_size``: the connections it may hold at most."""
     if not is_postgresql(url):
         raise NotPostgreSQL(f"the work queue needs PostgreSQL, not {shown_url(url)}")
     connector = procrastinate.PsycopgConnector(conninfo=url, min_size=1, max_size=max(2, pool_size))
     app = procrastinate.App(connector=connector)
     crawl.register(app)
     process.register(app)
+    digest.register(app)
     return app
 
 

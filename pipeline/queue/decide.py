@@ -1,5 +1,7 @@
 """The work queue's decisions, pure: which queues a worker takes, the locks a fetch
-job carries, and whether a fetch deferred at some moment is still to be done.
+job carries, and whether a fetch deferred at some moment is still to be done; for the
+digest queue, the locks of a build and a delivery, who gets a delivery job, and how
+long a delivery waits for its retry.
 
 A fetch job carries two locks: a *queueing lock* per source (procrastinate keeps at
 most one job of a lock waiting), and a *lock* per host (procrastinate runs at most one
@@ -9,8 +11,8 @@ host is fetched by one worker at a time and two fetches of one source never over
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from pipeline.crawl.decide import is_due
@@ -61,3 +63,45 @@ def still_due(row: SourceRow | None, deferred_at: datetime) -> bool:
     if row is None or not row.in_config or not row.enabled or row.disabled_reason:
         return False
     return is_due(from_iso(row.next_poll), from_iso(row.retry_after), deferred_at)
+
+
+# --- the digest queue --------------------------------------------------------------------
+
+FINISHED = ("sent", "failed")  # a delivery in these states is never tried again
+
+
+def edition_lock(slug: str) -> str:
+    """The lock (and queueing lock) of an audience's build job: one build at a time,
+    one waiting at most, across all workers."""
+    return f"digest-edition:{slug}"
+
+
+def delivery_lock(edition_key: str, email: str) -> str:
+    """The lock (and queueing lock) of one delivery job: never two jobs of one
+    (edition, subscriber) at once, one waiting at most."""
+    return f"digest-delivery:{edition_key}/{email.casefold()}"
+
+
+def to_deliver(
+    emails: Iterable[str],
+    send_empty: Mapping[str, bool],
+    item_count: int,
+    finished: Iterable[str],
+) -> list[str]:
+    """The audience's readers who get a delivery job for an edition of ``item_count``
+    articles: the current readers (``send_empty``: theirs, by address) who want it
+    (an empty edition only when asked for) and whose delivery is not finished."""
+    done = {e.casefold() for e in finished}
+    return [
+        e
+        for e in emails
+        if e in send_empty and (item_count > 0 or send_empty[e]) and e.casefold() not in done
+    ]
+
+
+def retry_delay(next_attempt: datetime | None, now: datetime) -> timedelta:
+    """How long a delivery waiting for its retry at ``next_attempt`` still waits at
+    ``now`` (never negative; none without a time)."""
+    if next_attempt is None:
+        return timedelta(0)
+    return max(timedelta(0), next_attempt - now)

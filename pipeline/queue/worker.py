@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import procrastinate
 
 from pipeline.queue.app import ensure_schema, make_app, retry_stalled
+from pipeline.queue.digest import SENDS, Senders
 from pipeline.settings import Settings
 from pipeline.settings.database import shown_url
 
@@ -52,8 +53,11 @@ async def serve(
     concurrency: int = 1,
     heartbeat: float = HEARTBEAT_SECONDS,
     poll: float = POLL_SECONDS,
+    sends: int = SENDS,
 ) -> None:
-    """Run a worker of ``app`` on ``queues`` until it is stopped (SIGTERM/SIGINT)."""
+    """Run a worker of ``app`` on ``queues`` until it is stopped (SIGTERM/SIGINT);
+    ``sends``: the digest messages it sends at once at most."""
+    senders = Senders(settings, sends)
     async with app.open_async():
         recovery = asyncio.create_task(_recover(app, heartbeat), name="recover stalled jobs")
         try:
@@ -63,7 +67,7 @@ async def serve(
                 fetch_job_polling_interval=poll,
                 update_heartbeat_interval=heartbeat,
                 stalled_worker_timeout=stalled_after(heartbeat),
-                additional_context={"settings": settings},
+                additional_context={"settings": settings, "senders": senders},
                 delete_jobs="successful",
                 install_signal_handlers=True,
             )
@@ -71,6 +75,7 @@ async def serve(
             recovery.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await recovery
+            senders.close()
 
 
 def run(
@@ -80,6 +85,7 @@ def run(
     concurrency: int = 1,
     heartbeat: float = HEARTBEAT_SECONDS,
     poll: float = POLL_SECONDS,
+    sends: int = SENDS,
 ) -> None:
     """``trendwatch worker``: the schema brought up to date, then :func:`serve`."""
     url = str(settings.database)
@@ -89,5 +95,13 @@ def run(
         "worker on %s: queues %s, concurrency %d", shown_url(url), ",".join(queues), concurrency
     )
     asyncio.run(
-        serve(app, settings, queues, concurrency=concurrency, heartbeat=heartbeat, poll=poll)
+        serve(
+            app,
+            settings,
+            queues,
+            concurrency=concurrency,
+            heartbeat=heartbeat,
+            poll=poll,
+            sends=sends,
+        )
     )

@@ -1,0 +1,313 @@
+"""The digest queue: a periodic task (every minute) defers a build job for each
+audience whose digest is due (the decision of ``trendwatch run``'s scheduler:
+:func:`pipeline.digest.job.due_audiences`); the build job builds and stores that
+period's edition once (its lock: one build of an audience at a time; an edition stored
+already is never built again), writes its archive page, and defers one delivery job
+per (edition, subscriber) (its queueing lock: one waiting at most; its lock: never two
+at once). The delivery job sends that one mail by the digest job's own steps
+(:func:`pipeline.digest.delivery.deliver_one`): the deliveries table is the source of
+truth, a delivery is claimed before it is sent, one already sent is a no-op, one left
+'sending' by a worker that died is sent again (with the same Message-ID, as a run
+does). A temporary failure leaves the delivery pending with its back-off
+(:mod:`pipeline.digest.retry`); the job then defers its successor for that time, taken
+from the database's clock, until the delivery is sent, fails for good or is given up
+(7 days after its edition).
+
+A worker sends at most ``sends`` messages at once (:class:`Senders`), each over one of
+as many SMTP connections that stay open across jobs. The blocking work runs in
+threads, each with its own store connection (:func:`pipeline.queue.crawl.thread_store`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import procrastinate
+from procrastinate.exceptions import AlreadyEnqueued
+
+from digests.model import Edition
+from digests.render import EditionRenderer, edition_renderer
+from pipeline.digest.archive import write_archive_index
+from pipeline.digest.delivery import Transport, deliver_one, open_transport
+from pipeline.digest.frozen import edition_from_json
+from pipeline.digest.job import DigestReport, build_edition_once, due_audiences
+from pipeline.digest.retry import expired
+from pipeline.queue.crawl import thread_store
+from pipeline.queue.decide import (
+    FINISHED,
+    delivery_lock,
+    edition_lock,
+    retry_delay,
+    to_deliver,
+)
+from pipeline.settings import Settings, Subscriber
+from pipeline.store import Store, from_iso
+from pipeline.store.subscribers import email_key
+from pipeline.subscriptions import readers, with_readers
+
+log = logging.getLogger("trendwatch")
+
+QUEUE = "digest"
+SCHEDULE = "digest.schedule"
+BUILD = "digest.build"
+DELIVER = "digest.deliver"
+SCHEDULE_CRON = "* * * * *"  # every minute: the due editions are built then
+SENDS = 4  # messages a worker sends at once by default
+JOB_ATTEMPTS = 3  # a job that raised (the database went away) is tried again
+_KEPT_EDITIONS = 32  # decoded editions a worker keeps for the next deliveries
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Senders:
+    """At most ``size`` messages in flight in one worker, each over its own transport
+    (``[smtp]``: one connection each, opened on first use and kept across jobs; the
+    transport reconnects when the server closed an idle one)."""
+
+    def __init__(self, settings: Settings, size: int = SENDS) -> None:
+        self.size = max(1, size)
+        self._settings = settings
+        self._free: queue.LifoQueue[tuple[Transport, str] | None] = queue.LifoQueue()
+        for _ in range(self.size):
+            self._free.put(None)  # opened when first taken
+        self._opened: list[Transport] = []
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def transport(self) -> Iterator[tuple[Transport, str]]:
+        """A transport and its kind ("smtp" or "outbox") for one send; waits while
+        ``size`` sends are in flight."""
+        taken = self._free.get()
+        try:
+            if taken is None:
+                taken = open_transport(self._settings)
+                with self._lock:
+                    self._opened.append(taken[0])
+            yield taken
+        finally:
+            self._free.put(taken)
+
+    def close(self) -> None:
+        """Close every connection opened (the worker stops)."""
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for transport in opened:
+            transport.__exit__(None, None, None)
+
+
+@dataclass(frozen=True)
+class _Kept:
+    edition_id: int
+    edition: Edition
+    built_at: datetime
+    renderer: EditionRenderer
+
+
+class _Editions:
+    """The editions a worker's delivery jobs use, decoded once (stored editions are
+    frozen: they never change), with their renderers, the last few kept."""
+
+    def __init__(self) -> None:
+        self._kept: OrderedDict[str, _Kept] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, settings: Settings, store: Store, key: str) -> _Kept | None:
+        with self._lock:
+            if key in self._kept:
+                self._kept.move_to_end(key)
+                return self._kept[key]
+        row = store.edition(key)
+        if row is None:
+            return None
+        edition = edition_from_json(row.data)
+        renderer = edition_renderer(
+            edition, template_dir=settings.template_dir, sender=settings.sender
+        )
+        kept = _Kept(row.id, edition, from_iso(row.built_at) or utcnow(), renderer)
+        with self._lock:
+            self._kept[key] = kept
+            while len(self._kept) > _KEPT_EDITIONS:
+                self._kept.popitem(last=False)
+        return kept
+
+
+_editions = _Editions()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a delivery job did: ``status`` sent, skipped (done before), empty,
+    unsubscribed, not a reader, failed (for good), given up, no edition, or waiting
+    (for its retry, ``retry_in`` seconds from now)."""
+
+    status: str
+    retry_in: float | None = None
+
+
+def reader_of(settings: Settings, store: Store, email: str) -> Subscriber | None:
+    """``email`` as a reader who gets the digest now (the config's or the web's; None
+    when unsubscribed or gone), read from the store for this one address."""
+    record = store.subscriber_record(email)
+    key = email_key(email)
+    found = readers(settings, [record] if record is not None else [])
+    return next((s for s in found if email_key(s.email) == key), None)
+
+
+def deliver_to(
+    settings: Settings, senders: Senders, key: str, email: str, now: datetime
+) -> Outcome:
+    """The delivery job's work: edition ``key`` to ``email``, once."""
+    store = thread_store(settings)
+    kept = _editions.get(settings, store, key)
+    if kept is None:
+        return Outcome("no edition")
+    sub = reader_of(settings, store, email)
+    if sub is None:
+        return Outcome("not a reader")
+    gone = expired(kept.built_at, now, subscribed=True)
+    if gone is not None:
+        row = store.ensure_delivery(kept.edition_id, sub.email, now)
+        if row.status in FINISHED:
+            return Outcome(row.status)
+        store.finish_delivery(row.id, "failed", now, error=gone.reason)
+        log.warning("delivery %s -> %s: %s", key, sub.email, gone.reason)
+        return Outcome("given up")
+    report = DigestReport()
+    with senders.transport() as (transport, kind):
+        deliver_one(
+            settings,
+            store,
+            report,
+            transport,
+            kind,
+            (kept.edition_id, kept.edition, sub),
+            now,
+            kept.renderer,
+        )
+    if report.sent:
+        return Outcome("sent")
+    if report.failed or report.deferred:
+        row = store.ensure_delivery(kept.edition_id, sub.email, now)
+        if row.status == "pending":
+            wait = retry_delay(from_iso(row.next_attempt), now)
+            return Outcome("waiting", wait.total_seconds())
+        return Outcome(row.status)
+    if report.empty:
+        return Outcome("empty")
+    if report.unsubscribed:
+        return Outcome("unsubscribed")
+    if report.failed_before:
+        return Outcome("failed")
+    return Outcome("skipped")
+
+
+async def database_now(app: procrastinate.App) -> datetime:
+    """The database's clock: what procrastinate compares a job's time with."""
+    row = await app.connector.execute_query_one_async("SELECT now() AS now")
+    return row["now"]
+
+
+async def defer_delivery(
+    app: procrastinate.App, key: str, email: str, retry_in: float = 0.0
+) -> bool:
+    """Defer the delivery job of edition ``key`` to ``email`` (``retry_in`` seconds
+    from now by the database's clock); False when one waits already."""
+    lock = delivery_lock(key, email)
+    options: dict[str, Any] = {"lock": lock, "queueing_lock": lock}
+    if retry_in > 0:
+        options["schedule_at"] = await database_now(app) + timedelta(seconds=retry_in)
+    try:
+        await app.tasks[DELIVER].configure(**options).defer_async(key=key, email=email)
+    except AlreadyEnqueued:
+        return False
+    return True
+
+
+def _build(
+    settings: Settings, slug: str, slot: datetime, now: datetime
+) -> tuple[str | None, list[str]]:
+    """Build (once) and store the edition of ``slug`` up to ``slot``; its key and the
+    readers who get a delivery job."""
+    store = thread_store(settings)
+    current = with_readers(settings, store)
+    stored = build_edition_once(current, store, now, slug, slot)
+    if stored is None:
+        return None, []
+    if stored.built:
+        write_archive_index(current, store)
+    finished = [r.subscriber for r in store.deliveries(stored.edition_id) if r.status in FINISHED]
+    send_empty = {s.email: s.send_empty for s in current.subscribers}
+    emails = to_deliver(stored.audience.emails, send_empty, stored.edition.item_count, finished)
+    return stored.edition.key, emails
+
+
+async def build_and_defer(
+    app: procrastinate.App, settings: Settings, slug: str, slot: datetime, now: datetime
+) -> dict[str, Any]:
+    """The build job: the edition built once, then a delivery job per reader."""
+    key, emails = await asyncio.to_thread(_build, settings, slug, slot, now)
+    deferred = 0
+    for email in emails:
+        deferred += key is not None and await defer_delivery(app, key, email)
+    if key:
+        log.info("edition %s: %d delivery jobs deferred", key, deferred)
+    return {"edition": key, "deferred": deferred, "waiting": len(emails) - deferred}
+
+
+def _due(settings: Settings, now: datetime) -> dict[str, datetime]:
+    store = thread_store(settings)
+    return due_audiences(with_readers(settings, store), store, now)
+
+
+async def defer_due_editions(app: procrastinate.App, settings: Settings, now: datetime) -> int:
+    """Defer a build job for each audience whose digest is due at ``now`` (one waits
+    at most per audience); how many were deferred."""
+    due = await asyncio.to_thread(_due, settings, now)
+    deferred = 0
+    for slug, slot in due.items():
+        lock = edition_lock(slug)
+        job = app.tasks[BUILD].configure(lock=lock, queueing_lock=lock)
+        try:
+            await job.defer_async(slug=slug, slot=slot.isoformat())
+        except AlreadyEnqueued:
+            continue
+        deferred += 1
+    if due:
+        log.info("digest: %d editions due, %d build jobs deferred", len(due), deferred)
+    return deferred
+
+
+def register(app: procrastinate.App) -> None:
+    """Add the digest queue's tasks to ``app``; the worker's context carries the
+    settings and its :class:`Senders` (``additional_context``)."""
+
+    @app.periodic(cron=SCHEDULE_CRON)
+    @app.task(name=SCHEDULE, queue=QUEUE, pass_context=True, queueing_lock=SCHEDULE)
+    async def schedule(context: procrastinate.JobContext, timestamp: int) -> dict[str, int]:
+        settings = context.additional_context["settings"]
+        return {"deferred": await defer_due_editions(app, settings, utcnow())}
+
+    @app.task(name=BUILD, queue=QUEUE, pass_context=True, retry=JOB_ATTEMPTS - 1)
+    async def build(context: procrastinate.JobContext, slug: str, slot: str) -> dict[str, Any]:
+        settings = context.additional_context["settings"]
+        return await build_and_defer(app, settings, slug, datetime.fromisoformat(slot), utcnow())
+
+    @app.task(name=DELIVER, queue=QUEUE, pass_context=True, retry=JOB_ATTEMPTS - 1)
+    async def deliver(context: procrastinate.JobContext, key: str, email: str) -> dict[str, Any]:
+        settings = context.additional_context["settings"]
+        senders = context.additional_context.get("senders") or Senders(settings, 1)
+        outcome = await asyncio.to_thread(deliver_to, settings, senders, key, email, utcnow())
+        if outcome.retry_in is not None:
+            await defer_delivery(app, key, email, outcome.retry_in)
+        return asdict(outcome)
