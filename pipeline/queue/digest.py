@@ -50,7 +50,7 @@ from pipeline.queue.decide import (
     to_deliver,
 )
 from pipeline.settings import Settings, Subscriber
-from pipeline.store import Store, from_iso
+from pipeline.store import Store
 from pipeline.store.subscribers import email_key
 from pipeline.subscriptions import readers, with_readers
 
@@ -134,7 +134,7 @@ class _Editions:
         renderer = edition_renderer(
             edition, template_dir=settings.template_dir, sender=settings.sender
         )
-        kept = _Kept(row.id, edition, from_iso(row.built_at) or utcnow(), renderer)
+        kept = _Kept(row.id, edition, row.built_at, renderer)
         with self._lock:
             self._kept[key] = kept
             while len(self._kept) > _KEPT_EDITIONS:
@@ -200,7 +200,7 @@ def deliver_to(
     if report.failed or report.deferred:
         row = store.ensure_delivery(kept.edition_id, sub.email, now)
         if row.status == "pending":
-            wait = retry_delay(from_iso(row.next_attempt), now)
+            wait = retry_delay(row.next_attempt, now)
             return Outcome("waiting", wait.total_seconds())
         return Outcome(row.status)
     if report.empty:
