@@ -33,6 +33,7 @@ from pipeline.settings import load_settings
 from pipeline.store import Store, iso
 from postgres_support import query
 from smtp_support import FaultyRecorder, Recorder, free_port
+from tests_support import trendwatch
 from worker_support import Worker, wait_until
 
 ADDRESSES = sorted(address for address, _, _ in READERS)
@@ -234,6 +235,10 @@ def test_a_send_that_fails_while_the_server_is_down_is_retried_at_its_time_once(
         assert not recorder.received
         assert not digest_jobs(postgres_url, "failed", "doing")
         assert len(digest_jobs(postgres_url, "todo")) == len(READERS)
+        shown = trendwatch("--config", str(config_path), "status", cwd=config_path.parent)
+        assert shown.returncode == 0, shown.stderr
+        waiting_line = f"Queue digest: {len(READERS)} waiting, 0 running, 0 stalled, 0 failed"
+        assert waiting_line in shown.stdout  # status shows the digest queue as the others
 
         # the server is back and five minutes have passed (moved in the database)
         recorder.down = False
