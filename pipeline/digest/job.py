@@ -343,15 +343,16 @@ class StoredEdition:
     archive_page: str | None  # the page written by this call, if any
 
 
-def build_edition_once(
-    settings: Settings, store: Store, now: datetime, slug: str, slot: datetime
-) -> StoredEdition | None:
-    """The edition of the audience ``slug`` for the period up to ``slot``, built and
-    stored unless it was (the stored one is never built again), with its archive page
-    written when it was built now or the page is missing, as :func:`digest` does; None
-    when no audience has that slug (the config changed). ``settings``: with the web's
-    readers."""
-    for audience, edition, row in _editions(settings, store, now, {slug: slot}):
+def build_editions_once(
+    settings: Settings, store: Store, now: datetime, at: dict[str, datetime]
+) -> list[StoredEdition]:
+    """The edition of each audience in ``at`` (by slug) for the period up to its
+    moment there, built and stored unless it was (a stored one is never built again),
+    from one read of the store as :func:`digest` builds them, with its archive page
+    written when it was built now or the page is missing; audiences no longer in the
+    config are left out. ``settings``: with the web's readers."""
+    out = []
+    for audience, edition, row in _editions(settings, store, now, at):
         if row is None:
             edition_id = store.add_edition(_edition_row(edition))
             log.info("edition %s: built with %d articles", edition.key, edition.item_count)
@@ -360,5 +361,5 @@ def build_edition_once(
         page = None
         if row is None or not (settings.archive_dir / edition.archive_path).exists():
             page = write_page(settings, edition)
-        return StoredEdition(audience, edition_id, edition, row is None, page)
-    return None
+        out.append(StoredEdition(audience, edition_id, edition, row is None, page))
+    return out

@@ -1,6 +1,6 @@
 """The work queue's decisions, pure: which queues a worker takes, the locks a fetch
 job carries, and whether a fetch deferred at some moment is still to be done; for the
-digest queue, the locks of a build and a delivery, who gets a delivery job, and how
+digest queue, the lock of a delivery, who gets a delivery job, and how
 long a delivery waits for its retry.
 
 A fetch job carries two locks: a *queueing lock* per source (procrastinate keeps at
@@ -70,10 +70,9 @@ def still_due(row: SourceRow | None, deferred_at: datetime) -> bool:
 FINISHED = ("sent", "failed")  # a delivery in these states is never tried again
 
 
-def edition_lock(slug: str) -> str:
-    """The lock (and queueing lock) of an audience's build job: one build at a time,
-    one waiting at most, across all workers."""
-    return f"digest-edition:{slug}"
+# the lock (and queueing lock) of the build job: one build at a time across all workers
+# (two never build one edition), one waiting at most
+BUILD_LOCK = "digest-build"
 
 
 def delivery_lock(edition_key: str, email: str) -> str:

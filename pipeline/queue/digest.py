@@ -1,10 +1,11 @@
 """The digest queue: a periodic task (every minute) defers a build job for each
 audience whose digest is due (the decision of ``trendwatch run``'s scheduler:
-:func:`pipeline.digest.job.due_audiences`); the build job builds and stores that
-period's edition once (its lock: one build of an audience at a time; an edition stored
-already is never built again), writes its archive page, and defers one delivery job
-per (edition, subscriber) (its queueing lock: one waiting at most; its lock: never two
-at once). The delivery job sends that one mail by the digest job's own steps
+:func:`pipeline.digest.job.due_audiences`) as one build job; the build job builds and
+stores those editions as the digest job does, from one read of the store (its lock:
+one build at a time across all workers; an edition stored already is never built
+again), writes their archive pages and the indexes, and defers one delivery job per
+(edition, subscriber) (its queueing lock: one waiting at most; its lock: never two at
+once). The delivery job sends that one mail by the digest job's own steps
 (:func:`pipeline.digest.delivery.deliver_one`): the deliveries table is the source of
 truth, a delivery is claimed before it is sent, one already sent is a no-op, one left
 'sending' by a worker that died is sent again (with the same Message-ID, as a run
@@ -39,16 +40,10 @@ from digests.render import EditionRenderer, edition_renderer
 from pipeline.digest.archive import write_archive_index
 from pipeline.digest.delivery import Transport, deliver_one, open_transport
 from pipeline.digest.frozen import edition_from_json
-from pipeline.digest.job import DigestReport, build_edition_once, due_audiences
+from pipeline.digest.job import DigestReport, build_editions_once, due_audiences
 from pipeline.digest.retry import expired
 from pipeline.queue.crawl import thread_store
-from pipeline.queue.decide import (
-    FINISHED,
-    delivery_lock,
-    edition_lock,
-    retry_delay,
-    to_deliver,
-)
+from pipeline.queue.decide import BUILD_LOCK, FINISHED, delivery_lock, retry_delay, to_deliver
 from pipeline.settings import Settings, Subscriber
 from pipeline.store import Store
 from pipeline.store.subscribers import email_key
@@ -235,34 +230,40 @@ async def defer_delivery(
 
 
 def _build(
-    settings: Settings, slug: str, slot: datetime, now: datetime
-) -> tuple[str | None, list[str]]:
-    """Build (once) and store the edition of ``slug`` up to ``slot``; its key and the
-    readers who get a delivery job."""
+    settings: Settings, at: dict[str, datetime], now: datetime
+) -> list[tuple[str, list[str]]]:
+    """Build (once) and store the editions of the audiences in ``at`` (slug -> the
+    moment their period ends); each one's key and the readers who get a delivery job."""
     store = thread_store(settings)
     current = with_readers(settings, store)
-    stored = build_edition_once(current, store, now, slug, slot)
-    if stored is None:
-        return None, []
-    if stored.built:
+    stored = build_editions_once(current, store, now, at)
+    if any(s.built for s in stored):
         write_archive_index(current, store)
-    finished = [r.subscriber for r in store.deliveries(stored.edition_id) if r.status in FINISHED]
     send_empty = {s.email: s.send_empty for s in current.subscribers}
-    emails = to_deliver(stored.audience.emails, send_empty, stored.edition.item_count, finished)
-    return stored.edition.key, emails
+    out = []
+    for one in stored:
+        rows = store.deliveries(one.edition_id)
+        finished = [r.subscriber for r in rows if r.status in FINISHED]
+        emails = to_deliver(one.audience.emails, send_empty, one.edition.item_count, finished)
+        out.append((one.edition.key, emails))
+    return out
 
 
 async def build_and_defer(
-    app: procrastinate.App, settings: Settings, slug: str, slot: datetime, now: datetime
+    app: procrastinate.App, settings: Settings, at: dict[str, datetime], now: datetime
 ) -> dict[str, Any]:
-    """The build job: the edition built once, then a delivery job per reader."""
-    key, emails = await asyncio.to_thread(_build, settings, slug, slot, now)
-    deferred = 0
-    for email in emails:
-        deferred += key is not None and await defer_delivery(app, key, email)
-    if key:
-        log.info("edition %s: %d delivery jobs deferred", key, deferred)
-    return {"edition": key, "deferred": deferred, "waiting": len(emails) - deferred}
+    """The build job: the editions built once, then a delivery job per reader."""
+    built = await asyncio.to_thread(_build, settings, at, now)
+    deferred = waiting = 0
+    for key, emails in built:
+        for email in emails:
+            if await defer_delivery(app, key, email):
+                deferred += 1
+            else:
+                waiting += 1
+    if built:
+        log.info("digest: %d editions, %d delivery jobs deferred", len(built), deferred)
+    return {"editions": len(built), "deferred": deferred, "waiting": waiting}
 
 
 def _due(settings: Settings, now: datetime) -> dict[str, datetime]:
@@ -271,21 +272,18 @@ def _due(settings: Settings, now: datetime) -> dict[str, datetime]:
 
 
 async def defer_due_editions(app: procrastinate.App, settings: Settings, now: datetime) -> int:
-    """Defer a build job for each audience whose digest is due at ``now`` (one waits
-    at most per audience); how many were deferred."""
+    """Defer the build job of the audiences whose digest is due at ``now`` (none when
+    none is; one waits at most); how many audiences it builds (0: none deferred)."""
     due = await asyncio.to_thread(_due, settings, now)
-    deferred = 0
-    for slug, slot in due.items():
-        lock = edition_lock(slug)
-        job = app.tasks[BUILD].configure(lock=lock, queueing_lock=lock)
-        try:
-            await job.defer_async(slug=slug, slot=slot.isoformat())
-        except AlreadyEnqueued:
-            continue
-        deferred += 1
-    if due:
-        log.info("digest: %d editions due, %d build jobs deferred", len(due), deferred)
-    return deferred
+    if not due:
+        return 0
+    job = app.tasks[BUILD].configure(lock=BUILD_LOCK, queueing_lock=BUILD_LOCK)
+    try:
+        await job.defer_async(at={slug: slot.isoformat() for slug, slot in due.items()})
+    except AlreadyEnqueued:
+        return 0
+    log.info("digest: %d editions due, their build job deferred", len(due))
+    return len(due)
 
 
 def register(app: procrastinate.App) -> None:
@@ -299,9 +297,10 @@ def register(app: procrastinate.App) -> None:
         return {"deferred": await defer_due_editions(app, settings, utcnow())}
 
     @app.task(name=BUILD, queue=QUEUE, pass_context=True, retry=JOB_ATTEMPTS - 1)
-    async def build(context: procrastinate.JobContext, slug: str, slot: str) -> dict[str, Any]:
+    async def build(context: procrastinate.JobContext, at: dict[str, str]) -> dict[str, Any]:
         settings = context.additional_context["settings"]
-        return await build_and_defer(app, settings, slug, datetime.fromisoformat(slot), utcnow())
+        moments = {slug: datetime.fromisoformat(slot) for slug, slot in at.items()}
+        return await build_and_defer(app, settings, moments, utcnow())
 
     @app.task(name=DELIVER, queue=QUEUE, pass_context=True, retry=JOB_ATTEMPTS - 1)
     async def deliver(context: procrastinate.JobContext, key: str, email: str) -> dict[str, Any]:

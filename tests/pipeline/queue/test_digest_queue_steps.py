@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.digest import job as digest_job
-from pipeline.queue.decide import delivery_lock, edition_lock, retry_delay, to_deliver
+from pipeline.queue.decide import delivery_lock, retry_delay, to_deliver
 from pipeline.queue.digest import Senders, deliver_to
 from pipeline.store import Store
 from pipeline.subscriptions import with_readers
@@ -50,8 +50,7 @@ language = "nl"
 """
 
 
-def test_the_locks_of_a_build_and_a_delivery() -> None:
-    assert edition_lock("nl-a") != edition_lock("nl-b")
+def test_the_lock_of_a_delivery() -> None:
     key = "2026-W48/nl-a"
     assert delivery_lock(key, "Anna@Example.nl") == delivery_lock(key, "anna@example.nl")
     assert delivery_lock(key, "anna@example.nl") != delivery_lock(key, "bob@example.nl")
@@ -106,15 +105,14 @@ def test_an_edition_is_built_once_and_each_reader_mailed_once(make_settings) -> 
     with Store(settings.database) as store:
         seed(settings, store, when=NOW - timedelta(hours=1))
         readers = with_readers(settings, store)
-        slot = digest_job.due_audiences(readers, store, at)["nl-thuiswerken"]
-        first = digest_job.build_edition_once(readers, store, at, "nl-thuiswerken", slot)
-        again = digest_job.build_edition_once(readers, store, at, "nl-thuiswerken", slot)
-        assert first is not None and again is not None
+        due = digest_job.due_audiences(readers, store, at)
+        assert list(due) == ["nl-thuiswerken"]
+        [first] = digest_job.build_editions_once(readers, store, at, due)
+        [again] = digest_job.build_editions_once(readers, store, at, {**due, "nl-gone": at})
         assert first.built and not again.built and first.edition_id == again.edition_id
         assert first.archive_page and Path(first.archive_page).exists()
         assert again.archive_page is None  # the page is there already
         assert first.edition.item_count > 0
-        assert digest_job.build_edition_once(readers, store, at, "nl-gone", slot) is None
 
     senders = Senders(settings, 2)  # no [smtp]: the outbox
     key = first.edition.key
