@@ -444,13 +444,14 @@ def deliver_one(
 ) -> None:
     """One edition (its id, the edition) to one subscriber, by the steps of a run (the
     digest queue's delivery job): nothing when it is empty and not asked for or the
-    reader unsubscribed; else the delivery made pending if it was not there, one left
-    'sending' by a dead sender recovered, nothing if it was sent or failed for good,
-    nothing before its retry time, else claimed, sent over ``transport`` (of ``kind``:
-    "smtp" or "outbox") and recorded; what happened goes to ``report``.
+    reader unsubscribed; else the delivery made already claimed if it was not there
+    (one write, as a run does for a new reader), or as it stands: one left 'sending' by
+    a dead sender recovered, nothing if it was sent or failed for good, nothing before
+    its retry time, else claimed; then sent over ``transport`` (of ``kind``: "smtp" or
+    "outbox") and recorded; what happened goes to ``report``.
     ``renderer``: the edition's, kept by the caller across messages."""
     edition_id, edition, sub = delivery
     run = _Delivering(settings, store, report, transport, kind, now, retry_now=False)
     if renderer is not None:
         run.renderers[edition_id] = renderer
-    run.one(edition_id, edition, sub)
+    run.one(edition_id, edition, sub, new=True)
