@@ -91,7 +91,7 @@ def test_workers_fetch_each_feed_once_one_per_host_and_survive_a_kill(
         for _ in range(240):
             if release.is_set():
                 break
-            time.sleep(0.5)  # not release.wait(0.5): timed waits hang under faketime
+            time.sleep(0.5)
             yield b"\n"
         yield body[cut:]
 
