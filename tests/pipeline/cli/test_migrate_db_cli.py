@@ -1,8 +1,9 @@
 """`trendwatch migrate-db --to postgresql://...` against a real PostgreSQL: the demo's
-database, a processed one and one of 20,000 articles arrive with every row (ids kept, new ids past them, the
-search index answering), digests built after the move equal those built before, a
-non-empty target and a bad URL are refused (status 2, no password shown), and a row
-the target rejects halfway leaves the target empty and the source as it was."""
+database, a processed one and one of 20,000 articles arrive with every row (ids kept,
+new ids past them, the search index answering), digests built after the move equal
+those built before, a non-empty target and a bad URL are refused (status 2, no
+password shown), and a row the target rejects halfway leaves the target empty and the
+source as it was."""
 
 from __future__ import annotations
 
