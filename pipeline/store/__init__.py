@@ -32,6 +32,7 @@ from one part per group of tables, as lemon24/reader builds its storage:
   with the migrations) and the queue's counts and workers for the status
 - ``changes``: PostgreSQL's change counter, bumped by every write transaction, that
   tells the web's page cache the database changed (SQLite's ``data_version``)
+- ``dump``: backups of PostgreSQL with ``pg_dump`` (SQLite's are in ``connection``)
 - ``run_lock``: the one ``trendwatch run`` per PostgreSQL database (an advisory lock)
 - ``admin``: what the admin pages read (the preview's recent articles, deliveries per
   subscriber), with its rows
@@ -68,6 +69,7 @@ from pipeline.store.digest_rows import (
     StoryMember,
     UnfinishedDelivery,
 )
+from pipeline.store.dump import DumpMixin, DumpToolMissing
 from pipeline.store.editions import EditionsMixin
 from pipeline.store.matches import MatchesMixin
 from pipeline.store.pages import PagesMixin, StoredTrend, StoryArticle, StorySource, WatchlistStory
@@ -94,6 +96,7 @@ __all__ = [
     "CrawlRecord",
     "DedupCandidate",
     "DeliveryRow",
+    "DumpToolMissing",
     "EditionRow",
     "ExportedArticle",
     "MatchedArticle",
@@ -138,6 +141,7 @@ class Store(
     SearchMixin,
     QueueMixin,
     RunLockMixin,
+    DumpMixin,
     ChangesMixin,
     StoreBase,
 ):

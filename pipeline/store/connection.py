@@ -48,10 +48,11 @@ class StoreError(Exception):
     """The database cannot be used (newer schema, not a trendwatch database...)."""
 
 
-def backup_file_name(when: datetime, tag: str | None = None) -> str:
-    """``trendwatch-20261126-120000.db`` (UTC), or ``trendwatch-{tag}-20261126-120000.db``."""
+def backup_file_name(when: datetime, tag: str | None = None, suffix: str = ".db") -> str:
+    """``trendwatch-20261126-120000.db`` (UTC), or ``trendwatch-{tag}-20261126-120000.db``;
+    ``suffix`` ``.dump`` for a PostgreSQL dump."""
     stamp = when.astimezone(UTC).strftime("%Y%m%d-%H%M%S")
-    return f"trendwatch-{tag}-{stamp}.db" if tag else f"trendwatch-{stamp}.db"
+    return f"trendwatch-{tag}-{stamp}{suffix}" if tag else f"trendwatch-{stamp}{suffix}"
 
 
 def _fsync_dir(folder: Path) -> None:
