@@ -77,8 +77,9 @@ def tool_major(version_text: str) -> int | None:
 
 
 def server_major(version_num: int) -> int:
-    """The major version of ``SHOW server_version_num`` (150018 gives 15)."""
-    return version_num // 10000 if version_num >= 100000 else version_num // 100
+    """The major version of ``SHOW server_version_num`` (150018 gives 15; 90624, of
+    9.6, gives 9 as pg_dump's ``9.6.24`` does in :func:`tool_major`)."""
+    return version_num // 10000
 
 
 def dump_tool_problem(tool: str, version_text: str | None, server: int) -> str | None:
