@@ -195,6 +195,27 @@ def module_database(
     return backend
 
 
+@pytest.fixture(scope="module")
+def filled_by_backend() -> dict[str, Any]:
+    """What ``fill_once`` made in this module, by backend."""
+    return {}
+
+
+@pytest.fixture
+def fill_once(
+    module_database: str, filled_by_backend: dict[str, Any]
+) -> Callable[[Callable[[], Any]], Any]:
+    """``fill_once(fill)``: ``fill()`` on the first call in the module on this test's
+    database (``module_database``), what it returned on the later ones."""
+
+    def once(fill: Callable[[], Any]) -> Any:
+        if module_database not in filled_by_backend:
+            filled_by_backend[module_database] = fill()
+        return filled_by_backend[module_database]
+
+    return once
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """The URL of a fresh, empty PostgreSQL database for this test, dropped after it

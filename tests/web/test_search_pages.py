@@ -6,8 +6,9 @@ home page's search box."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -30,23 +31,17 @@ TITLES = {
 }
 
 
-@pytest.fixture(scope="module")
-def filled() -> dict[str, Path]:
-    """The config of each backend's filled database, by backend (filled once)."""
-    return {}
-
-
 @pytest.fixture(autouse=True)
-def indexed(
-    module_database: str, filled: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
-) -> Path:
+def indexed(fill_once: Callable[[Callable[[], Path]], Path], tmp_path_factory: Any) -> Path:
     """A config whose database (SQLite, or the module's PostgreSQL database) holds the
     articles, processed (once for the module on each database)."""
-    if module_database not in filled:
+
+    def fill() -> Path:
         config = write_search_config(tmp_path_factory.mktemp("search"))
         load_articles(config)
-        filled[module_database] = config
-    return filled[module_database]
+        return config
+
+    return fill_once(fill)
 
 
 @pytest.fixture

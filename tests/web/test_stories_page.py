@@ -5,8 +5,10 @@ original, names and keyphrases, escaping of what feeds say, and what a bad id ge
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,21 +21,11 @@ from web_support import Clock, app_for, client
 pytestmark = pytest.mark.both_databases  # each test on SQLite and on PostgreSQL
 
 
-@pytest.fixture(scope="module")
-def filled() -> dict[str, Path]:
-    """The config of each backend's seeded database, by backend (seeded once)."""
-    return {}
-
-
 @pytest.fixture(autouse=True)
-def config(
-    module_database: str, filled: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
-) -> Path:
+def config(fill_once: Callable[[Callable[[], Path]], Path], tmp_path_factory: Any) -> Path:
     """A config whose database (SQLite, or the module's PostgreSQL database) holds the
     seeded stories (once for the module on each database)."""
-    if module_database not in filled:
-        filled[module_database] = seeded(tmp_path_factory.mktemp("stories"))
-    return filled[module_database]
+    return fill_once(lambda: seeded(tmp_path_factory.mktemp("stories")))
 
 
 def get(config: Path, path: str, **headers: str):

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,7 +16,6 @@ import pytest
 from pytest_httpserver import HTTPServer
 from test_run import (
     Run,
-    _env,
     config_text,
     feed,
     message_ids,
@@ -26,8 +23,12 @@ from test_run import (
     rss,
     runs,  # noqa: F401  (a fixture)
     site,  # noqa: F401  (a fixture)
+    start_the_loop,
+    stop_and_start_again,
     write_config,
 )
+
+from tests_support import trendwatch
 
 
 @pytest.fixture
@@ -60,12 +61,7 @@ def test_run_crawls_processes_and_mails_once_on_postgresql(
     database: str,
 ) -> None:
     recorder, port = smtpd
-    feed(site, "/a.xml", rss("a", 4))
-    feed(site, "/b.xml", rss("b", 3))
-    far = moment(timedelta(days=3))  # not due during the test
-    config = write_config(tmp_path, config_text(site, digest=far, smtp_port=port))
-    run = Run(config, tmp_path / "run.log")
-    runs.append(run)
+    run, config = start_the_loop(site, port, tmp_path, runs)
     processed = "SELECT count(*) FROM articles WHERE processed_at IS NOT NULL"
     run.wait_for(lambda: count(database, processed) == 7, "seven processed articles")
     run.wait_for_log("crawl: 2 sources polled, 0 new articles")  # a revalidating cycle
@@ -116,33 +112,15 @@ def test_a_second_run_on_the_database_is_refused_from_another_data_folder(
 
     secret = database.replace("postgres@", "postgres:s3cr3t-pw@")  # trust: any password
     other = write_config(there, text)
-    second = subprocess.run(
-        [sys.executable, "-m", "pipeline", "--config", str(other), "run"],
-        cwd=there,
-        env={**_env(), "TRENDWATCH_DATABASE_URL": secret},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("TRENDWATCH_DATABASE_URL", secret)
+        second = trendwatch("--config", str(other), "run", cwd=there, timeout=60)
     assert second.returncode == 2, second.stderr
     assert f"pid {first.child.pid}" in second.stderr
     assert "one 'trendwatch run' per database" in second.stderr
     assert "s3cr3t-pw" not in second.stderr
-    status = subprocess.run(
-        [sys.executable, "-m", "pipeline", "--config", str(other), "status", "--json"],
-        cwd=there,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    status = trendwatch("--config", str(other), "status", "--json", cwd=there, timeout=60)
     assert status.returncode == 0, status.stderr
     assert f"pid {first.child.pid}" in json.loads(status.stdout)["scheduler"]
-    assert first.child.poll() is None
-    assert first.stop()[0] == 0
-
-    # the lock went with the first run's connection: a run from the other folder starts
-    after = Run(other, there / "run.log")
-    runs.append(after)
-    after.wait_for_log("crawl: 1 sources polled")
-    assert after.stop()[0] == 0
+    # the lock goes with the first run's connection: a run from the other folder starts
+    stop_and_start_again(first, other, there / "run.log", runs, "crawl: 1 sources polled")
