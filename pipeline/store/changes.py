@@ -4,7 +4,8 @@
 
 ``trendwatch_changes`` holds :data:`SLOTS` counters. Every write transaction of the
 store (``StoreBase.transaction``) adds one to the counter of its connection's slot
-(the server process id modulo :data:`SLOTS`) as its last statement before ``COMMIT``:
+(the server process id modulo :data:`SLOTS`) as its last statement, sent with the
+``COMMIT`` in one round trip:
 in the same transaction as its rows, so whoever sees the rows sees the new count and
 whoever sees the new count sees the rows. The sum of the counters only grows. A
 reader that reads the sum first and the page's rows after can keep the page until
@@ -36,7 +37,7 @@ CREATE = (
     f"INSERT INTO {TABLE} (slot) SELECT generate_series(0, {SLOTS - 1})"
     " ON CONFLICT (slot) DO NOTHING",
 )
-BUMP = f"UPDATE {TABLE} SET count = count + 1 WHERE slot = ?"
+BUMP_SQL = f"UPDATE {TABLE} SET count = count + 1 WHERE slot = {{slot}}"
 STAMP = f"SELECT coalesce(sum(count), 0) FROM {TABLE}"
 
 
@@ -59,10 +60,13 @@ class ChangesMixin(StoreBase):
                 self._x(statement)
         self._change_slot = slot_of(int(self._dbapi.info.backend_pid))
 
-    def _before_commit(self) -> None:
+    def _commit_statement(self) -> str:
+        """The bump and the ``COMMIT`` in one round trip (two statements in one simple
+        query: no parameters, the slot is a number of ours)."""
         slot = getattr(self, "_change_slot", None)
-        if slot is not None:
-            self._x(BUMP, [slot])
+        if slot is None:
+            return "COMMIT"
+        return f"{BUMP_SQL.format(slot=int(slot))}; COMMIT"
 
     def change_stamp(self) -> int:
         """A number that moves whenever the store committed a write (PostgreSQL)."""

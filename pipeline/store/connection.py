@@ -218,8 +218,7 @@ class StoreBase:
             raise
         else:
             try:
-                self._before_commit()
-                self._x("COMMIT")
+                self._x(self._commit_statement())
             except BaseException:
                 self._rollback()
                 raise
@@ -311,9 +310,10 @@ class StoreBase:
     def _apply_change_counter(self) -> None:
         """The change counter of the web's page cache (PostgreSQL; :mod:`.changes`)."""
 
-    def _before_commit(self) -> None:
-        """The last statement of each write transaction (:mod:`.changes` bumps its
-        counter there)."""
+    def _commit_statement(self) -> str:
+        """What ends a transaction: ``COMMIT`` (:mod:`.changes` puts the bump of its
+        counter before it, in the same round trip)."""
+        return "COMMIT"
 
     def _apply_queue_schema(self) -> bool:
         """The work queue's tables beside the store's (PostgreSQL; :mod:`.queue`)."""
