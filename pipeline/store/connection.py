@@ -48,6 +48,10 @@ class StoreError(Exception):
     """The database cannot be used (newer schema, not a trendwatch database...)."""
 
 
+class StoreUnreachable(StoreError):
+    """No connection to the PostgreSQL server (a bad host, name, user or password)."""
+
+
 def backup_file_name(when: datetime, tag: str | None = None, suffix: str = ".db") -> str:
     """``trendwatch-20261126-120000.db`` (UTC), or ``trendwatch-{tag}-20261126-120000.db``;
     ``suffix`` ``.dump`` for a PostgreSQL dump."""
@@ -154,7 +158,7 @@ class StoreBase:
             from pipeline.store.move import safe_message
 
             cause = exc.orig if exc.orig is not None else exc
-            raise StoreError(
+            raise StoreUnreachable(
                 f"cannot connect to {self.location}: {safe_message(cause, url)}"
             ) from None
 
