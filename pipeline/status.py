@@ -25,7 +25,7 @@ from pipeline.subscriptions import with_readers
 def status_data(settings: Settings, store: Store, now: datetime) -> dict[str, Any]:
     """Everything ``trendwatch status`` shows, as of ``now``."""
     from pipeline.schedule.decide import next_slot
-    from pipeline.schedule.runner import database_lock_holder, lock_holder
+    from pipeline.schedule.locks import database_lock_holder, lock_holder
 
     week_ago = now - timedelta(days=7)
     polls = list(store.next_polls().values())

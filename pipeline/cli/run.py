@@ -27,6 +27,7 @@ def run(obj: Context, watch_config: bool, log_file: Path | None, log_level: str)
     SIGTERM or Ctrl-C; reload the config with SIGHUP."""
 
     def body() -> int:
+        from pipeline.schedule import locks
         from pipeline.schedule import runner as scheduler
 
         settings = obj.settings()
@@ -34,12 +35,12 @@ def run(obj: Context, watch_config: bool, log_file: Path | None, log_level: str)
         configure_logging(log_file, log_level)
         try:
             with (
-                scheduler.run_lock(settings.data_dir),
-                scheduler.database_lock(settings.database),
+                locks.run_lock(settings.data_dir),
+                locks.database_lock(settings.database),
                 web_process(settings, log_file, log_level),
             ):
                 return scheduler.Runner(settings, watch_config=watch_config).run()
-        except scheduler.RunLockHeld as exc:
+        except locks.RunLockHeld as exc:
             errors.print(
                 f"[bold red]Already running:[/] {escape(exc.holder)} holds"
                 f" {escape(str(exc.path))}; stop it first (one 'trendwatch run' per"

@@ -38,14 +38,7 @@ from pipeline.digest import job as digest_job
 from pipeline.process import job as process_job
 from pipeline.schedule.background import Scheduler
 from pipeline.schedule.decide import next_slot, next_wakeup
-from pipeline.schedule.locks import (  # noqa: F401  (where callers found them before)
-    RUN_LOCK,
-    RunLockHeld,
-    database_lock,
-    database_lock_holder,
-    lock_holder,
-    run_lock,
-)
+from pipeline.schedule.locks import database_lock, run_lock
 from pipeline.settings import ConfigError, Settings, load_settings, show_duration
 from pipeline.store import Store
 from pipeline.store.queue import STALLED_AFTER_SECONDS

@@ -18,8 +18,8 @@ from pytest_httpserver import HTTPServer
 from starlette.testclient import TestClient
 
 from admin_support import fill_store, form_of, sign_in, write_admin_config
+from pipeline.schedule.locks import run_lock
 from pipeline.schedule.reload import ReloadRequest, ask_run_to_reload, run_pid
-from pipeline.schedule.runner import run_lock
 from pipeline.settings import load_settings
 from pipeline.store import Store
 from pipeline.store.subscribers import Preferences
