@@ -59,7 +59,8 @@ def test_every_public_page_answers_from_postgresql(served: tuple[Served, Path, s
         "/watchlists/thuiswerken.atom",
         "/subscribe",
     ):
-        status, _, body = fetch(server.base + path)
+        # (the first search loads the lemmatiser: seconds on a loaded machine)
+        status, _, body = fetch(server.base + path, timeout=180)
         assert status == 200, (path, body[:500])
         assert "Traceback" not in body
     _, _, found = fetch(server.base + "/search?q=banen")
