@@ -100,10 +100,9 @@ class NameDetector:
         lower, alpha = words.lower, cols[_AL]
         strings = doc.vocab.strings
         # only title-case or upper-case words can be capitalised
-        candidates = np.flatnonzero((cols[_TI] != 0) | (cols[_UP] != 0)).tolist()
-        caps = [False] * n
-        for i in candidates:
-            caps[i] = self._capitalised(strings, cols[_OR], i, bool(alpha[i]), words)
+        cased = (cols[_TI] != 0) | (cols[_UP] != 0)
+        candidates = np.flatnonzero(cased).tolist()
+        caps = _capitalised(strings, cols[_OR], cased, alpha != 0, cols[_LEN], starts)
         lowered = set(cols[_LO][(alpha != 0) & (cols[_TI] == 0) & (cols[_UP] == 0)].tolist())
         mid_caps = {lower[i] for i in candidates if caps[i] and not starts[i]}
         spans: list[Span] = []
@@ -129,13 +128,6 @@ class NameDetector:
         if spans:
             doc.ents = filter_spans(list(doc.ents) + spans)
         return doc
-
-    @staticmethod
-    def _capitalised(strings, orth: np.ndarray, i: int, alpha: bool, words: _Words) -> bool:
-        text = strings[int(orth[i])] if not alpha or words.length[i] == 1 else ""
-        if not alpha and not _WORDLIKE.fullmatch(text):
-            return False
-        return not text or len(text) > 1 or not words.starts[i]
 
     def _trim(self, words: _Words, i: int, j: int, lowered: set[int]) -> tuple[int, int]:
         title, upper, stop, lower, starts = (
@@ -174,6 +166,27 @@ class NameDetector:
         if words.starts[a]:
             return low in mid_caps and low not in lowered
         return low not in lowered
+
+
+def _capitalised(
+    strings,
+    orth: np.ndarray,
+    cased: np.ndarray,
+    alpha: np.ndarray,
+    length: np.ndarray,
+    starts: list[bool],
+) -> list[bool]:
+    """Per token, whether it counts as a capitalised word: title or upper case
+    (``cased``) and either a word of two letters or more, a single capital letter that
+    does not start a sentence (an initial: ``J. Smith``), or a token that is not all
+    letters but looks like a word (``KPN's``, ``Jean-Luc``; a single character of that
+    kind too, mid-sentence only)."""
+    at_start = np.array(starts, dtype=bool)
+    caps = cased & alpha & ((length > 1) | ~at_start)
+    for i in np.flatnonzero(cased & ~alpha).tolist():  # the few that are not all letters
+        text = strings[int(orth[i])]
+        caps[i] = bool(_WORDLIKE.fullmatch(text)) and (len(text) > 1 or not starts[i])
+    return caps.tolist()
 
 
 def _sentence_starts(sent_start: np.ndarray, space: np.ndarray, quote: np.ndarray) -> list[bool]:
