@@ -9,10 +9,12 @@ from functools import lru_cache
 
 import numpy as np
 import simplemma
-from spacy.attrs import IS_ALPHA, LEMMA, LOWER, ORTH
+from spacy.attrs import LEMMA
 from spacy.language import Language
 from spacy.strings import get_string_id
 from spacy.tokens import Doc
+
+from pipeline.process.analysis.components.lexical import lexical
 
 SIMPLEMMA_LANGS = frozenset({"nl", "en", "de", "fr", "es", "it", "pt", "da", "sv", "nb"})
 LOOKUP_LANGS = frozenset({"nl", "en", "de", "fr", "es", "it", "pt", "da", "sv", "nb"})
@@ -52,11 +54,12 @@ class LemmaFiller:
     def __call__(self, doc: Doc) -> Doc:
         if not len(doc):
             return doc
-        arr = doc.to_array([ORTH, LOWER, LEMMA, IS_ALPHA])
-        at = np.flatnonzero(arr[:, 3])  # the words: only they get a lemma here
+        lex = lexical(doc)
+        at = np.flatnonzero(lex.alpha)  # the words: only they get a lemma here
         if not at.size:
             return doc
-        orth, low, lem = arr[at, 0], arr[at, 1], arr[at, 2]
+        out = doc.to_array(LEMMA)
+        orth, low, lem = lex.orth[at], lex.lower[at], out[at]
         keys: list
         cache: dict
         if lem.any():  # a lemmatizer ran before: its lemma is part of the key
@@ -80,7 +83,6 @@ class LemmaFiller:
                         )
                         new = cache[key] = strings.add(self._lemma(text, lower, current))
                     found[j] = new
-        out = arr[:, 2].copy()
         out[at] = np.array(found, dtype=np.uint64)
         doc.from_array([LEMMA], out.reshape(-1, 1))
         return doc

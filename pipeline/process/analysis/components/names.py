@@ -7,23 +7,13 @@ import re
 from typing import NamedTuple
 
 import numpy as np
-from spacy.attrs import (
-    IS_ALPHA,
-    IS_QUOTE,
-    IS_SPACE,
-    IS_STOP,
-    IS_TITLE,
-    IS_UPPER,
-    LENGTH,
-    LOWER,
-    ORTH,
-    SENT_START,
-)
+from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from pipeline.process.analysis.components.hashes import hashes
+from pipeline.process.analysis.components.lexical import lexical
 
 _CONNECTORS = {
     "nl": ("van", "de", "der", "den", "het", "ter", "te", "voor", "'t"),
@@ -42,19 +32,6 @@ _TITLES = (
     " professor king queen prince princess sir lord judge senator".split()
 )
 _WORDLIKE = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
-_NAME_ATTRS = [
-    IS_TITLE,
-    IS_UPPER,
-    IS_ALPHA,
-    IS_STOP,
-    SENT_START,
-    IS_SPACE,
-    IS_QUOTE,
-    LOWER,
-    LENGTH,
-    ORTH,
-]
-_TI, _UP, _AL, _ST, _SS, _SP, _QU, _LO, _LEN, _OR = range(10)
 
 
 class _Words(NamedTuple):
@@ -94,16 +71,19 @@ class NameDetector:
         n = len(doc)
         if not n:
             return doc
-        cols = doc.to_array(_NAME_ATTRS).T
-        starts = _sentence_starts(cols[_SS], cols[_SP], cols[_QU])
-        words = _Words(*(cols[c].tolist() for c in (_TI, _UP, _ST, _LO, _LEN)), starts=starts)
-        lower, alpha = words.lower, cols[_AL]
+        lex = lexical(doc)
+        starts = _sentence_starts(doc.to_array(SENT_START), lex.space, lex.quote)
+        words = _Words(
+            *(c.tolist() for c in (lex.title, lex.upper, lex.stop, lex.lower, lex.length)),
+            starts=starts,
+        )
+        lower, alpha = words.lower, lex.alpha
         strings = doc.vocab.strings
         # only title-case or upper-case words can be capitalised
-        cased = (cols[_TI] != 0) | (cols[_UP] != 0)
+        cased = (lex.title != 0) | (lex.upper != 0)
         candidates = np.flatnonzero(cased).tolist()
-        caps = _capitalised(strings, cols[_OR], cased, alpha != 0, cols[_LEN], starts)
-        lowered = set(cols[_LO][(alpha != 0) & (cols[_TI] == 0) & (cols[_UP] == 0)].tolist())
+        caps = _capitalised(strings, lex.orth, cased, alpha != 0, lex.length, starts)
+        lowered = set(lex.lower[(alpha != 0) & ~cased].tolist())
         mid_caps = {lower[i] for i in candidates if caps[i] and not starts[i]}
         spans: list[Span] = []
         j = 0
