@@ -108,7 +108,8 @@ def _number_word_hashes(strings, hashes: set[int]) -> set[int]:
     if len(known) > _NUMBER_WORD_CACHE:
         known.clear()
     if not known.keys() >= hashes:
-        for h in hashes - known.keys():
+        # (not ``hashes - known.keys()``: that walks every key of the cache)
+        for h in [h for h in hashes if h not in known]:
             known[h] = _is_number_word(strings[h])
     return set(compress(hashes, map(known.__getitem__, hashes)))
 
