@@ -8,13 +8,15 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import compress
 
 import numpy as np
-from spacy.attrs import IS_ALPHA, IS_PUNCT, IS_SPACE, IS_STOP, LEMMA, LENGTH, LOWER, ORTH
+from spacy.attrs import LEMMA
 from spacy.tokens import Doc
 
 from crawlers.urls import canonical_url
-from pipeline.process.analysis.components.hashes import folded_by_hash, lemma_or_lower
+from pipeline.process.analysis.components import lexical
+from pipeline.process.analysis.components.hashes import folded_by_hash, lemma_or_lower, member
 from pipeline.process.analysis.features import ArticleFeatures, ArticleInput, Entity
 from pipeline.process.analysis.language import detect_language
 from pipeline.process.analysis.nlp import NlpConfig, analyse_docs, entity_key
@@ -43,15 +45,15 @@ def analyse(articles: Sequence[ArticleInput], config: NlpConfig) -> list[Article
     return [f for f in out if f is not None]
 
 
-_FEATURE_ATTRS = [IS_ALPHA, IS_STOP, IS_PUNCT, IS_SPACE, LENGTH, LEMMA, LOWER, ORTH]
-
-
 def features_from_doc(article: ArticleInput, lang: str, doc: Doc) -> ArticleFeatures:
     terms: dict[str, int] = {}
     numbers: set[str] = set()
     if len(doc):
         strings = doc.vocab.strings
-        alpha, stop, punct, space, length, lem, low, orth = doc.to_array(_FEATURE_ATTRS).T
+        lex = lexical.lexical(doc)
+        lexical.forget(doc)  # the last to read them
+        alpha, stop, punct, space, length = lex.alpha, lex.stop, lex.punct, lex.space, lex.length
+        low, orth, lem = lex.lower, lex.orth, doc.to_array(LEMMA)
         # content words: folded lemma (else lower case) counts, per distinct lemma first
         content = (alpha != 0) & (stop == 0) & (length > 1)
         per_hash = Counter(lemma_or_lower(lem[content], low[content]).tolist())
@@ -77,9 +79,10 @@ def _numbers(strings, orth, low, alpha, punct, space, lang: str) -> set[str]:
     holds a digit or is a number word, read with the token before it and two after."""
     at = np.flatnonzero((alpha == 0) & (punct == 0) & (space == 0)).tolist()
     at = [i for i in at if _DIGITS.search(strings[int(orth[i])])]
-    words = _number_word_hashes(strings, np.unique(low[alpha != 0]).tolist())
+    words = _number_word_hashes(strings, set(low[alpha != 0].tolist()))
     if words:
-        at = sorted(at + np.flatnonzero(np.isin(low, list(words))).tolist())
+        table = np.array(sorted(words), dtype=np.uint64)
+        at = sorted(at + np.flatnonzero(member(low, table)).tolist())
     n = len(orth)
     out: set[str] = set()
 
@@ -97,21 +100,18 @@ _NUMBER_WORD_CACHE = 200_000
 _number_words_by_hash: dict[int, bool] = {}
 
 
-def _number_word_hashes(strings, hashes: list[int]) -> set[int]:
+def _number_word_hashes(strings, hashes: set[int]) -> set[int]:
     """The hashes among ``hashes`` (spaCy's string hashes: the same in every vocab) of
-    number words; remembered by hash, a dictionary lookup per distinct word instead of a
-    string-store lookup and a cached call."""
+    number words; remembered by hash: one C-level pass of dictionary lookups, Python
+    only for the words not seen yet."""
     known = _number_words_by_hash
     if len(known) > _NUMBER_WORD_CACHE:
         known.clear()
-    out = set()
-    for h in hashes:
-        found = known.get(h)
-        if found is None:
-            found = known[h] = _is_number_word(strings[h])
-        if found:
-            out.add(h)
-    return out
+    if not known.keys() >= hashes:
+        # (not ``hashes - known.keys()``: that walks every key of the cache)
+        for h in [h for h in hashes if h not in known]:
+            known[h] = _is_number_word(strings[h])
+    return set(compress(hashes, map(known.__getitem__, hashes)))
 
 
 def _is_number_word(word: str) -> bool:

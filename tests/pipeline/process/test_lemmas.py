@@ -51,3 +51,25 @@ def test_the_packed_lemma_table_answers_as_spacys_table_does(lang: str) -> None:
     assert packed.get(word) == table.get(word) and packed.get(word) != word
     assert packed.get("qzxwvk-not-a-word") is None
     assert packed.get("qzxwvk-not-a-word", "fallback") == "fallback"
+
+
+def test_a_lemma_the_pipeline_already_set_is_kept_and_the_same_word_differs_by_it() -> None:
+    """A trained lemmatizer's lemma wins (lower-cased), and a word form it lemmatised
+    two ways in two places keeps both: the lemma it came with is part of the cache key."""
+    import spacy
+
+    from pipeline.process.analysis.components.lemmas import LemmaFiller
+
+    nlp = spacy.blank("en")
+    filler = LemmaFiller("en")
+    first = nlp.make_doc("Meeting the managers")
+    first[0].lemma_ = "Meet"  # as a trained lemmatizer might: a verb here
+    filler(first)
+    second = nlp.make_doc("Meeting the managers")
+    second[0].lemma_ = "Meetup"  # another reading there
+    filler(second)
+    third = nlp.make_doc("Meeting the managers")  # no lemma set: the table and simplemma
+    filler(third)
+    assert [t.lemma_ for t in first] == ["meet", "the", "manager"]
+    assert [t.lemma_ for t in second] == ["meetup", "the", "manager"]
+    assert third[2].lemma_ == "manager"

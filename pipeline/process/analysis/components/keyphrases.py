@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
-from spacy.attrs import ENT_TYPE, IS_ALPHA, IS_STOP, LEMMA, LENGTH, LOWER
+from spacy.attrs import ENT_TYPE, LEMMA
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -15,6 +15,7 @@ from pipeline.process.analysis.components.hashes import (
     lemma_or_lower,
     member,
 )
+from pipeline.process.analysis.components.lexical import lexical
 
 if not Doc.has_extension("keyphrases"):
     Doc.set_extension("keyphrases", default=())
@@ -30,7 +31,7 @@ _WEAK = (
     " zeggen zei zegt volgens jaar week nieuw nieuwe laten gaan komen maken krijgen ermee"
     " daarom echter blijven vooral onder andere".split()
 )
-_PHRASE_ATTRS = [IS_ALPHA, IS_STOP, LENGTH, ENT_TYPE, LOWER, LEMMA]
+_PHRASE_ATTRS = [ENT_TYPE, LEMMA]  # and the lexical attributes
 
 
 class KeyphraseExtractor:
@@ -49,8 +50,9 @@ class KeyphraseExtractor:
             doc._.keyphrases = ()
             return doc
         title_end = int(doc.user_data.get("title_end", 0))
-        rows = doc.to_array(_PHRASE_ATTRS)
-        alpha, stop, length, ent, low, lem = rows.T
+        lex = lexical(doc)
+        alpha, stop, length, low = lex.alpha, lex.stop, lex.length, lex.lower
+        ent, lem = doc.to_array(_PHRASE_ATTRS).T
         content = (alpha != 0) & (stop == 0) & (length > 2) & (ent == 0)
         if self.weak.size:
             content &= ~member(low, self.weak) & ~member(lem, self.weak)

@@ -9,13 +9,16 @@ from functools import lru_cache
 
 import numpy as np
 import simplemma
-from spacy.attrs import IS_ALPHA, LEMMA, LOWER, ORTH
+from spacy.attrs import LEMMA
 from spacy.language import Language
 from spacy.strings import get_string_id
 from spacy.tokens import Doc
 
+from pipeline.process.analysis.components.lexical import lexical
+
 SIMPLEMMA_LANGS = frozenset({"nl", "en", "de", "fr", "es", "it", "pt", "da", "sv", "nb"})
 LOOKUP_LANGS = frozenset({"nl", "en", "de", "fr", "es", "it", "pt", "da", "sv", "nb"})
+_CACHE_SIZE = 200_000  # word forms remembered per pipeline, then forgotten all at once
 
 
 def _simplemma(word: str, lang: str) -> str:
@@ -35,32 +38,52 @@ class LemmaFiller:
     lookup table of spacy-lookups-data decides (the table spaCy's lookup lemmatizer
     uses, read here once per word form instead of once per token), and where it has no
     entry or leaves the word unchanged, simplemma (nlp-notes: the Dutch table misses
-    ``werkgevers``, ``banen``, ``kinderen``...). Works on attribute arrays, so a
-    400-word article costs a few dictionary lookups per distinct word.
+    ``werkgevers``, ``banen``, ``kinderen``...). Works on attribute arrays: a 400-word
+    article costs one C-level pass of dictionary lookups by word hash, and Python work
+    only for the word forms this process has not seen yet.
     """
 
     def __init__(self, lang: str, lookups: bool = True) -> None:
         self.lang = lang if lang in SIMPLEMMA_LANGS else ""
         self.table = lookup_table(lang) if lookups and lang in LOOKUP_LANGS else None
-        self.cache: dict[tuple[int, int], int] = {}
+        # word form (ORTH hash) -> lemma hash, where the pipeline set no lemma (blank
+        # pipelines: every word); (ORTH, LEMMA) -> lemma hash where it set one
+        self.cache: dict[int, int] = {}
+        self.pair_cache: dict[tuple[int, int], int] = {}
 
     def __call__(self, doc: Doc) -> Doc:
         if not len(doc):
             return doc
-        strings = doc.vocab.strings
-        arr = doc.to_array([ORTH, LOWER, LEMMA, IS_ALPHA])
-        out = arr[:, 2].copy()
-        cache = self.cache
-        if len(cache) > 200_000:
+        lex = lexical(doc)
+        at = np.flatnonzero(lex.alpha)  # the words: only they get a lemma here
+        if not at.size:
+            return doc
+        out = doc.to_array(LEMMA)
+        orth, low, lem = lex.orth[at], lex.lower[at], out[at]
+        keys: list
+        cache: dict
+        if lem.any():  # a lemmatizer ran before: its lemma is part of the key
+            keys, cache = list(zip(orth.tolist(), lem.tolist(), strict=True)), self.pair_cache
+        else:
+            keys, cache = orth.tolist(), self.cache
+        if len(cache) > _CACHE_SIZE:
             cache.clear()
-        for i, (orth, low, lem, alpha) in enumerate(arr.tolist()):
-            if not alpha:
-                continue
-            new = cache.get((orth, lem))
-            if new is None:
-                new = strings.add(self._lemma(strings[orth], strings[low], strings[lem]))
-                cache[(orth, lem)] = new
-            out[i] = new
+        # one C-level pass of dictionary lookups; Python only for the forms not seen yet
+        found = list(map(cache.get, keys))
+        if None in found:
+            strings = doc.vocab.strings
+            for j, key in enumerate(keys):
+                if found[j] is None:
+                    new = cache.get(key)
+                    if new is None:
+                        text, lower, current = (
+                            strings[int(orth[j])],
+                            strings[int(low[j])],
+                            strings[int(lem[j])],
+                        )
+                        new = cache[key] = strings.add(self._lemma(text, lower, current))
+                    found[j] = new
+        out[at] = np.array(found, dtype=np.uint64)
         doc.from_array([LEMMA], out.reshape(-1, 1))
         return doc
 

@@ -7,23 +7,13 @@ import re
 from typing import NamedTuple
 
 import numpy as np
-from spacy.attrs import (
-    IS_ALPHA,
-    IS_QUOTE,
-    IS_SPACE,
-    IS_STOP,
-    IS_TITLE,
-    IS_UPPER,
-    LENGTH,
-    LOWER,
-    ORTH,
-    SENT_START,
-)
+from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from pipeline.process.analysis.components.hashes import hashes
+from pipeline.process.analysis.components.lexical import lexical
 
 _CONNECTORS = {
     "nl": ("van", "de", "der", "den", "het", "ter", "te", "voor", "'t"),
@@ -42,19 +32,6 @@ _TITLES = (
     " professor king queen prince princess sir lord judge senator".split()
 )
 _WORDLIKE = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
-_NAME_ATTRS = [
-    IS_TITLE,
-    IS_UPPER,
-    IS_ALPHA,
-    IS_STOP,
-    SENT_START,
-    IS_SPACE,
-    IS_QUOTE,
-    LOWER,
-    LENGTH,
-    ORTH,
-]
-_TI, _UP, _AL, _ST, _SS, _SP, _QU, _LO, _LEN, _OR = range(10)
 
 
 class _Words(NamedTuple):
@@ -94,17 +71,19 @@ class NameDetector:
         n = len(doc)
         if not n:
             return doc
-        cols = doc.to_array(_NAME_ATTRS).T
-        starts = _sentence_starts(cols[_SS], cols[_SP], cols[_QU])
-        words = _Words(*(cols[c].tolist() for c in (_TI, _UP, _ST, _LO, _LEN)), starts=starts)
-        lower, alpha = words.lower, cols[_AL]
+        lex = lexical(doc)
+        starts = _sentence_starts(doc.to_array(SENT_START), lex.space, lex.quote)
+        words = _Words(
+            *(c.tolist() for c in (lex.title, lex.upper, lex.stop, lex.lower, lex.length)),
+            starts=starts,
+        )
+        lower, alpha = words.lower, lex.alpha
         strings = doc.vocab.strings
         # only title-case or upper-case words can be capitalised
-        candidates = np.flatnonzero((cols[_TI] != 0) | (cols[_UP] != 0)).tolist()
-        caps = [False] * n
-        for i in candidates:
-            caps[i] = self._capitalised(strings, cols[_OR], i, bool(alpha[i]), words)
-        lowered = set(cols[_LO][(alpha != 0) & (cols[_TI] == 0) & (cols[_UP] == 0)].tolist())
+        cased = (lex.title != 0) | (lex.upper != 0)
+        candidates = np.flatnonzero(cased).tolist()
+        caps = _capitalised(strings, lex.orth, cased, alpha != 0, lex.length, starts)
+        lowered = set(lex.lower[(alpha != 0) & ~cased].tolist())
         mid_caps = {lower[i] for i in candidates if caps[i] and not starts[i]}
         spans: list[Span] = []
         j = 0
@@ -127,15 +106,15 @@ class NameDetector:
             if b > a and self._is_name(words, a, b, lowered, mid_caps):
                 spans.append(Span(doc, a, b, label="NAME"))
         if spans:
-            doc.ents = filter_spans(list(doc.ents) + spans)
+            existing = doc.ents
+            if existing:  # where spans overlap, the longer wins; the loser's tokens: "O"
+                doc.ents = filter_spans(list(existing) + spans)
+            else:
+                # no entity to drop, so the tokens outside the names can stay unset
+                # instead of being set "O" one by one (both read as outside an entity:
+                # doc.ents comes out the same), at a quarter of the cost
+                doc.set_ents(filter_spans(spans), default="unmodified")
         return doc
-
-    @staticmethod
-    def _capitalised(strings, orth: np.ndarray, i: int, alpha: bool, words: _Words) -> bool:
-        text = strings[int(orth[i])] if not alpha or words.length[i] == 1 else ""
-        if not alpha and not _WORDLIKE.fullmatch(text):
-            return False
-        return not text or len(text) > 1 or not words.starts[i]
 
     def _trim(self, words: _Words, i: int, j: int, lowered: set[int]) -> tuple[int, int]:
         title, upper, stop, lower, starts = (
@@ -174,6 +153,27 @@ class NameDetector:
         if words.starts[a]:
             return low in mid_caps and low not in lowered
         return low not in lowered
+
+
+def _capitalised(
+    strings,
+    orth: np.ndarray,
+    cased: np.ndarray,
+    alpha: np.ndarray,
+    length: np.ndarray,
+    starts: list[bool],
+) -> list[bool]:
+    """Per token, whether it counts as a capitalised word: title or upper case
+    (``cased``) and either a word of two letters or more, a single capital letter that
+    does not start a sentence (an initial: ``J. Smith``), or a token that is not all
+    letters but looks like a word (``KPN's``, ``Jean-Luc``; a single character of that
+    kind too, mid-sentence only)."""
+    at_start = np.array(starts, dtype=bool)
+    caps = cased & alpha & ((length > 1) | ~at_start)
+    for i in np.flatnonzero(cased & ~alpha).tolist():  # the few that are not all letters
+        text = strings[int(orth[i])]
+        caps[i] = bool(_WORDLIKE.fullmatch(text)) and (len(text) > 1 or not starts[i])
+    return caps.tolist()
 
 
 def _sentence_starts(sent_start: np.ndarray, space: np.ndarray, quote: np.ndarray) -> list[bool]:

@@ -4,11 +4,12 @@ the token arrays (blank pipelines use it, named ``sentencizer``)."""
 from __future__ import annotations
 
 import numpy as np
-from spacy.attrs import IS_PUNCT, ORTH, SENT_START
+from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from pipeline.process.analysis.components.hashes import hashes, member
+from pipeline.process.analysis.components.lexical import lexical
 
 
 @Language.factory("trendwatch_sentences")
@@ -33,7 +34,8 @@ class SentenceSplitter:
         n = len(doc)
         if not n:
             return doc
-        orth, punct = doc.to_array([ORTH, IS_PUNCT]).T
+        lex = lexical(doc)
+        orth, punct = lex.orth, lex.punct
         final = member(orth, self.final)
         word = (punct == 0) & ~final
         at = np.arange(n)
