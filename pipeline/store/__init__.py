@@ -17,6 +17,8 @@ from one part per group of tables, as lemon24/reader builds its storage:
 - ``sources``: sources and their fetch state
 - ``articles``: saving entries, the processing queue, the articles of a period, export
 - ``analysis``: NLP results (features, duplicates, story links), one batch at a time
+- ``analysis_results``: analysis results waiting for dedup and stories (the work
+  queue's batch jobs), and the marks of failed analyses
 - ``matches``: watchlists and their matches
 - ``stories``: stories and the clusterer's open stories
 - ``trends``: trends per week and what they are computed from
@@ -43,6 +45,12 @@ from __future__ import annotations
 
 from pipeline.store.admin import AdminMixin
 from pipeline.store.analysis import AnalysisMixin
+from pipeline.store.analysis_results import (
+    AnalysisOutcome,
+    AnalysisResultsMixin,
+    FailedAnalysis,
+    StoredAnalysis,
+)
 from pipeline.store.article_rows import (
     AnalysedArticle,
     ArticleInfo,
@@ -84,6 +92,7 @@ __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "AnalysedArticle",
+    "AnalysisOutcome",
     "ArticleInfo",
     "ArticleToProcess",
     "CrawlRecord",
@@ -91,6 +100,7 @@ __all__ = [
     "DeliveryRow",
     "EditionRow",
     "ExportedArticle",
+    "FailedAnalysis",
     "MatchedArticle",
     "PeriodArticle",
     "ProcessedArticle",
@@ -99,6 +109,7 @@ __all__ = [
     "SourceRow",
     "Store",
     "StoreError",
+    "StoredAnalysis",
     "StoredFeatures",
     "StoredStory",
     "StoredTrend",
@@ -120,6 +131,7 @@ class Store(
     SourcesMixin,
     ArticlesMixin,
     AnalysisMixin,
+    AnalysisResultsMixin,
     MatchesMixin,
     StoriesMixin,
     TrendsMixin,
