@@ -33,6 +33,10 @@ from pipeline.settings import ConfigError, ConfigProblem
     "--poll", type=click.FloatRange(0.05, 60), default=1.0, show_default=True,
     help="Seconds between an idle worker's looks for jobs freed by their lock.",
 )  # fmt: skip
+@click.option(
+    "--batch", type=click.IntRange(1, 100_000), default=None,
+    help="Articles per analysis job this worker defers (process queue; default 200).",
+)  # fmt: skip
 @log_options
 @click.pass_obj
 def worker(
@@ -41,11 +45,13 @@ def worker(
     concurrency: int,
     heartbeat: float,
     poll: float,
+    batch: int | None,
     log_file: Path | None,
     log_level: str,
 ) -> None:
     """Take jobs from the work queue on PostgreSQL (database_url): fetch the due
-    sources (crawl), analyse what arrived (process; the digest queue is to come). Stop
+    sources (crawl), analyse what arrived in parallel batches and cluster it in order
+    (process; the digest queue is to come). Stop
     with SIGTERM or Ctrl-C: the jobs in hand are finished first."""
 
     def body() -> int:
@@ -74,7 +80,14 @@ def worker(
         from pipeline.queue import worker as queue_worker
 
         configure_logging(log_file, log_level)
-        queue_worker.run(settings, names, concurrency=concurrency, heartbeat=heartbeat, poll=poll)
+        queue_worker.run(
+            settings,
+            names,
+            concurrency=concurrency,
+            heartbeat=heartbeat,
+            poll=poll,
+            analysis_batch=batch,
+        )
         return Exit.OK
 
     run_body(body)

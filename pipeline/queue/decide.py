@@ -9,7 +9,7 @@ host is fetched by one worker at a time and two fetches of one source never over
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -61,3 +61,15 @@ def still_due(row: SourceRow | None, deferred_at: datetime) -> bool:
     if row is None or not row.in_config or not row.enabled or row.disabled_reason:
         return False
     return is_due(from_iso(row.next_poll), from_iso(row.retry_after), deferred_at)
+
+
+def analysis_batches(waiting: Sequence[int], held: Collection[int], size: int) -> list[list[int]]:
+    """The ids of ``waiting`` (articles without a stored analysis, id order) that no
+    waiting or running analysis job holds (``held``), cut into batches of ``size``."""
+    free = [i for i in waiting if i not in held]
+    return [free[at : at + size] for at in range(0, len(free), max(1, size))]
+
+
+def analysis_batch_lock(ids: Sequence[int]) -> str:
+    """The queueing lock of one analysis batch: one job of it waiting at most."""
+    return f"process-batch:{ids[0]}-{ids[-1]}:{len(ids)}"

@@ -52,8 +52,11 @@ async def serve(
     concurrency: int = 1,
     heartbeat: float = HEARTBEAT_SECONDS,
     poll: float = POLL_SECONDS,
+    analysis_batch: int | None = None,
 ) -> None:
-    """Run a worker of ``app`` on ``queues`` until it is stopped (SIGTERM/SIGINT)."""
+    """Run a worker of ``app`` on ``queues`` until it is stopped (SIGTERM/SIGINT).
+    ``analysis_batch``: articles per analysis job this worker defers (None: the
+    process queue's default)."""
     async with app.open_async():
         recovery = asyncio.create_task(_recover(app, heartbeat), name="recover stalled jobs")
         try:
@@ -63,7 +66,7 @@ async def serve(
                 fetch_job_polling_interval=poll,
                 update_heartbeat_interval=heartbeat,
                 stalled_worker_timeout=stalled_after(heartbeat),
-                additional_context={"settings": settings},
+                additional_context={"settings": settings, "analysis_batch": analysis_batch},
                 delete_jobs="successful",
                 install_signal_handlers=True,
             )
@@ -80,6 +83,7 @@ def run(
     concurrency: int = 1,
     heartbeat: float = HEARTBEAT_SECONDS,
     poll: float = POLL_SECONDS,
+    analysis_batch: int | None = None,
 ) -> None:
     """``trendwatch worker``: the schema brought up to date, then :func:`serve`."""
     url = str(settings.database)
@@ -89,5 +93,13 @@ def run(
         "worker on %s: queues %s, concurrency %d", shown_url(url), ",".join(queues), concurrency
     )
     asyncio.run(
-        serve(app, settings, queues, concurrency=concurrency, heartbeat=heartbeat, poll=poll)
+        serve(
+            app,
+            settings,
+            queues,
+            concurrency=concurrency,
+            heartbeat=heartbeat,
+            poll=poll,
+            analysis_batch=analysis_batch,
+        )
     )

@@ -75,7 +75,7 @@ from pipeline.store.digest_rows import (
 from pipeline.store.editions import EditionsMixin
 from pipeline.store.matches import MatchesMixin
 from pipeline.store.pages import PagesMixin, StoredTrend, StoryArticle, StorySource, WatchlistStory
-from pipeline.store.queue import QueueCount, QueueMixin, WorkerBeat
+from pipeline.store.queue import QueueCount, QueueJob, QueueMixin, WorkerBeat
 from pipeline.store.rows import CrawlRecord, ProcessedArticle, SaveResult, SourceRow, StoryRow
 from pipeline.store.scheduler import SchedulerMixin
 from pipeline.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
@@ -105,6 +105,7 @@ __all__ = [
     "PeriodArticle",
     "ProcessedArticle",
     "QueueCount",
+    "QueueJob",
     "SaveResult",
     "SourceRow",
     "Store",
