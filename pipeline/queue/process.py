@@ -27,9 +27,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import procrastinate
-from procrastinate.exceptions import AlreadyEnqueued
 
-from pipeline.queue.crawl import thread_store
+from pipeline.queue.crawl import defer_unless_waiting, thread_store
 from pipeline.queue.decide import analysis_batch_lock, analysis_batches
 from pipeline.settings import Settings
 from pipeline.store import AnalysisOutcome, Store
@@ -113,11 +112,7 @@ def plan_batches(settings: Settings, batch: int) -> tuple[list[list[int]], int]:
 
 async def defer_run(app: procrastinate.App) -> bool:
     """Defer the sequential job unless one waits already; whether it was deferred."""
-    try:
-        await app.tasks[PROCESS].defer_async()
-    except AlreadyEnqueued:
-        return False
-    return True
+    return await defer_unless_waiting(app.tasks[PROCESS])
 
 
 async def defer_batches(app: procrastinate.App, settings: Settings, batch: int) -> dict[str, int]:
@@ -126,12 +121,10 @@ async def defer_batches(app: procrastinate.App, settings: Settings, batch: int) 
     deferred = waiting = 0
     for ids in batches:
         job = app.tasks[ANALYSE].configure(queueing_lock=analysis_batch_lock(ids))
-        try:
-            await job.defer_async(ids=ids)
-        except AlreadyEnqueued:
-            waiting += 1
-        else:
+        if await defer_unless_waiting(job, ids=ids):
             deferred += 1
+        else:
+            waiting += 1
     if batches:
         log.info("process: %d analysis jobs deferred, %d still waiting", deferred, waiting)
     await defer_run(app)

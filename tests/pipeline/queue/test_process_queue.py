@@ -47,6 +47,17 @@ def _commands(folder: Path, url: str | None, *commands: tuple[str, ...]) -> list
     return [{k: v for k, v in json.loads(line).items() if k != "fetched"} for line in lines]
 
 
+def _processed(url: str) -> bool:
+    """Whether every article is processed and no process job waits or runs."""
+    with Store(url) as store:
+        busy = query(
+            store,
+            "SELECT count(*) FROM procrastinate_jobs WHERE queue_name = 'process'"
+            " AND status IN ('todo', 'doing')",
+        )
+        return store.unprocessed_count() == 0 and busy == [(0,)]
+
+
 IMPORT = ("import", "--jsonl", "in.jsonl")
 EXPORT = ("export", "--jsonl", "out.jsonl")
 
@@ -59,18 +70,8 @@ def test_a_process_worker_gives_what_one_process_gives(
     _commands(tmp_path / "queue", postgres_url, IMPORT)
     config = tmp_path / "queue" / "trendwatch.toml"
     worker = Worker(config, tmp_path / "w.log", postgres_url, "--queues", "process")
-
-    def processed() -> bool:
-        with Store(postgres_url) as store:
-            busy = query(
-                store,
-                "SELECT count(*) FROM procrastinate_jobs WHERE queue_name = 'process'"
-                " AND status IN ('todo', 'doing')",
-            )
-            return store.unprocessed_count() == 0 and busy == [(0,)]
-
     try:
-        wait_until(processed, "every article processed", [worker], timeout=180)
+        wait_until(lambda: _processed(postgres_url), "every article processed", [worker], 180)
     finally:
         assert worker.stop() == 0
     assert "process.run" in worker.text()
@@ -166,17 +167,7 @@ def test_workers_analyse_in_parallel_survive_a_kill_mid_batch_and_give_what_one_
         victim.kill()
         hold.unlink()
         live = [w for w in workers if w is not victim]
-
-        def processed() -> bool:
-            with Store(postgres_url) as store:
-                busy = query(
-                    store,
-                    "SELECT count(*) FROM procrastinate_jobs WHERE queue_name = 'process'"
-                    " AND status IN ('todo', 'doing')",
-                )
-                return store.unprocessed_count() == 0 and busy == [(0,)]
-
-        wait_until(processed, "every article processed", live, timeout=240)
+        wait_until(lambda: _processed(postgres_url), "every article processed", live, 240)
     finally:
         if hold.exists():
             hold.unlink()
