@@ -57,6 +57,20 @@ def status_data(settings: Settings, store: Store, now: datetime) -> dict[str, An
         "deliveries": store.delivery_counts(),
         "subscribers": _subscribers(settings, readers, store, now),
         "queue": _queue(store),
+        "failed_analyses": _failed_analyses(store),
+    }
+
+
+def _failed_analyses(store: Store) -> dict[str, Any]:
+    """The articles whose analysis failed (processed without features): how many, and
+    the latest few with the error."""
+    count, latest = store.failed_analyses(limit=5)
+    return {
+        "count": count,
+        "latest": [
+            {"article": f.article_id, "title": f.title, "error": f.error, "at": iso(f.analysed_at)}
+            for f in latest
+        ],
     }
 
 

@@ -64,6 +64,16 @@ def print_status(out: Console, data: dict[str, Any], *, timezone: str, now: date
         f" {plural(data['stories_this_week'], 'story', 'stories')}.",
         highlight=False,
     )
+    failed = data.get("failed_analyses") or {"count": 0}
+    if failed["count"]:
+        out.print(
+            f"Analysis failed for {plural(failed['count'], 'article')} (processed without"
+            " tags, matches or story; shown until they change or are processed again):",
+            markup=False,
+            highlight=False,
+        )
+        for f in failed["latest"]:
+            out.print(f"  {f['article']} {f['title']!r}: {f['error']}", markup=False)
     out.print(
         f"Scheduler: {data['scheduler'] or 'not running (start it with: trendwatch run)'}",
         markup=False,

@@ -38,6 +38,10 @@ from pipeline.settings import ConfigError, ConfigProblem
     help="Digest messages this worker sends at once at most (one SMTP connection each,"
     " kept open across jobs).",
 )  # fmt: skip
+@click.option(
+    "--batch", type=click.IntRange(1, 100_000), default=None,
+    help="Articles per analysis job this worker defers (process queue; default 200).",
+)  # fmt: skip
 @log_options
 @click.pass_obj
 def worker(
@@ -47,12 +51,13 @@ def worker(
     heartbeat: float,
     poll: float,
     sends: int,
+    batch: int | None,
     log_file: Path | None,
     log_level: str,
 ) -> None:
     """Take jobs from the work queue on PostgreSQL (database_url): fetch the due
-    sources (crawl), analyse what arrived (process), build the due digests and mail
-    them, one job per reader (digest). Stop
+    sources (crawl), analyse what arrived in parallel batches and cluster it in order
+    (process), build the due digests and mail them, one job per reader (digest). Stop
     with SIGTERM or Ctrl-C: the jobs in hand are finished first."""
 
     def body() -> int:
@@ -82,7 +87,13 @@ def worker(
 
         configure_logging(log_file, log_level)
         queue_worker.run(
-            settings, names, concurrency=concurrency, heartbeat=heartbeat, poll=poll, sends=sends
+            settings,
+            names,
+            concurrency=concurrency,
+            heartbeat=heartbeat,
+            poll=poll,
+            sends=sends,
+            analysis_batch=batch,
         )
         return Exit.OK
 

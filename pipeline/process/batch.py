@@ -2,7 +2,9 @@
 
 Two halves. :func:`analyse_articles` is pure and parallel: language, spaCy features,
 MinHash signature and watchlist matches for a batch of articles, in worker processes
-when ``[nlp] n_process`` asks for them. :class:`Processor` is sequential and stateful:
+when ``[nlp] n_process`` asks for them, or in the work queue's batch jobs
+(:mod:`pipeline.process.staged`); an article whose analysis raises is
+:class:`Failed` (:func:`analyse_or_fail`). :class:`Processor` is sequential and stateful:
 near-duplicate decisions and story assignment depend on arrival order, so they run in
 the main process, in article id order, and each batch is stored in one transaction
 together with the clusterer's state: a crash part-way redoes the batch from the same
@@ -139,6 +141,36 @@ def analyse_articles(articles: Sequence[ArticleInput], config: WorkerConfig) -> 
     return out
 
 
+@dataclass(frozen=True)
+class Failed:
+    """An article whose analysis raised: it is marked (with ``error``) and processed
+    without features, so it neither stops the articles after it nor goes unseen."""
+
+    id: int
+    error: str
+
+
+def analyse_or_fail(
+    articles: Sequence[ArticleInput], config: WorkerConfig
+) -> list[Analysed | Failed]:
+    """:func:`analyse_articles`, in input order; when the batch raises, each article
+    alone, and the one that raises again is :class:`Failed` instead."""
+    try:
+        return list(analyse_articles(articles, config))
+    except Exception:
+        if not articles:
+            raise
+        log.warning("analysis of a batch of %d failed; one article at a time", len(articles))
+    out: list[Analysed | Failed] = []
+    for article in articles:
+        try:
+            out.extend(analyse_articles([article], config))
+        except Exception as exc:
+            log.exception("analysis of article %d failed; marked and left out", article.id)
+            out.append(Failed(article.id, f"{type(exc).__name__}: {exc}"[:1000]))
+    return out
+
+
 def match_watchlist(
     query: CompiledQuery | None, watchlist: WatchlistSpec, doc: MatchDoc, feats: ArticleFeatures
 ) -> dict | None:
@@ -177,7 +209,7 @@ def _entity_explanation(doc: MatchDoc, names: list[str]) -> Explanation:
 
 
 # What the forkserver imports once, before it forks any worker: the analysis's data
-# (warmup), this module (each task names analyse_articles, whose unpickling imports it)
+# (warmup), this module (each task names analyse_or_fail, whose unpickling imports it)
 # and the main script when it is run by path (a bench, a test runner), which every
 # worker would otherwise run again as it starts (``python -m pipeline`` is not re-run).
 FORKSERVER_PRELOAD = ["__main__", "pipeline.process.batch", "pipeline.process.analysis.warmup"]
@@ -204,16 +236,16 @@ class Analyser:
         if self._pool:
             self._pool.shutdown(cancel_futures=True)
 
-    def __call__(self, articles: Sequence[ArticleInput]) -> list[Analysed]:
+    def __call__(self, articles: Sequence[ArticleInput]) -> list[Analysed | Failed]:
         return self.submit(articles).result()
 
     def submit(self, articles: Sequence[ArticleInput]) -> Pending:
         """Start analysing ``articles``; ``.result()`` waits for them, in input order."""
         if not self._pool or len(articles) < 2 * self.n_process:
-            return Pending(lambda: analyse_articles(articles, self.config))
+            return Pending(lambda: analyse_or_fail(articles, self.config))
         size = -(-len(articles) // (self.n_process * 2))
         futures = [
-            self._pool.submit(analyse_articles, articles[i : i + size], self.config)
+            self._pool.submit(analyse_or_fail, articles[i : i + size], self.config)
             for i in range(0, len(articles), size)
         ]
         return Pending(lambda: [a for f in futures for a in f.result()])
@@ -235,10 +267,10 @@ def _worker_start() -> None:
 class Pending:
     """Analysis results to come: computed in workers, or on demand in this process."""
 
-    def __init__(self, compute: Callable[[], list[Analysed]]) -> None:
+    def __init__(self, compute: Callable[[], list[Analysed | Failed]]) -> None:
         self._compute = compute
 
-    def result(self) -> list[Analysed]:
+    def result(self) -> list[Analysed | Failed]:
         return self._compute()
 
 

@@ -3,20 +3,28 @@ keyphrases), matched against every watchlist, marked as a near duplicate or not,
 assigned to a story, and the week's trends updated; stored articles matched again for
 watchlists that are new or whose query changed.
 
+Two halves (:mod:`pipeline.process.batch`): the analysis, and :func:`store_batch`, the
+sequential half (near duplicates, stories, one transaction a batch). ``process`` runs
+both in one process; the work queue runs them apart (:mod:`pipeline.process.staged`).
+
 spaCy and numpy load when the job runs, not when the CLI starts.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from pipeline.process.analysis.features import ArticleFeatures, Entity
 from pipeline.process.watchlists.matching import CompiledQuery, MatchDoc
 from pipeline.settings import Settings
-from pipeline.store import AnalysedArticle, Store
+from pipeline.store import AnalysedArticle, AnalysisOutcome, ArticleToProcess, Store
+
+if TYPE_CHECKING:
+    from pipeline.process.batch import Analysed, Failed, Processor
 
 log = logging.getLogger("trendwatch")
 
@@ -88,6 +96,84 @@ def _rematch(
     return done, matches
 
 
+@dataclass
+class Tally:
+    """What the sequential half stored so far in one run."""
+
+    processed: int = 0
+    matches: int = 0
+    duplicates: int = 0
+    new_stories: int = 0
+    dates: set[datetime] = field(default_factory=set)
+
+    def report(
+        self, settings: Settings, store: Store, stale: list[str], now: datetime
+    ) -> ProcessReport:
+        """The run's report, the week's trends updated first when anything was stored."""
+        from pipeline.process.trend_job import update_trends
+
+        weeks: tuple[str, ...] = ()
+        if self.processed:
+            weeks = update_trends(settings, store, self.dates, now)
+            log.info(
+                "processed %d articles: %d watchlist matches, %d near duplicates, %d new stories",
+                self.processed,
+                self.matches,
+                self.duplicates,
+                self.new_stories,
+            )
+        return ProcessReport(
+            self.processed, self.matches, tuple(stale), self.duplicates, self.new_stories, weeks
+        )
+
+
+def store_batch(
+    settings: Settings,
+    store: Store,
+    processor: Processor,
+    rows: Sequence[ArticleToProcess],
+    results: Sequence[Analysed | Failed],
+    tally: Tally,
+    now: datetime,
+) -> None:
+    """The sequential half for one batch: ``rows`` (id order) with their analysis
+    results (the failed ones marked), deduplicated, clustered and stored in one
+    transaction with the clusterer's state; counted in ``tally``."""
+    from pipeline.process.batch import STATE_KEY, Analysed, Failed, article_input
+    from pipeline.process.stored_analysis import fingerprint
+
+    by_id = {r.id: r for r in rows}
+    analysed = [a for a in results if isinstance(a, Analysed)]
+    failed = [
+        AnalysisOutcome(f.id, fingerprint(article_input(by_id[f.id])), error=f.error)
+        for f in results
+        if isinstance(f, Failed)
+    ]
+    clustered = {r.id for r in rows if r.story_id is not None}
+    batch = processor.run(analysed, clustered)
+    matches = [(a.features.id, n, why) for a in analysed for n, why in a.matches.items()]
+    top = max(r.id for r in rows)
+    state = processor.state()
+    tally.matches += store.save_processed(
+        batch.processed,
+        matches=matches,
+        progress={w.name: top for w in settings.watchlists},
+        stories=batch.stories,
+        state={STATE_KEY: state.header},
+        cluster_stories=(state.changed, state.removed),
+        repoint=batch.repoint,
+        merges=batch.merges,
+        moves=batch.moves,
+        failed=failed,
+        now=now,
+    )
+    processor.stored()
+    tally.processed += len(rows)
+    tally.duplicates += batch.duplicates
+    tally.new_stories += batch.new_stories
+    tally.dates.update(r.published or r.fetched for r in rows)
+
+
 def process(
     settings: Settings,
     store: Store,
@@ -102,22 +188,13 @@ def process(
     ``stop`` is asked after each batch (one transaction): when it says yes, the rest
     waits for the next run."""
     # spaCy and numpy load here, not when the CLI starts
-    from pipeline.process.batch import (
-        STATE_KEY,
-        Analyser,
-        Processor,
-        article_input,
-        worker_config,
-    )
-    from pipeline.process.trend_job import update_trends
+    from pipeline.process.batch import Analyser, Processor, article_input, worker_config
 
     now = now or utcnow()
     config = worker_config(settings)
-    specs = {w.name: w for w in config.watchlists}
     stale, matches = _rematch(settings, store, now, stop)
     # 2. new and changed articles: analyse, match, dedup, cluster; one transaction a batch
-    processed = duplicates = new_stories = 0
-    dates: set[datetime] = set()
+    tally = Tally(matches=matches)
     processor: Processor | None = None
     with Analyser(config, settings.nlp.n_process) as analyser:
         # the workers analyse the next batch while this process stores the current one
@@ -127,43 +204,11 @@ def process(
             following = store.articles_to_process(PROCESS_BATCH, after_id=rows[-1].id)
             ahead = analyser.submit([article_input(r) for r in following]) if following else None
             processor = processor or Processor(settings, store, now)
-            analysed = pending.result()
-            clustered = {r.id for r in rows if r.story_id is not None}
-            batch = processor.run(analysed, clustered)
-            results = [(a.features.id, n, why) for a in analysed for n, why in a.matches.items()]
-            top = max(r.id for r in rows)
-            state = processor.state()
-            matches += store.save_processed(
-                batch.processed,
-                matches=results,
-                progress={name: top for name in specs},
-                stories=batch.stories,
-                state={STATE_KEY: state.header},
-                cluster_stories=(state.changed, state.removed),
-                repoint=batch.repoint,
-                merges=batch.merges,
-                moves=batch.moves,
-                now=now,
-            )
-            processor.stored()
-            processed += len(rows)
-            duplicates += batch.duplicates
-            new_stories += batch.new_stories
-            dates.update(r.published or r.fetched for r in rows)
+            store_batch(settings, store, processor, rows, pending.result(), tally, now)
             if on_batch:
                 on_batch(len(rows))
             rows, pending = following, ahead
             if stop is not None and stop() and rows:
                 log.warning("process: stopping; %d+ articles left for the next run", len(rows))
                 break
-    weeks: tuple[str, ...] = ()
-    if processed:
-        weeks = update_trends(settings, store, dates, now)
-        log.info(
-            "processed %d articles: %d watchlist matches, %d near duplicates, %d new stories",
-            processed,
-            matches,
-            duplicates,
-            new_stories,
-        )
-    return ProcessReport(processed, matches, tuple(stale), duplicates, new_stories, weeks)
+    return tally.report(settings, store, stale, now)

@@ -24,6 +24,12 @@ from pipeline.store import Store
 log = logging.getLogger("trendwatch")
 
 
+# Tasks whose stalled jobs are given up (failed) after this many attempts: an analysis
+# batch whose worker dies each time (an article that exhausts its memory) must not come
+# back forever; the process queue marks its articles as failed.
+GIVE_UP_AFTER = {process.ANALYSE: process.ANALYSE_ATTEMPTS}
+
+
 class NotPostgreSQL(ValueError):
     """The work queue needs PostgreSQL; the config names SQLite."""
 
@@ -75,7 +81,8 @@ def make_app(url: str, *, pool_size: int = 4) -> procrastinate.App:
 
 async def retry_stalled(app: procrastinate.App, stalled_after: float) -> list[int]:
     """Put the jobs of workers that sent no heartbeat for ``stalled_after`` seconds
-    (killed, or their machine gone) back in their queue; their ids. A job whose twin
+    (killed, or their machine gone) back in their queue; their ids. One of a task in
+    :data:`GIVE_UP_AFTER` that has had its attempts fails instead. A job whose twin
     waits already (the same queueing lock: a fetch of its source deferred meanwhile)
     is ended as aborted instead, the twin doing its work; jobs another worker dealt
     with first are left alone."""
@@ -83,6 +90,19 @@ async def retry_stalled(app: procrastinate.App, stalled_after: float) -> list[in
     retried = []
     for job in await manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after):
         assert job.id is not None
+        if job.attempts + 1 >= GIVE_UP_AFTER.get(job.task_name, job.attempts + 2):
+            try:
+                await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+            except Exception as exc:  # dealt with by another worker just now
+                log.debug("stalled job %s left alone: %r", job.id, exc)
+                continue
+            log.warning(
+                "job %s (%s) of a dead worker failed for good: its worker died %d times",
+                job.id,
+                job.task_name,
+                job.attempts + 1,
+            )
+            continue
         try:
             try:
                 await manager.retry_job(job)

@@ -19,6 +19,7 @@ from typing import Any
 
 import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.jobs import JobDeferrer
 
 from pipeline.queue.decide import host_lock, source_lock, still_due
 from pipeline.settings import Settings
@@ -48,6 +49,16 @@ def thread_store(settings: Settings) -> Store:
     return stores[key]
 
 
+async def defer_unless_waiting(job: JobDeferrer | procrastinate.Task, **args: Any) -> bool:
+    """Defer ``job`` (a task, or one configured with locks) with ``args``; False when
+    one of its queueing lock waits already (that one does the work)."""
+    try:
+        await job.defer_async(**args)
+    except AlreadyEnqueued:
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class Deferred:
     """What one scheduling tick did: fetch jobs deferred, sources already waiting."""
@@ -71,12 +82,10 @@ async def defer_due(app: procrastinate.App, settings: Settings, now: datetime) -
     deferred = waiting = 0
     for row in rows:
         job = fetch.configure(lock=host_lock(row.url), queueing_lock=source_lock(row.name))
-        try:
-            await job.defer_async(name=row.name, deferred_at=now.isoformat())
-        except AlreadyEnqueued:
-            waiting += 1
-        else:
+        if await defer_unless_waiting(job, name=row.name, deferred_at=now.isoformat()):
             deferred += 1
+        else:
+            waiting += 1
     if rows:
         log.info("crawl: %d fetch jobs deferred, %d still waiting", deferred, waiting)
     return Deferred(deferred, waiting)

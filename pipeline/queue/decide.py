@@ -11,7 +11,7 @@ host is fetched by one worker at a time and two fetches of one source never over
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -104,3 +104,15 @@ def retry_delay(next_attempt: datetime | None, now: datetime) -> timedelta:
     if next_attempt is None:
         return timedelta(0)
     return max(timedelta(0), next_attempt - now)
+
+
+def analysis_batches(waiting: Sequence[int], held: Collection[int], size: int) -> list[list[int]]:
+    """The ids of ``waiting`` (articles without a stored analysis, id order) that no
+    waiting or running analysis job holds (``held``), cut into batches of ``size``."""
+    free = [i for i in waiting if i not in held]
+    return [free[at : at + size] for at in range(0, len(free), max(1, size))]
+
+
+def analysis_batch_lock(ids: Sequence[int]) -> str:
+    """The queueing lock of one analysis batch: one job of it waiting at most."""
+    return f"process-batch:{ids[0]}-{ids[-1]}:{len(ids)}"

@@ -55,9 +55,11 @@ async def serve(
     heartbeat: float = HEARTBEAT_SECONDS,
     poll: float = POLL_SECONDS,
     sends: int = SENDS,
+    analysis_batch: int | None = None,
 ) -> None:
     """Run a worker of ``app`` on ``queues`` until it is stopped (SIGTERM/SIGINT);
-    ``sends``: the digest messages it sends at once at most."""
+    ``sends``: the digest messages it sends at once at most; ``analysis_batch``:
+    articles per analysis job this worker defers (None: the process queue's default)."""
     senders = Senders(settings, sends)
     async with app.open_async():
         recovery = asyncio.create_task(_recover(app, heartbeat), name="recover stalled jobs")
@@ -68,7 +70,11 @@ async def serve(
                 fetch_job_polling_interval=poll,
                 update_heartbeat_interval=heartbeat,
                 stalled_worker_timeout=stalled_after(heartbeat),
-                additional_context={"settings": settings, "senders": senders},
+                additional_context={
+                    "settings": settings,
+                    "senders": senders,
+                    "analysis_batch": analysis_batch,
+                },
                 delete_jobs="successful",
                 install_signal_handlers=True,
             )
@@ -95,6 +101,7 @@ def run(
     heartbeat: float = HEARTBEAT_SECONDS,
     poll: float = POLL_SECONDS,
     sends: int = SENDS,
+    analysis_batch: int | None = None,
 ) -> None:
     """``trendwatch worker``: the schema brought up to date, then :func:`serve`."""
     signal.signal(signal.SIGTERM, _stop_before_start)
@@ -114,5 +121,6 @@ def run(
             heartbeat=heartbeat,
             poll=poll,
             sends=sends,
+            analysis_batch=analysis_batch,
         )
     )

@@ -17,6 +17,8 @@ from one part per group of tables, as lemon24/reader builds its storage:
 - ``sources``: sources and their fetch state
 - ``articles``: saving entries, the processing queue, the articles of a period, export
 - ``analysis``: NLP results (features, duplicates, story links), one batch at a time
+- ``analysis_results``: analysis results waiting for dedup and stories (the work
+  queue's batch jobs), and the marks of failed analyses
 - ``matches``: watchlists and their matches
 - ``stories``: stories and the clusterer's open stories
 - ``trends``: trends per week and what they are computed from
@@ -47,6 +49,12 @@ from __future__ import annotations
 
 from pipeline.store.admin import AdminMixin
 from pipeline.store.analysis import AnalysisMixin
+from pipeline.store.analysis_results import (
+    AnalysisOutcome,
+    AnalysisResultsMixin,
+    FailedAnalysis,
+    StoredAnalysis,
+)
 from pipeline.store.article_rows import (
     AnalysedArticle,
     ArticleInfo,
@@ -73,7 +81,7 @@ from pipeline.store.dump import DumpMixin, DumpToolMissing
 from pipeline.store.editions import EditionsMixin
 from pipeline.store.matches import MatchesMixin
 from pipeline.store.pages import PagesMixin, StoredTrend, StoryArticle, StorySource, WatchlistStory
-from pipeline.store.queue import QueueCount, QueueMixin, WorkerBeat
+from pipeline.store.queue import QueueCount, QueueJob, QueueMixin, WorkerBeat
 from pipeline.store.rows import CrawlRecord, ProcessedArticle, SaveResult, SourceRow, StoryRow
 from pipeline.store.run_lock import RunHolder, RunLockMixin
 from pipeline.store.scheduler import SchedulerMixin
@@ -91,6 +99,7 @@ __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "AnalysedArticle",
+    "AnalysisOutcome",
     "ArticleInfo",
     "ArticleToProcess",
     "CrawlRecord",
@@ -99,15 +108,18 @@ __all__ = [
     "DumpToolMissing",
     "EditionRow",
     "ExportedArticle",
+    "FailedAnalysis",
     "MatchedArticle",
     "PeriodArticle",
     "ProcessedArticle",
     "QueueCount",
+    "QueueJob",
     "RunHolder",
     "SaveResult",
     "SourceRow",
     "Store",
     "StoreError",
+    "StoredAnalysis",
     "StoredFeatures",
     "StoredStory",
     "StoredTrend",
@@ -129,6 +141,7 @@ class Store(
     SourcesMixin,
     ArticlesMixin,
     AnalysisMixin,
+    AnalysisResultsMixin,
     MatchesMixin,
     StoriesMixin,
     TrendsMixin,

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from pipeline.store.analysis_results import AnalysisOutcome, write_outcomes
 from pipeline.store.article_rows import ArticleInfo, DedupCandidate, StoredFeatures
 from pipeline.store.connection import StoreBase
 from pipeline.store.matches import mark_processed, write_matches
@@ -32,14 +33,18 @@ class AnalysisMixin(StoreBase):
         repoint: Iterable[tuple[int, int]] = (),
         merges: Iterable[tuple[int, int]] = (),
         moves: Iterable[tuple[int, int]] = (),
+        failed: Iterable[AnalysisOutcome] = (),
         now: datetime,
     ) -> int:
         """Store one processed batch in one transaction: features, duplicate and story
         links, watchlist matches, the stories touched and the clusterer's state (its
         ``state`` rows, and ``cluster_stories``: the open stories to write, by id, and
         the ids of those to delete). ``merges`` (story, into) are applied before
-        ``moves`` (article, story: a story split in two). A crash part-way leaves the
-        batch unprocessed, to be done again from the same state."""
+        ``moves`` (article, story: a story split in two). ``failed``: the articles of
+        the batch whose analysis failed, marked (kept in ``article_analysis``) and
+        processed without features. The articles' stored analysis results are dropped.
+        A crash part-way leaves the batch unprocessed, to be done again from the same
+        state."""
         with self.transaction():
             for story in stories:
                 self._x(
@@ -111,7 +116,11 @@ class AnalysisMixin(StoreBase):
             for chunk, marks in chunks(ids):
                 self._x(f"DELETE FROM matches WHERE article_id IN ({marks})", chunk)
             count = write_matches(self, (m for m in matches if m[2] is not None), now)
-            mark_processed(self, ids, progress, now)
+            for chunk, marks in chunks(ids):
+                self._x(f"DELETE FROM article_analysis WHERE article_id IN ({marks})", chunk)
+            failed = list(failed)
+            write_outcomes(self, failed, now)
+            mark_processed(self, ids + [f.article_id for f in failed], progress, now)
             for key, value in state.items():
                 self._x(self.dialect.STATE_UPSERT, self.dialect.state_params(key, value))
             changed, removed = cluster_stories
@@ -157,6 +166,7 @@ class AnalysisMixin(StoreBase):
         with self.transaction():
             self._x("UPDATE articles SET processed_at = NULL, duplicate_of = NULL, story_id = NULL")
             for table in (
+                "article_analysis",
                 "article_features",
                 "matches",
                 "stories",

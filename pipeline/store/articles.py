@@ -5,7 +5,7 @@ articles of a period and the export."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +23,13 @@ _CONTENT = (
     " text = :text, author = :author, published = coalesce(:published, published),"
     " language = :language, categories = :categories, content_hash = :content_hash,"
     " updated = :now"
+)
+
+# an article as the process job takes it (ArticleToProcess)
+_TO_PROCESS = (
+    "SELECT a.id, a.title, a.url, a.summary, a.content, a.text, a.language,"
+    " a.published, a.fetched, a.updated, a.story_id, s.name AS source_name,"
+    " s.language AS source_language FROM articles a JOIN sources s ON s.id = a.source_id"
 )
 
 
@@ -183,13 +190,19 @@ class ArticlesMixin(StoreBase):
     def articles_to_process(self, limit: int = 1000, after_id: int = 0) -> list[ArticleToProcess]:
         """Articles not processed yet (new, or changed since), in id order."""
         rows = self._rows(
-            "SELECT a.id, a.title, a.url, a.summary, a.content, a.text, a.language,"
-            " a.published, a.fetched, a.updated, a.story_id, s.name AS source_name,"
-            " s.language AS source_language FROM articles a"
-            " JOIN sources s ON s.id = a.source_id"
-            " WHERE a.processed_at IS NULL AND a.id > ? ORDER BY a.id LIMIT ?",
+            f"{_TO_PROCESS} WHERE a.processed_at IS NULL AND a.id > ? ORDER BY a.id LIMIT ?",
             [after_id, limit],
         )
+        return [typed_row(ArticleToProcess, r) for r in rows]
+
+    def articles_to_process_by_id(self, ids: Sequence[int]) -> list[ArticleToProcess]:
+        """Those of ``ids`` not processed yet, in id order."""
+        rows: list[dict] = []
+        for chunk, marks in chunks(sorted(set(ids))):
+            rows += self._rows(
+                f"{_TO_PROCESS} WHERE a.processed_at IS NULL AND a.id IN ({marks}) ORDER BY a.id",
+                chunk,
+            )
         return [typed_row(ArticleToProcess, r) for r in rows]
 
     def processed_articles(

@@ -35,6 +35,7 @@ TABLES: tuple[str, ...] = (
     "articles",
     "stories",
     "article_features",
+    "article_analysis",
     "matches",
     "trends",
     "state",

@@ -9,12 +9,15 @@ there is no queue: the reads return nothing.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from pipeline.store.connection import StoreBase
 from pipeline.store.dialect import POSTGRESQL
-from pipeline.store.values import from_iso
+from pipeline.store.values import chunks, from_iso
 
 # a worker whose heartbeat is older than this is taken for dead (procrastinate's default
 # ``stalled_worker_timeout``); its running jobs are stalled
@@ -32,6 +35,16 @@ class QueueCount:
     stalled: int
     failed: int
     succeeded: int
+
+
+@dataclass(frozen=True)
+class QueueJob:
+    """One job: its id, status, attempts so far and arguments."""
+
+    id: int
+    status: str
+    attempts: int
+    args: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -130,3 +143,29 @@ class QueueMixin(StoreBase):
             )
             for r in rows
         ]
+
+    def queue_jobs(self, task_name: str, statuses: Sequence[str]) -> list[QueueJob]:
+        """The jobs of task ``task_name`` in one of ``statuses``, by id; empty without
+        a queue."""
+        if not self.has_queue() or not statuses:
+            return []
+        marks = ",".join("?" * len(statuses))
+        rows = self._rows(
+            "SELECT id, status, attempts, args::text AS args FROM procrastinate_jobs"
+            f" WHERE task_name = ? AND status::text IN ({marks}) ORDER BY id",
+            [task_name, *statuses],
+        )
+        return [
+            QueueJob(int(r["id"]), str(r["status"]), int(r["attempts"]), json.loads(r["args"]))
+            for r in rows
+        ]
+
+    def forget_failed_jobs(self, ids: Iterable[int]) -> None:
+        """Delete the failed jobs ``ids`` (their failure is recorded elsewhere now: the
+        marks of the articles they were to analyse)."""
+        with self.transaction():
+            for chunk, marks in chunks(sorted(set(ids))):
+                self._x(
+                    f"DELETE FROM procrastinate_jobs WHERE id IN ({marks}) AND status = 'failed'",
+                    chunk,
+                )

@@ -345,6 +345,26 @@ def _v6_subscribers(db: Target) -> None:
     )
 
 
+def _v7_analysis(db: Target) -> None:
+    """Analysis results waiting for the sequential half of processing (the work queue
+    analyses in parallel batch jobs; dedup and stories take them in id order), and the
+    mark of an article whose analysis failed (kept after it is processed, for the
+    status). ``fingerprint`` is of the article as it was analysed: a result of an
+    article that changed since is stale. ``result`` is JSON, NULL when ``error`` says
+    why the analysis failed."""
+    db.executescript(
+        """
+        CREATE TABLE article_analysis (
+            article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+            fingerprint TEXT NOT NULL,
+            result TEXT,
+            error TEXT,
+            analysed_at TEXT NOT NULL
+        );
+        """
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[Target], None]]] = [
     ("initial schema", _v1),
     ("features, duplicates, stories, trends", _v2),
@@ -352,5 +372,6 @@ MIGRATIONS: list[tuple[str, Callable[[Target], None]]] = [
     ("the clusterer's open stories in rows", _v4),
     ("full-text search: title, text and lemmas of the processed articles", _v5),
     ("subscribers from the web, unsubscribes, token versions", _v6_subscribers),
+    ("analysis results waiting for stories, and failed analyses", _v7_analysis),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -90,6 +90,11 @@ def test_sigterm_stops_a_worker_cleanly(tmp_path: Path, postgres_url: str) -> No
         assert store.queue_workers() == []
 
 
+def _registered(url: str) -> bool:
+    with Store(url) as store:
+        return bool(store.queue_workers())
+
+
 def test_the_worker_never_logs_the_databases_password(tmp_path: Path, postgres_url: str) -> None:
     """The URL's password is a secret: the worker's log names the database without it.
     (The test server trusts local logins, so any password connects.)"""
@@ -102,6 +107,9 @@ def test_the_worker_never_logs_the_databases_password(tmp_path: Path, postgres_u
         wait_until(
             lambda: worker.log.exists() and "worker on " in worker.text(), "its log line", [worker]
         )
+        # stopped only once it is a worker (registered: its SIGTERM handler is set),
+        # not while it starts, when SIGTERM ends it at once (exit -15)
+        wait_until(lambda: _registered(postgres_url), "it registered", [worker])
     finally:
         status = worker.stop()
     assert status == 0, worker.text()

@@ -18,9 +18,16 @@ from tests_support import child_env
 class Worker:
     """One ``trendwatch worker`` child process and its log file."""
 
-    def __init__(self, config: Path, log: Path, database_url: str, *extra: str) -> None:
+    def __init__(
+        self,
+        config: Path,
+        log: Path,
+        database_url: str,
+        *extra: str,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.log = log
-        env = child_env(NO_COLOR="1", TRENDWATCH_DATABASE_URL=database_url)
+        env = child_env(NO_COLOR="1", TRENDWATCH_DATABASE_URL=database_url, **(env or {}))
         env.pop("TRENDWATCH_CONFIG", None)
         with log.with_suffix(".stderr").open("w") as err:
             self.child = subprocess.Popen(
@@ -42,7 +49,8 @@ class Worker:
             )
 
     def text(self) -> str:
-        parts = [p.read_text("utf-8") for p in (self.log, self.log.with_suffix(".stderr"))]
+        paths = (self.log, self.log.with_suffix(".stderr"))
+        parts = [p.read_text("utf-8") if p.exists() else "" for p in paths]
         return "\n".join(parts) if all(p for p in parts) else "".join(parts)
 
     def check_alive(self, what: str) -> None:

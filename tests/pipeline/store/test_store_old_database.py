@@ -39,6 +39,7 @@ ADDED = {
         ("index", "subscribe_requests_email"),
         ("index", "subscribe_requests_expires"),
     },
+    7: {("table", "article_analysis")},
 }
 
 
