@@ -395,9 +395,11 @@ class StoryClusterer:
         near = [story]
         total = len(story.members)
         for other in self._index.candidates(story, self._open):
-            if other.members is None or other.langs.keys() != story.langs.keys():
-                continue
-            if total + len(other.members) > regroup.LIMIT:
+            if (
+                other.members is None
+                or other.langs.keys() != story.langs.keys()
+                or total + len(other.members) > regroup.LIMIT
+            ):
                 continue
             self.comparisons += 1  # one similarity of the centroids spares many of members
             if self._similarity(story, other) < threshold - GATHER_MARGIN:
@@ -425,7 +427,7 @@ class StoryClusterer:
         self._open[kept.id] = kept
         moved: list[tuple[int, int]] = []
         for target, group in [(kept, change.kept)] + [(self._new_story(), g) for g in change.new]:
-            self._member_pairs[target.id] = known
+            self._member_pairs[target.id] = regroup.pairs_within(known, group)
             for article in group:
                 self._absorb(target, members[article])
             if target is not kept:

@@ -125,3 +125,12 @@ def plan(
         elif now.get(frozenset(group)) not in same:
             new.append(tuple(group))
     return Plan(gone, kept, tuple(new))
+
+
+def pairs_within(
+    known: Mapping[tuple[int, int], float], group: Sequence[int]
+) -> dict[tuple[int, int], float]:
+    """The member similarities of ``known`` (by pairs of article ids) between two
+    articles of ``group``: what a story rebuilt from the group keeps of them."""
+    inside = set(group)
+    return {pair: value for pair, value in known.items() if pair[0] in inside and pair[1] in inside}
