@@ -96,8 +96,10 @@ class StoryClusterer:
         if self._may_merge(story, probe, is_new):
             story, before = self._merge_neighbours(story, merged, before)
         moved = self._split(story, article.id, before)
-        if not moved and split.should_check(story, before):
+        checked = not moved and split.should_check(story, before)
+        if checked:
             story = self._gather(story, merged)
+        if checked or (not moved and 1 < story.size <= cfg.regroup_small):
             story, moved = self._regroup(story, article.id, merged)
         is_new = is_new and story.id == joined  # a new story folded into an older one is not
         return Assignment(story.id, is_new, round(score, 6), tuple(sorted(merged)), moved)
@@ -390,7 +392,9 @@ class StoryClusterer:
         articles put into new stories (the stories folded in go to ``merged``)."""
         cfg = self.config
         threshold = cfg.regroup_threshold
-        if threshold is None or story.members is None or len(story.langs) != 1:
+        if threshold is None or cfg.merge_threshold is None:
+            return story, ()  # regrouping merges stories: not when they never merge
+        if story.members is None or len(story.langs) != 1:
             return story, ()
         near = [story]
         total = len(story.members)

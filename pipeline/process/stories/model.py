@@ -48,8 +48,10 @@ class ClusterConfig:
     # stories near it are grouped again by average linkage, merging while groups are on
     # average this alike, unless two groups of 3 or more are apart as a split would part
     # them (None: never; see .regroup): the same members give the same stories whatever
-    # order they came in (chosen by bench/cluster_cv.py over ECB+ dev topics in 5 folds)
+    # order they came in (chosen by bench/cluster_cv.py over ECB+ dev topics in 5 folds;
+    # never without a ``merge_threshold``: regrouping merges stories)
     regroup_threshold: float | None = 0.15
+    regroup_small: int = 3  # and at every size from 2 up to this one (0: check sizes only)
     half_life: timedelta | None = timedelta(days=5)  # similarity halves per this much time apart
     term_weight: float = 1.0
     entity_weight: float = 1.5  # names carry the most weight: they tell same-kind events apart

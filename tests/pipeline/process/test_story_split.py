@@ -227,7 +227,13 @@ def test_a_fragment_that_reaches_a_check_size_joins_the_larger_story_of_its_even
     in other words begin a story of their own: at four, that one folds into it."""
     reports = [quake(i, "palu") for i in range(1, 9)]
     reports += [palu_follow_up(i) for i in range(9, 13)]
-    config = ClusterConfig(threshold=0.5, pair_threshold=None, merge_threshold=None, half_life=None)
+    config = ClusterConfig(
+        threshold=0.5,
+        pair_threshold=None,
+        merge_threshold=None,
+        half_life=None,
+        regroup_threshold=None,
+    )
     clusterer = StoryClusterer(dataclasses.replace(config, gather_threshold=0.3))
     assignments = [clusterer.add(a) for a in reports]
     assert assignments[8].is_new  # the first follow-up began a story
