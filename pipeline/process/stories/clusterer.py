@@ -421,6 +421,10 @@ class StoryClusterer:
         current = {one.id: [_article_of(m) for m in one.members or ()] for one in near}
         ids = [[_article_of(listed[p]) for p in group] for group in found]
         change = regroup.plan(current, ids, story.id, article_id)
+        # the similarities of these members, those across stories too, for the next time
+        shared = regroup.pairs_within(known, list(members))
+        for one in near:
+            self._member_pairs[one.id] = shared
         if change is None:
             return story, ()
         for one in near:
@@ -431,7 +435,7 @@ class StoryClusterer:
         self._open[kept.id] = kept
         moved: list[tuple[int, int]] = []
         for target, group in [(kept, change.kept)] + [(self._new_story(), g) for g in change.new]:
-            self._member_pairs[target.id] = regroup.pairs_within(known, group)
+            self._member_pairs[target.id] = shared
             for article in group:
                 self._absorb(target, members[article])
             if target is not kept:
