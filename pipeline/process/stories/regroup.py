@@ -28,8 +28,8 @@ from pipeline.process.stories.split import Similarity
 
 # two groups of fewer members are never kept apart for their coherence: two or three
 # near-copies of one report are very alike inside, which says nothing about whether
-# they belong to the larger group (ECB+ dev, file and 5 shuffled orders: min 2 kept
-# apart fragments of one event, 0.002-0.004 F1 lower in every order than 3; 4 as 3)
+# they belong to the larger group (ECB+ dev, file and 5 shuffled orders, regrouping at
+# check sizes only: with 2, 0.001-0.004 F1 lower in every order than 3; 4 as 3)
 MIN_PART = 3
 LIMIT = 64  # members regrouped at most (the story's own and its nearest neighbours')
 
