@@ -8,7 +8,8 @@ file order and ``--shuffles`` shuffled orders: a configuration that only works i
 order is not chosen) and scored on the fold's own articles, which it never saw. It
 prints per fold the chosen configuration and its scores on the held-out topics, then
 their mean and spread (and those of the defaults, as ``--set`` gives them, on the same
-folds), and how often each configuration was chosen::
+folds), and how often each configuration was chosen (``--fold N``: only fold N, so
+the folds can run one at a time)::
 
     python bench/cluster_cv.py ../shared/data/ecbplus-dev/docs.jsonl --folds 5 \\
         --grid threshold=0.14,0.16,0.18 --grid merge_threshold=0.16,0.18,0.2
@@ -116,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     tests: list[Scores] = []
     defaults: list[Scores] = []
     for n, fold in enumerate(folds_of(topics, args.folds), 1):
+        if args.fold and n not in args.fold:
+            continue
         train = [i for i, t in enumerate(topics) if t not in fold]
         test = [i for i, t in enumerate(topics) if t in fold]
         scored = [
@@ -167,6 +170,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--shuffles", type=int, default=2, help="shuffled orders per score")
     parser.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2")
+    parser.add_argument(
+        "--fold", type=int, action="append", default=[], help="only this fold (repeatable)"
+    )
     return parser
 
 

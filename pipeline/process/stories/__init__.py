@@ -38,7 +38,11 @@ a split would part again are not merged (``merge_guard``), and a young story tha
 a split check size and stayed whole gathers the small young stories around it whose
 members are on average alike enough to its own (``gather_threshold``): fragments begun
 before it could draw them in, reported in :attr:`Assignment.merged`. These three repairs
-make the stories depend less on the order the articles came in.
+make the stories depend less on the order the articles came in; the fourth makes the
+young stories depend on which articles there are only: when a young story grows to 2 or
+3 articles or to a check size, its members and those of the young stories near it are
+grouped again from scratch by average linkage (``regroup_threshold``; see
+:mod:`.regroup`), reported as merges into the article's story and moves out of it.
 
 Candidate stories come from an inverted index over each open story's strongest keys, and
 story vectors are cut to their top keys, so lookup and comparison cost stay bounded.
@@ -55,6 +59,7 @@ The modules, in the order an article meets them:
 - ``index``: the inverted index over open stories by time bucket, and candidate lookup;
 - ``clusterer``: :class:`StoryClusterer`, joining, merging and closing stories;
 - ``split``: whether a young story is two, and the members it keeps for that;
+- ``regroup``: the young stories around a story grouped again from their members;
 - ``labels``: a story's label and representative article, its :class:`Story` summary;
 - ``state``: the state as JSON data or as MessagePack header and per-story rows;
 - ``model``: :class:`ClusterConfig` and the data the others share; ``vectors``: sparse

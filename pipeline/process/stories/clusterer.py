@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from pipeline.process.analysis.features import ArticleFeatures
-from pipeline.process.stories import split, state
+from pipeline.process.stories import regroup, split, state
 from pipeline.process.stories.index import StoryIndex
 from pipeline.process.stories.keys import CONCEPTS, raw_keys
 from pipeline.process.stories.labels import better_representative, summary
@@ -96,8 +96,11 @@ class StoryClusterer:
         if self._may_merge(story, probe, is_new):
             story, before = self._merge_neighbours(story, merged, before)
         moved = self._split(story, article.id, before)
-        if not moved and split.should_check(story, before):
+        checked = not moved and split.should_check(story, before)
+        if checked:
             story = self._gather(story, merged)
+        if checked or (not moved and 1 < story.size <= cfg.regroup_small):
+            story, moved = self._regroup(story, article.id, merged)
         is_new = is_new and story.id == joined  # a new story folded into an older one is not
         return Assignment(story.id, is_new, round(score, 6), tuple(sorted(merged)), moved)
 
@@ -379,6 +382,65 @@ class StoryClusterer:
             if story.members is None:
                 break
         return story
+
+    def _regroup(
+        self, story: OpenStory, article_id: int, merged: list[int]
+    ) -> tuple[OpenStory, tuple[tuple[int, int], ...]]:
+        """Group the members of ``story`` (just grown to a check size, whole) and of
+        the young stories near it in its language again (see :mod:`.regroup`); the
+        story of ``article_id`` after it, and ``(article id, new story id)`` of the
+        articles put into new stories (the stories folded in go to ``merged``)."""
+        cfg = self.config
+        threshold = cfg.regroup_threshold
+        if threshold is None or cfg.merge_threshold is None:
+            return story, ()  # regrouping merges stories: not when they never merge
+        if story.members is None or len(story.langs) != 1:
+            return story, ()
+        near = [story]
+        total = len(story.members)
+        for other in self._index.candidates(story, self._open):
+            if (
+                other.members is None
+                or other.langs.keys() != story.langs.keys()
+                or total + len(other.members) > regroup.LIMIT
+            ):
+                continue
+            self.comparisons += 1  # one similarity of the centroids spares many of members
+            if self._similarity(story, other) < threshold - GATHER_MARGIN:
+                continue
+            near.append(other)
+            total += len(other.members)
+        known: dict[tuple[int, int], float] = {}
+        for one in near:
+            known |= self._member_pairs.get(one.id, {})
+        members = {_article_of(m): m for one in near for m in one.members or ()}
+        listed = list(members.values())
+        found = regroup.groups(
+            listed, self._member_similarity(known), threshold, cfg.split_threshold, cfg.split_ratio
+        )
+        current = {one.id: [_article_of(m) for m in one.members or ()] for one in near}
+        ids = [[_article_of(listed[p]) for p in group] for group in found]
+        change = regroup.plan(current, ids, story.id, article_id)
+        # the similarities of these members, those across stories too, for the next time
+        shared = regroup.pairs_within(known, list(members))
+        for one in near:
+            self._member_pairs[one.id] = shared
+        if change is None:
+            return story, ()
+        for one in near:
+            if one.id == story.id or one.id in change.gone:
+                self._drop(one)
+        merged.extend(change.gone)
+        kept = OpenStory(story.id, None, None)
+        self._open[kept.id] = kept
+        moved: list[tuple[int, int]] = []
+        for target, group in [(kept, change.kept)] + [(self._new_story(), g) for g in change.new]:
+            self._member_pairs[target.id] = shared
+            for article in group:
+                self._absorb(target, members[article])
+            if target is not kept:
+                moved += [(article, target.id) for article in group]
+        return kept, tuple(moved)
 
     def _split(self, story: OpenStory, article_id: int, before: int) -> tuple[tuple[int, int], ...]:
         """Split ``story`` in two when its members have turned out to be two stories

@@ -36,7 +36,8 @@ def two_quakes() -> tuple[list[ArticleFeatures], dict[int, str]]:
 
 def test_a_story_that_mixed_two_events_early_is_split_in_two() -> None:
     reports, gold = two_quakes()
-    mixed, _ = cluster(reports, dataclasses.replace(EAGER, split_threshold=None))
+    without = dataclasses.replace(EAGER, split_threshold=None, regroup_threshold=None)
+    mixed, _ = cluster(reports, without)
     assert len(set(mixed.values())) == 1  # without splitting, one story for both quakes
     stories, clusterer = cluster(reports, EAGER)
     assert bcubed(stories, gold)[2] == 1.0
@@ -179,7 +180,13 @@ def palu_follow_up(id_: int) -> ArticleFeatures:
 def test_a_story_that_grew_to_a_check_size_gathers_a_fragment_of_its_event_only() -> None:
     reports = [quake(1, "palu"), quake(2, "palu"), quake(3, "elazig"), quake(4, "elazig")]
     reports += [palu_follow_up(5), palu_follow_up(6), quake(7, "palu"), quake(8, "palu")]
-    config = ClusterConfig(threshold=0.5, pair_threshold=None, merge_threshold=None, half_life=None)
+    config = ClusterConfig(
+        threshold=0.5,
+        pair_threshold=None,
+        merge_threshold=None,
+        half_life=None,
+        regroup_threshold=None,
+    )
     apart_config = dataclasses.replace(config, gather_threshold=None)
     fragments, _ = cluster(reports, apart_config)
     assert len({fragments[5], fragments[1]}) == 2  # the follow-ups began a story of their own
@@ -220,7 +227,13 @@ def test_a_fragment_that_reaches_a_check_size_joins_the_larger_story_of_its_even
     in other words begin a story of their own: at four, that one folds into it."""
     reports = [quake(i, "palu") for i in range(1, 9)]
     reports += [palu_follow_up(i) for i in range(9, 13)]
-    config = ClusterConfig(threshold=0.5, pair_threshold=None, merge_threshold=None, half_life=None)
+    config = ClusterConfig(
+        threshold=0.5,
+        pair_threshold=None,
+        merge_threshold=None,
+        half_life=None,
+        regroup_threshold=None,
+    )
     clusterer = StoryClusterer(dataclasses.replace(config, gather_threshold=0.3))
     assignments = [clusterer.add(a) for a in reports]
     assert assignments[8].is_new  # the first follow-up began a story
