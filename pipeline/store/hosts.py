@@ -13,6 +13,7 @@ connection gone) loses it at once; a stuck one at the end of its lease.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from pipeline.store.connection import StoreBase
 from pipeline.store.dialect import POSTGRESQL
@@ -48,7 +49,7 @@ class HostClaim:
     ``paused`` the seconds of a pause it asked for (None without one)."""
 
     granted: bool
-    started: str | None = None
+    started: float | None = None  # seconds since 1970 by the database's clock
     delay: float | None = None
     floor: float = 0.0
     wait: float = 0.0
@@ -58,10 +59,10 @@ class HostClaim:
 @dataclass(frozen=True)
 class HostWait:
     """How long until a host may be asked again: seconds, and that moment by the
-    database's clock (ISO text; None when it may be asked now)."""
+    database's clock (None when it may be asked now)."""
 
     seconds: float
-    allowed_at: str | None
+    allowed_at: datetime | None
 
 
 class HostsMixin(StoreBase):
@@ -79,11 +80,11 @@ class HostsMixin(StoreBase):
             " VALUES (?, clock_timestamp() + make_interval(secs => ?), ?, pg_backend_pid())"
             " ON CONFLICT (host) DO UPDATE SET busy_until = excluded.busy_until,"
             f" holder = excluded.holder, holder_pid = excluded.holder_pid WHERE {_FREE}"
-            " RETURNING h.delay, h.min_gap, clock_timestamp() AS started",
+            " RETURNING h.delay, h.min_gap, extract(epoch FROM clock_timestamp()) AS started",
             [host, lease, holder],
         )
         if row is not None:
-            return HostClaim(True, str(row["started"]), row["delay"], float(row["min_gap"]))
+            return HostClaim(True, float(row["started"]), row["delay"], float(row["min_gap"]))
         state = self._one(
             "SELECT extract(epoch FROM greatest(next_start, paused_until) - clock_timestamp())"
             " AS wait, extract(epoch FROM paused_until - clock_timestamp()) AS paused"
@@ -103,7 +104,7 @@ class HostsMixin(StoreBase):
         self,
         host: str,
         holder: str,
-        started: str,
+        started: float,
         delay: float | None,
         gap: float,
         pause: float | None = None,
@@ -115,7 +116,7 @@ class HostsMixin(StoreBase):
         self._x(
             "UPDATE crawl_hosts SET busy_until = NULL, holder = NULL, holder_pid = NULL,"
             " delay = ?, next_start = greatest(next_start,"
-            " CAST(? AS timestamptz) + make_interval(secs => ?)),"
+            " to_timestamp(?) + make_interval(secs => ?)),"
             " paused_until = CASE WHEN CAST(? AS double precision) IS NULL THEN paused_until"
             " ELSE clock_timestamp() + make_interval(secs => ?) END"
             " WHERE host = ? AND holder = ?",
@@ -133,11 +134,11 @@ class HostsMixin(StoreBase):
     def host_wait(self, host: str) -> HostWait:
         """How long until ``host``'s gap and pause are over (not who holds it)."""
         row = self._one(
-            "SELECT greatest(next_start, paused_until) AS allowed,"
+            "SELECT extract(epoch FROM greatest(next_start, paused_until)) AS allowed,"
             " extract(epoch FROM greatest(next_start, paused_until) - clock_timestamp())"
             " AS wait FROM crawl_hosts WHERE host = ?",
             [host],
         )
         if row is None or row["wait"] is None or float(row["wait"]) <= 0:
             return HostWait(0.0, None)
-        return HostWait(float(row["wait"]), str(row["allowed"]))
+        return HostWait(float(row["wait"]), datetime.fromtimestamp(float(row["allowed"]), UTC))
