@@ -65,9 +65,9 @@ class Deferred:
 
 
 def due_rows(settings: Settings, store: Store, now: datetime) -> list[SourceRow]:
-    """The sources a crawl at ``now`` takes, after the config is synced, as the crawl
-    job (and so ``trendwatch run``) decides it."""
-    store.sync_sources(settings.sources, now)
+    """The sources a crawl at ``now`` takes, as the crawl job (and so ``trendwatch
+    run``) decides it, after the config is synced if it changed since the last sync."""
+    store.sync_sources_if_changed(settings.sources, now)
     return store.due_sources(now)
 
 

@@ -31,6 +31,11 @@ CREATE TABLE IF NOT EXISTS crawl_hosts (
 )
 """
 
+DUE_INDEX_SQL = (
+    "CREATE INDEX IF NOT EXISTS sources_due ON sources (next_poll)"
+    " WHERE in_config = 1 AND enabled = 1 AND disabled_reason IS NULL"
+)
+
 # the host is free: nobody holds it (or the holder's lease ran out, or its connection
 # is gone: a killed worker), its gap has passed and it asked for no pause
 _FREE = (
@@ -68,9 +73,12 @@ class HostWait:
 class HostsMixin(StoreBase):
     """The crawl hosts' shared pace (PostgreSQL only)."""
 
-    def _apply_crawl_hosts_schema(self) -> None:
+    def _apply_crawl_queue_schema(self) -> None:
+        """The hosts' table, and the index the crawl queue's tick picks due sources by
+        (idempotent; the tick runs on PostgreSQL only)."""
         if self.dialect is POSTGRESQL:
             self._x(HOSTS_TABLE_SQL)
+            self._x(DUE_INDEX_SQL)
 
     def claim_host(self, host: str, holder: str, lease: float) -> HostClaim:
         """Take ``host``'s turn for ``holder`` for at most ``lease`` seconds, if it is

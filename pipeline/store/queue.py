@@ -96,7 +96,7 @@ class QueueMixin(HostsMixin, StoreBase):
         True when it created procrastinate's tables."""
         if self.dialect is not POSTGRESQL:
             return False
-        self._apply_crawl_hosts_schema()
+        self._apply_crawl_queue_schema()
         schema = queue_schema_sql()
         if schema is None:
             return False
