@@ -9,8 +9,9 @@ blog's spider as a whole) takes its host's turn from the database
 (:mod:`pipeline.queue.hosts`), so the embedded crawler's politeness (one request to a
 host at a time, its delay, Crawl-delay and Retry-After) holds across all workers.
 
-The jobs run in the worker's threads (the store's connections are blocking); each
-thread keeps one store connection open for the jobs it runs.
+The jobs run in the worker's threads (the store's connections are blocking), as many
+as it runs jobs at once; each thread keeps one store connection open for the jobs it
+runs, so the connections are reused job after job.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -41,10 +43,31 @@ INLINE_WAIT = 5.0  # seconds a fetch job waits for its host at most; longer: def
 LATER_PRIORITY = 1  # a fetch deferred to its host's moment goes before the host's others
 
 _stores = threading.local()
+_threads: ThreadPoolExecutor | None = None
+_threads_lock = threading.Lock()
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def job_threads(concurrency: int) -> ThreadPoolExecutor:
+    """The worker's threads for fetch jobs, as many as it runs jobs at once: each keeps
+    its store's connection open for the jobs it runs (:func:`thread_store`), so a
+    worker holds ``concurrency`` connections of its own at most, reused job after job."""
+    global _threads
+    with _threads_lock:
+        if _threads is None:
+            _threads = ThreadPoolExecutor(max(1, concurrency), thread_name_prefix="fetch")
+        return _threads
+
+
+def close_thread_store(settings: Settings) -> None:
+    """Close this thread's store of ``settings``' database, if it opened one."""
+    stores: dict[str, Store] = _stores.__dict__.get("by_url", {})
+    store = stores.pop(str(settings.database), None)
+    if store is not None:
+        store.close()
 
 
 def thread_store(settings: Settings) -> Store:
@@ -147,7 +170,9 @@ def register(app: procrastinate.App) -> None:
     ) -> dict[str, Any]:
         settings = context.additional_context["settings"]
         when = datetime.fromisoformat(deferred_at)
-        outcome = await asyncio.to_thread(fetch_source, settings, name, when)
+        threads = job_threads(context.additional_context.get("concurrency", 1))
+        loop = asyncio.get_running_loop()
+        outcome = await loop.run_in_executor(threads, fetch_source, settings, name, when)
         if outcome["status"] == "later":
             outcome = await defer_later(app, outcome, deferred_at)
         return outcome

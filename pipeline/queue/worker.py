@@ -63,7 +63,7 @@ async def serve(
                 fetch_job_polling_interval=poll,
                 update_heartbeat_interval=heartbeat,
                 stalled_worker_timeout=stalled_after(heartbeat),
-                additional_context={"settings": settings},
+                additional_context={"settings": settings, "concurrency": concurrency},
                 delete_jobs="successful",
                 install_signal_handlers=True,
             )

@@ -21,7 +21,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from pipeline.queue.app import make_app
-from pipeline.queue.crawl import LATER_PRIORITY, defer_later, fetch_source
+from pipeline.queue.crawl import LATER_PRIORITY, close_thread_store, defer_later, fetch_source
 from pipeline.store import Store
 from postgres_support import query
 from worker_support import Worker, wait_until
@@ -147,7 +147,10 @@ def test_a_fetch_whose_host_waits_long_is_deferred_to_the_databases_moment(
         store.release_host("crawl-delay.test", "someone", claim.started, None, 120.0)
         [(db_now,)] = query(store, "SELECT extract(epoch FROM clock_timestamp())")
 
-    outcome = fetch_source(settings, "slow", now)
+    try:
+        outcome = fetch_source(settings, "slow", now)
+    finally:
+        close_thread_store(settings)
     assert outcome["status"] == "later"
     at = datetime.fromisoformat(outcome["at"])
     assert abs(at.timestamp() - (float(db_now) + 120)) < 10  # the database's clock
