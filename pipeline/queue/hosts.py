@@ -105,14 +105,14 @@ class SharedHostLimiter(HostLimiter):
                 turn.failed()
             floor = max(self.floor_for(host), claim.floor)
             gap = self.throttle.gap(turn.delay, floor)
-            self.store.release_host(host, holder, claim.started or 0.0, turn.delay, gap, turn.pause)
+            self.store.release_host(host, holder, claim.started, turn.delay, gap, turn.pause)
 
     @asynccontextmanager
     async def hold(self, host: str, seconds: float, gap: float) -> AsyncIterator[None]:
         """Hold ``host`` for a crawl that sends its own requests (a blog's spider, at
         most ``seconds``): no other request goes to it meanwhile, and the next starts
-        ``gap`` seconds after this one began at the earliest (the spider keeps its own
-        delay between its requests)."""
+        ``gap`` seconds after the run at the earliest (the spider keeps its own delay
+        between its requests; its last one may have been at the end)."""
         host = host.lower()
         holder = f"{self._me}:{next(self._turns)}"
         claim = await self._claim(host, holder, seconds + LEASE_MARGIN)
@@ -120,9 +120,8 @@ class SharedHostLimiter(HostLimiter):
             yield
         finally:
             floor = max(self.floor_for(host), claim.floor, gap)
-            self.store.release_host(
-                host, holder, claim.started or 0.0, claim.delay, self.throttle.gap(None, floor)
-            )
+            gap = self.throttle.gap(None, floor)
+            self.store.release_host(host, holder, None, claim.delay, gap)
 
     def _answered(self, turn: Turn, status: int, retry_after: datetime | None) -> None:
         assert isinstance(turn, SharedTurn)

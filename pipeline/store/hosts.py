@@ -112,19 +112,19 @@ class HostsMixin(StoreBase):
         self,
         host: str,
         holder: str,
-        started: float,
+        started: float | None,
         delay: float | None,
         gap: float,
         pause: float | None = None,
     ) -> None:
         """Give ``host``'s turn back: its next request starts ``gap`` seconds after
-        this one's ``started`` at the earliest, it keeps the learned ``delay``, and a
+        this one's ``started`` (None: now) at the earliest, it keeps the learned ``delay``, and a
         ``pause`` (seconds from now) holds it back further. A holder whose lease ran
         out and was taken over changes nothing."""
         self._x(
             "UPDATE crawl_hosts SET busy_until = NULL, holder = NULL, holder_pid = NULL,"
             " delay = ?, next_start = greatest(next_start,"
-            " to_timestamp(?) + make_interval(secs => ?)),"
+            " coalesce(to_timestamp(?), clock_timestamp()) + make_interval(secs => ?)),"
             " paused_until = CASE WHEN CAST(? AS double precision) IS NULL THEN paused_until"
             " ELSE clock_timestamp() + make_interval(secs => ?) END"
             " WHERE host = ? AND holder = ?",

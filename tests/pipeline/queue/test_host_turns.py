@@ -128,3 +128,20 @@ def test_a_released_turn_sets_the_next_start_by_the_databases_clock(postgres_url
         assert not refused.granted and 25 < refused.wait <= 30 and refused.paused is None
         store.release_host("h.test", "zz", claim.started, 0.1, 0.0)  # not the holder
         assert store.host_wait("h.test").seconds > 25
+
+
+def test_a_blogs_spider_holds_its_host_for_its_whole_run(postgres_url: str) -> None:
+    """A crawl that sends its own requests (a blog's spider) holds the host meanwhile,
+    and the host's next request waits its delay after the run."""
+
+    async def run(a: Store, b: Store) -> None:
+        limiter = SharedHostLimiter(a, 0.0, timeout=10)
+        async with limiter.hold("blog.test", 60, gap=5.0):
+            assert not b.claim_host("blog.test", "page", 60).granted  # held
+            assert b.claim_host("other.test", "page", 60).granted  # other hosts are not
+            await asyncio.sleep(1.5)  # the spider at work
+        refused = b.claim_host("blog.test", "page", 60)
+        assert not refused.granted and 4 < refused.wait <= 5  # its delay after the run
+
+    with Store(postgres_url) as a, Store(postgres_url) as b:
+        asyncio.run(run(a, b))
