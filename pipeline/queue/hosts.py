@@ -29,7 +29,7 @@ LEASE_MARGIN = 15.0  # seconds a turn is held beyond the request's timeout at mo
 class SharedTurn(Turn):
     """A request's turn of a host taken from the database: what it learned."""
 
-    __slots__ = ("claim", "delay", "holder", "pause")
+    __slots__ = ("claim", "delay", "ended", "holder", "pause")
 
     def __init__(self, limiter: SharedHostLimiter, host: str, started: float) -> None:
         super().__init__(limiter, host, started)
@@ -37,6 +37,7 @@ class SharedTurn(Turn):
         self.holder = ""
         self.delay: float | None = None
         self.pause: float | None = None
+        self.ended: float | None = None  # when the answer came or the request failed
 
     def failed(self) -> None:
         """No answer came: the host's delay grows (its limiter says by how much)."""
@@ -105,7 +106,11 @@ class SharedHostLimiter(HostLimiter):
                 turn.failed()
             floor = max(self.floor_for(host), claim.floor)
             gap = self.throttle.gap(turn.delay, floor)
-            self.store.release_host(host, holder, claim.started, turn.delay, gap, turn.pause)
+            # the gap counts from the answer (or the failure): the request surely
+            # reached the host before, however long the worker took to connect and
+            # send it on a loaded machine
+            since = self._clock() - (turn.ended if turn.ended is not None else self._clock())
+            self.store.release_host(host, holder, claim.started, turn.delay, gap, turn.pause, since)
 
     @asynccontextmanager
     async def hold(self, host: str, seconds: float, gap: float) -> AsyncIterator[None]:
@@ -130,7 +135,9 @@ class SharedHostLimiter(HostLimiter):
         turn.delay = self.throttle.after_answer(turn.claim.delay, latency, status, floor)
         seconds = None if retry_after is None else (retry_after - self._now()).total_seconds()
         turn.pause = self.throttle.pause(status, seconds)
+        turn.ended = self._clock()
 
     def _turn_failed(self, turn: SharedTurn) -> None:
         floor = max(self.floor_for(turn.host), turn.claim.floor)
         turn.delay = self.throttle.after_failure(turn.claim.delay, floor)
+        turn.ended = self._clock()

@@ -116,19 +116,22 @@ class HostsMixin(StoreBase):
         delay: float | None,
         gap: float,
         pause: float | None = None,
+        since: float = 0.0,
     ) -> None:
         """Give ``host``'s turn back: its next request starts ``gap`` seconds after
-        this one's ``started`` (None: now) at the earliest, it keeps the learned ``delay``, and a
-        ``pause`` (seconds from now) holds it back further. A holder whose lease ran
-        out and was taken over changes nothing."""
+        this one ended at the earliest (``since`` seconds before now, as the worker
+        measured it, and never before its turn ``started``; None: now), it keeps
+        the learned ``delay``, and a ``pause`` (seconds from now) holds it back further.
+        A holder whose lease ran out and was taken over changes nothing."""
         self._x(
             "UPDATE crawl_hosts SET busy_until = NULL, holder = NULL, holder_pid = NULL,"
             " delay = ?, next_start = greatest(next_start,"
-            " coalesce(to_timestamp(?), clock_timestamp()) + make_interval(secs => ?)),"
+            " greatest(coalesce(to_timestamp(?), clock_timestamp()),"
+            " clock_timestamp() - make_interval(secs => ?)) + make_interval(secs => ?)),"
             " paused_until = CASE WHEN CAST(? AS double precision) IS NULL THEN paused_until"
             " ELSE clock_timestamp() + make_interval(secs => ?) END"
             " WHERE host = ? AND holder = ?",
-            [delay, started, gap, pause, pause, host, holder],
+            [delay, started, max(0.0, since), gap, pause, pause, host, holder],
         )
 
     def set_host_floor(self, host: str, seconds: float) -> None:
