@@ -45,31 +45,6 @@ async def _recover(app: procrastinate.App, heartbeat: float) -> None:
         await asyncio.sleep(heartbeat)
 
 
-class _EarlyStop:
-    """A SIGTERM or SIGINT that came before procrastinate put its own handlers in place
-    (while the worker starts): remembered, and the worker stopped as soon as it runs,
-    instead of the process dying at once (exit status -15, nothing unregistered)."""
-
-    asked = False
-
-    @classmethod
-    def install(cls) -> None:
-        def remember(signum: int, frame: object) -> None:
-            cls.asked = True
-
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, remember)
-
-
-async def _stopped_early(worker: asyncio.Task[None]) -> None:
-    """Stop ``worker`` (cancelling it: it finishes its jobs and unregisters) if a stop
-    was asked for before its own signal handlers were in place."""
-    while not _EarlyStop.asked:
-        await asyncio.sleep(0.05)
-    log.info("stop asked for while the worker started: stopping it")
-    worker.cancel()
-
-
 async def serve(
     app: procrastinate.App,
     settings: Settings,
@@ -82,8 +57,8 @@ async def serve(
     """Run a worker of ``app`` on ``queues`` until it is stopped (SIGTERM/SIGINT)."""
     async with app.open_async():
         recovery = asyncio.create_task(_recover(app, heartbeat), name="recover stalled jobs")
-        worker = asyncio.create_task(
-            app.run_worker_async(
+        try:
+            await app.run_worker_async(
                 queues=list(queues),
                 concurrency=concurrency,
                 fetch_job_polling_interval=poll,
@@ -92,18 +67,19 @@ async def serve(
                 additional_context={"settings": settings, "concurrency": concurrency},
                 delete_jobs="successful",
                 install_signal_handlers=True,
-            ),
-            name="worker",
-        )
-        early = asyncio.create_task(_stopped_early(worker), name="stop asked early")
-        try:
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
+            )
         finally:
-            for task in (early, recovery):
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            recovery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await recovery
+
+
+def _stop_before_start(signum: int, frame: object) -> None:
+    """SIGTERM/SIGINT before procrastinate's own handlers are in place (the schema
+    being brought up to date, the pool opening): no job is held yet, so stop at once
+    with status 0, as a stop requested later does."""
+    log.info("worker stopped (%s) before it took any job", signal.Signals(signum).name)
+    raise SystemExit(0)
 
 
 def run(
@@ -115,7 +91,8 @@ def run(
     poll: float = POLL_SECONDS,
 ) -> None:
     """``trendwatch worker``: the schema brought up to date, then :func:`serve`."""
-    _EarlyStop.install()
+    signal.signal(signal.SIGTERM, _stop_before_start)
+    signal.signal(signal.SIGINT, _stop_before_start)
     url = str(settings.database)
     ensure_schema(url)
     app = make_app(url, pool_size=concurrency + 3)
