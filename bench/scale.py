@@ -437,9 +437,13 @@ def main(argv: list[str] | None = None) -> int:
             if not args.no_embedded:
                 run_embedded(server, args, False, res)
                 run_embedded(server, args, True, res)
+            if args.json:
+                save(res, args.json)
             for count in [int(n) for n in args.workers.split(",")]:
                 run_workers(server, args, count, res)
                 print(f"  {count} workers done, load {os.getloadavg()[0]:.2f}", flush=True)
+                if args.json:  # what is done so far, should a timeout end the run
+                    save(res, args.json)
     finally:
         server.stop()
     report(res)
