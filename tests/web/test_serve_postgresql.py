@@ -59,7 +59,9 @@ def test_every_public_page_answers_from_postgresql(served: tuple[Served, Path, s
         "/watchlists/thuiswerken.atom",
         "/subscribe",
     ):
-        status, _, body = fetch(server.base + path)
+        # the first search loads the lemmatiser (spaCy and its tables): seconds, and
+        # more than fetch's usual 10 on a loaded machine
+        status, _, body = fetch(server.base + path, timeout=120 if "q=" in path else 10)
         assert status == 200, (path, body[:500])
         assert "Traceback" not in body
     _, _, found = fetch(server.base + "/search?q=banen")
