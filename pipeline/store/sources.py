@@ -28,8 +28,7 @@ class SourcesMixin(StoreBase):
         which differs once the feed moved permanently (301/308). Only a change of the
         configured URL (or type) resets ``url`` and the fetch state, and switches a
         source that was disabled (410 Gone) back on. Rows that already follow the config
-        are not written; the config's :func:`sources_digest` is kept in the ``state``
-        table, so :meth:`sync_sources_if_changed` knows what was synced last."""
+        are not written."""
         sources = list(sources)
         names = []
         with self.transaction():
@@ -75,20 +74,22 @@ class SourcesMixin(StoreBase):
                 f" ({placeholders})",
                 names,
             )
-            self._x(
-                self.dialect.STATE_UPSERT,
-                self.dialect.state_params(SOURCES_DIGEST_KEY, sources_digest(sources)),
-            )
 
     def sync_sources_if_changed(self, sources: Iterable[Any], now: datetime) -> bool:
-        """:meth:`sync_sources` unless the sources synced last were these (their digest
-        in the ``state`` table): a periodic tick over 100,000 unchanged sources then
-        writes nothing. True when it synced."""
+        """:meth:`sync_sources` unless the sources this method synced last were these
+        (their digest in the ``state`` table; a sync by another caller, e.g. ``trendwatch
+        crawl`` with another config, is not seen): a periodic tick over 100,000 unchanged
+        sources then writes nothing. True when it synced."""
         sources = list(sources)
+        digest = sources_digest(sources)
         row = self._x(self.dialect.STATE_SELECT, [SOURCES_DIGEST_KEY]).fetchone()
-        if row is not None and self.dialect.state_value(row) == sources_digest(sources):
+        if row is not None and self.dialect.state_value(row) == digest:
             return False
-        self.sync_sources(sources, now)
+        with self.transaction():
+            self.sync_sources(sources, now)
+            self._x(
+                self.dialect.STATE_UPSERT, self.dialect.state_params(SOURCES_DIGEST_KEY, digest)
+            )
         return True
 
     def sources(self, *, configured_only: bool = True) -> list[SourceRow]:
