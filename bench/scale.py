@@ -20,13 +20,15 @@ started and idle, then one fetch job per source is deferred (the scheduler's own
   reads its source, finds it not due and finishes. Its time per job is the queue's
   overhead per job (claim, locks, finish, one source read), without the fetch.
 
-Per phase: wall time, CPU seconds of the workers (their processes and children) and of
-PostgreSQL (the postmaster, its live backends and the reaped ones), per job; the
-transactions and rows PostgreSQL committed per job (``pg_stat_database``); the load
-average. Run it under the bench lock from the repository root::
+Each figure is the median of ``--runs`` runs (3). Per phase: wall time, CPU seconds
+of the workers (their processes and children) and of PostgreSQL (the postmaster, its
+live backends and the reaped ones), per job; the transactions and rows PostgreSQL
+committed per job (``pg_stat_database``); the most connections to the database seen
+while the workers ran; the load average. Run it under the bench lock from the repository root::
 
-    flock /tmp/tw-bench.lock python bench/scale.py                 # 2,000 feeds
-    flock /tmp/tw-bench.lock python bench/scale.py --feeds 10000 --workers 1,4
+    flock /tmp/tw-bench.lock python bench/scale.py                 # 2,000 feeds, 3 runs
+    flock /tmp/tw-bench.lock python bench/scale.py --feeds 10000 --workers 4 \
+        --runs 1 --no-embedded --phases fresh                      # one 10,000-feed run
 
 Only 127.0.0.0/8 is contacted.
 """
@@ -42,7 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -113,6 +115,7 @@ class Phase:
     rows: int
     load: float
     articles: int = 0
+    connections: int = 0  # the most connections to the database seen (workers' phases)
 
 
 @dataclass
@@ -197,12 +200,27 @@ def waiting(url: str) -> int:
     return int(row[0])
 
 
-def drain(url: str, timeout: float) -> None:
+def connections(url: str) -> int:
+    """The connections to the database now, this one left out."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "select count(*) from pg_stat_activity where datname = current_database()"
+            " and pid <> pg_backend_pid()"
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def drain(url: str, timeout: float) -> int:
+    """Wait until no fetch job waits or runs; the most connections seen meanwhile."""
     end = time.monotonic() + timeout
+    peak = 0
     while waiting(url):
+        peak = max(peak, connections(url))
         if time.monotonic() > end:
             raise SystemExit("the queue did not drain in time")
         time.sleep(0.1)
+    return peak
 
 
 def start_workers(config: Path, count: int, concurrency: int, log: Path) -> list[subprocess.Popen]:
@@ -261,7 +279,7 @@ def drained_by_workers(
         pg0 = tree_cpu(pm)
         c0, r0 = pg_counts(admin, db)
         started = time.perf_counter()
-        drain(url, args.timeout)
+        peak = drain(url, args.timeout)
         wall = time.perf_counter() - started
         worker_cpu = sum(tree_cpu(p) for p in pids) - cpu0
     finally:
@@ -270,7 +288,9 @@ def drained_by_workers(
     # the postmaster has reaped them (their CPU is in its children's time)
     pg_cpu = tree_cpu(pm) - pg0
     c1, r1 = pg_counts(admin, db)
-    return Phase(jobs, wall, worker_cpu, pg_cpu, c1 - c0, r1 - r0, os.getloadavg()[0])
+    phase = Phase(jobs, wall, worker_cpu, pg_cpu, c1 - c0, r1 - r0, os.getloadavg()[0])
+    phase.connections = peak
+    return phase
 
 
 def run_workers(server: FeedServer, args: argparse.Namespace, count: int, res: Results) -> None:
@@ -292,8 +312,12 @@ def run_workers(server: FeedServer, args: argparse.Namespace, count: int, res: R
         if phase.articles != feeds * args.entries:
             raise SystemExit(f"{phase.articles} articles, expected {feeds * args.entries}")
         res.add(f"pg fresh {count}w", phase)
-        defer_empty(url, [title for title, _ in server.urls])
-        res.add(f"pg empty {count}w", drained_by_workers(config, args, count, url, db, feeds))
+        if "empty" in args.phases:
+            defer_empty(url, [title for title, _ in server.urls])
+            phase = drained_by_workers(config, args, count, url, db, feeds)
+            res.add(f"pg empty {count}w", phase)
+        if "304" not in args.phases:
+            return
         # every source due again: each fetch sends its ETag and gets 304 Not Modified
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("update sources set next_poll = null")
@@ -340,7 +364,8 @@ def med(values: list[float]) -> float:
 def report(res: Results) -> None:
     print(f"\n{'phase':18} {'jobs':>6} {'wall s':>8} {'feeds/min':>10} {'art/s':>8}"
           f" {'ms/job':>7} {'wCPU ms/job':>11} {'pgCPU ms/job':>12} {'tx/job':>6}"
-          f" {'rows/job':>8} {'load':>5}")  # fmt: skip
+          f" {'rows/job':>8} {'conns':>5} {'load':>5}")  # fmt: skip
+    loads = [p.load for phases in res.phases.values() for p in phases]
     for name, phases in res.phases.items():
         jobs = phases[0].jobs
         wall = med([p.wall_s for p in phases])
@@ -350,9 +375,11 @@ def report(res: Results) -> None:
             f" {med([p.worker_cpu_s for p in phases]) / jobs * 1000:11.2f}"
             f" {med([p.pg_cpu_s for p in phases]) / jobs * 1000:12.2f}"
             f" {med([p.commits for p in phases]) / jobs:6.1f}"
-            f" {med([p.rows for p in phases]) / jobs:8.1f} {med([p.load for p in phases]):5.2f}"
+            f" {med([p.rows for p in phases]) / jobs:8.1f}"
+            f" {max(p.connections for p in phases):5d} {med([p.load for p in phases]):5.2f}"
         )
-    print(f"runs: {len(next(iter(res.phases.values())))}; medians; cores: {os.cpu_count()}")
+    runs = max(len(p) for p in res.phases.values())
+    print(f"runs: {runs}; medians; load {min(loads):.2f}-{max(loads):.2f}; cores: {os.cpu_count()}")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -363,14 +390,42 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--latency", type=float, default=0.1, help="server latency, s (0.1)")
     parser.add_argument("--workers", default="1,2,4", help="worker counts (1,2,4)")
     parser.add_argument("--concurrency", type=int, default=4, help="jobs a worker runs (4)")
-    parser.add_argument("--runs", type=int, default=1, help="runs; medians reported (1)")
+    parser.add_argument("--runs", type=int, default=3, help="runs; medians reported (3)")
+    parser.add_argument(
+        "--phases", default="fresh,empty,304", help="worker phases after fresh (fresh,empty,304)"
+    )
     parser.add_argument("--no-embedded", action="store_true", help="skip the embedded crawls")
     parser.add_argument("--timeout", type=float, default=900, help="seconds a phase may take")
+    parser.add_argument("--json", type=Path, help="also write the runs' phases to this file")
+    parser.add_argument(
+        "--combine",
+        type=Path,
+        nargs="+",
+        help="report the medians over the runs of these --json files (separate invocations,"
+        " so that no one of them holds the bench lock long), and run nothing",
+    )
     return parser.parse_args(argv)
+
+
+def save(res: Results, path: Path) -> None:
+    data = {name: [asdict(p) for p in phases] for name, phases in res.phases.items()}
+    path.write_text(json.dumps(data, indent=1), "utf-8")
+
+
+def combined(paths: list[Path]) -> Results:
+    res = Results()
+    for path in paths:
+        for name, phases in json.loads(path.read_text("utf-8")).items():
+            for p in phases:
+                res.add(name, Phase(**p))
+    return res
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.combine:
+        report(combined(args.combine))
+        return 0
     if not os.environ.get("TRENDWATCH_TEST_POSTGRES_URL"):
         raise SystemExit('no PostgreSQL: eval "$(.ci/postgres.sh start)" first')
     hosts = max(1, -(-args.feeds // args.per_host)) if args.per_host else 1
@@ -382,12 +437,18 @@ def main(argv: list[str] | None = None) -> int:
             if not args.no_embedded:
                 run_embedded(server, args, False, res)
                 run_embedded(server, args, True, res)
+            if args.json:
+                save(res, args.json)
             for count in [int(n) for n in args.workers.split(",")]:
                 run_workers(server, args, count, res)
                 print(f"  {count} workers done, load {os.getloadavg()[0]:.2f}", flush=True)
+                if args.json:  # what is done so far, should a timeout end the run
+                    save(res, args.json)
     finally:
         server.stop()
     report(res)
+    if args.json:
+        save(res, args.json)
     return 0
 
 

@@ -31,11 +31,12 @@ Who owns an article's row when an alert and a feed bring in the same URL is deci
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 MAX_BACKOFF = timedelta(hours=24)  # longest wait after repeated failures
 MAX_RETRY_AFTER = timedelta(days=7)  # a Retry-After further ahead is cut to this
@@ -358,3 +359,15 @@ def spread_hosts(hosts: Sequence[str], width: int) -> list[int]:
         elif (following := next(waiting, None)) is not None:
             turns.append(following)
     return order
+
+
+def sources_digest(sources: Iterable[Any]) -> str:
+    """A digest of what the sources table follows of the config (each source's name,
+    type, URL, language and whether it is switched on, in order): equal digests, no
+    change to sync."""
+    h = hashlib.sha256()
+    for s in sources:
+        fields = (s.name, s.type, s.url, s.language or "", "1" if s.enabled else "0")
+        h.update(json.dumps(fields).encode("utf-8"))
+        h.update(b"\n")
+    return h.hexdigest()

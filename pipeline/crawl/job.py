@@ -17,6 +17,7 @@ source either fully recorded or untouched, and a failing source never stops the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
@@ -32,6 +33,7 @@ from crawlers.entries import Entry, bounded
 from crawlers.feed_crawler import CrawlOutcome, FeedParser, FetchState, crawl_feed, parse_inline
 from crawlers.fulltext import FullTextError, apply_full_text, fetch_full_text, needs_full_text
 from crawlers.http import USER_AGENT, CrawlClient, HttpOptions, make_client
+from crawlers.limits import HostLimiter, HostPaused
 from crawlers.parsing_pool import AdaptiveParser, ParsingPool
 from crawlers.robots import RobotsCache
 from pipeline.crawl import decide
@@ -177,13 +179,19 @@ async def crawl_async(
 
 
 async def crawl_source_async(
-    settings: Settings, store: Store, row: SourceRow, *, now: datetime | None = None
+    settings: Settings,
+    store: Store,
+    row: SourceRow,
+    *,
+    now: datetime | None = None,
+    limiter: HostLimiter | None = None,
 ) -> SourceReport:
     """Crawl one source (a worker's fetch job, :mod:`pipeline.queue.crawl`) with the
     code of a whole crawl: fetch, parse inline, save its entries and health in one
-    transaction. Its own HTTP client; the queue's host lock keeps the politeness."""
+    transaction. Its own HTTP client, whose requests take their turns from ``limiter``
+    (the queue's, shared by all workers: :mod:`pipeline.queue.hosts`)."""
     clock: Callable[[], datetime] = utcnow if now is None else (lambda: now)
-    async with make_client(http_options(settings)) as client:
+    async with CrawlClient(http_options(settings), limiter) as client:
         return await _Crawl(settings, store, client, parse_inline, clock).one(row)
 
 
@@ -370,12 +378,21 @@ class _Crawl:
             max_bytes=c.max_bytes,
             user_agent=c.user_agent or BLOG_USER_AGENT,
         )
-        found = await crawl_blog_async(
-            config,
-            timeout=opts.timeout,
-            allow_private_networks=self.settings.allow_private_networks,
-            now=self.clock(),
-        )
+        # a limiter shared by workers holds the blog's host for the spider's whole run
+        # (the spider keeps its own delay between its requests, on that site only)
+        hold = getattr(self.client.limiter, "hold", None)
+        host = (urlsplit(row.url).hostname or "").lower()
+        held = hold(host, opts.timeout, opts.delay) if hold else contextlib.nullcontext()
+        try:
+            async with held:
+                found = await crawl_blog_async(
+                    config,
+                    timeout=opts.timeout,
+                    allow_private_networks=self.settings.allow_private_networks,
+                    now=self.clock(),
+                )
+        except HostPaused as exc:
+            return _Result(error=str(exc), retry_after=exc.until)
         if found.robots_refused:
             log.info("source %r: robots.txt kept %d pages out", row.name, len(found.robots_refused))
         if found.fatal and not found.entries:

@@ -74,6 +74,7 @@ async def serve(
                     "settings": settings,
                     "senders": senders,
                     "analysis_batch": analysis_batch,
+                    "concurrency": concurrency,
                 },
                 delete_jobs="successful",
                 install_signal_handlers=True,

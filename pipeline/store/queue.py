@@ -1,5 +1,6 @@
 """The work queue's tables on PostgreSQL: procrastinate's schema, applied with the
-store's migrations, and what ``trendwatch status`` reads of the queue (jobs per queue
+store's migrations (and the migrations a newer procrastinate ships, each once, named in
+``queue_migrations``), and what ``trendwatch status`` reads of the queue (jobs per queue
 and state, the workers' heartbeats).
 
 procrastinate (:mod:`pipeline.queue`) owns its tables (``procrastinate_*``) and their
@@ -13,15 +14,20 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from pipeline.store.connection import StoreBase
 from pipeline.store.dialect import POSTGRESQL
+from pipeline.store.hosts import HostsMixin
 from pipeline.store.values import chunks, from_iso
 
 # a worker whose heartbeat is older than this is taken for dead (procrastinate's default
 # ``stalled_worker_timeout``); its running jobs are stalled
 STALLED_AFTER_SECONDS = 30.0
+# the procrastinate that made the queue's tables of databases from before
+# ``queue_migrations`` (trendwatch asked for >= 3.10; 3.10 ships migrations to 03.04)
+LEGACY_VERSION = "03.10.00"
 
 
 @dataclass(frozen=True)
@@ -69,23 +75,80 @@ def queue_schema_sql() -> str | None:
     return str(SchemaManager.get_schema())
 
 
-class QueueMixin(StoreBase):
+def queue_migrations() -> list[tuple[str, str]]:
+    """The migrations the installed procrastinate ships (file name, SQL), in the order
+    they apply (by name: version, then step); empty without procrastinate."""
+    try:
+        from procrastinate.schema import SchemaManager
+    except ImportError:
+        return []
+    folder = Path(SchemaManager.get_migrations_path())
+    return [(p.name, p.read_text("utf-8")) for p in sorted(folder.glob("*.sql"))]
+
+
+def migration_version(name: str) -> str:
+    """The procrastinate version a migration file belongs to: ``"03.04.00"``."""
+    return name.split("_", 1)[0]
+
+
+def pending_migrations(shipped: list[str], applied: set[str]) -> list[str]:
+    """The shipped migrations not applied yet, in the order they apply."""
+    return sorted(name for name in shipped if name not in applied)
+
+
+class QueueMixin(HostsMixin, StoreBase):
     """procrastinate's tables: created once on PostgreSQL, read for the status."""
 
     def _apply_queue_schema(self) -> bool:
-        """Create procrastinate's tables when they are absent (PostgreSQL only; a no-op
-        when they exist or procrastinate is not installed). Runs inside the migration's
-        transaction and advisory lock, so processes opening one database at once create
-        them once. True when it created them."""
+        """Create procrastinate's tables when they are absent, or apply the migrations
+        of a newer procrastinate to them, and the crawl hosts' table (PostgreSQL only;
+        a no-op on SQLite or without procrastinate). Runs inside the migration's
+        transaction and advisory lock, so processes opening one database at once do it
+        once. The migrations applied are named in ``queue_migrations``; a schema made
+        before that table existed was made by procrastinate :data:`LEGACY_VERSION`.
+        True when it created procrastinate's tables."""
         if self.dialect is not POSTGRESQL:
             return False
-        if self._x("SELECT to_regclass('procrastinate_jobs')").fetchone()[0] is not None:
-            return False
+        self._apply_crawl_queue_schema()
         schema = queue_schema_sql()
         if schema is None:
             return False
-        self._dbapi.cursor().execute(schema)  # no parameters: '%' is taken literally
-        return True
+        had_jobs = self._x("SELECT to_regclass('procrastinate_jobs')").fetchone()[0] is not None
+        had_record = self._x("SELECT to_regclass('queue_migrations')").fetchone()[0] is not None
+        self._x(
+            "CREATE TABLE IF NOT EXISTS queue_migrations (name TEXT PRIMARY KEY,"
+            " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
+        shipped = queue_migrations()
+        if not had_jobs:
+            self._dbapi.cursor().execute(schema)  # no parameters: '%' is taken literally
+            self._record_migrations([name for name, _ in shipped])
+            return True
+        if not had_record:
+            self._record_migrations(
+                [n for n, _ in shipped if migration_version(n) <= LEGACY_VERSION]
+            )
+        applied = {r[0] for r in self._x("SELECT name FROM queue_migrations").fetchall()}
+        sql = dict(shipped)
+        for name in pending_migrations(list(sql), applied):
+            self._dbapi.cursor().execute(sql[name])
+            self._record_migrations([name])
+        return False
+
+    def _record_migrations(self, names: list[str]) -> None:
+        self._many(
+            "INSERT INTO queue_migrations (name) VALUES (?) ON CONFLICT DO NOTHING",
+            [[n] for n in names],
+        )
+
+    def applied_queue_migrations(self) -> list[str]:
+        """The names of procrastinate's migrations this database has, in order."""
+        if self.dialect is not POSTGRESQL:
+            return []
+        if self._x("SELECT to_regclass('queue_migrations')").fetchone()[0] is None:
+            return []
+        rows = self._x("SELECT name FROM queue_migrations ORDER BY name").fetchall()
+        return [r[0] for r in rows]
 
     def has_queue(self) -> bool:
         """Whether this database holds the work queue (PostgreSQL with procrastinate)."""

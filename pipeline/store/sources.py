@@ -9,10 +9,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from pipeline.crawl.decide import is_due
+from pipeline.crawl.decide import is_due, sources_digest
 from pipeline.store.connection import StoreBase
 from pipeline.store.rows import CrawlRecord, SourceRow, source_row
 from pipeline.store.values import from_iso, iso
+
+SOURCES_DIGEST_KEY = "sources_digest"  # the state key of the config synced last
 
 
 class SourcesMixin(StoreBase):
@@ -25,14 +27,16 @@ class SourcesMixin(StoreBase):
         The config's URL is kept in ``config_url``; ``url`` is where the crawler goes,
         which differs once the feed moved permanently (301/308). Only a change of the
         configured URL (or type) resets ``url`` and the fetch state, and switches a
-        source that was disabled (410 Gone) back on."""
+        source that was disabled (410 Gone) back on. Rows that already follow the config
+        are not written."""
+        sources = list(sources)
         names = []
         with self.transaction():
             for s in sources:
                 names.append(s.name)
                 existing = self._one(
-                    "SELECT id, type, coalesce(config_url, url) AS config_url FROM sources"
-                    " WHERE name = ?",
+                    "SELECT id, type, coalesce(config_url, url) AS config_url, language,"
+                    " enabled, in_config FROM sources WHERE name = ?",
                     [s.name],
                 )
                 if existing is None:
@@ -42,11 +46,19 @@ class SourcesMixin(StoreBase):
                         [s.name, s.type, s.url, s.url, s.language, int(s.enabled), iso(now)],
                     )
                     continue
-                self._x(
-                    "UPDATE sources SET type = ?, language = ?, enabled = ?, in_config = 1"
-                    " WHERE id = ?",
-                    [s.type, s.language, int(s.enabled), existing["id"]],
+                wanted = (s.type, s.language, int(s.enabled), 1)
+                have = (
+                    existing["type"],
+                    existing["language"],
+                    existing["enabled"],
+                    existing["in_config"],
                 )
+                if have != wanted:
+                    self._x(
+                        "UPDATE sources SET type = ?, language = ?, enabled = ?, in_config = 1"
+                        " WHERE id = ?",
+                        [s.type, s.language, int(s.enabled), existing["id"]],
+                    )
                 if existing["config_url"] != s.url or existing["type"] != s.type:
                     self._x(
                         "UPDATE sources SET url = ?, config_url = ?, etag = NULL,"
@@ -57,7 +69,28 @@ class SourcesMixin(StoreBase):
                         [s.url, s.url, iso(now), existing["id"]],
                     )
             placeholders = ",".join("?" * len(names)) or "''"
-            self._x(f"UPDATE sources SET in_config = 0 WHERE name NOT IN ({placeholders})", names)
+            self._x(
+                f"UPDATE sources SET in_config = 0 WHERE in_config = 1 AND name NOT IN"
+                f" ({placeholders})",
+                names,
+            )
+
+    def sync_sources_if_changed(self, sources: Iterable[Any], now: datetime) -> bool:
+        """:meth:`sync_sources` unless the sources this method synced last were these
+        (their digest in the ``state`` table; a sync by another caller, e.g. ``trendwatch
+        crawl`` with another config, is not seen): a periodic tick over 100,000 unchanged
+        sources then writes nothing. True when it synced."""
+        sources = list(sources)
+        digest = sources_digest(sources)
+        row = self._x(self.dialect.STATE_SELECT, [SOURCES_DIGEST_KEY]).fetchone()
+        if row is not None and self.dialect.state_value(row) == digest:
+            return False
+        with self.transaction():
+            self.sync_sources(sources, now)
+            self._x(
+                self.dialect.STATE_UPSERT, self.dialect.state_params(SOURCES_DIGEST_KEY, digest)
+            )
+        return True
 
     def sources(self, *, configured_only: bool = True) -> list[SourceRow]:
         where = "WHERE s.in_config = 1" if configured_only else ""
@@ -82,11 +115,17 @@ class SourcesMixin(StoreBase):
         not switched off (410 Gone) that :func:`pipeline.crawl.decide.is_due` finds due
         (all of them with ``force``, except those asked to wait by a Retry-After);
         with ``names``, only those."""
+        # the due decision in SQL too (the same as is_due's; times compare as they are
+        # stored, UTC ISO text or timestamptz), so an index on next_poll answers it
+        when = iso(now)
+        polled = "" if force else " AND (next_poll IS NULL OR next_poll <= ?)"
         rows = [
             source_row(r)
             for r in self._rows(
                 "SELECT * FROM sources WHERE in_config = 1 AND enabled = 1"
-                " AND disabled_reason IS NULL ORDER BY name"
+                " AND disabled_reason IS NULL AND (retry_after IS NULL OR retry_after <= ?)"
+                f"{polled} ORDER BY name",
+                [when] if force else [when, when],
             )
         ]
         rows = [
