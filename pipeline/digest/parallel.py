@@ -9,7 +9,10 @@ side claims the next edition of the list not yet claimed (one shared counter), s
 faster side takes more. For each edition it built the second process sends back what
 the job needs from it: the edition, its store row (JSON made there), its archive page
 and its mail's rendered skeleton (:class:`digests.personalise.EditionRenderer`), so
-this process renders none of that again.
+this process renders none of that again. The second process is forked when this one
+runs a single thread (it starts at once, with what this one imported and compiled),
+else spawned (forking a process whose other threads may hold locks is not safe; a
+spawned one imports what it needs, about a second of CPU).
 
 :func:`build_editions` yields the editions in the list's order, the same as built
 one after another here (tests compare the two). If the second process fails or dies,
@@ -23,8 +26,9 @@ import logging
 import multiprocessing
 import os
 import queue
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -102,7 +106,9 @@ def build_editions(
     process, counter, results = child
     helper.used = True
     try:
-        yield from _merged(len(jobs), here, process, counter, results, helper)
+        finished = yield from _merged(len(jobs), here, process, counter, results, helper)
+        while not finished:  # its last word: the CPU it took
+            finished = _receive(results, {}, helper, process, wait=True)
     finally:
         _claim_all(counter, len(jobs))  # nothing more for it to take
         process.join(timeout=5)
@@ -112,8 +118,16 @@ def build_editions(
         results.close()
 
 
+def start_method() -> str:
+    """How the second process starts: forked when this process runs one thread (and
+    the platform forks), else spawned."""
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return "fork"
+    return "spawn"
+
+
 def _start(settings: Settings, jobs: Sequence[Job], now: datetime) -> Any:
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context(start_method())
     counter = context.Value("i", 0)
     results = context.Queue()
     process = context.Process(
@@ -151,9 +165,10 @@ def _merged(
     counter: Any,
     results: Any,
     helper: Helper,
-) -> Iterator[Built]:
+) -> Generator[Built, None, bool]:
     """The editions in order: this side builds what it claims; what the other side
-    claimed is waited for, or built here if that side stopped without sending it."""
+    claimed is waited for, or built here if that side stopped without sending it.
+    Returns whether the other side has said it stopped."""
     done: dict[int, Built] = {}
     finished = False  # the second process said it stopped (or died)
     position = 0
@@ -172,6 +187,7 @@ def _merged(
             done[position] = here(position)
         else:
             finished = _receive(results, done, helper, process, wait=True)
+    return finished
 
 
 def _receive(
