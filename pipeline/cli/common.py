@@ -18,6 +18,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pipeline.settings import (
     ConfigError,
@@ -30,6 +31,19 @@ from pipeline.store import Store, StoreError
 
 console = Console(stderr=False, highlight=False)
 errors = Console(stderr=True, highlight=False)
+
+
+def progress_bar(label: str) -> Progress:
+    """A long command's progress bar on stderr (gone when done): ``label`` in bold, then
+    the task's description, the bar, done of total and the time taken."""
+    return Progress(
+        TextColumn(f"[bold]{label}[/] {{task.description}}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+    )
 
 
 class Exit(IntEnum):

@@ -12,10 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipeline.cli.common import Context, Exit, console, errors, plural, run_body
+from pipeline.cli.common import Context, Exit, console, errors, plural, progress_bar, run_body
 from pipeline.settings.checks import Invalid
 from pipeline.settings.database import database_url, shown_url
 from pipeline.store.connection import StoreBase
@@ -96,14 +95,7 @@ def _move(source: StoreBase, url: str, shown: str) -> int:
                 soft_wrap=True,
             )
             try:
-                with Progress(
-                    TextColumn("[bold]Copying[/] {task.description}"),
-                    BarColumn(),
-                    MofNCompleteColumn(),
-                    TimeElapsedColumn(),
-                    console=errors,
-                    transient=True,
-                ) as progress:
+                with progress_bar("Copying") as progress:
                     task = progress.add_task("", total=total)
                     counts = move_database(
                         source,

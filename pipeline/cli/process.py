@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from pipeline.cli.common import Context, Exit, console, errors, open_store, plural, run_body
+from pipeline.cli.common import Context, Exit, console, open_store, plural, progress_bar, run_body
 from pipeline.process import job as process_job
 
 
@@ -25,14 +24,7 @@ def process(obj: Context, reprocess: bool) -> None:
             if reprocess:
                 count = store.reset_processing()
                 console.print(f"Processing all {plural(count, 'article')} again.")
-            with Progress(
-                TextColumn("[bold]Processing"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=errors,
-                transient=True,
-            ) as progress:
+            with progress_bar("Processing") as progress:
                 task = progress.add_task("", total=store.unprocessed_count())
                 report = process_job.process(
                     settings, store, on_batch=lambda n: progress.update(task, advance=n)

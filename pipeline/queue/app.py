@@ -9,11 +9,13 @@ procrastinate's tables are created with the store's migrations
 
 from __future__ import annotations
 
+import datetime
 import logging
 
 import procrastinate
-from procrastinate import exceptions
+from procrastinate import exceptions, utils
 from procrastinate.jobs import Status
+from procrastinate.manager import JobManager
 
 from pipeline.queue import crawl, process
 from pipeline.settings.database import is_postgresql, shown_url
@@ -33,6 +35,30 @@ def ensure_schema(url: str) -> None:
         pass
 
 
+class DatabaseClockJobManager(JobManager):
+    """procrastinate's job manager with retries timed by the database's clock.
+
+    procrastinate schedules a retried job at the worker's time (``utcnow()`` plus the
+    wait), while the database decides with its own ``now()`` whether a job may run: a
+    worker whose clock runs ahead of the database's (another machine, a wrong clock)
+    would hold its retries back by as much, a year ahead for a year. Here the wait the
+    worker meant is added to the database's now instead."""
+
+    async def retry_job_by_id_async(
+        self,
+        job_id: int,
+        retry_at: datetime.datetime,
+        priority: int | None = None,
+        queue: str | None = None,
+        lock: str | None = None,
+    ) -> None:
+        wait = max(retry_at - utils.utcnow(), datetime.timedelta(0))
+        row = await self.connector.execute_query_one_async("SELECT now() AS now")
+        await super().retry_job_by_id_async(
+            job_id, row["now"] + wait, priority=priority, queue=queue, lock=lock
+        )
+
+
 def make_app(url: str, *, pool_size: int = 4) -> procrastinate.App:
     """The App of the PostgreSQL database at ``url``, not opened yet, with the crawl
     queue's tasks. ``pool_size``: the connections it may hold at most."""
@@ -40,6 +66,7 @@ def make_app(url: str, *, pool_size: int = 4) -> procrastinate.App:
         raise NotPostgreSQL(f"the work queue needs PostgreSQL, not {shown_url(url)}")
     connector = procrastinate.PsycopgConnector(conninfo=url, min_size=1, max_size=max(2, pool_size))
     app = procrastinate.App(connector=connector)
+    app.job_manager = DatabaseClockJobManager(connector=connector)
     crawl.register(app)
     process.register(app)
     return app

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 from collections.abc import Sequence
 
 import procrastinate
@@ -73,6 +74,14 @@ async def serve(
                 await recovery
 
 
+def _stop_before_start(signum: int, frame: object) -> None:
+    """SIGTERM/SIGINT before procrastinate's own handlers are in place (the schema
+    being brought up to date, the pool opening): no job is held yet, so stop at once
+    with status 0, as a stop requested later does."""
+    log.info("worker stopped (%s) before it took any job", signal.Signals(signum).name)
+    raise SystemExit(0)
+
+
 def run(
     settings: Settings,
     queues: Sequence[str],
@@ -82,6 +91,8 @@ def run(
     poll: float = POLL_SECONDS,
 ) -> None:
     """``trendwatch worker``: the schema brought up to date, then :func:`serve`."""
+    signal.signal(signal.SIGTERM, _stop_before_start)
+    signal.signal(signal.SIGINT, _stop_before_start)
     url = str(settings.database)
     ensure_schema(url)
     app = make_app(url, pool_size=concurrency + 3)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -82,13 +83,25 @@ def test_workers_fetch_each_feed_once_one_per_host_and_survive_a_kill(
     requests: Counter[str] = Counter()
     lock = threading.Lock()
 
+    def trickle(body: bytes) -> Iterator[bytes]:
+        """The slow feed's first answer: its start at once, then a blank line every
+        half second (so the crawler's read timeout never fires) until released."""
+        cut = body.index(b"<channel>") + len(b"<channel>")
+        yield body[:cut]
+        for _ in range(240):
+            if release.is_set():
+                break
+            time.sleep(0.5)
+            yield b"\n"
+        yield body[cut:]
+
     def respond(request: Request) -> Response:
         name = request.path.strip("/")
         with lock:
             requests[name] += 1
             first = requests[name] == 1
         if name == SLOW and first:
-            release.wait(30)
+            return Response(trickle(feed(name)), content_type=RSS)
         return Response(feed(name), content_type=RSS)
 
     counter = PerHost(respond)
@@ -97,7 +110,9 @@ def test_workers_fetch_each_feed_once_one_per_host_and_survive_a_kill(
         site.expect_request(f"/{name}").respond_with_handler(counter.handler)
     ip = site.url_for("/")
     hosts = [ip, ip.replace("127.0.0.1", "localhost")]  # two hosts, one server
-    lines = ["allow_private_networks = true"]
+    # the slow fetch must outlast the three workers' start (seconds each on a loaded
+    # machine, more under faketime): the crawl's timeout is not what is tested here
+    lines = ["allow_private_networks = true", "[crawl]", "timeout = 300"]
     for i, name in enumerate(names):
         lines += ["[[sources]]", f'name = "{name}"', f'url = "{hosts[i % 2]}{name}"']
     settings = make_settings("\n".join(lines) + "\n")
