@@ -25,7 +25,7 @@ from pipeline.subscriptions import with_readers
 def status_data(settings: Settings, store: Store, now: datetime) -> dict[str, Any]:
     """Everything ``trendwatch status`` shows, as of ``now``."""
     from pipeline.schedule.decide import next_slot
-    from pipeline.schedule.runner import lock_holder
+    from pipeline.schedule.locks import database_lock_holder, lock_holder
 
     week_ago = now - timedelta(days=7)
     polls = list(store.next_polls().values())
@@ -35,7 +35,8 @@ def status_data(settings: Settings, store: Store, now: datetime) -> dict[str, An
         "config": str(settings.path),
         "database": store.location,  # a PostgreSQL URL without its password
         "schema_version": store.schema_version,
-        "scheduler": lock_holder(settings.data_dir),
+        # this machine's run by its data folder, else any machine's by the database
+        "scheduler": lock_holder(settings.data_dir) or database_lock_holder(store),
         "next_crawl": iso(max(next_crawl, now)) if next_crawl else None,
         "next_digests": [
             {

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +163,57 @@ def configured_database(
     else:
         monkeypatch.delenv("TRENDWATCH_DATABASE_URL", raising=False)
     return backend
+
+
+@pytest.fixture(scope="module")
+def module_postgres() -> Iterator[Callable[[], str]]:
+    """The URL of one PostgreSQL database for a whole module, made on first call and
+    dropped after the module (for modules that fill a database once)."""
+    from postgres_support import fresh_database, server_url
+
+    with ExitStack() as stack:
+        made: list[str] = []
+
+        def url() -> str:
+            if not made:
+                made.append(stack.enter_context(fresh_database(server_url())))
+            return made[0]
+
+        yield url
+
+
+@pytest.fixture
+def module_database(
+    backend: str, module_postgres: Callable[[], str], monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """As ``configured_database``, but on PostgreSQL the module's one database
+    (``module_postgres``), so a module can fill it once for all its tests."""
+    if backend == "postgresql":
+        monkeypatch.setenv("TRENDWATCH_DATABASE_URL", module_postgres())
+    else:
+        monkeypatch.delenv("TRENDWATCH_DATABASE_URL", raising=False)
+    return backend
+
+
+@pytest.fixture(scope="module")
+def filled_by_backend() -> dict[str, Any]:
+    """What ``fill_once`` made in this module, by backend."""
+    return {}
+
+
+@pytest.fixture
+def fill_once(
+    module_database: str, filled_by_backend: dict[str, Any]
+) -> Callable[[Callable[[], Any]], Any]:
+    """``fill_once(fill)``: ``fill()`` on the first call in the module on this test's
+    database (``module_database``), what it returned on the later ones."""
+
+    def once(fill: Callable[[], Any]) -> Any:
+        if module_database not in filled_by_backend:
+            filled_by_backend[module_database] = fill()
+        return filled_by_backend[module_database]
+
+    return once
 
 
 @pytest.fixture

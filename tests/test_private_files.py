@@ -183,7 +183,7 @@ def test_sources_import_keeps_the_config_mode(tmp_path: Path) -> None:
 def test_locks_and_secret_create_a_private_data_folder(tmp_path: Path, umask: None) -> None:
     from pipeline.digest import delivery
     from pipeline.digest import secret as digest_secret
-    from pipeline.schedule import runner as scheduler
+    from pipeline.schedule import locks
     from pipeline.settings import load_settings
 
     def settings(data_dir: str):
@@ -191,7 +191,7 @@ def test_locks_and_secret_create_a_private_data_folder(tmp_path: Path, umask: No
         path.write_text(CONFIG.replace('"data"', f'"{data_dir}"', 1), encoding="utf-8")
         return load_settings(path)
 
-    with scheduler.run_lock(tmp_path / "run-data"):  # `trendwatch run` takes it first
+    with locks.run_lock(tmp_path / "run-data"):  # `trendwatch run` takes it first
         pass
     assert mode(tmp_path / "run-data") == 0o700
     locked = settings("lock-data")

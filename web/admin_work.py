@@ -75,29 +75,29 @@ class PreviewIndexes:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._held: dict[Path, _Held] = {}
+        self._held: dict[Path | str, _Held] = {}
 
-    def _of(self, db_path: Path) -> _Held:
+    def _of(self, database: Path | str) -> _Held:
         with self._lock:
-            return self._held.setdefault(db_path, _Held())
+            return self._held.setdefault(database, _Held())
 
-    def start(self, db_path: Path, now: datetime) -> None:
-        """Build the index of ``db_path`` in the background if it has none (or an old
+    def start(self, database: Path | str, now: datetime) -> None:
+        """Build the index of ``database`` in the background if it has none (or an old
         one) and no build is under way."""
-        held = self._of(db_path)
+        held = self._of(database)
         with self._lock:
             fresh = held.built_for is not None and now - held.built_for < REBUILD_AFTER
             if fresh or (held.builder is not None and held.builder.is_alive()):
                 return
             held.builder = threading.Thread(
-                target=self._build, args=(held, db_path, now), name="preview-index", daemon=True
+                target=self._build, args=(held, database, now), name="preview-index", daemon=True
             )
             held.builder.start()
 
-    def _build(self, held: _Held, db_path: Path, now: datetime) -> None:
+    def _build(self, held: _Held, database: Path | str, now: datetime) -> None:
         try:
             index = PreviewIndex()
-            with Store(db_path) as store:
+            with Store(database) as store:
                 ids = store.recent_article_ids(now - WINDOW)
                 held.progress = Preparing(0, len(ids))
                 for start in range(0, len(ids), LOAD_CHUNK):
@@ -112,9 +112,9 @@ class PreviewIndexes:
         except Exception:
             log.exception("admin: building the preview index failed")
 
-    def wait(self, db_path: Path, timeout: float | None = None) -> bool:
+    def wait(self, database: Path | str, timeout: float | None = None) -> bool:
         """Wait for a build under way; whether an index is there."""
-        held = self._of(db_path)
+        held = self._of(database)
         builder = held.builder
         if builder is not None:
             builder.join(timeout)
@@ -125,10 +125,10 @@ class PreviewIndexes:
     ) -> PreviewResult | Preparing:
         """What ``tree`` matches in the 30 days before ``now`` (the index topped up
         first), or how far the first build got after waiting ``wait`` seconds."""
-        db_path = store.path
-        self.start(db_path, now)
-        held = self._of(db_path)
-        if held.index is None and not self.wait(db_path, wait):
+        database = store.database
+        self.start(database, now)
+        held = self._of(database)
+        if held.index is None and not self.wait(database, wait):
             return held.progress
         with held.lock:
             index = held.index
@@ -144,7 +144,7 @@ class PreviewIndexes:
     def articles(self, store: Store, ids: list[int]) -> list[tuple[PreviewArticle, MatchDoc]]:
         """The articles ``ids`` (those still there, in that order), each ready to be
         matched and explained; the last :data:`SHOWN_KEPT` are kept."""
-        held = self._of(store.path)
+        held = self._of(store.database)
         with held.lock:
             missing = [i for i in ids if i not in held.shown]
             for row in store.preview_articles(missing):
@@ -186,7 +186,7 @@ class Rematcher:
 
         while True:
             try:
-                with Store(settings.db_path) as store:
+                with Store(settings.database) as store:
                     names = rematch_watchlists(settings, store)
                 log.info("admin: matched stored articles again for %s", names or "nothing")
             except Exception:

@@ -97,21 +97,22 @@ def _secret(settings: Settings) -> bytes:
 
 
 class StoreAccess:
-    """One :class:`Store` per thread and database file, opened on first use."""
+    """One :class:`Store` per thread and database (SQLite file or PostgreSQL URL),
+    opened on first use."""
 
     def __init__(self) -> None:
         self._local = threading.local()
 
-    def get(self, db_path: Path) -> Store:
-        stores: dict[Path, Store] = self._local.__dict__.setdefault("stores", {})
-        store = stores.get(db_path)
+    def get(self, database: Path | str) -> Store:
+        stores: dict[Path | str, Store] = self._local.__dict__.setdefault("stores", {})
+        store = stores.get(database)
         if store is None:
-            store = stores[db_path] = Store(db_path)
+            store = stores[database] = Store(database)
         return store
 
     def close_this_thread(self) -> None:
         """Close the stores this thread opened (the others close with their threads)."""
-        stores: dict[Path, Store] = self._local.__dict__.pop("stores", {})
+        stores: dict[Path | str, Store] = self._local.__dict__.pop("stores", {})
         for store in stores.values():
             store.close()
 
@@ -147,7 +148,7 @@ def settings_of(conn: HTTPConnection) -> Settings:
 def store_of(conn: HTTPConnection) -> Store:
     """This thread's store. Call it from a plain ``def`` endpoint (the thread pool),
     or inside ``run_in_threadpool`` from an ``async def`` one, never on the event loop."""
-    return app_state(conn).stores.get(settings_of(conn).db_path)
+    return app_state(conn).stores.get(settings_of(conn).database)
 
 
 def url(conn: HTTPConnection, path: str) -> str:

@@ -1,4 +1,5 @@
-"""``trendwatch backup``: a checked copy of the database, safe while ``run`` writes."""
+"""``trendwatch backup``: a checked copy of the database, safe while ``run`` writes:
+SQLite's online backup, or a ``pg_dump`` of PostgreSQL (:mod:`pipeline.store.dump`)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from pipeline.cli.common import (
     errors,
     open_store,
     run_body,
-    sqlite_only,
 )
-from pipeline.store import StoreError, backup_file_name
+from pipeline.settings import Settings
+from pipeline.store import DumpToolMissing, StoreError, backup_file_name
+from pipeline.store.dump import DUMP_SUFFIX
 
 
 @click.command()
@@ -28,22 +30,19 @@ def backup(obj: Context, path: Path | None) -> None:
     PATH is a file or an existing folder (default: DATA_DIR/backups/, as
     trendwatch-YYYYMMDD-HHMMSS.db in UTC). The copy is checked with PRAGMA
     integrity_check before it gets its name; an existing file at PATH is replaced only
-    then.
+    then. On PostgreSQL it is a pg_dump custom-format dump (trendwatch-...-HHMMSS.dump),
+    read back with pg_restore --list before it gets its name; restore it with
+    pg_restore.
     """
 
     def body() -> int:
         settings = obj.settings()
-        sqlite_only(settings, "backup")  # PostgreSQL has pg_dump
+        if not isinstance(settings.database, Path):
+            return _dump(settings, path)
         if not settings.db_path.is_file():
             errors.print(f"No database at {settings.db_path}; nothing to back up.", markup=False)
             return Exit.FAILURE
-        name = backup_file_name(datetime.now(UTC))
-        if path is None:
-            target = settings.data_dir / "backups" / name
-        elif path.is_dir():
-            target = path / name
-        else:
-            target = path
+        target = _target(settings, path, backup_file_name(datetime.now(UTC)))
         with open_store(settings) as store:
             try:
                 written = store.backup(target)
@@ -64,3 +63,33 @@ def backup(obj: Context, path: Path | None) -> None:
         return Exit.OK
 
     run_body(body)
+
+
+def _target(settings: Settings, path: Path | None, name: str) -> Path:
+    if path is None:
+        return settings.data_dir / "backups" / name
+    return path / name if path.is_dir() else path
+
+
+def _dump(settings: Settings, path: Path | None) -> int:
+    """``trendwatch backup`` on PostgreSQL: pg_dump into a 0600 file."""
+    target = _target(settings, path, backup_file_name(datetime.now(UTC), suffix=DUMP_SUFFIX))
+    with open_store(settings) as store:
+        try:
+            written = store.dump_to(target)
+        except DumpToolMissing as exc:
+            errors.print(f"Not backed up: {exc}.", markup=False, soft_wrap=True)
+            return Exit.USAGE
+        except (OSError, StoreError) as exc:
+            errors.print(f"Backup to {target} failed: {exc}", markup=False, soft_wrap=True)
+            return Exit.FAILURE
+        version = store.schema_version
+        location = store.location
+    size = written.stat().st_size / 1_000_000
+    console.print(
+        f"Backed up {location} to {written} ({size:.1f} MB, schema version {version},"
+        " pg_dump custom format, read back with pg_restore --list).",
+        markup=False,
+        soft_wrap=True,
+    )
+    return Exit.OK

@@ -7,8 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
-from pipeline.cli.common import Context, Exit, errors, load_crawling, run_body, sqlite_only
+from pipeline.cli.common import Context, Exit, errors, load_crawling, run_body
 from pipeline.cli.logs import configure_logging, log_options
 from pipeline.cli.web_child import web_process
 
@@ -26,19 +27,25 @@ def run(obj: Context, watch_config: bool, log_file: Path | None, log_level: str)
     SIGTERM or Ctrl-C; reload the config with SIGHUP."""
 
     def body() -> int:
+        from pipeline.schedule import locks
         from pipeline.schedule import runner as scheduler
 
         settings = obj.settings()
-        sqlite_only(settings, "run")
         load_crawling()
         configure_logging(log_file, log_level)
         try:
-            with scheduler.run_lock(settings.data_dir), web_process(settings, log_file, log_level):
+            with (
+                locks.run_lock(settings.data_dir),
+                locks.database_lock(settings.database),
+                web_process(settings, log_file, log_level),
+            ):
                 return scheduler.Runner(settings, watch_config=watch_config).run()
-        except scheduler.RunLockHeld as exc:
+        except locks.RunLockHeld as exc:
             errors.print(
-                f"[bold red]Already running:[/] {exc.holder} holds {exc.path}; "
-                "stop it first (one 'trendwatch run' per data folder)."
+                f"[bold red]Already running:[/] {escape(exc.holder)} holds"
+                f" {escape(str(exc.path))}; stop it first (one 'trendwatch run' per"
+                f" {exc.scope}).",
+                soft_wrap=True,
             )
             return Exit.USAGE
 

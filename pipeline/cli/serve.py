@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pipeline.cli.common import Context, Exit, console, run_body, sqlite_only
+from pipeline.cli.common import Context, Exit, console, run_body
 from pipeline.cli.logs import LEVELS, configure_logging
 from pipeline.settings import DEFAULT_LISTEN, Settings
 
@@ -68,7 +68,6 @@ def serve(
 
     def body() -> int:
         settings = obj.settings()
-        sqlite_only(settings, "serve")
         listen = settings.web.listen or DEFAULT_LISTEN
         plain_log = log_file is not None or log_level is not None
         if plain_log:  # run's format (and file); uvicorn's loggers go through it too

@@ -1,5 +1,5 @@
 """Asking a running ``trendwatch run`` to read its config again: SIGHUP to the process
-that holds the data folder's run lock (:func:`pipeline.schedule.runner.run_lock`).
+that holds the data folder's run lock (:func:`pipeline.schedule.locks.run_lock`).
 
 Why a signal and not ``run --watch-config``: it works with ``run`` as it is started by
 default, takes effect at once (no polling) and is what the admin already does by hand
@@ -19,7 +19,7 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.schedule.runner import RUN_LOCK
+from pipeline.schedule.locks import RUN_LOCK
 
 PROC = Path("/proc")
 

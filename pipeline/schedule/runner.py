@@ -16,14 +16,12 @@ articles are matched again for watchlists that are new or changed.
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import logging
 import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
@@ -34,15 +32,16 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from digests.fsutil import make_private_dir
 from pipeline.crawl.decide import spread_overdue
 from pipeline.digest import archive as archive_job
 from pipeline.digest import job as digest_job
 from pipeline.process import job as process_job
 from pipeline.schedule.background import Scheduler
 from pipeline.schedule.decide import next_slot, next_wakeup
+from pipeline.schedule.locks import database_lock, run_lock
 from pipeline.settings import ConfigError, Settings, load_settings, show_duration
 from pipeline.store import Store
+from pipeline.store.queue import STALLED_AFTER_SECONDS
 from pipeline.subscriptions import with_readers
 
 if TYPE_CHECKING:
@@ -50,7 +49,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("trendwatch.run")
 
-RUN_LOCK = "run.lock"
 STOP_WAIT = 8.0  # seconds the running job gets to reach a safe point after SIGTERM
 CRAWL_FLOOR = timedelta(seconds=1)  # never wake the crawler sooner than this
 # ...nor later than this: every next poll is in the store, so this only catches sources
@@ -66,62 +64,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-# --- one run per data folder --------------------------------------------------------
-
-
-class RunLockHeld(Exception):
-    """Another ``trendwatch run`` holds the data folder."""
-
-    def __init__(self, path: Path, holder: str) -> None:
-        self.path = path
-        self.holder = holder
-        super().__init__(f"{path} is held by {holder}")
-
-
-def _describe_holder(text: str) -> str:
-    fields = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
-    if "pid" not in fields:
-        return "another trendwatch run"
-    since = f", running since {fields['started']}" if "started" in fields else ""
-    return f"trendwatch run (pid {fields['pid']}{since})"
-
-
-@contextmanager
-def run_lock(data_dir: Path) -> Iterator[Path]:
-    """Hold ``data_dir/run.lock`` (flock, released by the kernel when the process dies)
-    with this process's pid in it; RunLockHeld when another process holds it."""
-    make_private_dir(data_dir)
-    path = data_dir / RUN_LOCK
-    with open(path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            raise RunLockHeld(path, _describe_holder(handle.read())) from None
-        try:
-            handle.seek(0)
-            handle.truncate()
-            handle.write(f"pid={os.getpid()}\nstarted={utcnow().isoformat(timespec='seconds')}\n")
-            handle.flush()
-            yield path
-        finally:
-            handle.seek(0)
-            handle.truncate()
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def lock_holder(data_dir: Path) -> str | None:
-    """Who runs the scheduler for ``data_dir`` (None: nobody)."""
-    path = data_dir / RUN_LOCK
-    if not path.exists():
-        return None
-    with open(path) as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return _describe_holder(handle.read())
-        fcntl.flock(handle, fcntl.LOCK_UN)
-    return None
+def live_workers(store: Store) -> int:
+    """How many ``trendwatch worker`` processes sent a heartbeat lately (PostgreSQL)."""
+    return sum(
+        1
+        for w in store.queue_workers()
+        if w.seconds_since is not None and w.seconds_since < STALLED_AFTER_SECONDS
+    )
 
 
 # --- the scheduler ------------------------------------------------------------------
@@ -246,6 +195,9 @@ class Runner:
                 fresh.data_dir,
             )
             return False
+        if fresh.database != self.settings.database:
+            log.error("config: reload rejected: database_url changed; restart to switch")
+            return False
         changed = fresh.watchlists != self.settings.watchlists
         self.settings = fresh
         log.info(
@@ -304,7 +256,7 @@ class Runner:
         log.debug("%s: next at %s", name, when.isoformat(timespec="seconds"))
 
     def _store(self) -> Store:
-        return Store(self.settings.db_path)
+        return Store(self.settings.database)
 
     def startup(self) -> None:
         """After a (re)start: spread overdue sources, finish processing left over from
@@ -323,6 +275,13 @@ class Runner:
                         show_duration(window),
                     )
                 left = store.unprocessed_count()
+                workers = live_workers(store)
+            if workers:
+                log.warning(
+                    "run: %d trendwatch worker(s) are running on this database too; run"
+                    " does all the work itself: stop them, or stop run and keep the workers",
+                    workers,
+                )
             if left:
                 log.info("process: %d articles left from before; processing", left)
                 self.process()
@@ -443,5 +402,5 @@ class Runner:
 def run(path: Path, *, watch_config: bool = False) -> int:
     """``trendwatch run``: hold the data folder and run until stopped (exit status)."""
     settings = load_settings(path)
-    with run_lock(settings.data_dir):
+    with run_lock(settings.data_dir), database_lock(settings.database):
         return Runner(settings, watch_config=watch_config).run()

@@ -30,6 +30,10 @@ from one part per group of tables, as lemon24/reader builds its storage:
   the requests waiting for a confirmation (its rows are imported from there)
 - ``queue``: the work queue's tables on PostgreSQL (procrastinate's schema, created
   with the migrations) and the queue's counts and workers for the status
+- ``changes``: PostgreSQL's change counter, bumped by every write transaction, that
+  tells the web's page cache the database changed (SQLite's ``data_version``)
+- ``dump``: backups of PostgreSQL with ``pg_dump`` (SQLite's are in ``connection``)
+- ``run_lock``: the one ``trendwatch run`` per PostgreSQL database (an advisory lock)
 - ``admin``: what the admin pages read (the preview's recent articles, deliveries per
   subscriber), with its rows
 - ``rows``, ``article_rows`` and ``digest_rows``: the dataclasses handed across (the
@@ -54,6 +58,7 @@ from pipeline.store.article_rows import (
     TaggedArticle,
 )
 from pipeline.store.articles import ArticlesMixin
+from pipeline.store.changes import ChangesMixin
 from pipeline.store.connection import BUSY_TIMEOUT_MS, StoreBase, StoreError, backup_file_name
 from pipeline.store.deliveries import DeliveriesMixin
 from pipeline.store.digest_rows import (
@@ -64,11 +69,13 @@ from pipeline.store.digest_rows import (
     StoryMember,
     UnfinishedDelivery,
 )
+from pipeline.store.dump import DumpMixin, DumpToolMissing
 from pipeline.store.editions import EditionsMixin
 from pipeline.store.matches import MatchesMixin
 from pipeline.store.pages import PagesMixin, StoredTrend, StoryArticle, StorySource, WatchlistStory
 from pipeline.store.queue import QueueCount, QueueMixin, WorkerBeat
 from pipeline.store.rows import CrawlRecord, ProcessedArticle, SaveResult, SourceRow, StoryRow
+from pipeline.store.run_lock import RunHolder, RunLockMixin
 from pipeline.store.scheduler import SchedulerMixin
 from pipeline.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 from pipeline.store.search import SearchMixin
@@ -89,12 +96,14 @@ __all__ = [
     "CrawlRecord",
     "DedupCandidate",
     "DeliveryRow",
+    "DumpToolMissing",
     "EditionRow",
     "ExportedArticle",
     "MatchedArticle",
     "PeriodArticle",
     "ProcessedArticle",
     "QueueCount",
+    "RunHolder",
     "SaveResult",
     "SourceRow",
     "Store",
@@ -131,6 +140,9 @@ class Store(
     AdminMixin,
     SearchMixin,
     QueueMixin,
+    RunLockMixin,
+    DumpMixin,
+    ChangesMixin,
     StoreBase,
 ):
     """A trendwatch database: ``Store(path)`` opens it (creating or migrating it), and

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
+import sqlalchemy.exc
 import sqlite_utils
 
 from digests.fsutil import create_private_file, make_private_dir
@@ -47,10 +48,15 @@ class StoreError(Exception):
     """The database cannot be used (newer schema, not a trendwatch database...)."""
 
 
-def backup_file_name(when: datetime, tag: str | None = None) -> str:
-    """``trendwatch-20261126-120000.db`` (UTC), or ``trendwatch-{tag}-20261126-120000.db``."""
+class StoreUnreachable(StoreError):
+    """No connection to the PostgreSQL server (a bad host, name, user or password)."""
+
+
+def backup_file_name(when: datetime, tag: str | None = None, suffix: str = ".db") -> str:
+    """``trendwatch-20261126-120000.db`` (UTC), or ``trendwatch-{tag}-20261126-120000.db``;
+    ``suffix`` ``.dump`` for a PostgreSQL dump."""
     stamp = when.astimezone(UTC).strftime("%Y%m%d-%H%M%S")
-    return f"trendwatch-{tag}-{stamp}.db" if tag else f"trendwatch-{stamp}.db"
+    return f"trendwatch-{tag}-{stamp}{suffix}" if tag else f"trendwatch-{stamp}{suffix}"
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -106,18 +112,20 @@ class StoreBase:
     """An open trendwatch database; the parts of the store add the queries."""
 
     path: Path | None  # the SQLite file (None on PostgreSQL)
+    database: Path | str  # what was opened: the SQLite file or the PostgreSQL URL
     db: Any  # sqlite-utils' Database on SQLite, for the parts not yet ported
 
     def __init__(self, path: str | Path) -> None:
         if is_postgresql(path):
             self.dialect: Dialect = POSTGRESQL
             self.path = None
+            self.database = str(path)
             self.location = shown_url(str(path))
-            self.engine, self.conn = open_engine(str(path))
+            self.engine, self.conn = self._connect(str(path))
             self.db = _NotPorted()
         else:
             self.dialect = SQLITE
-            self.path = Path(path)
+            self.path = self.database = Path(path)
             self.location = str(self.path)
             # The database holds every subscriber's address: a new one is created 0600
             # in a new 0700 folder, and SQLite gives its -wal and -shm files its mode.
@@ -140,6 +148,19 @@ class StoreBase:
         except BaseException:
             self.close()
             raise
+
+    def _connect(self, url: str) -> tuple[Any, Any]:
+        """The engine and connection of PostgreSQL at ``url``; StoreError (without the
+        password) when the server cannot be reached or refuses the login."""
+        try:
+            return open_engine(url)
+        except sqlalchemy.exc.OperationalError as exc:
+            from pipeline.store.move import safe_message
+
+            cause = exc.orig if exc.orig is not None else exc
+            raise StoreUnreachable(
+                f"cannot connect to {self.location}: {safe_message(cause, url)}"
+            ) from None
 
     # lifecycle
     def close(self) -> None:
@@ -201,7 +222,7 @@ class StoreBase:
             raise
         else:
             try:
-                self._x("COMMIT")
+                self._x(self._commit_statement())
             except BaseException:
                 self._rollback()
                 raise
@@ -288,6 +309,15 @@ class StoreBase:
                 migrate(target)
                 self._x("UPDATE trendwatch_schema SET version = ?", [number])
             self._apply_queue_schema()
+            self._apply_change_counter()
+
+    def _apply_change_counter(self) -> None:
+        """The change counter of the web's page cache (PostgreSQL; :mod:`.changes`)."""
+
+    def _commit_statement(self) -> str:
+        """What ends a transaction: ``COMMIT`` (:mod:`.changes` puts the bump of its
+        counter before it, in the same round trip)."""
+        return "COMMIT"
 
     def _apply_queue_schema(self) -> bool:
         """The work queue's tables beside the store's (PostgreSQL; :mod:`.queue`)."""

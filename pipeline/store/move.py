@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from pipeline.settings.database import shown_url
-from pipeline.store.connection import StoreBase, StoreError
+from pipeline.store.connection import StoreBase, StoreError, StoreUnreachable
 from pipeline.store.dialect import POSTGRESQL, is_postgresql
 
 # Every table of the schema but the search index, in an order the foreign keys accept.
@@ -143,6 +143,8 @@ def open_target(url: str) -> StoreBase:
         raise MoveError(f"{shown_url(url)} is not a postgresql:// URL")
     try:
         return _Target(url)
+    except StoreUnreachable as exc:
+        raise TargetUnreachable(str(exc)) from None
     except StoreError:
         raise
     except Exception as exc:  # psycopg's OperationalError and friends

@@ -9,6 +9,12 @@ wrote): the first connection to notice one empties the cache for all. A new conn
 cannot tell what changed before it, so its first look empties the cache too (once per
 thread of the web's pool). A value read while the cache was emptied is not kept (it
 may predate the change).
+
+On PostgreSQL the change counter (:mod:`.changes`) is the database's, not a
+connection's: the cache keeps the highest count seen and empties itself when a
+connection reads a higher one (:meth:`SharedPageCache.advance`). A connection that read
+a lower one (it looked just before another did) changes nothing: what it reads next is
+at least as new as the count it read.
 """
 
 from __future__ import annotations
@@ -30,9 +36,20 @@ class SharedPageCache:
         self.lock = threading.Lock()
         self.values: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self.generation = 0
+        self.stamp: int | None = None  # PostgreSQL: the highest change count seen
 
     def changed(self) -> None:
         with self.lock:
+            self.values.clear()
+            self.generation += 1
+
+    def advance(self, stamp: int) -> None:
+        """The database's change count is ``stamp`` (PostgreSQL): empty the cache when
+        it moved past the highest count seen so far."""
+        with self.lock:
+            if self.stamp is not None and stamp <= self.stamp:
+                return
+            self.stamp = stamp
             self.values.clear()
             self.generation += 1
 
@@ -52,13 +69,14 @@ class SharedPageCache:
         return value
 
 
-_CACHES: dict[Path, SharedPageCache] = {}
+_CACHES: dict[Path | str, SharedPageCache] = {}
 _CACHES_LOCK = threading.Lock()
 
 
-def shared_cache(path: Path) -> SharedPageCache:
-    """The cache of the database at ``path`` (one per file in this process)."""
-    key = path.resolve()
+def shared_cache(database: Path | str) -> SharedPageCache:
+    """The cache of the database at ``database`` (one per SQLite file or PostgreSQL URL
+    in this process)."""
+    key = database.resolve() if isinstance(database, Path) else database
     with _CACHES_LOCK:
         cache = _CACHES.get(key)
         if cache is None:

@@ -9,7 +9,8 @@ trends of a scope from the ``trends`` primary key, one period's articles from
 match of the watchlist once, so they are kept, shared by the process's connections,
 until the database changes (:meth:`PagesMixin.page_cached`, :mod:`.page_cache`):
 ``PRAGMA data_version`` moves when another connection commits, ``total_changes`` when
-this one writes.
+this one writes; on PostgreSQL, the change counter every write transaction bumps
+(:mod:`.changes`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any, TypeVar
 
 from pipeline.store import page_cache
 from pipeline.store.article_rows import Entities
-from pipeline.store.connection import StoreBase
+from pipeline.store.changes import ChangesMixin
 from pipeline.store.page_cache import shared_cache
 from pipeline.store.values import chunks, iso, typed_row
 
@@ -85,7 +86,7 @@ class StorySource:
     article_id: int
 
 
-class PagesMixin(StoreBase):
+class PagesMixin(ChangesMixin):
     """The reads of the story and watchlist pages."""
 
     # --- stories -------------------------------------------------------------------
@@ -216,11 +217,12 @@ class PagesMixin(StoreBase):
         database until the database changes (a commit by any connection), at most
         ``MAX_CACHED`` values (the least recently used go first). For aggregates that
         read many rows, and pages drawn from them. What ``read`` raises is not kept."""
-        if self.path is None:  # PostgreSQL: no cheap "changed?" yet; read every time
-            return read()
         cache = getattr(self, "_page_cache", None)
         if cache is None:  # resolved once a connection (a path lookup costs a request)
-            cache = self._page_cache = shared_cache(self.path)
+            cache = self._page_cache = shared_cache(self.path or self.database)
+        if self.path is None:  # PostgreSQL: the database's change counter
+            cache.advance(self.change_stamp())
+            return cache.get(key, read, page_cache.MAX_CACHED)
         stamp = (
             self._x("PRAGMA data_version").fetchone()[0],
             self._dbapi.total_changes,

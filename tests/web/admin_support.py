@@ -114,7 +114,7 @@ def fill_store(
 ) -> list[int]:
     """The articles (dated days before ``now``) saved and marked processed; their ids."""
     settings = load_settings(config)
-    with Store(settings.db_path) as store:
+    with Store(settings.database) as store:
         store.sync_sources(settings.sources, now - timedelta(days=60))
         named = {s.name: s for s in store.sources()}
         sources = [named[s.name] for s in settings.sources]

@@ -198,7 +198,7 @@ def serve_feeds(
 def crawl_and_process(config: Path, now: datetime) -> None:
     """``trendwatch crawl --all`` and ``process`` at ``now``, through the job functions."""
     settings = load_settings(config)
-    with Store(settings.db_path) as store:
+    with Store(settings.database) as store:
         reports = crawl_job.crawl(settings, store, now=now, force=True, parse_pool=False)
         assert all(r.status == "ok" for r in reports), reports
         process_job.process(settings, store, now=now)
@@ -220,8 +220,8 @@ def seed(
 def story_of(config: Path, url: str) -> int:
     """The story of the article at ``url``."""
     settings = load_settings(config)
-    with Store(settings.db_path) as store:
-        row = store.db.execute("SELECT story_id FROM articles WHERE url = ?", [url]).fetchone()
+    with Store(settings.database) as store:
+        row = store._x("SELECT story_id FROM articles WHERE url = ?", [url]).fetchone()
     assert row and row[0], url
     return int(row[0])
 

@@ -130,6 +130,6 @@ def load_articles(config: Path, articles: list[tuple[str, ...]] = ARTICLES) -> N
     ]
     data = config.parent / "articles.jsonl"
     data.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with Store(settings.db_path) as store:
+    with Store(settings.database) as store:
         jsonl.import_jsonl(store, data, now=NOW)
         process_job.process(settings, store, now=NOW)

@@ -195,7 +195,7 @@ def confirm(web: TestClient, link: str) -> Response:
 def seed(settings: Settings, when: datetime, *titles: str, start: int = 1) -> None:
     """Articles about thuiswerken, published a day before ``when`` and matched, as if
     crawled and processed at ``when``."""
-    with Store(settings.db_path) as store:
+    with Store(settings.database) as store:
         store.sync_sources(settings.sources, when)
         store.sync_watchlists(settings.watchlists)
         source = store.sources()[0].id

@@ -18,8 +18,8 @@ from pytest_httpserver import HTTPServer
 from starlette.testclient import TestClient
 
 from admin_support import fill_store, form_of, sign_in, write_admin_config
+from pipeline.schedule.locks import run_lock
 from pipeline.schedule.reload import ReloadRequest, ask_run_to_reload, run_pid
-from pipeline.schedule.runner import run_lock
 from pipeline.settings import load_settings
 from pipeline.store import Store
 from pipeline.store.subscribers import Preferences
@@ -64,7 +64,7 @@ def saved(web: TestClient, form: dict[str, str], page: str = "/admin/watchlists/
 
 
 def matches(config: Path, watchlist: str) -> int:
-    with Store(config.parent / "data" / "trendwatch.db") as store:
+    with Store(load_settings(config).database) as store:
         return store.watchlist_match_counts(NOW - timedelta(days=365)).get(watchlist, 0)
 
 
@@ -266,7 +266,7 @@ def test_a_site_without_a_feed_is_refused_and_nothing_is_written(
 def test_the_subscribers_page_shows_who_gets_what_and_failed_deliveries(
     web: TestClient, config: Path
 ) -> None:
-    with Store(config.parent / "data" / "trendwatch.db") as store:
+    with Store(load_settings(config).database) as store:
         edition = store.add_edition(
             {
                 "key": "2026-W48/nl-all",

@@ -22,9 +22,19 @@ from pipeline.process.watchlists.preview import (
     weekly_counts,
 )
 from pipeline.process.watchlists.query import QuerySyntaxError, parse_query
+from pipeline.settings import load_settings
 from pipeline.store import Store
 from web.admin_work import Preparing, PreviewIndexes
 from web_support import LOCAL, NOW, app_for, client
+
+pytestmark = pytest.mark.both_databases  # each test on SQLite and on PostgreSQL
+
+
+@pytest.fixture(autouse=True)
+def _each_database(configured_database: str) -> None:
+    """The app and the test's store open ``settings.database``: the SQLite file, or on
+    PostgreSQL a fresh database named by ``$TRENDWATCH_DATABASE_URL``."""
+
 
 NL = (
     "woningen woning huurwoning huurders thuiswerken thuis werken werkgevers werknemers"
@@ -225,13 +235,13 @@ def test_a_preview_waits_for_the_index_and_then_says_how_far_it_got(
 
     monkeypatch.setattr(Store, "preview_articles", slow)
     indexes = PreviewIndexes()
-    with Store(config.parent / "data" / "trendwatch.db") as store:
-        indexes.start(store.path, NOW)
+    with Store(load_settings(config).database) as store:
+        indexes.start(store.database, NOW)
         reading_started.wait()
         # the build is under way: the preview does not wait for it, it says how far
         found = indexes.preview(store, parse_query("banen"), NOW, wait=0.0)
         assert found == Preparing(0, 5)
         release.set()
-        assert indexes.wait(store.path)
+        assert indexes.wait(store.database)
         found = indexes.preview(store, parse_query("banen"), NOW)
     assert not isinstance(found, Preparing) and len(found.matches) == 1

@@ -1,12 +1,15 @@
 """A story page and a watchlist page with its chart, in headless Chromium (Debian's,
 driven by Playwright) against a real ``trendwatch serve`` child process, on a database
-filled by the real crawl and process jobs (dated from the clock, read once). No console
+filled by the real crawl and process jobs (dated from the clock, read once), on SQLite
+and on PostgreSQL. No console
 errors on any page, and the script payloads of a feed never run: they show as text."""
 
 from __future__ import annotations
 
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,18 +23,33 @@ from smtp_support import free_port
 from web_support import ADMIN_ENV, SECRET, SECRET_ENV
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, Path]]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def site(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Served, Path]]:
+    """The served site on SQLite, then on a PostgreSQL database of its own (named by
+    $TRENDWATCH_DATABASE_URL while the module's tests of that database run)."""
     folder = tmp_path_factory.mktemp("served")
-    config = seeded(folder, datetime.now(UTC), web=f'[web]\nadmin_token_env = "{ADMIN_ENV}"\n')
-    port = free_port()
-    with pytest.MonkeyPatch.context() as env:  # the autouse fixture is not set up yet
-        env.setenv(SECRET_ENV, SECRET)
+    with ExitStack() as stack, pytest.MonkeyPatch.context() as env:
+        if request.param == "postgresql":
+            from postgres_support import fresh_database, server_url
+
+            url = stack.enter_context(fresh_database(server_url()))
+            env.setenv("TRENDWATCH_DATABASE_URL", url)
+        else:
+            env.delenv("TRENDWATCH_DATABASE_URL", raising=False)
+        web = f'[web]\nadmin_token_env = "{ADMIN_ENV}"\n'
+        # in a thread of its own: the crawl runs its event loop, and once the browser
+        # is up (the second database) Playwright's runs in this thread
+        with ThreadPoolExecutor(1) as pool:
+            config = pool.submit(seeded, folder, datetime.now(UTC), web=web).result()
+        port = free_port()
+        env.setenv(SECRET_ENV, SECRET)  # the autouse fixture is not set up yet
         server = Served(config, port, "serve", "--port", str(port))
-    try:
-        yield server.start(), config
-    finally:
-        server.kill()
+        try:
+            yield server.start(), config
+        finally:
+            server.kill()
 
 
 @pytest.fixture

@@ -5,8 +5,10 @@ original, names and keyphrases, escaping of what feeds say, and what a bad id ge
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,10 +18,14 @@ from pipeline.store import Store, StoryArticle
 from web.routes.stories import keyphrases_of, names_of, timeline, web_href
 from web_support import Clock, app_for, client
 
+pytestmark = pytest.mark.both_databases  # each test on SQLite and on PostgreSQL
 
-@pytest.fixture(scope="module")
-def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return seeded(tmp_path_factory.mktemp("stories"))
+
+@pytest.fixture(autouse=True)
+def config(fill_once: Callable[[Callable[[], Path]], Path], tmp_path_factory: Any) -> Path:
+    """A config whose database (SQLite, or the module's PostgreSQL database) holds the
+    seeded stories (once for the module on each database)."""
+    return fill_once(lambda: seeded(tmp_path_factory.mktemp("stories")))
 
 
 def get(config: Path, path: str, **headers: str):
@@ -98,17 +104,17 @@ def test_unknown_and_malformed_ids_are_404_never_500(config: Path, path: str) ->
 
 
 def test_a_story_without_articles_left_is_404(config: Path, tmp_path: Path) -> None:
-    with Store(load_settings(config).db_path) as store:
-        store.db.execute(
-            "INSERT INTO stories (id, label, size, updated) VALUES (500, 'leeg', 0, ?)",
-            [NOW.isoformat()],
-        )
-        store.db.conn.commit()
+    with Store(load_settings(config).database) as store:
+        with store.transaction():
+            store._x(
+                "INSERT INTO stories (id, label, size, updated) VALUES (500, 'leeg', 0, ?)",
+                [NOW.isoformat()],
+            )
         try:
             assert get(config, "/stories/500").status_code == 404
         finally:
-            store.db.execute("DELETE FROM stories WHERE id = 500")
-            store.db.conn.commit()
+            with store.transaction():
+                store._x("DELETE FROM stories WHERE id = 500")
 
 
 # --- the pure parts ------------------------------------------------------------------

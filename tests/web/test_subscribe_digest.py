@@ -56,7 +56,7 @@ def test_web_readers_get_the_digest_and_the_unsubscribed_nothing(
 ) -> None:
     recorder, port = smtpd
     settings = settings_for(tmp_path, port)
-    with Store(settings.db_path) as store:
+    with Store(settings.database) as store:
         web_reader(store, WEB, 1)
         web_reader(store, "back@example.nl", 2)
         prefs = Preferences("", "nl", ("thuiswerken",))
@@ -90,7 +90,7 @@ def test_whoever_unsubscribes_during_a_run_gets_nothing_more(
 ) -> None:
     recorder, port = smtpd
     settings = settings_for(tmp_path, port)
-    with Store(settings.db_path) as store:
+    with Store(settings.database) as store:
         asked = []
 
         def stop() -> bool:  # asked before each message: Piet unsubscribes meanwhile
@@ -111,7 +111,7 @@ def test_a_retry_for_someone_who_unsubscribed_is_given_up(
     recorder, port = smtpd
     settings = settings_for(tmp_path, port)
     recorder.rcpt_replies[PIET] = "450 4.2.1 mailbox busy"
-    with Store(settings.db_path) as store:
+    with Store(settings.database) as store:
         digest_job.digest(settings, store, now=NOW)
         assert sorted(mails(recorder)) == [CONFIG_READER]  # Piet's waits for a retry
         prefs = Preferences("", "nl", ("thuiswerken",))
@@ -126,7 +126,7 @@ def test_a_retry_for_someone_who_unsubscribed_is_given_up(
 def test_status_lists_who_unsubscribed(tmp_path: Path) -> None:
     config = subscribe_config(tmp_path, rest=ALSO_PIET)
     settings = load_settings(config)
-    with Store(settings.db_path) as store:
+    with Store(settings.database) as store:
         web_reader(store, WEB, 1)
         web_reader(store, "gone@example.nl", 2)
         prefs = Preferences("", "nl", ("thuiswerken",))
@@ -161,7 +161,7 @@ def test_status_lists_who_unsubscribed(tmp_path: Path) -> None:
 def test_a_web_readers_next_digest_can_be_previewed(tmp_path: Path) -> None:
     settings = load_settings(subscribe_config(tmp_path))
     seed(settings, NOW, "Thuiswerken blijft")
-    with Store(settings.db_path) as store:
+    with Store(settings.database) as store:
         web_reader(store, WEB, 1)
         html, _ = digest_job.preview(settings, store, WEB, tmp_path / "preview", now=NOW)
     assert "Thuiswerken blijft" in html.read_text("utf-8")

@@ -38,6 +38,15 @@ from subscribe_support import (
 )
 from web_support import ADMIN_ENV, ADMIN_TOKEN, NOW, SECRET, Clock
 
+pytestmark = pytest.mark.both_databases  # each test on SQLite and on PostgreSQL
+
+
+@pytest.fixture(autouse=True)
+def _each_database(configured_database: str) -> None:
+    """The app and the test's store open ``settings.database``: the SQLite file, or on
+    PostgreSQL a fresh database named by ``$TRENDWATCH_DATABASE_URL``."""
+
+
 KEY = SECRET.encode()
 
 
@@ -48,7 +57,7 @@ def config(tmp_path: Path) -> Path:
 
 def reader_emails(config: Path) -> list[str]:
     settings = load_settings(config)
-    with Store(settings.db_path) as store:
+    with Store(settings.database) as store:
         return [s.email for s in readers(settings, store.subscriber_records())]
 
 
@@ -106,7 +115,7 @@ def test_nothing_is_active_before_the_link_from_the_mail_is_confirmed(config: Pa
     assert_token_page(done)
     assert reader_emails(config) == [CONFIG_READER, "Anne@example.nl"]
     settings = load_settings(config)
-    with Store(settings.db_path) as store:
+    with Store(settings.database) as store:
         record = store.subscriber_record("anne@example.nl")
     assert record is not None and record.watchlists == ("thuiswerken", "banen")
     assert record.consent and record.consent.startswith("Ik ga ermee akkoord")
@@ -131,7 +140,7 @@ def test_form_errors_keep_what_was_typed_and_store_and_send_nothing(config: Path
             assert "Controleer de velden hieronder" in answer.text
         assert 'value="a' in answer.text  # the address typed is kept
     assert outbox(config) == []
-    with Store(load_settings(config).db_path) as store:
+    with Store(load_settings(config).database) as store:
         assert store.open_request_count(NOW) == 0
 
 
@@ -167,7 +176,7 @@ def test_a_confirmation_link_works_once_and_a_newer_mail_replaces_it(config: Pat
         assert again.status_code == 410 and "al gebruikt" in main_text(again)
         reused = web.post(path_of(second), data={"csrf": csrf_of(web.get("/subscribe").text)})
         assert reused.status_code == 410
-    with Store(load_settings(config).db_path) as store:
+    with Store(load_settings(config).database) as store:
         record = store.subscriber_record("anne@example.nl")
     assert record is not None and record.watchlists == ("banen",)
 
@@ -256,7 +265,7 @@ def test_forms_a_cookie_authorises_need_the_csrf_token(config: Path) -> None:
         changed = form("anne@example.nl", watchlists=["banen"])
         assert web.post(manage, data=changed).status_code == 403
         assert web.post(manage, data={"csrf": "forged", **changed}).status_code == 403
-    with Store(load_settings(config).db_path) as store:
+    with Store(load_settings(config).database) as store:
         record = store.subscriber_record("anne@example.nl")
     assert record is not None and record.watchlists == ("thuiswerken",)  # unchanged
 
@@ -366,7 +375,7 @@ def test_an_unsubscribe_wins_over_the_config_and_a_reload_does_not_undo_it(
     settings = load_settings(config)
     assert [s.email for s in settings.subscribers] == [CONFIG_READER]
     assert reader_emails(config) == []
-    with Store(settings.db_path) as store:
+    with Store(settings.database) as store:
         gone = status_data(settings, store, NOW)["subscribers"]
     assert gone["from_config"] == 0 and gone["unsubscribed"][0]["email"] == CONFIG_READER
     assert gone["unsubscribed"][0]["in_config"] is True
@@ -417,7 +426,7 @@ def test_a_web_reader_changes_preferences_and_the_configs_are_read_only(config: 
             "instellingen van de beheerder" in configs.text and 'id="unsubscribe"' in configs.text
         )
     settings = load_settings(config)
-    with Store(settings.db_path) as store:
+    with Store(settings.database) as store:
         [_, anne] = readers(settings, store.subscriber_records())
     assert (anne.name, anne.language, anne.watchlists) == (
         "A. de Vries",

@@ -136,7 +136,7 @@ def test_readers_are_the_config_minus_unsubscribes_plus_the_web(tmp_path: Path) 
             'watchlists = ["banen"]\n',
         )
     )
-    with Store(settings.db_path) as store:
+    with Store(settings.database) as store:
         assert [s.email for s in readers(settings, store.subscriber_records())] == [
             CONFIG_READER,
             "piet@example.org",

@@ -147,7 +147,7 @@ def test_the_rising_terms_and_names_of_each_week_with_their_numbers(config: Path
             "new": new,
         }
 
-    with Store(load_settings(config).db_path) as store:
+    with Store(load_settings(config).database) as store:
         store.save_trends(
             "2026-W47",
             "thuiswerken",
@@ -208,7 +208,7 @@ def test_the_pages_change_when_the_database_does(config: Path) -> None:
     with client(app) as web:
         before = web.get("/watchlists").text
         assert "3 artikelen deze week" in before
-        with Store(load_settings(config).db_path) as other:
+        with Store(load_settings(config).database) as other:
             other.db.execute(
                 "DELETE FROM matches WHERE watchlist = 'thuiswerken' AND article_id ="
                 " (SELECT id FROM articles WHERE url = 'https://nos.example/thuiswerken-1')"

@@ -32,7 +32,7 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def store(config: Path):
-    with Store(load_settings(config).db_path) as opened:
+    with Store(load_settings(config).database) as opened:
         yield opened
 
 
@@ -155,7 +155,7 @@ def test_the_page_cache_holds_until_the_database_changes(store: Store, config: P
     assert store.page_cached(("k",), read) == 1  # kept
     store.watchlist_stories("thuiswerken")  # reading changes nothing
     assert store.page_cached(("k",), read) == 1
-    with Store(load_settings(config).db_path) as other:  # another connection commits
+    with Store(load_settings(config).database) as other:  # another connection commits
         other.db.execute("INSERT INTO state (key, value) VALUES ('x', 'y')")
         other.db.conn.commit()
     assert store.page_cached(("k",), read) == 2
@@ -192,7 +192,7 @@ def test_the_connections_of_a_process_share_the_cache(store: Store, config: Path
     def read(who: str) -> Callable[[], str]:
         return lambda: calls.append(who) or who
 
-    with Store(load_settings(config).db_path) as other:
+    with Store(load_settings(config).database) as other:
         other.page_cached(("first look",), lambda: "")  # a new connection cannot tell
         # what changed before it: its first look empties the cache (once a thread)
         assert store.page_cached(("shared",), read("store")) == "store"
@@ -210,7 +210,7 @@ def test_the_connections_of_a_process_share_the_cache(store: Store, config: Path
 def test_a_value_read_across_a_change_is_not_kept(store: Store, config: Path) -> None:
     """A read that began before another connection noticed a change may predate it:
     it is answered, but not kept."""
-    with Store(load_settings(config).db_path) as other:
+    with Store(load_settings(config).database) as other:
         store.page_cached(("k",), lambda: "before")
         other.page_cached(("k",), lambda: "before")
 

@@ -27,9 +27,9 @@ from web_support import ADMIN_ENV, ADMIN_TOKEN, edition, write_archive, write_co
 EDITION = "/archive/2026/W48/nl-thuiswerken.html"
 
 
-def fetch(url: str) -> tuple[int, dict[str, str], str]:
+def fetch(url: str, timeout: float = 10) -> tuple[int, dict[str, str], str]:
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             return response.status, dict(response.headers), response.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, dict(exc.headers), exc.read().decode()

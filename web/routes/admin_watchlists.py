@@ -187,13 +187,13 @@ def watchlists_page(request: Request) -> Response:
     settings = settings_of(request)
     now = app_state(request).clock()
     counts = store_of(request).watchlist_match_counts(now - WINDOW)
-    admin_work(request).previews.start(settings.db_path, now)  # the editor comes next
+    admin_work(request).previews.start(settings.database, now)  # the editor comes next
     context = {"watchlists": settings.watchlists, "counts": counts}
     return render(request, "admin_watchlists.html.j2", context, noindex=True)
 
 
 def new_page(request: Request) -> Response:
-    admin_work(request).previews.start(settings_of(request).db_path, app_state(request).clock())
+    admin_work(request).previews.start(settings_of(request).database, app_state(request).clock())
     return _editor(request, {"name": "", "title": "", "query": "", "editing": ""})
 
 

@@ -207,6 +207,17 @@ def runs() -> Iterator[list[Run]]:
         r.kill()
 
 
+def stop_and_start_again(run: Run, config: Path, log: Path, runs: list[Run], ready: str) -> None:
+    """``run``, still going, stops cleanly; its lock went with it: a new run with
+    ``config`` starts (its log says ``ready``) and stops cleanly too."""
+    assert run.child.poll() is None
+    assert run.stop()[0] == 0
+    after = Run(config, log)
+    runs.append(after)
+    after.wait_for_log(ready)
+    assert after.stop()[0] == 0
+
+
 def query(db: Path, sql: str) -> list[tuple]:
     conn = sqlite3.connect(db)
     try:
@@ -242,18 +253,26 @@ def message_ids(received: list[Received]) -> Counter:
 # --- the whole loop: crawl, process, digest, once -----------------------------------------
 
 
+def start_the_loop(
+    site: HTTPServer, smtp_port: int, folder: Path, runs: list[Run]
+) -> tuple[Run, Path]:
+    """A run of two feeds (7 articles about working from home), its digest days away,
+    mailing to ``smtp_port``, started in ``folder``; the run and its config."""
+    feed(site, "/a.xml", rss("a", 4))
+    feed(site, "/b.xml", rss("b", 3))
+    far = moment(timedelta(days=3))  # not due during the test
+    config = write_config(folder, config_text(site, digest=far, smtp_port=smtp_port))
+    run = Run(config, folder / "run.log")
+    runs.append(run)
+    return run, config
+
+
 def test_articles_arrive_and_the_digest_is_sent_once_across_reload_and_restart(
     site: HTTPServer, smtpd, tmp_path: Path, runs: list[Run]
 ) -> None:
     recorder, port = smtpd
-    feed(site, "/a.xml", rss("a", 4))
-    feed(site, "/b.xml", rss("b", 3))
-    far = moment(timedelta(days=3))  # not due during the test
-    config = write_config(tmp_path, config_text(site, digest=far, smtp_port=port))
+    run, config = start_the_loop(site, port, tmp_path, runs)
     db = tmp_path / "data" / "trendwatch.db"
-
-    run = Run(config, tmp_path / "run.log")
-    runs.append(run)
     run.wait_for(
         lambda: count(db, "SELECT count(*) FROM articles WHERE processed_at IS NOT NULL") == 7,
         "seven processed articles",
@@ -519,10 +538,4 @@ def test_a_second_run_is_refused_and_one_off_commands_still_work(
         assert one_off.returncode == 0, (args, one_off.stderr)
         if args[0] == "status":
             assert f"pid {run.child.pid}" in one_off.stdout  # status names the scheduler
-    assert run.child.poll() is None
-    assert run.stop()[0] == 0
-    # the lock went with it: a new run starts
-    after = Run(config, tmp_path / "run2.log")
-    runs.append(after)
-    after.wait_for_log("run: started")
-    assert after.stop()[0] == 0
+    stop_and_start_again(run, config, tmp_path / "run2.log", runs, "run: started")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from pipeline.cli import status_data
-from pipeline.schedule.runner import RunLockHeld, lock_holder, run_lock
+from pipeline.schedule.locks import RunLockHeld, lock_holder, run_lock
 from pipeline.store import Store
 
 CONFIG = """
