@@ -320,6 +320,19 @@ class EditionRenderer:
         context = template_context(self._views, None, None, personal_values(self._views, None))
         return render_html(self._env, context)
 
+    def skeletons(self) -> dict[tuple[Any, ...], Any]:
+        """The skeletons rendered so far (picklable), for :meth:`adopt` by a renderer
+        of an equal edition in another process."""
+        with self._lock:
+            return dict(self._skeletons)
+
+    def adopt(self, skeletons: dict[tuple[Any, ...], Any]) -> None:
+        """Take the skeletons another renderer of an equal edition (same templates and
+        sender) rendered (:meth:`skeletons`) instead of rendering them again."""
+        with self._lock:
+            for shape, skeleton in skeletons.items():
+                self._skeletons.setdefault(shape, skeleton)
+
     def _skeleton(self, personal: dict[str, str | None]) -> _Skeleton | None:
         # which values are set (and the unset ones' values) decides the markup
         shape = tuple((k, v if not v else True) for k, v in personal.items())

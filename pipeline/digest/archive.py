@@ -15,13 +15,18 @@ from pipeline.store import Store
 
 
 def write_page(
-    settings: Settings, edition: Edition, renderer: EditionRenderer | None = None
+    settings: Settings,
+    edition: Edition,
+    renderer: EditionRenderer | None = None,
+    *,
+    html: str | None = None,
 ) -> str:
     """The edition's web version (no personal data) as a standalone archive page;
-    ``renderer``: the edition's, when the caller holds one (its views are reused)."""
-    if renderer is not None and renderer.edition is edition:
+    ``renderer``: the edition's, when the caller holds one (its views are reused);
+    ``html``: the page, when it was rendered already (by another process)."""
+    if html is None and renderer is not None and renderer.edition is edition:
         html = renderer.archive_html()
-    else:
+    elif html is None:
         html = render_web_page(edition, template_dir=settings.template_dir)
     return str(write_edition_page(settings.archive_dir, edition, html))
 

@@ -7,7 +7,6 @@ which renders one reader's next edition to files without recording anything.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -15,19 +14,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from digests.fsutil import atomic_write_text, make_private_dir
-from digests.model import Edition, Recipient
+from digests.model import Edition
 from digests.render import EditionRenderer, edition_renderer, render_edition
 from digests.templating import forget_rendered
 from pipeline.digest.archive import write_archive_index, write_page
+from pipeline.digest.build import edition_row, new_edition
 from pipeline.digest.delivery import deliver
-from pipeline.digest.editions import (
-    Audience,
-    audiences,
-    build_edition,
-    period_ending,
-)
-from pipeline.digest.fit import fit_edition
-from pipeline.digest.frozen import edition_from_json, edition_to_json
+from pipeline.digest.editions import Audience, Period, audiences, period_ending
+from pipeline.digest.frozen import edition_from_json
+from pipeline.digest.parallel import Helper, build_editions
 from pipeline.digest.phases import Phases
 from pipeline.digest.reads import EditionReads
 from pipeline.digest.secret import recipient
@@ -117,16 +112,18 @@ def _digest(
     # each edition's renderer, kept for the run: its archive page and every reader's
     # mail come from one set of views and one rendered skeleton
     renderers: dict[int, EditionRenderer] = {}
-    built = _editions(settings, store, now, at)
-    while True:
+    plan = _plan(settings, store, now, at)
+    helper = Helper()
+    built = build_editions(
+        settings, store, [(a, p) for a, p, row in plan if row is None], now, helper=helper
+    )
+    for audience, _, row in plan:
         with phases.timing("editions"):
-            found = next(built, None)
-        if found is None:
-            break
-        audience, edition, row = found
+            new = next(built) if row is None else None
+            edition = new.edition if new is not None else edition_from_json(row.data)
         with phases.timing("store"):
-            if row is None:
-                edition_id = store.add_edition(_edition_row(edition))
+            if new is not None:
+                edition_id = store.add_edition(new.row or edition_row(edition))
                 report.built.append(edition.key)
                 log.info("edition %s: built with %d articles", edition.key, edition.item_count)
             else:
@@ -135,13 +132,18 @@ def _digest(
         renderer = edition_renderer(
             edition, template_dir=settings.template_dir, sender=settings.sender
         )
+        if new is not None and new.skeletons:
+            renderer.adopt(new.skeletons)  # rendered by the second process
         if not dry_run:
             renderers[edition_id] = renderer
         with phases.timing("archive"):
             page = settings.archive_dir / edition.archive_path
-            if row is None or not page.exists():
-                report.archive_pages.append(write_page(settings, edition, renderer))
+            if new is not None or not page.exists():
+                html = new.page if new is not None else None
+                report.archive_pages.append(write_page(settings, edition, renderer, html=html))
         editions.append((edition_id, edition, audience.emails))
+    if helper.used:
+        phases.add("editions (2nd process)", helper.wall, helper.cpu)
     with phases.timing("archive"):
         if report.built or not due:
             write_archive_index(settings, store, {e.key: e for _, e, _ in editions})
@@ -211,65 +213,33 @@ def _handled(settings: Settings, store: Store, audience: Audience, week: tuple[i
     return set(wanted) <= store.delivered_to(row.id)
 
 
-def _editions(
+def _plan(
     settings: Settings, store: Store, now: datetime, at: dict[str, datetime] | None = None
-) -> Iterator[tuple[Audience, Edition, EditionRow | None]]:
+) -> list[tuple[Audience, Period, EditionRow | None]]:
     """This period's edition of every audience (of those in ``at``, for the period up
-    to its moment there): the frozen one if it was built, else a new one built from the
-    store (not yet stored)."""
-    titles = {w.name: w.title for w in settings.watchlists}
-    reads = EditionReads(store)  # what several audiences share is read once
-    subscribers = {s.email: s for s in settings.subscribers}
+    to its moment there): each audience with its period and its stored edition, None
+    when that is not built yet."""
+    plan = []
     for audience in digest_audiences(settings):
         if at is not None and audience.slug not in at:
             continue
-        tz = audience.when.timezone
-        period = period_ending(at[audience.slug] if at is not None else now, tz)
-        row = store.edition(period.key(audience.slug))
+        period = period_ending(at[audience.slug] if at is not None else now, audience.when.timezone)
+        plan.append((audience, period, store.edition(period.key(audience.slug))))
+    return plan
+
+
+def _editions(
+    settings: Settings, store: Store, now: datetime
+) -> Iterator[tuple[Audience, Edition]]:
+    """This period's edition of every audience, one at a time: the frozen one if it
+    was built, else a new one built from the store (not stored)."""
+    reads = EditionReads(store)  # what several audiences share is read once
+    subscribers = {s.email: s for s in settings.subscribers}
+    for audience, period, row in _plan(settings, store, now):
         if row is not None:
-            yield audience, edition_from_json(row.data), row
-            continue
-        earlier = [edition_from_json(r.data) for r in store.editions_for(audience.slug, iso(now))]
-        build = functools.partial(
-            build_edition,
-            audience,
-            period,
-            title=settings.digest_title,
-            timezone=tz,
-            watchlist_titles=titles,
-            data=reads.edition_data(audience, period, earlier),
-            built_at=now,
-            base_url=settings.base_url,
-        )
-        edition = fit_edition(
-            lambda quotas, build=build: build(quota=quotas),
-            _mail_size(settings, _longest_address(settings, subscribers, audience)),
-            audience.watchlists,
-        )
-        yield audience, edition, None
-
-
-def _mail_size(settings: Settings, reader: Recipient) -> Callable[[Edition], int]:
-    """The size in bytes of an edition's HTML part as ``reader`` gets it."""
-
-    def size(edition: Edition) -> int:
-        rendered = render_edition(
-            edition, reader, sender=settings.sender, template_dir=settings.template_dir
-        )
-        return len(rendered.html.encode("utf-8"))
-
-    return size
-
-
-def _longest_address(
-    settings: Settings, subscribers: dict[str, Subscriber], audience: Audience
-) -> Recipient:
-    """The reader of ``audience`` with the longest address, with its links: the others'
-    HTML parts are a few bytes shorter at most."""
-    known = [subscribers[e] for e in audience.emails if e in subscribers]
-    if not known:  # cannot happen: an audience is made of subscribers
-        return Recipient(email="", name="", language=audience.language)
-    return recipient(settings, max(known, key=lambda s: len(s.email)))
+            yield audience, edition_from_json(row.data)
+        else:
+            yield audience, new_edition(settings, reads, audience, period, now, subscribers)
 
 
 def preview(
@@ -285,7 +255,7 @@ def preview(
     if subscriber is None:
         known = ", ".join(s.email for s in settings.subscribers) or "none"
         raise KeyError(f"no subscriber {email!r} in {settings.path} (subscribers: {known})")
-    for audience, edition, _ in _editions(settings, store, now):
+    for audience, edition in _editions(settings, store, now):
         if subscriber.email in audience.emails:
             rendered = render_edition(
                 edition,
@@ -301,24 +271,6 @@ def preview(
             atomic_write_text(text_path, rendered.text, mode=0o600)
             return html_path, text_path
     raise KeyError(email)  # every subscriber belongs to an audience
-
-
-def _edition_row(edition: Edition) -> dict:
-    return {
-        "key": edition.key,
-        "slug": edition.slug,
-        "title": edition.title,
-        "language": edition.language,
-        "period_start": iso(edition.period_start),
-        "period_end": iso(edition.period_end),
-        "year": edition.year,
-        "week": edition.week,
-        "watchlists": ",".join(s.watchlist for s in edition.sections),
-        "item_count": edition.item_count,
-        "archive_path": edition.archive_path,
-        "data": edition_to_json(edition),
-        "built_at": iso(edition.built_at or utcnow()),
-    }
 
 
 # --- for the digest queue (pipeline.queue.digest): the same decisions, one step each ---
@@ -352,11 +304,15 @@ def build_editions_once(
     written when it was built now or the page is missing; audiences no longer in the
     config are left out. ``settings``: with the web's readers."""
     out = []
-    for audience, edition, row in _editions(settings, store, now, at):
+    reads = EditionReads(store)  # what several audiences share is read once
+    subscribers = {s.email: s for s in settings.subscribers}
+    for audience, period, row in _plan(settings, store, now, at):
         if row is None:
-            edition_id = store.add_edition(_edition_row(edition))
+            edition = new_edition(settings, reads, audience, period, now, subscribers)
+            edition_id = store.add_edition(edition_row(edition))
             log.info("edition %s: built with %d articles", edition.key, edition.item_count)
         else:
+            edition = edition_from_json(row.data)
             edition_id = row.id
         page = None
         if row is None or not (settings.archive_dir / edition.archive_path).exists():
