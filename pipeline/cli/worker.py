@@ -86,15 +86,14 @@ def worker(
         from pipeline.queue import worker as queue_worker
 
         configure_logging(log_file, log_level)
-        queue_worker.run(
-            settings,
-            names,
+        options = queue_worker.WorkerOptions(
             concurrency=concurrency,
             heartbeat=heartbeat,
             poll=poll,
             sends=sends,
             analysis_batch=batch,
         )
+        queue_worker.run(settings, names, options)
         return Exit.OK
 
     run_body(body)

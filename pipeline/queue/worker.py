@@ -15,6 +15,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import procrastinate
 
@@ -30,6 +31,20 @@ HEARTBEAT_SECONDS = 10.0
 # held back by its lock (a host's next fetch) becomes free without a notification.
 POLL_SECONDS = 1.0
 STALLED_HEARTBEATS = 3  # silent for this many heartbeats: the worker is dead
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    """How one worker runs (``trendwatch worker``'s options): jobs at a time, seconds
+    between heartbeats and between an idle worker's looks for jobs, digest messages it
+    sends at once at most, articles per analysis job it defers (None: the process
+    queue's default)."""
+
+    concurrency: int = 1
+    heartbeat: float = HEARTBEAT_SECONDS
+    poll: float = POLL_SECONDS
+    sends: int = SENDS
+    analysis_batch: int | None = None
 
 
 def stalled_after(heartbeat: float) -> float:
@@ -50,31 +65,25 @@ async def serve(
     app: procrastinate.App,
     settings: Settings,
     queues: Sequence[str],
-    *,
-    concurrency: int = 1,
-    heartbeat: float = HEARTBEAT_SECONDS,
-    poll: float = POLL_SECONDS,
-    sends: int = SENDS,
-    analysis_batch: int | None = None,
+    options: WorkerOptions = WorkerOptions(),
 ) -> None:
-    """Run a worker of ``app`` on ``queues`` until it is stopped (SIGTERM/SIGINT);
-    ``sends``: the digest messages it sends at once at most; ``analysis_batch``:
-    articles per analysis job this worker defers (None: the process queue's default)."""
-    senders = Senders(settings, sends)
+    """Run a worker of ``app`` on ``queues`` until it is stopped (SIGTERM/SIGINT)."""
+    o = options
+    senders = Senders(settings, o.sends)
     async with app.open_async():
-        recovery = asyncio.create_task(_recover(app, heartbeat), name="recover stalled jobs")
+        recovery = asyncio.create_task(_recover(app, o.heartbeat), name="recover stalled jobs")
         try:
             await app.run_worker_async(
                 queues=list(queues),
-                concurrency=concurrency,
-                fetch_job_polling_interval=poll,
-                update_heartbeat_interval=heartbeat,
-                stalled_worker_timeout=stalled_after(heartbeat),
+                concurrency=o.concurrency,
+                fetch_job_polling_interval=o.poll,
+                update_heartbeat_interval=o.heartbeat,
+                stalled_worker_timeout=stalled_after(o.heartbeat),
                 additional_context={
                     "settings": settings,
                     "senders": senders,
-                    "analysis_batch": analysis_batch,
-                    "concurrency": concurrency,
+                    "analysis_batch": o.analysis_batch,
+                    "concurrency": o.concurrency,
                 },
                 delete_jobs="successful",
                 install_signal_handlers=True,
@@ -95,33 +104,18 @@ def _stop_before_start(signum: int, frame: object) -> None:
 
 
 def run(
-    settings: Settings,
-    queues: Sequence[str],
-    *,
-    concurrency: int = 1,
-    heartbeat: float = HEARTBEAT_SECONDS,
-    poll: float = POLL_SECONDS,
-    sends: int = SENDS,
-    analysis_batch: int | None = None,
+    settings: Settings, queues: Sequence[str], options: WorkerOptions = WorkerOptions()
 ) -> None:
     """``trendwatch worker``: the schema brought up to date, then :func:`serve`."""
     signal.signal(signal.SIGTERM, _stop_before_start)
     signal.signal(signal.SIGINT, _stop_before_start)
     url = str(settings.database)
     ensure_schema(url)
-    app = make_app(url, pool_size=concurrency + 3)
+    app = make_app(url, pool_size=options.concurrency + 3)
     log.info(
-        "worker on %s: queues %s, concurrency %d", shown_url(url), ",".join(queues), concurrency
+        "worker on %s: queues %s, concurrency %d",
+        shown_url(url),
+        ",".join(queues),
+        options.concurrency,
     )
-    asyncio.run(
-        serve(
-            app,
-            settings,
-            queues,
-            concurrency=concurrency,
-            heartbeat=heartbeat,
-            poll=poll,
-            sends=sends,
-            analysis_batch=analysis_batch,
-        )
-    )
+    asyncio.run(serve(app, settings, queues, options))
