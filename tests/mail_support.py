@@ -10,6 +10,22 @@ from email.message import EmailMessage
 
 from digests.model import Recipient
 
+# the digest tests' two watchlists and their source (config TOML), before the readers
+DIGEST_CONFIG = """
+[[watchlists]]
+name = "social-media-werk"
+title = "Social media op het werk"
+query = '"social media" werk'
+[[watchlists]]
+name = "thuiswerken"
+title = "Thuiswerken"
+query = 'thuiswerken OR "hybride werken"'
+[[sources]]
+name = "HR Nieuws"
+url = "https://hrnieuws.test.invalid/feed.xml"
+language = "nl"
+"""
+
 HARD_READERS = (
     Recipient("anne@example.nl", "Anne", "nl"),
     Recipient("bo@example.org", 'Bø Ångström, "the" reader', "en"),

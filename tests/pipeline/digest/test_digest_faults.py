@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
+from mail_support import DIGEST_CONFIG
 
 from crawlers.entries import Entry
 from digests.mail import make_message_id
@@ -60,20 +61,7 @@ NL = [f"nl{i}@example.nl" for i in (1, 2, 3)]
 EN = [f"en{i}@example.com" for i in (1, 2, 3)]
 ORDER = [*NL, *EN]
 
-BODY = """
-[[watchlists]]
-name = "social-media-werk"
-title = "Social media op het werk"
-query = '"social media" werk'
-[[watchlists]]
-name = "thuiswerken"
-title = "Thuiswerken"
-query = 'thuiswerken OR "hybride werken"'
-[[sources]]
-name = "HR Nieuws"
-url = "https://hrnieuws.test.invalid/feed.xml"
-language = "nl"
-""" + "".join(
+BODY = DIGEST_CONFIG + "".join(
     f'[[subscribers]]\nemail = "{e}"\nname = "Lezer {e[:3]}"\nlanguage = "{e[:2]}"\n'
     + (
         'watchlists = ["social-media-werk", "thuiswerken"]\n'

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from mail_support import DIGEST_CONFIG
+
 from crawlers.entries import Entry
 from pipeline.process import job as process_job
 from pipeline.store import Store
@@ -22,20 +24,7 @@ SECRET_ENV = "TW_TEST_DIGEST_QUEUE_SECRET"
 SECRET = "a-secret-the-reference-and-the-workers-share-0123456789"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-WATCHLISTS = """
-[[watchlists]]
-name = "social-media-werk"
-title = "Social media op het werk"
-query = '"social media" werk'
-[[watchlists]]
-name = "thuiswerken"
-title = "Thuiswerken"
-query = 'thuiswerken OR "hybride werken"'
-[[sources]]
-name = "HR Nieuws"
-url = "https://hrnieuws.test.invalid/feed.xml"
-language = "nl"
-"""
+WATCHLISTS = DIGEST_CONFIG
 
 # nine readers in three audiences
 READERS = [
