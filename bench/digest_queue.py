@@ -52,7 +52,13 @@ if sys.path and Path(sys.path[0] or ".").resolve() == _BENCH_DIR:
 import psycopg  # noqa: E402
 
 from bench.digest import NOW, SNAPSHOT, config_text, ensure_store  # noqa: E402
-from bench.scale import new_database, postmaster_pid, tree_cpu, workers_ready  # noqa: E402
+from bench.scale import (  # noqa: E402
+    new_database,
+    postmaster_pid,
+    stop_workers,
+    tree_cpu,
+    workers_ready,
+)
 from bench.smtp_servers import Server  # noqa: E402
 from pipeline.digest import job as digest_job  # noqa: E402
 from pipeline.queue.app import make_app  # noqa: E402
@@ -169,13 +175,7 @@ def by_workers(
         cpu = sum(tree_cpu(p) for p in pids) - cpu0
         return Measured(expected, wall, cpu, tree_cpu(pm) - pg0, os.getloadavg()[0])
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(30)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_workers(procs, log)
         drop(url)
 
 
