@@ -55,13 +55,18 @@ def outcome(store: Store) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _one_process(settings: Any, tmp_path: Path) -> dict[str, Any]:
+    """The :func:`outcome` of one ``trendwatch process`` run over the corpus at NOW."""
+    with _store(tmp_path, "alone") as alone:
+        process_job.process(settings, alone, now=NOW)
+        return outcome(alone)
+
+
 def test_batches_in_any_order_then_id_order_give_what_one_process_gives(
     make_settings, tmp_path: Path
 ) -> None:
     settings = make_settings(CONFIG)
-    with _store(tmp_path, "alone") as alone:
-        process_job.process(settings, alone, now=NOW)
-        expected = outcome(alone)
+    expected = _one_process(settings, tmp_path)
     with _store(tmp_path, "staged") as store:
         ids = store.unanalysed_ids()
         batches = analysis_batches(ids, set(), 5)
@@ -92,9 +97,7 @@ def test_the_sequential_half_in_two_jobs_stores_the_state_one_process_stores(
     at the same ``now``. (A reloaded story's members once came back with their keys
     sorted, and the story's sums rebuilt from them stored their keys in another order.)"""
     settings = make_settings(CONFIG)
-    with _store(tmp_path, "alone") as alone:
-        process_job.process(settings, alone, now=NOW)
-        expected = outcome(alone)
+    expected = _one_process(settings, tmp_path)
     with _store(tmp_path, "two") as store:
         ids = store.unanalysed_ids()
         analyse_batch(settings, store, ids[:first], now=NOW)
