@@ -84,9 +84,9 @@ def build_editions(
     parallel_from: int | None = None,
 ) -> Iterator[Built]:
     """Each job's new edition (:func:`pipeline.digest.build.new_edition`), in order;
-    with two or more cores and at least ``parallel_from`` (default
-    :data:`PARALLEL_FROM`) jobs, some built by a second process. ``helper``, if given,
-    is filled in with what that process did."""
+    with ``[digest] processes = 2`` (the default), two or more cores and at least
+    ``parallel_from`` (default :data:`PARALLEL_FROM`) jobs, some built by a second
+    process. ``helper``, if given, is filled in with what that process did."""
     helper = helper if helper is not None else Helper()
     reads = EditionReads(store)
     subscribers = {s.email: s for s in settings.subscribers}
@@ -97,7 +97,7 @@ def build_editions(
 
     threshold = PARALLEL_FROM if parallel_from is None else parallel_from
     child = None
-    if len(jobs) >= max(2, threshold) and (os.cpu_count() or 1) > 1:
+    if uses_second_process(settings, len(jobs), threshold):
         child = _start(settings, jobs, now)
     if child is None:
         for index in range(len(jobs)):
@@ -116,6 +116,16 @@ def build_editions(
             process.terminate()
             process.join()
         results.close()
+
+
+def uses_second_process(settings: Settings, count: int, threshold: int | None = None) -> bool:
+    """Whether ``count`` editions to build are worth a second process: the settings
+    allow one (``[digest] processes``), the machine has a second core and there are at
+    least ``threshold`` (default :data:`PARALLEL_FROM`) of them."""
+    threshold = PARALLEL_FROM if threshold is None else threshold
+    return (
+        settings.digest.processes > 1 and count >= max(2, threshold) and (os.cpu_count() or 1) > 1
+    )
 
 
 def start_method() -> str:
