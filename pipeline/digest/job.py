@@ -107,11 +107,42 @@ def _digest(
     settings = with_readers(settings, store)
     report = DigestReport()
     at = _due_audiences(settings, store, now, report) if due else None
-    phases = report.phases
-    editions: list[tuple[int, Edition, tuple[str, ...]]] = []
-    # each edition's renderer, kept for the run: its archive page and every reader's
-    # mail come from one set of views and one rendered skeleton
     renderers: dict[int, EditionRenderer] = {}
+    stored = _stored(settings, store, now, at, report, renderers, dry_run=dry_run)
+    if dry_run:
+        for _ in stored:
+            pass
+        return report
+    if not OVERLAP:
+        stored = iter(list(stored))
+    deliver(settings, store, stored, report, now, stop, retry_now=retry_now, renderers=renderers)
+    return report
+
+
+# Deliver each edition as soon as it is stored and archived, while the second process
+# (if any) builds the next ones; False: build, store and archive them all first (the
+# order of the mails, the rows and the files is the same either way: tested).
+OVERLAP = True
+
+
+def _stored(
+    settings: Settings,
+    store: Store,
+    now: datetime,
+    at: dict[str, datetime] | None,
+    report: DigestReport,
+    renderers: dict[int, EditionRenderer],
+    *,
+    dry_run: bool,
+) -> Iterator[tuple[int, Edition, tuple[str, ...]]]:
+    """This period's edition of every audience (of those in ``at``), in the plan's
+    order, each built if it was not (and stored) and its archive page written when it
+    was built now or is missing, yielded as it is ready: its id, the edition and its
+    readers. Each edition's renderer goes into ``renderers`` (unless ``dry_run``): its
+    archive page and every reader's mail come from one set of views and one rendered
+    skeleton. Once all are yielded, the archive index is rewritten."""
+    phases = report.phases
+    editions: dict[str, Edition] = {}
     plan = _plan(settings, store, now, at)
     helper = Helper()
     built = build_editions(
@@ -141,16 +172,13 @@ def _digest(
             if new is not None or not page.exists():
                 html = new.page if new is not None else None
                 report.archive_pages.append(write_page(settings, edition, renderer, html=html))
-        editions.append((edition_id, edition, audience.emails))
+        editions[edition.key] = edition
+        yield edition_id, edition, audience.emails
     if helper.used:
         phases.add("editions (2nd process)", helper.wall, helper.cpu)
     with phases.timing("archive"):
-        if report.built or not due:
-            write_archive_index(settings, store, {e.key: e for _, e, _ in editions})
-    if dry_run:
-        return report
-    deliver(settings, store, editions, report, now, stop, retry_now=retry_now, renderers=renderers)
-    return report
+        if report.built or at is None:
+            write_archive_index(settings, store, editions)
 
 
 def digest_audiences(settings: Settings) -> list[Audience]:
