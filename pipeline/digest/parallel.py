@@ -98,7 +98,10 @@ def build_editions(
     threshold = PARALLEL_FROM if parallel_from is None else parallel_from
     child = None
     if uses_second_process(settings, len(jobs), threshold):
-        child = _start(settings, jobs, now)
+        method = start_method()
+        if method == "fork":  # read once here what both sides share; it inherits them
+            reads.warm(dict.fromkeys(period for _, period in jobs))
+        child = _start(settings, jobs, now, method, reads if method == "fork" else None)
     if child is None:
         for index in range(len(jobs)):
             yield here(index)
@@ -136,13 +139,22 @@ def start_method() -> str:
     return "spawn"
 
 
-def _start(settings: Settings, jobs: Sequence[Job], now: datetime) -> Any:
-    context = multiprocessing.get_context(start_method())
+def _start(
+    settings: Settings,
+    jobs: Sequence[Job],
+    now: datetime,
+    method: str,
+    reads: EditionReads | None = None,
+) -> Any:
+    """The second process, started (``reads``: this side's, handed on to a forked one
+    as they are, never pickled), its claim counter and its result queue; None if it
+    could not start."""
+    context = multiprocessing.get_context(method)
     counter = context.Value("i", 0)
     results = context.Queue()
     process = context.Process(
         target=_second,
-        args=(settings, list(jobs), now, counter, results),
+        args=(settings, list(jobs), now, counter, results, reads),
         name="trendwatch-editions",
     )
     try:
@@ -233,13 +245,21 @@ def _receive(
         return True
 
 
-def _second(settings: Settings, jobs: list[Job], now: datetime, counter: Any, results: Any) -> None:
-    """(The second process.) Build the jobs it claims and send each back."""
+def _second(
+    settings: Settings,
+    jobs: list[Job],
+    now: datetime,
+    counter: Any,
+    results: Any,
+    warmed: EditionReads | None = None,
+) -> None:
+    """(The second process.) Build the jobs it claims and send each back; ``warmed``:
+    the first process's reads, when forked (read through this process's own store)."""
     wall, cpu = time.perf_counter(), time.process_time()
     error = None
     try:
         with Store(settings.database) as store:
-            reads = EditionReads(store)
+            reads = warmed.on(store) if warmed is not None else EditionReads(store)
             subscribers = {s.email: s for s in settings.subscribers}
             while (index := _claim(counter, len(jobs))) is not None:
                 audience, period = jobs[index]
