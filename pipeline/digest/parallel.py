@@ -96,20 +96,25 @@ def build_editions(
         return Built(new_edition(settings, reads, audience, period, now, subscribers))
 
     threshold = PARALLEL_FROM if parallel_from is None else parallel_from
+    early: dict[int, Built] = {}  # built before the second process started
     child = None
     if uses_second_process(settings, len(jobs), threshold):
         method = start_method()
-        if method == "fork":  # read once here what both sides share; it inherits them
+        if method == "fork":
+            # what both sides need is read and loaded once, here, and inherited: the
+            # period's rows, and (by building the first edition) the locale data and
+            # the compiled templates
             reads.warm(dict.fromkeys(period for _, period in jobs))
-        child = _start(settings, jobs, now, method, reads if method == "fork" else None)
+            early[0] = here(0)
+        child = _start(settings, jobs, now, method, reads if method == "fork" else None, len(early))
     if child is None:
         for index in range(len(jobs)):
-            yield here(index)
+            yield early.pop(index) if index in early else here(index)
         return
     process, counter, results = child
     helper.used = True
     try:
-        finished = yield from _merged(len(jobs), here, process, counter, results, helper)
+        finished = yield from _merged(len(jobs), here, process, counter, results, helper, early)
         while not finished:  # its last word: the CPU it took
             finished = _receive(results, {}, helper, process, wait=True)
     finally:
@@ -145,12 +150,13 @@ def _start(
     now: datetime,
     method: str,
     reads: EditionReads | None = None,
+    claimed: int = 0,
 ) -> Any:
     """The second process, started (``reads``: this side's, handed on to a forked one
     as they are, never pickled), its claim counter and its result queue; None if it
-    could not start."""
+    could not start. ``claimed``: the jobs this side built already (the first ones)."""
     context = multiprocessing.get_context(method)
-    counter = context.Value("i", 0)
+    counter = context.Value("i", claimed)
     results = context.Queue()
     process = context.Process(
         target=_second,
@@ -187,11 +193,13 @@ def _merged(
     counter: Any,
     results: Any,
     helper: Helper,
+    early: dict[int, Built],
 ) -> Generator[Built, None, bool]:
-    """The editions in order: this side builds what it claims; what the other side
-    claimed is waited for, or built here if that side stopped without sending it.
-    Returns whether the other side has said it stopped."""
-    done: dict[int, Built] = {}
+    """The editions in order (``early``: those built before the other side started):
+    this side builds what it claims; what the other side claimed is waited for, or
+    built here if that side stopped without sending it. Returns whether the other side
+    has said it stopped."""
+    done: dict[int, Built] = dict(early)
     finished = False  # the second process said it stopped (or died)
     position = 0
     while position < count:

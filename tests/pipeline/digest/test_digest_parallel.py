@@ -74,11 +74,13 @@ def patient_claims(monkeypatch: pytest.MonkeyPatch) -> None:
     """This process claims an edition only once the second one took its first: the
     second process builds at least one however slowly it starts."""
     claim, this = parallel._claim, os.getpid()
+    first: dict[int, int] = {}  # the counter's value when this process first claimed
 
     def patient(counter: Any, count: int) -> int | None:
         deadline = time.monotonic() + 120
+        start = first.setdefault(id(counter), counter.value)  # (forked: it built the first)
         # (a forked second process has this function too: it claims at once)
-        while os.getpid() == this and counter.value == 0 and time.monotonic() < deadline:
+        while os.getpid() == this and counter.value == start and time.monotonic() < deadline:
             time.sleep(0.02)
         return claim(counter, count)
 
