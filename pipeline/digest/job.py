@@ -187,6 +187,8 @@ def _stored(
             held = _Held((edition_id, edition, audience.emails), writing)
         if held is not None:
             yield _written(held, report)
+    for _ in built:  # (none left) the second process's last word: the CPU it took
+        pass
     if helper.used:
         phases.add("editions (2nd process)", helper.wall, helper.cpu)
     with phases.timing("archive"):

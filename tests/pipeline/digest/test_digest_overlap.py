@@ -91,7 +91,7 @@ def test_overlapped_sending_equals_building_first(
     monkeypatch.setattr(parallel, "PARALLEL_FROM", 2)  # the second process builds some
     one, rows_one, mails_one, files_one = run(first, recorder, monkeypatch, False, stop_after)
     two, rows_two, mails_two, files_two = run(overlapped, recorder, monkeypatch, True, stop_after)
-    assert "editions (2nd process)" in two.phases.cpu
+    assert two.phases.cpu["editions (2nd process)"] > 0  # what it reported when it ended
     assert two.built == one.built and len(two.built) == 7  # every edition, stopped or not
     assert two.sent == one.sent and len(two.sent) == (9 if stop_after is None else 4)
     assert two.stopped == one.stopped == (stop_after is not None)
