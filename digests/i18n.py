@@ -125,18 +125,30 @@ def t(language: str, key: str, /, **values: object) -> str:
 
 def number(value: int | float, language: str) -> str:
     """A number formatted for the language: 1234 -> "1.234" (nl), "1,234" (en)."""
-    return format_decimal(value, locale=language_of(language))
+    return _decimal(value, None, language_of(language))
 
 
 def ratio(value: float, language: str) -> str:
     """A "times as often" factor with at most one decimal: 3.24 -> "3,2" (nl), "3.2" (en)."""
-    return format_decimal(value, format="#,##0.#", locale=language_of(language))
+    return _decimal(value, "#,##0.#", language_of(language))
+
+
+# a digest run formats the same few counts thousands of times (babel parses the
+# locale and the pattern each time): each (value, its type, pattern, language) once
+@functools.lru_cache(maxsize=4096, typed=True)
+def _decimal(value: int | float, pattern: str | None, language: str) -> str:
+    return format_decimal(value, format=pattern, locale=language)
+
+
+@functools.lru_cache(maxsize=4096, typed=True)
+def _plural_form(language: str, count: int) -> str:
+    return Locale.parse(language).plural_form(count)
 
 
 def plural(language: str, key: str, count: int) -> str:
     """The plural form of ``key`` for ``count`` (CLDR rules): ``key.one`` / ``key.other``."""
     lang = language_of(language)
-    form = Locale.parse(lang).plural_form(count)
+    form = _plural_form(lang, count)
     table = STRINGS[lang]
     return table.get(f"{key}.{form}", table[f"{key}.other"])
 

@@ -128,7 +128,7 @@ def _uses_packaged_edition_templates(env: Environment) -> bool:
             template = env.get_template(name)
         except TemplateNotFound:
             return False
-        if template.filename is None or Path(template.filename).resolve().parent != _PACKAGED:
+        if template.filename is None or _folder_of(template.filename) != _PACKAGED:
             return False
         refs, names = _packaged_template_info(template.filename)
         if None in refs or "recipient" in names:
@@ -138,6 +138,12 @@ def _uses_packaged_edition_templates(env: Environment) -> bool:
 
 
 _PACKAGED = PACKAGED_TEMPLATES.resolve()
+
+
+@functools.lru_cache(maxsize=64)
+def _folder_of(filename: str) -> Path:
+    """The resolved folder of a template file (asked for every edition's renderer)."""
+    return Path(filename).resolve().parent
 
 
 class _Deferred:

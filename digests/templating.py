@@ -30,7 +30,7 @@ from jinja2 import (
 )
 from markupsafe import Markup
 
-from digests.text import TEXT_WIDTH, wrap
+from digests.text import TEXT_WIDTH, forget_texts, wrap
 
 PACKAGED_TEMPLATES = Path(__file__).parent / "templates"
 PACKAGED_PREFIX = "digests"  # {% extends "digests/edition.html.j2" %} from an override
@@ -151,11 +151,13 @@ class ItemMarkup:
 
 
 def forget_rendered() -> None:
-    """Drop the articles' markup every environment keeps (:class:`ItemMarkup`): a
-    digest run renders thousands, which a long-running ``trendwatch run`` would
+    """Drop the articles' markup every environment keeps (:class:`ItemMarkup`), and
+    their cleaned and wrapped texts (:func:`digests.text.forget_texts`): a digest run
+    renders thousands, which a long-running ``trendwatch run`` would
     otherwise hold (tens of MB) until the next run."""
     for markup in list(_ITEM_MARKUPS):
         markup.clear()
+    forget_texts()
 
 
 _ITEM_MARKUPS: weakref.WeakSet[ItemMarkup] = weakref.WeakSet()  # every environment's

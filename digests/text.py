@@ -25,6 +25,12 @@ def clean_text(value: str | None) -> str:
     """Feed text as one tidy line: control characters dropped, whitespace collapsed."""
     if not value:
         return ""
+    return _clean_text(value)
+
+
+# the same articles' titles and teasers, view after view and edition after edition
+@functools.lru_cache(maxsize=16384, typed=True)
+def _clean_text(value: str) -> str:
     if value.isprintable():
         # no control, format, surrogate, private or unassigned character and no
         # whitespace but the ASCII space: only the spaces to collapse (the common case)
@@ -92,6 +98,22 @@ def archive_url(base_url: str | None, path: str) -> str | None:
 
 def wrap(text: str, width: int = TEXT_WIDTH, indent: str = "", first: str | None = None) -> str:
     """Wrap plain text for the text part; URLs and long words are never broken."""
+    try:
+        return _wrap(text, width, indent, first)
+    except TypeError:  # not hashable
+        return _wrap.__wrapped__(text, width, indent, first)
+
+
+def forget_texts() -> None:
+    """Drop the kept results of :func:`clean_text` and :func:`wrap` (a long-running
+    process, after a digest run)."""
+    _clean_text.cache_clear()
+    _wrap.cache_clear()
+
+
+# the same articles' lines in every text part that shows them
+@functools.lru_cache(maxsize=16384, typed=True)
+def _wrap(text: str, width: int, indent: str, first: str | None) -> str:
     return textwrap.fill(
         text,
         width=width,

@@ -24,11 +24,23 @@ def write_page(
     """The edition's web version (no personal data) as a standalone archive page;
     ``renderer``: the edition's, when the caller holds one (its views are reused);
     ``html``: the page, when it was rendered already (by another process)."""
+    page = page_html(settings, edition, renderer, html=html)
+    return str(write_edition_page(settings.archive_dir, edition, page))
+
+
+def page_html(
+    settings: Settings,
+    edition: Edition,
+    renderer: EditionRenderer | None = None,
+    *,
+    html: str | None = None,
+) -> str:
+    """The HTML :func:`write_page` writes (``html`` itself when given)."""
     if html is None and renderer is not None and renderer.edition is edition:
         html = renderer.archive_html()
     elif html is None:
         html = render_web_page(edition, template_dir=settings.template_dir)
-    return str(write_edition_page(settings.archive_dir, edition, html))
+    return html
 
 
 def write_archive_index(

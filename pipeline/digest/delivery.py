@@ -17,7 +17,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,7 +44,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("trendwatch")
 
 # an edition's id in the store, the edition, and the addresses it goes to
-Batch = list[tuple[int, Edition, tuple[str, ...]]]
+_Item = tuple[int, Edition, tuple[str, ...]]
+Batch = list[_Item]
 Transport = OutboxTransport | SmtpTransport
 
 
@@ -72,33 +73,50 @@ def delivery_lock(settings: Settings) -> Iterator[bool]:
 def deliver(
     settings: Settings,
     store: Store,
-    editions: Batch,
+    editions: Iterable[tuple[int, Edition, tuple[str, ...]]],
     report: DigestReport,
     now: datetime,
     stop: Callable[[], bool] | None = None,
     *,
     retry_now: bool = False,
-    renderers: Mapping[int, EditionRenderer] | None = None,
+    renderers: dict[int, EditionRenderer] | None = None,
 ) -> None:
-    """Deliver ``editions`` and the earlier editions' pending deliveries, unless another
-    run is delivering (then ``report.busy``). ``renderers``: the caller's renderer of
-    an edition, by edition id (its skeleton is reused; any other edition gets one)."""
+    """Deliver ``editions`` and then the earlier editions' pending deliveries, unless
+    another run is delivering (then ``report.busy``). ``editions`` may be an iterator
+    that builds and stores each edition as it is asked for the next (the digest job's):
+    each is delivered as it comes, and it is always run to its end, also when
+    delivering stops early or another run delivers. ``renderers``: the caller's
+    renderer of an edition, by edition id, looked up as each edition comes (its
+    skeleton is reused; any other edition gets one)."""
+    editions = iter(editions)
     with delivery_lock(settings) as mine:
         if not mine:
             report.busy = True
             log.warning("delivery: another trendwatch run is delivering; left to it")
+            for _ in editions:  # built, stored and archived all the same
+                pass
             return
-        current = {edition_id for edition_id, _, _ in editions}
-        batch = editions + _earlier_pending(settings, store, current, now)
+        current: set[int] = set()
         transport, kind = _transport(settings, report)
         with transport, _sender(kind) as sender:
             run = _Delivering(settings, store, report, transport, kind, now, retry_now)
-            run.renderers.update(renderers or {})
+            run.renderers = renderers if renderers is not None else {}
             run.sender = sender
             try:
-                run.batch(batch, stop)
+                whole = run.batch(_noting(editions, current), stop)
+                for _ in editions:  # stopped early: the rest is still built and stored
+                    pass
+                if whole:
+                    run.batch(_earlier_pending(settings, store, current, now), stop)
             finally:  # whatever ended the run, a message in flight is recorded
                 run.settle()
+
+
+def _noting(editions: Iterator[_Item], ids: set[int]) -> Iterator[_Item]:
+    """``editions`` as they come, each one's id added to ``ids``."""
+    for item in editions:
+        ids.add(item[0])
+        yield item
 
 
 @contextmanager
@@ -195,13 +213,13 @@ class _Delivering:
         zone = ZoneInfo(self.settings.schedule.timezone)
         return f"{when.astimezone(zone):%Y-%m-%d %H:%M} ({zone.key})"
 
-    def batch(self, batch: Batch, stop: Callable[[], bool] | None) -> None:
+    def batch(self, batch: Iterable[_Item], stop: Callable[[], bool] | None) -> bool:
         """Each edition to each of its readers, in order, until done, asked to stop, or
-        the server refuses the session."""
+        the server refuses the session; True when done."""
         subscribers = {s.email: s for s in self.settings.subscribers}
         for edition_id, edition, emails in batch:
             if not self.settle():  # (its "known" must include the message in flight)
-                return
+                return False
             # who has a delivery of it (in any state) when its turn comes: the others
             # get theirs made and claimed in one step as their message goes out
             with self.phases.timing("records"):
@@ -212,14 +230,14 @@ class _Delivering:
                 # claimed and sent only after that one is recorded, as without the thread
                 ahead = self._ahead(edition_id, edition, sub) if new else None
                 if not self.settle():
-                    return
+                    return False
                 if stop is not None and stop():
                     self.report.stopped = True
                     log.warning("delivery: stopping; what is left stays pending for the next run")
-                    return
+                    return False
                 if not self.one(edition_id, edition, sub, new, ahead):
-                    return
-        self.settle()
+                    return False
+        return self.settle()
 
     def one(
         self,

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from digests.archive import write_edition_page
 from digests.fsutil import atomic_write_text, make_private_dir
 from digests.model import Edition
 from digests.render import EditionRenderer, edition_renderer, render_edition
 from digests.templating import forget_rendered
-from pipeline.digest.archive import write_archive_index, write_page
+from pipeline.digest.archive import page_html, write_archive_index, write_page
 from pipeline.digest.build import edition_row, new_edition
 from pipeline.digest.delivery import deliver
 from pipeline.digest.editions import Audience, Period, audiences, period_ending
@@ -107,50 +109,107 @@ def _digest(
     settings = with_readers(settings, store)
     report = DigestReport()
     at = _due_audiences(settings, store, now, report) if due else None
-    phases = report.phases
-    editions: list[tuple[int, Edition, tuple[str, ...]]] = []
-    # each edition's renderer, kept for the run: its archive page and every reader's
-    # mail come from one set of views and one rendered skeleton
     renderers: dict[int, EditionRenderer] = {}
+    stored = _stored(settings, store, now, at, report, renderers, dry_run=dry_run)
+    if dry_run:
+        for _ in stored:
+            pass
+        return report
+    if not OVERLAP:
+        stored = iter(list(stored))
+    deliver(settings, store, stored, report, now, stop, retry_now=retry_now, renderers=renderers)
+    return report
+
+
+# Deliver each edition as soon as it is stored and archived, while the second process
+# (if any) builds the next ones; False: build, store and archive them all first (the
+# order of the mails, the rows and the files is the same either way: tested).
+OVERLAP = True
+
+
+def _stored(
+    settings: Settings,
+    store: Store,
+    now: datetime,
+    at: dict[str, datetime] | None,
+    report: DigestReport,
+    renderers: dict[int, EditionRenderer],
+    *,
+    dry_run: bool,
+) -> Iterator[tuple[int, Edition, tuple[str, ...]]]:
+    """This period's edition of every audience (of those in ``at``), in the plan's
+    order, each built if it was not (and stored) and its archive page written when it
+    was built now or is missing, yielded as it is ready: its id, the edition and its
+    readers. Each edition's renderer goes into ``renderers`` (unless ``dry_run``): its
+    archive page and every reader's mail come from one set of views and one rendered
+    skeleton. Once all are yielded, the archive index is rewritten."""
+    phases = report.phases
+    editions: dict[str, Edition] = {}
     plan = _plan(settings, store, now, at)
     helper = Helper()
     built = build_editions(
         settings, store, [(a, p) for a, p, row in plan if row is None], now, helper=helper
     )
-    for audience, _, row in plan:
-        with phases.timing("editions"):
-            new = next(built) if row is None else None
-            edition = new.edition if new is not None else edition_from_json(row.data)
-        with phases.timing("store"):
-            if new is not None:
-                edition_id = store.add_edition(new.row or edition_row(edition))
-                report.built.append(edition.key)
-                log.info("edition %s: built with %d articles", edition.key, edition.item_count)
-            else:
-                edition_id = row.id
-        report.editions.append(edition.key)
-        renderer = edition_renderer(
-            edition, template_dir=settings.template_dir, sender=settings.sender
-        )
-        if new is not None and new.skeletons:
-            renderer.adopt(new.skeletons)  # rendered by the second process
-        if not dry_run:
-            renderers[edition_id] = renderer
-        with phases.timing("archive"):
-            page = settings.archive_dir / edition.archive_path
-            if new is not None or not page.exists():
-                html = new.page if new is not None else None
-                report.archive_pages.append(write_page(settings, edition, renderer, html=html))
-        editions.append((edition_id, edition, audience.emails))
+    # the pages are written (and fsynced) by a thread while the next edition is built;
+    # an edition is handed on once its page is on disk (its mails link to it)
+    held: _Held | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="trendwatch-archive") as writer:
+        for audience, _, row in plan:
+            with phases.timing("editions"):
+                new = next(built) if row is None else None
+                edition = new.edition if new is not None else edition_from_json(row.data)
+            with phases.timing("store"):
+                if new is not None:
+                    edition_id = store.add_edition(new.row or edition_row(edition))
+                    report.built.append(edition.key)
+                    log.info("edition %s: built with %d articles", edition.key, edition.item_count)
+                else:
+                    edition_id = row.id
+            report.editions.append(edition.key)
+            renderer = edition_renderer(
+                edition, template_dir=settings.template_dir, sender=settings.sender
+            )
+            if new is not None and new.skeletons:
+                renderer.adopt(new.skeletons)  # rendered by the second process
+            if not dry_run:
+                renderers[edition_id] = renderer
+            writing = None
+            with phases.timing("archive"):
+                page = settings.archive_dir / edition.archive_path
+                if new is not None or not page.exists():
+                    html = page_html(
+                        settings, edition, renderer, html=new.page if new is not None else None
+                    )
+                    writing = writer.submit(write_edition_page, settings.archive_dir, edition, html)
+            editions[edition.key] = edition
+            if held is not None:
+                yield _written(held, report)
+            held = _Held((edition_id, edition, audience.emails), writing)
+        if held is not None:
+            yield _written(held, report)
+    for _ in built:  # (none left) the second process's last word: the CPU it took
+        pass
     if helper.used:
         phases.add("editions (2nd process)", helper.wall, helper.cpu)
     with phases.timing("archive"):
-        if report.built or not due:
-            write_archive_index(settings, store, {e.key: e for _, e, _ in editions})
-    if dry_run:
-        return report
-    deliver(settings, store, editions, report, now, stop, retry_now=retry_now, renderers=renderers)
-    return report
+        if report.built or at is None:
+            write_archive_index(settings, store, editions)
+
+
+@dataclass(frozen=True)
+class _Held:
+    """An edition ready but for its archive page, being written (None: not written)."""
+
+    item: tuple[int, Edition, tuple[str, ...]]
+    writing: Future[Path] | None
+
+
+def _written(held: _Held, report: DigestReport) -> tuple[int, Edition, tuple[str, ...]]:
+    """The held edition once its page is on disk (an error writing it is raised)."""
+    if held.writing is not None:
+        with report.phases.timing("archive"):
+            report.archive_pages.append(str(held.writing.result()))
+    return held.item
 
 
 def digest_audiences(settings: Settings) -> list[Audience]:

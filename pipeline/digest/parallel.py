@@ -84,9 +84,9 @@ def build_editions(
     parallel_from: int | None = None,
 ) -> Iterator[Built]:
     """Each job's new edition (:func:`pipeline.digest.build.new_edition`), in order;
-    with two or more cores and at least ``parallel_from`` (default
-    :data:`PARALLEL_FROM`) jobs, some built by a second process. ``helper``, if given,
-    is filled in with what that process did."""
+    with ``[digest] processes = 2`` (the default), two or more cores and at least
+    ``parallel_from`` (default :data:`PARALLEL_FROM`) jobs, some built by a second
+    process. ``helper``, if given, is filled in with what that process did."""
     helper = helper if helper is not None else Helper()
     reads = EditionReads(store)
     subscribers = {s.email: s for s in settings.subscribers}
@@ -96,17 +96,25 @@ def build_editions(
         return Built(new_edition(settings, reads, audience, period, now, subscribers))
 
     threshold = PARALLEL_FROM if parallel_from is None else parallel_from
+    early: dict[int, Built] = {}  # built before the second process started
     child = None
-    if len(jobs) >= max(2, threshold) and (os.cpu_count() or 1) > 1:
-        child = _start(settings, jobs, now)
+    if uses_second_process(settings, len(jobs), threshold):
+        method = start_method()
+        if method == "fork":
+            # what both sides need is read and loaded once, here, and inherited: the
+            # period's rows, and (by building the first edition) the locale data and
+            # the compiled templates
+            reads.warm(dict.fromkeys(period for _, period in jobs))
+            early[0] = here(0)
+        child = _start(settings, jobs, now, method, reads if method == "fork" else None, len(early))
     if child is None:
         for index in range(len(jobs)):
-            yield here(index)
+            yield early.pop(index) if index in early else here(index)
         return
     process, counter, results = child
     helper.used = True
     try:
-        finished = yield from _merged(len(jobs), here, process, counter, results, helper)
+        finished = yield from _merged(len(jobs), here, process, counter, results, helper, early)
         while not finished:  # its last word: the CPU it took
             finished = _receive(results, {}, helper, process, wait=True)
     finally:
@@ -118,6 +126,16 @@ def build_editions(
         results.close()
 
 
+def uses_second_process(settings: Settings, count: int, threshold: int | None = None) -> bool:
+    """Whether ``count`` editions to build are worth a second process: the settings
+    allow one (``[digest] processes``), the machine has a second core and there are at
+    least ``threshold`` (default :data:`PARALLEL_FROM`) of them."""
+    threshold = PARALLEL_FROM if threshold is None else threshold
+    return (
+        settings.digest.processes > 1 and count >= max(2, threshold) and (os.cpu_count() or 1) > 1
+    )
+
+
 def start_method() -> str:
     """How the second process starts: forked when this process runs one thread (and
     the platform forks), else spawned."""
@@ -126,13 +144,23 @@ def start_method() -> str:
     return "spawn"
 
 
-def _start(settings: Settings, jobs: Sequence[Job], now: datetime) -> Any:
-    context = multiprocessing.get_context(start_method())
-    counter = context.Value("i", 0)
+def _start(
+    settings: Settings,
+    jobs: Sequence[Job],
+    now: datetime,
+    method: str,
+    reads: EditionReads | None = None,
+    claimed: int = 0,
+) -> Any:
+    """The second process, started (``reads``: this side's, handed on to a forked one
+    as they are, never pickled), its claim counter and its result queue; None if it
+    could not start. ``claimed``: the jobs this side built already (the first ones)."""
+    context = multiprocessing.get_context(method)
+    counter = context.Value("i", claimed)
     results = context.Queue()
     process = context.Process(
         target=_second,
-        args=(settings, list(jobs), now, counter, results),
+        args=(settings, list(jobs), now, counter, results, reads),
         name="trendwatch-editions",
     )
     try:
@@ -165,11 +193,13 @@ def _merged(
     counter: Any,
     results: Any,
     helper: Helper,
+    early: dict[int, Built],
 ) -> Generator[Built, None, bool]:
-    """The editions in order: this side builds what it claims; what the other side
-    claimed is waited for, or built here if that side stopped without sending it.
-    Returns whether the other side has said it stopped."""
-    done: dict[int, Built] = {}
+    """The editions in order (``early``: those built before the other side started):
+    this side builds what it claims; what the other side claimed is waited for, or
+    built here if that side stopped without sending it. Returns whether the other side
+    has said it stopped."""
+    done: dict[int, Built] = dict(early)
     finished = False  # the second process said it stopped (or died)
     position = 0
     while position < count:
@@ -223,13 +253,21 @@ def _receive(
         return True
 
 
-def _second(settings: Settings, jobs: list[Job], now: datetime, counter: Any, results: Any) -> None:
-    """(The second process.) Build the jobs it claims and send each back."""
+def _second(
+    settings: Settings,
+    jobs: list[Job],
+    now: datetime,
+    counter: Any,
+    results: Any,
+    warmed: EditionReads | None = None,
+) -> None:
+    """(The second process.) Build the jobs it claims and send each back; ``warmed``:
+    the first process's reads, when forked (read through this process's own store)."""
     wall, cpu = time.perf_counter(), time.process_time()
     error = None
     try:
         with Store(settings.database) as store:
-            reads = EditionReads(store)
+            reads = warmed.on(store) if warmed is not None else EditionReads(store)
             subscribers = {s.email: s for s in settings.subscribers}
             while (index := _claim(counter, len(jobs))) is not None:
                 audience, period = jobs[index]

@@ -42,18 +42,37 @@ class EditionReads:
         self._articles: dict[int, dict[str, Any]] = {}
         self._periods: set[tuple[datetime, datetime]] = set()  # whose matches were read
 
+    def warm(self, periods: Iterable[Period]) -> None:
+        """Read what every edition of ``periods`` shares (each period's matches of all
+        watchlists and its "Lees ook" candidates) now: before a second process is
+        forked, so that it starts with them instead of reading them again."""
+        for period in periods:
+            self._read_period(period)
+            self.related_pool(period)
+
+    def on(self, store: Store) -> EditionReads:
+        """These reads for another connection to the same store (a forked process's
+        own): what was read is shared, what is not yet is read through ``store``."""
+        other = EditionReads(store)
+        other.__dict__.update({k: v for k, v in self.__dict__.items() if k != "store"})
+        return other
+
     def matched(self, watchlist: str, period: Period) -> tuple[MatchedArticle, ...]:
         """``watchlist``'s matched articles of ``period`` (see ``Store.matched_articles``),
         as :class:`StoryRows`: the editions that share them share their stories too."""
         key = (watchlist, period.start, period.end)
-        if (period.start, period.end) not in self._periods:  # every watchlist's, at once
+        self._read_period(period)
+        if key not in self._matched:  # no match in the period
+            self._matched[key] = StoryRows([])
+        return self._matched[key]
+
+    def _read_period(self, period: Period) -> None:
+        """Every watchlist's matches of ``period`` at once, unless read already."""
+        if (period.start, period.end) not in self._periods:
             self._periods.add((period.start, period.end))
             found = self.store.period_matches(period.start, period.end, known=self._articles)
             for name, rows in found.items():
                 self._matched[(name, period.start, period.end)] = StoryRows(rows)
-        if key not in self._matched:  # no match in the period
-            self._matched[key] = StoryRows([])
-        return self._matched[key]
 
     def members(self, story_ids: Iterable[int]) -> list[StoryMember]:
         """Every article of the given stories, each story's in id order (see

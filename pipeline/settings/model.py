@@ -122,6 +122,13 @@ class CrawlSettings:
 
 
 @dataclass(frozen=True)
+class DigestSettings:
+    """The ``[digest]`` section: how the digest job runs."""
+
+    processes: int = 2  # processes building a run's editions (2: a second one if it pays)
+
+
+@dataclass(frozen=True)
 class EntitySpec:
     """A person or organisation to tag, with the other names it goes by."""
 
@@ -213,6 +220,7 @@ class Settings:
     watchlists: tuple[Watchlist, ...]
     subscribers: tuple[Subscriber, ...]
     web: WebSettings = field(default_factory=WebSettings)
+    digest: DigestSettings = field(default_factory=DigestSettings)
     # None: the SQLite file under data_dir; else a checked "sqlite:////absolute/path" or
     # "postgresql://..." URL (pipeline.settings.database). It may hold a password: kept
     # out of repr so that printing the settings never shows it.

@@ -3,7 +3,7 @@
 :func:`validate_settings_data` reads the top-level keys and each section with one
 :class:`~pipeline.settings.reader.Reader`, which collects the problems, and raises a
 :class:`ConfigError` listing them all, or returns the :class:`Settings`. The sections
-``[schedule]``, ``[smtp]``, ``[nlp]``, ``[crawl]`` and ``[[subscribers]]`` are read
+``[schedule]``, ``[smtp]``, ``[nlp]``, ``[crawl]``, ``[digest]`` and ``[[subscribers]]`` are read
 here; ``[[sources]]`` in :mod:`~pipeline.settings.validate_sources` and
 ``[[watchlists]]`` in :mod:`~pipeline.settings.validate_watchlists`, ``[web]`` in
 :mod:`~pipeline.settings.validate_web`; the checks of
@@ -28,6 +28,7 @@ from pipeline.settings.model import (
     ConfigError,
     ConfigProblem,
     CrawlSettings,
+    DigestSettings,
     NlpSettings,
     Schedule,
     Settings,
@@ -47,11 +48,12 @@ TOP_KEYS = (
     *("data_dir", "base_url", "digest_title", "from", "allow_private_networks"),
     *("template_dir", "secret_env", "unsubscribe_mailto"),
     *("schedule", "smtp", "nlp", "sources", "watchlists", "subscribers"),
-    *("crawl", "web", "database_url"),
+    *("crawl", "web", "database_url", "digest"),
 )
 NLP_KEYS = ("models", "n_process", "batch_size", "story_window", "entities")
 SCHEDULE_KEYS = ("timezone", "crawl_every", "digest", "digest_grace")
 SMTP_KEYS = ("host", "port", "starttls", "ssl", "username", "password_env", "from", "timeout")
+DIGEST_KEYS = ("processes",)
 CRAWL_KEYS = ("per_host", "per_host_delay", "timeout", "max_bytes", "user_agent", "concurrency")
 SUBSCRIBER_KEYS = ("email", "name", "language", "watchlists", "timezone", "send_empty", "digest")
 
@@ -87,6 +89,7 @@ def validate_settings_data(
     smtp = _smtp(reader, data)
     nlp = _nlp(reader, data)
     crawl = _crawl(reader, data)
+    digest = _digest(reader, data)
     sources = source_list(reader, data)
     watchlists, names = watchlist_list(reader, data)
     sources = with_alert_urls(reader, sources, watchlists, names)
@@ -127,6 +130,7 @@ def validate_settings_data(
         watchlists=watchlists,
         subscribers=subscribers,
         web=web,
+        digest=digest,
         database_url=_resolved_database_url(db_url, base_dir),
     )
 
@@ -220,6 +224,15 @@ def _crawl(reader: Reader, data: dict[str, Any]) -> CrawlSettings:
         concurrency=reader.optional(
             table, "crawl", "concurrency", checks.positive_int(1000), d.concurrency
         ),
+    )
+
+
+def _digest(reader: Reader, data: dict[str, Any]) -> DigestSettings:
+    table = reader.table(data, "digest") or {}
+    reader.known_keys(table, "digest", DIGEST_KEYS)
+    d = DigestSettings()
+    return DigestSettings(
+        processes=reader.optional(table, "digest", "processes", checks.positive_int(2), d.processes)
     )
 
 

@@ -45,6 +45,17 @@ watchlists = ["missing"]
         assert trendwatch("--config", str(config), command, cwd=tmp_path).returncode == 2
 
 
+def test_a_bad_digest_processes_names_file_key_and_what_is_expected(tmp_path: Path) -> None:
+    config = tmp_path / "trendwatch.toml"
+    config.write_text("[digest]\nprocesses = 0\n", encoding="utf-8")
+    result = trendwatch("--config", str(config), "digest", cwd=tmp_path)
+    assert result.returncode == 2
+    assert (
+        "trendwatch.toml: digest.processes: expected a whole number from 1 to 2, got integer 0"
+        in result.stderr
+    ), result.stderr
+
+
 def test_missing_config_is_a_config_error(tmp_path: Path) -> None:
     result = trendwatch("check", cwd=tmp_path)
     assert result.returncode == 2

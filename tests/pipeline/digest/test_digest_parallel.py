@@ -74,11 +74,13 @@ def patient_claims(monkeypatch: pytest.MonkeyPatch) -> None:
     """This process claims an edition only once the second one took its first: the
     second process builds at least one however slowly it starts."""
     claim, this = parallel._claim, os.getpid()
+    first: dict[int, int] = {}  # the counter's value when this process first claimed
 
     def patient(counter: Any, count: int) -> int | None:
         deadline = time.monotonic() + 120
+        start = first.setdefault(id(counter), counter.value)  # (forked: it built the first)
         # (a forked second process has this function too: it claims at once)
-        while os.getpid() == this and counter.value == 0 and time.monotonic() < deadline:
+        while os.getpid() == this and counter.value == start and time.monotonic() < deadline:
             time.sleep(0.02)
         return claim(counter, count)
 
@@ -189,3 +191,16 @@ def test_the_job_with_two_processes_stores_archives_and_mails_what_one_does(
             if (one.data_dir / name).is_file():
                 read = normalised if folder == "outbox" else Path.read_bytes
                 assert read(two.data_dir / name) == read(one.data_dir / name), name
+
+
+def test_processes_1_builds_every_edition_in_this_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = settings_in(tmp_path)
+    settings = replace(settings, digest=replace(settings.digest, processes=1))
+    with Store(settings.database) as store:
+        seed(settings, store, ARTICLES + MORE)
+        monkeypatch.setattr(parallel, "PARALLEL_FROM", 2)
+        report = digest_job.digest(settings, store, now=NOW)
+    assert len(report.built) == 7 and len(report.sent) == 9
+    assert "editions (2nd process)" not in report.phases.cpu

@@ -202,6 +202,16 @@ def test_crawl_section_problems(tmp_path: Path) -> None:
     }
 
 
+def test_digest_section_default_value_and_problems(tmp_path: Path) -> None:
+    assert load(tmp_path, "").digest.processes == 2
+    assert load(tmp_path, "[digest]\nprocesses = 1\n").digest.processes == 1
+    found = by_key(problems(tmp_path, "[digest]\nprocesses = 3\nparallel = false\n"))
+    assert found == {
+        "digest.processes": "expected a whole number from 1 to 2, got integer 3",
+        "digest.parallel": "unknown key; expected one of: processes",
+    }
+
+
 def test_second_durations_for_a_fast_scheduler(tmp_path: Path) -> None:
     settings = load(
         tmp_path,
