@@ -1,0 +1,134 @@
+"""procrastinate's job manager as trendwatch's workers use it: retries timed by the
+database's clock, and a live worker that was taken for dead taking its place back.
+
+A worker whose heartbeats came late (a loaded machine, a long pause) may be pruned
+from ``procrastinate_workers`` by a worker that starts, and its running jobs put back in
+their queues by the recovery of stalled jobs (:func:`pipeline.queue.app.retry_stalled`).
+procrastinate's own worker then crashes at its next fetch (the jobs table's foreign key
+to the workers table) and never notices that its jobs went back. Here a worker:
+
+- registers again under its own id when its row is gone (at a heartbeat, or when a
+  fetch finds it missing), so it carries on;
+- at each heartbeat takes back the jobs it still runs that were put back and that no
+  other worker took meanwhile (:data:`RECLAIM`), so they are not run twice; when
+  another worker took one first, the queues' own guards (a source's queueing lock and
+  due check, the deliveries table) keep its effect single.
+
+Every time here is the database's ``now()`` (heartbeats and the stalled check
+included), never the worker's clock, which may be off (another machine).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Iterable
+
+import psycopg
+from procrastinate import exceptions, jobs, utils
+from procrastinate.manager import JobManager
+
+log = logging.getLogger("trendwatch")
+
+# A heartbeat: the worker's row stamped with the database's time; no row, no id back.
+BEAT = (
+    "UPDATE procrastinate_workers SET last_heartbeat = now() WHERE id = %(worker_id)s RETURNING id"
+)
+# The worker's row made again under its own id (an identity column: the id was handed
+# out once, so no other worker has it), stamped now.
+REJOIN = (
+    "INSERT INTO procrastinate_workers (id, last_heartbeat) OVERRIDING SYSTEM VALUE"
+    " VALUES (%(worker_id)s, now())"
+    " ON CONFLICT (id) DO UPDATE SET last_heartbeat = now()"
+)
+# The jobs a worker still runs taken back: those put back in their queue and not taken
+# by another worker ('todo'), and those whose worker link the pruning cut and not yet
+# put back ('doing' with no worker); never one whose lock another running job holds.
+RECLAIM = """
+UPDATE procrastinate_jobs AS job SET status = 'doing', worker_id = %(worker_id)s
+ WHERE job.id = ANY(%(job_ids)s)
+   AND (job.status = 'todo' OR (job.status = 'doing' AND job.worker_id IS NULL))
+   AND NOT EXISTS (
+       SELECT 1 FROM procrastinate_jobs AS other
+        WHERE job.lock IS NOT NULL AND other.lock = job.lock
+          AND other.status = 'doing' AND other.id <> job.id)
+RETURNING job.id
+"""
+
+
+def is_missing_worker(exc: BaseException) -> bool:
+    """Whether ``exc`` (a connector error) says the worker's row is gone: the jobs
+    table's link to the workers table refused."""
+    cause = exc.__cause__
+    return isinstance(cause, psycopg.errors.ForeignKeyViolation) and (
+        cause.diag.constraint_name or ""
+    ).endswith("worker_id_fkey")
+
+
+class WorkerJobManager(JobManager):
+    """procrastinate's job manager with retries timed by the database's clock and the
+    heartbeat, rejoin and reclaim of a worker taken for dead while alive."""
+
+    async def retry_job_by_id_async(
+        self,
+        job_id: int,
+        retry_at: datetime.datetime,
+        priority: int | None = None,
+        queue: str | None = None,
+        lock: str | None = None,
+    ) -> None:
+        """procrastinate schedules a retried job at the worker's time (``utcnow()``
+        plus the wait), while the database decides with its own ``now()`` whether a job
+        may run: a worker whose clock runs ahead of the database's (another machine, a
+        wrong clock) would hold its retries back by as much. Here the wait the worker
+        meant is added to the database's now instead."""
+        wait = max(retry_at - utils.utcnow(), datetime.timedelta(0))
+        row = await self.connector.execute_query_one_async("SELECT now() AS now")
+        await super().retry_job_by_id_async(
+            job_id, row["now"] + wait, priority=priority, queue=queue, lock=lock
+        )
+
+    async def rejoin(self, worker_id: int) -> None:
+        """Register worker ``worker_id`` again, under its own id (its row was pruned)."""
+        await self.connector.execute_query_async(REJOIN, worker_id=worker_id)
+        log.warning(
+            "worker %d was taken for dead (its heartbeats came late) and removed; registered again",
+            worker_id,
+        )
+
+    async def beat(self, worker_id: int, running: Iterable[int] = ()) -> list[int]:
+        """A heartbeat of worker ``worker_id``, registering it again if its row is
+        gone; then the jobs it still runs (``running``) taken back where they were put
+        back meanwhile. The ids taken back."""
+        rows = await self.connector.execute_query_all_async(BEAT, worker_id=worker_id)
+        if not rows:
+            await self.rejoin(worker_id)
+        job_ids = sorted(running)
+        if not job_ids:
+            return []
+        rows = await self.connector.execute_query_all_async(
+            RECLAIM, worker_id=worker_id, job_ids=job_ids
+        )
+        taken = sorted(row["id"] for row in rows)
+        if taken:
+            log.warning(
+                "worker %d took back jobs %s that it still runs (they had been put back"
+                " in their queue as a dead worker's)",
+                worker_id,
+                ", ".join(map(str, taken)),
+            )
+        return taken
+
+    async def update_heartbeat(self, worker_id: int) -> None:
+        await self.beat(worker_id)
+
+    async def fetch_job(self, queues: Iterable[str] | None, worker_id: int) -> jobs.Job | None:
+        """procrastinate's fetch; a worker whose row was pruned registers again and
+        fetches once more instead of crashing."""
+        try:
+            return await super().fetch_job(queues, worker_id)
+        except exceptions.ConnectorException as exc:
+            if not is_missing_worker(exc):
+                raise
+        await self.rejoin(worker_id)
+        return await super().fetch_job(queues, worker_id)
