@@ -5,9 +5,15 @@ A worker whose heartbeats came late (a loaded machine, a long pause) may be prun
 from ``procrastinate_workers`` by a worker that starts, and its running jobs put back in
 their queues by the recovery of stalled jobs (:func:`pipeline.queue.app.retry_stalled`).
 procrastinate's own worker then crashes at its next fetch (the jobs table's foreign key
-to the workers table) and never notices that its jobs went back. Here a worker:
+to the workers table) and never notices that its jobs went back. Here:
 
-- registers again under its own id when its row is gone (at a heartbeat, or when a
+- a worker holds a *liveness lock* (a session advisory lock keyed by its id) on a
+  connection of its own while it lives (:class:`Liveness`); the server drops it the
+  moment the process dies (``kill -9``, a crash), while a slow but live worker keeps
+  it. A worker whose heartbeats are late but whose lock is held is not taken for dead
+  (neither pruned nor its jobs put back) until its heartbeats are :data:`HUNG_AFTER`
+  late (a process hung with its connection open);
+- a worker registers again under its own id when its row is gone (at a heartbeat, or when a
   fetch finds it missing), so it carries on;
 - at each heartbeat takes back the jobs it still runs that were put back and that no
   other worker took meanwhile (:data:`RECLAIM`), so they are not run twice; when
@@ -23,12 +29,37 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 import psycopg
 from procrastinate import exceptions, jobs, utils
 from procrastinate.manager import JobManager
 
 log = logging.getLogger("trendwatch")
+
+# The first number of a worker's liveness lock (the second: its id, in 31 bits); apart
+# from the store's locks (APPLICATION_ID, the run lock's pair).
+LIVENESS_CLASS = 0x54575752  # "TWWR"
+LIVENESS_ID_BITS = 0x7FFFFFFF
+# A worker whose liveness lock is held is taken for dead only when its heartbeats are
+# this many seconds late (hung with its connection open), or this many times the
+# stalled time when that is longer.
+HUNG_AFTER = 600.0
+HUNG_FACTOR = 10
+# The workers alive by their liveness lock, unless hung.
+LIVE = """
+SELECT w.id FROM procrastinate_workers AS w
+  JOIN pg_locks AS l ON l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+   AND l.classid::bigint = %(cls)s AND l.objid::bigint = (w.id & %(bits)s)
+   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+ WHERE w.last_heartbeat > now() - make_interval(secs => %(hung)s)
+"""
+PRUNE = """
+DELETE FROM procrastinate_workers
+ WHERE last_heartbeat < now() - make_interval(secs => %(seconds)s)
+   AND NOT (id = ANY(%(live)s))
+RETURNING id
+"""
 
 # A heartbeat: the worker's row stamped with the database's time; no row, no id back.
 BEAT = (
@@ -63,6 +94,41 @@ def is_missing_worker(exc: BaseException) -> bool:
     return isinstance(cause, psycopg.errors.ForeignKeyViolation) and (
         cause.diag.constraint_name or ""
     ).endswith("worker_id_fkey")
+
+
+def hung_after(stalled_after: float) -> float:
+    """Seconds of late heartbeats after which a worker holding its liveness lock is
+    taken for dead all the same."""
+    return max(HUNG_AFTER, HUNG_FACTOR * stalled_after)
+
+
+class Liveness:
+    """A worker's liveness lock, on a connection of its own to ``conninfo``: taken
+    (again, on a new connection if the old one was cut) at each :meth:`hold`."""
+
+    def __init__(self, conninfo: str) -> None:
+        self.conninfo = conninfo
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+
+    async def hold(self, worker_id: int) -> None:
+        """Hold the lock of worker ``worker_id`` (taking it again stacks, harmlessly:
+        the server lets go of all of it with the connection)."""
+        key = [LIVENESS_CLASS, worker_id & LIVENESS_ID_BITS]
+        sql = "SELECT pg_try_advisory_lock(%s, %s)"
+        if self._conn is not None and not self._conn.closed:
+            try:
+                await self._conn.execute(sql, key)
+                return
+            except psycopg.OperationalError:  # cut: a new connection below
+                await self.close()
+        self._conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
+        await self._conn.execute(sql, key)
+
+    async def close(self) -> None:
+        """Let go of the lock (the worker stops)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await conn.close()
 
 
 class WorkerJobManager(JobManager):
@@ -121,6 +187,41 @@ class WorkerJobManager(JobManager):
 
     async def update_heartbeat(self, worker_id: int) -> None:
         await self.beat(worker_id)
+
+    async def live_workers(self, stalled_after: float) -> set[int]:
+        """The workers holding their liveness lock, unless hung."""
+        rows = await self.connector.execute_query_all_async(
+            LIVE, cls=LIVENESS_CLASS, bits=LIVENESS_ID_BITS, hung=hung_after(stalled_after)
+        )
+        return {int(row["id"]) for row in rows}
+
+    async def get_stalled_jobs(
+        self,
+        nb_seconds: int | None = None,
+        queue: str | None = None,
+        task_name: str | None = None,
+        seconds_since_heartbeat: float = 30,
+    ) -> Iterable[jobs.Job]:
+        """procrastinate's stalled jobs, less those of workers alive by their liveness
+        lock (late heartbeats only: a loaded machine)."""
+        stalled = list(
+            await super().get_stalled_jobs(
+                nb_seconds, queue, task_name, seconds_since_heartbeat=seconds_since_heartbeat
+            )
+        )
+        if not stalled:
+            return stalled
+        live = await self.live_workers(seconds_since_heartbeat)
+        return [job for job in stalled if job.worker_id not in live]
+
+    async def prune_stalled_workers(self, seconds_since_heartbeat: float) -> list[int]:
+        """procrastinate's pruning of workers with late heartbeats, sparing those alive
+        by their liveness lock."""
+        live = await self.live_workers(seconds_since_heartbeat)
+        rows = await self.connector.execute_query_all_async(
+            PRUNE, seconds=seconds_since_heartbeat, live=sorted(live)
+        )
+        return [int(row["id"]) for row in rows]
 
     async def fetch_job(self, queues: Iterable[str] | None, worker_id: int) -> jobs.Job | None:
         """procrastinate's fetch; a worker whose row was pruned registers again and

@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import procrastinate
+import psycopg
 from procrastinate import exceptions, job_context, jobs, retry
 from procrastinate.worker import Worker
 
 from pipeline.queue.app import ensure_schema, make_app, retry_stalled
 from pipeline.queue.digest import SENDS, Senders
-from pipeline.queue.manager import WorkerJobManager
+from pipeline.queue.manager import Liveness, WorkerJobManager
 from pipeline.settings import Settings
 from pipeline.settings.database import shown_url
 
@@ -59,15 +60,18 @@ def stalled_after(heartbeat: float) -> float:
 
 
 class LiveWorker(Worker):
-    """procrastinate's worker, carrying on when it was taken for dead while alive: each
-    heartbeat registers it again if its row was pruned and takes back the jobs it still
-    runs that were put back in their queue (:meth:`WorkerJobManager.beat`); a heartbeat
-    that fails (the database away for a moment) is tried again at the next one instead
-    of stopping the worker. A job whose outcome is being stored is no longer taken
-    back (a retried job must stay in its queue)."""
+    """procrastinate's worker, holding its liveness lock while it runs (``liveness``,
+    :class:`~pipeline.queue.manager.Liveness`), and carrying on when it was taken for
+    dead while alive all the same: each heartbeat registers it again if its row was
+    pruned and takes back the jobs it still runs that were put back in their queue
+    (:meth:`WorkerJobManager.beat`); a heartbeat that fails (the database away for a
+    moment) is tried again at the next one instead of stopping the worker. A job whose
+    outcome is being stored is no longer taken back (a retried job must stay in its
+    queue)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, liveness: Liveness | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._liveness = liveness
         self._settling: set[int] = set()  # jobs whose outcome is being stored
         self._claims = asyncio.Lock()  # a take-back and an outcome never cross
 
@@ -77,18 +81,30 @@ class LiveWorker(Worker):
         self._settling &= ids
         return ids - self._settling
 
+    async def _run_loop(self) -> None:
+        assert self.worker_id is not None
+        if self._liveness is not None:
+            await self._liveness.hold(self.worker_id)
+        try:
+            await super()._run_loop()
+        finally:
+            if self._liveness is not None:
+                await self._liveness.close()
+
     async def _update_heartbeat(self) -> None:
         manager = self.app.job_manager
         while True:
             await asyncio.sleep(self.update_heartbeat_interval)
             assert self.worker_id is not None
             try:
+                if self._liveness is not None:
+                    await self._liveness.hold(self.worker_id)
                 async with self._claims:
                     if isinstance(manager, WorkerJobManager):
                         await manager.beat(self.worker_id, self.running_ids())
                     else:
                         await manager.update_heartbeat(self.worker_id)
-            except exceptions.ConnectorException:
+            except (exceptions.ConnectorException, psycopg.Error):
                 log.exception(
                     "worker %s: heartbeat failed; next one in %s s",
                     self.worker_id,
@@ -136,11 +152,13 @@ async def serve(
     queues: Sequence[str],
     options: WorkerOptions = WorkerOptions(),
 ) -> None:
-    """Run a worker of ``app`` on ``queues`` until it is stopped (SIGTERM/SIGINT)."""
+    """Run a worker of ``app`` (made on ``settings.database``) on ``queues`` until it
+    is stopped (SIGTERM/SIGINT)."""
     o = options
     senders = Senders(settings, o.sends)
     worker = LiveWorker(
         app=app,
+        liveness=Liveness(str(settings.database)),
         queues=list(queues),
         concurrency=o.concurrency,
         fetch_job_polling_interval=o.poll,

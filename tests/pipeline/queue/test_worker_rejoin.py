@@ -1,4 +1,6 @@
-"""A live worker taken for dead carries on. procrastinate deletes a worker whose
+"""A live worker is not taken for dead for late heartbeats alone: it holds a liveness
+lock on a connection of its own, which the server drops only when the process dies.
+And a live worker taken for dead all the same carries on. procrastinate deletes a worker whose
 heartbeats came late from ``procrastinate_workers`` when another worker starts (its
 "stalled worker" pruning), and the recovery of stalled jobs puts the jobs it runs back
 in their queue. Before, that worker's next fetch crashed it (the jobs table's foreign
@@ -14,8 +16,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import procrastinate
+import pytest
 
 from pipeline.queue.app import ensure_schema, make_app, retry_stalled
+from pipeline.queue.manager import Liveness
 from pipeline.queue.worker import WorkerOptions, serve
 
 QUEUE = "tests"
@@ -48,9 +52,10 @@ async def just_beat(app: procrastinate.App, wid: int) -> None:
 
 
 def test_a_live_worker_whose_row_was_pruned_carries_on_and_runs_its_job_once(
-    postgres_url: str, make_settings
+    postgres_url: str, make_settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ensure_schema(postgres_url)
+    monkeypatch.setenv("TRENDWATCH_DATABASE_URL", postgres_url)
     settings = make_settings("")
     runs: list[int] = []
 
@@ -190,5 +195,42 @@ def test_a_heartbeat_takes_back_the_jobs_put_back_that_the_worker_still_runs(
             # once taken back, it is a live worker's job: not put back again
             assert await retry_stalled(app, stalled_after=30) == []
             assert await manager.beat(wid, [mine]) == []
+
+    asyncio.run(scenario())
+
+
+def test_a_worker_alive_by_its_liveness_lock_is_not_taken_for_dead_for_late_heartbeats(
+    postgres_url: str,
+) -> None:
+    ensure_schema(postgres_url)
+
+    async def scenario() -> None:
+        app = make_app(postgres_url)
+        async with app.open_async():
+            manager = app.job_manager
+            slow, dead = await manager.register_worker(), await manager.register_worker()
+            lives = {slow: Liveness(postgres_url), dead: Liveness(postgres_url)}
+            held = {}
+            for wid, liveness in lives.items():
+                await liveness.hold(wid)
+                held[wid] = await app.configure_task(HOLD, queue=QUEUE).defer_async(n=wid)
+                await manager.fetch_job([QUEUE], wid)
+            await lives[dead].close()  # its process died: the server let go of its lock
+
+            async def late(interval: str) -> None:
+                await app.connector.execute_query_async(
+                    "UPDATE procrastinate_workers"
+                    f" SET last_heartbeat = now() - interval '{interval}'"
+                )
+
+            try:
+                await late("1 minute")  # 40 heartbeats of 0.5 s missed by both
+                assert await retry_stalled(app, stalled_after=1.5) == [held[dead]]
+                assert await manager.prune_stalled_workers(1.5) == [dead]
+                # hung with its connection open: taken for dead after HUNG_AFTER
+                await late("1 hour")
+                assert await retry_stalled(app, stalled_after=1.5) == [held[slow]]
+            finally:
+                await lives[slow].close()
 
     asyncio.run(scenario())
