@@ -40,6 +40,27 @@ async def rows(app: procrastinate.App, sql: str, **params: Any) -> list[dict[str
     return await app.connector.execute_query_all_async(sql, **params)
 
 
+def on_queue(url: str, scenario: Callable[[procrastinate.App], Awaitable[None]]) -> None:
+    """Run ``scenario`` with an opened App of the (migrated) database at ``url``."""
+    ensure_schema(url)
+
+    async def opened() -> None:
+        app = make_app(url)
+        async with app.open_async():
+            await scenario(app)
+
+    asyncio.run(opened())
+
+
+async def running_job(app: procrastinate.App, n: int) -> tuple[int, int]:
+    """A worker registered and running a job it fetched: (its id, the job's)."""
+    wid = await app.job_manager.register_worker()
+    job = await app.configure_task(HOLD, queue=QUEUE).defer_async(n=n)
+    fetched = await app.job_manager.fetch_job([QUEUE], wid)
+    assert fetched is not None and fetched.id == job
+    return wid, job
+
+
 async def just_beat(app: procrastinate.App, wid: int) -> None:
     """Return just after worker ``wid``'s next heartbeat."""
     sql = "SELECT last_heartbeat FROM procrastinate_workers WHERE id = %(id)s"
@@ -141,96 +162,75 @@ def test_a_live_worker_whose_row_was_pruned_carries_on_and_runs_its_job_once(
 
 
 def test_a_fetch_by_a_worker_whose_row_is_gone_registers_it_again(postgres_url: str) -> None:
-    ensure_schema(postgres_url)
+    async def scenario(app: procrastinate.App) -> None:
+        manager = app.job_manager
+        wid = await manager.register_worker()
+        await app.connector.execute_query_async(
+            "DELETE FROM procrastinate_workers WHERE id = %(id)s", id=wid
+        )
+        job = await app.configure_task(HOLD, queue=QUEUE).defer_async(n=1)
+        fetched = await manager.fetch_job([QUEUE], wid)
+        assert fetched is not None and fetched.id == job
+        assert await rows(app, "SELECT id FROM procrastinate_workers") == [{"id": wid}]
+        assert await rows(
+            app, "SELECT status, worker_id FROM procrastinate_jobs WHERE id = %(j)s", j=job
+        ) == [{"status": "doing", "worker_id": wid}]
 
-    async def scenario() -> None:
-        app = make_app(postgres_url)
-        async with app.open_async():
-            manager = app.job_manager
-            wid = await manager.register_worker()
-            await app.connector.execute_query_async(
-                "DELETE FROM procrastinate_workers WHERE id = %(id)s", id=wid
-            )
-            job = await app.configure_task(HOLD, queue=QUEUE).defer_async(n=1)
-            fetched = await manager.fetch_job([QUEUE], wid)
-            assert fetched is not None and fetched.id == job
-            assert await rows(app, "SELECT id FROM procrastinate_workers") == [{"id": wid}]
-            assert await rows(
-                app, "SELECT status, worker_id FROM procrastinate_jobs WHERE id = %(j)s", j=job
-            ) == [{"status": "doing", "worker_id": wid}]
-
-    asyncio.run(scenario())
+    on_queue(postgres_url, scenario)
 
 
 def test_a_heartbeat_takes_back_the_jobs_put_back_that_the_worker_still_runs(
     postgres_url: str,
 ) -> None:
-    ensure_schema(postgres_url)
+    async def scenario(app: procrastinate.App) -> None:
+        manager = app.job_manager
+        wid, mine = await running_job(app, 1)
+        # another worker taken for dead, and put back, a second one it ran
+        other, theirs = await running_job(app, 2)
+        await app.connector.execute_query_async(
+            "DELETE FROM procrastinate_workers WHERE id = ANY(%(ids)s)", ids=[wid, other]
+        )
+        assert sorted(await retry_stalled(app, stalled_after=30)) == [mine, theirs]
 
-    async def scenario() -> None:
-        app = make_app(postgres_url)
-        async with app.open_async():
-            manager = app.job_manager
-            wid = await manager.register_worker()
-            mine = await app.configure_task(HOLD, queue=QUEUE).defer_async(n=1)
-            await manager.fetch_job([QUEUE], wid)
-            # another worker took for dead, and put back, a second one it ran
-            other = await manager.register_worker()
-            theirs = await app.configure_task(HOLD, queue=QUEUE).defer_async(n=2)
-            await manager.fetch_job([QUEUE], other)
-            await app.connector.execute_query_async(
-                "DELETE FROM procrastinate_workers WHERE id = ANY(%(ids)s)", ids=[wid, other]
-            )
-            assert sorted(await retry_stalled(app, stalled_after=30)) == [mine, theirs]
+        assert await manager.beat(wid, [mine]) == [mine]
+        assert await rows(app, "SELECT id FROM procrastinate_workers") == [{"id": wid}]
+        got = await rows(app, "SELECT id, status, worker_id FROM procrastinate_jobs ORDER BY id")
+        assert got == [
+            {"id": mine, "status": "doing", "worker_id": wid},
+            {"id": theirs, "status": "todo", "worker_id": None},
+        ]
+        # once taken back, it is a live worker's job: not put back again
+        assert await retry_stalled(app, stalled_after=30) == []
+        assert await manager.beat(wid, [mine]) == []
 
-            assert await manager.beat(wid, [mine]) == [mine]
-            assert await rows(app, "SELECT id FROM procrastinate_workers") == [{"id": wid}]
-            got = await rows(
-                app, "SELECT id, status, worker_id FROM procrastinate_jobs ORDER BY id"
-            )
-            assert got == [
-                {"id": mine, "status": "doing", "worker_id": wid},
-                {"id": theirs, "status": "todo", "worker_id": None},
-            ]
-            # once taken back, it is a live worker's job: not put back again
-            assert await retry_stalled(app, stalled_after=30) == []
-            assert await manager.beat(wid, [mine]) == []
-
-    asyncio.run(scenario())
+    on_queue(postgres_url, scenario)
 
 
 def test_a_worker_alive_by_its_liveness_lock_is_not_taken_for_dead_for_late_heartbeats(
     postgres_url: str,
 ) -> None:
-    ensure_schema(postgres_url)
+    async def scenario(app: procrastinate.App) -> None:
+        manager = app.job_manager
+        slow, slow_job = await running_job(app, 1)
+        dead, dead_job = await running_job(app, 2)
+        lives = {slow: Liveness(postgres_url), dead: Liveness(postgres_url)}
+        for wid, liveness in lives.items():
+            await liveness.hold(wid)
+        await lives[dead].close()  # its process died: the server let go of its lock
 
-    async def scenario() -> None:
-        app = make_app(postgres_url)
-        async with app.open_async():
-            manager = app.job_manager
-            slow, dead = await manager.register_worker(), await manager.register_worker()
-            lives = {slow: Liveness(postgres_url), dead: Liveness(postgres_url)}
-            held = {}
-            for wid, liveness in lives.items():
-                await liveness.hold(wid)
-                held[wid] = await app.configure_task(HOLD, queue=QUEUE).defer_async(n=wid)
-                await manager.fetch_job([QUEUE], wid)
-            await lives[dead].close()  # its process died: the server let go of its lock
+        async def late(interval: str) -> None:
+            await app.connector.execute_query_async(
+                f"UPDATE procrastinate_workers SET last_heartbeat = now() - interval '{interval}'"
+            )
 
-            async def late(interval: str) -> None:
-                await app.connector.execute_query_async(
-                    "UPDATE procrastinate_workers"
-                    f" SET last_heartbeat = now() - interval '{interval}'"
-                )
+        try:
+            await late("1 minute")  # 40 heartbeats of 0.5 s missed by both
+            assert await retry_stalled(app, stalled_after=1.5) == [dead_job]
+            assert await manager.prune_stalled_workers(1.5) == [dead]
+            # hung with its connection open: taken for dead after HUNG_AFTER
+            await late("1 hour")
+            assert await retry_stalled(app, stalled_after=1.5) == [slow_job]
+        finally:
+            await lives[slow].close()
 
-            try:
-                await late("1 minute")  # 40 heartbeats of 0.5 s missed by both
-                assert await retry_stalled(app, stalled_after=1.5) == [held[dead]]
-                assert await manager.prune_stalled_workers(1.5) == [dead]
-                # hung with its connection open: taken for dead after HUNG_AFTER
-                await late("1 hour")
-                assert await retry_stalled(app, stalled_after=1.5) == [held[slow]]
-            finally:
-                await lives[slow].close()
-
-    asyncio.run(scenario())
+    on_queue(postgres_url, scenario)

@@ -13,16 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from pytest_httpserver import HTTPServer
-from test_run import (
-    Run,
-    config_text,
-    feed,
-    moment,
-    rss,
-    runs,  # noqa: F401  (a fixture)
-    site,  # noqa: F401  (a fixture)
-    write_config,
-)
+from test_run import Run, config_text, feed, moment, rss, runs, site, write_config  # noqa: F401  (fixtures)
 
 from pipeline.schedule.locks import DatabaseRunLock, RunLockHeld
 from pipeline.store import Store
