@@ -111,18 +111,19 @@ class Liveness:
         self._conn: psycopg.AsyncConnection[Any] | None = None
 
     async def hold(self, worker_id: int) -> None:
-        """Hold the lock of worker ``worker_id`` (taking it again stacks, harmlessly:
-        the server lets go of all of it with the connection)."""
-        key = [LIVENESS_CLASS, worker_id & LIVENESS_ID_BITS]
-        sql = "SELECT pg_try_advisory_lock(%s, %s)"
+        """Hold the lock of worker ``worker_id``: a look at the connection when it
+        holds it already; else (a first time, the connection cut) taken on a new one."""
         if self._conn is not None and not self._conn.closed:
             try:
-                await self._conn.execute(sql, key)
+                await self._conn.execute("SELECT 1")
                 return
             except psycopg.OperationalError:  # cut: a new connection below
                 await self.close()
-        self._conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
-        await self._conn.execute(sql, key)
+        conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
+        await conn.execute(
+            "SELECT pg_try_advisory_lock(%s, %s)", [LIVENESS_CLASS, worker_id & LIVENESS_ID_BITS]
+        )
+        self._conn = conn
 
     async def close(self) -> None:
         """Let go of the lock (the worker stops)."""
