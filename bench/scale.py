@@ -1,5 +1,5 @@
-"""Benchmark of scaling out: the crawl stage with 1, 2 and 4 ``trendwatch worker``
-processes against PostgreSQL, beside the embedded crawl (``pipeline.crawl.job.crawl``,
+"""Benchmark of scaling out: the crawl and process stages with 1, 2 and 4 ``trendwatch
+worker`` processes against PostgreSQL, beside the embedded crawl (``pipeline.crawl.job.crawl``,
 what ``trendwatch run``'s crawl job and ``trendwatch crawl`` call) on SQLite and on the
 same PostgreSQL, all on the same local feeds.
 
@@ -29,6 +29,11 @@ while the workers ran; the load average. Run it under the bench lock from the re
     flock /tmp/tw-bench.lock python bench/scale.py                 # 2,000 feeds, 3 runs
     flock /tmp/tw-bench.lock python bench/scale.py --feeds 10000 --workers 4 \
         --runs 1 --no-embedded --phases fresh                      # one 10,000-feed run
+
+The process stage (``--stages``, both by default) is ``bench/scale_process.py``'s: the
+``--articles`` of ``bench/nlp.py`` processed by ``trendwatch process`` on SQLite (what
+``trendwatch run``'s process job calls) and by the same numbers of ``trendwatch worker
+--queues process``, its medians over ``--runs``.
 
 Only 127.0.0.0/8 is contacted.
 """
@@ -394,6 +399,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--phases", default="fresh,empty,304", help="worker phases after fresh (fresh,empty,304)"
     )
+    parser.add_argument(
+        "--stages",
+        default="crawl,process",
+        help="crawl (this module's feeds) and/or process (bench/scale_process.py) (crawl,process)",
+    )
+    parser.add_argument(
+        "--articles", type=int, default=2000, help="articles of the process stage (2000)"
+    )
+    parser.add_argument("--batch", type=int, default=100, help="articles per analysis job (100)")
     parser.add_argument("--no-embedded", action="store_true", help="skip the embedded crawls")
     parser.add_argument("--timeout", type=float, default=900, help="seconds a phase may take")
     parser.add_argument("--json", type=Path, help="also write the runs' phases to this file")
@@ -428,6 +442,23 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not os.environ.get("TRENDWATCH_TEST_POSTGRES_URL"):
         raise SystemExit('no PostgreSQL: eval "$(.ci/postgres.sh start)" first')
+    stages = set(args.stages.split(","))
+    if unknown := stages - {"crawl", "process"}:
+        raise SystemExit(f"--stages: unknown {', '.join(sorted(unknown))}; crawl, process")
+    if "crawl" in stages:
+        crawl_stage(args)
+    if "process" in stages:
+        from bench import scale_process  # it imports this module's helpers
+
+        print(f"\nprocess stage, {args.articles} articles", flush=True)
+        options = {"--articles": args.articles, "--workers": args.workers}
+        options |= {"--batch": args.batch, "--runs": args.runs}
+        scale_process.main([str(v) for pair in options.items() for v in pair])
+    return 0
+
+
+def crawl_stage(args: argparse.Namespace) -> None:
+    """The crawl stage: the embedded crawls, then the workers, ``--runs`` times."""
     hosts = max(1, -(-args.feeds // args.per_host)) if args.per_host else 1
     server = FeedServer(args.feeds, args.entries, hosts, 300, args.latency)
     res = Results()
@@ -449,7 +480,6 @@ def main(argv: list[str] | None = None) -> int:
     report(res)
     if args.json:
         save(res, args.json)
-    return 0
 
 
 if __name__ == "__main__":
