@@ -14,7 +14,6 @@ from collections.abc import Collection
 
 import procrastinate
 from procrastinate import exceptions
-from procrastinate.jobs import Status
 
 from pipeline.queue import crawl, digest, process
 from pipeline.queue.manager import WorkerJobManager
@@ -62,42 +61,37 @@ async def retry_stalled(
     (killed, or their machine gone) back in their queue; their ids. One of a task in
     :data:`GIVE_UP_AFTER` that has had its attempts fails instead. A job whose twin
     waits already (the same queueing lock: a fetch of its source deferred meanwhile)
-    is ended as aborted instead, the twin doing its work; jobs another worker dealt
-    with first are left alone, and so are the jobs this process's worker still runs
-    (``running``: it may be the one whose heartbeats came late)."""
+    is ended as aborted instead, the twin doing its work. Jobs another worker dealt
+    with first (no longer the dead worker's) are left alone, and so are the jobs this
+    process's worker still runs (``running``: it may be the one whose heartbeats came
+    late)."""
     manager = app.job_manager
+    assert isinstance(manager, WorkerJobManager)
     retried = []
     for job in await manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after):
         assert job.id is not None
         if job.id in running:
             continue
-        if job.attempts + 1 >= GIVE_UP_AFTER.get(job.task_name, job.attempts + 2):
-            try:
-                await manager.finish_job(job, status=Status.FAILED, delete_job=False)
-            except Exception as exc:  # dealt with by another worker just now
-                log.debug("stalled job %s left alone: %r", job.id, exc)
-                continue
+        give_up = job.attempts + 1 >= GIVE_UP_AFTER.get(job.task_name, job.attempts + 2)
+        try:
+            became = await manager.end_stalled(job, give_up)
+        except exceptions.ConnectorException as exc:  # the database away a moment
+            log.debug("stalled job %s left alone: %r", job.id, exc)
+            continue
+        if became == "failed":
             log.warning(
                 "job %s (%s) of a dead worker failed for good: its worker died %d times",
                 job.id,
                 job.task_name,
                 job.attempts + 1,
             )
-            continue
-        try:
-            try:
-                await manager.retry_job(job)
-            except exceptions.UniqueViolation:
-                await manager.finish_job(job, status=Status.ABORTED, delete_job=False)
-                log.warning(
-                    "job %s (%s) of a dead worker ended: the same job waits already",
-                    job.id,
-                    job.task_name,
-                )
-                continue
-        except Exception as exc:  # dealt with by another worker just now
-            log.debug("stalled job %s left alone: %r", job.id, exc)
-            continue
-        retried.append(job.id)
-        log.warning("job %s (%s) of a dead worker put back in its queue", job.id, job.task_name)
+        elif became == "aborted":
+            log.warning(
+                "job %s (%s) of a dead worker ended: the same job waits already",
+                job.id,
+                job.task_name,
+            )
+        elif became == "todo":
+            retried.append(job.id)
+            log.warning("job %s (%s) of a dead worker put back in its queue", job.id, job.task_name)
     return retried

@@ -87,6 +87,23 @@ RETURNING job.id
 """
 
 
+# A stalled job ended only if it is still the dead worker's: two live workers look for
+# stalled jobs at once, and one may have put a job back and another taken it already.
+STALLED = "id = %(id)s AND status = 'doing' AND worker_id IS NOT DISTINCT FROM %(worker)s::bigint"
+GIVE_UP = (
+    "UPDATE procrastinate_jobs SET status = 'failed', attempts = attempts + 1,"
+    f" abort_requested = false WHERE {STALLED} RETURNING id"
+)
+PUT_BACK = (
+    "UPDATE procrastinate_jobs SET status = 'todo', attempts = attempts + 1,"
+    f" scheduled_at = now() WHERE {STALLED} RETURNING id"
+)
+ABORT = (
+    "UPDATE procrastinate_jobs SET status = 'aborted', attempts = attempts + 1,"
+    f" abort_requested = false WHERE {STALLED} RETURNING id"
+)
+
+
 def is_missing_worker(exc: BaseException) -> bool:
     """Whether ``exc`` (a connector error) says the worker's row is gone: the jobs
     table's link to the workers table refused."""
@@ -188,6 +205,22 @@ class WorkerJobManager(JobManager):
 
     async def update_heartbeat(self, worker_id: int) -> None:
         await self.beat(worker_id)
+
+    async def end_stalled(self, job: jobs.Job, give_up: bool) -> str | None:
+        """End stalled ``job`` (a dead worker's): failed for good (``give_up``), else
+        put back in its queue, due now by the database's clock ('todo'), or aborted
+        when its twin waits already (the same queueing lock). What it became; None
+        when it is no longer that worker's (another live worker dealt with it)."""
+        params = {"id": job.id, "worker": job.worker_id}
+        if give_up:
+            rows = await self.connector.execute_query_all_async(GIVE_UP, **params)
+            return "failed" if rows else None
+        try:
+            rows = await self.connector.execute_query_all_async(PUT_BACK, **params)
+            return "todo" if rows else None
+        except exceptions.UniqueViolation:
+            rows = await self.connector.execute_query_all_async(ABORT, **params)
+            return "aborted" if rows else None
 
     async def live_workers(self, stalled_after: float) -> set[int]:
         """The workers holding their liveness lock, unless hung."""

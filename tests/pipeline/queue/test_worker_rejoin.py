@@ -234,3 +234,29 @@ def test_a_worker_alive_by_its_liveness_lock_is_not_taken_for_dead_for_late_hear
             await lives[slow].close()
 
     on_queue(postgres_url, scenario)
+
+
+def test_two_workers_recovering_one_stalled_job_at_once_put_it_back_once(
+    postgres_url: str,
+) -> None:
+    async def scenario(app: procrastinate.App) -> None:
+        manager = app.job_manager
+        dead, job = await running_job(app, 1)
+        await app.connector.execute_query_async(
+            "UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 hour'"
+        )
+        # both live workers see the stalled job; the first puts it back and a worker
+        # takes it before the second gets to it with what it saw
+        [first] = await manager.get_stalled_jobs(seconds_since_heartbeat=30)
+        [second] = await manager.get_stalled_jobs(seconds_since_heartbeat=30)
+        assert await manager.end_stalled(first, give_up=False) == "todo"
+        live = await manager.register_worker()
+        taken = await manager.fetch_job([QUEUE], live)
+        assert taken is not None and taken.id == job
+        assert await manager.end_stalled(second, give_up=False) is None
+        assert await manager.end_stalled(second, give_up=True) is None
+        got = await rows(app, "SELECT status, worker_id, attempts FROM procrastinate_jobs")
+        assert got == [{"status": "doing", "worker_id": live, "attempts": 1}]
+        assert dead != live
+
+    on_queue(postgres_url, scenario)
