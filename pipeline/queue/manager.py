@@ -8,17 +8,19 @@ procrastinate's own worker then crashes at its next fetch (the jobs table's fore
 to the workers table) and never notices that its jobs went back. Here:
 
 - a worker holds a *liveness lock* (a session advisory lock keyed by its id) on a
-  connection of its own while it lives (:class:`Liveness`); the server drops it the
-  moment the process dies (``kill -9``, a crash), while a slow but live worker keeps
-  it. A worker whose heartbeats are late but whose lock is held is not taken for dead
-  (neither pruned nor its jobs put back) until its heartbeats are :data:`HUNG_AFTER`
-  late (a process hung with its connection open);
-- a worker registers again under its own id when its row is gone (at a heartbeat, or when a
-  fetch finds it missing), so it carries on;
-- at each heartbeat takes back the jobs it still runs that were put back and that no
-  other worker took meanwhile (:data:`RECLAIM`), so they are not run twice; when
+  connection of its own while it lives (:class:`Liveness`). The server drops it the
+  moment the process dies (``kill -9``, a crash), and within about half a minute when
+  its machine vanished (TCP keepalives on that connection), while a slow but live
+  worker keeps it. A worker whose heartbeats are late but whose lock is held is not
+  taken for dead (neither pruned nor its jobs put back) until its heartbeats are
+  :data:`HUNG_AFTER` late (a process hung with its connection open);
+- a worker registers again under its own id when its row is gone (at a heartbeat, or
+  when a fetch finds it missing), so it carries on;
+- at each heartbeat it takes back the jobs it still runs that were put back and that
+  no other worker took meanwhile (:data:`RECLAIM`), so they are not run twice; when
   another worker took one first, the queues' own guards (a source's queueing lock and
-  due check, the deliveries table) keep its effect single.
+  due check, the deliveries table) keep its effect single;
+- a stalled job is ended only while it is still the dead worker's (:data:`STALLED`).
 
 Every time here is the database's ``now()`` (heartbeats and the stalled check
 included), never the worker's clock, which may be off (another machine).
@@ -46,6 +48,14 @@ LIVENESS_ID_BITS = 0x7FFFFFFF
 # stalled time when that is longer.
 HUNG_AFTER = 600.0
 HUNG_FACTOR = 10
+# The server's TCP keepalives on a liveness connection (seconds idle, between probes,
+# probes): a worker's machine that vanished (no FIN, no RST) loses its lock within
+# about half a minute, not the system's default two hours.
+KEEPALIVES = (
+    ("tcp_keepalives_idle", 10),
+    ("tcp_keepalives_interval", 5),
+    ("tcp_keepalives_count", 3),
+)
 # The workers alive by their liveness lock, unless hung.
 LIVE = """
 SELECT w.id FROM procrastinate_workers AS w
@@ -137,6 +147,8 @@ class Liveness:
             except psycopg.OperationalError:  # cut: a new connection below
                 await self.close()
         conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
+        for name, value in KEEPALIVES:  # ignored on a Unix socket
+            await conn.execute("SELECT set_config(%s, %s, false)", [name, str(value)])
         await conn.execute(
             "SELECT pg_try_advisory_lock(%s, %s)", [LIVENESS_CLASS, worker_id & LIVENESS_ID_BITS]
         )
