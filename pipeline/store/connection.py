@@ -27,7 +27,7 @@ from typing import Any, Self
 import sqlalchemy.exc
 import sqlite_utils
 
-from digests.fsutil import create_private_file, make_private_dir
+from digests.fsutil import create_private_file, fsync_dir, make_private_dir
 from pipeline.settings.database import shown_url
 from pipeline.store.dialect import (
     POSTGRESQL,
@@ -57,20 +57,6 @@ def backup_file_name(when: datetime, tag: str | None = None, suffix: str = ".db"
     ``suffix`` ``.dump`` for a PostgreSQL dump."""
     stamp = when.astimezone(UTC).strftime("%Y%m%d-%H%M%S")
     return f"trendwatch-{tag}-{stamp}{suffix}" if tag else f"trendwatch-{stamp}{suffix}"
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make a rename in ``folder`` durable (best effort: not every system can)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 class _NotPorted:
@@ -373,7 +359,7 @@ class StoreBase:
         except BaseException:
             Path(name).unlink(missing_ok=True)
             raise
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
         return target
 
     def _backup_before_migration(self, version: int) -> Path:

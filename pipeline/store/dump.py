@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
-from digests.fsutil import make_private_dir
-from pipeline.store.connection import StoreBase, StoreError, _fsync_dir
+from digests.fsutil import fsync_dir, make_private_dir
+from pipeline.store.connection import StoreBase, StoreError
 from pipeline.store.dialect import POSTGRESQL
 
 DUMP_SUFFIX = ".dump"
@@ -174,7 +174,7 @@ class DumpMixin(StoreBase):
         except BaseException:
             Path(name).unlink(missing_ok=True)
             raise
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
         return target
 
 
