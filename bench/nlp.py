@@ -8,6 +8,11 @@ file and pushed through ``process_job.process`` (the job the CLI and the schedul
 50 watchlists in the config. Printed per run:
 
 * end-to-end throughput of ``process`` (articles/s), with ``[nlp] n_process``;
+* what it decided: the number of stories (the stories that hold articles once every
+  merge, split and regrouping is applied: no story row is left without articles),
+  duplicates and matches, and a digest of every article's story and canonical copy,
+  the stories' rows and the matches (:func:`outcome`), which a change that must keep
+  the results must not move;
 * the clustering cost per article in the first and the last tenth of the articles
   (it must not grow with the number of stored articles);
 * bare spaCy tokenisation throughput on the same texts (``nlp.tokenizer.pipe`` on a
@@ -26,10 +31,12 @@ Run from the repository root::
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -301,6 +308,25 @@ def _tree(root: int) -> list[int]:
     return found
 
 
+def outcome(db_path: Path) -> str:
+    """A short digest of what the stage decided: every article's story and canonical
+    copy, the open stories (label, representative, span, size) and every watchlist
+    match with its explanation. Two runs print the same digest only when all of it is
+    the same (the counts alone would miss articles that changed stories)."""
+    digest = hashlib.sha256()
+    with sqlite3.connect(db_path) as db:
+        for query in (
+            "SELECT id, story_id, duplicate_of FROM articles ORDER BY id",
+            "SELECT id, label, representative_id, first_seen, last_seen, size FROM stories"
+            " ORDER BY id",
+            "SELECT article_id, watchlist, terms, location, snippet FROM matches"
+            " ORDER BY article_id, watchlist",
+        ):
+            for row in db.execute(query):
+                digest.update(repr(row).encode())
+    return digest.hexdigest()[:12]
+
+
 def one_run(source: Path, n_process: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
@@ -337,6 +363,7 @@ def one_run(source: Path, n_process: int) -> dict:
                 report = process_job.process(settings, store, on_batch=tick)
             seconds = time.perf_counter() - start
             stories = store.story_count()
+        decided = outcome(settings.db_path)
         tenth = max(1, len(batches) // 10)
         first = sum(t for _, t in batches[:tenth]) / sum(n for n, _ in batches[:tenth])
         final = sum(t for _, t in batches[-tenth:]) / sum(n for n, _ in batches[-tenth:])
@@ -348,6 +375,7 @@ def one_run(source: Path, n_process: int) -> dict:
         "duplicates": report.duplicates,
         "stories": stories,
         "matches": report.matches,
+        "outcome": decided,
         "tree_mb": memory.peak_mb,
         "tree_pss_mb": memory.peak_pss_mb,
         "main_mb": memory.peak_main_mb,
@@ -381,7 +409,8 @@ def main(argv: list[str] | None = None) -> int:
             f"run {number}: {result['rate']:.0f} articles/s ({result['seconds']:.1f} s),"
             f" per article {result['first_ms']:.2f} ms in the first tenth,"
             f" {result['last_ms']:.2f} ms in the last; {result['stories']} stories,"
-            f" {result['duplicates']} duplicates, {result['matches']} matches;"
+            f" {result['duplicates']} duplicates, {result['matches']} matches"
+            f" (outcome {result['outcome']});"
             f" peak {result['tree_pss_mb']:.0f} MB PSS; bare tokenisation right after:"
             f" {result['ceiling']:.0f} articles/s, ratio {result['rate'] / result['ceiling']:.2f};"
             f" load average {os.getloadavg()[0]:.1f}"

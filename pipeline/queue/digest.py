@@ -53,6 +53,7 @@ from pipeline.queue.decide import (
     retry_delay,
     to_deliver,
 )
+from pipeline.queue.delivery_jobs import defer_deliveries
 from pipeline.settings import Settings, Subscriber
 from pipeline.store import Store
 from pipeline.store.subscribers import email_key
@@ -261,18 +262,14 @@ def _build(
 async def build_and_defer(
     app: procrastinate.App, settings: Settings, at: dict[str, datetime], now: datetime
 ) -> dict[str, Any]:
-    """The build job: the editions built once, then a delivery job per reader."""
+    """The build job: the editions built once, then a delivery job per reader who has
+    none waiting or running (in bulk: :func:`.delivery_jobs.defer_deliveries`)."""
     built = await asyncio.to_thread(_build, settings, at, now)
-    deferred = waiting = 0
-    for key, emails in built:
-        for email in emails:
-            if await defer_delivery(app, key, email):
-                deferred += 1
-            else:
-                waiting += 1
+    wanted = [(key, email) for key, emails in built for email in emails]
+    done = await defer_deliveries(app, app.tasks[DELIVER], wanted)
     if built:
-        log.info("digest: %d editions, %d delivery jobs deferred", len(built), deferred)
-    return {"editions": len(built), "deferred": deferred, "waiting": waiting}
+        log.info("digest: %d editions, %d delivery jobs deferred", len(built), done.deferred)
+    return {"editions": len(built), "deferred": done.deferred, "waiting": done.skipped}
 
 
 def _due(settings: Settings, now: datetime) -> dict[str, datetime]:

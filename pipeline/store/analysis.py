@@ -45,23 +45,19 @@ class AnalysisMixin(StoreBase):
         processed without features. The articles' stored analysis results are dropped.
         A crash part-way leaves the batch unprocessed, to be done again from the same
         state."""
+        stories = list(stories)
         with self.transaction():
-            for story in stories:
-                self._x(
-                    "INSERT INTO stories (id, label, representative_id, first_seen, last_seen,"
-                    " size, updated) VALUES (?, ?, NULL, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE"
-                    " SET label = excluded.label, first_seen = excluded.first_seen,"
-                    " last_seen = excluded.last_seen, size = excluded.size,"
-                    " updated = excluded.updated",
-                    [
-                        story.id,
-                        story.label,
-                        iso(story.first),
-                        iso(story.last),
-                        story.size,
-                        iso(now),
-                    ],
-                )
+            self._many(
+                "INSERT INTO stories (id, label, representative_id, first_seen, last_seen,"
+                " size, updated) VALUES (?, ?, NULL, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE"
+                " SET label = excluded.label, first_seen = excluded.first_seen,"
+                " last_seen = excluded.last_seen, size = excluded.size,"
+                " updated = excluded.updated",
+                [
+                    (story.id, story.label, iso(story.first), iso(story.last), story.size, iso(now))
+                    for story in stories
+                ],
+            )
             articles = list(articles)
             ids = [a.id for a in articles]
             analysed = iso(now)
@@ -107,11 +103,10 @@ class AnalysisMixin(StoreBase):
                 )
                 self._x("UPDATE articles SET duplicate_of = NULL WHERE id = ?", [new])
             # representatives last: they may be articles of this very batch
-            for story in stories:
-                self._x(
-                    "UPDATE stories SET representative_id = ? WHERE id = ?",
-                    [story.representative_id, story.id],
-                )
+            self._many(
+                "UPDATE stories SET representative_id = ? WHERE id = ?",
+                [(story.representative_id, story.id) for story in stories],
+            )
             # every watchlist was evaluated for these articles: clear theirs, store the hits
             for chunk, marks in chunks(ids):
                 self._x(f"DELETE FROM matches WHERE article_id IN ({marks})", chunk)

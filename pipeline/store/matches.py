@@ -4,14 +4,13 @@ reads."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from pipeline.store.connection import StoreBase
 from pipeline.store.digest_rows import MatchedArticle
-from pipeline.store.values import chunks, decoders, iso
+from pipeline.store.values import chunks, decoders, iso, json_list
 
 
 class MatchesMixin(StoreBase):
@@ -190,7 +189,7 @@ def write_matches(
         (
             article_id,
             watchlist,
-            json.dumps(why.get("terms", []), ensure_ascii=False),
+            json_list(why.get("terms", [])),
             why.get("location", ""),
             why.get("snippet", ""),
             created,

@@ -30,9 +30,20 @@ def from_iso(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
+# json.dumps with any option makes a new encoder each call; these are made once
+_JSON = json.JSONEncoder(ensure_ascii=False)
+_JSON_SORTED = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+
+
 def json_text(value: object) -> str:
-    """JSON as the store keeps it: text as it is, and the keys of a dict sorted."""
-    return json.dumps(value, ensure_ascii=False, sort_keys=isinstance(value, dict))
+    """JSON as the store keeps it: text as it is, and the keys of a dict sorted
+    (``json.dumps(value, ensure_ascii=False, sort_keys=...)``, with encoders made once)."""
+    return (_JSON_SORTED if isinstance(value, dict) else _JSON).encode(value)
+
+
+def json_list(value: object) -> str:
+    """``json.dumps(value, ensure_ascii=False)``, with an encoder made once."""
+    return _JSON.encode(value)
 
 
 def chunks(values: Sequence[Any], size: int = 500) -> Iterator[tuple[list[Any], str]]:

@@ -19,6 +19,11 @@ _WORD = re.compile(r"[^\W_]+")
 # Marks blocks). A regex over these blocks is several times faster than testing every
 # character with unicodedata.combining(), and covers the languages we lemmatise.
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+# ASCII text: ``[^\W_]`` is exactly the ASCII letters and digits, so mapping every other
+# ASCII character to a space and splitting finds the same words as the regex, in C
+_ASCII_SPACES = str.maketrans(
+    {chr(c): " " for c in range(128) if not (chr(c).isascii() and chr(c).isalnum())}
+)
 _MULTIPLIER = np.uint64(0x9E37_79B9_7F4A_7C15)  # odd: the polynomial shingle hash stays mixing
 _SHIFT = np.uint64(32)
 
@@ -30,8 +35,9 @@ def words(text: str) -> list[str]:
     Tuesday's market report from a Monday's.
     """
     folded = text.casefold()
-    if not folded.isascii():
-        folded = _COMBINING.sub("", unicodedata.normalize("NFKD", folded))
+    if folded.isascii():  # the same words as the regex below, a few times faster
+        return folded.translate(_ASCII_SPACES).split()
+    folded = _COMBINING.sub("", unicodedata.normalize("NFKD", folded))
     return _WORD.findall(folded)
 
 

@@ -139,6 +139,16 @@ def components(a: OpenStory, b: OpenStory) -> dict[str, float]:
     language, concepts (``"x"``) only members of different languages.
     """
     out: dict[str, float] = {}
+    a_sums, b_sums = a.sums, b.sums
+    if len(a.langs) == 1 and a.langs.keys() == b.langs.keys():
+        # one language on both sides (most comparisons): terms, and no concepts, which
+        # only pair members of different languages
+        [(lang, n)] = a.langs.items()
+        space = _TERMS.get(lang) or f"t:{lang}"
+        if space in a_sums and space in b_sums:
+            out["t"] = dot(a_sums[space], b_sums[space]) / (n * b.langs[lang])
+        _shared(a, b, out)
+        return out
     product = pairs = 0.0
     for lang in sorted(set(a.langs) & set(b.langs)):
         space = f"t:{lang}"
@@ -157,10 +167,19 @@ def components(a: OpenStory, b: OpenStory) -> dict[str, float]:
     if cross:
         # averaged over all member pairs: pairs in one language add nothing here
         out[CONCEPTS] = cross / (a.size * b.size)
-    for space in SHARED_SPACES:
-        if a.sums.get(space) and b.sums.get(space):
-            out[space] = dot(a.sums[space], b.sums[space]) / (a.size * b.size)
+    _shared(a, b, out)
     return out
+
+
+_TERMS = {lang: f"t:{lang}" for lang in ("nl", "en", "de", "fr", "es", "it", "und")}
+
+
+def _shared(a: OpenStory, b: OpenStory, out: dict[str, float]) -> None:
+    """The names', numbers' and links' cosines, into ``out`` (see :func:`components`)."""
+    a_sums, b_sums = a.sums, b.sums
+    for space in SHARED_SPACES:
+        if a_sums.get(space) and b_sums.get(space):
+            out[space] = dot(a_sums[space], b_sums[space]) / (a.size * b.size)
 
 
 def gap(a: OpenStory, b: OpenStory) -> timedelta:

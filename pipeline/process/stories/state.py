@@ -118,8 +118,8 @@ def dump_story(story: OpenStory) -> dict[str, Any]:
         },
     }
     if story.size > 1 and story.members is not None:  # (a one-article story is its member)
-        # the members' keys, each stored once, in order (the same dump whatever order
-        # the members' vectors hold their keys in, as after a reload of the JSON form)
+        # the members' keys, each stored once (sorted: one table whatever order the
+        # members' vectors hold their keys in)
         keys = sorted({key for m in story.members for vec in m.sums.values() for key in vec})
         table = {key: position for position, key in enumerate(keys)}
         out["members"] = split.dump_members(story, lambda m: _dump_member(m, table))
@@ -130,18 +130,24 @@ def dump_story(story: OpenStory) -> dict[str, Any]:
 def _dump_member(member: OpenStory, table: dict[str, int]) -> dict[str, Any]:
     """A member: an article's one-article story (its representative's vectors are its
     sums, so the representative is just the article's id and language). Its weights
-    are stored per space as two lists (``"weights"``): the positions of its keys (in
-    order) in the story's ``"member_keys"`` (``table``: key -> position), since the
-    members of a story share many keys, and the weights, rounded to
+    are stored per space as two lists (``"weights"``): the positions of its keys in the
+    story's ``"member_keys"`` (``table``: key -> position), since the members of a story
+    share many keys, and the weights, rounded to
     :data:`.vectors.DIGITS` places, as whole millionths: an integer packs in 3 or 5
     bytes where a float takes 9, and dividing it again gives back the very same float
-    (the one nearest to the decimal)."""
+    (the one nearest to the decimal).
+
+    The keys are listed in the vector's own order, not sorted, so that a member reads
+    back as it was, keys in the same order: the sums of a story rebuilt from its
+    members (regrouping, splits) then list their keys as they would have without the
+    reload, and the state a run stores after a reload is byte for byte the state of a
+    run that was never stopped (as the work queue's sequential jobs reload it, one job
+    after the other)."""
     rep = member.rep
     assert rep is not None
     weights = {}
     for space, vec in member.sums.items():
-        keys = sorted(vec)
-        weights[space] = [[table[k] for k in keys], [round(vec[k] * _SCALE) for k in keys]]
+        weights[space] = [[table[k] for k in vec], [round(w * _SCALE) for w in vec.values()]]
     return {
         "first": _iso(member.first),
         "last": _iso(member.last),

@@ -51,7 +51,7 @@ def top(vec: Mapping[str, float], limit: int) -> Vector:
     """The ``limit`` heaviest keys of ``vec``."""
     if len(vec) <= limit:
         return dict(vec)
-    return dict(sorted(vec.items(), key=by_weight)[:limit])
+    return dict(heaviest(vec, limit))  # the full sort's first ``limit``, in its order
 
 
 def top_items(

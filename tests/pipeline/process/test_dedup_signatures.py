@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -40,6 +41,16 @@ def test_words_fold_case_and_diacritics_and_drop_punctuation() -> None:
     ]
     # decomposed input (e + combining accent) folds the same as precomposed
     assert words("cafe\u0301 re\u0301sume\u0301") == words("café résumé") == ["cafe", "resume"]
+
+
+def test_plain_ascii_text_splits_into_the_same_words_as_any_other() -> None:
+    # ASCII text takes a shortcut (translate and split): every ASCII character, between
+    # letters, at the edges and repeated, must part words as the general rule does
+    chars = "".join(map(chr, range(128)))
+    text = " ".join(f"a{c}B{c}{c}9{c}" for c in chars) + chars
+    general = re.findall(r"[^\W_]+", text.casefold())
+    assert text.isascii() and words(text) == general
+    assert words("KPN-directeur_2 (7,1%)\x1c\x1fok") == ["kpn", "directeur", "2", "7", "1", "ok"]
 
 
 def test_typography_does_not_hide_a_copy() -> None:

@@ -10,6 +10,7 @@ from pipeline.process.watchlists.matching import (
     MatchDoc,
     fold,
     snippet_around,
+    word_keys,
 )
 from pipeline.process.watchlists.query import QuerySyntaxError
 
@@ -279,6 +280,19 @@ def test_phrase_in_title_only_with_intitle_phrase() -> None:
     assert not matches(q, "Inwerken", "Zo verwelkom je nieuwe medewerkers.")
 
 
+def test_plain_ascii_text_has_the_same_words_as_any_other() -> None:
+    # ASCII text without apostrophes takes a shortcut (translate and split); every
+    # ASCII character must part or join words as in text that has an accent or an
+    # apostrophe, which goes the general way
+    chars = "".join(chr(c) for c in range(128) if chr(c) != "'")
+    text = " ".join(f"a{c}B{c}{c}9{c}" for c in chars) + chars
+    general, _ = word_keys(text + " é", "en")
+    words, keys = word_keys(text, "en")
+    assert words == general[:-1] and "a_b__9_" in [k[0] for k in keys]
+    assert word_keys("KPN's e-mail_1 (7,1%)", "nl")[0] == ["KPN's", "e", "mail_1", "7", "1"]
+    assert word_keys("KPN’s 7,1%", "nl")[0] == ["KPN’s", "7", "1"]
+
+
 # --- diacritics ----------------------------------------------------------------------
 
 
@@ -287,6 +301,8 @@ def test_fold_removes_case_and_diacritics() -> None:
     assert fold("Coördinator") == "coordinator"
     assert fold("CAFÉ") == "cafe"
     assert fold("ĳverig") == "ijverig"
+    assert fold("KPN’s") == fold("KPN's") == "kpn's"
+    assert [fold(chr(c)) for c in range(128)] == [chr(c).lower() for c in range(128)]
 
 
 @pytest.mark.parametrize(

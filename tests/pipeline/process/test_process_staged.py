@@ -55,13 +55,18 @@ def outcome(store: Store) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _one_process(settings: Any, tmp_path: Path) -> dict[str, Any]:
+    """The :func:`outcome` of one ``trendwatch process`` run over the corpus at NOW."""
+    with _store(tmp_path, "alone") as alone:
+        process_job.process(settings, alone, now=NOW)
+        return outcome(alone)
+
+
 def test_batches_in_any_order_then_id_order_give_what_one_process_gives(
     make_settings, tmp_path: Path
 ) -> None:
     settings = make_settings(CONFIG)
-    with _store(tmp_path, "alone") as alone:
-        process_job.process(settings, alone, now=NOW)
-        expected = outcome(alone)
+    expected = _one_process(settings, tmp_path)
     with _store(tmp_path, "staged") as store:
         ids = store.unanalysed_ids()
         batches = analysis_batches(ids, set(), 5)
@@ -80,6 +85,27 @@ def test_batches_in_any_order_then_id_order_give_what_one_process_gives(
         assert query(store, "SELECT count(*) FROM article_analysis") == [(0,)]
         assert outcome(store) == expected
     assert expected["stories"] and any(r["duplicate_of"] for r in expected["export"])
+
+
+@pytest.mark.parametrize("first", [8, 13, 20])
+def test_the_sequential_half_in_two_jobs_stores_the_state_one_process_stores(
+    make_settings, tmp_path: Path, first: int
+) -> None:
+    """As the work queue runs it: the first articles analysed and processed by one
+    job, the rest by the next (which reloads the clusterer's state). Everything, the
+    clusterer's stored state too, byte for byte, equals one ``trendwatch process`` run
+    at the same ``now``. (A reloaded story's members once came back with their keys
+    sorted, and the story's sums rebuilt from them stored their keys in another order.)"""
+    settings = make_settings(CONFIG)
+    expected = _one_process(settings, tmp_path)
+    with _store(tmp_path, "two") as store:
+        ids = store.unanalysed_ids()
+        analyse_batch(settings, store, ids[:first], now=NOW)
+        assert process_analysed(settings, store, now=NOW).articles == first
+        analyse_batch(settings, store, ids[first:], now=NOW)
+        assert process_analysed(settings, store, now=NOW).articles == len(ids) - first
+        assert outcome(store) == expected
+    assert len(expected["open"]) > 1
 
 
 def test_the_sequential_half_stops_at_the_first_article_not_analysed(

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from pipeline.process.batch import STATE_KEY
 from pipeline.queue.process import HOLD_ENV
 from pipeline.store import Store
 from postgres_support import query
@@ -105,13 +106,12 @@ def _export(folder: Path, url: str) -> list[dict]:
 
 
 def _outcome(store: Store) -> dict[str, Any]:
-    """What processing decided beyond the export: the stories and the matches.
-
-    Not compared: the clusterer's open stories as stored (cluster_stories). Processed in
-    two sequential jobs (8 articles, then 28) their bytes differed from one run's while
-    stories, duplicates and matches were equal (seen 2026-12-05; open, for the stories
-    package: does a reloaded state decide later articles alike?)."""
+    """What processing decided beyond the export: the stories, the matches and the
+    clusterer's stored state (its header and its open stories, byte for byte, however
+    many sequential jobs the workers ran)."""
     return {
+        "state": _bytes(store.state(STATE_KEY)),
+        "open": [_bytes(row) for row in store.cluster_stories()],
         "stories": query(
             store,
             "SELECT id, label, representative_id, first_seen, last_seen, size FROM stories"
@@ -123,6 +123,11 @@ def _outcome(store: Store) -> dict[str, Any]:
             " ORDER BY article_id, watchlist",
         ),
     }
+
+
+def _bytes(value: str | bytes | None) -> bytes | None:
+    """A stored value as bytes (whichever type the database gave back)."""
+    return value.encode() if isinstance(value, str) else None if value is None else bytes(value)
 
 
 def test_workers_analyse_in_parallel_survive_a_kill_mid_batch_and_give_what_one_process_gives(
