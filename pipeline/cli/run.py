@@ -36,10 +36,11 @@ def run(obj: Context, watch_config: bool, log_file: Path | None, log_level: str)
         try:
             with (
                 locks.run_lock(settings.data_dir),
-                locks.database_lock(settings.database),
+                locks.database_lock(settings.database) as held,
                 web_process(settings, log_file, log_level),
             ):
-                return scheduler.Runner(settings, watch_config=watch_config).run()
+                runner = scheduler.Runner(settings, watch_config=watch_config, database_lock=held)
+                return runner.run()
         except locks.RunLockHeld as exc:
             errors.print(
                 f"[bold red]Already running:[/] {escape(exc.holder)} holds"

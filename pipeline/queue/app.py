@@ -9,15 +9,14 @@ procrastinate's tables are created with the store's migrations
 
 from __future__ import annotations
 
-import datetime
 import logging
+from collections.abc import Collection
 
 import procrastinate
-from procrastinate import exceptions, utils
-from procrastinate.jobs import Status
-from procrastinate.manager import JobManager
+from procrastinate import exceptions
 
 from pipeline.queue import crawl, digest, process
+from pipeline.queue.manager import WorkerJobManager
 from pipeline.settings.database import is_postgresql, shown_url
 from pipeline.store import Store
 
@@ -41,30 +40,6 @@ def ensure_schema(url: str) -> None:
         pass
 
 
-class DatabaseClockJobManager(JobManager):
-    """procrastinate's job manager with retries timed by the database's clock.
-
-    procrastinate schedules a retried job at the worker's time (``utcnow()`` plus the
-    wait), while the database decides with its own ``now()`` whether a job may run: a
-    worker whose clock runs ahead of the database's (another machine, a wrong clock)
-    would hold its retries back by as much, a year ahead for a year. Here the wait the
-    worker meant is added to the database's now instead."""
-
-    async def retry_job_by_id_async(
-        self,
-        job_id: int,
-        retry_at: datetime.datetime,
-        priority: int | None = None,
-        queue: str | None = None,
-        lock: str | None = None,
-    ) -> None:
-        wait = max(retry_at - utils.utcnow(), datetime.timedelta(0))
-        row = await self.connector.execute_query_one_async("SELECT now() AS now")
-        await super().retry_job_by_id_async(
-            job_id, row["now"] + wait, priority=priority, queue=queue, lock=lock
-        )
-
-
 def make_app(url: str, *, pool_size: int = 4) -> procrastinate.App:
     """The App of the PostgreSQL database at ``url``, not opened yet, with the
     queues' tasks. ``pool_size``: the connections it may hold at most."""
@@ -72,51 +47,51 @@ def make_app(url: str, *, pool_size: int = 4) -> procrastinate.App:
         raise NotPostgreSQL(f"the work queue needs PostgreSQL, not {shown_url(url)}")
     connector = procrastinate.PsycopgConnector(conninfo=url, min_size=1, max_size=max(2, pool_size))
     app = procrastinate.App(connector=connector)
-    app.job_manager = DatabaseClockJobManager(connector=connector)
+    app.job_manager = WorkerJobManager(connector=connector)
     crawl.register(app)
     process.register(app)
     digest.register(app)
     return app
 
 
-async def retry_stalled(app: procrastinate.App, stalled_after: float) -> list[int]:
+async def retry_stalled(
+    app: procrastinate.App, stalled_after: float, running: Collection[int] = ()
+) -> list[int]:
     """Put the jobs of workers that sent no heartbeat for ``stalled_after`` seconds
     (killed, or their machine gone) back in their queue; their ids. One of a task in
     :data:`GIVE_UP_AFTER` that has had its attempts fails instead. A job whose twin
     waits already (the same queueing lock: a fetch of its source deferred meanwhile)
-    is ended as aborted instead, the twin doing its work; jobs another worker dealt
-    with first are left alone."""
+    is ended as aborted instead, the twin doing its work. Jobs another worker dealt
+    with first (no longer the dead worker's) are left alone, and so are the jobs this
+    process's worker still runs (``running``: it may be the one whose heartbeats came
+    late)."""
     manager = app.job_manager
+    assert isinstance(manager, WorkerJobManager)
     retried = []
     for job in await manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after):
         assert job.id is not None
-        if job.attempts + 1 >= GIVE_UP_AFTER.get(job.task_name, job.attempts + 2):
-            try:
-                await manager.finish_job(job, status=Status.FAILED, delete_job=False)
-            except Exception as exc:  # dealt with by another worker just now
-                log.debug("stalled job %s left alone: %r", job.id, exc)
-                continue
+        if job.id in running:
+            continue
+        give_up = job.attempts + 1 >= GIVE_UP_AFTER.get(job.task_name, job.attempts + 2)
+        try:
+            became = await manager.end_stalled(job, give_up)
+        except exceptions.ConnectorException as exc:  # the database away a moment
+            log.debug("stalled job %s left alone: %r", job.id, exc)
+            continue
+        if became == "failed":
             log.warning(
                 "job %s (%s) of a dead worker failed for good: its worker died %d times",
                 job.id,
                 job.task_name,
                 job.attempts + 1,
             )
-            continue
-        try:
-            try:
-                await manager.retry_job(job)
-            except exceptions.UniqueViolation:
-                await manager.finish_job(job, status=Status.ABORTED, delete_job=False)
-                log.warning(
-                    "job %s (%s) of a dead worker ended: the same job waits already",
-                    job.id,
-                    job.task_name,
-                )
-                continue
-        except Exception as exc:  # dealt with by another worker just now
-            log.debug("stalled job %s left alone: %r", job.id, exc)
-            continue
-        retried.append(job.id)
-        log.warning("job %s (%s) of a dead worker put back in its queue", job.id, job.task_name)
+        elif became == "aborted":
+            log.warning(
+                "job %s (%s) of a dead worker ended: the same job waits already",
+                job.id,
+                job.task_name,
+            )
+        elif became == "todo":
+            retried.append(job.id)
+            log.warning("job %s (%s) of a dead worker put back in its queue", job.id, job.task_name)
     return retried

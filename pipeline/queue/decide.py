@@ -1,7 +1,7 @@
 """The work queue's decisions, pure: which queues a worker takes, the locks a fetch
 job carries, and whether a fetch deferred at some moment is still to be done; for the
-digest queue, the lock of a delivery, who gets a delivery job, and how
-long a delivery waits for its retry.
+digest queue, the lock of a delivery, who gets a delivery job, how
+long a delivery waits for its retry, and which pending deliveries lost their job.
 
 A fetch job carries two locks: a *queueing lock* per source (procrastinate keeps at
 most one job of a lock waiting), and a *lock* per host (procrastinate runs at most one
@@ -104,6 +104,19 @@ def retry_delay(next_attempt: datetime | None, now: datetime) -> timedelta:
     if next_attempt is None:
         return timedelta(0)
     return max(timedelta(0), next_attempt - now)
+
+
+def lost_deliveries(
+    pending: Iterable[tuple[str, str, datetime | None]], busy: Collection[str], now: datetime
+) -> list[tuple[str, str, float]]:
+    """The pending deliveries ((edition key, subscriber, next attempt)) whose job chain
+    was lost: no waiting or running delivery job carries their lock (``busy``: the
+    locks that jobs carry). Each with the seconds its retry still waits at ``now``."""
+    return [
+        (key, email, retry_delay(next_attempt, now).total_seconds())
+        for key, email, next_attempt in pending
+        if delivery_lock(key, email) not in busy
+    ]
 
 
 def analysis_batches(waiting: Sequence[int], held: Collection[int], size: int) -> list[list[int]]:

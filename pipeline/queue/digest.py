@@ -12,7 +12,9 @@ truth, a delivery is claimed before it is sent, one already sent is a no-op, one
 does). A temporary failure leaves the delivery pending with its back-off
 (:mod:`pipeline.digest.retry`); the job then defers its successor for that time, taken
 from the database's clock, until the delivery is sent, fails for good or is given up
-(7 days after its edition).
+(7 days after its edition). Should that chain be lost (a job that failed for good on
+database errors), the periodic task defers the job of a pending delivery of a current
+edition that no job carries again (:func:`redefer_lost_deliveries`).
 
 A worker sends at most ``sends`` messages at once (:class:`Senders`), each over one of
 as many SMTP connections that stay open across jobs. The blocking work runs in
@@ -41,9 +43,16 @@ from pipeline.digest.archive import write_archive_index
 from pipeline.digest.delivery import Transport, deliver_one, open_transport
 from pipeline.digest.frozen import edition_from_json
 from pipeline.digest.job import DigestReport, build_editions_once, due_audiences
-from pipeline.digest.retry import expired
+from pipeline.digest.retry import PENDING_GIVE_UP, expired
 from pipeline.queue.crawl import thread_store
-from pipeline.queue.decide import BUILD_LOCK, FINISHED, delivery_lock, retry_delay, to_deliver
+from pipeline.queue.decide import (
+    BUILD_LOCK,
+    FINISHED,
+    delivery_lock,
+    lost_deliveries,
+    retry_delay,
+    to_deliver,
+)
 from pipeline.queue.delivery_jobs import defer_deliveries
 from pipeline.settings import Settings, Subscriber
 from pipeline.store import Store
@@ -283,6 +292,28 @@ async def defer_due_editions(app: procrastinate.App, settings: Settings, now: da
     return len(due)
 
 
+def _lost(settings: Settings, now: datetime) -> list[tuple[str, str, float]]:
+    store = thread_store(settings)
+    pending = store.pending_deliveries(built_since=now - PENDING_GIVE_UP)
+    busy = store.busy_locks(delivery_lock(key, email) for key, email, _ in pending)
+    return lost_deliveries(pending, busy, now)
+
+
+async def redefer_lost_deliveries(app: procrastinate.App, settings: Settings, now: datetime) -> int:
+    """Defer again the delivery job of each pending delivery of a current edition that
+    no waiting or running job carries (its chain lost: a job that failed on database
+    errors for good), at its retry's time; how many. The queueing lock per delivery
+    keeps one job waiting at most."""
+    lost = await asyncio.to_thread(_lost, settings, now)
+    deferred = 0
+    for key, email, retry_in in lost:
+        if await defer_delivery(app, key, email, retry_in):
+            deferred += 1
+    if deferred:
+        log.warning("digest: %d pending deliveries had lost their job; deferred again", deferred)
+    return deferred
+
+
 def register(app: procrastinate.App) -> None:
     """Add the digest queue's tasks to ``app``; the worker's context carries the
     settings and its :class:`Senders` (``additional_context``)."""
@@ -291,7 +322,11 @@ def register(app: procrastinate.App) -> None:
     @app.task(name=SCHEDULE, queue=QUEUE, pass_context=True, queueing_lock=SCHEDULE)
     async def schedule(context: procrastinate.JobContext, timestamp: int) -> dict[str, int]:
         settings = context.additional_context["settings"]
-        return {"deferred": await defer_due_editions(app, settings, utcnow())}
+        now = utcnow()
+        return {
+            "deferred": await defer_due_editions(app, settings, now),
+            "redeferred": await redefer_lost_deliveries(app, settings, now),
+        }
 
     @app.task(name=BUILD, queue=QUEUE, pass_context=True, retry=JOB_ATTEMPTS - 1)
     async def build(context: procrastinate.JobContext, at: dict[str, str]) -> dict[str, Any]:

@@ -5,7 +5,9 @@ it holds, then unregisters), and beside it the recovery of the jobs of dead work
 A worker sends a heartbeat every ``heartbeat`` seconds; one silent for three of them
 is taken for dead (``kill -9``, a lost machine): any live worker puts its running jobs
 back in their queues (:func:`pipeline.queue.app.retry_stalled`), where the locks and
-:func:`pipeline.queue.decide.still_due` keep a retried fetch from fetching twice.
+:func:`pipeline.queue.decide.still_due` keep a retried fetch from fetching twice. A
+worker taken for dead while alive (its heartbeats late) registers again and takes back
+the jobs it still runs (:class:`LiveWorker`, :mod:`pipeline.queue.manager`).
 """
 
 from __future__ import annotations
@@ -14,13 +16,18 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import procrastinate
+import psycopg
+from procrastinate import exceptions, job_context, jobs, retry
+from procrastinate.worker import Worker
 
 from pipeline.queue.app import ensure_schema, make_app, retry_stalled
 from pipeline.queue.digest import SENDS, Senders
+from pipeline.queue.manager import Liveness, WorkerJobManager
 from pipeline.settings import Settings
 from pipeline.settings.database import shown_url
 
@@ -52,10 +59,88 @@ def stalled_after(heartbeat: float) -> float:
     return heartbeat * STALLED_HEARTBEATS
 
 
-async def _recover(app: procrastinate.App, heartbeat: float) -> None:
+class LiveWorker(Worker):
+    """procrastinate's worker, holding its liveness lock while it runs (``liveness``,
+    :class:`~pipeline.queue.manager.Liveness`), and carrying on when it was taken for
+    dead while alive all the same: each heartbeat registers it again if its row was
+    pruned and takes back the jobs it still runs that were put back in their queue
+    (:meth:`WorkerJobManager.beat`); a heartbeat that fails (the database away for a
+    moment) is tried again at the next one instead of stopping the worker. A job whose
+    outcome is being stored is no longer taken back (a retried job must stay in its
+    queue)."""
+
+    def __init__(self, *args: Any, liveness: Liveness | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._liveness = liveness
+        self._settling: set[int] = set()  # jobs whose outcome is being stored
+        self._claims = asyncio.Lock()  # a take-back and an outcome never cross
+
+    def running_ids(self) -> set[int]:
+        """The ids of the jobs this worker runs and has not finished."""
+        ids = {c.job.id for c in self._running_jobs.values() if c.job.id is not None}
+        self._settling &= ids
+        return ids - self._settling
+
+    async def _run_loop(self) -> None:
+        assert self.worker_id is not None
+        if self._liveness is not None:
+            await self._liveness.hold(self.worker_id)
+        try:
+            await super()._run_loop()
+        finally:
+            if self._liveness is not None:
+                await self._liveness.close()
+
+    async def _update_heartbeat(self) -> None:
+        manager = self.app.job_manager
+        while True:
+            await asyncio.sleep(self.update_heartbeat_interval)
+            assert self.worker_id is not None
+            try:
+                if self._liveness is not None:
+                    await self._liveness.hold(self.worker_id)
+                async with self._claims:
+                    if isinstance(manager, WorkerJobManager):
+                        await manager.beat(self.worker_id, self.running_ids())
+                    else:
+                        await manager.update_heartbeat(self.worker_id)
+            except (exceptions.ConnectorException, psycopg.Error):
+                log.exception(
+                    "worker %s: heartbeat failed; next one in %s s",
+                    self.worker_id,
+                    self.update_heartbeat_interval,
+                )
+
+    async def _persist_job_status(
+        self,
+        job: jobs.Job,
+        status: jobs.Status,
+        retry_decision: retry.RetryDecision | None,
+        context: job_context.JobContext,
+        job_result: job_context.JobResult | None,
+    ) -> None:
+        assert job.id is not None
+        async with self._claims:
+            self._settling.add(job.id)
+        try:
+            await super()._persist_job_status(job, status, retry_decision, context, job_result)
+        except exceptions.ConnectorException as exc:
+            # taken for dead, its job put back and run by another worker meanwhile
+            log.warning(
+                "job %s (%s): its outcome (%s) not stored: %s",
+                job.id,
+                job.task_name,
+                status.value,
+                exc.__cause__ or exc,
+            )
+
+
+async def _recover(
+    app: procrastinate.App, heartbeat: float, running: Callable[[], Collection[int]]
+) -> None:
     while True:
         try:
-            await retry_stalled(app, stalled_after(heartbeat))
+            await retry_stalled(app, stalled_after(heartbeat), running())
         except Exception:  # the database away for a moment: try at the next beat
             log.exception("could not look for the jobs of dead workers")
         await asyncio.sleep(heartbeat)
@@ -67,27 +152,34 @@ async def serve(
     queues: Sequence[str],
     options: WorkerOptions = WorkerOptions(),
 ) -> None:
-    """Run a worker of ``app`` on ``queues`` until it is stopped (SIGTERM/SIGINT)."""
+    """Run a worker of ``app`` (made on ``settings.database``) on ``queues`` until it
+    is stopped (SIGTERM/SIGINT)."""
     o = options
     senders = Senders(settings, o.sends)
+    worker = LiveWorker(
+        app=app,
+        liveness=Liveness(str(settings.database)),
+        queues=list(queues),
+        concurrency=o.concurrency,
+        fetch_job_polling_interval=o.poll,
+        update_heartbeat_interval=o.heartbeat,
+        stalled_worker_timeout=stalled_after(o.heartbeat),
+        additional_context={
+            "settings": settings,
+            "senders": senders,
+            "analysis_batch": o.analysis_batch,
+            "concurrency": o.concurrency,
+        },
+        delete_jobs="successful",
+        install_signal_handlers=True,
+    )
     async with app.open_async():
-        recovery = asyncio.create_task(_recover(app, o.heartbeat), name="recover stalled jobs")
+        recovery = asyncio.create_task(
+            _recover(app, o.heartbeat, worker.running_ids), name="recover stalled jobs"
+        )
         try:
-            await app.run_worker_async(
-                queues=list(queues),
-                concurrency=o.concurrency,
-                fetch_job_polling_interval=o.poll,
-                update_heartbeat_interval=o.heartbeat,
-                stalled_worker_timeout=stalled_after(o.heartbeat),
-                additional_context={
-                    "settings": settings,
-                    "senders": senders,
-                    "analysis_batch": o.analysis_batch,
-                    "concurrency": o.concurrency,
-                },
-                delete_jobs="successful",
-                install_signal_handlers=True,
-            )
+            app.perform_import_paths()
+            await worker.run()
         finally:
             recovery.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -38,7 +38,7 @@ from pipeline.digest import job as digest_job
 from pipeline.process import job as process_job
 from pipeline.schedule.background import Scheduler
 from pipeline.schedule.decide import next_slot, next_wakeup
-from pipeline.schedule.locks import database_lock, run_lock
+from pipeline.schedule.locks import DatabaseRunLock, database_lock, run_lock
 from pipeline.settings import ConfigError, Settings, load_settings, show_duration
 from pipeline.store import Store
 from pipeline.store.queue import STALLED_AFTER_SECONDS
@@ -85,9 +85,11 @@ class Runner:
         *,
         watch_config: bool = False,
         clock: Callable[[], datetime] = utcnow,
+        database_lock: DatabaseRunLock | None = None,
     ) -> None:
         self.settings = settings
         self.watch_config = watch_config
+        self.database_lock = database_lock  # PostgreSQL: checked at every tick
         self.clock = clock
         self.stopping = threading.Event()
         self.reload_requested = threading.Event()
@@ -123,6 +125,11 @@ class Runner:
                     self.scheduler.add_job(
                         self._job("reload", self.reload), id="reload", replace_existing=True
                     )
+                lost = self.database_lock.keep() if self.database_lock else None
+                if lost:
+                    log.error("run: %s; stopping", lost)
+                    self.stop(status=1)
+                    return 1
             return self.stop()
         finally:
             for sig, handler in previous.items():
@@ -147,8 +154,9 @@ class Runner:
             id="archive",
         )
 
-    def stop(self) -> int:
-        """Take no new work; give the running job STOP_WAIT seconds to finish."""
+    def stop(self, status: int = 0) -> int:
+        """Take no new work; give the running job STOP_WAIT seconds to finish; the
+        exit status (``status``)."""
         self.stopping.set()
         self.scheduler.shutdown(wait=False)
         if not self.idle.wait(STOP_WAIT):
@@ -156,9 +164,9 @@ class Runner:
             # is a transaction, so the store keeps what was committed and nothing else
             log.warning("run: stopped while %s was still busy; abandoned", self.current)
             logging.shutdown()
-            os._exit(0)
+            os._exit(status)
         log.info("run: stopped")
-        return 0
+        return status
 
     def _on_skipped(self, event: JobSubmissionEvent) -> None:
         """A one-off run of a job that plans itself came while its previous run was
@@ -402,5 +410,5 @@ class Runner:
 def run(path: Path, *, watch_config: bool = False) -> int:
     """``trendwatch run``: hold the data folder and run until stopped (exit status)."""
     settings = load_settings(path)
-    with run_lock(settings.data_dir), database_lock(settings.database):
-        return Runner(settings, watch_config=watch_config).run()
+    with run_lock(settings.data_dir), database_lock(settings.database) as held:
+        return Runner(settings, watch_config=watch_config, database_lock=held).run()

@@ -56,6 +56,17 @@ class DeliveriesMixin(StoreBase):
         )
         return [typed_row(UnfinishedDelivery, r) for r in rows]
 
+    def pending_deliveries(self, built_since: datetime) -> list[tuple[str, str, datetime | None]]:
+        """(Edition key, subscriber, next attempt) of the deliveries pending a first try
+        or a retry, of the editions built since ``built_since``; oldest first."""
+        rows = self._rows(
+            "SELECT e.key, d.subscriber, d.next_attempt FROM deliveries d"
+            " JOIN editions e ON e.id = d.edition_id"
+            " WHERE d.status = 'pending' AND e.built_at >= ? ORDER BY d.id",
+            [iso(built_since)],
+        )
+        return [(r["key"], r["subscriber"], _moment(r["next_attempt"])) for r in rows]
+
     def claim_delivery(self, delivery_id: int, transport: str, message_id: str) -> bool:
         """Move a pending delivery to 'sending'. False when someone else has it or it is
         already done: the row is the lock, so two runs never send the same message."""
@@ -116,3 +127,7 @@ class DeliveriesMixin(StoreBase):
             " WHERE status IN ('pending', 'sending')"
         ).fetchone()
         return from_iso(row[0]) if row and row[0] else None
+
+
+def _moment(value: datetime | str | None) -> datetime | None:
+    return value if isinstance(value, datetime) or value is None else from_iso(value)

@@ -66,6 +66,19 @@ class RunLockMixin(StoreBase):
         ).fetchone()[0]
         return bool(got)
 
+    def holds_run_lock(self) -> bool:
+        """Whether this store's connection holds the run lock (True on SQLite); raises
+        the driver's error when the connection was cut."""
+        if self.dialect is not POSTGRESQL:
+            return True
+        row = self._one(
+            "SELECT count(*) AS n FROM pg_locks WHERE pid = pg_backend_pid()"
+            " AND locktype = 'advisory' AND granted AND objsubid = 2"
+            " AND classid::bigint = ? AND objid::bigint = ?",
+            [APPLICATION_ID, RUN_LOCK_OBJECT],
+        )
+        return bool(row and row["n"])
+
     def run_lock_holder(self) -> RunHolder | None:
         """Who holds the run lock of this database now (None: nobody; SQLite: None)."""
         if self.dialect is not POSTGRESQL:
