@@ -14,18 +14,9 @@ from pipeline.settings import Settings
 from pipeline.store import Store
 
 
-def write_page(
-    settings: Settings,
-    edition: Edition,
-    renderer: EditionRenderer | None = None,
-    *,
-    html: str | None = None,
-) -> str:
-    """The edition's web version (no personal data) as a standalone archive page;
-    ``renderer``: the edition's, when the caller holds one (its views are reused);
-    ``html``: the page, when it was rendered already (by another process)."""
-    page = page_html(settings, edition, renderer, html=html)
-    return str(write_edition_page(settings.archive_dir, edition, page))
+def write_page(settings: Settings, edition: Edition) -> str:
+    """The edition's web version (no personal data) as a standalone archive page."""
+    return str(write_edition_page(settings.archive_dir, edition, page_html(settings, edition)))
 
 
 def page_html(
@@ -35,7 +26,9 @@ def page_html(
     *,
     html: str | None = None,
 ) -> str:
-    """The HTML :func:`write_page` writes (``html`` itself when given)."""
+    """The edition's archive page (no personal data): ``html`` itself when given (rendered
+    already, by another process), else from ``renderer`` when it is the edition's (its
+    views are reused), else rendered anew."""
     if html is None and renderer is not None and renderer.edition is edition:
         html = renderer.archive_html()
     elif html is None:

@@ -44,8 +44,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("trendwatch")
 
 # an edition's id in the store, the edition, and the addresses it goes to
-_Item = tuple[int, Edition, tuple[str, ...]]
-Batch = list[_Item]
+Outgoing = tuple[int, Edition, tuple[str, ...]]
+Batch = list[Outgoing]
 Transport = OutboxTransport | SmtpTransport
 
 
@@ -73,7 +73,7 @@ def delivery_lock(settings: Settings) -> Iterator[bool]:
 def deliver(
     settings: Settings,
     store: Store,
-    editions: Iterable[tuple[int, Edition, tuple[str, ...]]],
+    editions: Iterable[Outgoing],
     report: DigestReport,
     now: datetime,
     stop: Callable[[], bool] | None = None,
@@ -112,7 +112,7 @@ def deliver(
                 run.settle()
 
 
-def _noting(editions: Iterator[_Item], ids: set[int]) -> Iterator[_Item]:
+def _noting(editions: Iterator[Outgoing], ids: set[int]) -> Iterator[Outgoing]:
     """``editions`` as they come, each one's id added to ``ids``."""
     for item in editions:
         ids.add(item[0])
@@ -213,7 +213,7 @@ class _Delivering:
         zone = ZoneInfo(self.settings.schedule.timezone)
         return f"{when.astimezone(zone):%Y-%m-%d %H:%M} ({zone.key})"
 
-    def batch(self, batch: Iterable[_Item], stop: Callable[[], bool] | None) -> bool:
+    def batch(self, batch: Iterable[Outgoing], stop: Callable[[], bool] | None) -> bool:
         """Each edition to each of its readers, in order, until done, asked to stop, or
         the server refuses the session; True when done."""
         subscribers = {s.email: s for s in self.settings.subscribers}

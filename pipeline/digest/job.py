@@ -21,7 +21,7 @@ from digests.render import EditionRenderer, edition_renderer, render_edition
 from digests.templating import forget_rendered
 from pipeline.digest.archive import page_html, write_archive_index, write_page
 from pipeline.digest.build import edition_row, new_edition
-from pipeline.digest.delivery import deliver
+from pipeline.digest.delivery import Outgoing, deliver
 from pipeline.digest.editions import Audience, Period, audiences, period_ending
 from pipeline.digest.frozen import edition_from_json
 from pipeline.digest.parallel import Helper, build_editions
@@ -136,7 +136,7 @@ def _stored(
     renderers: dict[int, EditionRenderer],
     *,
     dry_run: bool,
-) -> Iterator[tuple[int, Edition, tuple[str, ...]]]:
+) -> Iterator[Outgoing]:
     """This period's edition of every audience (of those in ``at``), in the plan's
     order, each built if it was not (and stored) and its archive page written when it
     was built now or is missing, yielded as it is ready: its id, the edition and its
@@ -200,11 +200,11 @@ def _stored(
 class _Held:
     """An edition ready but for its archive page, being written (None: not written)."""
 
-    item: tuple[int, Edition, tuple[str, ...]]
+    item: Outgoing
     writing: Future[Path] | None
 
 
-def _written(held: _Held, report: DigestReport) -> tuple[int, Edition, tuple[str, ...]]:
+def _written(held: _Held, report: DigestReport) -> Outgoing:
     """The held edition once its page is on disk (an error writing it is raised)."""
     if held.writing is not None:
         with report.phases.timing("archive"):
