@@ -93,6 +93,7 @@ class LiveWorker(Worker):
 
     async def _update_heartbeat(self) -> None:
         manager = self.app.job_manager
+        assert isinstance(manager, WorkerJobManager)  # make_app's
         while True:
             await asyncio.sleep(self.update_heartbeat_interval)
             assert self.worker_id is not None
@@ -100,10 +101,7 @@ class LiveWorker(Worker):
                 if self._liveness is not None:
                     await self._liveness.hold(self.worker_id)
                 async with self._claims:
-                    if isinstance(manager, WorkerJobManager):
-                        await manager.beat(self.worker_id, self.running_ids())
-                    else:
-                        await manager.update_heartbeat(self.worker_id)
+                    await manager.beat(self.worker_id, self.running_ids())
             except (exceptions.ConnectorException, psycopg.Error):
                 log.exception(
                     "worker %s: heartbeat failed; next one in %s s",
