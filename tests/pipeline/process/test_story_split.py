@@ -15,6 +15,11 @@ from story_support import T0, article, cluster
 
 # a clusterer that joins almost anything, so the first articles of two events mix
 EAGER = ClusterConfig(threshold=0.02, pair_threshold=0.02, merge_threshold=None, half_life=None)
+# a clusterer whose only way to bring two stories together is gathering a fragment
+# (no pair joins, merges, decay or regrouping); the tests set its gather threshold
+GATHERING = ClusterConfig(
+    threshold=0.5, pair_threshold=None, merge_threshold=None, half_life=None, regroup_threshold=None
+)
 
 
 def quake(id_: int, place: str) -> ArticleFeatures:
@@ -180,20 +185,13 @@ def palu_follow_up(id_: int) -> ArticleFeatures:
 def test_a_story_that_grew_to_a_check_size_gathers_a_fragment_of_its_event_only() -> None:
     reports = [quake(1, "palu"), quake(2, "palu"), quake(3, "elazig"), quake(4, "elazig")]
     reports += [palu_follow_up(5), palu_follow_up(6), quake(7, "palu"), quake(8, "palu")]
-    config = ClusterConfig(
-        threshold=0.5,
-        pair_threshold=None,
-        merge_threshold=None,
-        half_life=None,
-        regroup_threshold=None,
-    )
-    apart_config = dataclasses.replace(config, gather_threshold=None)
+    apart_config = dataclasses.replace(GATHERING, gather_threshold=None)
     fragments, _ = cluster(reports, apart_config)
     assert len({fragments[5], fragments[1]}) == 2  # the follow-ups began a story of their own
-    clusterer = StoryClusterer(dataclasses.replace(config, gather_threshold=0.3))
+    clusterer = StoryClusterer(dataclasses.replace(GATHERING, gather_threshold=0.3))
     assignments = [clusterer.add(a) for a in reports]
     assert assignments[-1].merged == (fragments[5],)  # at four articles, the Palu story took it
-    stories, _ = cluster(reports, dataclasses.replace(config, gather_threshold=0.3))
+    stories, _ = cluster(reports, dataclasses.replace(GATHERING, gather_threshold=0.3))
     gold = {1: "palu", 2: "palu", 3: "elazig", 4: "elazig"} | dict.fromkeys((5, 6, 7, 8), "palu")
     assert bcubed(stories, gold)[2] == 1.0  # and not the Elazig story
 
@@ -227,14 +225,7 @@ def test_a_fragment_that_reaches_a_check_size_joins_the_larger_story_of_its_even
     in other words begin a story of their own: at four, that one folds into it."""
     reports = [quake(i, "palu") for i in range(1, 9)]
     reports += [palu_follow_up(i) for i in range(9, 13)]
-    config = ClusterConfig(
-        threshold=0.5,
-        pair_threshold=None,
-        merge_threshold=None,
-        half_life=None,
-        regroup_threshold=None,
-    )
-    clusterer = StoryClusterer(dataclasses.replace(config, gather_threshold=0.3))
+    clusterer = StoryClusterer(dataclasses.replace(GATHERING, gather_threshold=0.3))
     assignments = [clusterer.add(a) for a in reports]
     assert assignments[8].is_new  # the first follow-up began a story
     assert assignments[-1].story_id == 1 and assignments[-1].merged == (assignments[8].story_id,)
