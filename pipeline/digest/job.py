@@ -73,6 +73,7 @@ def digest(
     due: bool = False,
     retry_now: bool = False,
     stop: Callable[[], bool] | None = None,
+    overlap: bool = True,
 ) -> DigestReport:
     """Build this period's edition for every audience (once), write it to the archive
     and deliver it to each subscriber exactly once.
@@ -84,6 +85,10 @@ def digest(
     deliveries waiting for their retry after a temporary failure are tried at once, as
     flushing a mail queue does; without it they wait for their back-off. ``stop`` is
     asked between messages: when it says yes, the rest stays pending for the next run.
+    With ``overlap`` (the default) each edition is delivered as soon as it is stored and
+    archived, while the next ones are built (by the second process, if any); without
+    it all are built, stored and archived first. The mails, their order, the rows and
+    the files are the same either way (tested).
 
     The subscribers are the config's and the web's, without those who unsubscribed
     (:func:`pipeline.subscriptions.with_readers`).
@@ -91,7 +96,7 @@ def digest(
     The articles' markup the run rendered (shared by its editions) is dropped when it
     ends: a long-running ``trendwatch run`` does not hold it until the next run."""
     try:
-        return _digest(settings, store, now, dry_run, due, retry_now, stop)
+        return _digest(settings, store, now, dry_run, due, retry_now, stop, overlap)
     finally:
         forget_rendered()
 
@@ -104,6 +109,7 @@ def _digest(
     due: bool,
     retry_now: bool,
     stop: Callable[[], bool] | None,
+    overlap: bool = True,
 ) -> DigestReport:
     now = now or utcnow()
     settings = with_readers(settings, store)
@@ -115,16 +121,10 @@ def _digest(
         for _ in stored:
             pass
         return report
-    if not OVERLAP:
+    if not overlap:
         stored = iter(list(stored))
     deliver(settings, store, stored, report, now, stop, retry_now=retry_now, renderers=renderers)
     return report
-
-
-# Deliver each edition as soon as it is stored and archived, while the second process
-# (if any) builds the next ones; False: build, store and archive them all first (the
-# order of the mails, the rows and the files is the same either way: tested).
-OVERLAP = True
 
 
 def _stored(

@@ -1,7 +1,8 @@
-"""Delivering each edition while the next ones are built (``job.OVERLAP``) sends what
-building them all first sends: the same mails, header for header and part for part, in
-the same order, with the same deliveries, editions and archive; and an early stop
-still builds, stores and archives every edition."""
+"""Delivering each edition while the next ones are built (``digest(overlap=True)``,
+the default) sends what building them all first (``overlap=False``) sends: the same
+mails, header for header and part for part, in the same order, with the same
+deliveries, editions and archive; and an early stop still builds, stores and archives
+every edition."""
 
 from __future__ import annotations
 
@@ -48,11 +49,9 @@ def normalised(raw: bytes) -> tuple[str, bytes]:
 def run(
     settings: Settings,
     recorder: Any,
-    monkeypatch: pytest.MonkeyPatch,
     overlap: bool,
     stop_after: int | None,
 ) -> tuple[Any, list[Any], list[tuple[str, bytes]], dict[str, bytes]]:
-    monkeypatch.setattr(digest_job, "OVERLAP", overlap)
     before = len(recorder.received)
     asked = 0
 
@@ -62,7 +61,7 @@ def run(
         return stop_after is not None and asked > stop_after
 
     with Store(settings.database) as store:
-        report = digest_job.digest(settings, store, now=NOW, stop=stop)
+        report = digest_job.digest(settings, store, now=NOW, stop=stop, overlap=overlap)
         rows = [
             (r.edition_id, r.subscriber, r.status, r.transport, r.attempts, r.message_id)
             for r in store.deliveries()
@@ -89,8 +88,8 @@ def test_overlapped_sending_equals_building_first(
     overlapped.data_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(first.db_path, overlapped.db_path)
     monkeypatch.setattr(parallel, "PARALLEL_FROM", 2)  # the second process builds some
-    one, rows_one, mails_one, files_one = run(first, recorder, monkeypatch, False, stop_after)
-    two, rows_two, mails_two, files_two = run(overlapped, recorder, monkeypatch, True, stop_after)
+    one, rows_one, mails_one, files_one = run(first, recorder, False, stop_after)
+    two, rows_two, mails_two, files_two = run(overlapped, recorder, True, stop_after)
     assert two.phases.cpu["editions (2nd process)"] > 0  # what it reported when it ended
     assert two.built == one.built and len(two.built) == 7  # every edition, stopped or not
     assert two.sent == one.sent and len(two.sent) == (9 if stop_after is None else 4)
