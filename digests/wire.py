@@ -16,6 +16,7 @@ a part) :func:`WireEdition.message` returns None and the caller builds the messa
 from __future__ import annotations
 
 import binascii
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,6 +60,49 @@ def _folded(name: str, value: Any) -> bytes:
     """The header line as the message would hold it (``msg[name] = value``) and
     ``smtp_bytes`` would write it."""
     return _SMTP_POLICY.fold_binary(*POLICY.header_store_parse(name, value))
+
+
+# Message-IDs as digests.mail.make_message_id makes them, and List-Unsubscribe values as
+# digests.mail.list_unsubscribe makes them: their lines are made without the email
+# package, as it would fold them (tests/digests/test_digests_wire.py compares)
+_OUR_MESSAGE_ID = re.compile(r"<([0-9a-f]{64})@([a-z0-9.-]+)>")
+_URIS = re.compile(r"<[^<>\s]*>")
+
+
+def _message_id_line(message_id: str) -> bytes:
+    """``_folded("Message-ID", message_id)``: for one of ours, the line of a model id
+    with the same domain (the same length, letters and digits where the email package
+    sees the same), its digest put in."""
+    ours = _OUR_MESSAGE_ID.fullmatch(message_id)
+    if ours is None:
+        return _folded("Message-ID", message_id)
+    digest, line = ours.group(1), _message_id_model(ours.group(2))
+    return (
+        line.replace(_MODEL_DIGEST, digest.encode("ascii"))
+        if line
+        else _folded("Message-ID", message_id)
+    )
+
+
+_MODEL_DIGEST = b"0" * 64
+
+
+@functools.lru_cache(maxsize=64)
+def _message_id_model(domain: str) -> bytes | None:
+    """The folded line of a model id of ``domain``; None when its digest is not in it
+    once as it is (then every id of the domain is folded by the email package)."""
+    line = _folded("Message-ID", f"<{_MODEL_DIGEST.decode()}@{domain}>")
+    return line if line.count(_MODEL_DIGEST) == 1 else None
+
+
+def _list_unsubscribe_line(value: str) -> bytes:
+    """``_folded("List-Unsubscribe", value)``: for a plain list of ``<URI>`` (printable
+    ASCII, no encoded word), the URIs one per line as ``UriListHeader.fold`` writes."""
+    uris = _URIS.findall(value)
+    plain = value.isascii() and value.isprintable() and "=?" not in value
+    if uris and plain and ", ".join(uris) == value:
+        return ("List-Unsubscribe: " + ",\r\n ".join(uris) + "\r\n").encode("ascii")
+    return _folded("List-Unsubscribe", value)
 
 
 def _base64_lines(data: bytes) -> bytes:
@@ -233,11 +277,11 @@ class WireEdition:
             self._head,
             to_line,
             self._date(date or datetime.now(UTC)),
-            _folded("Message-ID", message_id if message_id.startswith("<") else f"<{message_id}>"),
+            _message_id_line(message_id if message_id.startswith("<") else f"<{message_id}>"),
         ]
         unsubscribe, one_click = list_unsubscribe(recipient)
         if unsubscribe:
-            lines.append(_folded("List-Unsubscribe", unsubscribe))
+            lines.append(_list_unsubscribe_line(unsubscribe))
             if one_click:
                 lines.append(_folded("List-Unsubscribe-Post", _ONE_CLICK))
         lines += [self._tail, text, self._between, html, self._end]

@@ -34,7 +34,7 @@ from digests.render import EditionRenderer, Rendered, edition_renderer
 from digests.wire import WireMessage, wire_edition
 from pipeline.digest.frozen import edition_from_json
 from pipeline.digest.retry import Wait, after_failure, before_send, expired, failure_of
-from pipeline.digest.secret import recipient
+from pipeline.digest.secret import recipient, token_secret
 from pipeline.settings import Settings, Subscriber
 from pipeline.store import DeliveryRow, Store
 
@@ -204,6 +204,13 @@ class _Delivering:
         self.renderers: dict[int, EditionRenderer] = {}
         self.sender: ThreadPoolExecutor | None = None  # see _sender
         self._in_flight: _InFlight | None = None
+        self._secret: bytes | None = None  # the link secret, read once per run
+
+    def _reader(self, sub: Subscriber) -> Recipient:
+        """``sub`` as its message's recipient, links signed with the run's secret."""
+        if self._secret is None:
+            self._secret = token_secret(self.settings)
+        return recipient(self.settings, sub, self._secret)
 
     def _local(self, when: datetime | None) -> str:
         """A time as the reader of the CLI's report expects it: in the instance's time
@@ -355,7 +362,7 @@ class _Delivering:
         self, edition_id: int, edition: Edition, sub: Subscriber, message_id: str
     ) -> EmailMessage | WireMessage:
         with self.phases.timing("render"):
-            reader = recipient(self.settings, sub)
+            reader = self._reader(sub)
             rendered = self._renderer(edition_id, edition).render(reader)
         with self.phases.timing("message"):
             return self._message(edition, reader, rendered, message_id)

@@ -16,13 +16,14 @@ from digests.tokens import MIN_SECRET_BYTES, with_links
 from pipeline.settings import ConfigError, ConfigProblem, Settings, Subscriber
 
 
-def recipient(settings: Settings, sub: Subscriber) -> Recipient:
+def recipient(settings: Settings, sub: Subscriber, secret: bytes | None = None) -> Recipient:
     """``sub`` as a digest's recipient, with manage and unsubscribe links signed for
-    its token version."""
+    its token version; ``secret``: the :func:`token_secret` the caller read (once for
+    many readers), else it is read now."""
     reader = Recipient(sub.email, sub.name, sub.language, tuple(sub.watchlists))
     return with_links(
         reader,
-        secret=token_secret(settings),
+        secret=token_secret(settings) if secret is None else secret,
         base_url=settings.base_url,
         unsubscribe_mailto=settings.unsubscribe_mailto or _address(settings.sender),
         version=sub.token_version,

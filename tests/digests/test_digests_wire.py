@@ -213,3 +213,44 @@ def test_the_to_line_is_the_email_packages_whatever_the_name_and_address(
             _to(reader)
         return
     assert _to(reader) == reference
+
+
+@pytest.mark.parametrize(
+    "domain",
+    ["bench.example.org", "trendwatch.test", "localhost", "x" * 40 + ".example.org", "a-b.nl"],
+)
+def test_the_message_id_line_is_the_email_packages_for_every_digest(domain: str) -> None:
+    """A Message-ID of ours is folded as the email package folds it, whatever its
+    digest (letters, digits) and domain; any other is left to the email package."""
+    from digests.wire import _folded, _message_id_line
+
+    keys = [f"2026-W48/nl-w{n}:reader{n}@example.org" for n in range(40)]
+    for message_id in [make_message_id(key, domain) for key in keys]:
+        assert _message_id_line(message_id) == _folded("Message-ID", message_id)
+    for other in ["<abc@example.org>", "<" + "A" * 64 + f"@{domain}>", "<x y@z>"]:
+        assert _message_id_line(other) == _folded("Message-ID", other)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "<mailto:digest@example.org?subject=unsubscribe>",
+        "<https://digest.example.org/unsubscribe/v1.abc_DEF-123>",
+        "<mailto:digest@example.org?subject=unsubscribe>, <https://e.org/unsubscribe/t>",
+        "<mailto:a@b.c>, <https://" + "x" * 200 + ".example.org/unsubscribe/t>",
+        "<mailto:=?utf-8?q?x?=@b.c>",
+        "<mailto:a@b.c>,<https://e.org/u>",
+        "<mailto:a@b.c>, text <https://e.org/u>",
+        "<mailto:é@b.c>",
+    ],
+)
+def test_the_list_unsubscribe_line_is_the_email_packages(value: str) -> None:
+    from digests.wire import _folded, _list_unsubscribe_line
+
+    try:
+        reference = _folded("List-Unsubscribe", value)
+    except UnicodeError as refused:  # (not ASCII: refused both ways)
+        with pytest.raises(type(refused)):
+            _list_unsubscribe_line(value)
+        return
+    assert _list_unsubscribe_line(value) == reference
