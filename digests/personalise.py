@@ -31,9 +31,11 @@ from digests.templating import (
     EDITION_HTML,
     EDITION_TEXT,
     INLINER,
+    ITEM_BODY,
     PACKAGED_TEMPLATES,
     Rendered,
     environment,
+    inline_by_piece,
     render_context,
     render_html,
     tidy_text,
@@ -138,6 +140,15 @@ def _uses_packaged_edition_templates(env: Environment) -> bool:
 
 
 _PACKAGED = PACKAGED_TEMPLATES.resolve()
+
+
+def _packaged_item_body(env: Environment) -> bool:
+    """Whether the articles' markup template is the packaged one (not overridden)."""
+    try:
+        template = env.get_template(ITEM_BODY)
+    except TemplateNotFound:
+        return False
+    return template.filename is not None and _folder_of(template.filename) == _PACKAGED
 
 
 @functools.lru_cache(maxsize=64)
@@ -286,6 +297,8 @@ class EditionRenderer:
         self._views = edition_views(edition)
         self._sent_by = sent_by_line(self._views.lang, sender)
         self._tokens = _uses_packaged_edition_templates(self._env)
+        # every template packaged: each article is inlined once (templating.inline_by_piece)
+        self._by_piece = self._tokens and _packaged_item_body(self._env)
         self._web: Rendered | None = None
         self._web_html: str | None = None
         self._skeletons: dict[tuple[Any, ...], _Skeleton | None] = {}
@@ -315,7 +328,7 @@ class EditionRenderer:
     def web_html(self) -> str:
         """The web version's HTML (``render(None).html``) without its text part."""
         if self._web_html is None:
-            self._web_html = render_html(self._env, self.context(None))
+            self._web_html = render_html(self._env, self.context(None), by_piece=self._by_piece)
         return self._web_html
 
     def archive_html(self) -> str:
@@ -324,7 +337,7 @@ class EditionRenderer:
         if not self.sender:
             return self.web_html()
         context = template_context(self._views, None, None, personal_values(self._views, None))
-        return render_html(self._env, context)
+        return render_html(self._env, context, by_piece=self._by_piece)
 
     def skeletons(self) -> dict[tuple[Any, ...], Any]:
         """The skeletons rendered so far (picklable), for :meth:`adopt` by a renderer
@@ -350,10 +363,14 @@ class EditionRenderer:
         context = template_context(self._views, _NOBODY, self._sent_by, tokens)
         deferred = _Deferred(nonce)
         with wrap_hook(deferred):
-            html = self._env.get_template(EDITION_HTML).render(context)
+            page = self._env.get_template(EDITION_HTML)
+            if self._by_piece:
+                html = inline_by_piece(lambda: page.render(context))
+            else:
+                html = INLINER.inline(page.render(context))
             text = self._env.get_template(EDITION_TEXT).render(context)
         fields = {k for k, v in personal.items() if v}
-        skeleton = _Skeleton.build(nonce, INLINER.inline(html), text, deferred, fields)
+        skeleton = _Skeleton.build(nonce, html, text, deferred, fields)
         with self._lock:
             self._skeletons[shape] = skeleton
         return skeleton

@@ -126,7 +126,15 @@ class ItemMarkup:
         _ITEM_MARKUPS.add(self)
 
     def __call__(self, item: Any, s: Any) -> Markup:
-        template = self._env.get_template(ITEM_BODY)  # a changed file: a new template
+        pieces = _PIECES.get()
+        if pieces is None:
+            return self._markup(self._env.get_template(ITEM_BODY), item, s)
+        # one page: its template file is checked for changes once, not per article
+        if pieces.env is not self._env:
+            pieces.env, pieces.template = self._env, self._env.get_template(ITEM_BODY)
+        return pieces.token(self._markup(pieces.template, item, s))
+
+    def _markup(self, template: Any, item: Any, s: Any) -> Markup:
         try:
             key = (template, item, id(s))
             hit = self._kept.get(key)
@@ -157,6 +165,7 @@ def forget_rendered() -> None:
     otherwise hold (tens of MB) until the next run."""
     for markup in list(_ITEM_MARKUPS):
         markup.clear()
+    _INLINED.clear()
     forget_texts()
 
 
@@ -183,6 +192,120 @@ def render_context(env: Environment, context: dict[str, Any]) -> Rendered:
     return Rendered(html=render_html(env, context), text=tidy_text(text))
 
 
-def render_html(env: Environment, context: dict[str, Any]) -> str:
-    """The HTML part alone (CSS inlined), as :func:`render_context` makes it."""
-    return INLINER.inline(env.get_template(EDITION_HTML).render(context))
+def render_html(env: Environment, context: dict[str, Any], *, by_piece: bool = False) -> str:
+    """The HTML part alone (CSS inlined), as :func:`render_context` makes it; with
+    ``by_piece`` through :func:`inline_by_piece` (the same bytes)."""
+    template = env.get_template(EDITION_HTML)
+    if by_piece:
+        return inline_by_piece(lambda: template.render(context))
+    return INLINER.inline(template.render(context))
+
+
+# --- inlining each article once --------------------------------------------------------
+
+# The articles of an edition's page are most of its bytes, and the same article markup
+# is in the edition's e-mail, its archive page and the e-mails the size check measures.
+# With the packaged templates (whose CSS has single-class selectors only, so an
+# element's inlined style depends on its own class attribute alone) the page is
+# inlined with each article as a token, and each article's markup is inlined once, in
+# a table cell as on the page, and kept.
+_PIECE = re.compile("\ue002(\\d+)\ue003")
+_CUT = re.compile("\ue004(\\d+|end)\ue005")
+_CELL, _CELL_END = "<table><tbody><tr><td>", "</td></tr></tbody></table>"
+PIECE_INLINER = css_inline.CSSInliner(
+    keep_style_tags=False, keep_at_rules=False, load_remote_stylesheets=False
+)
+_STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.S | re.I)
+_RULE = re.compile(r"([^{}]*)\{")
+_CLASS = re.compile(r"\.[A-Za-z_][A-Za-z0-9_-]*")
+_INLINED: dict[str, dict[str, str]] = {}  # page CSS -> article markup -> inlined
+_INLINED_LIMIT = 20_000
+
+
+class _Pieces:
+    """A page's article markups while it is rendered, each left in it as a token."""
+
+    def __init__(self) -> None:
+        self.markups: list[str] = []
+        self.env: Environment | None = None
+        self.template: Any = None
+
+    def token(self, markup: str) -> Markup:
+        self.markups.append(markup)
+        return Markup(f"\ue002{len(self.markups) - 1}\ue003")
+
+
+_PIECES: contextvars.ContextVar[_Pieces | None] = contextvars.ContextVar(
+    "trendwatch_pieces", default=None
+)
+
+
+def inline_by_piece(render: Callable[[], str]) -> str:
+    """``INLINER.inline(render())`` byte for byte, for a page of the packaged edition
+    templates (the caller checks): the page inlined with a token per article, each
+    article inlined once (kept for the run: :func:`forget_rendered`). Whenever that
+    cannot be shown to give the same bytes (the page's CSS is not single classes, a
+    token did not come through), the whole page is inlined instead."""
+    pieces = _Pieces()
+    reset = _PIECES.set(pieces)
+    try:
+        html = render()
+    finally:
+        _PIECES.reset(reset)
+    markups = pieces.markups
+
+    def whole() -> str:  # the page as rendered without tokens
+        return INLINER.inline(_PIECE.sub(lambda m: markups[int(m.group(1))], html))
+
+    css = "".join(_STYLE.findall(html))
+    if not markups or not _single_classes(css):
+        return whole()
+    inlined = _inlined(markups, css)
+    if inlined is None:
+        return whole()
+    found: list[int] = []
+
+    def put(match: re.Match[str]) -> str:
+        found.append(int(match.group(1)))
+        return inlined[markups[found[-1]]]
+
+    page = _PIECE.sub(put, INLINER.inline(html))
+    return page if sorted(found) == list(range(len(markups))) else whole()
+
+
+def _inlined(markups: list[str], css: str) -> dict[str, str] | None:
+    """Each markup inlined (with ``css``) as in a table cell; None if they could not
+    be told apart again."""
+    kept = _INLINED.setdefault(css, {})
+    new = [m for m in dict.fromkeys(markups) if m not in kept]
+    if new:
+        cuts = "".join(f"\ue004{n}\ue005{m}" for n, m in enumerate(new))
+        out = PIECE_INLINER.inline_fragment(f"{_CELL}{cuts}\ue004end\ue005{_CELL_END}", css)
+        if not (out.startswith(_CELL) and out.endswith(_CELL_END)):
+            return None
+        parts = _CUT.split(out[len(_CELL) : -len(_CELL_END)])
+        # "", "0", piece, "1", piece, ..., "end", ""
+        labels = parts[1::2]
+        if parts[0] or parts[-1] or labels != [*map(str, range(len(new))), "end"]:
+            return None
+        if sum(len(k) for k in _INLINED.values()) + len(new) > _INLINED_LIMIT:
+            _INLINED.clear()
+            kept = _INLINED.setdefault(css, {})
+        kept.update(zip(new, parts[2::2], strict=False))
+    return {m: kept[m] for m in markups}
+
+
+@functools.lru_cache(maxsize=16)
+def _single_classes(css: str) -> bool:
+    """Whether every rule of ``css`` has single-class selectors only (``.name``, in
+    ``@media`` blocks too), and no other at-rule: then an element's inlined style
+    depends on its own classes alone."""
+    if "/*" in css or "\\" in css or css.count("{") != css.count("}"):
+        return False
+    for prelude in _RULE.findall(css):
+        prelude = prelude.strip()
+        if prelude.startswith("@media"):
+            continue
+        if not all(_CLASS.fullmatch(part.strip()) for part in prelude.split(",")):
+            return False
+    return True
