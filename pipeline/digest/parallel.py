@@ -22,13 +22,15 @@ archive stay the caller's, in order.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
 import queue
 import threading
 import time
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -87,26 +89,82 @@ def build_editions(
     with ``[digest] processes = 2`` (the default), two or more cores and at least
     ``parallel_from`` (default :data:`PARALLEL_FROM`) jobs, some built by a second
     process. ``helper``, if given, is filled in with what that process did."""
+    with _frozen_heap() as freeze:
+        yield from _build(settings, store, jobs, now, helper, parallel_from, freeze)
+
+
+def _build(
+    settings: Settings,
+    store: Store,
+    jobs: Sequence[Job],
+    now: datetime,
+    helper: Helper | None,
+    parallel_from: int | None,
+    freeze: Callable[[], None],
+) -> Iterator[Built]:
+    """:func:`build_editions`, ``freeze`` called once the shared rows are read and
+    after each edition built here (see :func:`_frozen_heap`)."""
     helper = helper if helper is not None else Helper()
     reads = EditionReads(store)
     subscribers = {s.email: s for s in settings.subscribers}
 
     def here(index: int) -> Built:
         audience, period = jobs[index]
-        return Built(new_edition(settings, reads, audience, period, now, subscribers))
+        built = Built(new_edition(settings, reads, audience, period, now, subscribers))
+        freeze()  # what building it kept (shared caches, the edition) is walked no more
+        return built
 
     threshold = PARALLEL_FROM if parallel_from is None else parallel_from
     early: dict[int, Built] = {}  # built before the second process started
     child = None
+    if jobs:
+        # what every edition shares is read first: the period's rows (then kept
+        # out of the collector's passes), and inherited by a forked second process
+        reads.warm(dict.fromkeys(period for _, period in jobs))
+        freeze()
     if uses_second_process(settings, len(jobs), threshold):
         method = start_method()
         if method == "fork":
-            # what both sides need is read and loaded once, here, and inherited: the
-            # period's rows, and (by building the first edition) the locale data and
-            # the compiled templates
-            reads.warm(dict.fromkeys(period for _, period in jobs))
+            # and (by building the first edition) the locale data and the compiled
+            # templates
             early[0] = here(0)
         child = _start(settings, jobs, now, method, reads if method == "fork" else None, len(early))
+    yield from _built(jobs, here, child, helper, early)
+
+
+@contextmanager
+def _frozen_heap() -> Iterator[Callable[[], None]]:
+    """While building, what the run read and holds (tens of thousands of rows) can be
+    kept out of the garbage collector's full passes, which would otherwise walk it
+    again and again: the function yielded freezes every object alive then
+    (``gc.freeze``), and they come back under the collector at the end. Only the
+    collector's work changes; what it would free among them it frees at the end. Not
+    done when the caller keeps objects frozen itself."""
+    ours = gc.get_freeze_count() == 0
+    frozen = False
+
+    def freeze() -> None:
+        nonlocal frozen
+        if ours:
+            gc.freeze()
+            frozen = True
+
+    try:
+        yield freeze
+    finally:
+        if frozen:
+            gc.unfreeze()
+
+
+def _built(
+    jobs: Sequence[Job],
+    here: Callable[[int], Built],
+    child: Any,
+    helper: Helper,
+    early: dict[int, Built],
+) -> Iterator[Built]:
+    """The editions in order: built here, or by the second process ``child`` (if it
+    started) with this side building what it claims."""
     if child is None:
         for index in range(len(jobs)):
             yield early.pop(index) if index in early else here(index)
@@ -279,6 +337,7 @@ def _second(
                     edition, edition_row(edition), renderer.archive_html(), renderer.skeletons()
                 )
                 results.put(("built", (index, built)))
+                gc.freeze()  # (this process ends after building: nothing to undo)
     except Exception as exc:  # the caller builds what is left
         error = f"{type(exc).__name__}: {exc}"
     results.put(("end", (time.process_time() - cpu, time.perf_counter() - wall, error)))

@@ -204,3 +204,33 @@ def test_processes_1_builds_every_edition_in_this_process(
         report = digest_job.digest(settings, store, now=NOW)
     assert len(report.built) == 7 and len(report.sent) == 9
     assert "editions (2nd process)" not in report.phases.cpu
+
+
+def test_building_leaves_no_object_frozen_nor_thaws_the_callers(tmp_path: Path) -> None:
+    """While building, what the run holds is kept out of the collector's passes
+    (``gc.freeze``); once building is over everything is under the collector again
+    (a long-running ``trendwatch run`` must not keep it out), and objects a caller
+    froze itself stay frozen."""
+    import gc
+
+    settings = settings_in(tmp_path)
+    with Store(settings.database) as store:
+        seed(settings, store, ARTICLES + MORE)
+        jobs = jobs_of(settings)
+        assert gc.get_freeze_count() == 0
+        built = parallel.build_editions(settings, store, jobs, NOW, parallel_from=100)
+        first = next(built)
+        assert gc.get_freeze_count() > 0  # (the rows read, the first edition)
+        rest = list(built)
+        assert gc.get_freeze_count() == 0
+        gc.freeze()
+        try:
+            frozen = gc.get_freeze_count()
+            again = list(parallel.build_editions(settings, store, jobs, NOW, parallel_from=100))
+            # the caller's left frozen (less those that died), none added
+            assert 0 < gc.get_freeze_count() <= frozen
+        finally:
+            gc.unfreeze()
+    assert [edition_to_json(b.edition) for b in [first, *rest]] == [
+        edition_to_json(b.edition) for b in again
+    ]
