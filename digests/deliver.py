@@ -111,6 +111,41 @@ def _refused(refused: dict[str, tuple[int, bytes]]) -> DeliveryError:
     return _by_code(code, reply, f"recipient {rcpt} refused")
 
 
+def dot_stuffed(data: bytes) -> bytes:
+    """``data`` with every line that starts with "." given a second one (RFC 5321
+    4.5.2): what ``smtplib`` does to a message's bytes (``_quote_periods``, a regular
+    expression over the whole message), made with two byte operations."""
+    stuffed = data.replace(b"\n.", b"\n..")
+    return b"." + stuffed if stuffed.startswith(b".") else stuffed
+
+
+class _Data:
+    """``smtplib.SMTP.data`` for a message's bytes, dot-stuffed by :func:`dot_stuffed`
+    (the same bytes on the wire, without a regular expression over every message)."""
+
+    def data(self, msg: bytes | str) -> tuple[int, bytes]:
+        if not isinstance(msg, bytes):
+            return super().data(msg)  # type: ignore[misc]
+        smtp: smtplib.SMTP = self  # type: ignore[assignment]
+        smtp.putcmd("data")
+        code, reply = smtp.getreply()
+        if code != 354:
+            raise smtplib.SMTPDataError(code, reply)
+        stuffed = dot_stuffed(msg)
+        if stuffed[-2:] != b"\r\n":
+            stuffed += b"\r\n"
+        smtp.send(stuffed + b".\r\n")
+        return smtp.getreply()
+
+
+class _SMTP(_Data, smtplib.SMTP):
+    """``smtplib.SMTP`` sending bytes with :class:`_Data`."""
+
+
+class _SMTP_SSL(_Data, smtplib.SMTP_SSL):
+    pass
+
+
 class SmtpTransport:
     """SMTP delivery over one connection for the whole ``with`` block.
 
@@ -170,11 +205,11 @@ class SmtpTransport:
         conn: smtplib.SMTP
         try:
             if self.ssl:
-                conn = smtplib.SMTP_SSL(
+                conn = _SMTP_SSL(
                     self.host, self.port, timeout=self.timeout, context=self._context()
                 )
             else:
-                conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+                conn = _SMTP(self.host, self.port, timeout=self.timeout)
         except smtplib.SMTPResponseException as exc:  # e.g. a 421/554 greeting
             raise _session(exc, f"connect to {self.host}:{self.port}") from exc
         except (smtplib.SMTPException, OSError) as exc:

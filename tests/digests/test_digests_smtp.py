@@ -157,3 +157,41 @@ def test_timeout_is_temporary(edition: Edition) -> None:
             pytest.raises(TemporaryDeliveryError),
         ):
             transport.send(message(edition, make_recipient(1)), "k1")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b".",
+        b".starts\r\n",
+        b"a\r\n.b\r\n..c\r\n\r\n.\r\n",
+        b"no dots at line starts. here.\r\n",
+        b"a\n.b\r.c\r\n.d",
+        b"\n.\n.\n",
+    ],
+)
+def test_dot_stuffing_is_smtplibs(data: bytes) -> None:
+    import smtplib
+
+    from digests.deliver import dot_stuffed
+
+    assert dot_stuffed(data) == smtplib._quote_periods(data)  # type: ignore[attr-defined]
+
+
+def test_lines_starting_with_a_dot_arrive_as_they_were(smtpd: tuple[Recorder, int]) -> None:
+    """A message's lines that start with "." are dot-stuffed on the wire and arrive
+    whole; so does one without a final line end."""
+    from digests.wire import WireMessage
+
+    recorder, port = smtpd
+    bodies = [
+        b"Subject: dots\r\n\r\n.one\r\n..two\r\nthree.\r\n.\r\nend\r\n",
+        b"Subject: no end\r\n\r\n.last line",
+    ]
+    with SmtpTransport("127.0.0.1", port, timeout=5) as transport:
+        for n, body in enumerate(bodies):
+            transport.send(WireMessage("a@example.nl", ("b@example.nl",), body), f"k{n}")
+    got = [r.content for r in recorder.received]
+    assert got[0].replace(b"\r\n", b"\n") == bodies[0].replace(b"\r\n", b"\n")
+    assert got[1].rstrip(b"\r\n").replace(b"\r\n", b"\n") == bodies[1].replace(b"\r\n", b"\n")
