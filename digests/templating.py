@@ -82,13 +82,30 @@ def _wrap_filter(
     return wrap(text, width, indent, first)
 
 
+class _PageEnvironment(Environment):
+    """The environment: while a page is rendered by piece (:func:`inline_by_piece`),
+    each template it includes is looked up, and its file checked for changes, once for
+    the page instead of at every include (an edition includes the article template
+    once per article)."""
+
+    def _load_template(self, name: str, globals: Any) -> Any:
+        pieces = _PIECES.get()
+        if pieces is None or globals:
+            return super()._load_template(name, globals)
+        key = (id(self), name)
+        template = pieces.loaded.get(key)
+        if template is None:
+            template = pieces.loaded[key] = super()._load_template(name, globals)
+        return template
+
+
 @functools.lru_cache(maxsize=8)
 def _environment(template_dir: str | None) -> Environment:
     """User templates first, then the packaged ones (also as ``digests/<name>``)."""
     packaged = FileSystemLoader(PACKAGED_TEMPLATES)
     loaders: list[Any] = [FileSystemLoader(template_dir)] if template_dir else []
     loaders += [packaged, PrefixLoader({PACKAGED_PREFIX: packaged})]
-    env = Environment(
+    env = _PageEnvironment(
         loader=ChoiceLoader(loaders),
         autoescape=select_autoescape(
             enabled_extensions=("html", "htm", "xml", "html.j2", "htm.j2", "xml.j2"),
@@ -229,6 +246,7 @@ class _Pieces:
         self.markups: list[str] = []
         self.env: Environment | None = None
         self.template: Any = None
+        self.loaded: dict[tuple[int, str], Any] = {}  # (environment, name): the page's
 
     def token(self, markup: str) -> Markup:
         self.markups.append(markup)

@@ -125,3 +125,31 @@ def test_the_packaged_css_is_single_classes() -> None:
     """The packaged edition CSS keeps to what lets each article be inlined once."""
     css = (templating.PACKAGED_TEMPLATES / "_edition.css.j2").read_text(encoding="utf-8")
     assert templating._single_classes(css)
+
+
+def test_a_page_checks_each_template_file_once(
+    make_edition: EditionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rendered by piece, a page looks each template it includes up once (its file
+    checked for changes once), not once per article and section; the next page
+    checks again."""
+    import os.path
+
+    edition = odd_edition(make_edition)
+    EditionRenderer(edition).web_html()  # every template loaded
+    checked: list[str] = []
+    real = os.path.getmtime
+
+    def getmtime(path: str) -> float:
+        checked.append(str(path))
+        return real(path)
+
+    monkeypatch.setattr(os.path, "getmtime", getmtime)
+    for _ in range(2):
+        renderer = EditionRenderer(edition)  # (which checks the templates it will use)
+        before = len(checked)
+        renderer.web_html()
+        page = checked[before:]
+        assert page and len(page) == len(set(page))  # each file once a page
+        assert any(p.endswith("_item.html.j2") for p in page)
+    assert edition.item_count > 5
