@@ -223,22 +223,6 @@ class QueueMixin(HostsMixin, StoreBase):
             for r in rows
         ]
 
-    def busy_locks(self, locks: Iterable[str]) -> set[str]:
-        """Those of ``locks`` that a waiting or running job carries (its lock); empty
-        without a queue."""
-        wanted = sorted(set(locks))
-        if not wanted or not self.has_queue():
-            return set()
-        busy: set[str] = set()
-        for chunk, marks in chunks(wanted):
-            rows = self._x(
-                "SELECT DISTINCT lock FROM procrastinate_jobs"
-                f" WHERE status IN ('todo', 'doing') AND lock IN ({marks})",
-                chunk,
-            ).fetchall()
-            busy.update(str(r[0]) for r in rows)
-        return busy
-
     def forget_failed_jobs(self, ids: Iterable[int]) -> None:
         """Delete the failed jobs ``ids`` (their failure is recorded elsewhere now: the
         marks of the articles they were to analyse)."""

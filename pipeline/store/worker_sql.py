@@ -61,3 +61,13 @@ ABORT = (
     "UPDATE procrastinate_jobs SET status = 'aborted', attempts = attempts + 1,"
     f" abort_requested = false WHERE {STALLED} RETURNING id"
 )
+
+# the delivery locks of jobs waiting (the queueing lock's unique index) or running
+# (the lock's unique index); a delivery job's lock and queueing lock are the same
+BUSY_LOCKS = """
+SELECT queueing_lock AS lock FROM procrastinate_jobs
+ WHERE status = 'todo' AND queueing_lock = ANY(%(locks)s::varchar[])
+UNION
+SELECT lock FROM procrastinate_jobs
+ WHERE status = 'doing' AND lock = ANY(%(locks)s::varchar[])
+"""
