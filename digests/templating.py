@@ -296,6 +296,7 @@ def _inlined(markups: list[str], css: str) -> dict[str, str] | None:
     be told apart again."""
     kept = _INLINED.setdefault(css, {})
     new = [m for m in dict.fromkeys(markups) if m not in kept]
+    fresh: dict[str, str] = {}
     if new:
         cuts = "".join(f"\ue004{n}\ue005{m}" for n, m in enumerate(new))
         out = PIECE_INLINER.inline_fragment(f"{_CELL}{cuts}\ue004end\ue005{_CELL_END}", css)
@@ -306,11 +307,15 @@ def _inlined(markups: list[str], css: str) -> dict[str, str] | None:
         labels = parts[1::2]
         if parts[0] or parts[-1] or labels != [*map(str, range(len(new))), "end"]:
             return None
-        if sum(len(k) for k in _INLINED.values()) + len(new) > _INLINED_LIMIT:
+        fresh = dict(zip(new, parts[2::2], strict=False))
+    # (taken before the kept ones may be dropped below)
+    found = {m: fresh[m] if m in fresh else kept[m] for m in markups}
+    if fresh:
+        if sum(len(k) for k in _INLINED.values()) + len(fresh) > _INLINED_LIMIT:
             _INLINED.clear()
             kept = _INLINED.setdefault(css, {})
-        kept.update(zip(new, parts[2::2], strict=False))
-    return {m: kept[m] for m in markups}
+        kept.update(fresh)
+    return found
 
 
 @functools.lru_cache(maxsize=16)

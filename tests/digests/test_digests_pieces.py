@@ -153,3 +153,19 @@ def test_a_page_checks_each_template_file_once(
         assert page and len(page) == len(set(page))  # each file once a page
         assert any(p.endswith("_item.html.j2") for p in page)
     assert edition.item_count > 5
+
+
+def test_articles_kept_past_the_limit_are_dropped_and_the_page_still_whole(
+    make_edition: EditionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the kept articles would pass the limit they are dropped, and the page
+    being rendered still gets every article, the new ones and those it found kept."""
+    forget_rendered()
+    edition = odd_edition(make_edition)
+    renderer = EditionRenderer(edition, sender=SENDER)
+    reader = recipients()[2]
+    assert renderer.render(reader).html == whole(edition, reader)  # the mail's kept
+    monkeypatch.setattr(templating, "_INLINED_LIMIT", 3)
+    assert renderer.archive_html() == whole(edition, sender="")  # more than 3 new
+    assert 0 < sum(len(kept) for kept in templating._INLINED.values()) <= edition.item_count
+    forget_rendered()

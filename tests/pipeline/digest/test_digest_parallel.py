@@ -214,23 +214,26 @@ def test_building_leaves_no_object_frozen_nor_thaws_the_callers(tmp_path: Path) 
     import gc
 
     settings = settings_in(tmp_path)
-    with Store(settings.database) as store:
-        seed(settings, store, ARTICLES + MORE)
-        jobs = jobs_of(settings)
-        assert gc.get_freeze_count() == 0
-        built = parallel.build_editions(settings, store, jobs, NOW, parallel_from=100)
-        first = next(built)
-        assert gc.get_freeze_count() > 0  # (the rows read, the first edition)
-        rest = list(built)
-        assert gc.get_freeze_count() == 0
-        gc.freeze()
-        try:
+    already = gc.get_freeze_count()  # (what other code in this process froze)
+    gc.unfreeze()
+    try:
+        with Store(settings.database) as store:
+            seed(settings, store, ARTICLES + MORE)
+            jobs = jobs_of(settings)
+            built = parallel.build_editions(settings, store, jobs, NOW, parallel_from=100)
+            first = next(built)
+            assert gc.get_freeze_count() > 0  # (the rows read, the first edition)
+            rest = list(built)
+            assert gc.get_freeze_count() == 0
+            gc.freeze()
             frozen = gc.get_freeze_count()
             again = list(parallel.build_editions(settings, store, jobs, NOW, parallel_from=100))
             # the caller's left frozen (less those that died), none added
             assert 0 < gc.get_freeze_count() <= frozen
-        finally:
-            gc.unfreeze()
+    finally:
+        gc.unfreeze()
+        if already:
+            gc.freeze()
     assert [edition_to_json(b.edition) for b in [first, *rest]] == [
         edition_to_json(b.edition) for b in again
     ]
