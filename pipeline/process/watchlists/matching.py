@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import islice
+from itertools import accumulate, compress, islice
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
@@ -99,27 +99,60 @@ def _key_cache(lang: str) -> _KeyCache:
 class Field:
     """One field (title or body) prepared for matching.
 
-    ``keys[i]`` is the (folded form, lemma) of the i-th word; ``positions`` maps a folded
-    form or lemma to the ascending positions of the words that have it: a term is looked
-    up, not searched for, so matching 50 watchlists costs little more than matching one.
-    Where a word stands in the text (:meth:`span`) is only worked out when a match is
-    explained.
+    ``words[i]`` is the i-th word as it stands and ``key_of[words[i]]`` its (folded
+    form, lemma) (all of them: :attr:`keys`); ``positions`` maps a folded form or lemma
+    to the ascending positions of the words that have it: a term is looked up, not
+    searched for, so matching 50 watchlists costs little more than matching one. Where a
+    word stands in the text (:meth:`span`) is only worked out when a match is explained.
     """
 
-    __slots__ = ("_found", "_spans", "keys", "positions", "text")
+    __slots__ = (
+        "_found",
+        "_keys",
+        "_lengths",
+        "_spans",
+        "_starts",
+        "key_of",
+        "positions",
+        "text",
+        "words",
+    )
 
     def __init__(
-        self, text: str, keys: list[tuple[str, str]], positions: dict[str, list[int]]
+        self,
+        text: str,
+        words: list[str],
+        key_of: Mapping[str, tuple[str, str]],
+        positions: dict[str, list[int]],
     ) -> None:
         self.text = text
-        self.keys = keys
+        self.words = words
+        self.key_of = key_of
         self.positions = positions
+        self._keys: list[tuple[str, str]] | None = None
         self._spans: list[tuple[int, int]] = []
         self._found: Iterator[re.Match[str]] | None = None
+        self._starts: list[int] | None = None  # plain ASCII text: every word's start
+        self._lengths: list[int] = []  # and length
+
+    @property
+    def keys(self) -> list[tuple[str, str]]:
+        """The (folded form, lemma) of every word, in order."""
+        if self._keys is None:
+            self._keys = list(map(self.key_of.__getitem__, self.words))
+        return self._keys
 
     def span(self, i: int) -> tuple[int, int]:
-        """(start, end) of the i-th word in :attr:`text`. The words are found up to the
-        i-th only: an explanation mostly quotes words near the start of a body."""
+        """(start, end) of the i-th word in :attr:`text`. Plain ASCII text (no
+        apostrophe) has all its words' places worked out at once, in C; other text has
+        its words found up to the i-th only: an explanation mostly quotes words near the
+        start of a body."""
+        starts = self._starts
+        if starts is None and not self._spans and _plain_ascii(self.text):
+            starts, self._lengths = self._starts, _ = _ascii_word_places(self.text)
+        if starts is not None:
+            start = starts[i]
+            return start, start + self._lengths[i]
         spans = self._spans
         if i >= len(spans):
             if self._found is None:
@@ -128,26 +161,47 @@ class Field:
         return spans[i]
 
 
+def _plain_ascii(text: str) -> bool:
+    """Whether ``text``'s words are its runs of ASCII word characters (no apostrophe to
+    join words over), so that splitting finds the same words as the regex."""
+    return text.isascii() and "'" not in text
+
+
+def _ascii_word_places(text: str) -> tuple[list[int], list[int]]:
+    """The start and the length of every word of a :func:`_plain_ascii` text, as the
+    regex finds them: the text split at every character that is not a word character
+    (each piece then starts one character after the previous one ends; the empty ones,
+    between two such characters, are not words)."""
+    lengths = list(map(len, text.translate(_ASCII_SPACES).split(" ")))
+    starts = accumulate(map((1).__add__, lengths), initial=0)
+    return list(compress(starts, lengths)), list(compress(lengths, lengths))
+
+
 def word_keys(text: str, lang: str) -> tuple[list[str], list[tuple[str, str]]]:
     """The words of ``text`` and the (folded form, lemma) of each, as matching compares
     them (also what the watchlist editor's preview indexes)."""
-    if text.isascii() and "'" not in text:
-        # no apostrophe to join words over: the words are the runs of ASCII word
-        # characters, as the regex finds them, split apart in C
-        words = text.translate(_ASCII_SPACES).split()
-    else:
-        words = _WORD.findall(text)
+    words = _words(text)
     return words, list(map(_key_cache(lang).__getitem__, words))
+
+
+def _words(text: str) -> list[str]:
+    # plain ASCII: no apostrophe to join words over, so the words are the runs of ASCII
+    # word characters, as the regex finds them, split apart in C
+    return text.translate(_ASCII_SPACES).split() if _plain_ascii(text) else _WORD.findall(text)
 
 
 def analyse(text: str, lang: str, wanted: Collection[str] | None = None) -> Field:
     """``text`` prepared for matching. With ``wanted`` (the keys the queries look up:
     :meth:`CompiledQuery.lookup_keys`), :attr:`Field.positions` holds only those keys;
     the queries find exactly what they would find in the full table."""
-    words, keys = word_keys(text, lang)
-    if wanted is not None:
-        return Field(text, keys, _wanted_positions(keys, wanted))
+    words = _words(text)
     cache = _key_cache(lang)
+    if isinstance(wanted, frozenset):
+        return Field(text, words, cache, _word_positions(words, lang, wanted))
+    if wanted is not None:
+        field = Field(text, words, cache, {})
+        field.positions = _wanted_positions(field.keys, wanted)
+        return field
     # the positions of each distinct word, then under its folded form and its lemma
     by_word: dict[str, list[int]] = {}
     for i, word in enumerate(words):
@@ -169,7 +223,7 @@ def analyse(text: str, lang: str, wanted: Collection[str] | None = None) -> Fiel
                 merged.add(key)
     for key in merged:
         positions[key].sort()
-    return Field(text, keys, positions)
+    return Field(text, words, cache, positions)
 
 
 def _wanted_positions(keys: list[tuple[str, str]], wanted: Collection[str]) -> dict[str, list[int]]:
@@ -187,6 +241,48 @@ def _wanted_positions(keys: list[tuple[str, str]], wanted: Collection[str]) -> d
             have = positions.get(lem)
             if have is None:
                 positions[lem] = [i]
+            else:
+                have.append(i)
+    return positions
+
+
+class _WantedKeys(dict[str, tuple[str, ...]]):
+    """A word as it stands -> its keys (folded form, then lemma when it differs) that
+    are in one set of wanted keys: most words have none, an empty tuple."""
+
+    def __init__(self, lang: str, wanted: frozenset[str]) -> None:
+        super().__init__()
+        self.keys_of = _key_cache(lang)
+        self.wanted = wanted
+
+    def __missing__(self, word: str) -> tuple[str, ...]:
+        if len(self) >= _KEY_CACHE_SIZE:
+            self.clear()
+        folded, lem = self.keys_of[word]
+        keys = (folded,) if lem == folded else (folded, lem)
+        found = self[word] = tuple(k for k in keys if k in self.wanted)
+        return found
+
+
+_WANTED_KEYS: dict[tuple[str, frozenset[str]], _WantedKeys] = {}
+
+
+def _word_positions(words: list[str], lang: str, wanted: frozenset[str]) -> dict[str, list[int]]:
+    """:func:`_wanted_positions` from the words: their wanted keys are remembered per
+    word, so a word is looked up once (in C) and only the words with a wanted key are
+    visited in Python."""
+    cache = _WANTED_KEYS.get((lang, wanted))
+    if cache is None:
+        if len(_WANTED_KEYS) >= 16:  # configs come and go (the editor's previews)
+            _WANTED_KEYS.clear()
+        cache = _WANTED_KEYS[lang, wanted] = _WantedKeys(lang, wanted)
+    hits = list(map(cache.__getitem__, words))
+    positions: dict[str, list[int]] = {}
+    for i in compress(range(len(hits)), hits):
+        for key in hits[i]:
+            have = positions.get(key)
+            if have is None:
+                positions[key] = [i]
             else:
                 have.append(i)
     return positions
@@ -357,15 +453,15 @@ class _TermFinder:
                 starts = sorted({*starts, *more}) if starts else more
             if not starts:
                 continue
-            toks = fld.keys
-            last = len(toks) - n  # the last position a phrase of n words can start at
+            words, key_of = fld.words, fld.key_of
+            last = len(words) - n  # the last position a phrase of n words can start at
             for i in starts:  # ascending
                 if i > last:
                     break
                 # the words after the first, as _token_matches compares them (inlined:
                 # a phrase's first word can stand hundreds of times in a body)
                 for k in range(1, n):
-                    tok, want = toks[i + k], keys[k]
+                    tok, want = key_of[words[i + k]], keys[k]
                     if tok[0] not in want and tok[1] not in want:
                         break
                 else:
