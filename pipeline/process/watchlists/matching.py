@@ -167,14 +167,26 @@ def _plain_ascii(text: str) -> bool:
     return text.isascii() and "'" not in text
 
 
+_NUMPY_FROM = 1000  # characters: numpy's fixed cost pays off from about here
+
+
 def _ascii_word_places(text: str) -> tuple[list[int], list[int]]:
     """The start and the length of every word of a :func:`_plain_ascii` text, as the
-    regex finds them: the text split at every character that is not a word character
+    regex finds them. The text is split at every character that is not a word character
     (each piece then starts one character after the previous one ends; the empty ones,
-    between two such characters, are not words)."""
-    lengths = list(map(len, text.translate(_ASCII_SPACES).split(" ")))
-    starts = accumulate(map((1).__add__, lengths), initial=0)
-    return list(compress(starts, lengths)), list(compress(lengths, lengths))
+    between two such characters, are not words); or, for a long text, its runs of word
+    characters are found at once by numpy (loaded where matching runs at scale: in the
+    analysis workers)."""
+    spaced = text.translate(_ASCII_SPACES)
+    if len(spaced) < _NUMPY_FROM:
+        lengths = list(map(len, spaced.split(" ")))
+        starts = accumulate(map((1).__add__, lengths), initial=0)
+        return list(compress(starts, lengths)), list(compress(lengths, lengths))
+    import numpy as np
+
+    word = np.frombuffer(spaced.encode("ascii"), dtype=np.uint8) != 32
+    edges = np.flatnonzero(np.diff(word, prepend=False, append=False))
+    return edges[0::2].tolist(), (edges[1::2] - edges[0::2]).tolist()
 
 
 def word_keys(text: str, lang: str) -> tuple[list[str], list[tuple[str, str]]]:
