@@ -110,6 +110,8 @@ class Field:
         "_found",
         "_keys",
         "_lengths",
+        "_quoted",
+        "_snippets",
         "_spans",
         "_starts",
         "key_of",
@@ -130,6 +132,9 @@ class Field:
         self.key_of = key_of
         self.positions = positions
         self._keys: list[tuple[str, str]] | None = None
+        # (first word, last word) -> the words as they stand, and the snippet around them
+        self._quoted: dict[tuple[int, int], str] = {}
+        self._snippets: dict[tuple[int, int], str] = {}
         self._spans: list[tuple[int, int]] = []
         self._found: Iterator[re.Match[str]] | None = None
         self._starts: list[int] | None = None  # plain ASCII text: every word's start
@@ -141,6 +146,22 @@ class Field:
         if self._keys is None:
             self._keys = list(map(self.key_of.__getitem__, self.words))
         return self._keys
+
+    def quote(self, first: int, last: int) -> str:
+        """The words ``first`` to ``last`` as they stand in :attr:`text` (worked out
+        once per field: many watchlists quote the same words of an article)."""
+        found = self._quoted.get((first, last))
+        if found is None:
+            found = self._quoted[first, last] = self.text[self.span(first)[0] : self.span(last)[1]]
+        return found
+
+    def snippet(self, first: int, last: int) -> str:
+        """:func:`snippet_around` the words ``first`` to ``last`` (once per field)."""
+        found = self._snippets.get((first, last))
+        if found is None:
+            start, end = self.span(first)[0], self.span(last)[1]
+            found = self._snippets[first, last] = snippet_around(self.text, start, end)
+        return found
 
     def span(self, i: int) -> tuple[int, int]:
         """(start, end) of the i-th word in :attr:`text`. Plain ASCII text (no
@@ -496,21 +517,14 @@ def _explain(doc: MatchDoc, hits: list[_Hit]) -> Explanation:
     body_hit = next((h for h in hits if h.field == "body"), None)
     snippet = ""
     if body_hit is not None:
-        start, end = _offsets(doc.body, body_hit)
-        snippet = snippet_around(doc.body.text, start, end)
+        snippet = doc.body.snippet(body_hit.first, body_hit.last)
     if not snippet:
         snippet = doc.title.text
     return Explanation(terms=terms, location="+".join(places), snippet=snippet)
 
 
-def _offsets(fld: Field, hit: _Hit) -> tuple[int, int]:
-    return fld.span(hit.first)[0], fld.span(hit.last)[1]
-
-
 def _surface(doc: MatchDoc, hit: _Hit) -> str:
-    fld = doc.title if hit.field == "title" else doc.body
-    start, end = _offsets(fld, hit)
-    return fld.text[start:end]
+    return (doc.title if hit.field == "title" else doc.body).quote(hit.first, hit.last)
 
 
 def snippet_around(text: str, start: int, end: int, width: int = 90) -> str:
