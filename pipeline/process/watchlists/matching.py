@@ -466,22 +466,26 @@ class _TermFinder:
     def find(self, doc: MatchDoc, hits: list[_Hit]) -> bool:
         """Whether the term occurs; where it first occurs in each field goes to ``hits``
         (an explanation shows the first occurrence of a term, title before body)."""
-        keys = self._keys_in(doc.language)
+        keys = self._keys.get(doc.language) or self._keys_in(doc.language)
         n = len(keys)
         folded, lem = keys[0]
         text = self.text
         found = False
         for name in self.names:
-            fld = doc.title if name == "title" else doc.body
-            positions = fld.positions
+            positions = (doc.title if name == "title" else doc.body).positions
             starts = positions.get(folded)
             more = positions.get(lem) if lem != folded else None
             if n == 1:
-                if starts or more:
-                    first = min(starts[0], more[0]) if starts and more else (starts or more)[0]
-                    hits.append(_Hit(text, name, first, first))
-                    found = True
+                if starts:
+                    first = min(starts[0], more[0]) if more else starts[0]
+                elif more:
+                    first = more[0]
+                else:
+                    continue
+                hits.append(_Hit(text, name, first, first))
+                found = True
                 continue
+            fld = doc.title if name == "title" else doc.body
             if more:
                 starts = sorted({*starts, *more}) if starts else more
             if not starts:
