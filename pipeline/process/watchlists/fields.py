@@ -256,19 +256,26 @@ def analyse(text: str, lang: str, wanted: Collection[str] | None = None) -> Fiel
 
 def _wanted_positions(keys: list[tuple[str, str]], wanted: Collection[str]) -> dict[str, list[int]]:
     """The ascending positions of the words whose folded form or lemma is in ``wanted``,
-    under that key: one pass, most words skipped after two set lookups."""
+    under that key (for any collection of keys; :func:`_word_positions` remembers them
+    per word for the queries' own frozen sets)."""
+    return _positions_of([_wanted_of(folded, lem, wanted) for folded, lem in keys])
+
+
+def _wanted_of(folded: str, lem: str, wanted: Collection[str]) -> tuple[str, ...]:
+    """A word's keys (folded form, then lemma when it differs) that are in ``wanted``."""
+    keys = (folded,) if lem == folded else (folded, lem)
+    return tuple(k for k in keys if k in wanted)
+
+
+def _positions_of(hits: list[tuple[str, ...]]) -> dict[str, list[int]]:
+    """Each key of ``hits`` (per word, its wanted keys) -> the ascending positions of the
+    words that have it; only the words with a key are visited."""
     positions: dict[str, list[int]] = {}
-    for i, (folded, lem) in enumerate(keys):
-        if folded in wanted:
-            have = positions.get(folded)
+    for i in compress(range(len(hits)), hits):
+        for key in hits[i]:
+            have = positions.get(key)
             if have is None:
-                positions[folded] = [i]
-            else:
-                have.append(i)
-        if lem != folded and lem in wanted:
-            have = positions.get(lem)
-            if have is None:
-                positions[lem] = [i]
+                positions[key] = [i]
             else:
                 have.append(i)
     return positions
@@ -286,9 +293,7 @@ class _WantedKeys(dict[str, tuple[str, ...]]):
     def __missing__(self, word: str) -> tuple[str, ...]:
         if len(self) >= _KEY_CACHE_SIZE:
             self.clear()
-        folded, lem = self.keys_of[word]
-        keys = (folded,) if lem == folded else (folded, lem)
-        found = self[word] = tuple(k for k in keys if k in self.wanted)
+        found = self[word] = _wanted_of(*self.keys_of[word], self.wanted)
         return found
 
 
@@ -297,23 +302,13 @@ _WANTED_KEYS: dict[tuple[str, frozenset[str]], _WantedKeys] = {}
 
 def _word_positions(words: list[str], lang: str, wanted: frozenset[str]) -> dict[str, list[int]]:
     """:func:`_wanted_positions` from the words: their wanted keys are remembered per
-    word, so a word is looked up once (in C) and only the words with a wanted key are
-    visited in Python."""
+    word, so a word is looked up once (in C)."""
     cache = _WANTED_KEYS.get((lang, wanted))
     if cache is None:
         if len(_WANTED_KEYS) >= 16:  # configs come and go (the editor's previews)
             _WANTED_KEYS.clear()
         cache = _WANTED_KEYS[lang, wanted] = _WantedKeys(lang, wanted)
-    hits = list(map(cache.__getitem__, words))
-    positions: dict[str, list[int]] = {}
-    for i in compress(range(len(hits)), hits):
-        for key in hits[i]:
-            have = positions.get(key)
-            if have is None:
-                positions[key] = [i]
-            else:
-                have.append(i)
-    return positions
+    return _positions_of(list(map(cache.__getitem__, words)))
 
 
 def snippet_around(text: str, start: int, end: int, width: int = 90) -> str:
