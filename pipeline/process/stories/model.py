@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from pipeline.process.stories.vectors import Vector
 
@@ -143,6 +142,3 @@ class OpenStory:
     # its articles as the one-article stories they came in as, while the story is young
     # (see .split); None: not kept (past the size, or stored by an earlier version)
     members: list[OpenStory] | None = field(default_factory=list)
-    # a member's stored form, the part that is the same in every dump of its story (see
-    # .state._dump_member): members never change
-    dumped: tuple[Any, ...] | None = None

@@ -120,7 +120,7 @@ def dump_story(story: OpenStory) -> dict[str, Any]:
     if story.size > 1 and story.members is not None:  # (a one-article story is its member)
         # the members' keys, each stored once (sorted: one table whatever order the
         # members' vectors hold their keys in)
-        keys = sorted(set().union(*[vec.keys() for m in story.members for vec in m.sums.values()]))
+        keys = sorted({key for m in story.members for vec in m.sums.values() for key in vec})
         table = {key: position for position, key in enumerate(keys)}
         out["members"] = split.dump_members(story, lambda m: _dump_member(m, table))
         out["member_keys"] = keys
@@ -143,30 +143,19 @@ def _dump_member(member: OpenStory, table: dict[str, int]) -> dict[str, Any]:
     reload, and the state a run stores after a reload is byte for byte the state of a
     run that was never stopped (as the work queue's sequential jobs reload it, one job
     after the other)."""
-    parts = member.dumped
-    if parts is None:  # a member never changes: what does not depend on ``table``, once
-        rep = member.rep
-        assert rep is not None
-        parts = member.dumped = (
-            [
-                (space, list(vec), [round(w * _SCALE) for w in vec.values()])
-                for space, vec in member.sums.items()
-            ],
-            _iso(member.first),
-            _iso(member.last),
-            {key: list(value) for key, value in member.names.items()},
-            {"id": rep.id, "lang": rep.lang},
-        )
-    spaces, first, last, names, rep_id = parts
-    position = table.__getitem__
+    rep = member.rep
+    assert rep is not None
+    weights = {}
+    for space, vec in member.sums.items():
+        weights[space] = [[table[k] for k in vec], [round(w * _SCALE) for w in vec.values()]]
     return {
-        "first": first,
-        "last": last,
+        "first": _iso(member.first),
+        "last": _iso(member.last),
         "langs": member.langs,
-        "weights": {space: [list(map(position, keys)), ints] for space, keys, ints in spaces},
-        "names": names,
+        "weights": weights,
+        "names": {key: list(value) for key, value in member.names.items()},
         "phrases": member.phrases,
-        "rep": rep_id,
+        "rep": {"id": rep.id, "lang": rep.lang},
     }
 
 
