@@ -96,6 +96,7 @@ def _queue(store: Store) -> dict[str, Any] | None:
                 "last_heartbeat": iso(w.last_heartbeat),
                 "seconds_since_heartbeat": w.seconds_since,
                 "running": w.running,
+                "alive": w.alive,
             }
             for w in store.queue_workers()
         ],

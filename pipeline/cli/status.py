@@ -15,6 +15,7 @@ from rich.console import Console
 from pipeline.cli.common import Context, Exit, console, open_store, plural, run_body
 from pipeline.cli.status_view import short_time, source_lines
 from pipeline.status import status_data
+from pipeline.store.queue import STALLED_AFTER_SECONDS
 
 
 @click.command()
@@ -131,7 +132,10 @@ def queue_lines(queue: dict[str, Any], now: datetime) -> list[str]:
         if ago is None and beat:
             ago = (now - datetime.fromisoformat(beat)).total_seconds()
         when = "never" if ago is None else f"{max(0, round(ago))} s ago"
-        lines.append(f"  worker {w['id']}: last heartbeat {when}, {plural(w['running'], 'job')}")
+        line = f"  worker {w['id']}: last heartbeat {when}, {plural(w['running'], 'job')}"
+        if w.get("alive") and ago is not None and ago >= STALLED_AFTER_SECONDS:
+            line += " (late, but its process holds its liveness lock: alive)"
+        lines.append(line)
     return lines
 
 

@@ -38,10 +38,11 @@ def page_html(
 
 def write_archive_index(
     settings: Settings, store: Store, known: Mapping[str, Edition] | None = None
-) -> str:
+) -> list[str]:
     """Rewrite every archive index (overall, per year, per watchlist) and the Atom feed
-    from the editions in the store. ``known``: editions the caller holds as stored, by
-    key (the run's own), taken as they are instead of decoded again."""
+    from the editions in the store; the files written, the overall index first.
+    ``known``: editions the caller holds as stored, by key (the run's own), taken as they
+    are instead of decoded again."""
     known = known or {}
     entries = [
         archive_entry(known[r.key] if r.key in known else edition_from_json(r.data))
@@ -57,16 +58,11 @@ def write_archive_index(
         template_dir=settings.template_dir,
         timezone=settings.schedule.timezone,
     )
-    return str(paths[0])
+    return [str(path) for path in paths]
 
 
 def rebuild_archive(settings: Settings, store: Store) -> list[str]:
-    """Rewrite every stored edition's page and the index (e.g. after a template change)."""
-    pages = []
-    for row in store.editions():
-        edition = edition_from_json(row.data)
-        pages.append(
-            str(write_edition_page(settings.archive_dir, edition, render_web_page(edition)))
-        )
-    pages.append(write_archive_index(settings, store))
-    return pages
+    """Rewrite every stored edition's page, the indexes and the feed (e.g. after a
+    template change: the config's ``template_dir`` is used); the files written."""
+    pages = [write_page(settings, edition_from_json(row.data)) for row in store.editions()]
+    return pages + write_archive_index(settings, store)

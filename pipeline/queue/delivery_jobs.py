@@ -24,18 +24,9 @@ from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.jobs import Job
 
 from pipeline.queue.decide import delivery_lock
+from pipeline.store.worker_sql import BUSY_LOCKS
 
 CHUNK = 1000  # delivery jobs per statement
-
-# the delivery locks of jobs waiting (the queueing lock's unique index) or running
-# (the lock's unique index); a delivery job's lock and queueing lock are the same
-BUSY_SQL = """
-SELECT queueing_lock AS lock FROM procrastinate_jobs
- WHERE status = 'todo' AND queueing_lock = ANY(%(locks)s::varchar[])
-UNION
-SELECT lock FROM procrastinate_jobs
- WHERE status = 'doing' AND lock = ANY(%(locks)s::varchar[])
-"""
 
 
 @dataclass(frozen=True)
@@ -70,7 +61,7 @@ async def busy_locks(app: procrastinate.App, locks: Sequence[str]) -> set[str]:
     """Of ``locks``, those of a delivery job waiting or running now."""
     if not locks:
         return set()
-    rows = await app.connector.execute_query_all_async(BUSY_SQL, locks=list(locks))
+    rows = await app.connector.execute_query_all_async(BUSY_LOCKS, locks=list(locks))
     return {row["lock"] for row in rows}
 
 

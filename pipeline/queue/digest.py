@@ -53,7 +53,7 @@ from pipeline.queue.decide import (
     retry_delay,
     to_deliver,
 )
-from pipeline.queue.delivery_jobs import defer_deliveries
+from pipeline.queue.delivery_jobs import busy_locks, defer_deliveries
 from pipeline.settings import Settings, Subscriber
 from pipeline.store import Store
 from pipeline.store.subscribers import email_key
@@ -292,11 +292,8 @@ async def defer_due_editions(app: procrastinate.App, settings: Settings, now: da
     return len(due)
 
 
-def _lost(settings: Settings, now: datetime) -> list[tuple[str, str, float]]:
-    store = thread_store(settings)
-    pending = store.pending_deliveries(built_since=now - PENDING_GIVE_UP)
-    busy = store.busy_locks(delivery_lock(key, email) for key, email, _ in pending)
-    return lost_deliveries(pending, busy, now)
+def _pending(settings: Settings, now: datetime) -> list[tuple[str, str, datetime | None]]:
+    return thread_store(settings).pending_deliveries(built_since=now - PENDING_GIVE_UP)
 
 
 async def redefer_lost_deliveries(app: procrastinate.App, settings: Settings, now: datetime) -> int:
@@ -304,7 +301,9 @@ async def redefer_lost_deliveries(app: procrastinate.App, settings: Settings, no
     no waiting or running job carries (its chain lost: a job that failed on database
     errors for good), at its retry's time; how many. The queueing lock per delivery
     keeps one job waiting at most."""
-    lost = await asyncio.to_thread(_lost, settings, now)
+    pending = await asyncio.to_thread(_pending, settings, now)
+    locks = [delivery_lock(key, email) for key, email, _ in pending]
+    lost = lost_deliveries(pending, await busy_locks(app, locks), now)
     deferred = 0
     for key, email, retry_in in lost:
         if await defer_delivery(app, key, email, retry_in):

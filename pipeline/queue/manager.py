@@ -13,7 +13,7 @@ to the workers table) and never notices that its jobs went back. Here:
   its machine vanished (TCP keepalives on that connection), while a slow but live
   worker keeps it. A worker whose heartbeats are late but whose lock is held is not
   taken for dead (neither pruned nor its jobs put back) until its heartbeats are
-  :data:`HUNG_AFTER` late (a process hung with its connection open);
+  :data:`~pipeline.store.worker_sql.HUNG_AFTER` late (a process hung with its connection open);
 - a worker registers again under its own id when its row is gone (at a heartbeat, or
   when a fetch finds it missing), so it carries on;
 - at each heartbeat it takes back the jobs it still runs that were put back and that
@@ -38,28 +38,25 @@ import psycopg
 from procrastinate import exceptions, jobs, utils
 from procrastinate.manager import JobManager
 
+from pipeline.store.dialect import POSTGRESQL
 from pipeline.store.worker_sql import (
     ABORT,
     BEAT,
     GIVE_UP,
     LIVE,
+    LIVENESS_CLASS,
+    LIVENESS_ID_BITS,
     PRUNE,
     PUT_BACK,
     RECLAIM,
     REJOIN,
+    hung_after,
 )
 
 log = logging.getLogger("trendwatch")
 
-# The first number of a worker's liveness lock (the second: its id, in 31 bits); apart
-# from the store's locks (APPLICATION_ID, the run lock's pair).
-LIVENESS_CLASS = 0x54575752  # "TWWR"
-LIVENESS_ID_BITS = 0x7FFFFFFF
-# A worker whose liveness lock is held is taken for dead only when its heartbeats are
-# this many seconds late (hung with its connection open), or this many times the
-# stalled time when that is longer.
-HUNG_AFTER = 600.0
-HUNG_FACTOR = 10
+LIVE_PG = POSTGRESQL.sql(LIVE)  # the store writes it with ``:name`` placeholders
+
 # The server's TCP keepalives on a liveness connection (seconds idle, between probes,
 # probes): a worker's machine that vanished (no FIN, no RST) loses its lock within
 # about half a minute, not the system's default two hours.
@@ -77,12 +74,6 @@ def is_missing_worker(exc: BaseException) -> bool:
     return isinstance(cause, psycopg.errors.ForeignKeyViolation) and (
         cause.diag.constraint_name or ""
     ).endswith("worker_id_fkey")
-
-
-def hung_after(stalled_after: float) -> float:
-    """Seconds of late heartbeats after which a worker holding its liveness lock is
-    taken for dead all the same."""
-    return max(HUNG_AFTER, HUNG_FACTOR * stalled_after)
 
 
 class Liveness:
@@ -193,7 +184,7 @@ class WorkerJobManager(JobManager):
     async def live_workers(self, stalled_after: float) -> set[int]:
         """The workers holding their liveness lock, unless hung."""
         rows = await self.connector.execute_query_all_async(
-            LIVE, cls=LIVENESS_CLASS, bits=LIVENESS_ID_BITS, hung=hung_after(stalled_after)
+            LIVE_PG, cls=LIVENESS_CLASS, bits=LIVENESS_ID_BITS, hung=hung_after(stalled_after)
         )
         return {int(row["id"]) for row in rows}
 

@@ -65,11 +65,12 @@ def utcnow() -> datetime:
 
 
 def live_workers(store: Store) -> int:
-    """How many ``trendwatch worker`` processes sent a heartbeat lately (PostgreSQL)."""
+    """How many ``trendwatch worker`` processes live (PostgreSQL): a heartbeat lately,
+    or their liveness lock held."""
     return sum(
         1
         for w in store.queue_workers()
-        if w.seconds_since is not None and w.seconds_since < STALLED_AFTER_SECONDS
+        if w.alive or (w.seconds_since is not None and w.seconds_since < STALLED_AFTER_SECONDS)
     )
 
 

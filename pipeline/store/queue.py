@@ -21,6 +21,7 @@ from pipeline.store.connection import StoreBase
 from pipeline.store.dialect import POSTGRESQL
 from pipeline.store.hosts import HostsMixin
 from pipeline.store.values import chunks, from_iso
+from pipeline.store.worker_sql import LIVE, LIVENESS_CLASS, LIVENESS_ID_BITS, hung_after
 
 # a worker whose heartbeat is older than this is taken for dead (procrastinate's default
 # ``stalled_worker_timeout``); its running jobs are stalled
@@ -33,7 +34,8 @@ LEGACY_VERSION = "03.10.00"
 @dataclass(frozen=True)
 class QueueCount:
     """The jobs of one queue by state: waiting (todo), running (doing, by a live
-    worker), stalled (doing, by a worker that stopped sending heartbeats), failed."""
+    worker: a fresh heartbeat, or its liveness lock held and not hung), stalled (doing,
+    by a worker taken for dead), failed."""
 
     queue: str
     waiting: int
@@ -63,6 +65,9 @@ class WorkerBeat:
     # by the database's clock, which stamped the heartbeat: a machine whose clock is off
     # (or a test's shifted clock) still shows the right age
     seconds_since: float | None = None
+    # its process holds its liveness lock (:mod:`pipeline.queue.manager`): alive even
+    # when its heartbeats are late, and its jobs are not taken for stalled
+    alive: bool = False
 
 
 def queue_schema_sql() -> str | None:
@@ -162,7 +167,8 @@ class QueueMixin(HostsMixin, StoreBase):
             return []
         rows = self._rows(
             "WITH live AS (SELECT id FROM procrastinate_workers"
-            " WHERE last_heartbeat >= now() - make_interval(secs => ?))"
+            " WHERE last_heartbeat >= now() - make_interval(secs => :stalled)"
+            f" UNION {LIVE})"
             " SELECT j.queue_name AS queue,"
             " sum(CASE WHEN j.status = 'todo' THEN 1 ELSE 0 END) AS waiting,"
             " sum(CASE WHEN j.status = 'doing' AND l.id IS NOT NULL THEN 1 ELSE 0 END)"
@@ -173,7 +179,7 @@ class QueueMixin(HostsMixin, StoreBase):
             " sum(CASE WHEN j.status = 'succeeded' THEN 1 ELSE 0 END) AS succeeded"
             " FROM procrastinate_jobs j LEFT JOIN live l ON l.id = j.worker_id"
             " GROUP BY j.queue_name ORDER BY j.queue_name",
-            [stalled_after],
+            _live_params(stalled_after),
         )
         return [
             QueueCount(
@@ -187,15 +193,18 @@ class QueueMixin(HostsMixin, StoreBase):
             for r in rows
         ]
 
-    def queue_workers(self) -> list[WorkerBeat]:
+    def queue_workers(self, stalled_after: float = STALLED_AFTER_SECONDS) -> list[WorkerBeat]:
         """The registered workers, newest heartbeat first; empty without a queue."""
         if not self.has_queue():
             return []
         rows = self._rows(
-            "SELECT w.id, w.last_heartbeat, (SELECT count(*) FROM procrastinate_jobs j"
+            f"WITH held AS ({LIVE})"
+            " SELECT w.id, w.last_heartbeat, (SELECT count(*) FROM procrastinate_jobs j"
             " WHERE j.worker_id = w.id AND j.status = 'doing') AS running,"
-            " extract(epoch FROM now() - w.last_heartbeat) AS seconds_since"
-            " FROM procrastinate_workers w ORDER BY w.last_heartbeat DESC, w.id"
+            " extract(epoch FROM now() - w.last_heartbeat) AS seconds_since,"
+            " w.id IN (SELECT id FROM held) AS alive"
+            " FROM procrastinate_workers w ORDER BY w.last_heartbeat DESC, w.id",
+            _live_params(stalled_after),
         )
         return [
             WorkerBeat(
@@ -203,6 +212,7 @@ class QueueMixin(HostsMixin, StoreBase):
                 from_iso(r["last_heartbeat"]),
                 int(r["running"]),
                 None if r["seconds_since"] is None else float(r["seconds_since"]),
+                bool(r["alive"]),
             )
             for r in rows
         ]
@@ -223,22 +233,6 @@ class QueueMixin(HostsMixin, StoreBase):
             for r in rows
         ]
 
-    def busy_locks(self, locks: Iterable[str]) -> set[str]:
-        """Those of ``locks`` that a waiting or running job carries (its lock); empty
-        without a queue."""
-        wanted = sorted(set(locks))
-        if not wanted or not self.has_queue():
-            return set()
-        busy: set[str] = set()
-        for chunk, marks in chunks(wanted):
-            rows = self._x(
-                "SELECT DISTINCT lock FROM procrastinate_jobs"
-                f" WHERE status IN ('todo', 'doing') AND lock IN ({marks})",
-                chunk,
-            ).fetchall()
-            busy.update(str(r[0]) for r in rows)
-        return busy
-
     def forget_failed_jobs(self, ids: Iterable[int]) -> None:
         """Delete the failed jobs ``ids`` (their failure is recorded elsewhere now: the
         marks of the articles they were to analyse)."""
@@ -248,3 +242,13 @@ class QueueMixin(HostsMixin, StoreBase):
                     f"DELETE FROM procrastinate_jobs WHERE id IN ({marks}) AND status = 'failed'",
                     chunk,
                 )
+
+
+def _live_params(stalled_after: float) -> dict[str, float | int]:
+    """The parameters of :data:`LIVE` beside a heartbeat's age ``stalled_after``."""
+    return {
+        "stalled": stalled_after,
+        "cls": LIVENESS_CLASS,
+        "bits": LIVENESS_ID_BITS,
+        "hung": hung_after(stalled_after),
+    }

@@ -5,13 +5,31 @@ the store, which alone writes SQL."""
 
 from __future__ import annotations
 
-# The workers alive by their liveness lock, unless hung.
+# The first number of a worker's liveness lock (the second: its id, in 31 bits); apart
+# from the store's locks (APPLICATION_ID, the run lock's pair).
+LIVENESS_CLASS = 0x54575752  # "TWWR"
+LIVENESS_ID_BITS = 0x7FFFFFFF
+# A worker whose liveness lock is held is taken for dead only when its heartbeats are
+# this many seconds late (hung with its connection open), or this many times the
+# stalled time when that is longer.
+HUNG_AFTER = 600.0
+HUNG_FACTOR = 10
+
+
+def hung_after(stalled_after: float) -> float:
+    """Seconds of late heartbeats after which a worker holding its liveness lock is
+    taken for dead all the same."""
+    return max(HUNG_AFTER, HUNG_FACTOR * stalled_after)
+
+
+# The workers alive by their liveness lock, unless hung; in the store's own placeholder
+# style (``:name``), as ``trendwatch status`` reads it through the store too.
 LIVE = """
 SELECT w.id FROM procrastinate_workers AS w
   JOIN pg_locks AS l ON l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
-   AND l.classid::bigint = %(cls)s AND l.objid::bigint = (w.id & %(bits)s)
+   AND l.classid::bigint = :cls AND l.objid::bigint = (w.id & :bits)
    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
- WHERE w.last_heartbeat > now() - make_interval(secs => %(hung)s)
+ WHERE w.last_heartbeat > now() - make_interval(secs => :hung)
 """
 PRUNE = """
 DELETE FROM procrastinate_workers
@@ -61,3 +79,13 @@ ABORT = (
     "UPDATE procrastinate_jobs SET status = 'aborted', attempts = attempts + 1,"
     f" abort_requested = false WHERE {STALLED} RETURNING id"
 )
+
+# the delivery locks of jobs waiting (the queueing lock's unique index) or running
+# (the lock's unique index); a delivery job's lock and queueing lock are the same
+BUSY_LOCKS = """
+SELECT queueing_lock AS lock FROM procrastinate_jobs
+ WHERE status = 'todo' AND queueing_lock = ANY(%(locks)s::varchar[])
+UNION
+SELECT lock FROM procrastinate_jobs
+ WHERE status = 'doing' AND lock = ANY(%(locks)s::varchar[])
+"""

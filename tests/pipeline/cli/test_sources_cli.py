@@ -157,7 +157,10 @@ def test_bad_opml_is_bad_usage(tmp_path: Path, config: Path) -> None:
     assert config.read_text("utf-8") == CONFIG
 
 
-def test_crawl_all_status_and_enable(site: HTTPServer, config: Path) -> None:
+@pytest.mark.both_databases
+def test_crawl_all_status_and_enable(
+    site: HTTPServer, config: Path, configured_database: str
+) -> None:
     site.expect_request("/feed.xml").respond_with_data(FEED, content_type=RSS)
     site.expect_request("/gone.xml").respond_with_data("weg", status=410)
     config.write_text(

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import email
 import email.policy
+import shutil
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from click.testing import CliRunner
 
 from crawlers.entries import Entry
+from pipeline.cli import cli
 from pipeline.digest import job as digest_job
 from pipeline.process import job as process_job
 from pipeline.store import Store
 from postgres_support import query
+from tests_support import REPO
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # Thursday of ISO week 48
 
@@ -223,6 +227,48 @@ def test_outbox_delivery_and_recovery_after_a_crash(
         assert store.delivery_counts() == {"sent": 3}
         assert len(recovered.sent) == 1  # only the lost message is written again
         assert len(list(settings.outbox_dir.glob("*.eml"))) == 3
+
+
+@pytest.mark.both_databases
+def test_the_archive_command_rewrites_the_pages_the_digest_wrote(
+    make_settings, configured_database: str, tmp_path
+) -> None:
+    """``trendwatch archive`` (after a lost folder, or a template change) writes every
+    stored edition's page, the indexes and the feed again, from the database whichever
+    it is: the same files as the digest job wrote, and with the config's templates."""
+    settings = make_settings(WATCHLISTS)
+    with Store(settings.database) as store:
+        seed(settings, store)
+        digest_job.digest(settings, store, now=NOW)
+    archive = settings.archive_dir
+
+    def files() -> dict[str, bytes]:
+        return {str(p.relative_to(archive)): p.read_bytes() for p in archive.rglob("*.*")}
+
+    def rebuild() -> str:
+        config = ["--config", str(tmp_path / "trendwatch.toml"), "archive"]
+        result = CliRunner().invoke(cli, config)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    written = files()
+    editions = ["2026/W48/en-thuiswerken.html", "2026/W48/nl-social-media-werk_thuiswerken.html"]
+    assert set(editions) < set(written) and "feed.xml" in written
+    shutil.rmtree(archive)
+    assert f"Wrote {len(written)} files" in rebuild()
+    assert files() == written
+
+    # a template changed: the pages follow it, the mails already sent do not matter
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    shipped = (REPO / "digests" / "templates" / "edition.html.j2").read_text("utf-8")
+    changed = shipped.replace('<body class="body">', '<body class="body"><p>Huisstijl 2027</p>')
+    (templates / "edition.html.j2").write_text(changed, encoding="utf-8")
+    config = tmp_path / "trendwatch.toml"
+    config.write_text(f'template_dir = "{templates}"\n' + config.read_text("utf-8"), "utf-8")
+    rebuild()
+    for page in editions:
+        assert b"Huisstijl 2027" in files()[page]
 
 
 def test_dry_run_writes_archive_and_sends_nothing(make_settings, smtpd) -> None:

@@ -121,3 +121,18 @@ def test_a_heartbeats_age_is_the_databases_when_it_gives_one() -> None:
     }
     lines = queue_lines({"queues": [], "workers": [beat]}, machine_clock_a_year_ahead)
     assert lines[-1] == "  worker 7: last heartbeat 3600 s ago, 0 jobs"
+
+
+def test_a_late_worker_that_holds_its_liveness_lock_is_shown_alive() -> None:
+    """A loaded worker's heartbeats come late, but its process holds its liveness lock:
+    its jobs are not recovered, and status says why instead of leaving the reader to
+    take it for dead."""
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    late = {"id": 7, "last_heartbeat": None, "seconds_since_heartbeat": 95.0, "running": 1}
+    assert queue_lines({"queues": [], "workers": [{**late, "alive": True}]}, now)[-1] == (
+        "  worker 7: last heartbeat 95 s ago, 1 job"
+        " (late, but its process holds its liveness lock: alive)"
+    )
+    assert queue_lines({"queues": [], "workers": [{**late, "alive": False}]}, now)[-1] == (
+        "  worker 7: last heartbeat 95 s ago, 1 job"
+    )

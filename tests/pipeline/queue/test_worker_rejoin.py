@@ -21,6 +21,7 @@ import pytest
 from pipeline.queue.app import ensure_schema, make_app, retry_stalled
 from pipeline.queue.manager import Liveness
 from pipeline.queue.worker import WorkerOptions, serve
+from pipeline.store import Store
 
 QUEUE = "tests"
 HOLD = "tests.hold"
@@ -225,6 +226,13 @@ def test_a_worker_alive_by_its_liveness_lock_is_not_taken_for_dead_for_late_hear
 
         try:
             await late("1 minute")  # 40 heartbeats of 0.5 s missed by both
+            # `trendwatch status` agrees: the slow worker's job runs, the dead one's is
+            # stalled, and the slow worker is shown alive
+            with Store(postgres_url) as store:
+                [counts] = store.queue_counts(stalled_after=1.5)
+                alive = {w.id: w.alive for w in store.queue_workers(stalled_after=1.5)}
+            assert (counts.running, counts.stalled) == (1, 1)
+            assert alive == {slow: True, dead: False}
             assert await retry_stalled(app, stalled_after=1.5) == [dead_job]
             assert await manager.prune_stalled_workers(1.5) == [dead]
             # hung with its connection open: taken for dead after HUNG_AFTER
