@@ -33,24 +33,22 @@ def probes(
     return [(space, heaviest(vectors[space], limit)) for space in sorted(vectors) if wanted(space)]
 
 
-def by_weight(item: tuple[str, float]) -> tuple[float, str]:
-    return (-item[1], item[0])
-
-
 _KEY = itemgetter(0)
 _WEIGHT = itemgetter(1)
 
 
 def by_weight_sorted(items: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:
-    """``sorted(items, key=by_weight)``, by two sorts that compare in C: by key, then
-    (stable, so ties stay in key order) by weight, heaviest first. Keys are unique."""
+    """``items`` heaviest first, ties by key: ``sorted(items, key=lambda kw: (-kw[1],
+    kw[0]))``, by two sorts that compare in C instead of calling a Python key function
+    for every item: by key, then by weight (stable, so ties stay in key order). Keys
+    are unique."""
     out = sorted(items, key=_KEY)
     out.sort(key=_WEIGHT, reverse=True)  # reverse=True keeps equal weights in order
     return out
 
 
 def heaviest(vec: Mapping[str, float], limit: int) -> list[tuple[str, float]]:
-    """``sorted(vec.items(), key=by_weight)[:limit]``, without sorting all of a long
+    """``by_weight_sorted(vec.items())[:limit]``, without sorting all of a long
     vector: only the keys at least as heavy as the ``limit``-th heaviest weight can be
     among them (ties at that weight are then decided by key, as in the full sort)."""
     if len(vec) <= limit:
