@@ -85,3 +85,9 @@ def count(number: int, noun: str) -> str:
     table = STRINGS[language]
     word = table.get(f"{noun}.{plural_form(language, number)}", table[f"{noun}.other"])
     return f"{number} {word}"
+
+
+def one_decimal(value: float) -> str:
+    """``value`` with one decimal: "1.5" (en), "1,5" (nl)."""
+    text = f"{value:.1f}"
+    return text.replace(".", ",") if _language.get() == "nl" else text
