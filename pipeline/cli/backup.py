@@ -16,7 +16,7 @@ from pipeline.cli.common import (
     open_store,
     run_body,
 )
-from pipeline.cli.i18n import one_decimal, t
+from pipeline.cli.i18n import decimal, t
 from pipeline.settings import Settings
 from pipeline.store import DumpToolMissing, StoreError, backup_file_name
 from pipeline.store.dump import DUMP_SUFFIX
@@ -60,7 +60,7 @@ def backup(obj: Context, path: Path | None) -> None:
                 "backup.done",
                 database=settings.db_path,
                 file=written,
-                size=one_decimal(size),
+                size=decimal(size),
                 version=version,
             ),
             markup=False,
@@ -97,7 +97,7 @@ def _dump(settings: Settings, path: Path | None) -> int:
             "backup.dumped",
             database=location,
             file=written,
-            size=one_decimal(size),
+            size=decimal(size),
             version=version,
         ),
         markup=False,

@@ -24,7 +24,7 @@ from pipeline.cli.common import (
     open_store,
     run_body,
 )
-from pipeline.cli.i18n import count, t
+from pipeline.cli.i18n import count, decimal, t
 from pipeline.settings import Settings
 from pipeline.store import Store
 
@@ -77,7 +77,7 @@ def _print_crawl(reports: list[SourceReport]) -> None:
             str(r.entries),
             str(r.new),
             str(r.updated),
-            f"{r.seconds:.2f}",
+            decimal(r.seconds, 2),
             r.note,
         )
     console.print(table)

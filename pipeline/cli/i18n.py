@@ -87,7 +87,7 @@ def count(number: int, noun: str) -> str:
     return f"{number} {word}"
 
 
-def one_decimal(value: float) -> str:
-    """``value`` with one decimal: "1.5" (en), "1,5" (nl)."""
-    text = f"{value:.1f}"
+def decimal(value: float, places: int = 1) -> str:
+    """``value`` with ``places`` decimals: "1.5" (en), "1,5" (nl)."""
+    text = f"{value:.{places}f}"
     return text.replace(".", ",") if _language.get() == "nl" else text

@@ -22,11 +22,11 @@ def missing_keys(strings: dict[str, dict[str, str]]) -> dict[str, list[str]]:
     return {lang: sorted(every - set(table)) for lang, table in strings.items()}
 
 
-def _check(strings: dict[str, dict[str, str]]) -> None:
+def check_complete(strings: dict[str, dict[str, str]]) -> None:
     """Refuse (at import) a table where one language lacks a key another has."""
     missing = {lang: keys for lang, keys in missing_keys(strings).items() if keys}
     if missing or set(strings) != set(LANGUAGES):
         raise ValueError(f"pipeline.cli.strings: keys missing per language: {missing}")
 
 
-_check(STRINGS)
+check_complete(STRINGS)
