@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import json
 import re
+import string
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner, Result
@@ -15,7 +18,14 @@ from pytest_httpserver import HTTPServer
 
 from jsonl_support import ARTICLES
 from pipeline.cli import cli
-from pipeline.cli.i18n import choose_language, count, locale_language
+from pipeline.cli.i18n import (
+    choose_language,
+    count,
+    locale_language,
+    reset_language,
+    use_language,
+)
+from pipeline.cli.status_view import duration_text, health_text, short_time
 from pipeline.cli.strings import STRINGS, check_complete
 from tests_support import trendwatch
 
@@ -92,6 +102,33 @@ def test_both_languages_have_every_string_and_a_missing_one_is_refused() -> None
     assert set(STRINGS["nl"]) == set(STRINGS["en"])
     with pytest.raises(ValueError, match=r"'en': \['check.ok'\]"):
         check_complete({"nl": {"check.ok": "OK"}, "en": {}})
+
+
+def test_both_languages_fill_in_the_same_values() -> None:
+    def fields(template: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+    differ = [k for k in STRINGS["en"] if fields(STRINGS["en"][k]) != fields(STRINGS["nl"][k])]
+    assert differ == []
+
+
+def test_the_sources_table_speaks_dutch() -> None:
+    tz = ZoneInfo("Europe/Amsterdam")
+    now = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+    failing = {"health": "failing (3x)", "consecutive_errors": 3}
+    token = use_language("nl")
+    try:
+        assert short_time("2026-10-05T06:22:00+00:00", tz, now) == "5 okt 08:22"
+        assert short_time("2025-03-12T06:22:00+00:00", tz, now) == "12 mrt 2025"
+        assert [duration_text(s) for s in (86400, 7200, 4320, 30)] == ["1d", "2u", "72m", "30s"]
+        assert health_text(failing) == "faalt (3x)"
+        assert health_text({"health": "gone, disabled"}) == "verdwenen"
+        assert count(1, "new_story") == "1 nieuw verhaal"
+        assert count(2, "new_story") == "2 nieuwe verhalen"
+    finally:
+        reset_language(token)
+    assert health_text(failing) == "failing (3x)"
+    assert short_time("2026-10-05T06:22:00+00:00", tz, now) == "5 Oct 08:22"
 
 
 def test_counts_take_the_plural_in_each_language() -> None:
