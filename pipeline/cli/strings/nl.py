@@ -84,7 +84,7 @@ STRINGS: dict[str, str] = {
     "crawl.unknown": "Geen bron met de naam {names}; ingesteld: {known}",
     # process
     "process.progress": "Verwerken",
-    "process.again": "Alle {articles} worden opnieuw verwerkt.",
+    "process.again": "Alles opnieuw verwerken: {articles}.",
     "process.done": "{articles} verwerkt: {matches}, {duplicates}, {stories}.",
     "process.rematched": "Gewijzigde onderwerpen opnieuw gezocht: {names}",
     # demo

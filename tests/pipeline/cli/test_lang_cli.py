@@ -225,7 +225,7 @@ def test_process_in_dutch(tmp_path: Path) -> None:
         in said(result)
     )
     again = run(config, "--lang", "nl", "process", "--reprocess")
-    assert "Alle 2 artikelen worden opnieuw verwerkt." in said(again)
+    assert "Alles opnieuw verwerken: 2 artikelen." in said(again)
 
 
 def test_digest_summary_in_dutch(tmp_path: Path) -> None:
