@@ -8,7 +8,8 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
-from itertools import compress
+from itertools import compress, repeat
+from operator import is_
 
 import numpy as np
 from spacy.attrs import LEMMA
@@ -96,22 +97,32 @@ def _numbers(strings, orth, low, alpha, punct, space, lang: str) -> set[str]:
     return out
 
 
-_NUMBER_WORD_CACHE = 200_000
-_number_words_by_hash: dict[int, bool] = {}
+class _NumberWords(dict[int, bool]):
+    """String hash (spaCy's: the same in every vocab) -> whether the string is a number
+    word, remembered: one C-level pass of dictionary lookups per doc, Python only for
+    the words not seen yet (:meth:`lookup`). Forgotten all at once when full."""
+
+    limit = 200_000
+
+    def lookup(self, strings, hashes: set[int]) -> set[int]:
+        """The hashes among ``hashes`` of number words."""
+        flags = list(map(self.get, hashes))
+        if None in flags:
+            if len(self) + len(hashes) > self.limit:
+                self.clear()
+                flags = [None] * len(hashes)
+            for h in compress(hashes, map(is_, flags, repeat(None))):
+                self[h] = _is_number_word(strings[h])
+            flags = list(map(self.__getitem__, hashes))
+        return set(compress(hashes, flags))
+
+
+_number_words_by_hash = _NumberWords()
 
 
 def _number_word_hashes(strings, hashes: set[int]) -> set[int]:
-    """The hashes among ``hashes`` (spaCy's string hashes: the same in every vocab) of
-    number words; remembered by hash: one C-level pass of dictionary lookups, Python
-    only for the words not seen yet."""
-    known = _number_words_by_hash
-    if len(known) > _NUMBER_WORD_CACHE:
-        known.clear()
-    if not known.keys() >= hashes:
-        # (not ``hashes - known.keys()``: that walks every key of the cache)
-        for h in [h for h in hashes if h not in known]:
-            known[h] = _is_number_word(strings[h])
-    return set(compress(hashes, map(known.__getitem__, hashes)))
+    """The hashes among ``hashes`` (spaCy's string hashes) of number words."""
+    return _number_words_by_hash.lookup(strings, hashes)
 
 
 def _is_number_word(word: str) -> bool:

@@ -1,6 +1,7 @@
 """Language of an article: detected from its text, with the source's language as hint.
 
-Long texts go to py3langid (97 languages, about 0.2 ms per article here). Headlines and
+Long texts go to py3langid (97 languages), through :class:`_Identifier`: its model and
+its answers, with the byte scan done by numpy instead of a Python loop. Headlines and
 other short texts fool it (nlp-notes: 80 % on headlines), so below ``SHORT_WORDS`` words
 a stop-word vote between Dutch and English decides, then the source's language. Short,
 empty or mixed texts never raise.
@@ -12,6 +13,8 @@ import re
 from functools import cache
 from itertools import islice
 
+import numpy as np
+import numpy.typing as npt
 import py3langid.langid as _langid
 
 _WORD = re.compile(r"[a-zà-ÿ]+")
@@ -51,11 +54,95 @@ MIN_PROBABILITY = 0.6
 DETECT_CHARS = 800
 
 
+class _Identifier(_langid.LanguageIdentifier):
+    """py3langid's identifier, vectorised: the same scores, bit for bit, in a third of
+    the time.
+
+    - **The byte scan.** py3langid finds its byte n-gram features with an Aho-Corasick
+      automaton, walked one byte at a time in Python (``visit_counts``). The automaton's
+      state after a byte is the longest suffix of the bytes read so far that is a prefix
+      of a feature, never longer than the longest feature (``depth`` bytes). So the state
+      at every position is also the state reached from the start state by the ``depth``
+      bytes that end there: ``depth`` steps of numpy over all positions at once. The
+      features are counted in the order of their first occurrence, as
+      ``visit_counts``'s Counter holds them, so the scores are the same sums in the same
+      order.
+    - **The scores.** The model's weights are half floats, which numpy converts to
+      floats in software, element by element, inside the product (about a fifth of a
+      detection). Here the features' rows are converted by a table of all 65,536 half
+      floats (exact: every half float is a float), and the product is the float product
+      numpy computed after its own conversion.
+
+    A test compares the answers with py3langid's own on thousands of texts.
+    """
+
+    __slots__ = ("_depth", "_halves", "_moves", "_outputs", "_rows", "_weights")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._moves = np.frombuffer(self.tk_nextmove, dtype=self.tk_nextmove.typecode)
+        self._rows = np.array(self._rowbase, dtype=np.int64)
+        self._outputs = np.array(self.tk_output, dtype=np.int64)
+        self._depth = _max_depth(self._moves, self._rows)
+        self._weights: tuple[np.ndarray, npt.NDArray[np.uint16]] | None = None
+        self._halves = np.arange(1 << 16, dtype=np.uint16).view(np.float16).astype(np.float32)
+
+    def _raw_score(self, text: bytes) -> npt.NDArray[np.float32]:
+        features, counts = self._features(text)
+        if not features.size or self.nb_ptc.dtype != np.float16:
+            return super()._raw_score(text)  # no features, or a model of another kind
+        if self._weights is None or self._weights[0] is not self.nb_ptc:
+            self._weights = (self.nb_ptc, self.nb_ptc.view(np.uint16))  # set_languages swaps it
+        weights = self._halves.take(self._weights[1][features])
+        return np.log1p(counts) @ weights + self.nb_pc
+
+    def _features(self, text: bytes) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
+        """The features the automaton outputs over ``text`` and how often each, in the
+        order of their first occurrence (``visit_counts``'s keys and values)."""
+        data = np.frombuffer(text, dtype=np.uint8)
+        n = data.size
+        state = np.zeros(n, dtype=np.int64)
+        moves, rows = self._moves, self._rows
+        for back in range(min(self._depth, n) - 1, -1, -1):
+            # the state at position i after reading byte i - back (positions before the
+            # text's start stay in the start state)
+            state[back:] = moves[rows[state[back:]] + data[: n - back]]
+        found = self._outputs[state]
+        found = found[found >= 0]
+        if not found.size:
+            return found.astype(np.intp), found.astype(np.float32)
+        # distinct features: sorted, each with its first position (a stable sort keeps
+        # equal features in text order) and its count; then in first-occurrence order
+        order = np.argsort(found, kind="stable")
+        ranked = found[order]
+        starts = np.flatnonzero(np.concatenate(([True], ranked[1:] != ranked[:-1])))
+        counts = np.diff(np.append(starts, ranked.size))
+        by_first = np.argsort(order[starts])
+        return ranked[starts][by_first].astype(np.intp), counts[by_first].astype(np.float32)
+
+
+def _max_depth(moves: npt.NDArray[np.integer], rows: npt.NDArray[np.int64]) -> int:
+    """The automaton's deepest state: the fewest bytes that reach it from the start state
+    (a breadth-first walk over the table's rows, which states share), the length of the
+    longest feature."""
+    table = moves.reshape(-1, 256)
+    seen = np.zeros(rows.size, dtype=bool)
+    seen[0] = True
+    frontier = np.zeros(1, dtype=np.int64)
+    depth = 0
+    while True:
+        reached = np.zeros(rows.size, dtype=bool)
+        reached[table[np.unique(rows[frontier] >> 8)]] = True
+        frontier = np.flatnonzero(reached & ~seen)
+        if not frontier.size:
+            return depth
+        seen[frontier] = True
+        depth += 1
+
+
 @cache
 def _identifier() -> _langid.LanguageIdentifier:
-    return _langid.LanguageIdentifier.from_modelpath(
-        _langid.MODEL_DIR / _langid.MODEL_FILE, norm_probs=True
-    )
+    return _Identifier.from_modelpath(_langid.MODEL_DIR / _langid.MODEL_FILE, norm_probs=True)
 
 
 def detect_language(text: str, hint: str | None = None) -> str:

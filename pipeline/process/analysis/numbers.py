@@ -141,6 +141,21 @@ def format_value(value: float) -> str:
     return f"{value:.6f}".rstrip("0").rstrip(".")
 
 
+@lru_cache(maxsize=50_000)
+def _read_digits(low: str, lang: str) -> tuple[float, str | None, bool] | None:
+    """A number token in digits (lower case) read on its own: its value, its magnitude
+    suffix (``2bn``, ``3.5m``) and whether it ends in ``%``; None when it is no number.
+    Remembered: an article's figures recur in it and in its story's other articles."""
+    body = low.rstrip("%")
+    percent = body != low
+    suffix = None
+    matched = _SUFFIXED.fullmatch(body)
+    if matched:  # "2bn", "3.5m"
+        body, suffix = matched.group(1), matched.group(2)
+    value = parse_digits(body, lang)
+    return None if value is None else (value, suffix, percent)
+
+
 def number_key(
     text: str,
     lang: str,
@@ -158,14 +173,10 @@ def number_key(
     suffix = None
     percent = False
     if low[:1].isdigit():
-        body = low.rstrip("%")
-        percent = body != low
-        matched = _SUFFIXED.fullmatch(body)
-        if matched:  # "2bn", "3.5m"
-            body, suffix = matched.group(1), matched.group(2)
-        value = parse_digits(body, lang)
-        if value is None:
+        reading = _read_digits(low, lang)
+        if reading is None:
             return None
+        value, suffix, percent = reading
     else:
         word = parse_word(low)
         if word is None or (word < MIN_WORD and after not in MAGNITUDES):

@@ -54,6 +54,14 @@ def _permutations(num_perm: int, seed: int) -> npt.NDArray[np.uint32]:
     return permutations
 
 
+@lru_cache(maxsize=8)
+def _columns(num_perm: int, seed: int) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]]:
+    """:func:`_permutations`' multipliers and offsets as columns, to broadcast over a
+    row of hashes."""
+    a, b = _permutations(num_perm, seed)
+    return a.reshape(-1, 1), b.reshape(-1, 1)
+
+
 def signature(
     text: str, num_perm: int = NUM_PERM, seed: int = SEED, k: int = SHINGLE_SIZE
 ) -> Signature:
@@ -73,14 +81,17 @@ def signature(
     hashes = shingle_hash_array(text, k)
     if hashes.size:
         s1, m1, s2, m2, s3 = _FMIX32
-        mixed = hashes.reshape(-1, 1)
-        mixed = mixed ^ (mixed >> s1)
-        mixed = mixed * m1  # uint32 arithmetic wraps around: modulo 2**32, as intended
-        mixed = mixed ^ (mixed >> s2)
-        mixed = mixed * m2
-        mixed = mixed ^ (mixed >> s3)
-        a, b = _permutations(num_perm, seed)
-        values = np.minimum(values, (mixed * a + b).min(axis=0))
+        mixed = hashes ^ (hashes >> s1)
+        mixed *= m1  # uint32 arithmetic wraps around: modulo 2**32, as intended
+        mixed ^= mixed >> s2
+        mixed *= m2
+        mixed ^= mixed >> s3
+        a, b = _columns(num_perm, seed)
+        # one row per permutation, one column per shingle: the products, then the sums
+        # in place, then each row's least
+        permuted = np.multiply(a, mixed)
+        permuted += b
+        values = np.minimum(values, permuted.min(axis=1))
     values.setflags(write=False)
     return values
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -55,13 +54,26 @@ def shingles(text: str, k: int = SHINGLE_SIZE) -> set[str]:
     return {" ".join(found[i : i + k]) for i in range(len(found) - k + 1)}
 
 
-@lru_cache(maxsize=1 << 16)
 def _word_hash(word: str) -> int:
-    """A stable 64-bit hash of one word (``hash()`` differs per process; BLAKE2 does not).
-
-    Cached: news vocabulary is repetitive, so most words of an article are cache hits.
-    """
+    """A stable 64-bit hash of one word (``hash()`` differs per process; BLAKE2 does not)."""
     return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+
+
+class _WordHashes(dict[str, int]):
+    """Word -> :func:`_word_hash`, remembered: news vocabulary is repetitive, so most
+    words of an article are known, and a plain dictionary lookup per word (mapped over
+    the words in C) costs a fraction of a cached call. Forgotten all at once when full."""
+
+    limit = 1 << 16
+
+    def __missing__(self, word: str) -> int:
+        if len(self) >= self.limit:
+            self.clear()
+        found = self[word] = _word_hash(word)
+        return found
+
+
+_word_hashes = _WordHashes()
 
 
 def shingle_hashes(text: str, k: int) -> list[int]:
@@ -82,7 +94,7 @@ def shingle_hash_array(text: str, k: int) -> npt.NDArray[np.uint32]:
     if not found:
         return np.empty(0, dtype=np.uint32)
     width = min(k, len(found))
-    hashes = np.fromiter(map(_word_hash, found), dtype=np.uint64, count=len(found))
+    hashes = np.fromiter(map(_word_hashes.__getitem__, found), dtype=np.uint64, count=len(found))
     count = len(found) - width + 1
     combined = hashes[:count].copy()
     for offset in range(1, width):

@@ -9,187 +9,34 @@ or body) and a snippet around the first hit.
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from functools import lru_cache
-from itertools import islice
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-import simplemma
-
+from pipeline.process.watchlists.fields import (
+    Field,
+    analyse,
+    fold,
+    lemma,
+    lower,
+    snippet_around,
+    word_keys,
+)
 from pipeline.process.watchlists.query import And, Lang, Node, Not, Or, Site, Term, parse_query
 
-_WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
-# every ASCII character that is not a word character (``\\w``: letters, digits, "_")
-_ASCII_SPACES = str.maketrans(
-    {chr(c): " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "_")}
-)
-_span = re.Match.span  # a word's (start, end), mapped over matches in C
-LEMMA_LANGS = frozenset({"nl", "en", "de", "fr"})
-
-
-def lower(word: str) -> str:
-    """Lower case with one kind of apostrophe (``KPN’s`` → ``kpn's``), accents kept."""
-    return word.casefold().replace("’", "'")
-
-
-@lru_cache(maxsize=100_000)
-def fold(word: str) -> str:
-    """Case- and diacritics-insensitive form: ``Één`` → ``een``."""
-    if word.isascii():  # nothing to decompose, no apostrophe to unify
-        return word.casefold()
-    decomposed = unicodedata.normalize("NFKD", lower(word))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-@lru_cache(maxsize=100_000)
-def lemma(word: str, lang: str) -> str:
-    """The word's lemma in ``lang``, or the word itself.
-
-    A lemma that does not start with the word's first letter is refused: suppletive
-    forms are rare in watchlists, while a short word or acronym mistaken for one
-    (English ``AI`` → ``be``) would make ``AI`` match every ``is`` and ``was``.
-    """
-    return _lemma(word, lang, fold)
-
-
-def _lemma(word: str, lang: str, folding: Callable[[str], str] = fold.__wrapped__) -> str:
-    """:func:`lemma`, by default without filling the cache of :func:`fold`."""
-    folded = folding(word)
-    if lang not in LEMMA_LANGS:
-        return folded
-    # lemmatise with accents on: the dictionaries know "technologieën", not "technologieen"
-    found = folding(simplemma.lemmatize(lower(word), lang=lang))
-    return found if found[:1] == folded[:1] else folded
-
-
-_KEY_CACHE_SIZE = 100_000
-
-
-class _KeyCache(dict[str, tuple[str, str]]):
-    """A word as it stands -> (folded form, lemma) in one language: a plain dictionary
-    lookup per token (an ``lru_cache`` on (word, lang) costs several times more). The
-    caches of :func:`fold` and :func:`lemma` are left alone: each worker process would
-    otherwise hold every word of the articles three times over."""
-
-    def __init__(self, lang: str) -> None:
-        super().__init__()
-        self.lang = lang
-
-    def __missing__(self, word: str) -> tuple[str, str]:
-        if len(self) >= _KEY_CACHE_SIZE:
-            self.clear()
-        found = self[word] = (fold.__wrapped__(word), _lemma(lower(word), self.lang))
-        return found
-
-
-_KEY_CACHES: dict[str, _KeyCache] = {}
-
-
-def _key_cache(lang: str) -> _KeyCache:
-    cache = _KEY_CACHES.get(lang)
-    if cache is None:
-        cache = _KEY_CACHES[lang] = _KeyCache(lang)
-    return cache
-
-
-class Field:
-    """One field (title or body) prepared for matching.
-
-    ``keys[i]`` is the (folded form, lemma) of the i-th word; ``positions`` maps a folded
-    form or lemma to the ascending positions of the words that have it: a term is looked
-    up, not searched for, so matching 50 watchlists costs little more than matching one.
-    Where a word stands in the text (:meth:`span`) is only worked out when a match is
-    explained.
-    """
-
-    __slots__ = ("_found", "_spans", "keys", "positions", "text")
-
-    def __init__(
-        self, text: str, keys: list[tuple[str, str]], positions: dict[str, list[int]]
-    ) -> None:
-        self.text = text
-        self.keys = keys
-        self.positions = positions
-        self._spans: list[tuple[int, int]] = []
-        self._found: Iterator[re.Match[str]] | None = None
-
-    def span(self, i: int) -> tuple[int, int]:
-        """(start, end) of the i-th word in :attr:`text`. The words are found up to the
-        i-th only: an explanation mostly quotes words near the start of a body."""
-        spans = self._spans
-        if i >= len(spans):
-            if self._found is None:
-                self._found = _WORD.finditer(self.text)
-            spans.extend(map(_span, islice(self._found, i + 1 - len(spans))))
-        return spans[i]
-
-
-def word_keys(text: str, lang: str) -> tuple[list[str], list[tuple[str, str]]]:
-    """The words of ``text`` and the (folded form, lemma) of each, as matching compares
-    them (also what the watchlist editor's preview indexes)."""
-    if text.isascii() and "'" not in text:
-        # no apostrophe to join words over: the words are the runs of ASCII word
-        # characters, as the regex finds them, split apart in C
-        words = text.translate(_ASCII_SPACES).split()
-    else:
-        words = _WORD.findall(text)
-    return words, list(map(_key_cache(lang).__getitem__, words))
-
-
-def analyse(text: str, lang: str, wanted: Collection[str] | None = None) -> Field:
-    """``text`` prepared for matching. With ``wanted`` (the keys the queries look up:
-    :meth:`CompiledQuery.lookup_keys`), :attr:`Field.positions` holds only those keys;
-    the queries find exactly what they would find in the full table."""
-    words, keys = word_keys(text, lang)
-    if wanted is not None:
-        return Field(text, keys, _wanted_positions(keys, wanted))
-    cache = _key_cache(lang)
-    # the positions of each distinct word, then under its folded form and its lemma
-    by_word: dict[str, list[int]] = {}
-    for i, word in enumerate(words):
-        found = by_word.get(word)
-        if found is None:
-            by_word[word] = [i]
-        else:
-            found.append(i)
-    positions: dict[str, list[int]] = {}
-    merged: set[str] = set()  # keys of several distinct words: their positions need sorting
-    for word, where in by_word.items():
-        folded, lem = cache[word]
-        for key in (folded, lem) if lem != folded else (folded,):
-            have = positions.get(key)
-            if have is None:
-                positions[key] = where
-            else:
-                positions[key] = have + where
-                merged.add(key)
-    for key in merged:
-        positions[key].sort()
-    return Field(text, keys, positions)
-
-
-def _wanted_positions(keys: list[tuple[str, str]], wanted: Collection[str]) -> dict[str, list[int]]:
-    """The ascending positions of the words whose folded form or lemma is in ``wanted``,
-    under that key: one pass, most words skipped after two set lookups."""
-    positions: dict[str, list[int]] = {}
-    for i, (folded, lem) in enumerate(keys):
-        if folded in wanted:
-            have = positions.get(folded)
-            if have is None:
-                positions[folded] = [i]
-            else:
-                have.append(i)
-        if lem != folded and lem in wanted:
-            have = positions.get(lem)
-            if have is None:
-                positions[lem] = [i]
-            else:
-                have.append(i)
-    return positions
+__all__ = [
+    "CompiledQuery",
+    "Explanation",
+    "Field",
+    "MatchDoc",
+    "analyse",
+    "fold",
+    "lemma",
+    "lower",
+    "snippet_around",
+    "word_keys",
+]
 
 
 @dataclass(frozen=True)
@@ -337,35 +184,39 @@ class _TermFinder:
     def find(self, doc: MatchDoc, hits: list[_Hit]) -> bool:
         """Whether the term occurs; where it first occurs in each field goes to ``hits``
         (an explanation shows the first occurrence of a term, title before body)."""
-        keys = self._keys_in(doc.language)
+        keys = self._keys.get(doc.language) or self._keys_in(doc.language)
         n = len(keys)
         folded, lem = keys[0]
         text = self.text
         found = False
         for name in self.names:
-            fld = doc.title if name == "title" else doc.body
-            positions = fld.positions
+            positions = (doc.title if name == "title" else doc.body).positions
             starts = positions.get(folded)
             more = positions.get(lem) if lem != folded else None
             if n == 1:
-                if starts or more:
-                    first = min(starts[0], more[0]) if starts and more else (starts or more)[0]
-                    hits.append(_Hit(text, name, first, first))
-                    found = True
+                if starts:
+                    first = min(starts[0], more[0]) if more else starts[0]
+                elif more:
+                    first = more[0]
+                else:
+                    continue
+                hits.append(_Hit(text, name, first, first))
+                found = True
                 continue
+            fld = doc.title if name == "title" else doc.body
             if more:
                 starts = sorted({*starts, *more}) if starts else more
             if not starts:
                 continue
-            toks = fld.keys
-            last = len(toks) - n  # the last position a phrase of n words can start at
+            words, key_of = fld.words, fld.key_of
+            last = len(words) - n  # the last position a phrase of n words can start at
             for i in starts:  # ascending
                 if i > last:
                     break
                 # the words after the first, as _token_matches compares them (inlined:
                 # a phrase's first word can stand hundreds of times in a body)
                 for k in range(1, n):
-                    tok, want = toks[i + k], keys[k]
+                    tok, want = key_of[words[i + k]], keys[k]
                     if tok[0] not in want and tok[1] not in want:
                         break
                 else:
@@ -388,32 +239,11 @@ def _explain(doc: MatchDoc, hits: list[_Hit]) -> Explanation:
     body_hit = next((h for h in hits if h.field == "body"), None)
     snippet = ""
     if body_hit is not None:
-        start, end = _offsets(doc.body, body_hit)
-        snippet = snippet_around(doc.body.text, start, end)
+        snippet = doc.body.snippet(body_hit.first, body_hit.last)
     if not snippet:
         snippet = doc.title.text
     return Explanation(terms=terms, location="+".join(places), snippet=snippet)
 
 
-def _offsets(fld: Field, hit: _Hit) -> tuple[int, int]:
-    return fld.span(hit.first)[0], fld.span(hit.last)[1]
-
-
 def _surface(doc: MatchDoc, hit: _Hit) -> str:
-    fld = doc.title if hit.field == "title" else doc.body
-    start, end = _offsets(fld, hit)
-    return fld.text[start:end]
-
-
-def snippet_around(text: str, start: int, end: int, width: int = 90) -> str:
-    """About ``width`` characters either side of text[start:end], cut at word edges."""
-    left = max(0, start - width)
-    right = min(len(text), end + width)
-    if left > 0:
-        space = text.find(" ", left)
-        left = space + 1 if 0 <= space < start else left
-    if right < len(text):
-        space = text.rfind(" ", end, right)
-        right = space if space > end else right
-    piece = " ".join(text[left:right].split())
-    return ("… " if left > 0 else "") + piece + (" …" if right < len(text) else "")
+    return (doc.title if hit.field == "title" else doc.body).quote(hit.first, hit.last)

@@ -4,11 +4,14 @@ detecting it (any language, with the source's language as a hint)."""
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
+import py3langid.langid as _langid
 import pytest
 
 from nlp_support import EN_TEXT, NL_TEXT
+from pipeline.process.analysis import language
 from pipeline.process.analysis.language import DETECT_CHARS, detect_language, guess_language
 
 DUTCH = [
@@ -174,3 +177,30 @@ def test_every_labelled_article_is_detected_in_its_language() -> None:
     assert sum(len(text) > DETECT_CHARS for text, _ in articles) > 100  # the cut matters
     wrong = [text[:60] for text, lang in articles if detect_language(text, None) != lang]
     assert wrong == []
+
+
+def _odd_texts() -> list[str]:
+    """Texts of every kind of character: seeded random mixes of ASCII, other scripts,
+    emoji, controls and unpaired surrogates, short and long, and upper-case ones."""
+    rng = random.Random(16)
+    ranges = [(32, 126), (0, 0x2FFF), (0x0400, 0x04FF), (0x4E00, 0x4FFF), (0x1F300, 0x1F64F)]
+    texts = ["", "a", "A", "AB CD", "x" * 5000, "é" * 10, "\ud800 werk", "\x00\x01\x02"]
+    for _ in range(600):
+        low, high = rng.choice(ranges)
+        text = "".join(chr(rng.randint(low, high)) for _ in range(rng.randint(0, 400)))
+        texts.append(text.upper() if rng.random() < 0.1 else text)
+    return texts
+
+
+def test_the_identifier_answers_as_py3langid_does() -> None:
+    """Detection uses py3langid's model through a vectorised scan (``_Identifier``): its
+    language and probability must be py3langid's own, to the bit, for any text."""
+    reference = _langid.LanguageIdentifier.from_modelpath(
+        _langid.MODEL_DIR / _langid.MODEL_FILE, norm_probs=True
+    )
+    ours = language._identifier()
+    articles = [text for text, _ in _labelled_articles()]
+    texts = [*articles, *(t[:DETECT_CHARS] for t in articles), *DUTCH, *ENGLISH, *_odd_texts()]
+    texts.append(ENGLISH[0].encode())  # bytes, as py3langid also takes them
+    differ = [t[:40] for t in texts if ours.classify(t) != reference.classify(t)]
+    assert differ == []

@@ -3,7 +3,9 @@ packed lemma table."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from spacy.strings import get_string_id
 
 from nlp_support import analysed_doc
 
@@ -51,6 +53,11 @@ def test_the_packed_lemma_table_answers_as_spacys_table_does(lang: str) -> None:
     assert packed.get(word) == table.get(word) and packed.get(word) != word
     assert packed.get("qzxwvk-not-a-word") is None
     assert packed.get("qzxwvk-not-a-word", "fallback") == "fallback"
+    # many at once (by the words' hashes, as the lemma component reads them), in order
+    words = [word, "qzxwvk-not-a-word", *list(table.keys())[:5000:7], "", "ADJ"]
+    hashes = np.array([get_string_id(w) for w in words], dtype=np.uint64)
+    assert packed.get_many(hashes) == [packed.get(w) for w in words]
+    assert packed.get_many(np.array([2**64 - 1, 0], dtype=np.uint64)) == [None, None]
 
 
 def test_a_lemma_the_pipeline_already_set_is_kept_and_the_same_word_differs_by_it() -> None:

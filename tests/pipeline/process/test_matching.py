@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from pipeline.process.watchlists.matching import (
     CompiledQuery,
     Explanation,
     MatchDoc,
+    analyse,
     fold,
     snippet_around,
     word_keys,
@@ -657,3 +660,34 @@ def test_documents_indexed_for_the_queries_keys_match_as_fully_indexed_ones(
         expected = q.match(full)
         assert q.match(keyed) == expected, q.query
     assert any(q.match(full) for q in queries)
+
+
+def _every_ascii_text() -> str:
+    chars = "".join(chr(c) for c in range(128) if chr(c) != "'")
+    return "  " + " ".join(f"a{c}B{c}{c}9{c}" for c in chars) + chars + "..x"
+
+
+@pytest.mark.parametrize(
+    "text", [_every_ascii_text(), _every_ascii_text()[:200], "", "...", "één", "KPN's  e-mail"]
+)
+def test_every_word_is_placed_where_the_regex_finds_it(text: str) -> None:
+    # plain ASCII text places all its words at once (split in C), other text word by
+    # word with the regex: both give every word's place as the regex does
+    field = analyse(text, "en")
+    expected = [m.span() for m in re.finditer(r"\w+(?:['’]\w+)*", text)]
+    assert [field.span(i) for i in range(len(field.keys))] == expected
+    assert len(field.keys) == len(expected)
+
+
+@pytest.mark.parametrize(("title", "body", "lang"), KEYED_TEXTS)
+def test_the_queries_keys_are_found_where_a_word_by_word_search_finds_them(
+    title: str, body: str, lang: str | None
+) -> None:
+    queries = [CompiledQuery(q) for q in KEYED_QUERIES]
+    code = (lang or "").lower()
+    wanted = frozenset().union(*(q.lookup_keys(code) for q in queries))
+    for text in (title, body, body + " " + title.upper() + " " + body):
+        remembered = analyse(text, code, wanted).positions  # the keys remembered per word
+        searched = analyse(text, code, set(wanted)).positions  # word by word
+        assert remembered == searched and list(remembered) == list(searched)
+    assert analyse(body, code, wanted).positions or lang in ("de", None)

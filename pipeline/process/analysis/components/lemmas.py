@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import lru_cache
+from itertools import compress, repeat
+from operator import is_
 
 import numpy as np
 import simplemma
@@ -71,26 +73,46 @@ class LemmaFiller:
         # one C-level pass of dictionary lookups; Python only for the forms not seen yet
         found = list(map(cache.get, keys))
         if None in found:
-            strings = doc.vocab.strings
-            for j, key in enumerate(keys):
-                if found[j] is None:
-                    new = cache.get(key)
-                    if new is None:
-                        text, lower, current = (
-                            strings[int(orth[j])],
-                            strings[int(low[j])],
-                            strings[int(lem[j])],
-                        )
-                        new = cache[key] = strings.add(self._lemma(text, lower, current))
-                    found[j] = new
+            self._fill(doc.vocab.strings, found, keys, cache, orth, low, lem)
         out[at] = np.array(found, dtype=np.uint64)
         doc.from_array([LEMMA], out.reshape(-1, 1))
         return doc
 
-    def _lemma(self, text: str, low: str, current: str) -> str:
+    def _fill(self, strings, found: list, keys: list, cache: dict, orth, low, lem) -> None:
+        """Fill in the lemma hashes ``found`` lacks (None): the forms not seen yet, whose
+        lemmas go into ``cache``. The lookup table is read for all of them at once (by
+        the forms' and their lower cases' hashes: the table's keys)."""
+        missing = list(compress(range(len(found)), map(is_, found, repeat(None))))
+        tabled: dict[int, str | None] = {}
+        if self.table is not None:
+            wanted = np.unique(np.concatenate((orth[missing], low[missing])))
+            tabled = dict(zip(wanted.tolist(), self.table.get_many(wanted), strict=True))
+        for j in missing:
+            key = keys[j]
+            new = cache.get(key)
+            if new is None:
+                form, lower = int(orth[j]), int(low[j])
+                text, low_text = strings[form], strings[lower]
+                current = strings[int(lem[j])]
+                table = (tabled.get(form), tabled.get(lower))
+                new = cache[key] = strings.add(self._lemma(text, low_text, current, table))
+            found[j] = new
+
+    def _lemma(
+        self,
+        text: str,
+        low: str,
+        current: str,
+        table: tuple[str | None, str | None] | None = None,
+    ) -> str:
+        """The lemma of ``text`` (lower case ``low``), whose lemma is ``current`` so
+        far; ``table`` is what the lookup table gives for ``text`` and for ``low``,
+        when it was read already."""
         current = current.lower()
         if (not current or current == low) and self.table is not None:
-            current = str(self.table.get(text) or self.table.get(low) or "").lower()
+            if table is None:
+                table = (self.table.get(text), self.table.get(low))
+            current = str(table[0] or table[1] or "").lower()
         if self.lang and (not current or current == low):
             current = _simplemma(low, self.lang)
         # the same first-letter guard as the matcher: "AI" must not become "be"
@@ -135,6 +157,19 @@ class LemmaTable:
 
     def __len__(self) -> int:
         return len(self._hashes)
+
+    def get_many(self, hashes: np.ndarray) -> list[str | None]:
+        """The lemma of each of ``hashes`` (words' hashes), else None: :meth:`get` for
+        many at once, with one binary search over all of them."""
+        at = self._hashes.searchsorted(hashes.astype(np.uint64, copy=False))
+        at[at == len(self._hashes)] = 0  # past the end: compared with an entry it cannot equal
+        hit = self._hashes[at] == hashes
+        lemmas = self._lemma[at].tolist()
+        starts, text = self._starts, self._text
+        return [
+            text[int(starts[n]) : int(starts[n + 1])] if ok else None
+            for n, ok in zip(lemmas, hit.tolist(), strict=True)
+        ]
 
     def get(self, key: str | int, default: str | None = None) -> str | None:
         """The lemma of ``key`` (a word, or its hash), else ``default``."""
