@@ -145,6 +145,11 @@ def _plural_form(language: str, count: int) -> str:
     return Locale.parse(language).plural_form(count)
 
 
+def plural_form(language: str, count: int) -> str:
+    """The CLDR plural category of ``count`` in ``language``: "one" or "other" (nl, en)."""
+    return _plural_form(language_of(language), count)
+
+
 def plural(language: str, key: str, count: int) -> str:
     """The plural form of ``key`` for ``count`` (CLDR rules): ``key.one`` / ``key.other``."""
     lang = language_of(language)

@@ -40,6 +40,10 @@ def pytest_configure(config: pytest.Config) -> None:
             "PYTHONPATH": with_clock_offset_dir(os.environ.get("PYTHONPATH")),
         }
         os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], env)
+    # The command line speaks the machine's language (its locale, $TRENDWATCH_LANG);
+    # the tests read its English output whatever the machine, and the tests of the
+    # Dutch output, or of the choice itself, say what they want.
+    os.environ["TRENDWATCH_LANG"] = "en"
     offset = clock_offset()
     if offset is not None:  # TW_TEST_CLOCK_OFFSET_DAYS: see tests_support
         config.stash[_TRAVELLER] = travel(offset)

@@ -78,9 +78,11 @@ def trendwatch(
 ) -> subprocess.CompletedProcess[str]:
     """``trendwatch ARGS`` as a user runs it: a child process (``python -m pipeline``,
     see child_env) in ``cwd``, ``columns`` wide, without colour and without
-    $TRENDWATCH_CONFIG; its output captured as text."""
-    env = child_env(COLUMNS=str(columns), NO_COLOR="1")
+    $TRENDWATCH_CONFIG; its output captured as text, in English unless ``--lang`` or
+    the config says otherwise (whatever the locale of the machine running the tests)."""
+    env = child_env(COLUMNS=str(columns), NO_COLOR="1", LC_ALL="C.UTF-8")
     env.pop("TRENDWATCH_CONFIG", None)
+    env.pop("TRENDWATCH_LANG", None)
     return subprocess.run(
         [sys.executable, "-m", "pipeline", *args],
         cwd=cwd,

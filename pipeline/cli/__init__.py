@@ -1,4 +1,4 @@
-"""The command line: ``trendwatch [--config PATH] COMMAND``.
+"""The command line: ``trendwatch [--config PATH] [--lang nl|en] COMMAND``.
 
 This is the root: the ``trendwatch`` group with its options, and the registration of
 the commands, one module each::
@@ -20,7 +20,8 @@ the commands, one module each::
     demo     pipeline.cli.demo      the whole job offline on bundled feeds
     worker   pipeline.cli.worker    a work-queue worker (PostgreSQL)
 
-What they share (consoles, exit codes, running a body, logging) is pipeline.cli.common.
+What they share (consoles, exit codes, running a body, logging) is pipeline.cli.common;
+what they print is Dutch or English (pipeline.cli.i18n, strings in pipeline.cli.strings).
 Exit status: 0 success, 1 runtime failure, 2 bad usage or bad configuration. Every
 command validates the configuration before it does anything. No command module
 imports the crawling stack at the top: the commands that crawl load it in their body.
@@ -28,6 +29,7 @@ imports the crawling stack at the top: the commands that crawl load it in their 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -50,6 +52,7 @@ from pipeline.cli import (
     worker,
 )
 from pipeline.cli.common import Context, setup_logging
+from pipeline.cli.i18n import LANGUAGES, choose_language, reset_language, use_language
 from pipeline.status import status_data  # its home is pipeline.status; kept importable here
 
 __all__ = ["cli", "main", "status_data"]
@@ -63,12 +66,26 @@ __all__ = ["cli", "main", "status_data"]
     default=None,
     help="Config file (default: $TRENDWATCH_CONFIG or config/trendwatch.toml).",
 )
+@click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    default=None,
+    help="Language of the output (default: $TRENDWATCH_LANG, the config's language,"
+    " the locale, else en).",
+)
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
 @click.pass_context
-def cli(ctx: click.Context, config: Path | None, verbose: int) -> None:
+def cli(ctx: click.Context, config: Path | None, lang: str | None, verbose: int) -> None:
     """Trendwatch: follow your field's news in Dutch and English and get a weekly digest."""
     setup_logging(verbose)
-    ctx.obj = Context(config)
+    try:
+        # until the config is read (Context.settings): without its language
+        language = choose_language(lang, os.environ)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    token = use_language(language)
+    ctx.call_on_close(lambda: reset_language(token))
+    ctx.obj = Context(config, lang)
 
 
 for _command in (

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from pipeline.cli.common import Context, Exit, console, open_store, plural, run_body
+from pipeline.cli.common import Context, Exit, console, open_store, run_body
+from pipeline.cli.i18n import count, t
 from pipeline.digest import archive as archive_job
 
 
@@ -17,9 +18,8 @@ def archive(obj: Context) -> None:
         settings = obj.settings()
         with open_store(settings) as store:
             pages = archive_job.rebuild_archive(settings, store)
-        console.print(
-            f"Wrote {plural(len(pages), 'file')}; index: {settings.archive_dir / 'index.html'}"
-        )
+        index = settings.archive_dir / "index.html"
+        console.print(t("archive.wrote", files=count(len(pages), "file"), index=index))
         return Exit.OK
 
     run_body(body)

@@ -16,6 +16,7 @@ from pipeline.cli.common import (
     open_store,
     run_body,
 )
+from pipeline.cli.i18n import decimal, t
 from pipeline.settings import Settings
 from pipeline.store import DumpToolMissing, StoreError, backup_file_name
 from pipeline.store.dump import DUMP_SUFFIX
@@ -40,23 +41,28 @@ def backup(obj: Context, path: Path | None) -> None:
         if not isinstance(settings.database, Path):
             return _dump(settings, path)
         if not settings.db_path.is_file():
-            errors.print(f"No database at {settings.db_path}; nothing to back up.", markup=False)
+            errors.print(t("backup.no_database", path=settings.db_path), markup=False)
             return Exit.FAILURE
         target = _target(settings, path, backup_file_name(datetime.now(UTC)))
         with open_store(settings) as store:
             try:
                 written = store.backup(target)
             except ValueError as exc:
-                errors.print(f"Not backed up: {exc}", markup=False)
+                errors.print(t("backup.not", error=exc), markup=False)
                 return Exit.USAGE
             except (OSError, StoreError) as exc:
-                errors.print(f"Backup to {target} failed: {exc}", markup=False)
+                errors.print(t("backup.failed", target=target, error=exc), markup=False)
                 return Exit.FAILURE
             version = store.schema_version
         size = written.stat().st_size / 1_000_000
         console.print(
-            f"Backed up {settings.db_path} to {written} ({size:.1f} MB, schema version"
-            f" {version}, integrity check ok).",
+            t(
+                "backup.done",
+                database=settings.db_path,
+                file=written,
+                size=decimal(size),
+                version=version,
+            ),
             markup=False,
             soft_wrap=True,
         )
@@ -78,17 +84,22 @@ def _dump(settings: Settings, path: Path | None) -> int:
         try:
             written = store.dump_to(target)
         except DumpToolMissing as exc:
-            errors.print(f"Not backed up: {exc}.", markup=False, soft_wrap=True)
+            errors.print(t("backup.not", error=f"{exc}."), markup=False, soft_wrap=True)
             return Exit.USAGE
         except (OSError, StoreError) as exc:
-            errors.print(f"Backup to {target} failed: {exc}", markup=False, soft_wrap=True)
+            errors.print(t("backup.failed", target=target, error=exc), markup=False, soft_wrap=True)
             return Exit.FAILURE
         version = store.schema_version
         location = store.location
     size = written.stat().st_size / 1_000_000
     console.print(
-        f"Backed up {location} to {written} ({size:.1f} MB, schema version {version},"
-        " pg_dump custom format, read back with pg_restore --list).",
+        t(
+            "backup.dumped",
+            database=location,
+            file=written,
+            size=decimal(size),
+            version=version,
+        ),
         markup=False,
         soft_wrap=True,
     )

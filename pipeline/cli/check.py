@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from pipeline.cli.common import Context, Exit, console, plural, run_body
+from pipeline.cli.common import Context, Exit, console, run_body
+from pipeline.cli.i18n import count, t
 
 
 @click.command()
@@ -15,9 +16,14 @@ def check(obj: Context) -> None:
     def body() -> int:
         s = obj.settings()
         console.print(
-            f"{s.path}: OK — {plural(len(s.sources), 'source')},"
-            f" {plural(len(s.watchlists), 'watchlist')},"
-            f" {plural(len(s.subscribers), 'subscriber')}; data in {s.data_dir}"
+            t(
+                "check.ok",
+                path=s.path,
+                sources=count(len(s.sources), "source"),
+                watchlists=count(len(s.watchlists), "watchlist"),
+                subscribers=count(len(s.subscribers), "subscriber"),
+                data_dir=s.data_dir,
+            )
         )
         return Exit.OK
 

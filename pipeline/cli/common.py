@@ -1,6 +1,7 @@
 """What every command shares: the consoles, the exit codes, the :class:`Context` that
-carries ``--config``, running a command body with failures mapped to exit codes, and
-the logging set-up.
+carries ``--config`` and ``--lang``, running a command body with failures mapped to
+exit codes, and the logging set-up. What they print is in Dutch or English
+(:mod:`pipeline.cli.i18n`).
 
 A command puts its work in a ``body()`` that returns the exit status (:class:`Exit`)
 and hands it to :func:`run_body`, which turns a bad configuration, a database problem
@@ -10,6 +11,7 @@ or a broken install into a message and the right status instead of a traceback.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
 from enum import IntEnum
@@ -20,6 +22,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from pipeline.cli.i18n import choose_language, count, t, use_language
 from pipeline.settings import (
     ConfigError,
     ConfigProblem,
@@ -57,19 +60,17 @@ class Exit(IntEnum):
 class Context:
     """The root group's options, passed to every command (``click.pass_obj``)."""
 
-    def __init__(self, config: Path | None) -> None:
+    def __init__(self, config: Path | None, lang: str | None = None) -> None:
         self.config_path = config
+        self.lang = lang
 
     def settings(self) -> Settings:
+        """The validated config; from now on the CLI speaks its ``language`` unless
+        ``--lang`` or $TRENDWATCH_LANG say otherwise (pipeline.cli.i18n)."""
         path = self.config_path or default_config_path()
-        return load_settings(path)
-
-
-def plural(count: int, noun: str, many: str | None = None) -> str:
-    """ "1 subscriber", "2 subscribers": the count with the noun in its English number
-    (``many`` for an irregular plural, default noun + "s"). The CLI speaks English; the
-    digests localise through digests.i18n."""
-    return f"{count} {noun if count == 1 else many or noun + 's'}"
+        settings = load_settings(path)
+        use_language(choose_language(self.lang, os.environ, settings.language))
+        return settings
 
 
 def open_store(settings: Settings) -> Store:
@@ -95,7 +96,7 @@ def sqlite_only(settings: Settings, command: str) -> None:
 
 
 def fail_config(exc: ConfigError) -> None:
-    errors.print(f"[bold red]Invalid configuration[/] ({plural(len(exc.problems), 'problem')}):")
+    errors.print(f"[bold red]{t('config.invalid')}[/] ({count(len(exc.problems), 'problem')}):")
     for problem in exc.problems:
         errors.print(f"  {problem}", markup=False)
     sys.exit(Exit.USAGE)
@@ -108,7 +109,7 @@ def run_body(fn: Callable[..., int | None], *args: Any, **kwargs: Any) -> None:
     except ConfigError as exc:
         fail_config(exc)
     except StoreError as exc:
-        errors.print(f"[bold red]Database problem:[/] {exc}")
+        errors.print(f"[bold red]{t('db.problem')}[/] {exc}")
         sys.exit(Exit.FAILURE)
     except ImportError as exc:
         fail_import(exc)
@@ -120,9 +121,7 @@ def fail_import(exc: ImportError) -> None:
     the install. Commands that do not need it (check, status, digest, archive) still work."""
     missing = f" ({exc.name})" if exc.name else ""
     errors.print(
-        f"[bold red]Cannot load a package this command needs{missing}:[/] {exc}\n"
-        "The installation is incomplete or broken; repair it with"
-        " `pip install --force-reinstall trendwatch` (or `pip install .` in the source folder).",
+        f"[bold red]{t('install.broken', missing=missing)}[/] {exc}\n{t('install.repair')}",
         highlight=False,
         soft_wrap=True,
     )

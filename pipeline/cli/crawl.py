@@ -22,9 +22,9 @@ from pipeline.cli.common import (
     errors,
     load_crawling,
     open_store,
-    plural,
     run_body,
 )
+from pipeline.cli.i18n import count, decimal, t
 from pipeline.settings import Settings
 from pipeline.store import Store
 
@@ -43,7 +43,7 @@ def crawl_with_progress(
     from pipeline.crawl.job import crawl
 
     with Progress(
-        TextColumn("[bold]Crawling"),
+        TextColumn(f"[bold]{t('crawl.progress')}"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.description}"),
@@ -63,36 +63,44 @@ def crawl_with_progress(
 
 
 def _print_crawl(reports: list[SourceReport]) -> None:
-    table = Table(title="Crawl", title_justify="left")
+    table = Table(title=t("crawl.title"), title_justify="left")
     for col in ("source", "result", "entries", "new", "updated", "seconds", "note"):
-        table.add_column(col, justify="right" if col in ("entries", "new", "updated") else "left")
+        table.add_column(
+            t(f"crawl.col.{col}"),
+            justify="right" if col in ("entries", "new", "updated") else "left",
+        )
     for r in reports:
         colour = {"ok": "green", "not modified": "cyan", "error": "red"}[r.status]
         table.add_row(
             r.name,
-            f"[{colour}]{r.status}[/]",
+            f"[{colour}]{t(f'crawl.status.{r.status}')}[/]",
             str(r.entries),
             str(r.new),
             str(r.updated),
-            f"{r.seconds:.2f}",
+            decimal(r.seconds, 2),
             r.note,
         )
     console.print(table)
     failed = sum(r.status == "error" for r in reports)
     new = sum(r.new for r in reports)
     extra = [
-        f"{n} {what}"
-        for n, what in (
-            (sum(r.moved_to is not None for r in reports), "moved permanently"),
-            (sum(r.gone for r in reports), "gone (410) and disabled"),
-            (sum(r.retry_after is not None for r in reports), "rate limited"),
+        t(key, count=n)
+        for n, key in (
+            (sum(r.moved_to is not None for r in reports), "crawl.moved"),
+            (sum(r.gone for r in reports), "crawl.gone"),
+            (sum(r.retry_after is not None for r in reports), "crawl.rate_limited"),
         )
         if n
     ]
     console.print(
-        f"{plural(len(reports), 'source')}, {plural(new, 'new article')}, {failed} failed"
+        t(
+            "crawl.summary",
+            sources=count(len(reports), "source"),
+            new=count(new, "new_article"),
+            failed=failed,
+        )
         + (f" ({', '.join(extra)})" if extra else "")
-        + ("; no source succeeded" if _none_succeeded(reports) else "")
+        + (t("crawl.none_succeeded") if _none_succeeded(reports) else "")
         + "."
     )
 
@@ -106,8 +114,8 @@ def _print_none_due(settings: Settings, store: Store) -> None:
     upcoming = sorted(r.next_poll for r in store.sources() if r.next_poll and not r.disabled_reason)
     tz = ZoneInfo(settings.schedule.timezone)
     first = datetime.fromisoformat(upcoming[0]).astimezone(tz) if upcoming else None
-    when = f"; the next is due at {first:%Y-%m-%d %H:%M} ({tz.key})" if first else ""
-    console.print(f"No source is due{when}. Use --all to crawl every source now.")
+    when = t("crawl.next_due", when=f"{first:%Y-%m-%d %H:%M}", timezone=tz.key) if first else ""
+    console.print(t("crawl.none_due", when=when))
 
 
 @click.command()
@@ -137,8 +145,11 @@ def crawl(obj: Context, crawl_all: bool, names: tuple[str, ...]) -> None:
         unknown = [n for n in names if n not in known]
         if unknown:
             errors.print(
-                f"No source named {', '.join(repr(n) for n in unknown)}; configured:"
-                f" {', '.join(sorted(known)) or 'none'}",
+                t(
+                    "crawl.unknown",
+                    names=", ".join(repr(n) for n in unknown),
+                    known=", ".join(sorted(known)) or t("none"),
+                ),
                 markup=False,
             )
             return Exit.USAGE

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from pipeline.cli.common import Context, Exit, console, errors, open_store, run_body
+from pipeline.cli.i18n import t
 from pipeline.digest import job as digest_job
 from pipeline.settings import Settings
 
@@ -51,15 +52,15 @@ def digest(
                         settings, store, preview, out_dir or settings.data_dir / "preview"
                     )
                 except KeyError as exc:
-                    errors.print(f"[bold red]Cannot preview:[/] {exc.args[0]}")
+                    errors.print(f"[bold red]{t('digest.cannot_preview')}[/] {exc.args[0]}")
                     return Exit.USAGE
-            console.print(f"Preview (nothing recorded or sent):\n  {html}\n  {text}")
+            console.print(f"{t('digest.preview')}\n  {html}\n  {text}")
             return Exit.OK
         with open_store(settings) as store:
             # by hand, what waits for a retry is tried now; --due (cron) keeps the back-off
             report = digest_job.digest(settings, store, dry_run=dry_run, due=due, retry_now=not due)
         if due and not report.editions and not report.sent:
-            console.print("No digest is due now.")
+            console.print(t("digest.none_due"))
         _print_digest(settings, report, dry_run)
         return Exit.OK if report.ok else Exit.FAILURE
 
@@ -69,25 +70,25 @@ def digest(
 def _print_digest(settings: Settings, report: digest_job.DigestReport, dry_run: bool) -> None:
     for key in report.editions:
         state = "built" if key in report.built else "existing"
-        console.print(f"Edition {key} ({state})")
+        console.print(t(f"digest.edition.{state}", key=key))
     if dry_run:
-        console.print("Dry run: nothing sent.")
+        console.print(t("digest.dry_run"))
     for line in report.sent:
-        console.print(f"  sent {line}")
+        console.print(t("digest.sent", line=line))
     for line in report.skipped:
-        console.print(f"  already delivered {line}")
+        console.print(t("digest.skipped", line=line))
     for line in report.failed_before:
-        console.print(f"  failed for good {line}", markup=False, highlight=False)
+        console.print(t("digest.failed_before", line=line), markup=False, highlight=False)
     for line in report.empty:
-        console.print(f"  nothing new, not sent {line}")
+        console.print(t("digest.empty", line=line))
     for line in report.deferred:
-        console.print(f"  waiting to retry {line}")
+        console.print(t("digest.deferred", line=line))
     for key in report.late:
-        console.print(f"  skipped {key}: due longer ago than the grace period")
+        console.print(t("digest.late", key=key))
     if report.busy:
-        console.print("  another trendwatch run is delivering; nothing sent by this one")
+        console.print(t("digest.busy"))
     for line in report.failed:
-        errors.print(f"  [red]failed[/] {line}")
+        errors.print(f"  [red]{t('digest.failed')}[/] {line}")
     if report.outbox and report.sent:
-        console.print(f"Mail written to {report.outbox}")
-    console.print(f"Archive: {settings.archive_dir / 'index.html'}")
+        console.print(t("digest.outbox", path=report.outbox))
+    console.print(t("digest.archive", path=settings.archive_dir / "index.html"))

@@ -9,6 +9,7 @@ import click
 
 from digests.fsutil import create_private_file
 from pipeline.cli.common import Exit, console, errors
+from pipeline.cli.i18n import t
 
 
 @click.command()
@@ -20,11 +21,11 @@ def init(directory: Path, force: bool) -> None:
 
     target = directory / "config" / "trendwatch.toml"
     if target.exists() and not force:
-        errors.print(f"{target} exists already; use --force to overwrite it.")
+        errors.print(t("init.exists", target=target))
         sys.exit(Exit.USAGE)
     target.parent.mkdir(parents=True, exist_ok=True)
     # the config gets the subscribers' addresses: a new one is readable by its owner
     # only; one overwritten with --force keeps its mode
     create_private_file(target)
     target.write_text(config_file("trendwatch.example.toml").read_text("utf-8"), "utf-8")
-    console.print(f"Wrote {target}. Edit it, then run: trendwatch --config {target} check")
+    console.print(t("init.wrote", target=target))

@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from pipeline import jsonl
-from pipeline.cli.common import Context, Exit, console, errors, open_store, plural, run_body
+from pipeline.cli.common import Context, Exit, console, errors, open_store, run_body
+from pipeline.cli.i18n import count, t
 from pipeline.jsonl import ImportError_, iter_export, write_jsonl
 
 
@@ -31,15 +32,20 @@ def import_cmd(obj: Context, path: Path) -> None:
             try:
                 report = jsonl.import_jsonl(store, path)
             except ImportError_ as exc:
-                problems = plural(len(exc.problems), "problem")
-                errors.print(f"[bold red]Cannot import[/] ({problems}):")
+                problems = count(len(exc.problems), "problem")
+                errors.print(f"[bold red]{t('jsonl.cannot_import')}[/] ({problems}):")
                 errors.print(str(exc), markup=False, soft_wrap=True)
-                errors.print("Nothing was imported.")
+                errors.print(t("jsonl.nothing"))
                 return Exit.USAGE
         console.print(
-            f"Read {plural(report.articles, 'article')}: {report.new} new,"
-            f" {report.updated} updated,"
-            f" {report.unchanged} unchanged (sources: {', '.join(report.sources) or '-'})."
+            t(
+                "jsonl.read",
+                articles=count(report.articles, "article"),
+                new=report.new,
+                updated=report.updated,
+                unchanged=report.unchanged,
+                sources=", ".join(report.sources) or "-",
+            )
         )
         return Exit.OK
 
@@ -63,13 +69,13 @@ def export_cmd(obj: Context, path: Path) -> None:
         with open_store(settings) as store:
             rows = iter_export(store.export_rows())
             if str(path) == "-":
-                count = write_jsonl(rows, sys.stdout)
+                written = write_jsonl(rows, sys.stdout)
             else:
                 tmp = path.with_name(path.name + ".part")
                 with tmp.open("w", encoding="utf-8") as out:
-                    count = write_jsonl(rows, out)
+                    written = write_jsonl(rows, out)
                 tmp.replace(path)
-        errors.print(f"Exported {plural(count, 'article')} to {path}.")
+        errors.print(t("jsonl.exported", articles=count(written, "article"), path=path))
         return Exit.OK
 
     run_body(body)

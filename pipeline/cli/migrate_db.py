@@ -14,7 +14,8 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from pipeline.cli.common import Context, Exit, console, errors, plural, progress_bar, run_body
+from pipeline.cli.common import Context, Exit, console, errors, progress_bar, run_body
+from pipeline.cli.i18n import count, t
 from pipeline.settings.checks import Invalid
 from pipeline.settings.database import database_url, shown_url
 from pipeline.store.connection import StoreBase
@@ -54,22 +55,17 @@ def migrate_db(obj: Context, url: str) -> None:
         try:
             target_url = database_url(url)
         except Invalid as exc:
-            errors.print(f"Not a usable --to URL: {exc}", markup=False, soft_wrap=True)
+            errors.print(t("migrate.bad_url", error=exc), markup=False, soft_wrap=True)
             return Exit.USAGE
         shown = shown_url(target_url)
         if not target_url.startswith("postgresql://"):
-            errors.print(f"--to must name a PostgreSQL database, not {shown}.", markup=False)
+            errors.print(t("migrate.not_postgres", url=shown), markup=False)
             return Exit.USAGE
         if not isinstance(settings.database, Path):
-            errors.print(
-                "The config already uses PostgreSQL (database_url or"
-                " $TRENDWATCH_DATABASE_URL); migrate-db moves a SQLite database.",
-                markup=False,
-                soft_wrap=True,
-            )
+            errors.print(t("migrate.already"), markup=False, soft_wrap=True)
             return Exit.USAGE
         if not settings.db_path.is_file():
-            errors.print(f"No database at {settings.db_path}; nothing to move.", markup=False)
+            errors.print(t("migrate.no_database", path=settings.db_path), markup=False)
             return Exit.FAILURE
         return _move(StoreBase(settings.db_path), target_url, shown)
 
@@ -81,7 +77,7 @@ def _move(source: StoreBase, url: str, shown: str) -> int:
         try:
             target = open_target(url)
         except TargetUnreachable as exc:
-            errors.print(f"Not moved: {exc}.", markup=False, soft_wrap=True)
+            errors.print(t("migrate.not_moved", error=exc), markup=False, soft_wrap=True)
             return Exit.USAGE
         with target:
             source._x("BEGIN")
@@ -90,12 +86,12 @@ def _move(source: StoreBase, url: str, shown: str) -> int:
             finally:
                 source._x("ROLLBACK")
             console.print(
-                f"Moving {source.location} to {shown} ({plural(total, 'row')}).",
+                t("migrate.moving", source=source.location, target=shown, rows=count(total, "row")),
                 markup=False,
                 soft_wrap=True,
             )
             try:
-                with progress_bar("Copying") as progress:
+                with progress_bar(t("migrate.progress")) as progress:
                     task = progress.add_task("", total=total)
                     counts = move_database(
                         source,
@@ -105,22 +101,21 @@ def _move(source: StoreBase, url: str, shown: str) -> int:
                         ),
                     )
             except TargetNotEmpty as exc:
-                errors.print(f"Not moved: {exc}.", markup=False, soft_wrap=True)
+                errors.print(t("migrate.not_moved", error=exc), markup=False, soft_wrap=True)
                 return Exit.USAGE
             except MoveError as exc:
-                errors.print(f"Not moved: {exc}.", markup=False, soft_wrap=True)
+                errors.print(t("migrate.not_moved", error=exc), markup=False, soft_wrap=True)
                 return Exit.FAILURE
             except Exception as exc:  # a row the target rejects, a lost connection
                 errors.print(
-                    f"Not moved, the target was left empty: {safe_message(exc, url)}",
+                    t("migrate.left_empty", error=safe_message(exc, url)),
                     markup=False,
                     soft_wrap=True,
                 )
                 return Exit.FAILURE
     _print_counts(counts)
     console.print(
-        f"Moved and verified. Set database_url (or $TRENDWATCH_DATABASE_URL) to {shown}"
-        f" to use it; {source.location} was left as it was.",
+        t("migrate.done", url=shown, source=source.location),
         markup=False,
         soft_wrap=True,
     )
@@ -128,7 +123,8 @@ def _move(source: StoreBase, url: str, shown: str) -> int:
 
 
 def _print_counts(counts: list[TableCount]) -> None:
-    table = Table("table", "SQLite", "PostgreSQL", "", title="Rows per table")
+    table = Table(t("migrate.col.table"), "SQLite", "PostgreSQL", "", title=t("migrate.title"))
     for c in counts:
-        table.add_row(c.table, str(c.source), str(c.target), "ok" if c.ok else "DIFFERENT")
+        ok = "ok" if c.ok else t("migrate.different")
+        table.add_row(c.table, str(c.source), str(c.target), ok)
     console.print(table)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from pipeline.cli.common import Context, Exit, console, open_store, plural, progress_bar, run_body
+from pipeline.cli.common import Context, Exit, console, open_store, progress_bar, run_body
+from pipeline.cli.i18n import count, t
 from pipeline.process import job as process_job
 
 
@@ -22,9 +23,9 @@ def process(obj: Context, reprocess: bool) -> None:
         settings = obj.settings()
         with open_store(settings) as store:
             if reprocess:
-                count = store.reset_processing()
-                console.print(f"Processing all {plural(count, 'article')} again.")
-            with progress_bar("Processing") as progress:
+                again = store.reset_processing()
+                console.print(t("process.again", articles=count(again, "article")))
+            with progress_bar(t("process.progress")) as progress:
                 task = progress.add_task("", total=store.unprocessed_count())
                 report = process_job.process(
                     settings, store, on_batch=lambda n: progress.update(task, advance=n)
@@ -37,10 +38,13 @@ def process(obj: Context, reprocess: bool) -> None:
 
 def _print_process(report: process_job.ProcessReport) -> None:
     console.print(
-        f"Processed {plural(report.articles, 'article')}:"
-        f" {plural(report.matches, 'watchlist match', 'watchlist matches')},"
-        f" {plural(report.duplicates, 'near duplicate')},"
-        f" {plural(report.new_stories, 'new story', 'new stories')}."
+        t(
+            "process.done",
+            articles=count(report.articles, "article"),
+            matches=count(report.matches, "watchlist_match"),
+            duplicates=count(report.duplicates, "near_duplicate"),
+            stories=count(report.new_stories, "new_story"),
+        )
     )
     if report.rematched:
-        console.print(f"Re-matched changed watchlists: {', '.join(report.rematched)}")
+        console.print(t("process.rematched", names=", ".join(report.rematched)))

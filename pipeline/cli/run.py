@@ -10,6 +10,7 @@ import click
 from rich.markup import escape
 
 from pipeline.cli.common import Context, Exit, errors, load_crawling, run_body
+from pipeline.cli.i18n import t
 from pipeline.cli.logs import configure_logging, log_options
 from pipeline.cli.web_child import web_process
 
@@ -42,10 +43,11 @@ def run(obj: Context, watch_config: bool, log_file: Path | None, log_level: str)
                 runner = scheduler.Runner(settings, watch_config=watch_config, database_lock=held)
                 return runner.run()
         except locks.RunLockHeld as exc:
+            held = t(
+                "run.held", holder=escape(exc.holder), path=escape(str(exc.path)), scope=exc.scope
+            )
             errors.print(
-                f"[bold red]Already running:[/] {escape(exc.holder)} holds"
-                f" {escape(str(exc.path))}; stop it first (one 'trendwatch run' per"
-                f" {exc.scope}).",
+                f"[bold red]{t('run.already')}[/] {held}",
                 soft_wrap=True,
             )
             return Exit.USAGE

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import click
 
 from pipeline.cli.common import Context, Exit, console, run_body
+from pipeline.cli.i18n import t
 from pipeline.cli.logs import LEVELS, configure_logging
 from pipeline.settings import DEFAULT_LISTEN, Settings
 
@@ -104,7 +105,9 @@ def serve_app(
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, _exit_cleanly)
     shown = f"[{host}]" if ":" in host else host
-    console.print(f"Serving {settings.digest_title} on http://{shown}:{port}/ ({settings.path})")
+    console.print(
+        t("serve.serving", title=settings.digest_title, host=shown, port=port, path=settings.path)
+    )
     config = uvicorn.Config(
         app,
         host=host,

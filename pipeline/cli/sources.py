@@ -14,7 +14,8 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli.common import Context, Exit, console, errors, open_store, plural, run_body
+from pipeline.cli.common import Context, Exit, console, errors, open_store, run_body
+from pipeline.cli.i18n import count, t
 
 
 @click.group()
@@ -44,7 +45,7 @@ def sources_add(
 
         settings = obj.settings()
         if language is not None and not re.fullmatch(r"[a-z]{2}", language):
-            errors.print(f"--language: expected a 2-letter code such as nl, got {language!r}")
+            errors.print(t("sources.bad_language", value=repr(language)))
             return Exit.USAGE
         try:
             new, found = add_source(
@@ -56,12 +57,12 @@ def sources_add(
                 full_text=full_text,
             )
         except SourceConfigError as exc:
-            errors.print(f"Not added: {exc}", markup=False)
+            errors.print(t("sources.not_added", error=exc), markup=False)
             return Exit.USAGE
-        console.print(f"Added to {settings.path}:", markup=False)
+        console.print(t("sources.added_to", path=settings.path), markup=False)
         console.print(new.toml(), markup=False, end="")
         if found.others:
-            console.print("The site offers more feeds; add one with `trendwatch sources add URL`:")
+            console.print(t("sources.more_feeds"))
             for other in found.others:
                 console.print(f"  {other}", markup=False)
         return Exit.OK
@@ -83,18 +84,25 @@ def sources_import(obj: Context, path: Path) -> None:
         try:
             result = import_opml(settings, path.read_bytes(), path.name)
         except OpmlError as exc:
-            errors.print(f"Cannot import {path}: {exc}", markup=False)
+            errors.print(t("sources.cannot_import", path=path, error=exc), markup=False)
             return Exit.USAGE
         for new in result.added:
             cats = f" [{', '.join(new.categories)}]" if new.categories else ""
-            console.print(f"  added {new.name}: {new.url}{cats}", markup=False)
+            console.print(
+                t("sources.added", name=new.name, url=new.url, categories=cats), markup=False
+            )
         for url, why in result.skipped:
-            console.print(f"  skipped {url}: {why}", markup=False)
+            console.print(t("sources.skipped", url=url, why=why), markup=False)
         for name, what in result.warnings:
-            errors.print(f"  warning: {name}: {what}", markup=False)
+            errors.print(t("sources.warning", name=name, what=what), markup=False)
         console.print(
-            f"Imported {plural(len(result.added), 'source')} from {path} into {settings.path};"
-            f" skipped {len(result.skipped)}.",
+            t(
+                "sources.imported",
+                sources=count(len(result.added), "source"),
+                path=path,
+                config=settings.path,
+                skipped=len(result.skipped),
+            ),
             markup=False,
         )
         return Exit.OK
@@ -126,11 +134,11 @@ def sources_export(obj: Context, output: Path | None) -> None:
             tmp = output.with_name(output.name + ".part")
             tmp.write_bytes(doc)
             tmp.replace(output)
-            exported = plural(len(settings.sources) - len(left_out), "source")
-            errors.print(f"Exported {exported} to {output}.")
+            exported = count(len(settings.sources) - len(left_out), "source")
+            errors.print(t("sources.exported", sources=exported, path=output))
         if left_out:
             names = ", ".join(s.name for s in left_out)
-            errors.print(f"Left out (blogs have no feed to subscribe to): {names}", markup=False)
+            errors.print(t("sources.left_out", names=names), markup=False)
         return Exit.OK
 
     run_body(body)
@@ -145,12 +153,12 @@ def sources_enable(obj: Context, name: str) -> None:
     def body() -> int:
         settings = obj.settings()
         if name not in {s.name for s in settings.sources}:
-            errors.print(f"No source named {name!r} in {settings.path}.", markup=False)
+            errors.print(t("sources.no_such", name=repr(name), path=settings.path), markup=False)
             return Exit.USAGE
         with open_store(settings) as store:
             store.sync_sources(settings.sources, datetime.now(UTC))
             store.enable_source(name)
-        console.print(f"Source {name!r} is enabled and due at the next crawl.", markup=False)
+        console.print(t("sources.enabled", name=repr(name)), markup=False)
         return Exit.OK
 
     run_body(body)

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 import click
 from rich.console import Console
 
-from pipeline.cli.common import Context, Exit, console, open_store, plural, run_body
+from pipeline.cli.common import Context, Exit, console, open_store, run_body
+from pipeline.cli.i18n import count, t
 from pipeline.cli.status_view import short_time, source_lines
 from pipeline.status import status_data
 from pipeline.store.queue import STALLED_AFTER_SECONDS
@@ -47,65 +48,68 @@ def print_status(out: Console, data: dict[str, Any], *, timezone: str, now: date
     def local(stamp: str | None) -> str:
         return short_time(stamp, tz, now)
 
-    out.print(f"Sources (times in {tz.key})", style="bold", markup=False, highlight=False)
+    out.print(t("status.sources", timezone=tz.key), style="bold", markup=False, highlight=False)
     for line in source_lines(data["sources"], width=out.width, timezone=timezone, now=now):
         out.print(line, soft_wrap=True, markup=False, highlight=False)
     if any(s["disabled_reason"] for s in data["sources"]):
-        out.print(
-            "A gone source is polled again once its url in the config changes, or after"
-            " `trendwatch sources enable NAME`.",
-            markup=False,
-            highlight=False,
-        )
+        out.print(t("status.gone_hint"), markup=False, highlight=False)
     out.print()
     out.print(
-        f"{plural(data['articles'], 'article')}; this week"
-        f" {plural(data['articles_this_week'], 'new article')},"
-        f" {plural(data['matches_this_week'], 'match', 'matches')} and"
-        f" {plural(data['stories_this_week'], 'story', 'stories')}.",
+        t(
+            "status.counts",
+            articles=count(data["articles"], "article"),
+            new=count(data["articles_this_week"], "new_article"),
+            matches=count(data["matches_this_week"], "match"),
+            stories=count(data["stories_this_week"], "story"),
+        ),
         highlight=False,
     )
     failed = data.get("failed_analyses") or {"count": 0}
     if failed["count"]:
         out.print(
-            f"Analysis failed for {plural(failed['count'], 'article')} (processed without"
-            " tags, matches or story; shown until they change or are processed again):",
+            t("status.failed_analyses", articles=count(failed["count"], "article")),
             markup=False,
             highlight=False,
         )
         for f in failed["latest"]:
             out.print(f"  {f['article']} {f['title']!r}: {f['error']}", markup=False)
     out.print(
-        f"Scheduler: {data['scheduler'] or 'not running (start it with: trendwatch run)'}",
+        t("status.scheduler", state=data["scheduler"] or t("status.scheduler_off")),
         markup=False,
         highlight=False,
     )
     if data.get("queue") is not None:
         for line in queue_lines(data["queue"], now):
             out.print(line, markup=False, highlight=False)
-    out.print(f"Next crawl: {local(data['next_crawl'])}", highlight=False)
+    out.print(t("status.next_crawl", when=local(data["next_crawl"])), highlight=False)
     for d in data["next_digests"]:
         when = datetime.fromisoformat(d["at"]).astimezone(ZoneInfo(d["timezone"]))
+        day = t("weekdays").split()[when.weekday()]
         out.print(
-            f"Next digest {d['edition']}: {when:%a %Y-%m-%d %H:%M} {d['timezone']}"
-            f" ({plural(len(d['subscribers']), 'subscriber')})",
+            t(
+                "status.next_digest",
+                edition=d["edition"],
+                when=f"{day} {when:%Y-%m-%d %H:%M}",
+                timezone=d["timezone"],
+                subscribers=count(len(d["subscribers"]), "subscriber"),
+            ),
             markup=False,
             highlight=False,
         )
     if data["next_retry"]:
-        out.print(f"Next delivery retry: {local(data['next_retry'])}", highlight=False)
+        out.print(t("status.next_retry", when=local(data["next_retry"])), highlight=False)
     _print_subscribers(out, data["subscribers"], local)
     for e in data["editions"]:
-        counts = ", ".join(f"{k}: {v}" for k, v in sorted(e["deliveries"].items())) or "none"
+        counts = ", ".join(f"{k}: {v}" for k, v in sorted(e["deliveries"].items())) or t("none")
         out.print(
-            f"Edition {e['key']}: {plural(e['items'], 'item')}; deliveries {counts}",
+            t("status.edition", key=e["key"], items=count(e["items"], "item"), counts=counts),
             markup=False,
             highlight=False,
         )
         for p in e["problems"]:
-            tries = plural(p["attempts"], "attempt")
+            tries = count(p["attempts"], "attempt")
             if p["next_attempt"]:
-                tries += f", next {local(p['next_attempt'])}"
+                tries += t("status.next_attempt", when=local(p["next_attempt"]))
             out.print(
                 f"  {p['status']} {p['subscriber']} ({tries}): {p['last_error'] or '-'}",
                 markup=False,
@@ -116,25 +120,25 @@ def print_status(out: Console, data: dict[str, Any], *, timezone: str, now: date
 def queue_lines(queue: dict[str, Any], now: datetime) -> list[str]:
     """The work queue (PostgreSQL): a line per queue with its jobs by state, then the
     workers and how long ago each sent its last heartbeat."""
-    lines = [
-        f"Queue {q['queue']}: {q['waiting']} waiting, {q['running']} running,"
-        f" {q['stalled']} stalled, {q['failed']} failed"
-        for q in queue["queues"]
-    ] or ["Queue: no jobs"]
+    lines = [t("status.queue", **q) for q in queue["queues"]] or [t("status.queue_empty")]
     workers = queue["workers"]
     if not workers:
-        return [*lines, "Workers: none (start one with: trendwatch worker)"]
-    lines.append(f"Workers: {len(workers)}")
+        return [*lines, t("status.no_workers")]
+    lines.append(t("status.workers", count=len(workers)))
     for w in workers:
         beat = w["last_heartbeat"]
         # the database's own measure first: it stamped the heartbeat with its clock
         ago = w.get("seconds_since_heartbeat")
         if ago is None and beat:
             ago = (now - datetime.fromisoformat(beat)).total_seconds()
-        when = "never" if ago is None else f"{max(0, round(ago))} s ago"
-        line = f"  worker {w['id']}: last heartbeat {when}, {plural(w['running'], 'job')}"
+        when = (
+            t("status.never")
+            if ago is None
+            else t("status.seconds_ago", seconds=max(0, round(ago)))
+        )
+        line = t("status.worker", id=w["id"], when=when, jobs=count(w["running"], "job"))
         if w.get("alive") and ago is not None and ago >= STALLED_AFTER_SECONDS:
-            line += " (late, but its process holds its liveness lock: alive)"
+            line += t("status.worker_alive")
         lines.append(line)
     return lines
 
@@ -142,13 +146,19 @@ def queue_lines(queue: dict[str, Any], now: datetime) -> list[str]:
 def _print_subscribers(out: Console, subs: dict[str, Any], local: Callable[[str], str]) -> None:
     """The readers (from the config, from the web), the requests waiting for their
     confirmation, and who unsubscribed and when."""
-    line = f"Subscribers: {subs['from_config']} from the config, {subs['from_web']} from the web"
+    line = t("status.subscribers", from_config=subs["from_config"], from_web=subs["from_web"])
     if subs["waiting_for_confirmation"]:
-        line += f"; {plural(subs['waiting_for_confirmation'], 'request')} to confirm"
+        line += t("status.to_confirm", requests=count(subs["waiting_for_confirmation"], "request"))
     out.print(line + ".", markup=False, highlight=False)
     if not subs["unsubscribed"]:
         return
-    out.print(f"Unsubscribed ({len(subs['unsubscribed'])}):", markup=False, highlight=False)
+    out.print(
+        t("status.unsubscribed", count=len(subs["unsubscribed"])), markup=False, highlight=False
+    )
     for gone in subs["unsubscribed"]:
-        note = " (still in the config; gets nothing)" if gone["in_config"] else ""
-        out.print(f"  {gone['email']} on {local(gone['at'])}{note}", markup=False, highlight=False)
+        note = t("status.still_in_config") if gone["in_config"] else ""
+        out.print(
+            t("status.gone_reader", email=gone["email"], when=local(gone["at"]), note=note),
+            markup=False,
+            highlight=False,
+        )

@@ -3,7 +3,8 @@
 Starts a local HTTP server with the demo feeds (dated relative to now), writes a config
 pointing at it, and runs crawl → process → digest → archive through the same job
 functions real sources use. Running it again in the same folder duplicates nothing. Its
-last line is the command that serves the result (``trendwatch serve``).
+last line is the command that serves the result (``trendwatch serve``). What it prints
+is in the command line's language (pipeline.cli.i18n).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from pipeline.cli.i18n import count, t
 from pipeline.crawl import job as crawl_job
 from pipeline.demo.server import DemoServer
 from pipeline.digest import job as digest_job
@@ -46,37 +48,48 @@ def run_demo(
     with DemoServer(now=now) as server:
         config = write_demo_config(directory, server.feeds_url)
         settings = load_settings(config)
-        console.print(f"Demo feeds served at {server.base_url}; config: {config}")
+        console.print(t("demo.served", url=server.base_url, config=config))
         with Store(settings.db_path) as store:
             reports = crawl(settings, store) if crawl else crawl_job.crawl(settings, store, now=now)
         new = sum(r.new for r in reports)
         failed = [r for r in reports if r.status == "error"]
-        console.print(f"Crawled {len(reports)} feeds: {new} new articles, {len(failed)} failed.")
+        console.print(
+            t(
+                "demo.crawled",
+                feeds=count(len(reports), "feed"),
+                new=count(new, "new_article"),
+                failed=len(failed),
+            )
+        )
         for r in failed:
             console.print(f"  [red]{r.name}[/]: {r.error}")
     with Store(settings.db_path) as store:
         processed = process_job.process(settings, store, now=now)
         console.print(
-            f"Processed {processed.articles} articles: {processed.matches} watchlist matches,"
-            f" {processed.duplicates} near duplicates, {processed.new_stories} stories."
+            t(
+                "demo.processed",
+                articles=count(processed.articles, "article"),
+                matches=count(processed.matches, "watchlist_match"),
+                duplicates=count(processed.duplicates, "near_duplicate"),
+                stories=count(processed.new_stories, "story"),
+            )
         )
         report = digest_job.digest(settings, store, now=now)
         total = store.article_count()
     for key in report.editions:
-        console.print(f"Edition {key}" + (" (new)" if key in report.built else " (existing)"))
-    console.print(
-        f"Delivered {len(report.sent)} digests"
-        + (f", {len(report.skipped)} already delivered earlier" if report.skipped else "")
-        + "."
-    )
+        console.print(
+            t("demo.edition.new" if key in report.built else "demo.edition.existing", key=key)
+        )
+    earlier = t("demo.earlier", count=len(report.skipped)) if report.skipped else ""
+    console.print(t("demo.delivered", digests=count(len(report.sent), "digest"), earlier=earlier))
     console.print()
-    console.print("[bold]Where to look[/]")
-    console.print(f"  database:  {settings.db_path}  ({total} articles)")
-    console.print(f"  outbox:    {settings.outbox_dir}  (.eml files, open with any mail client)")
-    console.print(f"  archive:   {(settings.archive_dir / 'index.html').as_uri()}")
-    console.print(f"  status:    trendwatch --config {config} status")
+    console.print(f"[bold]{t('demo.where')}[/]")
+    console.print(t("demo.database", path=settings.db_path, articles=count(total, "article")))
+    console.print(t("demo.outbox", path=settings.outbox_dir))
+    console.print(t("demo.archive", uri=(settings.archive_dir / "index.html").as_uri()))
+    console.print(t("demo.status", command=f"trendwatch --config {config} status"))
     console.print()
-    console.print(f"Browse it on http://{DEFAULT_LISTEN}/ (Ctrl-C stops it):")
+    console.print(t("demo.browse", listen=DEFAULT_LISTEN))
     console.print(serve_command(config), markup=False, highlight=False, soft_wrap=True)
     return 0 if report.ok and not failed else 1
 

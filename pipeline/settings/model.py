@@ -225,6 +225,9 @@ class Settings:
     # "postgresql://..." URL (pipeline.settings.database). It may hold a password: kept
     # out of repr so that printing the settings never shows it.
     database_url: str | None = field(default=None, repr=False)
+    # the top-level ``language``: what the command line speaks ("nl", "en"), unless
+    # ``--lang`` or $TRENDWATCH_LANG says otherwise; None: the locale decides
+    language: str | None = None
 
     def watchlist(self, name: str) -> Watchlist:
         """The watchlist called ``name``; KeyError if there is none."""

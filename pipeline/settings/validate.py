@@ -48,7 +48,7 @@ TOP_KEYS = (
     *("data_dir", "base_url", "digest_title", "from", "allow_private_networks"),
     *("template_dir", "secret_env", "unsubscribe_mailto"),
     *("schedule", "smtp", "nlp", "sources", "watchlists", "subscribers"),
-    *("crawl", "web", "database_url", "digest"),
+    *("crawl", "web", "database_url", "digest", "language"),
 )
 NLP_KEYS = ("models", "n_process", "batch_size", "story_window", "entities")
 SCHEDULE_KEYS = ("timezone", "crawl_every", "digest", "digest_grace")
@@ -85,6 +85,8 @@ def validate_settings_data(
     template_dir = reader.optional(data, "", "template_dir", checks.text, None)
     secret_env = reader.optional(data, "", "secret_env", checks.env_name, None)
     unsubscribe_mailto = reader.optional(data, "", "unsubscribe_mailto", checks.email, None)
+    # the command line's language (pipeline.cli.i18n); None: $TRENDWATCH_LANG, the locale
+    language = reader.optional(data, "", "language", checks.choice(SUBSCRIBER_LANGUAGES), None)
     schedule = _schedule(reader, data)
     smtp = _smtp(reader, data)
     nlp = _nlp(reader, data)
@@ -132,6 +134,7 @@ def validate_settings_data(
         web=web,
         digest=digest,
         database_url=_resolved_database_url(db_url, base_dir),
+        language=language,
     )
 
 

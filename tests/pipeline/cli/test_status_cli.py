@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 
 from crawlers.entries import Entry
-from pipeline.cli.common import plural
+from pipeline.cli.i18n import count
 from pipeline.cli.status import print_status
 from pipeline.cli.status_view import short_time
 from pipeline.status import status_data
@@ -22,12 +22,12 @@ from tests_support import trendwatch
 
 
 def test_plural_in_english() -> None:
-    assert plural(0, "subscriber") == "0 subscribers"
-    assert plural(1, "subscriber") == "1 subscriber"
-    assert plural(2, "subscriber") == "2 subscribers"
-    assert plural(1, "story", "stories") == "1 story"
-    assert plural(3, "story", "stories") == "3 stories"
-    assert plural(1, "match", "matches") == "1 match"
+    assert count(0, "subscriber") == "0 subscribers"
+    assert count(1, "subscriber") == "1 subscriber"
+    assert count(2, "subscriber") == "2 subscribers"
+    assert count(1, "story") == "1 story"
+    assert count(3, "story") == "3 stories"
+    assert count(1, "match") == "1 match"
 
 
 AUDIENCES = """

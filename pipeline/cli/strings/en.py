@@ -1,0 +1,230 @@
+"""The command line's strings in English (keys: see :mod:`pipeline.cli.strings`)."""
+
+from __future__ import annotations
+
+STRINGS: dict[str, str] = {
+    # shared
+    "none": "none",
+    "weekdays": "Mon Tue Wed Thu Fri Sat Sun",
+    "months": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
+    # countable nouns
+    "article.one": "article",
+    "article.other": "articles",
+    "new_article.one": "new article",
+    "new_article.other": "new articles",
+    "attempt.one": "attempt",
+    "attempt.other": "attempts",
+    "digest.one": "digest",
+    "digest.other": "digests",
+    "feed.one": "feed",
+    "feed.other": "feeds",
+    "file.one": "file",
+    "file.other": "files",
+    "item.one": "item",
+    "item.other": "items",
+    "job.one": "job",
+    "job.other": "jobs",
+    "match.one": "match",
+    "match.other": "matches",
+    "near_duplicate.one": "near duplicate",
+    "near_duplicate.other": "near duplicates",
+    "new_story.one": "new story",
+    "new_story.other": "new stories",
+    "problem.one": "problem",
+    "problem.other": "problems",
+    "request.one": "request",
+    "request.other": "requests",
+    "row.one": "row",
+    "row.other": "rows",
+    "source.one": "source",
+    "source.other": "sources",
+    "story.one": "story",
+    "story.other": "stories",
+    "subscriber.one": "subscriber",
+    "subscriber.other": "subscribers",
+    "watchlist.one": "watchlist",
+    "watchlist.other": "watchlists",
+    "watchlist_match.one": "watchlist match",
+    "watchlist_match.other": "watchlist matches",
+    # common: failures every command may end in
+    "config.invalid": "Invalid configuration",
+    "db.problem": "Database problem:",
+    "install.broken": "Cannot load a package this command needs{missing}:",
+    "install.repair": (
+        "The installation is incomplete or broken; repair it with"
+        " `pip install --force-reinstall trendwatch` (or `pip install .` in the source folder)."
+    ),
+    # init, check, archive
+    "init.exists": "{target} exists already; use --force to overwrite it.",
+    "init.wrote": "Wrote {target}. Edit it, then run: trendwatch --config {target} check",
+    "check.ok": "{path}: OK — {sources}, {watchlists}, {subscribers}; data in {data_dir}",
+    "archive.wrote": "Wrote {files}; index: {index}",
+    # crawl
+    "crawl.progress": "Crawling",
+    "crawl.title": "Crawl",
+    "crawl.col.source": "source",
+    "crawl.col.result": "result",
+    "crawl.col.entries": "entries",
+    "crawl.col.new": "new",
+    "crawl.col.updated": "updated",
+    "crawl.col.seconds": "seconds",
+    "crawl.col.note": "note",
+    "crawl.status.ok": "ok",
+    "crawl.status.not modified": "not modified",
+    "crawl.status.error": "error",
+    "crawl.moved": "{count} moved permanently",
+    "crawl.gone": "{count} gone (410) and disabled",
+    "crawl.rate_limited": "{count} rate limited",
+    "crawl.summary": "{sources}, {new}, {failed} failed",
+    "crawl.none_succeeded": "; no source succeeded",
+    "crawl.none_due": "No source is due{when}. Use --all to crawl every source now.",
+    "crawl.next_due": "; the next is due at {when} ({timezone})",
+    "crawl.unknown": "No source named {names}; configured: {known}",
+    # process
+    "process.progress": "Processing",
+    "process.again": "Processing all {articles} again.",
+    "process.done": "Processed {articles}: {matches}, {duplicates}, {stories}.",
+    "process.rematched": "Re-matched changed watchlists: {names}",
+    # demo
+    "demo.served": "Demo feeds served at {url}; config: {config}",
+    "demo.crawled": "Crawled {feeds}: {new}, {failed} failed.",
+    "demo.processed": "Processed {articles}: {matches}, {duplicates}, {stories}.",
+    "demo.edition.new": "Edition {key} (new)",
+    "demo.edition.existing": "Edition {key} (existing)",
+    "demo.delivered": "Delivered {digests}{earlier}.",
+    "demo.earlier": ", {count} already delivered earlier",
+    "demo.where": "Where to look",
+    "demo.database": "  database:  {path}  ({articles})",
+    "demo.outbox": "  outbox:    {path}  (.eml files, open with any mail client)",
+    "demo.archive": "  archive:   {uri}",
+    "demo.status": "  status:    {command}",
+    "demo.browse": "Browse it on http://{listen}/ (Ctrl-C stops it):",
+    # digest
+    "digest.cannot_preview": "Cannot preview:",
+    "digest.preview": "Preview (nothing recorded or sent):",
+    "digest.none_due": "No digest is due now.",
+    "digest.edition.built": "Edition {key} (built)",
+    "digest.edition.existing": "Edition {key} (existing)",
+    "digest.dry_run": "Dry run: nothing sent.",
+    "digest.sent": "  sent {line}",
+    "digest.skipped": "  already delivered {line}",
+    "digest.failed_before": "  failed for good {line}",
+    "digest.empty": "  nothing new, not sent {line}",
+    "digest.deferred": "  waiting to retry {line}",
+    "digest.late": "  skipped {key}: due longer ago than the grace period",
+    "digest.busy": "  another trendwatch run is delivering; nothing sent by this one",
+    "digest.failed": "failed",
+    "digest.outbox": "Mail written to {path}",
+    "digest.archive": "Archive: {path}",
+    # status
+    "status.sources": "Sources (times in {timezone})",
+    "status.gone_hint": (
+        "A gone source is polled again once its url in the config changes, or after"
+        " `trendwatch sources enable NAME`."
+    ),
+    "status.counts": "{articles}; this week {new}, {matches} and {stories}.",
+    "status.failed_analyses": (
+        "Analysis failed for {articles} (processed without tags, matches or story; shown"
+        " until they change or are processed again):"
+    ),
+    "status.scheduler": "Scheduler: {state}",
+    "status.scheduler_off": "not running (start it with: trendwatch run)",
+    "status.next_crawl": "Next crawl: {when}",
+    "status.next_digest": "Next digest {edition}: {when} {timezone} ({subscribers})",
+    "status.next_retry": "Next delivery retry: {when}",
+    "status.edition": "Edition {key}: {items}; deliveries {counts}",
+    "status.next_attempt": ", next {when}",
+    "status.queue": (
+        "Queue {queue}: {waiting} waiting, {running} running, {stalled} stalled, {failed} failed"
+    ),
+    "status.queue_empty": "Queue: no jobs",
+    "status.no_workers": "Workers: none (start one with: trendwatch worker)",
+    "status.workers": "Workers: {count}",
+    "status.never": "never",
+    "status.seconds_ago": "{seconds} s ago",
+    "status.worker": "  worker {id}: last heartbeat {when}, {jobs}",
+    "status.worker_alive": " (late, but its process holds its liveness lock: alive)",
+    "status.subscribers": "Subscribers: {from_config} from the config, {from_web} from the web",
+    "status.to_confirm": "; {requests} to confirm",
+    "status.unsubscribed": "Unsubscribed ({count}):",
+    "status.gone_reader": "  {email} on {when}{note}",
+    "status.still_in_config": " (still in the config; gets nothing)",
+    # status: the sources table (pipeline.cli.status_view)
+    "sources.col.source": "source",
+    "sources.col.type": "type",
+    "sources.col.health": "health",
+    "sources.col.articles": "articles",
+    "sources.col.errors": "errors",
+    "sources.col.last_ok": "last ok",
+    "sources.col.last_error": "last error",
+    "sources.col.next_poll": "next poll",
+    "sources.col.every": "every",
+    "health.ok": "ok",
+    "health.warning": "warning",
+    "health.failing": "failing ({count}x)",
+    "health.rate limited": "rate limited",
+    "health.never fetched": "never fetched",
+    "health.disabled": "disabled",
+    "health.gone": "gone",
+    "sources.due": "due",
+    "sources.not_polled": "{reason}; not polled any more",
+    "sources.no_poll_before": "no poll before {when}",
+    "sources.error": "error {when}: {error}",
+    "sources.moved": "moved to {url}; put it in the config",
+    "duration.units": "d h m s",
+    # sources
+    "sources.bad_language": "--language: expected a 2-letter code such as nl, got {value}",
+    "sources.not_added": "Not added: {error}",
+    "sources.added_to": "Added to {path}:",
+    "sources.more_feeds": "The site offers more feeds; add one with `trendwatch sources add URL`:",
+    "sources.cannot_import": "Cannot import {path}: {error}",
+    "sources.added": "  added {name}: {url}{categories}",
+    "sources.skipped": "  skipped {url}: {why}",
+    "sources.warning": "  warning: {name}: {what}",
+    "sources.imported": "Imported {sources} from {path} into {config}; skipped {skipped}.",
+    "sources.exported": "Exported {sources} to {path}.",
+    "sources.left_out": "Left out (blogs have no feed to subscribe to): {names}",
+    "sources.no_such": "No source named {name} in {path}.",
+    "sources.enabled": "Source {name} is enabled and due at the next crawl.",
+    # backup
+    "backup.no_database": "No database at {path}; nothing to back up.",
+    "backup.not": "Not backed up: {error}",
+    "backup.failed": "Backup to {target} failed: {error}",
+    "backup.done": (
+        "Backed up {database} to {file} ({size} MB, schema version {version}, integrity check ok)."
+    ),
+    "backup.dumped": (
+        "Backed up {database} to {file} ({size} MB, schema version {version},"
+        " pg_dump custom format, read back with pg_restore --list)."
+    ),
+    # import, export
+    "jsonl.cannot_import": "Cannot import",
+    "jsonl.nothing": "Nothing was imported.",
+    "jsonl.read": (
+        "Read {articles}: {new} new, {updated} updated, {unchanged} unchanged (sources: {sources})."
+    ),
+    "jsonl.exported": "Exported {articles} to {path}.",
+    # migrate-db
+    "migrate.bad_url": "Not a usable --to URL: {error}",
+    "migrate.not_postgres": "--to must name a PostgreSQL database, not {url}.",
+    "migrate.already": (
+        "The config already uses PostgreSQL (database_url or $TRENDWATCH_DATABASE_URL);"
+        " migrate-db moves a SQLite database."
+    ),
+    "migrate.no_database": "No database at {path}; nothing to move.",
+    "migrate.not_moved": "Not moved: {error}.",
+    "migrate.moving": "Moving {source} to {target} ({rows}).",
+    "migrate.progress": "Copying",
+    "migrate.left_empty": "Not moved, the target was left empty: {error}",
+    "migrate.done": (
+        "Moved and verified. Set database_url (or $TRENDWATCH_DATABASE_URL) to {url}"
+        " to use it; {source} was left as it was."
+    ),
+    "migrate.title": "Rows per table",
+    "migrate.col.table": "table",
+    "migrate.different": "DIFFERENT",
+    # run, serve
+    "run.already": "Already running:",
+    "run.held": "{holder} holds {path}; stop it first (one 'trendwatch run' per {scope}).",
+    "serve.serving": "Serving {title} on http://{host}:{port}/ ({path})",
+}
