@@ -51,6 +51,7 @@ class StoryIndex:
         """
         overlap: dict[int, float] = {}
         max_posting = self.config.max_posting
+        scanned = 0
         near = [self._postings[bucket] for bucket in self.near_buckets(probe)]
         for space, keys in probes(probe.sums, self.config.probe_keys, indexed_space):
             sizes = self._sizes.get(space)
@@ -61,7 +62,7 @@ class StoryIndex:
                 size = sizes.get(key, 0)
                 if not size or size > max_posting:
                     continue
-                self.postings_scanned += size
+                scanned += size
                 for index in indexes:
                     posting = index.get(key)
                     if posting is None:
@@ -71,6 +72,7 @@ class StoryIndex:
                     else:
                         for sid in posting:
                             overlap[sid] = overlap.get(sid, 0.0) + weight
+        self.postings_scanned += scanned
         overlap.pop(probe.id, None)
         found = []
         window = self.config.window
