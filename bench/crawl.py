@@ -103,14 +103,30 @@ def _children(pid: int) -> list[int]:
 
 
 class MemorySampler:
-    """Peak resident memory of this process and its descendants (except ``skip``)."""
+    """Peak resident memory of this process and its descendants (except ``skip``), and
+    the seconds their threads were ready to run but waited for a CPU (the run-queue
+    wait of ``/proc/<pid>/task/<tid>/schedstat``), both sampled every ``every`` s.
+
+    The wait tells a crawl held back by the machine's other work from one that waits
+    on the network or on itself: with the kernel's autogroup scheduling (on by default,
+    ``/proc/sys/kernel/sched_autogroup_enabled``) the CPU is shared between sessions,
+    so ``nice`` does not buy the benchmark a larger share against other sessions' work.
+    A task that ends between two samples loses at most its last ``every`` s."""
 
     def __init__(self, skip: set[int], every: float = 0.05) -> None:
         self.skip = skip
         self.every = every
         self.peak_kb = 0
+        self._first: dict[tuple[int, int], int] = {}  # ns waited when first seen
+        self._last: dict[tuple[int, int], int] = {}  # ns waited when last seen
+        self._started = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def cpu_wait_s(self) -> float:
+        """Seconds the tree's threads have waited for a CPU since the sampler started."""
+        self.tree_kb()
+        return sum(v - self._first[k] for k, v in self._last.items()) / 1e9
 
     def tree_kb(self) -> int:
         total, todo = 0, [os.getpid()]
@@ -119,8 +135,23 @@ class MemorySampler:
             if pid in self.skip:
                 continue
             total += _rss_kb(pid)
+            self._note_waits(pid)
             todo += _children(pid)
         return total
+
+    def _note_waits(self, pid: int) -> None:
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            return
+        for task in tasks:
+            waited = _run_queue_ns(f"/proc/{pid}/task/{task}/schedstat")
+            if waited is None:
+                continue
+            key = (pid, int(task))
+            # tasks there at the start count from then, tasks born meanwhile from 0
+            self._first.setdefault(key, 0 if self._started else waited)
+            self._last[key] = waited
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -128,6 +159,8 @@ class MemorySampler:
             self._stop.wait(self.every)
 
     def __enter__(self) -> MemorySampler:
+        self.tree_kb()  # the starting point of the waits
+        self._started = True
         self._thread.start()
         return self
 
@@ -135,6 +168,15 @@ class MemorySampler:
         self._stop.set()
         self._thread.join()
         self.peak_kb = max(self.peak_kb, self.tree_kb())
+
+
+def _run_queue_ns(path: str) -> int | None:
+    """Nanoseconds a task has waited on a run queue (schedstat's second field)."""
+    try:
+        with open(path, encoding="ascii") as f:
+            return int(f.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 # --- runs --------------------------------------------------------------------------
@@ -153,6 +195,7 @@ class Run:
     peak_per_host: int  # most requests in flight to one host, both crawls
     load: float  # the 1-minute load average after the crawls
     peak_mb: float = 0.0
+    fresh_wait_s: float = 0.0  # seconds its threads waited for a CPU, fresh crawl
 
 
 def cpu_seconds() -> tuple[float, float]:
@@ -202,6 +245,7 @@ def run_trendwatch(server: FeedServer, args: argparse.Namespace) -> Run:
             reports = crawl_job.crawl(settings, store)
             fresh_s = time.perf_counter() - started
             fresh_cpu = cpu_since(cpu)
+            fresh_wait = memory.cpu_wait_s()
             failed = [r for r in reports if r.status != "ok"]
             if failed or len(reports) != feeds:
                 raise SystemExit(f"fresh crawl: {len(failed)} of {feeds} not ok: {failed[:1]}")
@@ -232,6 +276,7 @@ def run_trendwatch(server: FeedServer, args: argparse.Namespace) -> Run:
         peak,
         load_average(),
         memory.peak_kb / 1024,
+        fresh_wait,
     )
 
 
@@ -246,10 +291,12 @@ def run_reader(server: FeedServer, args: argparse.Namespace) -> Run:
             for _, url in server.urls:
                 reader.add_feed(url)
             server.peak_per_host(reset=True)
-            started, cpu = time.perf_counter(), cpu_seconds()
-            reader.update_feeds(workers=READER_WORKERS, scheduled=False)
-            fresh_s = time.perf_counter() - started
-            fresh_cpu = cpu_since(cpu)
+            with MemorySampler({server.process.pid or -1}) as waits:
+                started, cpu = time.perf_counter(), cpu_seconds()
+                reader.update_feeds(workers=READER_WORKERS, scheduled=False)
+                fresh_s = time.perf_counter() - started
+                fresh_cpu = cpu_since(cpu)
+                fresh_wait = waits.cpu_wait_s()
             broken = reader.get_feed_counts(broken=True).total
             stored = reader.get_entry_counts().total or 0
             if broken or stored != feeds * args.entries:
@@ -272,6 +319,7 @@ def run_reader(server: FeedServer, args: argparse.Namespace) -> Run:
         revalidated_cpu,
         server.peak_per_host(),
         load_average(),
+        fresh_wait_s=fresh_wait,
     )
 
 
@@ -288,7 +336,8 @@ def describe(name: str, feeds: int, run: Run) -> str:
     pool = f", {run.child_cpu_s:.1f} in the pool" if run.child_cpu_s else ""
     return (
         f"  {name:<10} fresh {num(per_min(feeds, run.fresh_s)):>6} feeds/min"
-        f" ({run.fresh_s:.1f} s, {run.fresh_cpu_s:.1f} CPU s{pool})"
+        f" ({run.fresh_s:.1f} s, {run.fresh_cpu_s:.1f} CPU s{pool},"
+        f" {run.fresh_wait_s:.1f} s waiting for a CPU over all threads)"
         f" | revalidated {num(per_min(feeds, run.revalidated_s)):>6} feeds/min"
         f" ({run.revalidated_s:.1f} s, {run.revalidated_cpu_s:.1f} CPU s)"
         f" | at most {run.peak_per_host} in flight a host"
@@ -387,6 +436,11 @@ def report(args: argparse.Namespace, results: dict[str, list[Run]]) -> int:
     pool = statistics.median(r.child_cpu_s for r in tw)
     print(f"  peak memory (trendwatch + its children)  {peak:.0f} MB")
     print(f"  CPU time of trendwatch's fresh crawl     {cpu:.1f} s ({pool:.1f} s in the pool)")
+    for name, runs in results.items():
+        waited = statistics.median(r.fresh_wait_s for r in runs)
+        print(
+            f"  {name}'s fresh crawl: threads waited for a CPU{'':<{11 - len(name)}}{waited:.1f} s"
+        )
     loads = [r.load for runs in results.values() for r in runs]
     print(f"  1-minute load average after the crawls   {min(loads):.1f}-{max(loads):.1f}")
     ok = ok and peak < TARGET_MEMORY_MB

@@ -13,6 +13,10 @@ bookkeeping, not expat. Two of its habits cost a third of it on a 20-entry feed:
   up directly, which is exactly what the chain ends with; special keys take the chain.
 * Each text element's parameters (type, language, base) are deep-copied; a dict of
   strings and numbers is copied key by key instead, as ``copy.deepcopy`` would.
+* Every parse asks ``xml.sax`` for feedparser's preferred parser, ``drv_libxml2``, before
+  expat; where that module is not installed, the failed import searched ``sys.path``
+  anew for every feed. It is asked for only where it is installed (the parser chosen
+  stays the same: expat).
 
 :func:`install` swaps them in (``crawlers.feeds`` calls it on import) and
 :func:`uninstall` restores feedparser's own, which the tests use to compare results.
@@ -23,11 +27,13 @@ from __future__ import annotations
 
 import copy
 import functools
+import importlib.util
 import types
 from collections.abc import Callable
 from typing import Any
 
 import feedparser
+import feedparser.api
 import feedparser.mixin
 from feedparser.util import FeedParserDict
 
@@ -40,6 +46,7 @@ _ORIGINAL: dict[str, Any] = {
     "__getitem__": FeedParserDict.__getitem__,
     "get": FeedParserDict.get,
     "__contains__": FeedParserDict.__contains__,
+    "PREFERRED_XML_PARSERS": feedparser.api.PREFERRED_XML_PARSERS,
 }
 # keys FeedParserDict treats specially; any other key is a plain dict key
 _SPECIAL = frozenset(
@@ -110,7 +117,17 @@ def install() -> bool:
     FeedParserDict.__getitem__ = _getitem  # type: ignore[method-assign]
     FeedParserDict.get = _get  # type: ignore[method-assign, assignment]
     FeedParserDict.__contains__ = _contains  # type: ignore[method-assign, assignment]
+    feedparser.api.PREFERRED_XML_PARSERS = [
+        name for name in _ORIGINAL["PREFERRED_XML_PARSERS"] if _installed_module(name)
+    ]
     return True
+
+
+def _installed_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def uninstall() -> None:
@@ -121,6 +138,7 @@ def uninstall() -> None:
     FeedParserDict.__getitem__ = _ORIGINAL["__getitem__"]  # type: ignore[method-assign]
     FeedParserDict.get = _ORIGINAL["get"]  # type: ignore[method-assign]
     FeedParserDict.__contains__ = _ORIGINAL["__contains__"]  # type: ignore[method-assign]
+    feedparser.api.PREFERRED_XML_PARSERS = _ORIGINAL["PREFERRED_XML_PARSERS"]
 
 
 def installed() -> bool:

@@ -22,7 +22,9 @@ Decided here:
 * spreading the overdue sources after a restart (:func:`spread_overdue`), so they are
   not all fetched at once; the scheduler calls it;
 * the order a crawl takes its sources in (:func:`spread_hosts`): one host's sources
-  apart, so they do not queue for their host's slots and delay while holding the crawl's.
+  apart, so they do not queue for their host's slots and delay while holding the crawl's;
+* how many feeds a crawl parses inline before it starts its parsing pool
+  (:func:`inline_parses`).
 
 Who owns an article's row when an alert and a feed bring in the same URL is decided in
 :mod:`pipeline.crawl.ownership`. Times are timezone-aware (UTC) throughout.
@@ -359,6 +361,21 @@ def spread_hosts(hosts: Sequence[str], width: int) -> list[int]:
         elif (following := next(waiting, None)) is not None:
             turns.append(following)
     return order
+
+
+def inline_parses(validators: Iterable[bool], threshold: int) -> int:
+    """How many feeds with content a crawl parses in its event loop before it starts its
+    parsing pool; ``validators`` says of each due feed whether it has an ETag or a
+    Last-Modified to revalidate with.
+
+    A cycle of feeds that mostly answer 304 parses its few changed feeds inline
+    (``threshold``) and starts no process. But more than ``threshold`` feeds that cannot
+    answer 304 (a first crawl, servers that never validate) all bring content: parsed
+    one after another in the event loop, their first answers would hold up every other
+    answer in flight for seconds, and with them the per-host delay, which follows the
+    answers' times. Those crawls start the pool at once (0)."""
+    unvalidated = sum(not v for v in validators)
+    return 0 if unvalidated > threshold else threshold
 
 
 def sources_digest(sources: Iterable[Any]) -> str:

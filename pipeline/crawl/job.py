@@ -46,7 +46,8 @@ FULL_TEXT_CONCURRENCY = 8  # article pages in flight at once (per-host limits ap
 BLOG_CONCURRENCY = 2  # spider child processes at once
 # With more feed sources with new content than this, feeds are parsed in a process pool,
 # so parsing (feedparser, the sanitizer) runs beside the event loop instead of stalling
-# it; the first ones are parsed inline, and a cycle of 304s starts no process. The pool
+# it; the first ones are parsed inline (unless more than that many cannot answer 304:
+# decide.inline_parses), and a cycle of 304s starts no process. The pool
 # has a worker per CPU, at most MAX_POOL_WORKERS: the event loop (HTTP and SQLite) needs
 # about a fifth of the CPU time that parsing does, so it shares a core with a worker
 # rather than keeping one to itself; see bench/crawl.py.
@@ -163,7 +164,9 @@ async def crawl_async(
     pool: ParsingPool | AdaptiveParser | None = None
     if parse_pool is None:  # the pool once more than POOL_THRESHOLD feeds had content
         if feeds > POOL_THRESHOLD and (os.cpu_count() or 1) > 1:
-            pool = AdaptiveParser(workers, inline_limit=POOL_THRESHOLD)
+            validators = (bool(r.etag or r.last_modified) for r in rows if r.type != "blog")
+            inline = decide.inline_parses(validators, POOL_THRESHOLD)
+            pool = AdaptiveParser(workers, inline_limit=inline)
     elif parse_pool and feeds:
         pool = ParsingPool(workers)
     try:

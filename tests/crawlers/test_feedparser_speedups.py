@@ -157,3 +157,20 @@ def test_a_feedparser_release_they_were_not_checked_against_keeps_its_own_functi
     finally:
         feedparser_speedups.install()
     assert feedparser_speedups.installed()
+
+
+def test_feedparser_asks_xml_sax_only_for_parsers_that_are_installed(
+    original: Callable[[], None],
+) -> None:
+    """Where drv_libxml2 is not installed, asking for it first searched sys.path again
+    for every feed; the parser chosen is expat either way."""
+    import importlib.util
+
+    import feedparser.api
+
+    expected = [] if importlib.util.find_spec("drv_libxml2") is None else ["drv_libxml2"]
+    asked = feedparser.api.PREFERRED_XML_PARSERS
+    assert asked == expected
+    original()
+    asked = feedparser.api.PREFERRED_XML_PARSERS
+    assert asked == ["drv_libxml2"]

@@ -72,3 +72,22 @@ def test_adaptive_parser_starts_its_pool_only_after_the_inline_limit(fixture_byt
             asyncio.run(parser.parse(b"\x00 nothing", "https://x.test.invalid/"))
     finally:
         parser.close()
+
+
+def test_pool_workers_do_not_import_the_parents_main_module(fixture_bytes) -> None:
+    """A spawned worker would run the parent's ``__main__`` again (the whole CLI for
+    ``trendwatch crawl``); a parsing worker needs only the feed parser, and parses
+    alike without it."""
+    import asyncio
+
+    content = fixture_bytes("feeds", "rss2.xml")
+    with ParsingPool(workers=1) as pool:
+        parsed = asyncio.run(pool.parse(content, "https://x.test/feed.xml"))
+        main_file, modules = pool._executor.submit(
+            eval,
+            "getattr(__import__('sys').modules['__mp_main__'], '__file__', None),"
+            " sorted(__import__('sys').modules)",
+        ).result()
+    assert parsed == parse_feed(content, "https://x.test/feed.xml")
+    assert main_file is None  # here the parent's main module would be pytest's script
+    assert "_pytest" not in modules and "crawlers.feeds" in modules

@@ -611,20 +611,24 @@ def test_feeds_parsed_in_the_process_pool_are_stored_alike(site: HTTPServer, mak
 def test_a_parsing_pool_starts_only_when_many_feeds_have_content(
     site: HTTPServer, make_settings, monkeypatch
 ) -> None:
-    """More than POOL_THRESHOLD feeds due: the first POOL_THRESHOLD feeds with content
-    are parsed inline, the rest in a worker process; a cycle in which every feed
-    answers 304 starts no process at all."""
+    """More than POOL_THRESHOLD feeds due. A first crawl (no feed can answer 304) parses
+    every feed in a worker process from the start: parsed inline, the first answers
+    would hold up every answer in flight. A cycle in which every feed answers 304
+    starts no process at all. A cycle in which more than POOL_THRESHOLD revalidated
+    feeds changed parses the first POOL_THRESHOLD inline and the rest in the pool."""
     from pipeline.crawl import job as crawl_job
 
     n = crawl_job.POOL_THRESHOLD + 10
     names = [f"f{i:02d}" for i in range(n)]
+    version = {"v": "1"}
     bodies = {name: rss(items(name, 2)) for name in names}
 
     def feed(request: Request) -> Response:
         name = request.path.strip("/").removesuffix(".xml")
-        if request.headers.get("If-None-Match") == f'"{name}"':
-            return Response(status=304, headers={"ETag": f'"{name}"'})
-        return Response(bodies[name], content_type=RSS, headers={"ETag": f'"{name}"'})
+        tag = f'"{name}-{version["v"]}"'
+        if request.headers.get("If-None-Match") == tag:
+            return Response(status=304, headers={"ETag": tag})
+        return Response(bodies[name], content_type=RSS, headers={"ETag": tag})
 
     for name in names:
         site.expect_request(f"/{name}.xml").respond_with_handler(feed)
@@ -641,12 +645,17 @@ def test_a_parsing_pool_starts_only_when_many_feeds_have_content(
     with Store(settings.db_path) as store:
         fresh = crawl_job.crawl(settings, store)
         assert [(r.status, r.new) for r in fresh] == [("ok", 2)] * n  # none lost either way
-        assert parsers[0].parsed_inline == crawl_job.POOL_THRESHOLD
-        assert parsers[0].pool is not None  # the other 10 went to the worker
+        assert parsers[0].parsed_inline == 0 and parsers[0].pool is not None
         revalidated = crawl_job.crawl(settings, store, force=True)
         assert {r.status for r in revalidated} == {"not modified"}
         assert parsers[1].parsed_inline == 0 and parsers[1].pool is None  # no process
-        assert store.article_count() == 2 * n
+        version["v"] = "2"
+        bodies.update({name: rss(items(name, 3)) for name in names})
+        changed = crawl_job.crawl(settings, store, force=True)
+        assert [(r.status, r.new) for r in changed] == [("ok", 1)] * n
+        assert parsers[2].parsed_inline == crawl_job.POOL_THRESHOLD
+        assert parsers[2].pool is not None  # the other 10 went to the worker
+        assert store.article_count() == 3 * n
 
 
 def test_a_crash_in_one_source_rolls_it_back_and_spares_the_others(

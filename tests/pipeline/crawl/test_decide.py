@@ -16,6 +16,7 @@ from pipeline.crawl.decide import (
     after_success,
     backoff,
     gone_reason,
+    inline_parses,
     is_due,
     poll_time,
     retry_after_cap,
@@ -212,3 +213,14 @@ def test_the_next_poll_is_never_before_a_retry_after() -> None:
     assert poll_time(None, NOW + H) == NOW + H
     assert poll_time(NOW + 2 * H, NOW + H) == NOW + 2 * H
     assert poll_time(NOW + H, NOW + 3 * H) == NOW + 3 * H
+
+
+def test_a_crawl_parses_inline_unless_more_feeds_than_the_threshold_cannot_answer_304() -> None:
+    """Feeds without ETag or Last-Modified bring content every time: more of them than
+    the threshold start the parsing pool at once; otherwise the threshold's first feeds
+    with content are parsed inline."""
+    assert inline_parses([False] * 51, 50) == 0  # a first crawl of 51 feeds
+    assert inline_parses([False] * 50, 50) == 50  # exactly the threshold: inline first
+    assert inline_parses([True] * 500, 50) == 50  # a cycle of revalidations
+    assert inline_parses([True] * 400 + [False] * 51, 50) == 0
+    assert inline_parses([], 50) == 50
