@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -322,6 +323,12 @@ def test_timeout_gzip_bomb_and_html_fail_alone(site: HTTPServer, make_settings) 
             assert not answered.is_set()  # the crawl did not wait for the slow server
         finally:
             release.set()
+            # the module's server is shared: let the slow answer land in this test's log,
+            # not in the next test's (its handler thread logs it after it returns)
+            deadline = time.monotonic() + 30
+            while not any(r.path == "/slow.xml" for r, _ in site.log):
+                assert time.monotonic() < deadline, "the slow handler never finished"
+                time.sleep(0.01)
         assert reports["Goed"].new == 5 and store.article_count() == 5
         assert "timed out" in (reports["Traag"].error or "")
         assert "larger than 1048576 bytes" in (reports["Bom"].error or "")
