@@ -50,7 +50,7 @@ from pipeline.store.worker_sql import (
     PUT_BACK,
     RECLAIM,
     REJOIN,
-    hung_after,
+    live_params,
 )
 
 log = logging.getLogger("trendwatch")
@@ -183,9 +183,7 @@ class WorkerJobManager(JobManager):
 
     async def live_workers(self, stalled_after: float) -> set[int]:
         """The workers holding their liveness lock, unless hung."""
-        rows = await self.connector.execute_query_all_async(
-            LIVE_PG, cls=LIVENESS_CLASS, bits=LIVENESS_ID_BITS, hung=hung_after(stalled_after)
-        )
+        rows = await self.connector.execute_query_all_async(LIVE_PG, **live_params(stalled_after))
         return {int(row["id"]) for row in rows}
 
     async def get_stalled_jobs(

@@ -21,7 +21,7 @@ from pipeline.store.connection import StoreBase
 from pipeline.store.dialect import POSTGRESQL
 from pipeline.store.hosts import HostsMixin
 from pipeline.store.values import chunks, from_iso
-from pipeline.store.worker_sql import LIVE, LIVENESS_CLASS, LIVENESS_ID_BITS, hung_after
+from pipeline.store.worker_sql import LIVE, live_params
 
 # a worker whose heartbeat is older than this is taken for dead (procrastinate's default
 # ``stalled_worker_timeout``); its running jobs are stalled
@@ -179,7 +179,7 @@ class QueueMixin(HostsMixin, StoreBase):
             " sum(CASE WHEN j.status = 'succeeded' THEN 1 ELSE 0 END) AS succeeded"
             " FROM procrastinate_jobs j LEFT JOIN live l ON l.id = j.worker_id"
             " GROUP BY j.queue_name ORDER BY j.queue_name",
-            _live_params(stalled_after),
+            {"stalled": stalled_after, **live_params(stalled_after)},
         )
         return [
             QueueCount(
@@ -204,7 +204,7 @@ class QueueMixin(HostsMixin, StoreBase):
             " extract(epoch FROM now() - w.last_heartbeat) AS seconds_since,"
             " w.id IN (SELECT id FROM held) AS alive"
             " FROM procrastinate_workers w ORDER BY w.last_heartbeat DESC, w.id",
-            _live_params(stalled_after),
+            live_params(stalled_after),
         )
         return [
             WorkerBeat(
@@ -242,13 +242,3 @@ class QueueMixin(HostsMixin, StoreBase):
                     f"DELETE FROM procrastinate_jobs WHERE id IN ({marks}) AND status = 'failed'",
                     chunk,
                 )
-
-
-def _live_params(stalled_after: float) -> dict[str, float | int]:
-    """The parameters of :data:`LIVE` beside a heartbeat's age ``stalled_after``."""
-    return {
-        "stalled": stalled_after,
-        "cls": LIVENESS_CLASS,
-        "bits": LIVENESS_ID_BITS,
-        "hung": hung_after(stalled_after),
-    }

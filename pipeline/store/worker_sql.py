@@ -22,6 +22,11 @@ def hung_after(stalled_after: float) -> float:
     return max(HUNG_AFTER, HUNG_FACTOR * stalled_after)
 
 
+def live_params(stalled_after: float) -> dict[str, float | int]:
+    """The parameters of :data:`LIVE` for a stalled time of ``stalled_after`` seconds."""
+    return {"cls": LIVENESS_CLASS, "bits": LIVENESS_ID_BITS, "hung": hung_after(stalled_after)}
+
+
 # The workers alive by their liveness lock, unless hung; in the store's own placeholder
 # style (``:name``), as ``trendwatch status`` reads it through the store too.
 LIVE = """
