@@ -7,7 +7,7 @@ are escaped by the (autoescaping) HTML templates afterwards.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -145,17 +145,16 @@ def _plural_form(language: str, count: int) -> str:
     return Locale.parse(language).plural_form(count)
 
 
-def plural_form(language: str, count: int) -> str:
-    """The CLDR plural category of ``count`` in ``language``: "one" or "other" (nl, en)."""
-    return _plural_form(language_of(language), count)
+def plural_in(table: Mapping[str, str], language: str, key: str, count: int) -> str:
+    """The plural form of ``key`` for ``count`` (CLDR rules) in ``table``, the strings
+    of ``language``: ``key.one`` / ``key.other``."""
+    return table.get(f"{key}.{_plural_form(language_of(language), count)}", table[f"{key}.other"])
 
 
 def plural(language: str, key: str, count: int) -> str:
     """The plural form of ``key`` for ``count`` (CLDR rules): ``key.one`` / ``key.other``."""
     lang = language_of(language)
-    form = _plural_form(lang, count)
-    table = STRINGS[lang]
-    return table.get(f"{key}.{form}", table[f"{key}.other"])
+    return plural_in(STRINGS[lang], lang, key, count)
 
 
 def count_noun(language: str, count: int, key: str = "article") -> str:

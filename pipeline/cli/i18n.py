@@ -10,7 +10,7 @@ The language (:func:`choose_language`, pure): ``trendwatch --lang nl|en``, else
 
 Only what the CLI prints for the user is translated; the logs stay English (they are
 for operators, and grepped). Counts get the noun in the language's plural form (CLDR,
-through :func:`digests.i18n.plural_form`); numbers are printed as digits, as before.
+through :func:`digests.i18n.plural_in`); numbers are printed as digits, as before.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from contextvars import ContextVar, Token
 
-from digests.i18n import plural_form
+from digests.i18n import plural_in
 from pipeline.cli.strings import LANGUAGES, STRINGS
 
 DEFAULT_LANGUAGE = "en"
@@ -82,9 +82,7 @@ def count(number: int, noun: str) -> str:
     """ "1 bron", "3 bronnen"; "1 source", "3 sources": ``number`` and the noun
     ``noun`` (keys ``noun.one`` and ``noun.other``) in the form the number takes."""
     language = _language.get()
-    table = STRINGS[language]
-    word = table.get(f"{noun}.{plural_form(language, number)}", table[f"{noun}.other"])
-    return f"{number} {word}"
+    return f"{number} {plural_in(STRINGS[language], language, noun, number)}"
 
 
 def decimal(value: float, places: int = 1) -> str:
