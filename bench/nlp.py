@@ -20,7 +20,11 @@ file and pushed through ``process_job.process`` (the job the CLI and the schedul
   each run, and the ratio of each run to its own ceiling (on a shared machine the load
   changes from minute to minute: a ceiling taken after all the runs may not have seen
   the load any of them saw);
-* peak resident memory of this process and of its worker processes.
+* the CPU time per article in this process (the sequential half: dedup, clustering,
+  storing) and in the worker processes with their fork server (the analysis), which
+  says which half bounds the throughput;
+* peak resident memory of this process and of its worker processes (sampled, with the
+  CPU times, by a child process so the sampling takes no turns in the measured one).
 
 Run from the repository root::
 
@@ -204,16 +208,14 @@ def ceiling_in_child(source: Path) -> float:
 class TreeMemory:
     """Samples the resident memory of this process and all its descendants (the
     forkserver and its worker processes are not our direct children, so getrusage
-    cannot see them) and keeps the peak of the total.
+    cannot see them) and keeps the peak of the total; and the CPU time each descendant
+    used, as last seen before it ended.
 
-    RSS is read every ``every`` seconds (a counter in ``/proc/PID/status``: cheap). PSS
-    needs ``smaps_rollup``, for which the kernel walks the process's page tables: 10 to
-    20 ms of CPU for a 350 MB worker, taken in the measured process (and holding the
-    worker's memory map while it walks). Read every 0.2 s for three processes, that was
-    about a tenth of a core, on a machine of two. PSS is therefore read once every
-    ``pss_every`` seconds, and in between whenever the tree's RSS grew 2 % beyond the
-    most it had at any PSS reading: between two readings, the tree's RSS never grew by
-    more than those 2 % (or for more than ``pss_every``), and PSS grows with it."""
+    The sampling runs in a child process (``--sample-tree PID``, :func:`sample_tree`),
+    not in a thread of this one: a thread here would take turns with the measured code
+    for the interpreter lock, and reading a process's ``smaps_rollup`` costs CPU in the
+    process that reads it. The child ends when its stdin closes and prints what it saw.
+    """
 
     def __init__(self, every: float = 0.2, pss_every: float = 1.0) -> None:
         self.every = every
@@ -222,40 +224,79 @@ class TreeMemory:
         self.peak_pss_mb = 0.0
         self.peak_main_mb = 0.0
         self.pss_readings = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.others_cpu = 0.0  # seconds of CPU of every descendant but the sampler
+        self._child: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> TreeMemory:
-        self._thread.start()
+        command = [sys.executable, __file__, "--sample-tree", str(os.getpid())]
+        command += ["--every", str(self.every), "--pss-every", str(self.pss_every)]
+        self._child = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        last_pss = float("-inf")
-        rss_at_pss = 0.0  # the most RSS seen at a PSS reading
-        while True:
-            pids = _tree(os.getpid())
-            rss = tree_rss_mb(pids)
-            self.peak_main_mb = max(self.peak_main_mb, own_rss_mb())
-            self.peak_mb = max(self.peak_mb, rss)
-            now = time.monotonic()
-            stopping = self._stop.is_set()
-            if stopping or now - last_pss >= self.pss_every or rss > rss_at_pss * 1.02:
-                self.peak_pss_mb = max(self.peak_pss_mb, tree_pss_mb(pids))
-                self.pss_readings += 1
-                rss_at_pss = max(rss_at_pss, rss)
-                last_pss = now
-            if stopping:
-                return
-            self._stop.wait(self.every)
+        assert self._child is not None
+        out, _ = self._child.communicate()  # closes its stdin: the child reports and ends
+        seen = json.loads(out)
+        self.peak_mb = seen["peak_mb"]
+        self.peak_pss_mb = seen["peak_pss_mb"]
+        self.peak_main_mb = seen["peak_main_mb"]
+        self.pss_readings = seen["pss_readings"]
+        self.others_cpu = seen["others_cpu"]
 
 
-def own_rss_mb() -> float:
-    status = Path("/proc/self/status").read_text()
-    return int(status.split("VmRSS:")[1].split()[0]) / 1024
+def sample_tree(root: int, every: float, pss_every: float) -> dict:
+    """What :class:`TreeMemory` reports, sampled until this process's stdin closes.
+
+    RSS is read every ``every`` seconds (a counter in ``/proc/PID/status``: cheap). PSS
+    needs ``smaps_rollup``, for which the kernel walks the process's page tables: 10 to
+    20 ms of CPU for a 350 MB worker. PSS is therefore read once every ``pss_every``
+    seconds, and in between whenever the tree's RSS grew 2 % beyond the most it had at
+    any PSS reading: between two readings, the tree's RSS never grew by more than those
+    2 % (or for more than ``pss_every``), and PSS grows with it."""
+    stop = threading.Event()
+    threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
+    me = os.getpid()
+    peak_mb = peak_pss_mb = peak_main_mb = 0.0
+    readings = 0
+    cpu: dict[int, float] = {}
+    last_pss = float("-inf")
+    rss_at_pss = 0.0  # the most RSS seen at a PSS reading
+    while True:
+        pids = [p for p in _tree(root) if p != me]
+        rss = tree_rss_mb(pids)
+        peak_main_mb = max(peak_main_mb, tree_rss_mb([root]))
+        peak_mb = max(peak_mb, rss)
+        for pid in pids:
+            if pid != root and (used := cpu_seconds(pid)) is not None:
+                cpu[pid] = used
+        now = time.monotonic()
+        stopping = stop.is_set()
+        if stopping or now - last_pss >= pss_every or rss > rss_at_pss * 1.02:
+            peak_pss_mb = max(peak_pss_mb, tree_pss_mb(pids))
+            readings += 1
+            rss_at_pss = max(rss_at_pss, rss)
+            last_pss = now
+        if stopping:
+            return {
+                "peak_mb": peak_mb,
+                "peak_pss_mb": peak_pss_mb,
+                "peak_main_mb": peak_main_mb,
+                "pss_readings": readings,
+                "others_cpu": sum(cpu.values()),
+            }
+        stop.wait(every)
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User and system CPU time of ``pid`` so far, from ``/proc/PID/stat``."""
+    try:
+        stat = (Path("/proc") / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) ": state is first
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def tree_rss_mb(pids: list[int]) -> float:
@@ -358,10 +399,10 @@ def one_run(source: Path, n_process: int) -> dict:
                 batches.append((n, now - last[0]))
                 last[0] = now
 
-            start = time.perf_counter()
             with TreeMemory() as memory:
+                start, cpu = time.perf_counter(), time.process_time()
                 report = process_job.process(settings, store, on_batch=tick)
-            seconds = time.perf_counter() - start
+                seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
             stories = store.story_count()
         decided = outcome(settings.db_path)
         tenth = max(1, len(batches) // 10)
@@ -379,6 +420,8 @@ def one_run(source: Path, n_process: int) -> dict:
         "tree_mb": memory.peak_mb,
         "tree_pss_mb": memory.peak_pss_mb,
         "main_mb": memory.peak_main_mb,
+        "main_cpu_ms": cpu / report.articles * 1000,
+        "others_cpu_ms": memory.others_cpu / report.articles * 1000,
     }
 
 
@@ -388,7 +431,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--n-process", type=int, default=2)
     parser.add_argument("--ceiling-of", type=Path, help=argparse.SUPPRESS)  # see ceiling_in_child
+    parser.add_argument("--sample-tree", type=int, help=argparse.SUPPRESS)  # see TreeMemory
+    parser.add_argument("--every", type=float, default=0.2, help=argparse.SUPPRESS)
+    parser.add_argument("--pss-every", type=float, default=1.0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.sample_tree:
+        print(json.dumps(sample_tree(args.sample_tree, args.every, args.pss_every)))
+        return 0
     if args.ceiling_of:
         lines = args.ceiling_of.read_text("utf-8").splitlines()
         print(tokenizer_ceiling([json.loads(line) for line in lines]))
@@ -411,6 +460,8 @@ def main(argv: list[str] | None = None) -> int:
             f" {result['last_ms']:.2f} ms in the last; {result['stories']} stories,"
             f" {result['duplicates']} duplicates, {result['matches']} matches"
             f" (outcome {result['outcome']});"
+            f" CPU per article {result['main_cpu_ms']:.2f} ms in this process,"
+            f" {result['others_cpu_ms']:.2f} ms in the workers and their fork server;"
             f" peak {result['tree_pss_mb']:.0f} MB PSS; bare tokenisation right after:"
             f" {result['ceiling']:.0f} articles/s, ratio {result['rate'] / result['ceiling']:.2f};"
             f" load average {os.getloadavg()[0]:.1f}"
@@ -423,6 +474,12 @@ def main(argv: list[str] | None = None) -> int:
     pss = statistics.median(r["tree_pss_mb"] for r in runs)
     own = statistics.median(r["main_mb"] for r in runs)
     print(f"median process throughput : {rate:.0f} articles/s")
+    print(
+        f"median CPU per article    : {statistics.median(r['main_cpu_ms'] for r in runs):.2f} ms"
+        f" in the main process (dedup, clustering, storing),"
+        f" {statistics.median(r['others_cpu_ms'] for r in runs):.2f} ms in the workers"
+        " (analysis) and their fork server"
+    )
     print(
         f"median cost per article   : {statistics.median(r['first_ms'] for r in runs):.2f} ms"
         f" (first tenth) vs {statistics.median(r['last_ms'] for r in runs):.2f} ms (last tenth)"
