@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -44,6 +47,13 @@ def pytest_configure(config: pytest.Config) -> None:
     # the tests read its English output whatever the machine, and the tests of the
     # Dutch output, or of the choice itself, say what they want.
     os.environ["TRENDWATCH_LANG"] = "en"
+    # The analysis keeps packed lemma tables between runs (datacache): a directory of
+    # this session's own, inherited by the processes it starts, so no test reads what
+    # another session or the user's own runs left there.
+    if "TRENDWATCH_CACHE_DIR" not in os.environ:
+        cache = tempfile.mkdtemp(prefix="tw-test-cache-")
+        os.environ["TRENDWATCH_CACHE_DIR"] = cache
+        atexit.register(shutil.rmtree, cache, ignore_errors=True)
     offset = clock_offset()
     if offset is not None:  # TW_TEST_CLOCK_OFFSET_DAYS: see tests_support
         config.stash[_TRAVELLER] = travel(offset)

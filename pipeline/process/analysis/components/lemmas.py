@@ -121,14 +121,21 @@ class LemmaFiller:
 
 @lru_cache(maxsize=16)
 def lookup_table(lang: str) -> LemmaTable | None:
-    """The spacy-lookups-data lemma table of ``lang``, packed; None when it has none."""
+    """The spacy-lookups-data lemma table of ``lang``, packed; None when it has none.
+    Packed once per installed spacy-lookups-data, then read from the cache
+    (:mod:`~pipeline.process.analysis.datacache`)."""
     from spacy.lookups import load_lookups
 
+    from pipeline.process.analysis.datacache import cached_arrays
+
+    def build() -> dict[str, np.ndarray]:
+        return LemmaTable(load_lookups(lang, ["lemma_lookup"]).get_table("lemma_lookup")).arrays()
+
     try:
-        table = load_lookups(lang, ["lemma_lookup"]).get_table("lemma_lookup")
+        arrays = cached_arrays(f"lemma-lookup-{lang}", "spacy-lookups-data", build)
     except (ValueError, KeyError):  # no table for this language
         return None
-    return LemmaTable(table)
+    return LemmaTable.from_arrays(arrays)
 
 
 class LemmaTable:
@@ -154,6 +161,21 @@ class LemmaTable:
         lengths = np.fromiter(map(len, lemmas), dtype=np.int64, count=len(lemmas))
         self._starts = np.concatenate(([0], np.cumsum(lengths)))
         self._text = "".join(lemmas)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The packed table as plain arrays (the lemmas' text as UTF-32 code points,
+        so :attr:`_starts` stay character offsets): :meth:`from_arrays` restores it."""
+        text = np.frombuffer(self._text.encode("utf-32-le"), dtype=np.uint32)
+        return {"hashes": self._hashes, "lemma": self._lemma, "starts": self._starts, "text": text}
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> LemmaTable:
+        table = cls.__new__(cls)
+        table._hashes = arrays["hashes"].astype(np.uint64, copy=False)
+        table._lemma = arrays["lemma"].astype(np.int32, copy=False)
+        table._starts = arrays["starts"].astype(np.int64, copy=False)
+        table._text = arrays["text"].astype("<u4", copy=False).tobytes().decode("utf-32-le")
+        return table
 
     def __len__(self) -> int:
         return len(self._hashes)
