@@ -30,7 +30,6 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -40,6 +39,7 @@ from digests.render import edition_renderer
 from pipeline.digest.build import edition_row, new_edition
 from pipeline.digest.editions import Audience, Period
 from pipeline.digest.reads import EditionReads
+from pipeline.heap import frozen_heap
 from pipeline.settings import Settings
 from pipeline.store import Store
 
@@ -89,7 +89,7 @@ def build_editions(
     with ``[digest] processes = 2`` (the default), two or more cores and at least
     ``parallel_from`` (default :data:`PARALLEL_FROM`) jobs, some built by a second
     process. ``helper``, if given, is filled in with what that process did."""
-    with _frozen_heap() as freeze:
+    with frozen_heap() as freeze:
         yield from _build(settings, store, jobs, now, helper, parallel_from, freeze)
 
 
@@ -103,7 +103,7 @@ def _build(
     freeze: Callable[[], None],
 ) -> Iterator[Built]:
     """:func:`build_editions`, ``freeze`` called once the shared rows are read and
-    after each edition built here (see :func:`_frozen_heap`)."""
+    after each edition built here (see :func:`pipeline.heap.frozen_heap`)."""
     helper = helper if helper is not None else Helper()
     reads = EditionReads(store)
     subscribers = {s.email: s for s in settings.subscribers}
@@ -130,30 +130,6 @@ def _build(
             early[0] = here(0)
         child = _start(settings, jobs, now, method, reads if method == "fork" else None, len(early))
     yield from _built(jobs, here, child, helper, early)
-
-
-@contextmanager
-def _frozen_heap() -> Iterator[Callable[[], None]]:
-    """While building, what the run read and holds (tens of thousands of rows) can be
-    kept out of the garbage collector's full passes, which would otherwise walk it
-    again and again: the function yielded freezes every object alive then
-    (``gc.freeze``), and they come back under the collector at the end. Only the
-    collector's work changes; what it would free among them it frees at the end. Not
-    done when the caller keeps objects frozen itself."""
-    ours = gc.get_freeze_count() == 0
-    frozen = False
-
-    def freeze() -> None:
-        nonlocal frozen
-        if ours:
-            gc.freeze()
-            frozen = True
-
-    try:
-        yield freeze
-    finally:
-        if frozen:
-            gc.unfreeze()
 
 
 def _built(

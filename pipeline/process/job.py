@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from pipeline.heap import frozen_heap
 from pipeline.process.analysis.features import ArticleFeatures, Entity
 from pipeline.process.watchlists.matching import CompiledQuery, MatchDoc
 from pipeline.settings import Settings
@@ -196,7 +197,7 @@ def process(
     # 2. new and changed articles: analyse, match, dedup, cluster; one transaction a batch
     tally = Tally(matches=matches)
     processor: Processor | None = None
-    with Analyser(config, settings.nlp.n_process) as analyser:
+    with Analyser(config, settings.nlp.n_process) as analyser, frozen_heap() as freeze:
         # the workers analyse the next batch while this process stores the current one
         rows = store.articles_to_process(PROCESS_BATCH)
         pending = analyser.submit([article_input(r) for r in rows]) if rows else None
@@ -205,6 +206,7 @@ def process(
             ahead = analyser.submit([article_input(r) for r in following]) if following else None
             processor = processor or Processor(settings, store, now)
             store_batch(settings, store, processor, rows, pending.result(), tally, now)
+            freeze()  # the clusterer's state lives on: full collections walk it no more
             if on_batch:
                 on_batch(len(rows))
             rows, pending = following, ahead

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from pipeline.heap import frozen_heap
 from pipeline.process.job import PROCESS_BATCH, ProcessReport, Tally, _rematch, store_batch, utcnow
 from pipeline.settings import Settings
 from pipeline.store import AnalysisOutcome, ArticleToProcess, Store, StoredAnalysis
@@ -107,21 +108,23 @@ def process_analysed(
     tally = Tally(matches=matches)
     processor: Processor | None = None
     after = 0
-    while rows := store.articles_to_process(PROCESS_BATCH, after_id=after):
-        prints = {r.id: fingerprint(article_input(r)) for r in rows}
-        ready = ready_prefix(rows, store.stored_analysis(prints), prints)
-        if ready.stale:
-            log.info("process: %d changed articles to analyse again", len(ready.stale))
-            store.drop_analysis(ready.stale)
-        if ready.rows:
-            processor = processor or Processor(settings, store, now)
-            results: list[Analysed | Failed] = [
-                decode(s.result) if s.result is not None else Failed(row.id, s.error or "")
-                for row, s in ready.rows
-            ]
-            taken = [row for row, _ in ready.rows]
-            store_batch(settings, store, processor, taken, results, tally, now)
-            after = taken[-1].id
-        if ready.blocked or (stop is not None and stop()):
-            break
+    with frozen_heap() as freeze:
+        while rows := store.articles_to_process(PROCESS_BATCH, after_id=after):
+            prints = {r.id: fingerprint(article_input(r)) for r in rows}
+            ready = ready_prefix(rows, store.stored_analysis(prints), prints)
+            if ready.stale:
+                log.info("process: %d changed articles to analyse again", len(ready.stale))
+                store.drop_analysis(ready.stale)
+            if ready.rows:
+                processor = processor or Processor(settings, store, now)
+                results: list[Analysed | Failed] = [
+                    decode(s.result) if s.result is not None else Failed(row.id, s.error or "")
+                    for row, s in ready.rows
+                ]
+                taken = [row for row, _ in ready.rows]
+                store_batch(settings, store, processor, taken, results, tally, now)
+                freeze()  # the clusterer's state lives on: full collections walk it no more
+                after = taken[-1].id
+            if ready.blocked or (stop is not None and stop()):
+                break
     return tally.report(settings, store, stale, now)

@@ -404,3 +404,39 @@ def test_workers_run_at_a_lower_priority_and_leave_ctrl_c_to_the_main_process() 
         on_sigint = analyser._pool.submit(signal.getsignal, signal.SIGINT).result()
     assert niceness == min(19, os.nice(0) + WORKER_NICENESS)
     assert on_sigint == signal.SIG_IGN
+
+
+def test_the_run_keeps_its_state_out_of_full_collections_and_thaws_it_after(
+    make_settings, corpus: Path, monkeypatch
+) -> None:
+    """After each batch is stored, what the run holds (the clusterer's state) is kept out
+    of the garbage collector's full passes (``gc.freeze``); when the run ends everything
+    is under the collector again (``trendwatch run`` lives on), objects a caller froze
+    itself stay frozen, and the result is the same either way."""
+    import gc
+
+    monkeypatch.setattr(process_job, "PROCESS_BATCH", 2)  # three batches
+    already = gc.get_freeze_count()  # (what other code in this process froze)
+    gc.unfreeze()
+    try:
+        settings = make_settings(CONFIG)
+        seen: list[int] = []
+        with Store(settings.db_path) as store:
+            jsonl.import_jsonl(store, corpus, now=NOW)
+            process_job.process(
+                settings, store, now=NOW, on_batch=lambda n: seen.append(gc.get_freeze_count())
+            )
+            first = list(iter_export(store.export_rows()))
+        assert len(seen) == 3 and all(count > 0 for count in seen)
+        assert gc.get_freeze_count() == 0
+        for leftover in settings.db_path.parent.glob("trendwatch.db*"):
+            leftover.unlink()
+        gc.freeze()
+        frozen = gc.get_freeze_count()
+        again = _run(make_settings(CONFIG), corpus)
+        assert 0 < gc.get_freeze_count() <= frozen  # the caller's left frozen, none added
+    finally:
+        gc.unfreeze()
+        if already:
+            gc.freeze()
+    assert again == first
