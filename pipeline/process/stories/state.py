@@ -19,7 +19,7 @@ from typing import Any
 
 from srsly import msgpack
 
-from pipeline.process.stories import split
+from pipeline.process.stories import rows, split
 from pipeline.process.stories.model import OpenStory, Representative
 from pipeline.process.stories.similarity import Frequencies
 from pipeline.process.stories.vectors import DIGITS
@@ -71,8 +71,9 @@ def pack(
     header: dict[str, Any], stories: Mapping[int, OpenStory], unsaved: set[int], saved: set[int]
 ) -> StoredState:
     """The rows to store: the header, the open stories among ``unsaved`` (each packed
-    once until it changes again) and the ``saved`` stories no longer open.
-    MessagePack, about six times faster than JSON for the floats of the story vectors."""
+    once until it changes again, as :func:`dump_story` packed: see :mod:`.rows`) and
+    the ``saved`` stories no longer open. MessagePack, about six times faster than JSON
+    for the floats of the story vectors."""
     packer = msgpack.Packer(use_bin_type=True)  # one per call: making one costs more
     changed = {}
     for sid in sorted(unsaved):
@@ -80,7 +81,7 @@ def pack(
         if story is None:  # created and merged away or closed since: nothing to keep
             continue
         if story.packed is None:
-            story.packed = packer.pack(dump_story(story))
+            story.packed = rows.pack_story(story, packer)
         changed[sid] = story.packed
     removed = sorted(saved - stories.keys())
     packed_header = packer.pack({**header, "stories": "rows"})
