@@ -39,16 +39,23 @@ class StoredState:
 
 
 def dump_header(
-    next_id: int, clock: datetime | None, prev_time: datetime | None, frequencies: Frequencies
+    next_id: int,
+    clock: datetime | None,
+    prev_time: datetime | None,
+    frequencies: Frequencies,
+    copy: bool = True,
 ) -> dict[str, Any]:
-    """The state without its stories."""
+    """The state without its stories; the document frequencies as copies, or without
+    ``copy`` the clusterer's own tables (for a header packed at once: copying the
+    hundred thousand counts cost about a tenth of packing them)."""
+    df = {space: dict(c) for space, c in frequencies.df.items()} if copy else frequencies.df
     return {
         "version": STATE_VERSION,
         "next_id": next_id,
         "clock": _iso(clock),
         "prev_time": _iso(prev_time),
-        "docs": dict(frequencies.docs),
-        "df": {space: dict(counts) for space, counts in frequencies.df.items()},
+        "docs": dict(frequencies.docs) if copy else frequencies.docs,
+        "df": df,
     }
 
 

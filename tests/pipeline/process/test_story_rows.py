@@ -91,6 +91,20 @@ def test_the_stored_rows_are_the_packed_dumps_across_saves_and_a_reload(
                 )
 
 
+def test_the_header_packed_from_the_clusterers_own_tables_is_the_copied_one(
+    story_articles: list[ArticleFeatures],
+) -> None:
+    clusterer = StoryClusterer()
+    for a in story_articles:
+        clusterer.add(a)
+    copied = state.dump_header(0, T0, None, clusterer.frequencies)
+    own = state.dump_header(0, T0, None, clusterer.frequencies, copy=False)
+    assert own == copied
+    assert own["df"] is clusterer.frequencies.df and copied["df"] is not own["df"]
+    packed = state.pack(own, {}, set(), set()).header
+    assert packed == msgpack.Packer(use_bin_type=True).pack({**copied, "stories": "rows"})
+
+
 def test_a_story_past_its_young_age_is_stored_without_members() -> None:
     clusterer = StoryClusterer(EAGER)
     packer = msgpack.Packer(use_bin_type=True)
