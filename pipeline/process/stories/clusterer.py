@@ -153,7 +153,10 @@ class StoryClusterer:
         :meth:`from_stored` reads it back: a small header (counts, clock, document
         frequencies) and one row per open story, of which only the stories changed,
         created or gone since the last :meth:`mark_stored` are written."""
-        return state.pack(self._header(), self._open, self._unsaved, self._saved)
+        header = state.dump_header(
+            self.next_id, self.clock, self.prev_time, self.frequencies, copy=False
+        )
+        return state.pack(header, self._open, self._unsaved, self._saved)
 
     def mark_stored(self) -> None:
         """The last :meth:`dump_stored` is stored: later ones write only what changes

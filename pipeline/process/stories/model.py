@@ -7,8 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from pipeline.process.stories.vectors import Vector
+
+if TYPE_CHECKING:
+    from pipeline.process.stories.rows import MemberKeys, MemberPieces
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,8 @@ class Representative:
     id: int
     lang: str
     vectors: dict[str, Vector]  # never changed once made
+    # as a story's stored row holds it, vectors and all, once packed (see .rows)
+    packed: bytes | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -124,7 +130,8 @@ class OpenStory:
     """An open story as the clusterer keeps it: the sums of its members' unit vectors per
     feature space, its names and phrases (for the label), its representative, and the
     bookkeeping of the index (``indexed``, ``bucket``) and of the stored state
-    (``packed``). An article is compared as a one-member story of id 0."""
+    (``packed``, ``member_keys``, ``pieces``). An article is compared as a one-member
+    story of id 0."""
 
     id: int
     first: datetime | None
@@ -142,3 +149,7 @@ class OpenStory:
     # its articles as the one-article stories they came in as, while the story is young
     # (see .split); None: not kept (past the size, or stored by an earlier version)
     members: list[OpenStory] | None = field(default_factory=list)
+    # the stored row's pieces kept between batches (see .rows): a story's members' keys,
+    # and a member's own packed dump (a member never changes once made)
+    member_keys: MemberKeys | None = field(default=None, compare=False, repr=False)
+    pieces: MemberPieces | None = field(default=None, compare=False, repr=False)
