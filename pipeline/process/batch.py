@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from functools import cache, partial
+from functools import cache
 
 from pipeline.process import dedup
 from pipeline.process.analysis.features import (
@@ -127,7 +127,16 @@ def analyse_articles(articles: Sequence[ArticleInput], config: WorkerConfig) -> 
 
     features = analyse(articles, config.nlp)
     queries = _queries(config.watchlists)
-    wanted = partial(_lookup_keys, config.watchlists)
+    # the keys per language, looked up once per batch: the cached call hashes all the
+    # watchlists' specs each time (about 5 us)
+    keys: dict[str, frozenset[str]] = {}
+
+    def wanted(lang: str) -> frozenset[str]:
+        found = keys.get(lang)
+        if found is None:
+            found = keys[lang] = _lookup_keys(config.watchlists, lang)
+        return found
+
     out = []
     for article, feats in zip(articles, features, strict=True):
         doc = MatchDoc.build(article.title, article.text, article.url, feats.lang, wanted)

@@ -21,7 +21,12 @@ from pipeline.process.analysis.components.hashes import folded_by_hash, lemma_or
 from pipeline.process.analysis.features import ArticleFeatures, ArticleInput, Entity
 from pipeline.process.analysis.language import detect_language
 from pipeline.process.analysis.nlp import NlpConfig, analyse_docs, entity_key
-from pipeline.process.analysis.numbers import format_value, number_key, parse_digits, parse_word
+from pipeline.process.analysis.numbers import (
+    format_value,
+    is_number_word,
+    number_key,
+    parse_digits,
+)
 
 MAX_TERMS = 200  # the terms kept per article: enough for TF-IDF, bounded for storage
 MAX_ENTITIES = 40
@@ -112,7 +117,7 @@ class _NumberWords(dict[int, bool]):
                 self.clear()
                 flags = [None] * len(hashes)
             for h in compress(hashes, map(is_, flags, repeat(None))):
-                self[h] = _is_number_word(strings[h])
+                self[h] = is_number_word(strings[h])
             flags = list(map(self.__getitem__, hashes))
         return set(compress(hashes, flags))
 
@@ -123,10 +128,6 @@ _number_words_by_hash = _NumberWords()
 def _number_word_hashes(strings, hashes: set[int]) -> set[int]:
     """The hashes among ``hashes`` (spaCy's string hashes) of number words."""
     return _number_words_by_hash.lookup(strings, hashes)
-
-
-def _is_number_word(word: str) -> bool:
-    return parse_word(word) is not None
 
 
 _entity_key = lru_cache(maxsize=100_000)(entity_key)

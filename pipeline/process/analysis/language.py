@@ -10,6 +10,7 @@ empty or mixed texts never raise.
 from __future__ import annotations
 
 import re
+import threading
 from functools import cache
 from itertools import islice
 
@@ -71,12 +72,14 @@ class _Identifier(_langid.LanguageIdentifier):
       floats in software, element by element, inside the product (about a fifth of a
       detection). Here the features' rows are converted by a table of all 65,536 half
       floats (exact: every half float is a float), and the product is the float product
-      numpy computed after its own conversion.
+      numpy computed after its own conversion. A process meets few of the model's
+      100,000 features (about 5,000 in the bench's Dutch and English articles), so each
+      feature's row is converted once and kept (:class:`_FloatRows`).
 
     A test compares the answers with py3langid's own on thousands of texts.
     """
 
-    __slots__ = ("_depth", "_halves", "_moves", "_outputs", "_rows", "_weights")
+    __slots__ = ("_depth", "_float_rows", "_halves", "_moves", "_outputs", "_rows")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -84,17 +87,21 @@ class _Identifier(_langid.LanguageIdentifier):
         self._rows = np.array(self._rowbase, dtype=np.int64)
         self._outputs = np.array(self.tk_output, dtype=np.int64)
         self._depth = _max_depth(self._moves, self._rows)
-        self._weights: tuple[np.ndarray, npt.NDArray[np.uint16]] | None = None
         self._halves = np.arange(1 << 16, dtype=np.uint16).view(np.float16).astype(np.float32)
+        self._float_rows: _FloatRows | None = None
 
     def _raw_score(self, text: bytes) -> npt.NDArray[np.float32]:
         features, counts = self._features(text)
         if not features.size or self.nb_ptc.dtype != np.float16:
             return super()._raw_score(text)  # no features, or a model of another kind
-        if self._weights is None or self._weights[0] is not self.nb_ptc:
-            self._weights = (self.nb_ptc, self.nb_ptc.view(np.uint16))  # set_languages swaps it
-        weights = self._halves.take(self._weights[1][features])
-        return np.log1p(counts) @ weights + self.nb_pc
+        rows = self._float_rows
+        if rows is None or rows.weights is not self.nb_ptc:  # set_languages swaps them
+            rows = self._float_rows = _FloatRows(self.nb_ptc, self._halves)
+        return np.log1p(counts) @ rows.get(features) + self.nb_pc
+
+    def _weights_of(self, features: npt.NDArray[np.intp]) -> npt.NDArray[np.float32]:
+        """The rows of ``features`` converted one by one (what :class:`_FloatRows` keeps)."""
+        return self._halves.take(self.nb_ptc.view(np.uint16)[features])
 
     def _features(self, text: bytes) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
         """The features the automaton outputs over ``text`` and how often each, in the
@@ -119,6 +126,47 @@ class _Identifier(_langid.LanguageIdentifier):
         counts = np.diff(np.append(starts, ranked.size))
         by_first = np.argsort(order[starts])
         return ranked[starts][by_first].astype(np.intp), counts[by_first].astype(np.float32)
+
+
+class _FloatRows:
+    """The half-float weights' rows (a row per feature, a column per language) as floats,
+    each converted the first time a text has its feature and kept: :meth:`get` answers
+    with the same floats as converting the features' rows at once, found by the
+    features' places in the kept rows (arrays, no Python per feature). Forgotten all at
+    once when ``limit`` rows are kept. One thread at a time (a lock)."""
+
+    limit = 32_768  # rows: 18 MB for py3langid's 142 languages
+
+    def __init__(self, weights: np.ndarray, halves: npt.NDArray[np.float32]) -> None:
+        self.weights = weights
+        self._halves = halves
+        self._at = np.full(weights.shape[0], -1, dtype=np.intp)  # feature -> kept row
+        self._kept = np.empty((1024, weights.shape[1]), dtype=np.float32)
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, features: npt.NDArray[np.intp]) -> npt.NDArray[np.float32]:
+        """The float rows of ``features`` (distinct), in their order."""
+        with self._lock:
+            at = self._at[features]
+            new = features[at < 0]
+            if new.size:
+                self._keep(features if self._size + new.size > self.limit else new)
+                at = self._at[features]
+            return self._kept.take(at, axis=0)
+
+    def _keep(self, features: npt.NDArray[np.intp]) -> None:
+        if self._size + features.size > self.limit:
+            self._at[:] = -1
+            self._size = 0
+        start, end = self._size, self._size + features.size
+        if end > len(self._kept):
+            grown = np.empty((max(2 * len(self._kept), end), self._kept.shape[1]), np.float32)
+            grown[:start] = self._kept[:start]
+            self._kept = grown
+        self._kept[start:end] = self._halves.take(self.weights.view(np.uint16)[features])
+        self._at[features] = np.arange(start, end)
+        self._size = end
 
 
 def _max_depth(moves: npt.NDArray[np.integer], rows: npt.NDArray[np.int64]) -> int:

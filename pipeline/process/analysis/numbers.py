@@ -73,6 +73,12 @@ NUMBER_WORD_STARTS = ("een", "één", "twee", "drie", "vier", "vijf", "zes", "ze
                       "vijftig", "zestig", "zeventig", "tachtig", "negentig", "honderd",
                       "duizend")  # fmt: skip
 
+# what every number word ends in (parse_word reads a word as pieces, the last one of
+# these): a word that ends in none of them is no number word, without reading it
+NUMBER_WORD_ENDS = tuple(
+    sorted({*_EN_WORDS, *_NL_UNITS, *_NL_TEENS, *_NL_TENS, "honderd", "duizend"})
+)
+
 CURRENCIES = frozenset({"€", "$", "£", "eur", "usd", "gbp"})
 _NEEDS_CURRENCY = frozenset({"m", "k"})  # "€3.5m" is money; "100 m" may be a distance
 _SUFFIXED = re.compile(r"(\d[\d.,]*)(bn|bln|mln|mio|m|k)")
@@ -99,6 +105,12 @@ def parse_digits(text: str, lang: str) -> float | None:
     if not _PLAIN.fullmatch(raw):
         return None
     return float(raw)
+
+
+def is_number_word(word: str) -> bool:
+    """Whether :func:`parse_word` reads ``word`` as a number; most words end in no
+    number word's last piece and are not read."""
+    return word.endswith(NUMBER_WORD_ENDS) and parse_word(word) is not None
 
 
 @lru_cache(maxsize=4096)

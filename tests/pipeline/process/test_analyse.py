@@ -54,3 +54,35 @@ def test_analyse_gives_features_per_article_in_input_order() -> None:
     assert nl.terms["medewerker"] == 2
     assert any(e.key == "andrew bailey" for e in en.entities)
     assert short.terms == {"kort": 1}
+
+
+def test_a_batch_looks_its_watchlists_keys_up_once_a_language(monkeypatch) -> None:
+    """The keys the watchlists look up are found once per batch and language (not per
+    article), and the matches are those of matching against every word's keys."""
+    from pipeline.process import batch
+    from pipeline.process.watchlists.matching import CompiledQuery, MatchDoc
+
+    calls: list[str] = []
+    real = batch._lookup_keys
+    monkeypatch.setattr(batch, "_lookup_keys", lambda w, lang: calls.append(lang) or real(w, lang))
+    specs = (batch.WatchlistSpec("thuis", "thuiswerken OR remote"), batch.WatchlistSpec("x", "zzz"))
+    config = batch.WorkerConfig(PLAIN, specs)
+    articles = [
+        ArticleInput(1, "Thuiswerken blijft", NL_TEXT),
+        ArticleInput(2, "Remote work is here", EN_TEXT),
+        ArticleInput(3, "Meer thuiswerken", NL_TEXT[:120]),
+        ArticleInput(4, "Remote, again: 12,5%!", EN_TEXT[::-1]),
+    ]
+    out = batch.analyse_articles(articles, config)
+    assert sorted(calls) == sorted({a.features.lang for a in out})  # once each
+    assert {"nl", "en"} <= set(calls)
+    for article, analysed in zip(articles, out, strict=True):
+        lang = analysed.features.lang
+        doc = MatchDoc.build(article.title, article.text, article.url, lang)
+        expected = {}
+        for spec in specs:
+            why = batch.match_watchlist(CompiledQuery(spec.query), spec, doc, analysed.features)
+            if why is not None:
+                expected[spec.name] = why
+        assert analysed.matches == expected
+    assert all("thuis" in a.matches for a in out[:3])

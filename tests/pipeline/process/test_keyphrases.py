@@ -68,3 +68,25 @@ def test_keyphrase_ranking_follows_its_definition() -> None:
     words = ["in house", "team", "in", "house", "team", "in house", "team"]
     at = np.array([0, 1, 2, 3, 4, 6, 7])
     assert ranked_phrases(words, at, 2) == _ranked_by_runs(words, at.tolist(), 2)
+
+
+def test_the_best_phrases_come_one_at_a_time_in_the_ranked_order() -> None:
+    """``best_phrases`` (a heap, read as far as the extractor needs) gives the phrases in
+    the order of sorting them all, also when only the first few are taken."""
+    import random
+    from itertools import islice
+
+    import numpy as np
+
+    from pipeline.process.analysis.components.keyphrases import best_phrases
+
+    rng = random.Random(11)
+    vocabulary = [f"w{i}" for i in range(15)] + ["", "één", "e-mail", "2026"]
+    for _ in range(300):
+        n = rng.randint(0, 60)
+        words = [rng.choice(vocabulary) for _ in range(n)]
+        at = np.cumsum([rng.choice([1, 1, 1, 2, 5]) for _ in range(n)]).astype(np.intp)
+        title_end = rng.choice([0, 3, int(at[-1]) + 1 if n else 0])
+        expected = _ranked_by_runs(words, at.tolist(), title_end)
+        assert list(best_phrases(words, at, title_end)) == expected
+        assert list(islice(best_phrases(words, at, title_end), 5)) == expected[:5]

@@ -7,6 +7,7 @@ import json
 import random
 from pathlib import Path
 
+import numpy as np
 import py3langid.langid as _langid
 import pytest
 
@@ -204,3 +205,25 @@ def test_the_identifier_answers_as_py3langid_does() -> None:
     texts.append(ENGLISH[0].encode())  # bytes, as py3langid also takes them
     differ = [t[:40] for t in texts if ours.classify(t) != reference.classify(t)]
     assert differ == []
+
+
+def test_the_kept_float_rows_are_the_rows_converted_each_time(monkeypatch) -> None:
+    """The identifier keeps each feature's weights converted to floats (``_FloatRows``):
+    the scores are those of converting the features' rows for every text, to the bit,
+    also when the kept rows are forgotten and kept again (a tiny limit), in Dutch and
+    English, with odd punctuation, digits, other scripts and nothing at all."""
+    monkeypatch.setattr(language._FloatRows, "limit", 300)
+    ours = language._Identifier.from_modelpath(
+        _langid.MODEL_DIR / _langid.MODEL_FILE, norm_probs=True
+    )
+    texts = [*DUTCH, *ENGLISH, NL_TEXT, EN_TEXT, "12,5% — €3.5m!? ...", "", *_odd_texts()[:200]]
+    for text in texts * 2:  # the second time from the kept rows
+        data = text.encode("utf-8", "surrogatepass")
+        features, counts = ours._features(data)
+        if not features.size:
+            continue
+        converted = np.log1p(counts) @ ours._weights_of(features) + ours.nb_pc
+        assert (
+            ours._raw_score(data).view(np.uint32).tolist() == converted.view(np.uint32).tolist()
+        ), text[:40]
+    assert ours._float_rows is not None and ours._float_rows._size <= 1024

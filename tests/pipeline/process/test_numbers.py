@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
+import random
+
 import pytest
 
-from pipeline.process.analysis.numbers import number_key, parse_digits, parse_word
+from pipeline.process.analysis import numbers
+from pipeline.process.analysis.numbers import (
+    is_number_word,
+    number_key,
+    parse_digits,
+    parse_word,
+)
 
 
 @pytest.mark.parametrize(
@@ -62,6 +71,22 @@ def test_number_keys_are_shared_across_languages(
 )
 def test_number_words(word: str, value: int | None) -> None:
     assert parse_word(word) == value
+
+
+def test_a_number_word_is_told_by_its_end_as_by_reading_it() -> None:
+    """``is_number_word`` reads only the words that end in a number word's last piece:
+    it says what reading every word says, on every word of one or two pieces (number
+    words and pieces joined wrongly alike), seeded longer compounds, and other words."""
+    pieces = [*numbers._EN_WORDS, *numbers._NL_UNITS, *numbers._NL_TEENS, *numbers._NL_TENS]
+    pieces += ["honderd", "duizend", "en", "ën", "e", "n", "s", "ste", "tig", "jarig", ""]
+    words = ["".join(p) for p in itertools.product(pieces, repeat=2)]
+    rng = random.Random(16)
+    words += ["".join(rng.choices(pieces, k=rng.randint(3, 6))) for _ in range(5000)]
+    words += ["staking", "werkgevers", "een", "Twee", "tweeëntwintig", "één", "zeventien"]
+    words += ["honderdste", "duizenden", "2000", "€", "-", " twee", "twee ", "achtenveertig"]
+    read = [w for w in words if parse_word(w) is not None]
+    assert len(read) > 200  # many number words among them
+    assert [w for w in words if is_number_word(w)] == read
 
 
 def test_digits_follow_the_language_of_the_text() -> None:

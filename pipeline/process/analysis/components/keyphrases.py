@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from heapq import heapify, heappop
 
 import numpy as np
 from spacy.attrs import ENT_TYPE, LEMMA
@@ -59,7 +61,7 @@ class KeyphraseExtractor:
         at = np.flatnonzero(content)  # token index of each content word, in order
         words = folded_by_hash.lookup(lemma_or_lower(lem[at], low[at]).tolist(), doc.vocab.strings)
         chosen: list[str] = []
-        for key in ranked_phrases(words, at, title_end):
+        for key in best_phrases(words, at, title_end):
             # a phrase inside a chosen longer one adds nothing ("work" in "remote work")
             if any(f" {key} " in f" {c} " for c in chosen):
                 continue
@@ -80,6 +82,13 @@ def ranked_phrases(words: list[str], at: np.ndarray, title_end: int) -> list[str
     multi-word phrase needs two occurrences or a place in the title. Ties go to the
     alphabetically first phrase.
     """
+    return list(best_phrases(words, at, title_end))
+
+
+def best_phrases(words: list[str], at: np.ndarray, title_end: int) -> Iterator[str]:
+    """:func:`ranked_phrases` one at a time, best first: the candidates wait in a heap,
+    so a caller that takes the first few does not sort them all (each is a distinct
+    phrase, so the heap gives them in the sorted order)."""
     next_in_run = np.diff(at) == 1  # word j and word j + 1 are neighbours in the text
     two = np.flatnonzero(next_in_run)
     three = np.flatnonzero(next_in_run[:-1] & next_in_run[1:])
@@ -91,7 +100,8 @@ def ranked_phrases(words: list[str], at: np.ndarray, title_end: int) -> list[str
     # how many of each size's phrases start in the title (their starts ascend)
     titled = [int(np.searchsorted(where, title_end)) for where in (at, at[two], at[three])]
     if " " in "\x00".join(words):  # a lemma with a space: sizes are not told by spaces
-        return _ranked_phrases_slowly(sizes, titled)
+        yield from _ranked_phrases_slowly(sizes, titled)
+        return
     in_title: Counter[str] = Counter()  # occurrences that start in the title
     for (_, found), n in zip(sizes, titled, strict=True):
         in_title.update(found[:n])
@@ -104,8 +114,9 @@ def ranked_phrases(words: list[str], at: np.ndarray, title_end: int) -> list[str
             for key, n in Counter(found).items()
             if n >= 2 or key in in_title
         )
-    entries.sort()
-    return [key for _, key in entries]
+    heapify(entries)
+    while entries:
+        yield heappop(entries)[1]
 
 
 def _ranked_phrases_slowly(sizes, titled: list[int]) -> list[str]:
