@@ -142,3 +142,8 @@ class OpenStory:
     # its articles as the one-article stories they came in as, while the story is young
     # (see .split); None: not kept (past the size, or stored by an earlier version)
     members: list[OpenStory] | None = field(default_factory=list)
+    # space -> (the vector, its length), while the story holds that vector (see
+    # similarity.length): derived, never stored or compared
+    lengths: dict[str, tuple[Vector, float]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
