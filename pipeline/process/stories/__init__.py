@@ -45,7 +45,11 @@ grouped again from scratch by average linkage (``regroup_threshold``; see
 :mod:`.regroup`), reported as merges into the article's story and moves out of it.
 
 Candidate stories come from an inverted index over each open story's strongest keys, and
-story vectors are cut to their top keys, so lookup and comparison cost stay bounded.
+story vectors are cut to their top keys, so lookup and comparison cost stay bounded. A
+candidate whose similarity provably stays below the best so far (or below what a merge
+needs) is not compared in full: its names, numbers and links are, and its terms only by
+the product of the vectors' lengths (:func:`.similarity.similarity_from`; the same
+decisions to the bit).
 Everything is deterministic: the same articles in the same order give the same stories
 and ids, ties go to the lower id, and the state (:meth:`StoryClusterer.dump`) is plain
 JSON data from which :meth:`StoryClusterer.load` continues exactly like an uninterrupted

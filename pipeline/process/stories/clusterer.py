@@ -28,7 +28,12 @@ from pipeline.process.stories.model import (
     Representative,
     Story,
 )
-from pipeline.process.stories.similarity import Frequencies, similarity, weights_of
+from pipeline.process.stories.similarity import (
+    Frequencies,
+    similarity,
+    similarity_from,
+    weights_of,
+)
 from pipeline.process.stories.state import StoredState
 from pipeline.process.stories.vectors import add, top, top_items
 
@@ -62,6 +67,7 @@ class StoryClusterer:
         self._saved: set[int] = set()  # ids of the stories stored (see dump_stored)
         self._unsaved: set[int] = set()  # ids of the stories changed since
         self.comparisons = 0  # full similarity computations, for tests and benchmarks
+        self.bounded = 0  # comparisons left out on a bound (see similarity_from), likewise
         # story id -> (article, article) -> similarity of two members (see _split)
         self._member_pairs: dict[int, dict[tuple[int, int], float]] = {}
 
@@ -213,19 +219,33 @@ class StoryClusterer:
         story.rep = Representative(article.id, article.lang, vectors)
         return story
 
-    def _best_match(self, probe: OpenStory) -> tuple[OpenStory | None, float]:
-        """The open story most similar to ``probe`` (ties: lowest id) and its similarity."""
+    def _best_match(self, probe: OpenStory, floor: float = 0.0) -> tuple[OpenStory | None, float]:
+        """The open story most similar to ``probe`` (ties: lowest id) and its similarity,
+        when that similarity is at least ``floor``; else a story less similar than
+        ``floor``, or None (and 0.0). A candidate that is certainly less similar than
+        the best so far, or than ``floor``, is not compared in full (see
+        :func:`.similarity.similarity_from`)."""
         best: OpenStory | None = None
         best_score = 0.0
         for story in self._index.candidates(probe, self._open):
-            self.comparisons += 1
-            score = self._similarity(probe, story)
+            score = self._similarity_from(probe, story, max(best_score, floor))
+            if score is None:
+                continue
             if score > best_score or (score == best_score and best and story.id < best.id):
                 best, best_score = story, score
         return best, best_score
 
     def _similarity(self, a: OpenStory, b: OpenStory) -> float:
         return similarity(a, b, self._weights, self.config.half_life)
+
+    def _similarity_from(self, a: OpenStory, b: OpenStory, limit: float) -> float | None:
+        """:meth:`_similarity`, or None when it is certainly below ``limit``."""
+        found = similarity_from(a, b, self._weights, self.config.half_life, limit)
+        if found is None:
+            self.bounded += 1
+        else:
+            self.comparisons += 1
+        return found
 
     def _rep_similarity(self, a: OpenStory, b: OpenStory) -> float:
         return similarity(a, b, self._rep_weights, self.config.half_life)
@@ -294,8 +314,11 @@ class StoryClusterer:
         article)."""
         threshold = self.config.merge_threshold
         assert threshold is not None
+        # the lowest floor below: a story less similar than this never merges, nor
+        # keeps the best from being looked at
+        lowest = min(threshold, self.config.threshold) if self.config.singletons_join else threshold
         for _ in range(MAX_MERGE_ROUNDS):
-            other, score = self._best_match(story)
+            other, score = self._best_match(story, lowest)
             if other is None:
                 break
             # a one-article story is an article that came too early: it may join as one
@@ -369,8 +392,10 @@ class StoryClusterer:
                 or other.langs.keys() != story.langs.keys()
             ):
                 continue
-            self.comparisons += 1  # one similarity of the centroids spares many of members
-            if self._similarity(story, other) < cfg.gather_threshold - GATHER_MARGIN:
+            # one similarity of the centroids spares many of members
+            limit = cfg.gather_threshold - GATHER_MARGIN
+            score = self._similarity_from(story, other, limit)
+            if score is None or score < limit:
                 continue
             if not split.gathers(
                 story.members,
@@ -408,8 +433,9 @@ class StoryClusterer:
                 or total + len(other.members) > regroup.LIMIT
             ):
                 continue
-            self.comparisons += 1  # one similarity of the centroids spares many of members
-            if self._similarity(story, other) < threshold - GATHER_MARGIN:
+            # one similarity of the centroids spares many of members
+            score = self._similarity_from(story, other, threshold - GATHER_MARGIN)
+            if score is None or score < threshold - GATHER_MARGIN:
                 continue
             near.append(other)
             total += len(other.members)

@@ -153,3 +153,8 @@ class OpenStory:
     # and a member's own packed dump (a member never changes once made)
     member_keys: MemberKeys | None = field(default=None, compare=False, repr=False)
     pieces: MemberPieces | None = field(default=None, compare=False, repr=False)
+    # space -> (the vector, its length), while the story holds that vector (see
+    # similarity.length): derived, never stored or compared
+    lengths: dict[str, tuple[Vector, float]] = field(
+        default_factory=dict, compare=False, repr=False
+    )

@@ -109,19 +109,145 @@ def similarity(
     companies) never make two stories alike, and a true pair whose names and numbers
     meet only in part is lifted.
     """
-    found = components(a, b)
-    if not found.get(LINKS):
-        found.pop(LINKS, None)
-    concepts = found.pop(CONCEPTS, 0.0)
-    norm = sum(weights[space] for space in found)
+    found = _similarity(a, b, weights, half_life, None)
+    assert found is not None  # (only a lower limit can leave it out)
+    return found
+
+
+def similarity_from(
+    a: OpenStory,
+    b: OpenStory,
+    weights: dict[str, float],
+    half_life: timedelta | None,
+    limit: float,
+) -> float | None:
+    """:func:`similarity`, the very same float, or None when it is certainly below
+    ``limit``: the names', numbers' and links' cosines are computed first (short
+    vectors), and when even the terms' cosines at their Cauchy-Schwarz bound (the
+    product of the vectors' lengths) and the lexicon's bonus at its cap could not lift
+    the mean to ``limit``, the long term and concept vectors are never compared. Exact:
+    every float of the bound is at least the one it stands for, and the arithmetic
+    after it is the same (rounding never reverses an order)."""
+    return _similarity(a, b, weights, half_life, limit)
+
+
+# the terms' bound is raised by this much, far beyond the rounding of the lengths, the
+# products and the sums (each off by a few units in the last place at most)
+_SLACK = 1.0 + 1e-9
+_TINY = 1e-300
+
+
+def _similarity(
+    a: OpenStory,
+    b: OpenStory,
+    weights: dict[str, float],
+    half_life: timedelta | None,
+    limit: float | None,
+) -> float | None:
+    """:func:`similarity` (``limit`` None) or :func:`similarity_from`: :func:`components`
+    and the mean over them in one pass, without the dict between them: the same floats,
+    summed in the same order (terms, names, numbers, links; tests compare it with the
+    plain form). This runs for every comparison."""
+    a_sums, b_sums = a.sums, b.sums
+    a_langs, b_langs = a.langs, b.langs
+    pairs = a.size * b.size
+    shared: list[tuple[float, float]] = []  # (weight, weight * cosine) of names, numbers, links
+    for space in SHARED_SPACES:
+        va = a_sums.get(space)
+        if va:
+            vb = b_sums.get(space)
+            if vb:
+                value = dot(va, vb) / pairs
+                if value or space != LINKS:  # links only count when some are shared
+                    weight = weights[space]
+                    shared.append((weight, weight * value))
+    evidence = 0.0  # what names, numbers and links share, which the lexicon may at most double
+    for _, value in shared:
+        evidence += value
+    fade = decay(a, b, half_life)
+    one_language = len(a_langs) == 1 and a_langs.keys() == b_langs.keys()
+    if limit is not None:
+        # the bound: terms at |A| |B| per language, the lexicon's bonus at its cap
+        product = 0.0
+        count = 0
+        for lang in a_langs if one_language else sorted(a_langs.keys() & b_langs.keys()):
+            space = _TERMS.get(lang) or f"t:{lang}"
+            if space in a_sums and space in b_sums:
+                product += length(a, space) * length(b, space)
+                count += a_langs[lang] * b_langs[lang]
+        terms = product / count * _SLACK + _TINY if count else None
+        bonus = 0.0 if one_language else weights[LEXICON_CAP] * evidence
+        if _mean(terms, shared, bonus, weights, fade) < limit:
+            return None
+    concepts = 0.0
+    if one_language:
+        [(lang, n)] = a_langs.items()
+        space = _TERMS.get(lang) or f"t:{lang}"
+        terms = None
+        if space in a_sums and space in b_sums:
+            terms = dot(a_sums[space], b_sums[space]) / (n * b_langs[lang])
+    else:
+        terms, concepts = _across(a, b)
+    bonus = min(weights[CONCEPTS] * concepts, weights[LEXICON_CAP] * evidence) if concepts else 0.0
+    return _mean(terms, shared, bonus, weights, fade)
+
+
+def _mean(
+    terms: float | None,
+    shared: list[tuple[float, float]],
+    bonus: float,
+    weights: dict[str, float],
+    fade: float,
+) -> float:
+    """The weighted mean of the cosines (terms first, then ``shared``), the lexicon's
+    ``bonus`` on top (when there is one), faded."""
+    norm = total = 0.0
+    if terms is not None:
+        weight = weights["t"]
+        norm += weight
+        total += weight * terms
+    for weight, value in shared:
+        norm += weight
+        total += value
     if norm == 0.0:
         return 0.0
-    total = sum(weights[space] * value for space, value in found.items())
-    if concepts:
-        # what names, numbers and links share, which the lexicon may at most double
-        evidence = sum(weights[s] * v for s, v in found.items() if s in SHARED_SPACES)
-        total += min(weights[CONCEPTS] * concepts, weights[LEXICON_CAP] * evidence)
-    return total / norm * decay(a, b, half_life)
+    if bonus:
+        total += bonus
+    return total / norm * fade
+
+
+def length(story: OpenStory, space: str) -> float:
+    """The Euclidean length of a story's vector in ``space``, remembered with the story
+    until the vector is replaced (the clusterer replaces a story's vectors, never
+    changes them)."""
+    vec = story.sums[space]
+    known = story.lengths.get(space)
+    if known is not None and known[0] is vec:
+        return known[1]
+    value = math.hypot(*vec.values())  # within an ulp or so: far inside the bound's slack
+    story.lengths[space] = (vec, value)
+    return value
+
+
+def _across(a: OpenStory, b: OpenStory) -> tuple[float | None, float]:
+    """The terms' and the concepts' cosines of two stories not both in one language
+    (None and 0.0 when they have none to compare; see :func:`components`)."""
+    a_sums, b_sums, a_langs, b_langs = a.sums, b.sums, a.langs, b.langs
+    product = pairs = 0.0
+    for lang in sorted(a_langs.keys() & b_langs.keys()):
+        space = _TERMS.get(lang) or f"t:{lang}"
+        if space in a_sums and space in b_sums:
+            product += dot(a_sums[space], b_sums[space])
+            pairs += a_langs[lang] * b_langs[lang]
+    products = [
+        dot(a_sums[sa], b_sums[sb])
+        for la in sorted(a_langs)
+        if (sa := _CONCEPT_SPACES.get(la) or f"{CONCEPTS}:{la}") in a_sums
+        for lb in sorted(b_langs)
+        if la != lb and (sb := _CONCEPT_SPACES.get(lb) or f"{CONCEPTS}:{lb}") in b_sums
+    ]
+    cross = math.fsum(products)
+    return (product / pairs if pairs else None), (cross / (a.size * b.size) if cross else 0.0)
 
 
 def decay(a: OpenStory, b: OpenStory, half_life: timedelta | None) -> float:
@@ -171,7 +297,9 @@ def components(a: OpenStory, b: OpenStory) -> dict[str, float]:
     return out
 
 
-_TERMS = {lang: f"t:{lang}" for lang in ("nl", "en", "de", "fr", "es", "it", "und")}
+_LANGS = ("nl", "en", "de", "fr", "es", "it", "und")  # space names made once for these
+_TERMS = {lang: f"t:{lang}" for lang in _LANGS}
+_CONCEPT_SPACES = {lang: f"{CONCEPTS}:{lang}" for lang in _LANGS}
 
 
 def _shared(a: OpenStory, b: OpenStory, out: dict[str, float]) -> None:
