@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from pipeline.process.analysis.features import ArticleFeatures, Entity
 from pipeline.process.watchlists.matching import CompiledQuery, MatchDoc
 from pipeline.settings import Settings
-from pipeline.store import AnalysedArticle, AnalysisOutcome, ArticleToProcess, Store, match_row
+from pipeline.store import AnalysedArticle, AnalysisOutcome, ArticleToProcess, Store
 
 if TYPE_CHECKING:
     from pipeline.process.batch import Analysed, Failed, Processor
@@ -151,7 +151,7 @@ def store_batch(
     ]
     clustered = {r.id for r in rows if r.story_id is not None}
     batch = processor.run(analysed, clustered)
-    matches = [match_row(a.features.id, n, why) for a in analysed for n, why in a.matches.items()]
+    matches = [row for a in analysed for row in a.matches]
     top = max(r.id for r in rows)
     state = processor.state()
     tally.matches += store.save_processed(
