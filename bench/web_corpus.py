@@ -26,7 +26,7 @@ from digests.model import DigestItem, DigestSection, Edition
 from digests.render import render_edition
 from pipeline.search.lemmas import lemmas_of
 from pipeline.settings import Settings
-from pipeline.store import ProcessedArticle, Store, StoryRow
+from pipeline.store import ProcessedArticle, Store, StoryRow, match_row
 
 SEED = 20261130
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -215,7 +215,7 @@ def store_articles(settings: Settings, articles: list[Article], nlp: bool) -> No
                     )
                     for a in batch
                 ],
-                matches=[(ids[a.n], a.watchlist, {"terms": [a.watchlist]}) for a in batch],
+                matches=[match_row(ids[a.n], a.watchlist, {"terms": [a.watchlist]}) for a in batch],
                 progress={},
                 stories=[stories[e] for e in dict.fromkeys(a.event for a in batch)],
                 state={},

@@ -17,7 +17,7 @@ import logging
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -39,7 +39,17 @@ from pipeline.process.watchlists.matching import (
     snippet_around,
 )
 from pipeline.settings import Settings
-from pipeline.store import ArticleInfo, ArticleToProcess, ProcessedArticle, Store, StoryRow
+from pipeline.store import (
+    ArticleInfo,
+    ArticleToProcess,
+    FeatureText,
+    MatchRow,
+    ProcessedArticle,
+    Store,
+    StoryRow,
+    feature_text,
+    match_row,
+)
 
 log = logging.getLogger("trendwatch.process")
 
@@ -91,9 +101,23 @@ def worker_config(settings: Settings) -> WorkerConfig:
 
 @dataclass(frozen=True)
 class Analysed:
+    """One article's analysis: its features and MinHash signature for the sequential
+    half, and what the store writes of it that depends on the article alone, made where
+    it was analysed (a worker process), not in the one process that stores every batch
+    (:mod:`pipeline.store.prepared`): a row of ``matches`` for each watchlist that
+    matched, and the features as text. Made by :func:`analysed`."""
+
     features: ArticleFeatures
     minhash: bytes
-    matches: dict[str, dict]  # watchlist -> why, for the watchlists that matched
+    matches: tuple[MatchRow, ...]
+    text: FeatureText
+
+
+def analysed(features: ArticleFeatures, minhash: bytes, matches: Mapping[str, dict]) -> Analysed:
+    """The :class:`Analysed` of an article; ``matches``: watchlist -> why
+    (``Explanation.as_dict``), for the watchlists that matched."""
+    rows = tuple(match_row(features.id, name, why) for name, why in matches.items())
+    return Analysed(features, minhash, rows, feature_text(*_stored_features(features)))
 
 
 def article_input(row: ArticleToProcess) -> ArticleInput:
@@ -146,7 +170,7 @@ def analyse_articles(articles: Sequence[ArticleInput], config: WorkerConfig) -> 
             if why is not None:
                 matches[w.name] = why
         signature = dedup.signature(f"{article.title}\n{article.text}")
-        out.append(Analysed(feats, dedup.signature_to_bytes(signature), matches))
+        out.append(analysed(feats, dedup.signature_to_bytes(signature), matches))
     return out
 
 
@@ -406,17 +430,28 @@ class Processor:
         self.clusterer.mark_stored()
 
 
+def _stored_features(
+    f: ArticleFeatures,
+) -> tuple[list[dict[str, str]], list[str], dict[str, int], list[str], list[str]]:
+    """The features as the store takes them: entities, keyphrases, terms, numbers and
+    links of a :class:`ProcessedArticle`."""
+    entities = [{"text": e.text, "key": e.key, "label": e.label} for e in f.entities]
+    return entities, list(f.keyphrases), f.terms, sorted(f.numbers), sorted(f.links)
+
+
 def _processed(a: Analysed, duplicate_of: int | None, story_id: int | None) -> ProcessedArticle:
     f = a.features
+    entities, keyphrases, terms, numbers, links = _stored_features(f)
     return ProcessedArticle(
         id=f.id,
         language=f.lang,
-        entities=[{"text": e.text, "key": e.key, "label": e.label} for e in f.entities],
-        keyphrases=list(f.keyphrases),
-        terms=f.terms,
-        numbers=sorted(f.numbers),
-        links=sorted(f.links),
+        entities=entities,
+        keyphrases=keyphrases,
+        terms=terms,
+        numbers=numbers,
+        links=links,
         minhash=a.minhash,
         duplicate_of=duplicate_of,
         story_id=story_id,
+        text=a.text,
     )

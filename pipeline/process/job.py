@@ -152,7 +152,7 @@ def store_batch(
     ]
     clustered = {r.id for r in rows if r.story_id is not None}
     batch = processor.run(analysed, clustered)
-    matches = [(a.features.id, n, why) for a in analysed for n, why in a.matches.items()]
+    matches = [row for a in analysed for row in a.matches]
     top = max(r.id for r in rows)
     state = processor.state()
     tally.matches += store.save_processed(

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from pipeline.process.analysis.features import ArticleFeatures, ArticleInput, Entity
-from pipeline.process.batch import Analysed
+from pipeline.process.batch import Analysed, analysed
 
 VERSION = 1
 
@@ -34,9 +34,11 @@ def fingerprint(article: ArticleInput) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def encode(analysed: Analysed) -> str:
-    """``analysed`` as JSON text (sets as sorted lists; dict orders kept)."""
-    f = analysed.features
+def encode(result: Analysed) -> str:
+    """``result`` as JSON text (sets as sorted lists; dict orders kept; the matches as
+    watchlist -> why, the features without their text, which :func:`decode` makes
+    again)."""
+    f = result.features
     data: dict[str, Any] = {
         "v": VERSION,
         "id": f.id,
@@ -48,8 +50,11 @@ def encode(analysed: Analysed) -> str:
         "numbers": sorted(f.numbers),
         "links": sorted(f.links),
         "source": f.source,
-        "minhash": analysed.minhash.hex(),
-        "matches": analysed.matches,
+        "minhash": result.minhash.hex(),
+        "matches": {
+            watchlist: {"terms": json.loads(terms), "location": location, "snippet": snippet}
+            for _, watchlist, terms, location, snippet in result.matches
+        },
     }
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
@@ -71,4 +76,4 @@ def decode(text: str) -> Analysed:
         links=frozenset(data["links"]),
         source=data["source"],
     )
-    return Analysed(features, bytes.fromhex(data["minhash"]), dict(data["matches"]))
+    return analysed(features, bytes.fromhex(data["minhash"]), data["matches"])

@@ -41,6 +41,8 @@ from one part per group of tables, as lemon24/reader builds its storage:
 - ``rows``, ``article_rows`` and ``digest_rows``: the dataclasses handed across (the
   reads return typed rows, not dicts; SQL and column names stay in this package)
 - ``values``: how values are stored, and ``typed_row``, which reads them back
+- ``prepared``: what the store writes of a processed article, as text, made where it
+  was analysed
 
 A new method goes into the part of the tables it reads or writes.
 """
@@ -81,8 +83,17 @@ from pipeline.store.dump import DumpMixin, DumpToolMissing
 from pipeline.store.editions import EditionsMixin
 from pipeline.store.matches import MatchesMixin
 from pipeline.store.pages import PagesMixin, StoredTrend, StoryArticle, StorySource, WatchlistStory
+from pipeline.store.prepared import feature_text, match_row
 from pipeline.store.queue import QueueCount, QueueJob, QueueMixin, WorkerBeat
-from pipeline.store.rows import CrawlRecord, ProcessedArticle, SaveResult, SourceRow, StoryRow
+from pipeline.store.rows import (
+    CrawlRecord,
+    FeatureText,
+    MatchRow,
+    ProcessedArticle,
+    SaveResult,
+    SourceRow,
+    StoryRow,
+)
 from pipeline.store.run_lock import RunHolder, RunLockMixin
 from pipeline.store.scheduler import SchedulerMixin
 from pipeline.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
@@ -109,6 +120,8 @@ __all__ = [
     "EditionRow",
     "ExportedArticle",
     "FailedAnalysis",
+    "FeatureText",
+    "MatchRow",
     "MatchedArticle",
     "PeriodArticle",
     "ProcessedArticle",
@@ -132,8 +145,10 @@ __all__ = [
     "WatchlistStory",
     "WorkerBeat",
     "backup_file_name",
+    "feature_text",
     "from_iso",
     "iso",
+    "match_row",
 ]
 
 

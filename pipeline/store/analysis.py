@@ -7,15 +7,32 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from pipeline.store.analysis_results import AnalysisOutcome, write_outcomes
 from pipeline.store.article_rows import ArticleInfo, DedupCandidate, StoredFeatures
 from pipeline.store.connection import StoreBase
-from pipeline.store.matches import mark_processed, write_matches
-from pipeline.store.rows import ProcessedArticle, StoryRow
+from pipeline.store.matches import mark_processed, write_match_rows
+from pipeline.store.prepared import text_of
+from pipeline.store.rows import MatchRow, ProcessedArticle, StoryRow
 from pipeline.store.search import index_articles
-from pipeline.store.values import chunks, iso, json_text, typed_row
+from pipeline.store.values import chunks, iso, typed_row
+
+
+def set_duplicates(db: StoreBase, duplicate_of: dict[int, int | None]) -> None:
+    """Set each article's canonical copy (None: it has none), inside the caller's
+    transaction, writing only the rows where it changes: most articles are no copy and
+    had none, and on SQLite (foreign keys on) a write of ``duplicate_of``, a key into its
+    own table, rewrites every index of ``articles`` (about 45 µs a row), not just its
+    own."""
+    db._many(
+        "UPDATE articles SET duplicate_of = NULL WHERE id = ? AND duplicate_of IS NOT NULL",
+        [(i,) for i, canonical in duplicate_of.items() if canonical is None],
+    )
+    db._many(
+        "UPDATE articles SET duplicate_of = ? WHERE id = ?"
+        " AND (duplicate_of IS NULL OR duplicate_of <> ?)",
+        [(c, i, c) for i, c in duplicate_of.items() if c is not None],
+    )
 
 
 class AnalysisMixin(StoreBase):
@@ -25,7 +42,7 @@ class AnalysisMixin(StoreBase):
         self,
         articles: Iterable[ProcessedArticle],
         *,
-        matches: Iterable[tuple[int, str, dict[str, Any] | None]],
+        matches: Iterable[MatchRow],
         progress: dict[str, int],
         stories: Iterable[StoryRow],
         state: dict[str, str | bytes],
@@ -36,15 +53,18 @@ class AnalysisMixin(StoreBase):
         failed: Iterable[AnalysisOutcome] = (),
         now: datetime,
     ) -> int:
-        """Store one processed batch in one transaction: features, duplicate and story
-        links, watchlist matches, the stories touched and the clusterer's state (its
-        ``state`` rows, and ``cluster_stories``: the open stories to write, by id, and
-        the ids of those to delete). ``merges`` (story, into) are applied before
-        ``moves`` (article, story: a story split in two). ``failed``: the articles of
-        the batch whose analysis failed, marked (kept in ``article_analysis``) and
-        processed without features. The articles' stored analysis results are dropped.
-        A crash part-way leaves the batch unprocessed, to be done again from the same
-        state."""
+        """Store one processed batch in one transaction: features (each article's
+        ``text``, else made from its fields), duplicate and story links, watchlist
+        matches (every watchlist was evaluated for these articles: ``matches`` are
+        their hits, one row per article and watchlist, as
+        :func:`~pipeline.store.prepared.match_row` makes them), the stories touched and
+        the clusterer's state (its ``state`` rows, and ``cluster_stories``: the open
+        stories to write, by id, and the ids of those to delete). ``merges`` (story,
+        into) are applied before ``moves`` (article, story: a story split in two).
+        ``failed``: the articles of the batch whose analysis failed, marked (kept in
+        ``article_analysis``) and processed without features. The articles' stored
+        analysis results are dropped. A crash part-way leaves the batch unprocessed, to
+        be done again from the same state."""
         stories = list(stories)
         with self.transaction():
             self._many(
@@ -60,6 +80,7 @@ class AnalysisMixin(StoreBase):
             )
             articles = list(articles)
             ids = [a.id for a in articles]
+            texts = [text_of(a) for a in articles]
             analysed = iso(now)
             self._many(
                 "INSERT INTO article_features (article_id, language, entities,"
@@ -70,26 +91,21 @@ class AnalysisMixin(StoreBase):
                 " numbers = excluded.numbers, links = excluded.links,"
                 " minhash = excluded.minhash, analysed_at = excluded.analysed_at",
                 [
-                    (
-                        a.id,
-                        a.language,
-                        json_text(a.entities),
-                        json_text(a.keyphrases),
-                        json_text(a.terms),
-                        json_text(a.numbers),
-                        json_text(a.links),
-                        a.minhash,
-                        analysed,
-                    )
-                    for a in articles
+                    (a.id, a.language, *text[:5], a.minhash, analysed)
+                    for a, text in zip(articles, texts, strict=True)
                 ],
             )
+            # one write of each row for its story (None keeps it) and processed_at
             self._many(
-                "UPDATE articles SET duplicate_of = ?, story_id = coalesce(?, story_id)"
+                "UPDATE articles SET story_id = coalesce(?, story_id), processed_at = ?"
                 " WHERE id = ?",
-                [(a.duplicate_of, a.story_id, a.id) for a in articles],
+                [(a.story_id, analysed, a.id) for a in articles],
             )
-            index_articles(self, articles)  # full-text search: title, text, lemmas
+            set_duplicates(self, {a.id: a.duplicate_of for a in articles})
+            # full-text search: title, text, lemmas
+            index_articles(
+                self, [(a.id, a.language, t.lemmas) for a, t in zip(articles, texts, strict=True)]
+            )
             for old, new in merges:  # two stories turned out to be one
                 self._x("UPDATE articles SET story_id = ? WHERE story_id = ?", [new, old])
                 self._x("DELETE FROM stories WHERE id = ?", [old])
@@ -110,12 +126,13 @@ class AnalysisMixin(StoreBase):
             # every watchlist was evaluated for these articles: clear theirs, store the hits
             for chunk, marks in chunks(ids):
                 self._x(f"DELETE FROM matches WHERE article_id IN ({marks})", chunk)
-            count = write_matches(self, (m for m in matches if m[2] is not None), now)
+            count = write_match_rows(self, matches, now)
             for chunk, marks in chunks(ids):
                 self._x(f"DELETE FROM article_analysis WHERE article_id IN ({marks})", chunk)
             failed = list(failed)
             write_outcomes(self, failed, now)
-            mark_processed(self, ids + [f.article_id for f in failed], progress, now)
+            # (the analysed articles were marked with their story)
+            mark_processed(self, [f.article_id for f in failed], progress, now)
             for key, value in state.items():
                 self._x(self.dialect.STATE_UPSERT, self.dialect.state_params(key, value))
             changed, removed = cluster_stories

@@ -10,7 +10,9 @@ from typing import Any
 
 from pipeline.store.connection import StoreBase
 from pipeline.store.digest_rows import MatchedArticle
-from pipeline.store.values import chunks, decoders, iso, json_list
+from pipeline.store.prepared import match_row
+from pipeline.store.rows import MatchRow
+from pipeline.store.values import chunks, decoders, iso
 
 
 class MatchesMixin(StoreBase):
@@ -180,25 +182,22 @@ def write_matches(
     now: datetime,
 ) -> int:
     """Store match results ``(article_id, watchlist, explanation or None)`` inside the
-    caller's transaction (``save_matches``, ``save_processed``); the number stored."""
+    caller's transaction (``save_matches``); the number stored."""
     # the last result per article and watchlist counts; then one statement each way
     latest = {(article_id, watchlist): why for article_id, watchlist, why in results}
-    created = iso(now)
     gone = [key for key, why in latest.items() if why is None]
-    found = [
-        (
-            article_id,
-            watchlist,
-            json_list(why.get("terms", [])),
-            why.get("location", ""),
-            why.get("snippet", ""),
-            created,
-        )
-        for (article_id, watchlist), why in latest.items()
-        if why is not None
-    ]
     if gone:
         db._many("DELETE FROM matches WHERE article_id = ? AND watchlist = ?", gone)
+    return write_match_rows(
+        db, [match_row(a, w, why) for (a, w), why in latest.items() if why is not None], now
+    )
+
+
+def write_match_rows(db: StoreBase, rows: Iterable[MatchRow], now: datetime) -> int:
+    """Store matches as rows (:func:`~pipeline.store.prepared.match_row`; one per
+    article and watchlist) inside the caller's transaction; the number stored."""
+    created = iso(now)
+    found = [(*row, created) for row in rows]
     if found:
         db._many(
             "INSERT INTO matches (article_id, watchlist, terms, location, snippet,"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from pipeline.crawl.decide import CrawlRecord as CrawlRecord  # re-exported: record_crawl takes it
 
@@ -44,9 +45,29 @@ class SourceRow:
     last_duration: float | None = None
 
 
+class FeatureText(NamedTuple):
+    """An article's features as ``article_features`` keeps them (JSON text) and the
+    ``lemmas`` of its search row, made once where the article was analysed
+    (:mod:`pipeline.store.prepared`). A tuple: cheap to hand back from a worker."""
+
+    entities: str
+    keyphrases: str
+    terms: str
+    numbers: str
+    links: str
+    lemmas: str
+
+
+# One watchlist's match of one article as ``matches`` keeps it: (article id, watchlist,
+# the matched terms as JSON text, location, snippet); see pipeline.store.prepared
+MatchRow = tuple[int, str, str, str, str]
+
+
 @dataclass(frozen=True)
 class ProcessedArticle:
-    """One article's NLP results, as ``save_processed`` stores them."""
+    """One article's NLP results, as ``save_processed`` stores them. ``text``: the same
+    features as the store writes them, when the caller made them already (else the store
+    makes them)."""
 
     id: int
     language: str
@@ -58,6 +79,7 @@ class ProcessedArticle:
     minhash: bytes | None
     duplicate_of: int | None
     story_id: int | None  # None keeps the story the article already has
+    text: FeatureText | None = None
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,6 @@ from pipeline.process.watchlists.matching import fold
 from pipeline.search.query import SearchQuery, Term
 from pipeline.store import search_dialect
 from pipeline.store.connection import StoreBase
-from pipeline.store.rows import ProcessedArticle
 from pipeline.store.values import from_iso, iso
 
 TABLE = "article_search"
@@ -108,28 +107,28 @@ def language_tag(language: str) -> str:
     return f"twlang{language}"
 
 
-def index_articles(db: StoreBase, articles: Iterable[ProcessedArticle]) -> None:
-    """Index (or index again) processed articles, inside the caller's transaction
-    (``save_processed``): each row is replaced with the article's title, text and
-    source as stored now, the lemmas of its terms and its language. (On PostgreSQL the
-    row has the language too, which picks the ``tsvector``'s configuration.)"""
+def index_articles(db: StoreBase, articles: Iterable[tuple[int, str, str]]) -> None:
+    """Index (or index again) processed articles, given as (id, language, lemmas:
+    :func:`lemma_text`), inside the caller's transaction (``save_processed``): each row
+    is replaced with the article's title, text and source as stored now, its lemmas and
+    its language. (On PostgreSQL the row has the language too, which picks the
+    ``tsvector``'s configuration.)"""
     articles = list(articles)
     if db.dialect.name == "postgresql":
-        db._many(f"DELETE FROM {TABLE} WHERE id = ?", [(a.id,) for a in articles])
+        db._many(f"DELETE FROM {TABLE} WHERE id = ?", [(i,) for i, _, _ in articles])
         db._many(
             f"INSERT INTO {TABLE} (id, title, text, lemmas, tags, language)"
             " SELECT id, title, text, ?, 'twsource' || source_id || ' ' || ?, ? FROM articles"
             " WHERE id = ?",
-            [(lemma_text(a.terms), language_tag(a.language), a.language, a.id) for a in articles],
+            [(lemmas, language_tag(lang), lang, i) for i, lang, lemmas in articles],
         )
         return
-    rows = [(a.id, lemma_text(a.terms), language_tag(a.language)) for a in articles]
-    db._many(f"DELETE FROM {TABLE} WHERE rowid = ?", [(i,) for i, _, _ in rows])
+    db._many(f"DELETE FROM {TABLE} WHERE rowid = ?", [(i,) for i, _, _ in articles])
     db._many(
         f"INSERT INTO {TABLE} (rowid, title, text, lemmas, tags)"
         " SELECT id, title, text, ?, 'twsource' || source_id || ' ' || ? FROM articles"
         " WHERE id = ?",
-        [(lemmas, lang, i) for i, lemmas, lang in rows],
+        [(lemmas, language_tag(lang), i) for i, lang, lemmas in articles],
     )
 
 

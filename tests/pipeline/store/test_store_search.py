@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.search.query import SearchQuery, Term, parse, with_lemmas
-from pipeline.store import SCHEMA_VERSION, ProcessedArticle, Store
+from pipeline.store import SCHEMA_VERSION, ProcessedArticle, Store, match_row
 from pipeline.store import search as store_search
 from pipeline.store.search import SearchFilters, SearchPage, match_expression
 from store_support import NOW, Wl, entry, source_id
@@ -70,7 +70,7 @@ def three(store: Store) -> Store:
         processed(1, {"woning": 2, "utrecht": 1, "nieuw": 1}),
         processed(2, {"huur": 2, "woning": 1, "stijgen": 1}),
         processed(3, {"company": 2, "hire": 2, "worker": 1}, "en"),
-        matches=[(1, "wonen", {"terms": ["woningen"]}), (2, "wonen", None)],
+        matches=[match_row(1, "wonen", {"terms": ["woningen"]})],
     )
     return store
 
