@@ -184,10 +184,8 @@ class StoryClusterer:
             self = cls.load(json.loads(value), config)
             self._unsaved = set(self._open)
             return self
-        unpacked, packed = state.unpack(value, rows)
+        unpacked, _ = state.unpack(value, rows)
         self = cls.load(unpacked, config)
-        for story, row in zip(self._open.values(), packed, strict=True):
-            story.packed = row  # as stored: unchanged until the story changes
         self._saved = set(self._open)
         return self
 
@@ -261,7 +259,6 @@ class StoryClusterer:
     def _absorb(self, story: OpenStory, other: OpenStory) -> None:
         """Add ``other`` (an article's singleton or a whole story) to ``story``."""
         cfg = self.config
-        story.packed = None
         self._unsaved.add(story.id)
         story.size += other.size
         for lang, n in other.langs.items():

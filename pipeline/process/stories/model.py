@@ -130,7 +130,7 @@ class OpenStory:
     """An open story as the clusterer keeps it: the sums of its members' unit vectors per
     feature space, its names and phrases (for the label), its representative, and the
     bookkeeping of the index (``indexed``, ``bucket``) and of the stored state
-    (``packed``, ``member_keys``, ``pieces``). An article is compared as a one-member
+    (``member_keys``, ``pieces``). An article is compared as a one-member
     story of id 0."""
 
     id: int
@@ -145,7 +145,6 @@ class OpenStory:
     rep: Representative | None = None
     indexed: dict[str, Vector] = field(default_factory=dict)  # space -> the sums indexed
     bucket: int | None = None  # the time bucket the keys are indexed under
-    packed: bytes | None = None  # the story's dump as MessagePack, until it changes
     # its articles as the one-article stories they came in as, while the story is young
     # (see .split); None: not kept (past the size, or stored by an earlier version)
     members: list[OpenStory] | None = field(default_factory=list)

@@ -77,8 +77,9 @@ def load_header(
 def pack(
     header: dict[str, Any], stories: Mapping[int, OpenStory], unsaved: set[int], saved: set[int]
 ) -> StoredState:
-    """The rows to store: the header, the open stories among ``unsaved`` (each packed
-    once until it changes again, as :func:`dump_story` packed: see :mod:`.rows`) and
+    """The rows to store: the header, the open stories among ``unsaved`` (packed as
+    :func:`dump_story` packs, from the pieces :mod:`.rows` keeps; the bytes are not kept
+    after: a story is in ``unsaved`` again only when it changed) and
     the ``saved`` stories no longer open. MessagePack, about six times faster than JSON
     for the floats of the story vectors."""
     packer = msgpack.Packer(use_bin_type=True)  # one per call: making one costs more
@@ -87,9 +88,7 @@ def pack(
         story = stories.get(sid)
         if story is None:  # created and merged away or closed since: nothing to keep
             continue
-        if story.packed is None:
-            story.packed = rows.pack_story(story, packer)
-        changed[sid] = story.packed
+        changed[sid] = rows.pack_story(story, packer)
     removed = sorted(saved - stories.keys())
     packed_header = packer.pack({**header, "stories": "rows"})
     return StoredState(packed_header, changed, removed)
