@@ -11,7 +11,7 @@ from typing import Any
 import sqlite_utils
 
 from crawlers.entries import Entry
-from pipeline.store import APPLICATION_ID, MIGRATIONS, Store
+from pipeline.store import APPLICATION_ID, MIGRATIONS, ProcessedArticle, Store
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -84,3 +84,20 @@ def edition_row() -> dict[str, object]:
         "data": "{}",
         "built_at": NOW.isoformat(),
     }
+
+
+def processed(id_: int, story: int | None, duplicate_of: int | None = None) -> ProcessedArticle:
+    """A processed article of one term (``quake``), in ``story``, a copy of
+    ``duplicate_of`` when given: what the stories' and links' tests store."""
+    return ProcessedArticle(
+        id=id_,
+        language="en",
+        entities=[],
+        keyphrases=[],
+        terms={"quake": 1},
+        numbers=[],
+        links=[],
+        minhash=None,
+        duplicate_of=duplicate_of,
+        story_id=story,
+    )

@@ -11,24 +11,9 @@ import pytest
 
 from pipeline.store import ProcessedArticle, Store, StoryRow
 from postgres_support import query
-from store_support import NOW, entry, source_id
+from store_support import NOW, entry, processed, source_id
 
 pytestmark = pytest.mark.both_databases
-
-
-def processed(id_: int, duplicate_of: int | None, story: int | None) -> ProcessedArticle:
-    return ProcessedArticle(
-        id=id_,
-        language="en",
-        entities=[],
-        keyphrases=[],
-        terms={"quake": 1},
-        numbers=[],
-        links=[],
-        minhash=None,
-        duplicate_of=duplicate_of,
-        story_id=story,
-    )
 
 
 def save(store: Store, articles: list[ProcessedArticle], when: datetime = NOW) -> None:
@@ -50,12 +35,12 @@ def links(store: Store) -> dict[int, tuple[int | None, int | None, str | None]]:
 def test_links_of_articles_processed_again_are_replaced(store: Store) -> None:
     store.save_entries(source_id(store), [entry(n) for n in range(1, 5)], NOW)
     at = NOW.isoformat()
-    save(store, [processed(1, None, 1), processed(2, 1, 1), processed(3, 1, 1), processed(4, 3, 1)])
+    save(store, [processed(1, 1, None), processed(2, 1, 1), processed(3, 1, 1), processed(4, 1, 3)])
     assert links(store) == {1: (None, 1, at), 2: (1, 1, at), 3: (1, 1, at), 4: (3, 1, at)}
     later = NOW + timedelta(hours=1)
     # 2 is no copy any more, 3 stays one of 1, 4 is now one of 2, 1 becomes one of 4;
     # none is given a story: each keeps its own
-    again = [processed(1, 4, None), processed(2, None, None), processed(3, 1, None)]
-    save(store, [*again, processed(4, 2, None)], later)
+    again = [processed(1, None, 4), processed(2, None, None), processed(3, None, 1)]
+    save(store, [*again, processed(4, None, 2)], later)
     done = later.isoformat()
     assert links(store) == {1: (4, 1, done), 2: (None, 1, done), 3: (1, 1, done), 4: (2, 1, done)}

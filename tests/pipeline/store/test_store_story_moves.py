@@ -5,26 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.store import ProcessedArticle, Store, StoryRow
+from pipeline.store import Store, StoryRow
 from postgres_support import query
-from store_support import NOW, entry, source_id
+from store_support import NOW, entry, processed, source_id
 
 pytestmark = pytest.mark.both_databases
-
-
-def processed(id_: int, story: int) -> ProcessedArticle:
-    return ProcessedArticle(
-        id=id_,
-        language="en",
-        entities=[],
-        keyphrases=[],
-        terms={"quake": 1},
-        numbers=[],
-        links=[],
-        minhash=None,
-        duplicate_of=None,
-        story_id=story,
-    )
 
 
 def story(id_: int, representative: int, size: int) -> StoryRow:
