@@ -18,14 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
 from pipeline.process.stories.model import OpenStory, Representative
-from pipeline.process.stories.vectors import DIGITS, Vector
+from pipeline.process.stories.state import SCALE, iso
+from pipeline.process.stories.vectors import Vector
 
-_SCALE = 10**DIGITS  # as in state._dump_member
 Positions = Callable[[dict[str, int]], Sequence[int]]
 
 
@@ -66,9 +65,9 @@ def pack_story(story: OpenStory, packer: Any) -> bytes:
         pack("id"),
         pack(story.id),
         pack("first"),
-        pack(_iso(story.first)),
+        pack(iso(story.first)),
         pack("last"),
-        pack(_iso(story.last)),
+        pack(iso(story.last)),
         pack("size"),
         pack(story.size),
         pack("langs"),
@@ -134,9 +133,9 @@ def member_pieces(member: OpenStory, packer: Any) -> MemberPieces:
     current = [
         packer.pack_map_header(7),
         pack("first"),
-        pack(_iso(member.first)),
+        pack(iso(member.first)),
         pack("last"),
-        pack(_iso(member.last)),
+        pack(iso(member.last)),
         pack("langs"),
         pack(member.langs),
         pack("weights"),
@@ -146,7 +145,7 @@ def member_pieces(member: OpenStory, packer: Any) -> MemberPieces:
     for space, vec in member.sums.items():
         current += (pack(space), packer.pack_array_header(2))
         spaces.append((b"".join(current), _positions(vec)))
-        current = [pack([round(w * _SCALE) for w in vec.values()])]
+        current = [pack([round(w * SCALE) for w in vec.values()])]
     current += (
         pack("names"),
         pack(member.names),
@@ -164,7 +163,3 @@ def _positions(vec: Vector) -> Positions:
     if len(vec) > 1:
         return itemgetter(*vec)
     return lambda table: [table[k] for k in vec]
-
-
-def _iso(when: datetime | None) -> str | None:
-    return when.isoformat() if when is not None else None

@@ -19,13 +19,13 @@ from typing import Any
 
 from srsly import msgpack
 
-from pipeline.process.stories import rows, split
+from pipeline.process.stories import split
 from pipeline.process.stories.model import OpenStory, Representative
 from pipeline.process.stories.similarity import Frequencies
 from pipeline.process.stories.vectors import DIGITS
 
 STATE_VERSION = 1
-_SCALE = 10**DIGITS  # a member's weights are stored as whole millionths (see _dump_member)
+SCALE = 10**DIGITS  # a member's weights are stored as whole millionths (see _dump_member)
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,8 @@ def dump_header(
     return {
         "version": STATE_VERSION,
         "next_id": next_id,
-        "clock": _iso(clock),
-        "prev_time": _iso(prev_time),
+        "clock": iso(clock),
+        "prev_time": iso(prev_time),
         "docs": dict(frequencies.docs) if copy else frequencies.docs,
         "df": df,
     }
@@ -82,6 +82,8 @@ def pack(
     after: a story is in ``unsaved`` again only when it changed) and
     the ``saved`` stories no longer open. MessagePack, about six times faster than JSON
     for the floats of the story vectors."""
+    from pipeline.process.stories import rows  # (which packs this module's format)
+
     packer = msgpack.Packer(use_bin_type=True)  # one per call: making one costs more
     changed = {}
     for sid in sorted(unsaved):
@@ -110,8 +112,8 @@ def dump_story(story: OpenStory) -> dict[str, Any]:
     assert rep is not None
     out = {
         "id": story.id,
-        "first": _iso(story.first),
-        "last": _iso(story.last),
+        "first": iso(story.first),
+        "last": iso(story.last),
         "size": story.size,
         "langs": story.langs,
         "sums": story.sums,
@@ -154,10 +156,10 @@ def _dump_member(member: OpenStory, table: dict[str, int]) -> dict[str, Any]:
     assert rep is not None
     weights = {}
     for space, vec in member.sums.items():
-        weights[space] = [[table[k] for k in vec], [round(w * _SCALE) for w in vec.values()]]
+        weights[space] = [[table[k] for k in vec], [round(w * SCALE) for w in vec.values()]]
     return {
-        "first": _iso(member.first),
-        "last": _iso(member.last),
+        "first": iso(member.first),
+        "last": iso(member.last),
         "langs": member.langs,
         "weights": weights,
         "names": {key: list(value) for key, value in member.names.items()},
@@ -197,7 +199,7 @@ def _load_member(raw: Mapping[str, Any], keys: Sequence[str]) -> OpenStory:
     version before did)."""
     if "weights" in raw:
         sums = {
-            space: {keys[k]: w / _SCALE for k, w in zip(*pair, strict=True)}
+            space: {keys[k]: w / SCALE for k, w in zip(*pair, strict=True)}
             for space, pair in raw["weights"].items()
         }
     else:
@@ -233,7 +235,8 @@ def _as_member(story: OpenStory) -> OpenStory:
     )
 
 
-def _iso(when: datetime | None) -> str | None:
+def iso(when: datetime | None) -> str | None:
+    """A time as the state stores it (ISO 8601), None as None."""
     return when.isoformat() if when is not None else None
 
 
