@@ -151,18 +151,16 @@ class StoryClusterer:
         stories = [state.dump_story(self._open[sid]) for sid in sorted(self._open)]
         return {**self._header(), "stories": stories}
 
-    def _header(self) -> dict[str, Any]:
-        return state.dump_header(self.next_id, self.clock, self.prev_time, self.frequencies)
+    def _header(self, copy: bool = True) -> dict[str, Any]:
+        return state.dump_header(self.next_id, self.clock, self.prev_time, self.frequencies, copy)
 
     def dump_stored(self) -> StoredState:
         """The state of :meth:`dump` as the pipeline stores it after every batch, and
         :meth:`from_stored` reads it back: a small header (counts, clock, document
         frequencies) and one row per open story, of which only the stories changed,
         created or gone since the last :meth:`mark_stored` are written."""
-        header = state.dump_header(
-            self.next_id, self.clock, self.prev_time, self.frequencies, copy=False
-        )
-        return state.pack(header, self._open, self._unsaved, self._saved)
+        # the header is packed at once: the clusterer's own tables, not copies
+        return state.pack(self._header(copy=False), self._open, self._unsaved, self._saved)
 
     def mark_stored(self) -> None:
         """The last :meth:`dump_stored` is stored: later ones write only what changes
