@@ -99,10 +99,6 @@ class _Identifier(_langid.LanguageIdentifier):
             rows = self._float_rows = _FloatRows(self.nb_ptc, self._halves)
         return np.log1p(counts) @ rows.get(features) + self.nb_pc
 
-    def _weights_of(self, features: npt.NDArray[np.intp]) -> npt.NDArray[np.float32]:
-        """The rows of ``features`` converted one by one (what :class:`_FloatRows` keeps)."""
-        return self._halves.take(self.nb_ptc.view(np.uint16)[features])
-
     def _features(self, text: bytes) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
         """The features the automaton outputs over ``text`` and how often each, in the
         order of their first occurrence (``visit_counts``'s keys and values)."""
