@@ -19,6 +19,8 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import groupby
+from operator import attrgetter
 from pathlib import Path
 from typing import IO, Any
 
@@ -191,23 +193,30 @@ class ImportReport:
 
 def import_jsonl(store: Store, path: Path, *, now: datetime | None = None) -> ImportReport:
     """Store the articles of a JSON Lines file (checked whole before anything is
-    stored) under their ``source`` (default "import"); importing again adds nothing."""
+    stored) under their ``source`` (default "import"); importing again adds nothing.
+
+    The articles are stored in the file's order, in one transaction: ``process`` takes
+    them in the order they were stored, so a file written oldest first (as an export
+    is) reaches the story clusterer in time order, as a crawl delivers articles, even
+    when its sources take turns line by line."""
     now = now or datetime.now(UTC)
     articles = read_jsonl(path)
-    by_source: dict[str, list] = {}
-    for a in articles:
-        by_source.setdefault(a.source, []).append(a.entry)
-    new = updated = unchanged = 0
-    for name, entries in sorted(by_source.items()):
-        source_id = store.ensure_source(name, "import", f"import:{name}", now)
-        saved = store.save_entries(source_id, entries, now)
-        new, updated, unchanged = (
-            new + saved.new,
-            updated + saved.updated,
-            unchanged + saved.unchanged,
-        )
-        log.info("import %r: %d new, %d updated from %s", name, saved.new, saved.updated, path)
-    return ImportReport(len(articles), new, updated, unchanged, tuple(sorted(by_source)))
+    counts: dict[str, list[int]] = {}  # source -> [new, updated, unchanged]
+    with store.transaction():
+        ids = {
+            name: store.ensure_source(name, "import", f"import:{name}", now)
+            for name in sorted({a.source for a in articles})
+        }
+        for name, run in groupby(articles, key=attrgetter("source")):
+            saved = store.save_entries(ids[name], [a.entry for a in run], now)
+            tally = counts.setdefault(name, [0, 0, 0])
+            tally[0] += saved.new
+            tally[1] += saved.updated
+            tally[2] += saved.unchanged
+    for name, (new, updated, _) in sorted(counts.items()):
+        log.info("import %r: %d new, %d updated from %s", name, new, updated, path)
+    new, updated, unchanged = (sum(c[i] for c in counts.values()) for i in range(3))
+    return ImportReport(len(articles), new, updated, unchanged, tuple(sorted(counts)))
 
 
 # --- export ----------------------------------------------------------------------------

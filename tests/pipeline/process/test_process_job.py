@@ -381,6 +381,57 @@ def test_import_twice_adds_nothing(make_settings, corpus: Path) -> None:
         assert store.article_count() == 5
 
 
+def test_import_stores_the_files_order_when_sources_take_turns(
+    make_settings, tmp_path: Path
+) -> None:
+    """A file written oldest first with its sources line by line in turn (an export of
+    several feeds) reaches ``process`` in that order, not source by source: the story
+    clusterer sees the news in time order, as a crawl delivers it."""
+    settings = make_settings(CONFIG)
+    start = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+    lines = [
+        _line(f"n{i}", f"Bericht {i}", "Tekst.", source, (start + timedelta(hours=i)).isoformat())
+        for i, source in enumerate(["zeta", "alpha", "zeta", "midden", "alpha", "zeta"])
+    ]
+    path = _write(tmp_path / "turns.jsonl", lines)
+    with Store(settings.db_path) as store:
+        report = jsonl.import_jsonl(store, path, now=NOW)
+        order = [(r.title, r.source_name) for r in store.articles_to_process(100)]
+    assert order == [
+        ("Bericht 0", "zeta"),
+        ("Bericht 1", "alpha"),
+        ("Bericht 2", "zeta"),
+        ("Bericht 3", "midden"),
+        ("Bericht 4", "alpha"),
+        ("Bericht 5", "zeta"),
+    ]
+    assert (report.articles, report.new, report.sources) == (6, 6, ("alpha", "midden", "zeta"))
+
+
+def test_an_import_that_fails_part_way_stores_nothing(
+    make_settings, corpus: Path, monkeypatch
+) -> None:
+    """One transaction for the whole file: a failure after some sources were stored
+    (here the disk, on the third save) leaves the database as it was."""
+    settings = make_settings(CONFIG)
+    saves = []
+    real = Store.save_entries
+
+    def failing(self, source_id, entries, now):
+        saves.append(source_id)
+        if len(saves) == 3:
+            raise OSError("disk full")
+        return real(self, source_id, entries, now)
+
+    monkeypatch.setattr(Store, "save_entries", failing)
+    with Store(settings.db_path) as store, pytest.raises(OSError):
+        jsonl.import_jsonl(store, corpus, now=NOW)
+    monkeypatch.undo()
+    with Store(settings.db_path) as store:
+        assert store.article_count() == 0
+        assert jsonl.import_jsonl(store, corpus, now=NOW).new == 5
+
+
 def test_worker_processes_give_the_same_result(make_settings, corpus: Path, monkeypatch) -> None:
     """[nlp] n_process = 2 analyses in worker processes; the stored result is the same."""
     monkeypatch.setattr(process_job, "PROCESS_BATCH", 4)  # several batches, analysed ahead
