@@ -3,9 +3,11 @@
 Generates ``--articles`` articles (default 20,000; about 400 words each, half Dutch, half
 English, written from our own word lists by a seeded RNG): a few hundred "events", each
 with its own names, places and numbers, reported by several sources, plus syndicated
-copies (about 5 %). They are imported through ``jsonl.import_jsonl`` into a fresh SQLite
-file and pushed through ``process_job.process`` (the job the CLI and the scheduler call) with
-50 watchlists in the config. Printed per run:
+copies (about 5 %). They are written oldest first, their sources taking turns (as a
+crawl delivers news; ``--by-source`` writes them source by source instead, the clusterer's
+slowest case), and imported through ``jsonl.import_jsonl``, which keeps the file's order,
+into a fresh SQLite file and pushed through ``process_job.process`` (the job the CLI
+and the scheduler call) with 50 watchlists in the config. Printed per run:
 
 * end-to-end throughput of ``process`` (articles/s), with ``[nlp] n_process``;
 * what it decided: the number of stories (the stories that hold articles once every
@@ -430,6 +432,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--articles", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--n-process", type=int, default=2)
+    parser.add_argument(
+        "--by-source",
+        action="store_true",
+        help="write the file source by source (an archive of several feeds concatenated"
+        " per feed) instead of oldest first: the clusterer then sees the calendar once per"
+        " source, its slowest case",
+    )
     parser.add_argument("--ceiling-of", type=Path, help=argparse.SUPPRESS)  # see ceiling_in_child
     parser.add_argument("--sample-tree", type=int, help=argparse.SUPPRESS)  # see TreeMemory
     parser.add_argument("--every", type=float, default=0.2, help=argparse.SUPPRESS)
@@ -444,9 +453,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     articles = generate(args.articles)
     words = statistics.mean(a["text"].count(" ") + 1 for a in articles[:500])
-    print(f"{len(articles)} articles, about {words:.0f} words each; n_process={args.n_process}")
+    order = "source by source" if args.by_source else "oldest first"
+    print(
+        f"{len(articles)} articles, about {words:.0f} words each, {order};"
+        f" n_process={args.n_process}"
+    )
     work = Path(tempfile.mkdtemp(prefix="twnlp-"))
     source = work / "articles.jsonl"
+    if args.by_source:
+        articles.sort(key=lambda a: a["source"])  # stable: each source's in time order
     source.write_text("".join(json.dumps(a) + "\n" for a in articles), encoding="utf-8")
     del articles  # the generator's data is not part of what is measured
     runs = []
