@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from operator import itemgetter
 
 from pipeline.process.trends import (
     HISTORY_WEEKS,
@@ -25,7 +26,7 @@ from pipeline.process.trends import (
     week_key,
 )
 from pipeline.settings import Settings
-from pipeline.store import Store
+from pipeline.store import Store, TaggedArticle
 
 MAX_WEEKS_BACK = 5  # older weeks are history; their trends were shown long ago
 LIMIT = 15
@@ -38,7 +39,7 @@ def weeks_to_update(dates: Iterable[datetime], now: datetime, tz: str) -> list[s
     current = week_key(now, tz)
     recent = [current, *previous_weeks(current, MAX_WEEKS_BACK - 1)]
     touched = {week_key(d, tz) for d in dates}
-    oldest = min((w for w in touched if w in recent), key=recent.index, default=None)
+    oldest = max((w for w in touched if w in recent), key=recent.index, default=None)
     if oldest is None:
         return []
     return list(reversed(recent[: recent.index(oldest) + 1]))
@@ -49,54 +50,106 @@ def update_trends(
 ) -> tuple[str, ...]:
     tz = settings.schedule.timezone
     weeks = weeks_to_update(dates, now, tz)
-    for week in weeks:
-        for scope, trends in week_trends(store, week, tz, [w.name for w in settings.watchlists]):
-            store.save_trends(week, scope, trends)
+    if weeks:
+        tagged = TaggedWeeks(store, weeks, tz, [w.name for w in settings.watchlists])
+        for week in weeks:
+            for scope, trends in tagged.trends(week):
+                store.save_trends(week, scope, trends)
     return tuple(weeks)
 
 
 def week_trends(
     store: Store, week: str, tz: str, watchlists: list[str]
 ) -> list[tuple[str, list[dict]]]:
-    history_keys = previous_weeks(week, HISTORY_WEEKS)
-    start, _ = week_bounds(history_keys[-1], tz)
-    week_start, end = week_bounds(week, tz)
-    rows = store.tagged_articles(start, end)
-    docs: dict[str, list[dict]] = defaultdict(list)
-    surface: dict[str, Counter[str]] = defaultdict(Counter)
-    for row in rows:
-        for e in row.entities:
-            surface[e["key"]][e["text"]] += 1
-        doc = {
-            "week": week_key(row.date, tz),
-            "terms": list(row.keyphrases),
-            "entities": [e["key"] for e in row.entities],
-            "watchlists": list(row.watchlists),
-            "story": row.story_id,
-        }
-        docs[doc["week"]].append(doc)
-    # which of the week's entities appeared before it: asked once for the whole week,
-    # every scope's entities are among them (None: no history, so nothing is "new")
-    seen: set[str] | None = None
-    if store.has_articles_before(week_start - timedelta(weeks=HISTORY_WEEKS)):
-        week_entities = {e for d in docs.get(week, []) for e in d["entities"]}
-        seen = store.entity_seen_before(week_entities, week_start)
-    scoped = _by_scope(docs, watchlists)
-    out = []
-    for scope in [ALL, *watchlists]:
-        current = scoped[week][scope]
-        history = {k: scoped[k][scope] for k in history_keys}
-        trends = _scope_trends(week, current, history, seen)
-        for t in trends:
-            if t["kind"] == "entity":
+    """The trends of ``week`` per scope (``*``, then each watchlist), as stored."""
+    return TaggedWeeks(store, [week], tz, watchlists).trends(week)
+
+
+class TaggedWeeks:
+    """The tagged articles of some consecutive weeks and of the history before them, read
+    from the store once: each week's trends read four weeks before it, so updating
+    several weeks would otherwise read and count most articles several times. A week's
+    document counts per scope are counted once, whichever week's baseline they are."""
+
+    def __init__(self, store: Store, weeks: list[str], tz: str, watchlists: list[str]) -> None:
+        self.store = store
+        self.tz = tz
+        self.watchlists = watchlists
+        start, _ = week_bounds(min(previous_weeks(w, HISTORY_WEEKS)[-1] for w in weeks), tz)
+        end = max(week_bounds(w, tz)[1] for w in weeks)
+        self._rows: list[tuple[str, TaggedArticle]] = []
+        docs: dict[str, list[dict]] = defaultdict(list)
+        for row in store.tagged_articles(start, end):
+            key = week_key(row.date, tz)
+            self._rows.append((key, row))
+            docs[key].append(
+                {
+                    "terms": set(row.keyphrases),
+                    "entities": {e["key"] for e in row.entities},
+                    "watchlists": list(row.watchlists),
+                    "story": row.story_id,
+                }
+            )
+        self._scoped = _by_scope(docs, watchlists)
+        self._counts: dict[tuple[str, str, str], WeekCounts] = {}
+        self._last_start = max(week_bounds(w, tz)[0] for w in weeks)
+        self._first: dict[str, datetime] | None = None
+
+    def _first_seen(self) -> dict[str, datetime]:
+        """Every entity key of the articles before the last week, with its first date:
+        read once, for the weeks that ask whether their entities appeared before them."""
+        if self._first is None:
+            self._first = self.store.entities_first_seen(self._last_start)
+        return self._first
+
+    def counts(self, week: str, scope: str, field: str) -> WeekCounts:
+        """The document counts of one week, scope and field (``terms`` or ``entities``)."""
+        key = (week, scope, field)
+        found = self._counts.get(key)
+        if found is None:
+            docs = self._scoped[week][scope]
+            found = self._counts[key] = WeekCounts.from_sets(week, [d[field] for d in docs])
+        return found
+
+    def trends(self, week: str) -> list[tuple[str, list[dict]]]:
+        """The trends of ``week`` (one of the weeks read) per scope: ``*``, then each
+        watchlist."""
+        history_keys = previous_weeks(week, HISTORY_WEEKS)
+        week_start, _ = week_bounds(week, self.tz)
+        # which of the week's entities appeared before it: asked once for the whole week,
+        # every scope's entities are among them (None: no history, so nothing is "new")
+        seen: set[str] | None = None
+        if self.store.has_articles_before(week_start - timedelta(weeks=HISTORY_WEEKS)):
+            first = self._first_seen()
+            week_entities = {e for d in self._scoped[week][ALL] for e in d["entities"]}
+            seen = {e for e in week_entities if (at := first.get(e)) and at < week_start}
+        out = [
+            (scope, _scope_trends(self, week, scope, history_keys, seen))
+            for scope in [ALL, *self.watchlists]
+        ]
+        labels = self._labels(
+            {t["term"] for _, trends in out for t in trends if t["kind"] == "entity"},
+            {week, *history_keys},
+        )
+        for scope, trends in out:
+            for t in trends:
                 t["label"] = (
-                    surface[t["term"]].most_common(1)[0][0] if surface[t["term"]] else t["term"]
+                    labels.get(t["term"], t["term"]) if t["kind"] == "entity" else t["term"]
                 )
-            else:
-                t["label"] = t["term"]
-        trends += _stories(store, current)
-        out.append((scope, trends))
-    return out
+            trends += _stories(self.store, self._scoped[week][scope])
+        return out
+
+    def _labels(self, keys: set[str], weeks: set[str]) -> dict[str, str]:
+        """An entity's label: the spelling most articles of ``weeks`` used (the first
+        one seen of the most used)."""
+        spellings: dict[str, dict[str, int]] = {}
+        for week, row in self._rows:
+            if week in weeks:
+                for e in row.entities:
+                    if (key := e["key"]) in keys:
+                        counts = spellings.setdefault(key, {})
+                        counts[e["text"]] = counts.get(e["text"], 0) + 1
+        return {key: max(counts.items(), key=itemgetter(1))[0] for key, counts in spellings.items()}
 
 
 def _by_scope(
@@ -118,15 +171,16 @@ def _by_scope(
 
 
 def _scope_trends(
+    tagged: TaggedWeeks,
     week: str,
-    current: list[dict],
-    history: dict[str, list[dict]],
+    scope: str,
+    history_keys: list[str],
     seen: set[str] | None,
 ) -> list[dict]:
     trends: list[Trend] = []
     for kind, field in (("term", "terms"), ("entity", "entities")):
-        now_counts = WeekCounts.from_documents(week, (d[field] for d in current))
-        past = [WeekCounts.from_documents(k, (d[field] for d in ds)) for k, ds in history.items()]
+        now_counts = tagged.counts(week, scope, field)
+        past = [tagged.counts(k, scope, field) for k in history_keys]
         found = rising(now_counts, past, kind=kind, limit=LIMIT)
         if not any(p.docs for p in past):
             found = []  # without a baseline "rising" means nothing

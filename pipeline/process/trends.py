@@ -12,12 +12,14 @@ counts: one article that repeats a word twenty times is one piece of evidence, n
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Container, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence, Set
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
+from itertools import chain
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -117,12 +119,12 @@ class WeekCounts:
     @classmethod
     def from_documents(cls, week: str, documents: Iterable[Iterable[str]]) -> WeekCounts:
         """Count each term once per document: ``documents`` yields each article's terms."""
-        counts: Counter[str] = Counter()
-        docs = 0
-        for terms in documents:
-            docs += 1
-            counts.update(set(terms))
-        return cls(week=week, docs=docs, counts=counts)
+        return cls.from_sets(week, [set(terms) for terms in documents])
+
+    @classmethod
+    def from_sets(cls, week: str, documents: Sequence[Set[str]]) -> WeekCounts:
+        """:meth:`from_documents` of documents whose terms are sets already."""
+        return cls(week=week, docs=len(documents), counts=Counter(chain.from_iterable(documents)))
 
     def count(self, term: str) -> int:
         return self.counts.get(term, 0)
@@ -145,7 +147,7 @@ class Trend:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data for the store; :meth:`from_dict` reads it back."""
-        return asdict(self)
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Trend:
@@ -177,7 +179,7 @@ class StorySize:
         return self.before == 0
 
     def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
         data["first_seen"] = self.first_seen.isoformat() if self.first_seen else None
         data["new"] = self.new
         return data
@@ -233,15 +235,6 @@ def _smoothed_ratio(count: int, expected: float, k: float) -> float:
     return (count + k) / (expected + k)
 
 
-def _pool(history: Sequence[WeekCounts]) -> tuple[Counter[str], int]:
-    pooled: Counter[str] = Counter()
-    docs = 0
-    for week in history:
-        pooled.update(week.counts)
-        docs += week.docs
-    return pooled, docs
-
-
 def _trend(
     term: str,
     kind: str,
@@ -249,9 +242,13 @@ def _trend(
     baseline: int,
     baseline_docs: int,
     smoothing: float,
+    score: float | None = None,
 ) -> Trend:
+    """``score``: its :func:`log_likelihood`, when the caller has it already."""
     count = current.count(term)
     expected = baseline * current.docs / baseline_docs if baseline_docs else 0.0
+    if score is None:
+        score = log_likelihood(count, current.docs, baseline, baseline_docs)
     return Trend(
         term=term,
         kind=kind,
@@ -259,7 +256,7 @@ def _trend(
         docs=current.docs,
         expected=expected,
         ratio=_smoothed_ratio(count, expected, smoothing),
-        score=log_likelihood(count, current.docs, baseline, baseline_docs),
+        score=score,
         new=baseline == 0,
         baseline=baseline,
         baseline_docs=baseline_docs,
@@ -301,17 +298,24 @@ def rising(
         raise ValueError(f"history must not contain the current week {current.week}")
     if current.docs == 0:
         return []
-    pooled, baseline_docs = _pool(history)
-    trends = []
+    # the history pooled, for the terms that may rise only: summing every week's
+    # counts of every term costs more than the rest put together
+    baseline_docs = sum(week.docs for week in history)
+    past = [week.counts for week in history]
+    kept = []  # (-score, -count, term, baseline): the order of the result, terms unique
     for term, count in current.counts.items():
         if count < min_count:
             continue
-        trend = _trend(term, kind, current, pooled[term], baseline_docs, smoothing)
-        if baseline_docs and (trend.score <= 0.0 or trend.score < min_score):
+        baseline = sum(counts.get(term, 0) for counts in past)
+        score = log_likelihood(count, current.docs, baseline, baseline_docs)
+        if baseline_docs and (score <= 0.0 or score < min_score):
             continue  # fell, flat, or not enough evidence
-        trends.append(trend)
-    trends.sort(key=lambda t: (-t.score, -t.count, t.term))
-    return trends if limit is None else trends[:limit]
+        kept.append((-score, -count, term, baseline))
+    best = sorted(kept) if limit is None else heapq.nsmallest(limit, kept)
+    return [
+        _trend(term, kind, current, baseline, baseline_docs, smoothing, -negative)
+        for negative, _, term, baseline in best
+    ]
 
 
 def new_entities(
@@ -335,13 +339,13 @@ def new_entities(
     to skip this until there is history.
     """
     known = seen_before if callable(seen_before) else seen_before.__contains__
-    trends = [
-        _trend(term, "entity", current, 0, 0, smoothing)
+    kept = [
+        (-count, term)
         for term, count in current.counts.items()
         if count >= min_count and not known(term)
     ]
-    trends.sort(key=lambda t: (-t.count, t.term))
-    return trends if limit is None else trends[:limit]
+    best = sorted(kept) if limit is None else heapq.nsmallest(limit, kept)
+    return [_trend(term, "entity", current, 0, 0, smoothing) for _, term in best]
 
 
 def story_sizes(

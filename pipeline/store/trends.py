@@ -10,7 +10,7 @@ from typing import Any
 
 from pipeline.store.article_rows import TaggedArticle
 from pipeline.store.connection import StoreBase
-from pipeline.store.values import chunks, iso, json_text, typed_row
+from pipeline.store.values import iso, json_text, typed_row
 
 
 class TrendsMixin(StoreBase):
@@ -38,24 +38,20 @@ class TrendsMixin(StoreBase):
         )
         return row is not None
 
-    def entity_seen_before(self, keys: Iterable[str], before: datetime) -> set[str]:
-        """Which of ``keys`` occur in an article dated before ``before``."""
-        wanted = sorted(set(keys))
-        if not wanted:
-            return set()
-        found: set[str] = set()
+    def entities_first_seen(self, before: datetime) -> dict[str, datetime]:
+        """Every entity key of the articles dated before ``before``, with the date of the
+        first article it occurs in. One pass over the articles for any number of keys
+        and weeks: a key was seen before a week when its date is earlier than the
+        week's start."""
         elements = self.dialect.json_array_elements("f.entities", "e")
         key = self.dialect.json_field("e", "key")
-        for chunk, marks in chunks(wanted):
-            rows = self._rows(
-                f"SELECT DISTINCT {key} AS key"
-                " FROM articles a JOIN article_features f ON f.article_id = a.id,"
-                f" {elements} WHERE coalesce(a.published, a.fetched) < ?"
-                f" AND {key} IN ({marks})",
-                [iso(before), *chunk],
-            )
-            found.update(r["key"] for r in rows)
-        return found
+        rows = self._rows(
+            f"SELECT {key} AS key, min(coalesce(a.published, a.fetched)) AS first"
+            f" FROM articles a JOIN article_features f ON f.article_id = a.id, {elements}"
+            f" WHERE coalesce(a.published, a.fetched) < ? GROUP BY {key}",
+            [iso(before)],
+        )
+        return {r["key"]: datetime.fromisoformat(r["first"]) for r in rows if r["key"] is not None}
 
     def save_trends(self, week: str, scope: str, trends: Iterable[dict[str, Any]]) -> None:
         with self.transaction():

@@ -343,6 +343,40 @@ def test_trends_are_stored_per_week(make_settings, tmp_path: Path) -> None:
     assert not any("werkweek" in t["term"] for t in earlier)
 
 
+def test_trends_of_several_weeks_at_once_equal_each_week_on_its_own(
+    make_settings, tmp_path: Path
+) -> None:
+    """One update reads and counts the weeks once for all the weeks it updates; every
+    week's trends are those it gets on its own (each scope, each kind, in order)."""
+    from pipeline.process.trend_job import TaggedWeeks, week_trends
+
+    settings = make_settings(CONFIG)
+    lines = []
+    start = datetime(2026, 10, 19, 10, tzinfo=UTC)  # Monday of week 43
+    for week in range(6):
+        for i in range(8):
+            day = start + timedelta(weeks=week, days=i % 5, hours=i)
+            text = HOT[(week + i) % len(HOT)] if (week + i) % 3 else QUIET[i % len(QUIET)]
+            lines.append(
+                _line(
+                    f"{week}-{i}", f"Nieuws {week}-{i}", text, f"bron{i % 3}", day.isoformat(), "nl"
+                )
+            )
+    now = start + timedelta(weeks=5, days=4)
+    _run(settings, _write(tmp_path / "weeks.jsonl", lines), now=now)
+    weeks = [f"2026-W{n}" for n in range(44, 49)]
+    names = [w.name for w in settings.watchlists]
+    with Store(settings.db_path) as store:
+        together = TaggedWeeks(store, weeks, settings.schedule.timezone, names)
+        for week in weeks:
+            alone = week_trends(store, week, settings.schedule.timezone, names)
+            assert together.trends(week) == alone
+            assert [(scope, trends) for scope, trends in alone if scope == "*"] == [
+                ("*", store.trends(week, "*"))
+            ]
+        assert any(store.trends(week, "*") for week in weeks[:-1])
+
+
 def test_import_rejects_a_bad_file_and_stores_nothing(make_settings, tmp_path: Path) -> None:
     settings = make_settings(CONFIG)
     path = tmp_path / "bad.jsonl"

@@ -161,7 +161,9 @@ def test_the_process_reads_work(old: Path) -> None:
             6: ["thuiswerken"],
         }
         assert store.has_articles_before(NOW - timedelta(days=3))
-        assert store.entity_seen_before(["jumbo", "nergens"], NOW) == {"jumbo"}
+        first = store.entities_first_seen(NOW)
+        assert "jumbo" in first and "nergens" not in first
+        assert first["jumbo"] < NOW
         [trend] = store.trends("2026-W48")
         assert (trend["kind"], trend["story_id"], trend["this_week"]) == ("story", 2, 2)
         assert store.trends("2026-W48", "banen") == [trend]
