@@ -7,7 +7,9 @@ copies (about 5 %). They are written oldest first, their sources taking turns (a
 crawl delivers news; ``--by-source`` writes them source by source instead, the clusterer's
 slowest case), and imported through ``jsonl.import_jsonl``, which keeps the file's order,
 into a fresh SQLite file and pushed through ``process_job.process`` (the job the CLI
-and the scheduler call) with 50 watchlists in the config. Printed per run:
+and the scheduler call) with 50 watchlists in the config, on a fixed clock (``NOW``, the
+day after the newest article: the run ends with the trends of the last five weeks,
+whatever today is). Printed per run:
 
 * end-to-end throughput of ``process`` (articles/s), with ``[nlp] n_process``;
 * what it decided: the number of stories (the stories that hold articles once every
@@ -76,6 +78,11 @@ NL_GLUE = "de het een van in op met voor dat is zijn wordt naar bij om ook niet 
 EN_GLUE = "the a of in on with for that is are was to at also not but and by from".split()
 SYLLABLES = "ka lo mi ne ro sa te vi du ber gen hof dam wijk stad ton ley ford ham ville".split()
 ORG_SUFFIX = ("Groep", "Holding", "Partners", "Zorg", "Logistics", "Bank", "Tech")
+START = datetime(2026, 10, 1, tzinfo=UTC)  # the first article; the last is 56 days later
+# the run's clock: the day after the newest article, whatever today is, so every run
+# updates the same five weeks of trends (2026-W44 to W48), as a first run after an
+# import of the last two months would
+NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
 
 
 def _vocabulary(rng: random.Random, size: int) -> list[str]:
@@ -133,7 +140,7 @@ def generate(count: int, seed: int = 7) -> list[dict]:
     rng = random.Random(seed)
     tails = {"nl": _vocabulary(rng, 20_000), "en": _vocabulary(rng, 20_000)}
     events = [_event(rng) for _ in range(max(10, count // 25))]
-    start = datetime(2026, 10, 1, tzinfo=UTC)
+    start = START
     span = timedelta(days=56)
     articles: list[dict] = []
     for i in range(count):
@@ -403,7 +410,7 @@ def one_run(source: Path, n_process: int) -> dict:
 
             with TreeMemory() as memory:
                 start, cpu = time.perf_counter(), time.process_time()
-                report = process_job.process(settings, store, on_batch=tick)
+                report = process_job.process(settings, store, now=NOW, on_batch=tick)
                 seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
             stories = store.story_count()
         decided = outcome(settings.db_path)
