@@ -9,7 +9,7 @@ and the stories that grew. The statistics are in :mod:`pipeline.process.trends`.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from operator import itemgetter
 
@@ -26,7 +26,7 @@ from pipeline.process.trends import (
     week_key,
 )
 from pipeline.settings import Settings
-from pipeline.store import Store, TaggedArticle
+from pipeline.store import Store, StoredStory, TaggedArticle
 
 MAX_WEEKS_BACK = 5  # older weeks are history; their trends were shown long ago
 LIMIT = 15
@@ -131,12 +131,16 @@ class TaggedWeeks:
             {t["term"] for _, trends in out for t in trends if t["kind"] == "entity"},
             {week, *history_keys},
         )
+        # the stories of every scope's articles are among those of all the week's
+        stories = self.store.stories_by_id(
+            {d["story"] for d in self._scoped[week][ALL] if d["story"] is not None}
+        )
         for scope, trends in out:
             for t in trends:
                 t["label"] = (
                     labels.get(t["term"], t["term"]) if t["kind"] == "entity" else t["term"]
                 )
-            trends += _stories(self.store, self._scoped[week][scope])
+            trends += _stories(stories, self._scoped[week][scope])
         return out
 
     def _labels(self, keys: set[str], weeks: set[str]) -> dict[str, str]:
@@ -194,11 +198,12 @@ def _scope_trends(
     return [t.as_dict() for t in trends]
 
 
-def _stories(store: Store, current: list[dict]) -> list[dict]:
+def _stories(info: Mapping[int, StoredStory], current: list[dict]) -> list[dict]:
+    """The stories that grew among the articles ``current``; ``info``: their stories as
+    stored, by id."""
     this_week = Counter(d["story"] for d in current if d["story"] is not None)
     if not this_week:
         return []
-    info = store.stories_by_id(this_week)
     sizes = [
         StorySize(sid, info[sid].label, n, max(n, info[sid].size), info[sid].first_seen)
         for sid, n in this_week.items()

@@ -307,6 +307,8 @@ def rising(
         if count < min_count:
             continue
         baseline = sum(counts.get(term, 0) for counts in past)
+        if baseline_docs and count * baseline_docs <= baseline * current.docs:
+            continue  # fell or flat: log_likelihood's sign, without computing the rest
         score = log_likelihood(count, current.docs, baseline, baseline_docs)
         if baseline_docs and (score <= 0.0 or score < min_score):
             continue  # fell, flat, or not enough evidence
