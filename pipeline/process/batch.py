@@ -265,6 +265,15 @@ class Analyser:
             )
         return self
 
+    def start(self) -> None:
+        """Start the worker processes now (they start with the first batch otherwise),
+        each building its spaCy pipelines as its first task (:func:`warm_up`): they
+        load while this process does what comes before the first batch (matching
+        stored articles for new watchlists, loading the clusterer's state)."""
+        if self._pool:
+            for _ in range(self.n_process):
+                self._pool.submit(warm_up, self.config)
+
     def __exit__(self, *exc: object) -> None:
         if self._pool:
             self._pool.shutdown(cancel_futures=True)
@@ -282,6 +291,25 @@ class Analyser:
             for i in range(0, len(articles), size)
         ]
         return Pending(lambda: [a for f in futures for a in f.result()])
+
+
+WARM_LANGUAGES = ("nl", "en")  # the pipelines a worker builds before its first batch
+
+
+def warm_up(config: WorkerConfig) -> tuple[str, ...]:
+    """A worker's first task: build the spaCy pipelines of the languages most articles
+    are in (:data:`WARM_LANGUAGES`; others are built when an article needs them); the
+    languages built. A failure is left to the first batch, which reports it."""
+    from pipeline.process.analysis.nlp import pipeline_for
+
+    built = []
+    for lang in WARM_LANGUAGES:
+        try:
+            pipeline_for(lang, config.nlp)
+        except Exception:
+            continue
+        built.append(lang)
+    return tuple(built)
 
 
 WORKER_NICENESS = 5

@@ -193,13 +193,15 @@ def process(
 
     now = now or utcnow()
     config = worker_config(settings)
-    stale, matches = _rematch(settings, store, now, stop)
-    # 2. new and changed articles: analyse, match, dedup, cluster; one transaction a batch
-    tally = Tally(matches=matches)
     processor: Processor | None = None
     with Analyser(config, settings.nlp.n_process) as analyser, frozen_heap() as freeze:
-        # the workers analyse the next batch while this process stores the current one
         rows = store.articles_to_process(PROCESS_BATCH)
+        if rows:  # the workers load spaCy while step 1 runs and the state loads
+            analyser.start()
+        stale, matches = _rematch(settings, store, now, stop)
+        # 2. new and changed articles: analyse, match, dedup, cluster; one transaction a
+        # batch; the workers analyse the next batch while this process stores the current
+        tally = Tally(matches=matches)
         pending = analyser.submit([article_input(r) for r in rows]) if rows else None
         while rows and pending is not None:
             following = store.articles_to_process(PROCESS_BATCH, after_id=rows[-1].id)

@@ -491,6 +491,49 @@ def test_workers_run_at_a_lower_priority_and_leave_ctrl_c_to_the_main_process() 
     assert on_sigint == signal.SIG_IGN
 
 
+def test_the_workers_start_before_the_first_batch_only_when_there_is_work(
+    make_settings, corpus: Path, monkeypatch
+) -> None:
+    """With worker processes, a run that has articles to analyse starts them (and their
+    spaCy pipelines) before it matches stored articles again and loads the clusterer's
+    state; a run with nothing to analyse starts none."""
+    from pipeline.process import batch
+
+    events: list[str] = []
+    monkeypatch.setattr(batch.Analyser, "start", lambda self: events.append("start"))
+    real_rematch = process_job._rematch
+    monkeypatch.setattr(
+        process_job, "_rematch", lambda *a: (events.append("rematch"), real_rematch(*a))[1]
+    )
+    settings = make_settings(CONFIG + "\n[nlp]\nn_process = 2\n")
+    with Store(settings.db_path) as store:
+        process_job.process(settings, store, now=NOW)
+        assert events == ["rematch"]
+        events.clear()
+        jsonl.import_jsonl(store, corpus, now=NOW)
+        report = process_job.process(settings, store, now=NOW)
+    assert events == ["start", "rematch"]
+    assert report.articles == 5
+
+
+def test_a_worker_warms_up_by_building_the_dutch_and_english_pipelines(monkeypatch) -> None:
+    from pipeline.process.analysis import nlp
+    from pipeline.process.analysis.nlp import NlpConfig
+    from pipeline.process.batch import WorkerConfig, warm_up
+
+    config = WorkerConfig(NlpConfig(batch_size=7), ())
+    assert warm_up(config) == ("nl", "en")
+    assert nlp.pipeline_for("nl", config.nlp) is nlp.pipeline_for("nl", config.nlp)
+    assert {("nl", config.nlp), ("en", config.nlp)} <= set(nlp._PIPELINES)
+
+    def broken(lang, config):
+        raise OSError(f"model for {lang} is damaged")
+
+    # a pipeline that cannot be built is left to the first batch, which reports it
+    monkeypatch.setattr(nlp, "pipeline_for", broken)
+    assert warm_up(WorkerConfig(NlpConfig(batch_size=8), ())) == ()
+
+
 def test_the_run_keeps_its_state_out_of_full_collections_and_thaws_it_after(
     make_settings, corpus: Path, monkeypatch
 ) -> None:
