@@ -4,6 +4,7 @@ summary the pipeline stores."""
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable
 
 from pipeline.process.stories.keys import ENTITIES
@@ -34,13 +35,17 @@ def label(story: OpenStory, idf: Idf, size: int) -> tuple[str, ...]:
         key, (count, _text) = item
         return (-count * idf(ENTITIES, key), key)
 
+    # the first ``size`` in the order of the full sort (keys and phrases are unique, so
+    # no ties remain): a story keeps dozens of names and phrases, a label shows three
     out: list[str] = []
     seen: set[str] = set()
-    for key, (_count, text) in sorted(story.names.items(), key=name_score):
-        if len(out) < size:
-            out.append(text)
-            seen.add(key)
-    for phrase, _ in sorted(story.phrases.items(), key=lambda kv: (-kv[1], kv[0])):
+    for key, (_count, text) in heapq.nsmallest(size, story.names.items(), key=name_score):
+        out.append(text)
+        seen.add(key)
+    # size - len(out) phrases are taken, passing over at most len(out) that are a
+    # name's key: the first ``size`` phrases are enough
+    phrases = heapq.nsmallest(size, story.phrases.items(), key=lambda kv: (-kv[1], kv[0]))
+    for phrase, _ in phrases:
         if len(out) >= size:
             break
         if phrase not in seen:
