@@ -153,3 +153,35 @@ def test_terms_and_numbers_are_those_read_token_by_token(monkeypatch) -> None:
         features = features_from_doc(ArticleInput(1, "", text), lang, doc)
         assert list(features.terms.items()) == [(k, -n) for n, k in ranked], text[:40]
         assert features.numbers == numbers - {None}, text[:40]
+
+
+def test_a_signature_from_the_words_matching_split_is_the_texts(monkeypatch) -> None:
+    """An article's MinHash is made from the words matching split its title and body
+    into when they are plain ASCII without ``_`` (``batch._signature``): it is the
+    signature of the title and body as dedup splits them, for seeded texts of every
+    ASCII character in any case, with and without apostrophes and underscores, with
+    accents, empty and short ones; also when the remembered word hashes are forgotten
+    on the way (a tiny limit)."""
+    from pipeline.process import dedup
+    from pipeline.process.batch import _signature
+    from pipeline.process.dedup import text as dedup_text
+    from pipeline.process.watchlists.matching import MatchDoc
+
+    monkeypatch.setattr(dedup_text._LowerWordHashes, "limit", 7)
+    rng = random.Random(12)
+    ascii_chars = [chr(c) for c in range(128) if chr(c) not in "'_"]
+    words = ["Werk", "werk", "WERK", "loon", "2026", "7,1", "x", "KPN-directeur", "a.b"]
+    texts = ["", "a", "Werk werk", "één café", "don't", "snake_case word", NL_TEXT, EN_TEXT]
+    for _ in range(300):
+        if rng.random() < 0.5:
+            text = " ".join(rng.choices(words, k=rng.randint(0, 30)))
+        else:
+            text = "".join(rng.choices(ascii_chars, k=rng.randint(0, 120)))
+        texts.append(text)
+    plain = 0
+    for title, body in zip(texts, [*texts[3:], *texts[:3]], strict=True):
+        doc = MatchDoc.build(title, body, None, "nl")
+        expected = dedup.signature(f"{title}\n{body}")
+        assert _signature(title, body, doc).tolist() == expected.tolist(), (title, body)
+        plain += title.isascii() and body.isascii() and "'" not in title + body
+    assert plain > 200  # most pairs took the words matching split
