@@ -103,9 +103,10 @@ def _numbers(strings, orth, low, alpha, punct, space, lang: str) -> set[str]:
     keep = [_DIGITS.search(t) is not None for t in texts]
     at = list(compress(candidates.tolist(), keep))
     texts = list(compress(texts, keep))
-    words = _number_words_by_hash.lookup(strings, set(low[alpha != 0].tolist()))
-    if words:
-        table = np.array(sorted(words), dtype=np.uint64)
+    # a token whose lower case is a number word is all letters (alpha): matched against
+    # every number word seen, the tokens found are those of the doc's own number words
+    table = _number_words_by_hash.lookup(strings, low[alpha != 0])
+    if table.size:
         more = np.flatnonzero(member(low, table))  # in any order: the keys are a set
         at += more.tolist()
         texts += [strings[h] for h in orth[more].tolist()]
@@ -128,27 +129,38 @@ def _numbers(strings, orth, low, alpha, punct, space, lang: str) -> set[str]:
 
 
 class _NumberWords:
-    """String hashes (spaCy's: the same in every vocab) seen so far, and those of them
-    that are number words: a doc's words are told by two set operations in C, Python
-    only for the words not seen yet (:meth:`lookup`). Forgotten all at once when full."""
+    """The number words among the lower-case forms of the alpha tokens seen so far, by
+    their string hashes (spaCy's: the same in every vocab). Which hashes were looked at
+    is kept in a table of ``1 << bits`` slots, a hash in the slot its low bits name, so
+    that a doc's hashes are told apart in a few numpy steps; Python reads only the
+    strings of hashes not in their slot (new ones, or one that another hash pushed
+    out: read again, with the same answer). Forgotten all at once when ``limit`` number
+    words are kept."""
 
-    limit = 200_000
+    bits = 18  # 2 MB of slots
+    limit = 10_000
 
     def __init__(self) -> None:
-        self.seen: set[int] = set()
-        self.numbers: set[int] = set()
+        self._seen = np.zeros(1 << self.bits, dtype=np.uint64)  # hash 0: no string's
+        self._mask = np.uint64((1 << self.bits) - 1)
+        self._numbers: set[int] = set()
+        self.table = np.zeros(0, dtype=np.uint64)  # the number words' hashes, sorted
 
-    def lookup(self, strings, hashes: set[int]) -> set[int]:
-        """The hashes among ``hashes`` of number words."""
-        new = hashes - self.seen
-        if new:
-            if len(self.seen) + len(new) > self.limit:
-                self.seen.clear()
-                self.numbers.clear()
-                new = hashes
-            self.seen |= new
-            self.numbers.update(h for h in new if is_number_word(strings[h]))
-        return hashes & self.numbers
+    def lookup(self, strings, hashes: np.ndarray) -> np.ndarray:
+        """:attr:`table` once the number words among ``hashes`` (uint64) are in it."""
+        new = hashes[self._seen[(hashes & self._mask).astype(np.intp)] != hashes]
+        if new.size:
+            found = {h for h in set(new.tolist()) if is_number_word(strings[h])}
+            if not found <= self._numbers:
+                if len(self._numbers) + len(found) > self.limit:
+                    self._seen[:] = 0
+                    self._numbers.clear()
+                    new = hashes  # the doc's number words seen before: read again
+                    found = {h for h in set(new.tolist()) if is_number_word(strings[h])}
+                self._numbers |= found
+                self.table = np.array(sorted(self._numbers), dtype=np.uint64)
+            self._seen[(new & self._mask).astype(np.intp)] = new
+        return self.table
 
 
 _number_words_by_hash = _NumberWords()

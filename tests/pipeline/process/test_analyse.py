@@ -134,8 +134,11 @@ def test_terms_and_numbers_are_those_read_token_by_token(monkeypatch) -> None:
     those of reading every token on its own: each content word's folded lemma (else its
     lower case) counted, the most frequent first and then alphabetically; each token
     with a digit or that is a number word read with the token before it and two after.
-    Also when the number words seen are forgotten as the doc is read (a tiny limit)."""
+    Also when the number words seen are forgotten as the docs are read (a tiny limit),
+    and with a table of 16 slots for the hashes looked at (most push another out)."""
     monkeypatch.setattr(analyse_module._NumberWords, "limit", 5)
+    monkeypatch.setattr(analyse_module._NumberWords, "bits", 4)
+    monkeypatch.setattr(analyse_module, "_number_words_by_hash", analyse_module._NumberWords())
     for lang, text in _texts_with_numbers() * 2:  # the second time with the words seen
         doc = analysed_doc(lang, "", text)
         counts: dict[str, int] = {}
