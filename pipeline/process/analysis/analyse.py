@@ -5,6 +5,7 @@ it runs the same in the main process or in a worker process."""
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from itertools import compress
@@ -135,7 +136,7 @@ class _NumberWords:
     that a doc's hashes are told apart in a few numpy steps; Python reads only the
     strings of hashes not in their slot (new ones, or one that another hash pushed
     out: read again, with the same answer). Forgotten all at once when ``limit`` number
-    words are kept."""
+    words are kept. One thread at a time (a lock)."""
 
     bits = 18  # 2 MB of slots
     limit = 10_000
@@ -145,22 +146,24 @@ class _NumberWords:
         self._mask = np.uint64((1 << self.bits) - 1)
         self._numbers: set[int] = set()
         self.table = np.zeros(0, dtype=np.uint64)  # the number words' hashes, sorted
+        self._lock = threading.Lock()
 
     def lookup(self, strings, hashes: np.ndarray) -> np.ndarray:
         """:attr:`table` once the number words among ``hashes`` (uint64) are in it."""
-        new = hashes[self._seen[(hashes & self._mask).astype(np.intp)] != hashes]
-        if new.size:
-            found = {h for h in set(new.tolist()) if is_number_word(strings[h])}
-            if not found <= self._numbers:
-                if len(self._numbers) + len(found) > self.limit:
-                    self._seen[:] = 0
-                    self._numbers.clear()
-                    new = hashes  # the doc's number words seen before: read again
-                    found = {h for h in set(new.tolist()) if is_number_word(strings[h])}
-                self._numbers |= found
-                self.table = np.array(sorted(self._numbers), dtype=np.uint64)
-            self._seen[(new & self._mask).astype(np.intp)] = new
-        return self.table
+        with self._lock:
+            new = hashes[self._seen[(hashes & self._mask).astype(np.intp)] != hashes]
+            if new.size:
+                found = {h for h in set(new.tolist()) if is_number_word(strings[h])}
+                if not found <= self._numbers:
+                    if len(self._numbers) + len(found) > self.limit:
+                        self._seen[:] = 0
+                        self._numbers.clear()
+                        new = hashes  # the doc's number words seen before: read again
+                        found = {h for h in set(new.tolist()) if is_number_word(strings[h])}
+                    self._numbers |= found
+                    self.table = np.array(sorted(self._numbers), dtype=np.uint64)
+                self._seen[(new & self._mask).astype(np.intp)] = new
+            return self.table
 
 
 _number_words_by_hash = _NumberWords()
