@@ -169,9 +169,25 @@ def analyse_articles(articles: Sequence[ArticleInput], config: WorkerConfig) -> 
             why = match_watchlist(q, w, doc, feats)
             if why is not None:
                 matches[w.name] = why
-        signature = dedup.signature(f"{article.title}\n{article.text}")
+        signature = _signature(article.title, article.text, doc)
         out.append(analysed(feats, dedup.signature_to_bytes(signature), matches))
     return out
+
+
+def _signature(title: str, body: str, doc: MatchDoc) -> dedup.Signature:
+    """``dedup.signature(f"{title}\\n{body}")``; of a title and body in plain ASCII
+    without ``_``, from the words matching split them into (their runs of ASCII letters
+    and digits, as dedup splits them: the same words, before lower-casing)."""
+    if _alnum_runs(title) and _alnum_runs(body):
+        return dedup.ascii_signature(doc.title.words + doc.body.words)
+    return dedup.signature(f"{title}\n{body}")
+
+
+def _alnum_runs(text: str) -> bool:
+    """Whether the words matching takes from ``text`` are its runs of ASCII letters and
+    digits: ASCII without an apostrophe (the words are then its runs of ASCII word
+    characters) and without ``_`` (the one word character that dedup splits at)."""
+    return text.isascii() and "'" not in text and "_" not in text
 
 
 @dataclass(frozen=True)

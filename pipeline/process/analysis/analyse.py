@@ -5,11 +5,10 @@ it runs the same in the main process or in a worker process."""
 from __future__ import annotations
 
 import re
-from collections import Counter
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
-from itertools import compress, repeat
-from operator import is_
+from itertools import compress
 
 import numpy as np
 from spacy.attrs import LEMMA
@@ -61,17 +60,21 @@ def features_from_doc(article: ArticleInput, lang: str, doc: Doc) -> ArticleFeat
         alpha, stop, punct, space, length = lex.alpha, lex.stop, lex.punct, lex.space, lex.length
         low, orth, lem = lex.lower, lex.orth, doc.to_array(LEMMA)
         # content words: folded lemma (else lower case) counts, per distinct lemma first
+        # (in any order: the terms are ranked below)
         content = (alpha != 0) & (stop == 0) & (length > 1)
-        per_hash = Counter(lemma_or_lower(lem[content], low[content]).tolist())
-        folded = folded_by_hash.lookup(list(per_hash), strings)
-        for key, n in zip(folded, per_hash.values(), strict=True):
-            terms[key] = terms.get(key, 0) + n
+        hashes, counts = np.unique(lemma_or_lower(lem[content], low[content]), return_counts=True)
+        folded = folded_by_hash.lookup(hashes.tolist(), strings)
+        if len(set(folded)) == len(folded):  # no two lemmas fold alike: nothing to add up
+            terms = dict(zip(folded, counts.tolist(), strict=True))
+        else:
+            for key, n in zip(folded, counts.tolist(), strict=True):
+                terms[key] = terms.get(key, 0) + n
         numbers = _numbers(strings, orth, low, alpha, punct, space, lang)
     return ArticleFeatures(
         id=article.id,
         lang=lang,
         published=article.published,
-        terms={k: -n for n, k in sorted([(-n, k) for k, n in terms.items()])[:MAX_TERMS]},
+        terms=_top_terms(terms),
         entities=_entities(doc),
         keyphrases=tuple(doc._.keyphrases),
         numbers=frozenset(numbers),
@@ -80,54 +83,90 @@ def features_from_doc(article: ArticleInput, lang: str, doc: Doc) -> ArticleFeat
     )
 
 
+def _top_terms(terms: dict[str, int]) -> dict[str, int]:
+    """The ``MAX_TERMS`` most frequent terms, most frequent first, then in alphabetical
+    order (the order of sorting ``(-count, term)`` pairs: the terms sorted, then sorted
+    again by count, which keeps the alphabetical order among equal counts, without a
+    tuple per term)."""
+    ranked = sorted(terms)
+    ranked.sort(key=terms.__getitem__, reverse=True)  # stable, also reversed
+    return {k: terms[k] for k in ranked[:MAX_TERMS]}
+
+
 def _numbers(strings, orth, low, alpha, punct, space, lang: str) -> set[str]:
     """The number keys of a document (:func:`~.numbers.number_key`): every token that
-    holds a digit or is a number word, read with the token before it and two after."""
-    at = np.flatnonzero((alpha == 0) & (punct == 0) & (space == 0)).tolist()
-    at = [i for i in at if _DIGITS.search(strings[int(orth[i])])]
-    words = _number_word_hashes(strings, set(low[alpha != 0].tolist()))
-    if words:
-        table = np.array(sorted(words), dtype=np.uint64)
-        at = sorted(at + np.flatnonzero(member(low, table)).tolist())
-    n = len(orth)
+    holds a digit or is a number word, read with the token before it and two after.
+
+    The few tokens read (about 15 in a 400-word article) have their strings and their
+    neighbours' looked up from one gather each, not a numpy scalar per token."""
+    candidates = np.flatnonzero((alpha == 0) & (punct == 0) & (space == 0))
+    texts = [strings[h] for h in orth[candidates].tolist()]
+    keep = [_DIGITS.search(t) is not None for t in texts]
+    at = list(compress(candidates.tolist(), keep))
+    texts = list(compress(texts, keep))
+    # a token whose lower case is a number word is all letters (alpha): matched against
+    # every number word seen, the tokens found are those of the doc's own number words
+    table = _number_words_by_hash.lookup(strings, low[alpha != 0])
+    if table.size:
+        more = np.flatnonzero(member(low, table))  # in any order: the keys are a set
+        at += more.tolist()
+        texts += [strings[h] for h in orth[more].tolist()]
+    if not at:
+        return set()
+    # the lower case of the token before each one and of the two after it; hash 0 (the
+    # empty string) past either end of the doc
+    padded = np.zeros(len(low) + 3, dtype=low.dtype)
+    padded[1:-2] = low
+    where = np.array(at)
+    before, after, after2 = (
+        [strings[h] for h in padded[where + shift].tolist()] for shift in (0, 2, 3)
+    )
     out: set[str] = set()
-
-    def lower(i: int) -> str:
-        return strings[int(low[i])] if 0 <= i < n else ""
-
-    for i in at:
-        key = number_key(strings[int(orth[i])], lang, lower(i - 1), lower(i + 1), lower(i + 2))
+    for text, b, a, a2 in zip(texts, before, after, after2, strict=True):
+        key = number_key(text, lang, b, a, a2)
         if key:
             out.add(key)
     return out
 
 
-class _NumberWords(dict[int, bool]):
-    """String hash (spaCy's: the same in every vocab) -> whether the string is a number
-    word, remembered: one C-level pass of dictionary lookups per doc, Python only for
-    the words not seen yet (:meth:`lookup`). Forgotten all at once when full."""
+class _NumberWords:
+    """The number words among the lower-case forms of the alpha tokens seen so far, by
+    their string hashes (spaCy's: the same in every vocab). Which hashes were looked at
+    is kept in a table of ``1 << bits`` slots, a hash in the slot its low bits name, so
+    that a doc's hashes are told apart in a few numpy steps; Python reads only the
+    strings of hashes not in their slot (new ones, or one that another hash pushed
+    out: read again, with the same answer). Forgotten all at once when ``limit`` number
+    words are kept. One thread at a time (a lock)."""
 
-    limit = 200_000
+    bits = 18  # 2 MB of slots
+    limit = 10_000
 
-    def lookup(self, strings, hashes: set[int]) -> set[int]:
-        """The hashes among ``hashes`` of number words."""
-        flags = list(map(self.get, hashes))
-        if None in flags:
-            if len(self) + len(hashes) > self.limit:
-                self.clear()
-                flags = [None] * len(hashes)
-            for h in compress(hashes, map(is_, flags, repeat(None))):
-                self[h] = is_number_word(strings[h])
-            flags = list(map(self.__getitem__, hashes))
-        return set(compress(hashes, flags))
+    def __init__(self) -> None:
+        self._seen = np.zeros(1 << self.bits, dtype=np.uint64)  # hash 0: no string's
+        self._mask = np.uint64((1 << self.bits) - 1)
+        self._numbers: set[int] = set()
+        self.table = np.zeros(0, dtype=np.uint64)  # the number words' hashes, sorted
+        self._lock = threading.Lock()
+
+    def lookup(self, strings, hashes: np.ndarray) -> np.ndarray:
+        """:attr:`table` once the number words among ``hashes`` (uint64) are in it."""
+        with self._lock:
+            new = hashes[self._seen[(hashes & self._mask).astype(np.intp)] != hashes]
+            if new.size:
+                found = {h for h in set(new.tolist()) if is_number_word(strings[h])}
+                if not found <= self._numbers:
+                    if len(self._numbers) + len(found) > self.limit:
+                        self._seen[:] = 0
+                        self._numbers.clear()
+                        new = hashes  # the doc's number words seen before: read again
+                        found = {h for h in set(new.tolist()) if is_number_word(strings[h])}
+                    self._numbers |= found
+                    self.table = np.array(sorted(self._numbers), dtype=np.uint64)
+                self._seen[(new & self._mask).astype(np.intp)] = new
+            return self.table
 
 
 _number_words_by_hash = _NumberWords()
-
-
-def _number_word_hashes(strings, hashes: set[int]) -> set[int]:
-    """The hashes among ``hashes`` (spaCy's string hashes) of number words."""
-    return _number_words_by_hash.lookup(strings, hashes)
 
 
 _entity_key = lru_cache(maxsize=100_000)(entity_key)

@@ -114,13 +114,16 @@ class _Identifier(_langid.LanguageIdentifier):
         found = found[found >= 0]
         if not found.size:
             return found.astype(np.intp), found.astype(np.float32)
-        # distinct features: sorted, each with its first position (a stable sort keeps
-        # equal features in text order) and its count; then in first-occurrence order
-        order = np.argsort(found, kind="stable")
-        ranked = found[order]
+        # distinct features: sorted, each with its first position and its count; then in
+        # first-occurrence order. One plain sort of (feature, position) pairs packed in
+        # an integer (a stable argsort of the features costs a third more)
+        n = found.size
+        shift = n.bit_length()
+        packed = np.sort((found << shift) | np.arange(n))
+        ranked = packed >> shift
         starts = np.flatnonzero(np.concatenate(([True], ranked[1:] != ranked[:-1])))
-        counts = np.diff(np.append(starts, ranked.size))
-        by_first = np.argsort(order[starts])
+        counts = np.diff(np.append(starts, n))
+        by_first = np.argsort(packed[starts] & ((1 << shift) - 1))
         return ranked[starts][by_first].astype(np.intp), counts[by_first].astype(np.float32)
 
 

@@ -13,7 +13,11 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
-from pipeline.process.dedup.text import SHINGLE_SIZE, shingle_hash_array
+from pipeline.process.dedup.text import (
+    SHINGLE_SIZE,
+    ascii_shingle_hash_array,
+    shingle_hash_array,
+)
 
 NUM_PERM = 128
 SEED = 1
@@ -77,8 +81,20 @@ def signature(
     with the shingle hashes): each hash is mixed by MurmurHash3's finalizer, then mapped
     by every permutation ``a * h + b`` modulo 2**32; a slot keeps its smallest value.
     """
+    return _minhash(shingle_hash_array(text, k), num_perm, seed)
+
+
+def ascii_signature(
+    runs: list[str], num_perm: int = NUM_PERM, seed: int = SEED, k: int = SHINGLE_SIZE
+) -> Signature:
+    """:func:`signature` of an ASCII text given as its runs of ASCII letters and digits,
+    in any case (:func:`~.text.ascii_shingle_hash_array`)."""
+    return _minhash(ascii_shingle_hash_array(runs, k), num_perm, seed)
+
+
+def _minhash(hashes: npt.NDArray[np.uint32], num_perm: int, seed: int) -> Signature:
+    """The MinHash signature of the shingles whose hashes are ``hashes``."""
     values: Signature = np.full(num_perm, EMPTY, dtype=np.uint32)
-    hashes = shingle_hash_array(text, k)
     if hashes.size:
         s1, m1, s2, m2, s3 = _FMIX32
         mixed = hashes ^ (hashes >> s1)

@@ -76,6 +76,20 @@ class _WordHashes(dict[str, int]):
 _word_hashes = _WordHashes()
 
 
+class _LowerWordHashes(_WordHashes):
+    """ASCII word in any case -> :func:`_word_hash` of its lower case (its casefold),
+    remembered apart from :data:`_word_hashes` (whose words are casefolded already)."""
+
+    def __missing__(self, word: str) -> int:
+        if len(self) >= self.limit:
+            self.clear()
+        found = self[word] = _word_hash(word.lower())
+        return found
+
+
+_lower_word_hashes = _LowerWordHashes()
+
+
 def shingle_hashes(text: str, k: int) -> list[int]:
     """32-bit hashes of the word ``k``-shingles of ``text`` (the sets of :func:`shingles`),
     as Python ints (:func:`shingle_hash_array` gives them as an array)."""
@@ -91,11 +105,25 @@ def shingle_hash_array(text: str, k: int) -> npt.NDArray[np.uint32]:
     articles a second. A signature mixes the values again before permuting them.
     """
     found = words(text)
-    if not found:
-        return np.empty(0, dtype=np.uint32)
-    width = min(k, len(found))
     hashes = np.fromiter(map(_word_hashes.__getitem__, found), dtype=np.uint64, count=len(found))
-    count = len(found) - width + 1
+    return _combined(hashes, k)
+
+
+def ascii_shingle_hash_array(runs: list[str], k: int) -> npt.NDArray[np.uint32]:
+    """:func:`shingle_hash_array` of an ASCII text given as its runs of ASCII letters and
+    digits, in any case (its :func:`words` before lower-casing, which such a text's
+    words are): a caller that split the text already does not split it again."""
+    found = map(_lower_word_hashes.__getitem__, runs)
+    hashes = np.fromiter(found, dtype=np.uint64, count=len(runs))
+    return _combined(hashes, k)
+
+
+def _combined(hashes: npt.NDArray[np.uint64], k: int) -> npt.NDArray[np.uint32]:
+    """The shingle hashes of the words whose hashes are ``hashes``."""
+    if not hashes.size:
+        return np.empty(0, dtype=np.uint32)
+    width = min(k, hashes.size)
+    count = hashes.size - width + 1
     combined = hashes[:count].copy()
     for offset in range(1, width):
         combined *= _MULTIPLIER  # array arithmetic wraps around silently, as intended

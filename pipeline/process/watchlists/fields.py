@@ -144,7 +144,10 @@ class Field:
 
     def quote(self, first: int, last: int) -> str:
         """The words ``first`` to ``last`` as they stand in :attr:`text` (worked out
-        once per field: many watchlists quote the same words of an article)."""
+        once per field: many watchlists quote the same words of an article). One word
+        is :attr:`words`' own: a word is the text of its place (no place to work out)."""
+        if first == last:
+            return self.words[first]
         found = self._quoted.get((first, last))
         if found is None:
             found = self._quoted[first, last] = self.text[self.span(first)[0] : self.span(last)[1]]

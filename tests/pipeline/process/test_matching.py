@@ -679,6 +679,19 @@ def test_every_word_is_placed_where_the_regex_finds_it(text: str) -> None:
     assert len(field.keys) == len(expected)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [_every_ascii_text(), _every_ascii_text()[:200], "", "één", "KPN's  e-mail", "Zoë’s café’s"],
+)
+def test_a_quote_is_the_text_from_its_first_words_place_to_its_last(text: str) -> None:
+    # one word is quoted as the field's word itself, several from their places
+    field = analyse(text, "nl")
+    places = [m.span() for m in re.finditer(r"\w+(?:['’]\w+)*", text)]
+    for first in range(len(places)):
+        for last in range(first, min(first + 3, len(places))):
+            assert field.quote(first, last) == text[places[first][0] : places[last][1]]
+
+
 @pytest.mark.parametrize(("title", "body", "lang"), KEYED_TEXTS)
 def test_the_queries_keys_are_found_where_a_word_by_word_search_finds_them(
     title: str, body: str, lang: str | None
