@@ -58,13 +58,6 @@ def update_trends(
     return tuple(weeks)
 
 
-def week_trends(
-    store: Store, week: str, tz: str, watchlists: list[str]
-) -> list[tuple[str, list[dict]]]:
-    """The trends of ``week`` per scope (``*``, then each watchlist), as stored."""
-    return TaggedWeeks(store, [week], tz, watchlists).trends(week)
-
-
 class TaggedWeeks:
     """The tagged articles of some consecutive weeks and of the history before them, read
     from the store once: each week's trends read four weeks before it, so updating

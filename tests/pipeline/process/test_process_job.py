@@ -348,7 +348,7 @@ def test_trends_of_several_weeks_at_once_equal_each_week_on_its_own(
 ) -> None:
     """One update reads and counts the weeks once for all the weeks it updates; every
     week's trends are those it gets on its own (each scope, each kind, in order)."""
-    from pipeline.process.trend_job import TaggedWeeks, week_trends
+    from pipeline.process.trend_job import TaggedWeeks
 
     settings = make_settings(CONFIG)
     lines = []
@@ -369,7 +369,7 @@ def test_trends_of_several_weeks_at_once_equal_each_week_on_its_own(
     with Store(settings.db_path) as store:
         together = TaggedWeeks(store, weeks, settings.schedule.timezone, names)
         for week in weeks:
-            alone = week_trends(store, week, settings.schedule.timezone, names)
+            alone = TaggedWeeks(store, [week], settings.schedule.timezone, names).trends(week)
             assert together.trends(week) == alone
             assert [(scope, trends) for scope, trends in alone if scope == "*"] == [
                 ("*", store.trends(week, "*"))
