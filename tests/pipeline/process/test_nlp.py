@@ -49,3 +49,28 @@ def test_gazetteer_aliases_tag_the_canonical_entity() -> None:
     assert ("ministerie van Sociale Zaken en Werkgelegenheid", "ORG", "ministerie van szw") in [
         (t, label, i) for t, label, i in tagged
     ]
+
+
+def test_a_blank_pipeline_made_ahead_is_taken_once_and_analyses_alike() -> None:
+    """prepare_blanks (the fork server's warm-up) makes the blank pipeline the next
+    build_pipeline of its language starts from, once; a pipeline built on it gives the
+    same docs as one built on a blank made there and then, with or without a gazetteer."""
+    from pipeline.process.analysis import nlp as nlp_module
+
+    title, body = "Thuiswerken blijft", NL_TEXT
+    for config in (PLAIN, NlpConfig(gazetteer=(SZW,))):
+        nlp_module.prepare_blanks(["nl"])
+        made = nlp_module._BLANKS["nl"]
+        ahead = build_pipeline("nl", config)
+        assert ahead is made and "nl" not in nlp_module._BLANKS
+        fresh = build_pipeline("nl", config)
+        assert fresh is not made
+        assert ahead.pipe_names == fresh.pipe_names
+        a, b = (nlp(f"{title}.\n\n{body}") for nlp in (ahead, fresh))
+        assert [(t.text, t.lemma_, t.is_sent_start, t.ent_type_) for t in a] == [
+            (t.text, t.lemma_, t.is_sent_start, t.ent_type_) for t in b
+        ]
+        assert a._.keyphrases == b._.keyphrases and a._.keyphrases
+        assert [(e.text, e.label_, e.ent_id_) for e in a.ents] == [
+            (e.text, e.label_, e.ent_id_) for e in b.ents
+        ]
