@@ -70,6 +70,7 @@ class TaggedWeeks:
         self.watchlists = watchlists
         start, _ = week_bounds(min(previous_weeks(w, HISTORY_WEEKS)[-1] for w in weeks), tz)
         end = max(week_bounds(w, tz)[1] for w in weeks)
+        self._start = start
         self._rows: list[tuple[str, TaggedArticle]] = []
         docs: dict[str, list[dict]] = defaultdict(list)
         for row in store.tagged_articles(start, end):
@@ -92,7 +93,16 @@ class TaggedWeeks:
         """Every entity key of the articles before the last week, with its first date:
         read once, for the weeks that ask whether their entities appeared before them."""
         if self._first is None:
-            self._first = self.store.entities_first_seen(self._last_start)
+            # the store reads the articles before the weeks read and the copies among
+            # them; the canonical articles of those weeks are here already
+            first = self.store.entities_first_seen(self._last_start, copies_from=self._start)
+            for _, row in self._rows:
+                if row.date < self._last_start:
+                    for e in row.entities:
+                        at = first.get(key := e["key"])
+                        if at is None or row.date < at:
+                            first[key] = row.date
+            self._first = first
         return self._first
 
     def counts(self, week: str, scope: str, field: str) -> WeekCounts:

@@ -38,18 +38,27 @@ class TrendsMixin(StoreBase):
         )
         return row is not None
 
-    def entities_first_seen(self, before: datetime) -> dict[str, datetime]:
+    def entities_first_seen(
+        self, before: datetime, *, copies_from: datetime | None = None
+    ) -> dict[str, datetime]:
         """Every entity key of the articles dated before ``before``, with the date of the
         first article it occurs in. One pass over the articles for any number of keys
         and weeks: a key was seen before a week when its date is earlier than the
-        week's start."""
+        week's start. With ``copies_from``, of the articles dated from then on only the
+        near-duplicate copies are read: the caller has the others
+        (:meth:`tagged_articles`)."""
         elements = self.dialect.json_array_elements("f.entities", "e")
         key = self.dialect.json_field("e", "key")
+        date = "coalesce(a.published, a.fetched)"
+        where, params = f"{date} < ?", [iso(before)]
+        if copies_from is not None:
+            where += f" AND ({date} < ? OR a.duplicate_of IS NOT NULL)"
+            params.append(iso(copies_from))
         rows = self._rows(
-            f"SELECT {key} AS key, min(coalesce(a.published, a.fetched)) AS first"
+            f"SELECT {key} AS key, min({date}) AS first"
             f" FROM articles a JOIN article_features f ON f.article_id = a.id, {elements}"
-            f" WHERE coalesce(a.published, a.fetched) < ? GROUP BY {key}",
-            [iso(before)],
+            f" WHERE {where} GROUP BY {key}",
+            params,
         )
         return {r["key"]: datetime.fromisoformat(r["first"]) for r in rows if r["key"] is not None}
 

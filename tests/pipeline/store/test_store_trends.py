@@ -27,7 +27,9 @@ def test_each_entity_with_the_date_of_the_first_article_it_occurs_in(store: Stor
         "Artikel 200": _entities("jumbo", "ahold"),
         "Artikel 400": _entities("ahold"),
     }
-    articles = [replace(processed(ids[t], 1), entities=e) for t, e in tags.items()]
+    # article 30 is a near-duplicate copy of article 1
+    copy_of = {"Artikel 30": ids["Artikel 1"]}
+    articles = [replace(processed(ids[t], 1, copy_of.get(t)), entities=e) for t, e in tags.items()]
     store.save_processed(
         articles,
         matches=[],
@@ -43,3 +45,8 @@ def test_each_entity_with_the_date_of_the_first_article_it_occurs_in(store: Stor
     }
     assert store.entities_first_seen(NOW) == first | {"veghel": NOW - timedelta(hours=1)}
     assert store.entities_first_seen(NOW - timedelta(hours=500)) == {}
+    # from 250 hours back only the copies: article 200's names are the caller's to add
+    assert store.entities_first_seen(NOW, copies_from=NOW - timedelta(hours=250)) == {
+        "jumbo": NOW - timedelta(hours=30),
+        "ahold": NOW - timedelta(hours=400),
+    }
