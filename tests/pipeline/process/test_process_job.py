@@ -291,6 +291,18 @@ def test_a_new_entity_watchlist_matches_stored_articles(make_settings, corpus: P
     assert ahold == {"d"}
 
 
+def _weekly(path: Path, start: datetime, weeks: int, article) -> Path:
+    """A JSONL file of 8 Dutch articles a week from ``start`` (a Monday), from three
+    sources: ``article(week, i)`` gives each one's title and text."""
+    lines = []
+    for week in range(weeks):
+        for i in range(8):
+            day = start + timedelta(weeks=week, days=i % 5, hours=i)
+            title, text = article(week, i)
+            lines.append(_line(f"{week}-{i}", title, text, f"bron{i % 3}", day.isoformat(), "nl"))
+    return _write(path, lines)
+
+
 HOT = [
     "Steeds meer bedrijven proberen de vierdaagse werkweek uit.",
     "De vierdaagse werkweek is volgens onderzoekers geen hype.",
@@ -313,21 +325,18 @@ QUIET = [
 
 def test_trends_are_stored_per_week(make_settings, tmp_path: Path) -> None:
     settings = make_settings(CONFIG)
-    lines = []
     start = datetime(2026, 10, 26, 10, tzinfo=UTC)  # Monday of week 44
-    for week in range(5):
-        for i in range(8):
-            day = start + timedelta(weeks=week, days=i % 5, hours=i)
-            hot = week == 4 and i < 6
-            topic = f"Vierdaagse werkweek in regio {i}" if hot else f"Kantoornieuws {week}-{i}"
-            body = (
+
+    def article(week: int, i: int) -> tuple[str, str]:
+        if week == 4 and i < 6:  # the hot topic of the last week
+            return f"Vierdaagse werkweek in regio {i}", (
                 f"{HOT[i % len(HOT)]} Werkgevers in regio {i} zien de vierdaagse werkweek"
                 f" als manier om personeel te binden; {10 + i} bedrijven doen mee."
-                if hot
-                else f"{QUIET[(week + i) % len(QUIET)]} Het gaat om kantoor nummer {week}{i}."
             )
-            lines.append(_line(f"{week}-{i}", topic, body, f"bron{i % 3}", day.isoformat(), "nl"))
-    path = _write(tmp_path / "weeks.jsonl", lines)
+        quiet = QUIET[(week + i) % len(QUIET)]
+        return f"Kantoornieuws {week}-{i}", f"{quiet} Het gaat om kantoor nummer {week}{i}."
+
+    path = _weekly(tmp_path / "weeks.jsonl", start, 5, article)
     now = start + timedelta(weeks=4, days=5)
     _run(settings, path, now=now)
     with Store(settings.db_path) as store:
@@ -351,19 +360,14 @@ def test_trends_of_several_weeks_at_once_equal_each_week_on_its_own(
     from pipeline.process.trend_job import TaggedWeeks
 
     settings = make_settings(CONFIG)
-    lines = []
     start = datetime(2026, 10, 19, 10, tzinfo=UTC)  # Monday of week 43
-    for week in range(6):
-        for i in range(8):
-            day = start + timedelta(weeks=week, days=i % 5, hours=i)
-            text = HOT[(week + i) % len(HOT)] if (week + i) % 3 else QUIET[i % len(QUIET)]
-            lines.append(
-                _line(
-                    f"{week}-{i}", f"Nieuws {week}-{i}", text, f"bron{i % 3}", day.isoformat(), "nl"
-                )
-            )
+
+    def article(week: int, i: int) -> tuple[str, str]:
+        text = HOT[(week + i) % len(HOT)] if (week + i) % 3 else QUIET[i % len(QUIET)]
+        return f"Nieuws {week}-{i}", text
+
     now = start + timedelta(weeks=5, days=4)
-    _run(settings, _write(tmp_path / "weeks.jsonl", lines), now=now)
+    _run(settings, _weekly(tmp_path / "weeks.jsonl", start, 6, article), now=now)
     weeks = [f"2026-W{n}" for n in range(44, 49)]
     names = [w.name for w in settings.watchlists]
     with Store(settings.db_path) as store:
