@@ -294,6 +294,22 @@ class Analyser:
         if self._pool:
             self._pool.shutdown(cancel_futures=True)
 
+    def trends(
+        self, database: str, weeks: list[str], tz: str, watchlists: list[str]
+    ) -> dict[str, list[tuple[str, list[dict]]]]:
+        """The trends of ``weeks`` (consecutive), by week, computed in the worker
+        processes, each on its own connection to ``database`` and a run of the weeks
+        (the end of a run is otherwise one process's work, the workers idle); in this
+        process without workers or with one week."""
+        from pipeline.process.trend_job import trends_from
+
+        groups = _runs(weeks, self.n_process if self._pool else 1)
+        if len(groups) < 2:
+            return trends_from(database, weeks, tz, watchlists)
+        assert self._pool is not None
+        futures = [self._pool.submit(trends_from, database, g, tz, watchlists) for g in groups]
+        return {week: found for f in futures for week, found in f.result().items()}
+
     def __call__(self, articles: Sequence[ArticleInput]) -> list[Analysed | Failed]:
         return self.submit(articles).result()
 
@@ -307,6 +323,19 @@ class Analyser:
             for i in range(0, len(articles), size)
         ]
         return Pending(lambda: [a for f in futures for a in f.result()])
+
+
+def _runs(weeks: list[str], parts: int) -> list[list[str]]:
+    """``weeks`` in at most ``parts`` consecutive runs, the earlier ones no shorter
+    (each run reads its weeks and the four before them: consecutive weeks share them)."""
+    parts = max(1, min(parts, len(weeks)))
+    size, extra = divmod(len(weeks), parts)
+    out, at = [], 0
+    for i in range(parts):
+        n = size + (i < extra)
+        out.append(weeks[at : at + n])
+        at += n
+    return [run for run in out if run]
 
 
 WARM_LANGUAGES = ("nl", "en")  # the pipelines a worker builds before its first batch

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from pipeline.heap import frozen_heap
@@ -26,6 +27,7 @@ from pipeline.store import AnalysedArticle, AnalysisOutcome, ArticleToProcess, S
 
 if TYPE_CHECKING:
     from pipeline.process.batch import Analysed, Failed, Processor
+    from pipeline.process.trend_job import Computer
 
 log = logging.getLogger("trendwatch")
 
@@ -108,14 +110,20 @@ class Tally:
     dates: set[datetime] = field(default_factory=set)
 
     def report(
-        self, settings: Settings, store: Store, stale: list[str], now: datetime
+        self,
+        settings: Settings,
+        store: Store,
+        stale: list[str],
+        now: datetime,
+        compute: Computer | None = None,
     ) -> ProcessReport:
-        """The run's report, the week's trends updated first when anything was stored."""
+        """The run's report, the week's trends updated first when anything was stored
+        (computed by ``compute``, see :func:`~.trend_job.update_trends`)."""
         from pipeline.process.trend_job import update_trends
 
         weeks: tuple[str, ...] = ()
         if self.processed:
-            weeks = update_trends(settings, store, self.dates, now)
+            weeks = update_trends(settings, store, self.dates, now, compute)
             log.info(
                 "processed %d articles: %d watchlist matches, %d near duplicates, %d new stories",
                 self.processed,
@@ -215,4 +223,6 @@ def process(
             if stop is not None and stop() and rows:
                 log.warning("process: stopping; %d+ articles left for the next run", len(rows))
                 break
-    return tally.report(settings, store, stale, now)
+        # the weeks' trends in the workers, idle now, a run of weeks each
+        trends = partial(analyser.trends, str(store.database))
+        return tally.report(settings, store, stale, now, trends)

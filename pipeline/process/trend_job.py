@@ -9,7 +9,7 @@ and the stories that grew. The statistics are in :mod:`pipeline.process.trends`.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from operator import itemgetter
 
@@ -45,17 +45,51 @@ def weeks_to_update(dates: Iterable[datetime], now: datetime, tz: str) -> list[s
     return list(reversed(recent[: recent.index(oldest) + 1]))
 
 
+Trends = list[tuple[str, list[dict]]]  # a week's trends per scope, as stored
+# computes the trends of some weeks: (weeks, tz, watchlists) -> week -> trends
+Computer = Callable[[list[str], str, list[str]], dict[str, Trends]]
+
+
 def update_trends(
-    settings: Settings, store: Store, dates: Iterable[datetime], now: datetime
+    settings: Settings,
+    store: Store,
+    dates: Iterable[datetime],
+    now: datetime,
+    compute: Computer | None = None,
 ) -> tuple[str, ...]:
+    """Compute and store the trends of the weeks ``dates`` change
+    (:func:`weeks_to_update`); the weeks. ``compute`` computes them elsewhere (the
+    process job's worker processes, :meth:`~pipeline.process.batch.Analyser.trends`);
+    by default here."""
     tz = settings.schedule.timezone
     weeks = weeks_to_update(dates, now, tz)
     if weeks:
-        tagged = TaggedWeeks(store, weeks, tz, [w.name for w in settings.watchlists])
+        names = [w.name for w in settings.watchlists]
+        if compute is None:
+            found = weeks_trends(store, weeks, tz, names)
+        else:
+            found = compute(weeks, tz, names)
         for week in weeks:
-            for scope, trends in tagged.trends(week):
+            for scope, trends in found[week]:
                 store.save_trends(week, scope, trends)
     return tuple(weeks)
+
+
+def weeks_trends(
+    store: Store, weeks: list[str], tz: str, watchlists: list[str]
+) -> dict[str, Trends]:
+    """The trends of consecutive ``weeks``, by week (their articles read once)."""
+    tagged = TaggedWeeks(store, weeks, tz, watchlists)
+    return {week: tagged.trends(week) for week in weeks}
+
+
+def trends_from(
+    database: str, weeks: list[str], tz: str, watchlists: list[str]
+) -> dict[str, Trends]:
+    """:func:`weeks_trends` on its own connection to ``database`` (``Store.database``):
+    what a worker process computes."""
+    with Store(database) as store:
+        return weeks_trends(store, weeks, tz, watchlists)
 
 
 class TaggedWeeks:

@@ -480,6 +480,46 @@ def test_worker_processes_give_the_same_result(make_settings, corpus: Path, monk
     assert parallel == inline
 
 
+@pytest.mark.both_databases
+def test_worker_processes_compute_the_weeks_trends_as_this_process_does(
+    make_settings, tmp_path: Path, database: str | Path
+) -> None:
+    """With worker processes the trends of the weeks a run changed are computed in the
+    workers, a run of weeks each, on their own connections (to SQLite or PostgreSQL):
+    the same trends as this process computes."""
+    start = datetime(2026, 10, 19, 10, tzinfo=UTC)  # Monday of week 43
+
+    def article(week: int, i: int) -> tuple[str, str]:
+        return f"Nieuws {week}-{i}", HOT[(week + i) % len(HOT)] if i % 3 else QUIET[i]
+
+    corpus = _weekly(tmp_path / "weeks.jsonl", start, 6, article)
+    now = start + timedelta(weeks=5, days=4)
+    weeks = [f"2026-W{n}" for n in range(44, 49)]
+    stored = []
+    runs = [(CONFIG, tmp_path / "inline.db"), (CONFIG + "\n[nlp]\nn_process = 2\n", database)]
+    for config, where in runs:
+        settings = make_settings(config)
+        with Store(where) as store:
+            jsonl.import_jsonl(store, corpus, now=now)
+            report = process_job.process(settings, store, now=now)
+            assert report.trend_weeks == tuple(weeks)
+            names = ["*", *(w.name for w in settings.watchlists)]
+            stored.append({(w, n): store.trends(w, n) for w in weeks for n in names})
+    assert stored[0] == stored[1]
+    assert any(stored[0].values())
+
+
+def test_weeks_split_into_consecutive_runs_for_the_workers() -> None:
+    from pipeline.process.batch import _runs
+
+    weeks = ["W44", "W45", "W46", "W47", "W48"]
+    assert _runs(weeks, 2) == [["W44", "W45", "W46"], ["W47", "W48"]]
+    assert _runs(weeks, 1) == [weeks]
+    assert _runs(weeks[:1], 2) == [["W44"]]
+    assert _runs(weeks, 9) == [[w] for w in weeks]
+    assert _runs([], 2) == []
+
+
 def test_workers_run_at_a_lower_priority_and_leave_ctrl_c_to_the_main_process() -> None:
     import os
     import signal
