@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from operator import itemgetter
+from sys import intern
 
 from pipeline.process.trends import (
     HISTORY_WEEKS,
@@ -26,7 +27,7 @@ from pipeline.process.trends import (
     week_key,
 )
 from pipeline.settings import Settings
-from pipeline.store import Store, StoredStory, TaggedArticle
+from pipeline.store import Store, StoredStory
 
 MAX_WEEKS_BACK = 5  # older weeks are history; their trends were shown long ago
 LIMIT = 15
@@ -105,16 +106,20 @@ class TaggedWeeks:
         start, _ = week_bounds(min(previous_weeks(w, HISTORY_WEEKS)[-1] for w in weeks), tz)
         end = max(week_bounds(w, tz)[1] for w in weeks)
         self._start = start
-        self._rows: list[tuple[str, TaggedArticle]] = []
+        # per article: its week, date and (entity key, spelling) pairs; the strings
+        # interned (names and phrases repeat across articles: the rows, decoded from
+        # JSON, held a copy of each in every article, half of a worker's memory here)
+        self._rows: list[tuple[str, datetime, tuple[tuple[str, str], ...]]] = []
         docs: dict[str, list[dict]] = defaultdict(list)
-        for row in store.tagged_articles(start, end):
+        for row in store.iter_tagged_articles(start, end):
             key = week_key(row.date, tz)
-            self._rows.append((key, row))
+            pairs = tuple((intern(e["key"]), intern(e["text"])) for e in row.entities)
+            self._rows.append((key, row.date, pairs))
             docs[key].append(
                 {
-                    "terms": set(row.keyphrases),
-                    "entities": {e["key"] for e in row.entities},
-                    "watchlists": list(row.watchlists),
+                    "terms": {intern(phrase) for phrase in row.keyphrases},
+                    "entities": {entity for entity, _ in pairs},
+                    "watchlists": [intern(name) for name in row.watchlists],
                     "story": row.story_id,
                 }
             )
@@ -130,12 +135,12 @@ class TaggedWeeks:
             # the store reads the articles before the weeks read and the copies among
             # them; the canonical articles of those weeks are here already
             first = self.store.entities_first_seen(self._last_start, copies_from=self._start)
-            for _, row in self._rows:
-                if row.date < self._last_start:
-                    for e in row.entities:
-                        at = first.get(key := e["key"])
-                        if at is None or row.date < at:
-                            first[key] = row.date
+            for _, date, pairs in self._rows:
+                if date < self._last_start:
+                    for key, _ in pairs:
+                        at = first.get(key)
+                        if at is None or date < at:
+                            first[key] = date
             self._first = first
         return self._first
 
@@ -184,12 +189,12 @@ class TaggedWeeks:
         """An entity's label: the spelling most articles of ``weeks`` used (the first
         one seen of the most used)."""
         spellings: dict[str, dict[str, int]] = {}
-        for week, row in self._rows:
+        for week, _, pairs in self._rows:
             if week in weeks:
-                for e in row.entities:
-                    if (key := e["key"]) in keys:
+                for key, text in pairs:
+                    if key in keys:
                         counts = spellings.setdefault(key, {})
-                        counts[e["text"]] = counts.get(e["text"], 0) + 1
+                        counts[text] = counts.get(text, 0) + 1
         return {key: max(counts.items(), key=itemgetter(1))[0] for key, counts in spellings.items()}
 
 

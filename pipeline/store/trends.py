@@ -4,7 +4,7 @@ whether there is history before it, and which entities were seen before."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -19,8 +19,14 @@ class TrendsMixin(StoreBase):
     def tagged_articles(self, start: datetime, end: datetime) -> list[TaggedArticle]:
         """Canonical (non-duplicate) processed articles dated in [start, end), with their
         keyphrases, entities and the watchlists they matched."""
+        return list(self.iter_tagged_articles(start, end))
+
+    def iter_tagged_articles(self, start: datetime, end: datetime) -> Iterator[TaggedArticle]:
+        """:meth:`tagged_articles` one at a time, read as they are taken (the caller
+        keeps what it needs of each, not every decoded row at once); the connection
+        runs nothing else until the last is taken."""
         watchlists = self.dialect.json_group_array("m.watchlist", order="m.watchlist")
-        rows = self._rows(
+        cursor = self._x(
             "SELECT a.id, a.story_id, f.keyphrases, f.entities,"
             " coalesce(a.published, a.fetched) AS date,"
             f" (SELECT {watchlists} FROM matches m WHERE m.article_id = a.id)"
@@ -29,7 +35,9 @@ class TrendsMixin(StoreBase):
             " AND coalesce(a.published, a.fetched) < ?",
             [iso(start), iso(end)],
         )
-        return [typed_row(TaggedArticle, r) for r in rows]
+        names = [d[0] for d in cursor.description]
+        while (row := cursor.fetchone()) is not None:
+            yield typed_row(TaggedArticle, dict(zip(names, row, strict=True)))
 
     def has_articles_before(self, when: datetime) -> bool:
         row = self._one(
