@@ -85,7 +85,7 @@ class StoredFeatures:
 
 @dataclass(frozen=True, slots=True)
 class TaggedArticle:
-    """A canonical article's tags, for the trends; see ``Store.tagged_articles``."""
+    """A canonical article's tags, for the trends; see ``Store.iter_tagged_articles``."""
 
     id: int
     date: datetime  # publication, else first seen

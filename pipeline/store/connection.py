@@ -175,9 +175,18 @@ class StoreBase:
             self._dbapi.cursor().executemany(self.dialect.sql(sql), rows)
 
     def _rows(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[dict]:
+        return list(self._iter_rows(sql, params))
+
+    def _iter_rows(
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
+    ) -> Iterator[dict]:
+        """:meth:`_rows` one at a time, as the cursor gives them (a caller that keeps
+        little of each holds no list of them all); the connection runs nothing else
+        until the last is taken."""
         cursor = self._x(sql, params)
         names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        for row in cursor:  # SQLite's cursor fetches as it goes; PostgreSQL's has them all
+            yield dict(zip(names, row, strict=True))
 
     def _one(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> dict | None:
         rows = self._rows(sql, params)

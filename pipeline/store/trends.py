@@ -16,17 +16,13 @@ from pipeline.store.values import iso, json_text, typed_row
 class TrendsMixin(StoreBase):
     """Trends per week and scope, and what they are computed from."""
 
-    def tagged_articles(self, start: datetime, end: datetime) -> list[TaggedArticle]:
-        """Canonical (non-duplicate) processed articles dated in [start, end), with their
-        keyphrases, entities and the watchlists they matched."""
-        return list(self.iter_tagged_articles(start, end))
-
     def iter_tagged_articles(self, start: datetime, end: datetime) -> Iterator[TaggedArticle]:
-        """:meth:`tagged_articles` one at a time, read as they are taken (the caller
-        keeps what it needs of each, not every decoded row at once); the connection
-        runs nothing else until the last is taken."""
+        """Canonical (non-duplicate) processed articles dated in [start, end), with their
+        keyphrases, entities and the watchlists they matched; one at a time, read as
+        they are taken (the caller keeps what it needs of each, not every decoded row
+        at once)."""
         watchlists = self.dialect.json_group_array("m.watchlist", order="m.watchlist")
-        cursor = self._x(
+        rows = self._iter_rows(
             "SELECT a.id, a.story_id, f.keyphrases, f.entities,"
             " coalesce(a.published, a.fetched) AS date,"
             f" (SELECT {watchlists} FROM matches m WHERE m.article_id = a.id)"
@@ -35,9 +31,7 @@ class TrendsMixin(StoreBase):
             " AND coalesce(a.published, a.fetched) < ?",
             [iso(start), iso(end)],
         )
-        names = [d[0] for d in cursor.description]
-        while (row := cursor.fetchone()) is not None:
-            yield typed_row(TaggedArticle, dict(zip(names, row, strict=True)))
+        return (typed_row(TaggedArticle, r) for r in rows)
 
     def has_articles_before(self, when: datetime) -> bool:
         row = self._one(
@@ -54,7 +48,7 @@ class TrendsMixin(StoreBase):
         and weeks: a key was seen before a week when its date is earlier than the
         week's start. With ``copies_from``, of the articles dated from then on only the
         near-duplicate copies are read: the caller has the others
-        (:meth:`tagged_articles`)."""
+        (:meth:`iter_tagged_articles`)."""
         elements = self.dialect.json_array_elements("f.entities", "e")
         key = self.dialect.json_field("e", "key")
         date = "coalesce(a.published, a.fetched)"

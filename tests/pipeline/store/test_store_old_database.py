@@ -151,7 +151,7 @@ def test_the_process_reads_work(old: Path) -> None:
         assert features is not None
         assert {"key": "jumbo", "label": "NAME", "text": "Jumbo"} in features.entities
         assert (store.article_story(3), store.story_count(), store.match_count()) == (2, 5, 6)
-        tagged = {r.id: list(r.watchlists) for r in store.tagged_articles(*WEEK)}
+        tagged = {r.id: list(r.watchlists) for r in store.iter_tagged_articles(*WEEK)}
         assert tagged == {
             1: ["thuiswerken"],
             2: ["banen"],

@@ -204,7 +204,7 @@ def test_a_dedup_candidate_and_its_features(old: Store) -> None:
 
 
 def test_a_tagged_article_and_its_story(old: Store) -> None:
-    tagged = {r.id: r for r in old.tagged_articles(*WEEK)}
+    tagged = {r.id: r for r in old.iter_tagged_articles(*WEEK)}
     assert tagged[5] == TaggedArticle(
         id=5,
         date=at(26, 7),
