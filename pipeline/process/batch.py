@@ -22,6 +22,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cache
+from typing import TYPE_CHECKING
 
 from pipeline.process import dedup
 from pipeline.process.analysis.features import (
@@ -50,6 +51,9 @@ from pipeline.store import (
     feature_text,
     match_row,
 )
+
+if TYPE_CHECKING:
+    from pipeline.process.trend_job import Trends
 
 log = logging.getLogger("trendwatch.process")
 
@@ -295,18 +299,19 @@ class Analyser:
             self._pool.shutdown(cancel_futures=True)
 
     def trends(
-        self, database: str, weeks: list[str], tz: str, watchlists: list[str]
-    ) -> dict[str, list[tuple[str, list[dict]]]]:
+        self, store: Store, weeks: list[str], tz: str, watchlists: list[str]
+    ) -> dict[str, Trends]:
         """The trends of ``weeks`` (consecutive), by week, computed in the worker
-        processes, each on its own connection to ``database`` and a run of the weeks
-        (the end of a run is otherwise one process's work, the workers idle); in this
-        process without workers or with one week."""
-        from pipeline.process.trend_job import trends_from
+        processes, each on its own connection to ``store``'s database and a run of the
+        weeks (the end of a run is otherwise one process's work, the workers idle); in
+        this process, on ``store``, without workers or with one week."""
+        from pipeline.process.trend_job import trends_from, weeks_trends
 
         groups = _runs(weeks, self.n_process if self._pool else 1)
         if len(groups) < 2:
-            return trends_from(database, weeks, tz, watchlists)
+            return weeks_trends(store, weeks, tz, watchlists)
         assert self._pool is not None
+        database = str(store.database)
         futures = [self._pool.submit(trends_from, database, g, tz, watchlists) for g in groups]
         return {week: found for f in futures for week, found in f.result().items()}
 

@@ -224,5 +224,5 @@ def process(
                 log.warning("process: stopping; %d+ articles left for the next run", len(rows))
                 break
         # the weeks' trends in the workers, idle now, a run of weeks each
-        trends = partial(analyser.trends, str(store.database))
+        trends = partial(analyser.trends, store)
         return tally.report(settings, store, stale, now, trends)

@@ -153,7 +153,7 @@ class TaggedWeeks:
             found = self._counts[key] = WeekCounts.from_sets(week, [d[field] for d in docs])
         return found
 
-    def trends(self, week: str) -> list[tuple[str, list[dict]]]:
+    def trends(self, week: str) -> Trends:
         """The trends of ``week`` (one of the weeks read) per scope: ``*``, then each
         watchlist."""
         history_keys = previous_weeks(week, HISTORY_WEEKS)
